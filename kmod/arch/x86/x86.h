@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * x86 code shared by the SVM and VMX backends: port I/O and MMIO exits,
+ * the MMIO instruction decoder, the guest page-table walker, CPUID policy
+ * and the two-dimensional page tables (NPT/EPT) built from memory slots.
+ */
+#ifndef VSNIX_X86_H
+#define VSNIX_X86_H
+
+#include "../../core/vsnix.h"
+
+/* ------------------------------------------------------ PIO and MMIO */
+
+/*
+ * A port I/O exit. Served by an in-kernel device on the PIO bus when one
+ * claims the port (then RIP = next_rip and 1 is returned), else run->io is
+ * filled, the completion is left pending and 0 is returned. String and REP
+ * forms are emulated through guest memory.
+ */
+int vsnix_x86_handle_pio(struct vsnix_vcpu *vcpu, u16 port, u8 size,
+			 bool in, bool string, bool rep, u64 next_rip);
+
+/*
+ * A nested-page/EPT fault on a GPA that no slot maps (or a write to a
+ * read-only slot). insn/insn_len: instruction bytes the hardware gave (SVM
+ * decode assists), or insn_len == 0 to fetch them through the guest's page
+ * tables. Served by the MMIO bus or sent to userspace like handle_pio.
+ */
+int vsnix_x86_handle_mmio(struct vsnix_vcpu *vcpu, u64 gpa, const u8 *insn,
+			  unsigned int insn_len);
+
+/* Called by the core at the start of RUN: finish what userspace served. */
+void vsnix_x86_complete_pending(struct vsnix_vcpu *vcpu);
+
+/* CPUID exit: reads RAX/RCX, answers from the VM's policy, RIP += len. */
+void vsnix_x86_emulate_cpuid(struct vsnix_vcpu *vcpu, unsigned int insn_len);
+
+/* Default CPUID policy for a new VM, from the host's, filtered. */
+int vsnix_x86_cpuid_default(struct vsnix_cpuid_policy *policy);
+/* What VSNIX_GET_SUPPORTED_CPUID reports. */
+int vsnix_x86_cpuid_supported(struct vsnix_cpuid_entry *entries, u32 max,
+			      u32 *nent);
+
+/* ------------------------------------------------------ FPU / XSAVE */
+
+/*
+ * Guest FPU through the kernel's guest-fpstate API (fpu_alloc_guest_fpstate
+ * and fpu_swap_kvm_fpstate): loaded for the whole RUN ioctl so that a
+ * context switch in the middle saves the guest's registers, not the
+ * task's. vsnix_x86_fpu_enter/exit run with IRQs off around the hardware
+ * entry: they reload registers after a context switch and switch XCR0.
+ */
+int vsnix_x86_fpu_init(struct vsnix_vcpu *vcpu);
+void vsnix_x86_fpu_free(struct vsnix_vcpu *vcpu);
+void vsnix_x86_fpu_load(struct vsnix_vcpu *vcpu);
+void vsnix_x86_fpu_put(struct vsnix_vcpu *vcpu);
+void vsnix_x86_fpu_enter(struct vsnix_vcpu *vcpu);
+void vsnix_x86_fpu_exit(struct vsnix_vcpu *vcpu);
+int vsnix_x86_get_xsave(struct vsnix_vcpu *vcpu, struct vsnix_xsave *xs);
+int vsnix_x86_set_xsave(struct vsnix_vcpu *vcpu,
+			const struct vsnix_xsave *xs);
+/* XSETBV exit: validate ECX/EDX:EAX; false -> inject #GP. */
+bool vsnix_x86_set_xcr(struct vsnix_vcpu *vcpu, u32 index, u64 value);
+
+/* ------------------------------------------------------ decoder (pure) */
+
+enum vsnix_cpu_mode {
+	VSNIX_MODE_REAL,	/* 16-bit */
+	VSNIX_MODE_PROT16,
+	VSNIX_MODE_PROT32,
+	VSNIX_MODE_LONG64,
+};
+
+/*
+ * Decode a memory-operand instruction that caused an MMIO exit: MOV
+ * (88/89/8A/8B/C6/C7/A0-A3), MOVZX/MOVSX (0F B6/B7/BE/BF) with 66/67,
+ * segment, and REX prefixes. Returns 0 or -EINVAL when the instruction is
+ * not one of those. Pure: no guest access, KUnit-tested.
+ */
+int vsnix_decode_mmio(const u8 *bytes, unsigned int avail,
+		      enum vsnix_cpu_mode mode, struct vsnix_mmio_insn *out);
+
+/* ------------------------------------------------------ guest paging */
+
+struct vsnix_paging {
+	enum vsnix_cpu_mode mode;
+	u64 cr0, cr3, cr4, efer;
+	u64 cs_base;
+};
+
+/* Fill from the backend's state (uses vsnix_ops->get_sregs). */
+void vsnix_x86_get_paging(struct vsnix_vcpu *vcpu, struct vsnix_paging *pg);
+/*
+ * Translate a linear address with the guest's page tables (none, 32-bit,
+ * PAE, 4-level). -EFAULT when a table lies outside guest RAM, -ENOENT when
+ * an entry is not present.
+ */
+int vsnix_gva_to_gpa(struct vsnix_vm *vm, const struct vsnix_paging *pg,
+		     u64 gva, u64 *gpa);
+/* Read guest linear memory (instruction fetch for the decoder). */
+int vsnix_read_gva(struct vsnix_vm *vm, const struct vsnix_paging *pg,
+		   u64 gva, void *buf, unsigned int len);
+
+/* ------------------------------------------------------ TDP (NPT/EPT) */
+
+/*
+ * A 4-level table mapping guest-physical to host-physical 4 KiB pages. The
+ * vendor supplies how an entry is encoded: NPT entries are ordinary x86
+ * page-table entries (AMD APM Vol 2, 15.25.5), EPT entries are not (Intel
+ * SDM Vol 3, 29.3.2).
+ */
+struct vsnix_tdp_format {
+	u64 (*table_entry)(phys_addr_t table);	/* non-leaf pointing at table */
+	u64 (*leaf_entry)(phys_addr_t page, bool writable);
+	bool (*present)(u64 entry);
+};
+
+struct vsnix_tdp {
+	const struct vsnix_tdp_format *fmt;
+	u64 *root;		/* PML4, one zeroed page */
+	unsigned long nr_tables;
+};
+
+int vsnix_tdp_init(struct vsnix_tdp *tdp, const struct vsnix_tdp_format *fmt);
+void vsnix_tdp_destroy(struct vsnix_tdp *tdp);
+int vsnix_tdp_map(struct vsnix_tdp *tdp, u64 gpa, struct page **pages,
+		  unsigned long npages, bool readonly);
+void vsnix_tdp_unmap(struct vsnix_tdp *tdp, u64 gpa, unsigned long npages);
+
+#endif /* VSNIX_X86_H */

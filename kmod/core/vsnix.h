@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vSnix core: the arch-neutral VM, vCPU, memory and I/O bus objects, and
+ * the contract between the core and a vendor backend (SVM or VMX).
+ */
+#ifndef VSNIX_CORE_H
+#define VSNIX_CORE_H
+
+#include <linux/types.h>
+#include <linux/mutex.h>
+#include <linux/rwsem.h>
+#include <linux/refcount.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <linux/kref.h>
+#include <asm/fpu/types.h>
+#include <uapi/linux/vsnix.h>
+
+#define VSNIX_MAX_VCPUS		64
+#define VSNIX_MAX_MEMSLOTS	32
+#define VSNIX_MAX_MEM_MB	(64 * 1024)
+#define VSNIX_GPA_BITS		48	/* guest-physical space the TDP maps */
+
+struct vsnix_vm;
+struct vsnix_vcpu;
+struct vsnix_io_device;
+
+/* ---------------------------------------------------------------- memory */
+
+struct vsnix_memslot {
+	u32 id;
+	u32 flags;		/* VSNIX_MEM_* */
+	u64 gpa;
+	u64 size;
+	u64 uaddr;
+	unsigned long npages;
+	struct page **pages;	/* pinned for the slot's life */
+	struct mm_struct *mm;	/* for locked_vm accounting */
+};
+
+/* Looks a GPA up; NULL when no slot maps it. Caller holds vm->mem_lock. */
+struct vsnix_memslot *vsnix_memslot_find(struct vsnix_vm *vm, u64 gpa);
+
+/*
+ * The one way the host touches guest memory. Fails with -EFAULT when any
+ * byte of [gpa, gpa + len) is outside guest RAM (or, for writes, read-only).
+ * May cross page and slot boundaries. Safe from any context that may sleep
+ * or not (uses kmap_local).
+ */
+int vsnix_guest_read(struct vsnix_vm *vm, u64 gpa, void *buf, size_t len);
+int vsnix_guest_write(struct vsnix_vm *vm, u64 gpa, const void *buf,
+		      size_t len);
+/* True when [gpa, gpa + len) is entirely guest RAM. */
+bool vsnix_guest_range_ok(struct vsnix_vm *vm, u64 gpa, u64 len);
+
+/* Pure validation of a userspace request, KUnit-tested. */
+int vsnix_memregion_check(const struct vsnix_memory_region *r,
+			  const struct vsnix_memslot *slots, unsigned int nslots,
+			  u64 max_bytes);
+
+/* ---------------------------------------------------------------- I/O bus */
+
+enum vsnix_bus {
+	VSNIX_BUS_PIO,
+	VSNIX_BUS_MMIO,
+	VSNIX_NR_BUSES,
+};
+
+/*
+ * Result of a device access: VSNIX_IO_DONE resumes the guest;
+ * VSNIX_IO_EXIT means the device filled vcpu->run and the run loop returns
+ * to userspace (e.g. the guest halted). -EINTR: a signal interrupted a
+ * sleeping device; the instruction is not completed (RIP unchanged), so it
+ * runs again at the next RUN, and RUN returns -EINTR. Any other -errno: the
+ * device filled an INTERNAL_ERROR exit (vsnix_exit_internal) and the run
+ * returns to userspace with 0.
+ */
+#define VSNIX_IO_DONE	1
+#define VSNIX_IO_EXIT	0
+
+struct vsnix_io_ops {
+	/* Called in preemptible context: devices may sleep (block I/O). */
+	int (*read)(struct vsnix_io_device *dev, struct vsnix_vcpu *vcpu,
+		    u64 addr, unsigned int len, void *val);
+	int (*write)(struct vsnix_io_device *dev, struct vsnix_vcpu *vcpu,
+		     u64 addr, unsigned int len, const void *val);
+	void (*destroy)(struct vsnix_io_device *dev);
+};
+
+struct vsnix_io_device {
+	enum vsnix_bus bus;
+	u64 base;
+	u64 len;
+	const struct vsnix_io_ops *ops;
+	struct list_head node;	/* vm->io_devices */
+};
+
+/* Register a device on a range; -EEXIST when it overlaps another. */
+int vsnix_io_register(struct vsnix_vm *vm, struct vsnix_io_device *dev);
+/*
+ * Dispatch an access: returns VSNIX_IO_DONE/EXIT/-errno from the device, or
+ * -ENODEV when no device covers [addr, addr + len).
+ */
+int vsnix_io_dispatch(struct vsnix_vcpu *vcpu, enum vsnix_bus bus, u64 addr,
+		      unsigned int len, bool write, void *val);
+
+/* ---------------------------------------------------------------- CPUID */
+
+struct vsnix_cpuid_policy {
+	u32 nent;
+	struct vsnix_cpuid_entry *entries;
+};
+
+/* Looks up (function, index) per the policy, as CPUID would answer. */
+void vsnix_cpuid_lookup(struct vsnix_vcpu *vcpu, u32 function, u32 index,
+			u32 *eax, u32 *ebx, u32 *ecx, u32 *edx);
+
+/* ---------------------------------------------------------------- vCPU */
+
+/* vcpu->requests bits, handled before each guest entry. */
+#define VSNIX_REQ_TLB_FLUSH	0	/* TDP changed: flush this vCPU's TLB */
+#define VSNIX_REQ_EXIT		1	/* leave the guest (kick) */
+
+enum vsnix_vcpu_mode {
+	VSNIX_OUTSIDE_GUEST,
+	VSNIX_IN_GUEST,
+};
+
+/* GPR indices follow the x86 register encoding (Intel SDM Vol 2, 2.1.5). */
+enum vsnix_gpr {
+	VSNIX_RAX, VSNIX_RCX, VSNIX_RDX, VSNIX_RBX,
+	VSNIX_RSP, VSNIX_RBP, VSNIX_RSI, VSNIX_RDI,
+	VSNIX_R8, VSNIX_R9, VSNIX_R10, VSNIX_R11,
+	VSNIX_R12, VSNIX_R13, VSNIX_R14, VSNIX_R15,
+	VSNIX_NR_GPRS,
+};
+
+/*
+ * What RUN must finish before re-entering the guest after userspace
+ * handled an IO-in or MMIO-read exit.
+ */
+enum vsnix_pending {
+	VSNIX_PENDING_NONE,
+	VSNIX_PENDING_PIO_IN,	/* copy run io data to RAX, RIP = next_rip */
+	VSNIX_PENDING_MMIO,	/* finish the decoded MMIO insn */
+	VSNIX_PENDING_PIO_OUT,	/* RIP = next_rip */
+};
+
+struct vsnix_mmio_insn {
+	u8 len;			/* instruction length in bytes */
+	u8 size;		/* access size: 1, 2, 4, 8 */
+	u8 reg;			/* enum vsnix_gpr of the register operand */
+	u8 is_write;
+	u8 zero_extend;		/* MOVZX: size of the register destination */
+	u8 sign_extend;		/* MOVSX */
+	u8 dst_size;		/* register width written for reads */
+	u8 has_imm;
+	u8 high_byte;		/* AH/CH/DH/BH operand (no REX, reg 4-7) */
+	u64 imm;
+};
+
+struct vsnix_vcpu {
+	struct vsnix_vm *vm;
+	u32 id;
+	int cpu;		/* CPU it last ran on, -1 before the first */
+	struct mutex mutex;	/* one RUN or state ioctl at a time */
+	struct vsnix_run *run;	/* 2 pages, mmapped by userspace */
+	struct page *run_pages[2];
+
+	/* Register cache; the backend syncs RSP/RIP/RFLAGS/RAX itself. */
+	u64 gpr[VSNIX_NR_GPRS];
+	u64 rip;
+	u64 rflags;
+
+	unsigned long requests;
+	int mode;		/* enum vsnix_vcpu_mode, read by kickers */
+	bool halted;
+
+	/* Completion of an exit to userspace (see enum vsnix_pending). */
+	enum vsnix_pending pending;
+	u64 pending_next_rip;
+	struct vsnix_mmio_insn pending_mmio;
+	u64 pending_mmio_gpa;
+
+	/* Guest FPU/XSAVE state, switched by kmod/arch/x86/fpu.c. */
+	struct fpu_guest guest_fpu;
+	u64 xcr0;
+
+	void *arch;		/* backend state (VMCB/VMCS, FPU, MSRs) */
+};
+
+/* ---------------------------------------------------------------- VM */
+
+struct vsnix_vm {
+	struct kref ref;
+	struct mutex lock;		/* vCPU creation, devices, CPUID */
+	/*
+	 * Memory slots and the TDP tables. Readers: vCPUs around each entry
+	 * and devices accessing guest memory; writer: SET_MEMORY_REGION.
+	 */
+	struct rw_semaphore mem_lock;
+	struct vsnix_memslot *slots[VSNIX_MAX_MEMSLOTS];
+	u64 mem_bytes;
+
+	struct vsnix_vcpu *vcpus[VSNIX_MAX_VCPUS];
+	atomic_t nr_vcpus;
+
+	struct rw_semaphore io_lock;	/* io_devices */
+	struct list_head io_devices;
+
+	struct mutex cpuid_lock;
+	struct vsnix_cpuid_policy cpuid;
+
+	/* Memory update in progress: vCPUs must not enter the guest. */
+	atomic_t mem_update;
+
+	/* Set once by a device ending the VM (hvt HALT, exit port). */
+	bool exited;
+	int exit_status;
+	atomic64_t console_bytes;
+
+	void *arch;			/* backend state (NPT/EPT root, ASID) */
+};
+
+/* ------------------------------------------------------- backend contract */
+
+/*
+ * One table per vendor (kmod/arch/x86/svm, kmod/arch/x86/vmx). Unless said
+ * otherwise, callbacks run in process context, may sleep, with the vCPU's
+ * mutex held for vcpu ops and vm->lock for vm ops.
+ */
+struct vsnix_arch_ops {
+	const char *name;
+	u32 vendor;			/* VSNIX_VENDOR_* */
+
+	/* Module init: does this CPU have the feature? -ENODEV + a message. */
+	int (*hardware_probe)(void);
+	void (*hardware_unprobe)(void);
+	/*
+	 * Enter/leave root mode on the calling CPU; IRQs off. enable returns
+	 * -EBUSY when another hypervisor holds the CPU (it prints nothing:
+	 * the core prints one line naming the fix). disable must be safe on a
+	 * CPU that is not enabled (reboot and panic paths call it blindly).
+	 */
+	int (*cpu_enable)(void);
+	void (*cpu_disable)(void);
+
+	int (*vm_init)(struct vsnix_vm *vm);
+	void (*vm_destroy)(struct vsnix_vm *vm);
+	/* Map [gpa, +npages) to pages (readonly: no write permission). */
+	int (*tdp_map)(struct vsnix_vm *vm, u64 gpa, struct page **pages,
+		       unsigned long npages, bool readonly);
+	/* Unmap; the core then requests VSNIX_REQ_TLB_FLUSH on all vCPUs. */
+	void (*tdp_unmap)(struct vsnix_vm *vm, u64 gpa, unsigned long npages);
+
+	/* Allocate backend state; vcpu starts in the x86 reset state. */
+	int (*vcpu_create)(struct vsnix_vcpu *vcpu);
+	void (*vcpu_free)(struct vsnix_vcpu *vcpu);
+
+	/*
+	 * Enter the guest once and come back at the first exit. Called with
+	 * preemption disabled and IRQs on; vcpu_run calls
+	 * vsnix_vcpu_enter_prepare() with IRQs off just before the entry and
+	 * must not enter when it returns false. Before entering it handles
+	 * VSNIX_REQ_TLB_FLUSH and a change of vcpu->cpu (migration), then sets
+	 * vcpu->cpu. Returns VSNIX_RAN (an exit to handle), VSNIX_SKIPPED
+	 * (the entry was refused) or -errno when the entry itself failed
+	 * (after filling run->fail_entry; RUN then returns 0 to userspace).
+	 */
+	int (*vcpu_run)(struct vsnix_vcpu *vcpu);
+	/*
+	 * Handle the exit vcpu_run came back with; preemptible, may sleep.
+	 * Returns 1: resume the guest; 0: run is filled, return to userspace;
+	 * -errno: RUN fails with it.
+	 */
+	int (*handle_exit)(struct vsnix_vcpu *vcpu);
+
+	void (*get_regs)(struct vsnix_vcpu *vcpu, struct vsnix_regs *regs);
+	int (*set_regs)(struct vsnix_vcpu *vcpu, const struct vsnix_regs *regs);
+	void (*get_sregs)(struct vsnix_vcpu *vcpu, struct vsnix_sregs *sregs);
+	int (*set_sregs)(struct vsnix_vcpu *vcpu,
+			 const struct vsnix_sregs *sregs);
+	/* 0 or -ENOENT (not supported) / -EINVAL (bad value). */
+	int (*get_msr)(struct vsnix_vcpu *vcpu, u32 index, u64 *data);
+	int (*set_msr)(struct vsnix_vcpu *vcpu, u32 index, u64 data);
+	/*
+	 * Validated by the core; queued and injected at the next entry (an
+	 * external interrupt waits until the guest can take it: RFLAGS.IF and
+	 * no interrupt shadow, using the interrupt-window exit). -EBUSY when
+	 * an event of that kind is already queued.
+	 */
+	int (*inject_event)(struct vsnix_vcpu *vcpu,
+			    const struct vsnix_event *ev);
+};
+
+#define VSNIX_RAN	1
+#define VSNIX_SKIPPED	0
+
+extern const struct vsnix_arch_ops *vsnix_ops;
+
+/* ------------------------------------------------------- core services */
+
+/*
+ * With IRQs disabled, right before the hardware entry: publishes
+ * vcpu->mode = IN_GUEST and returns false when the entry must be skipped
+ * (a request, a signal or a reschedule is pending); the backend then
+ * returns 0 from vcpu_run with no exit to handle, and the loop retries.
+ */
+bool vsnix_vcpu_enter_prepare(struct vsnix_vcpu *vcpu);
+/* With IRQs disabled, right after the hardware exit. */
+void vsnix_vcpu_exit_done(struct vsnix_vcpu *vcpu);
+/* Make a vCPU leave the guest soon (IPI when it is in guest mode). */
+void vsnix_vcpu_kick(struct vsnix_vcpu *vcpu);
+void vsnix_vcpu_request(struct vsnix_vcpu *vcpu, int req);
+static inline bool vsnix_vcpu_check_request(struct vsnix_vcpu *vcpu, int req)
+{
+	return test_and_clear_bit(req, &vcpu->requests);
+}
+
+/* Fill run for common exits. */
+void vsnix_exit_internal(struct vsnix_vcpu *vcpu, u32 suberror,
+			 unsigned int ndata, const u64 *data);
+void vsnix_exit_guest(struct vsnix_vcpu *vcpu, int status, u32 source);
+
+/* In-kernel devices: VSNIX_CREATE_DEVICE (kmod/devices/devices.c). */
+int vsnix_device_create(struct vsnix_vm *vm,
+			const struct vsnix_device_config *cfg);
+
+/* Root mode on all CPUs while VMs exist (kmod/core/virt.c). */
+int vsnix_virt_get(void);
+void vsnix_virt_put(void);
+
+#endif /* VSNIX_CORE_H */

@@ -1,0 +1,348 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * vSnix: userspace API of /dev/vsnix.
+ *
+ * Rules of this ABI (see Documentation/api.rst):
+ *  - VSNIX_API_VERSION never changes; everything added later is announced by
+ *    a VSNIX_CAP_* answered by VSNIX_CHECK_EXTENSION.
+ *  - Structs have explicit padding. Every "flags", "pad" and "reserved"
+ *    field must be zero on input, else the ioctl fails with -EINVAL.
+ *  - A struct is never edited once released: a new ioctl number is added.
+ *  - Ioctl numbers are split by the kind of fd they apply to:
+ *      0x00-0x3f  /dev/vsnix (system)
+ *      0x40-0x7f  VM fd
+ *      0x80-0xbf  vCPU fd
+ *      0xc0-0xff  device fd (reserved)
+ */
+#ifndef _UAPI_LINUX_VSNIX_H
+#define _UAPI_LINUX_VSNIX_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define VSNIX_API_VERSION	1
+
+/* Free in Documentation/userspace-api/ioctl/ioctl-number.rst (Linux 6.1). */
+#define VSNIXIO			0xB9
+
+/* ---- system ioctls (/dev/vsnix) ---- */
+#define VSNIX_GET_API_VERSION	_IO(VSNIXIO, 0x00)
+#define VSNIX_CHECK_EXTENSION	_IO(VSNIXIO, 0x01)	/* arg: VSNIX_CAP_* */
+#define VSNIX_CREATE_VM		_IO(VSNIXIO, 0x02)	/* arg: 0 (flags) */
+#define VSNIX_GET_VCPU_MMAP_SIZE _IO(VSNIXIO, 0x03)
+#define VSNIX_GET_SUPPORTED_CPUID _IOWR(VSNIXIO, 0x04, struct vsnix_cpuid)
+
+/* ---- VM ioctls ---- */
+#define VSNIX_SET_MEMORY_REGION	_IOW(VSNIXIO, 0x40, struct vsnix_memory_region)
+#define VSNIX_CREATE_VCPU	_IO(VSNIXIO, 0x41)	/* arg: vCPU id */
+#define VSNIX_SET_CPUID		_IOW(VSNIXIO, 0x42, struct vsnix_cpuid)
+#define VSNIX_GET_CPUID		_IOWR(VSNIXIO, 0x43, struct vsnix_cpuid)
+#define VSNIX_CREATE_DEVICE	_IOWR(VSNIXIO, 0x44, struct vsnix_device_config)
+#define VSNIX_GET_VM_STATUS	_IOR(VSNIXIO, 0x45, struct vsnix_vm_status)
+
+/* ---- vCPU ioctls ---- */
+#define VSNIX_RUN		_IO(VSNIXIO, 0x80)
+#define VSNIX_GET_REGS		_IOR(VSNIXIO, 0x81, struct vsnix_regs)
+#define VSNIX_SET_REGS		_IOW(VSNIXIO, 0x82, struct vsnix_regs)
+#define VSNIX_GET_SREGS		_IOR(VSNIXIO, 0x83, struct vsnix_sregs)
+#define VSNIX_SET_SREGS		_IOW(VSNIXIO, 0x84, struct vsnix_sregs)
+#define VSNIX_GET_XSAVE		_IOR(VSNIXIO, 0x85, struct vsnix_xsave)
+#define VSNIX_SET_XSAVE		_IOW(VSNIXIO, 0x86, struct vsnix_xsave)
+#define VSNIX_GET_MSRS		_IOWR(VSNIXIO, 0x87, struct vsnix_msrs)
+#define VSNIX_SET_MSRS		_IOW(VSNIXIO, 0x88, struct vsnix_msrs)
+#define VSNIX_INJECT_EVENT	_IOW(VSNIXIO, 0x89, struct vsnix_event)
+
+/* ---- capabilities (VSNIX_CHECK_EXTENSION) ---- */
+#define VSNIX_CAP_VENDOR	1	/* VSNIX_VENDOR_* of this host */
+#define VSNIX_CAP_NR_VCPUS	2	/* vCPUs per VM */
+#define VSNIX_CAP_NR_MEMSLOTS	3	/* memory regions per VM */
+#define VSNIX_CAP_MAX_MEM_MB	4	/* guest memory per VM, MiB */
+#define VSNIX_CAP_READONLY_MEM	5	/* VSNIX_MEM_READONLY */
+#define VSNIX_CAP_XSAVE		6	/* VSNIX_GET/SET_XSAVE */
+#define VSNIX_CAP_REAL_MODE	7	/* guests may start in real mode */
+#define VSNIX_CAP_DEVICES	8	/* bitmask of 1 << VSNIX_DEV_* */
+#define VSNIX_CAP_INJECT_EVENT	9	/* VSNIX_INJECT_EVENT */
+
+#define VSNIX_VENDOR_SVM	1
+#define VSNIX_VENDOR_VMX	2
+
+/* ---- memory ---- */
+#define VSNIX_MEM_READONLY	(1u << 0)	/* guest writes exit as MMIO */
+
+/*
+ * Maps [guest_phys_addr, +memory_size) onto the calling process's memory at
+ * userspace_addr. The pages are pinned for as long as the region exists, so
+ * the guest never writes memory the host has freed. memory_size == 0
+ * deletes the slot. Addresses and size are 4 KiB aligned.
+ */
+struct vsnix_memory_region {
+	__u32 slot;
+	__u32 flags;		/* VSNIX_MEM_* */
+	__u64 guest_phys_addr;
+	__u64 memory_size;
+	__u64 userspace_addr;
+	__u64 reserved[2];
+};
+
+/* ---- CPUID ---- */
+#define VSNIX_CPUID_FLAG_SIGNIFICANT_INDEX	(1u << 0)
+
+struct vsnix_cpuid_entry {
+	__u32 function;
+	__u32 index;
+	__u32 flags;		/* VSNIX_CPUID_FLAG_* */
+	__u32 eax;
+	__u32 ebx;
+	__u32 ecx;
+	__u32 edx;
+	__u32 pad;
+};
+
+#define VSNIX_MAX_CPUID_ENTRIES	256
+
+struct vsnix_cpuid {
+	__u32 nent;		/* in: room in entries[]; out: entries used */
+	__u32 pad;
+	struct vsnix_cpuid_entry entries[];
+};
+
+/* ---- registers ---- */
+struct vsnix_regs {
+	__u64 rax, rbx, rcx, rdx, rsi, rdi, rsp, rbp;
+	__u64 r8, r9, r10, r11, r12, r13, r14, r15;
+	__u64 rip, rflags;
+};
+
+struct vsnix_segment {
+	__u64 base;
+	__u32 limit;
+	__u16 selector;
+	__u8 type;
+	__u8 present, dpl, db, s, l, g, avl;
+	__u8 unusable;
+	__u8 pad;
+};
+
+struct vsnix_dtable {
+	__u64 base;
+	__u16 limit;
+	__u16 pad[3];
+};
+
+struct vsnix_sregs {
+	struct vsnix_segment cs, ds, es, fs, gs, ss;
+	struct vsnix_segment tr, ldt;
+	struct vsnix_dtable gdt, idt;
+	__u64 cr0, cr2, cr3, cr4, cr8;
+	__u64 efer;
+	__u64 apic_base;
+	__u64 reserved[4];
+};
+
+/* XSAVE image in the standard (non-compacted) layout of Intel SDM 13.4. */
+struct vsnix_xsave {
+	__u32 region[1024];
+};
+
+struct vsnix_msr_entry {
+	__u32 index;
+	__u32 reserved;
+	__u64 data;
+};
+
+/*
+ * GET_MSRS returns the number of entries read; SET_MSRS the number written.
+ * Both stop at the first MSR that is not supported.
+ */
+struct vsnix_msrs {
+	__u32 nmsrs;
+	__u32 pad;
+	struct vsnix_msr_entry entries[];
+};
+
+#define VSNIX_MAX_MSR_ENTRIES	64
+
+/* ---- events ---- */
+#define VSNIX_EVENT_EXTINT	0	/* external interrupt, vector */
+#define VSNIX_EVENT_NMI		2
+#define VSNIX_EVENT_EXCEPTION	3	/* vector (+ error code) */
+
+#define VSNIX_EVENT_HAS_ERROR_CODE	(1u << 0)
+
+struct vsnix_event {
+	__u8 type;		/* VSNIX_EVENT_* */
+	__u8 vector;
+	__u16 pad;
+	__u32 flags;		/* VSNIX_EVENT_HAS_ERROR_CODE */
+	__u32 error_code;
+	__u32 reserved[5];
+};
+
+/* ---- in-kernel devices ---- */
+#define VSNIX_DEV_HVT		0	/* Solo5 hvt hypercalls, ports 0x500+ */
+#define VSNIX_DEV_UART16550	1	/* 16550 UART at config.base */
+#define VSNIX_DEV_EXIT_PORT	2	/* 32-bit write of a status ends the run */
+#define VSNIX_DEV_FW_CFG	3	/* QEMU fw_cfg (selector 0x510, data 0x511) */
+#define VSNIX_NR_DEVICES	4
+
+#define VSNIX_HVT_MAX_BLOCK	4
+#define VSNIX_HVT_MAX_NET	4
+#define VSNIX_DEV_NAME_LEN	32
+
+/* A file descriptor of -1 means "absent". */
+struct vsnix_hvt_block {
+	__s32 fd;		/* regular file or block device, O_RDWR */
+	__u32 sector_size;	/* 512 if 0 */
+	char name[VSNIX_DEV_NAME_LEN];
+};
+
+struct vsnix_hvt_net {
+	__s32 fd;		/* tap fd (IFF_TAP | IFF_NO_PI) */
+	__u32 pad;
+	__u8 mac[6];
+	__u8 pad2[2];
+	char name[VSNIX_DEV_NAME_LEN];
+};
+
+struct vsnix_hvt_config {
+	__u64 mem_size;		/* guest RAM size given to the guest */
+	__u64 reserved[3];
+	__u32 nr_block;
+	__u32 nr_net;
+	struct vsnix_hvt_block block[VSNIX_HVT_MAX_BLOCK];
+	struct vsnix_hvt_net net[VSNIX_HVT_MAX_NET];
+};
+
+struct vsnix_uart_config {
+	__u16 base;		/* 0x3f8 for COM1 */
+	__u16 pad;
+	__u32 reserved[7];
+};
+
+struct vsnix_exit_port_config {
+	__u16 port;		/* 0xf4 (isa-debug-exit) */
+	__u16 pad;
+	__u32 reserved[7];
+};
+
+struct vsnix_fw_cfg_config {
+	__u64 ram_size;
+	__u32 nr_cpus;
+	__u32 pad;
+	__u64 reserved[6];
+};
+
+/*
+ * Devices write console output to console_fd (a pipe, tty or file opened
+ * for writing), from the kernel, without a return to userspace.
+ */
+struct vsnix_device_config {
+	__u32 type;		/* VSNIX_DEV_* */
+	__u32 flags;		/* must be 0 */
+	__s32 console_fd;	/* -1: no console */
+	__u32 pad;
+	__u64 reserved[4];
+	union {
+		struct vsnix_hvt_config hvt;
+		struct vsnix_uart_config uart;
+		struct vsnix_exit_port_config exit_port;
+		struct vsnix_fw_cfg_config fw_cfg;
+		__u8 raw[1024];
+	};
+};
+
+/* State of a VM that in-kernel devices ended. */
+struct vsnix_vm_status {
+	__u32 exited;		/* 1 once a device ended the VM */
+	__s32 exit_status;
+	__u64 console_bytes;	/* written to the console so far */
+	__u64 reserved[6];
+};
+
+/* ---- the run structure, mmap()ed from a vCPU fd at offset 0 ---- */
+#define VSNIX_EXIT_UNKNOWN		0
+#define VSNIX_EXIT_IO			1
+#define VSNIX_EXIT_MMIO			2
+#define VSNIX_EXIT_HLT			3
+#define VSNIX_EXIT_SHUTDOWN		4	/* triple fault or shutdown */
+#define VSNIX_EXIT_FAIL_ENTRY		5
+#define VSNIX_EXIT_INTERNAL_ERROR	6
+#define VSNIX_EXIT_INTR			7	/* signal pending, RUN gave -EINTR */
+#define VSNIX_EXIT_GUEST_EXIT		8	/* a device ended the VM */
+#define VSNIX_EXIT_DEBUG		9
+
+#define VSNIX_EXIT_IO_IN	0
+#define VSNIX_EXIT_IO_OUT	1
+
+/* internal.suberror */
+#define VSNIX_INTERNAL_EMULATION	1	/* instruction not decodable */
+#define VSNIX_INTERNAL_UNHANDLED_EXIT	2	/* data[0] = vendor exit code */
+#define VSNIX_INTERNAL_GUEST_FAULT	3	/* bad guest argument to a device */
+#define VSNIX_INTERNAL_DEVICE_ERROR	4	/* host I/O error; data[0] = -errno */
+
+/* guest_exit.source */
+#define VSNIX_GUEST_EXIT_HVT_HALT	1
+#define VSNIX_GUEST_EXIT_PORT		2
+
+struct vsnix_run {
+	/* in */
+	__u8 immediate_exit;	/* return -EINTR before entering the guest */
+	__u8 pad1[7];
+
+	/* out */
+	__u32 exit_reason;	/* VSNIX_EXIT_* */
+	__u32 flags;
+	__u64 reserved[6];
+
+	union {
+		/* VSNIX_EXIT_IO: data at (char *)run + data_offset */
+		struct {
+			__u8 direction;	/* VSNIX_EXIT_IO_IN / _OUT */
+			__u8 size;	/* 1, 2 or 4 */
+			__u16 port;
+			__u32 count;
+			__u64 data_offset;
+		} io;
+		/* VSNIX_EXIT_MMIO: for a read, fill data[] before the next RUN */
+		struct {
+			__u64 phys_addr;
+			__u8 data[8];
+			__u32 len;
+			__u8 is_write;
+			__u8 pad[3];
+		} mmio;
+		/* VSNIX_EXIT_FAIL_ENTRY */
+		struct {
+			__u64 hardware_entry_failure_reason;
+			__u32 cpu;
+			__u32 pad;
+		} fail_entry;
+		/* VSNIX_EXIT_INTERNAL_ERROR */
+		struct {
+			__u32 suberror;
+			__u32 ndata;
+			__u64 data[16];
+		} internal;
+		/* VSNIX_EXIT_SHUTDOWN: vendor exit code in data[0] */
+		struct {
+			__u64 data[4];
+		} shutdown;
+		/* VSNIX_EXIT_GUEST_EXIT */
+		struct {
+			__s32 status;
+			__u32 source;	/* VSNIX_GUEST_EXIT_* */
+		} guest_exit;
+		/* VSNIX_EXIT_DEBUG */
+		struct {
+			__u32 exception;
+			__u32 pad;
+			__u64 pc;
+		} debug;
+		__u8 padding[256];
+	};
+};
+
+/* The I/O data area lives in the second page of the vCPU mapping. */
+#define VSNIX_RUN_IO_DATA_OFFSET	4096
+
+#endif /* _UAPI_LINUX_VSNIX_H */
