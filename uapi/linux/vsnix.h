@@ -204,9 +204,18 @@ struct vsnix_hvt_net {
 	char name[VSNIX_DEV_NAME_LEN];
 };
 
+/*
+ * Solo5 guests name a device by its handle: its index in the manifest
+ * (struct mft.e[]; entry 0 is the reserved first entry, so 1..63). The
+ * tender reads the manifest and gives each block[i]/net[i] its handle.
+ */
+#define VSNIX_HVT_MAX_HANDLE	63
+
 struct vsnix_hvt_config {
 	__u64 mem_size;		/* guest RAM size given to the guest */
-	__u64 reserved[3];
+	__u8 block_handle[VSNIX_HVT_MAX_BLOCK];	/* handle of block[i] */
+	__u8 net_handle[VSNIX_HVT_MAX_NET];	/* handle of net[i] */
+	__u64 reserved[2];
 	__u32 nr_block;
 	__u32 nr_net;
 	struct vsnix_hvt_block block[VSNIX_HVT_MAX_BLOCK];
