@@ -53,10 +53,13 @@ int vsnix_guest_write(struct vsnix_vm *vm, u64 gpa, const void *buf,
 /* True when [gpa, gpa + len) is entirely guest RAM. */
 bool vsnix_guest_range_ok(struct vsnix_vm *vm, u64 gpa, u64 len);
 
-/* Pure validation of a userspace request, KUnit-tested. */
+/*
+ * Pure validation of a userspace request against the existing slots
+ * (kmod/core/memcheck.c, KUnit-tested): 0, -EINVAL or -EEXIST.
+ */
 int vsnix_memregion_check(const struct vsnix_memory_region *r,
-			  const struct vsnix_memslot *slots, unsigned int nslots,
-			  u64 max_bytes);
+			  struct vsnix_memslot *const *slots,
+			  unsigned int nslots, u64 max_bytes);
 
 /* ---------------------------------------------------------------- I/O bus */
 
@@ -263,7 +266,8 @@ struct vsnix_arch_ops {
 	 * vsnix_vcpu_enter_prepare() with IRQs off just before the entry and
 	 * must not enter when it returns false. Before entering it handles
 	 * VSNIX_REQ_TLB_FLUSH and a change of vcpu->cpu (migration), then sets
-	 * vcpu->cpu. Returns VSNIX_RAN (an exit to handle), VSNIX_SKIPPED
+	 * vcpu->cpu. With IRQs off it checks that root mode is on for this CPU
+	 * (a per-CPU flag) and returns -EIO if not. Returns VSNIX_RAN (an exit to handle), VSNIX_SKIPPED
 	 * (the entry was refused) or -errno when the entry itself failed
 	 * (after filling run->fail_entry; RUN then returns 0 to userspace).
 	 */

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Declarations private to kmod/core. */
+#ifndef VSNIX_CORE_INTERNAL_H
+#define VSNIX_CORE_INTERNAL_H
+
+#include "vsnix.h"
+
+/* The vendor backends (kmod/arch/x86/{svm,vmx}). */
+extern const struct vsnix_arch_ops vsnix_svm_ops;
+extern const struct vsnix_arch_ops vsnix_vmx_ops;
+
+/* virt.c */
+int vsnix_virt_init(void);
+void vsnix_virt_exit(void);
+bool vsnix_virt_rebooting(void);
+
+/* vm.c */
+int vsnix_vm_create_fd(unsigned long flags);
+void vsnix_vm_get(struct vsnix_vm *vm);
+void vsnix_vm_put(struct vsnix_vm *vm);
+
+/* vcpu.c */
+int vsnix_vcpu_create_fd(struct vsnix_vm *vm, unsigned long id);
+void vsnix_vcpu_destroy(struct vsnix_vcpu *vcpu);
+void vsnix_vm_kick_all(struct vsnix_vm *vm);
+
+/* memory.c */
+int vsnix_set_memory_region(struct vsnix_vm *vm,
+			    const struct vsnix_memory_region *r);
+void vsnix_memslots_free(struct vsnix_vm *vm);
+
+/* iobus.c */
+void vsnix_io_destroy_all(struct vsnix_vm *vm);
+
+/* cpuid.c */
+int vsnix_vm_cpuid_init(struct vsnix_vm *vm);
+void vsnix_vm_cpuid_free(struct vsnix_vm *vm);
+long vsnix_vm_set_cpuid(struct vsnix_vm *vm, void __user *argp);
+long vsnix_vm_get_cpuid(struct vsnix_vm *vm, void __user *argp);
+long vsnix_get_supported_cpuid(void __user *argp);
+
+#endif /* VSNIX_CORE_INTERNAL_H */

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The in-kernel I/O bus: devices claim port or MMIO ranges, and exits on
+ * those ranges are served here, inside RUN, without a trip to userspace.
+ * Devices live until the VM is destroyed, so a reader needs no reference.
+ */
+#include <linux/list.h>
+#include <linux/rwsem.h>
+#include "vsnix.h"
+#include "internal.h"
+
+static bool vsnix_io_overlaps(const struct vsnix_io_device *a,
+			      const struct vsnix_io_device *b)
+{
+	return a->bus == b->bus && a->base < b->base + b->len &&
+	       b->base < a->base + a->len;
+}
+
+int vsnix_io_register(struct vsnix_vm *vm, struct vsnix_io_device *dev)
+{
+	struct vsnix_io_device *d;
+	int ret = 0;
+
+	if (dev->bus >= VSNIX_NR_BUSES || !dev->len ||
+	    dev->base + dev->len < dev->base ||
+	    (dev->bus == VSNIX_BUS_PIO && dev->base + dev->len > 0x10000))
+		return -EINVAL;
+
+	down_write(&vm->io_lock);
+	list_for_each_entry(d, &vm->io_devices, node) {
+		if (vsnix_io_overlaps(d, dev)) {
+			ret = -EEXIST;
+			goto out;
+		}
+	}
+	list_add_tail(&dev->node, &vm->io_devices);
+out:
+	up_write(&vm->io_lock);
+	return ret;
+}
+
+int vsnix_io_dispatch(struct vsnix_vcpu *vcpu, enum vsnix_bus bus, u64 addr,
+		      unsigned int len, bool write, void *val)
+{
+	struct vsnix_vm *vm = vcpu->vm;
+	struct vsnix_io_device *d;
+	int ret = -ENODEV;
+
+	down_read(&vm->io_lock);
+	list_for_each_entry(d, &vm->io_devices, node) {
+		if (d->bus != bus || addr < d->base ||
+		    addr + len > d->base + d->len)
+			continue;
+		if (write)
+			ret = d->ops->write ? d->ops->write(d, vcpu, addr, len, val)
+					    : VSNIX_IO_DONE;
+		else if (d->ops->read)
+			ret = d->ops->read(d, vcpu, addr, len, val);
+		else
+			ret = VSNIX_IO_DONE;	/* write-only: reads see 0s */
+		break;
+	}
+	up_read(&vm->io_lock);
+	return ret;
+}
+
+void vsnix_io_destroy_all(struct vsnix_vm *vm)
+{
+	struct vsnix_io_device *d, *tmp;
+
+	list_for_each_entry_safe(d, tmp, &vm->io_devices, node) {
+		list_del(&d->node);
+		d->ops->destroy(d);
+	}
+}

@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Guest memory: slots backed by the VMM's memory, pinned for the slot's
+ * life (FOLL_LONGTERM) and charged to the owner's RLIMIT_MEMLOCK like VFIO
+ * does. Pinning is what makes munmap() or process exit safe: the pages the
+ * TDP tables point at cannot be freed while the guest can still reach them.
+ */
+#define pr_fmt(fmt) "vsnix: " fmt
+
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include "vsnix.h"
+#include "internal.h"
+
+struct vsnix_memslot *vsnix_memslot_find(struct vsnix_vm *vm, u64 gpa)
+{
+	int i;
+
+	for (i = 0; i < VSNIX_MAX_MEMSLOTS; i++) {
+		struct vsnix_memslot *s = vm->slots[i];
+
+		if (s && gpa >= s->gpa && gpa - s->gpa < s->size)
+			return s;
+	}
+	return NULL;
+}
+
+static void vsnix_memslot_release(struct vsnix_memslot *s)
+{
+	unpin_user_pages_dirty_lock(s->pages, s->npages,
+				    !(s->flags & VSNIX_MEM_READONLY));
+	account_locked_vm(s->mm, s->npages, false);
+	mmdrop(s->mm);
+	kvfree(s->pages);
+	kfree(s);
+}
+
+static struct vsnix_memslot *
+vsnix_memslot_pin(const struct vsnix_memory_region *r)
+{
+	unsigned int gup = FOLL_LONGTERM;
+	struct vsnix_memslot *s;
+	unsigned long done = 0;
+	int ret;
+
+	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
+	if (!s)
+		return ERR_PTR(-ENOMEM);
+	s->id = r->slot;
+	s->flags = r->flags;
+	s->gpa = r->guest_phys_addr;
+	s->size = r->memory_size;
+	s->uaddr = r->userspace_addr;
+	s->npages = r->memory_size >> PAGE_SHIFT;
+	s->pages = kvmalloc_array(s->npages, sizeof(*s->pages),
+				  GFP_KERNEL_ACCOUNT);
+	if (!s->pages) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	s->mm = current->mm;
+	mmgrab(s->mm);
+	ret = account_locked_vm(s->mm, s->npages, true);
+	if (ret) {
+		pr_info_ratelimited("guest memory of %llu MiB exceeds RLIMIT_MEMLOCK of %s[%d]\n",
+				    r->memory_size >> 20, current->comm,
+				    task_pid_nr(current));
+		goto err_mm;
+	}
+
+	if (!(r->flags & VSNIX_MEM_READONLY))
+		gup |= FOLL_WRITE;
+	while (done < s->npages) {
+		ret = pin_user_pages_fast(s->uaddr + (done << PAGE_SHIFT),
+					  min_t(unsigned long,
+						s->npages - done, INT_MAX >> 1),
+					  gup, s->pages + done);
+		if (ret <= 0) {
+			ret = ret ? ret : -EFAULT;
+			goto err_unpin;
+		}
+		done += ret;
+		cond_resched();
+	}
+	return s;
+
+err_unpin:
+	unpin_user_pages(s->pages, done);
+	account_locked_vm(s->mm, s->npages, false);
+err_mm:
+	mmdrop(s->mm);
+	kvfree(s->pages);
+err_free:
+	kfree(s);
+	return ERR_PTR(ret);
+}
+
+/*
+ * Keeps vCPUs out of the guest while slots and TDP tables change: new
+ * entries are refused (vsnix_vcpu_enter_prepare), running ones are kicked
+ * out, and the write lock waits for them.
+ */
+static void vsnix_mem_update_begin(struct vsnix_vm *vm)
+{
+	atomic_inc(&vm->mem_update);
+	vsnix_vm_kick_all(vm);
+	down_write(&vm->mem_lock);
+}
+
+static void vsnix_mem_update_end(struct vsnix_vm *vm)
+{
+	int i;
+
+	for (i = 0; i < VSNIX_MAX_VCPUS; i++)
+		if (vm->vcpus[i])
+			vsnix_vcpu_request(vm->vcpus[i], VSNIX_REQ_TLB_FLUSH);
+	up_write(&vm->mem_lock);
+	atomic_dec(&vm->mem_update);
+}
+
+int vsnix_set_memory_region(struct vsnix_vm *vm,
+			    const struct vsnix_memory_region *r)
+{
+	struct vsnix_memslot *old = NULL, *new = NULL;
+	u64 max_bytes = (u64)VSNIX_MAX_MEM_MB << 20;
+	int ret;
+
+	mutex_lock(&vm->lock);
+	ret = vsnix_memregion_check(r, vm->slots, VSNIX_MAX_MEMSLOTS,
+				    max_bytes - vm->mem_bytes);
+	if (ret)
+		goto out;
+
+	if (r->memory_size) {
+		new = vsnix_memslot_pin(r);
+		if (IS_ERR(new)) {
+			ret = PTR_ERR(new);
+			goto out;
+		}
+	} else {
+		old = vm->slots[r->slot];
+		if (!old)
+			goto out;	/* deleting an empty slot is a no-op */
+	}
+
+	vsnix_mem_update_begin(vm);
+	if (old) {
+		vsnix_ops->tdp_unmap(vm, old->gpa, old->npages);
+		vm->slots[r->slot] = NULL;
+		vm->mem_bytes -= old->size;
+	} else {
+		ret = vsnix_ops->tdp_map(vm, new->gpa, new->pages, new->npages,
+					 new->flags & VSNIX_MEM_READONLY);
+		if (ret) {
+			vsnix_ops->tdp_unmap(vm, new->gpa, new->npages);
+			old = new;	/* released below */
+		} else {
+			vm->slots[r->slot] = new;
+			vm->mem_bytes += new->size;
+		}
+	}
+	vsnix_mem_update_end(vm);
+	if (old)
+		vsnix_memslot_release(old);
+out:
+	mutex_unlock(&vm->lock);
+	return ret;
+}
+
+/* VM teardown: no vCPU can run any more. */
+void vsnix_memslots_free(struct vsnix_vm *vm)
+{
+	int i;
+
+	for (i = 0; i < VSNIX_MAX_MEMSLOTS; i++) {
+		struct vsnix_memslot *s = vm->slots[i];
+
+		if (!s)
+			continue;
+		vsnix_ops->tdp_unmap(vm, s->gpa, s->npages);
+		vm->slots[i] = NULL;
+		vsnix_memslot_release(s);
+	}
+}
+
+/* Walks [gpa, gpa + len) page by page; stops at the first hole. */
+static int vsnix_guest_access(struct vsnix_vm *vm, u64 gpa, void *buf,
+			      size_t len, bool write)
+{
+	int ret = 0;
+
+	if (gpa + len < gpa)
+		return -EFAULT;
+
+	down_read(&vm->mem_lock);
+	while (len) {
+		struct vsnix_memslot *s = vsnix_memslot_find(vm, gpa);
+		u64 off = gpa & ~PAGE_MASK;
+		size_t chunk = min_t(size_t, len, PAGE_SIZE - off);
+		void *va;
+
+		if (!s || (write && (s->flags & VSNIX_MEM_READONLY))) {
+			ret = -EFAULT;
+			break;
+		}
+		va = kmap_local_page(s->pages[(gpa - s->gpa) >> PAGE_SHIFT]);
+		if (write)
+			memcpy(va + off, buf, chunk);
+		else
+			memcpy(buf, va + off, chunk);
+		kunmap_local(va);
+		gpa += chunk;
+		buf += chunk;
+		len -= chunk;
+	}
+	up_read(&vm->mem_lock);
+	return ret;
+}
+
+int vsnix_guest_read(struct vsnix_vm *vm, u64 gpa, void *buf, size_t len)
+{
+	return vsnix_guest_access(vm, gpa, buf, len, false);
+}
+
+int vsnix_guest_write(struct vsnix_vm *vm, u64 gpa, const void *buf,
+		      size_t len)
+{
+	return vsnix_guest_access(vm, gpa, (void *)buf, len, true);
+}
+
+bool vsnix_guest_range_ok(struct vsnix_vm *vm, u64 gpa, u64 len)
+{
+	bool ok = true;
+
+	if (gpa + len < gpa)
+		return false;
+	down_read(&vm->mem_lock);
+	while (len) {
+		struct vsnix_memslot *s = vsnix_memslot_find(vm, gpa);
+		u64 left;
+
+		if (!s) {
+			ok = false;
+			break;
+		}
+		left = s->gpa + s->size - gpa;
+		if (left >= len)
+			break;
+		gpa += left;
+		len -= left;
+	}
+	up_read(&vm->mem_lock);
+	return ok;
+}

@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VM objects and the VM fd. A VM lives while its fd or any of its vCPU fds
+ * is open (each holds a reference); its vCPUs, memory and devices go with
+ * it. Root mode is held for as long as any VM lives.
+ */
+#define pr_fmt(fmt) "vsnix: " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include "vsnix.h"
+#include "internal.h"
+
+static void vsnix_vm_free(struct kref *ref)
+{
+	struct vsnix_vm *vm = container_of(ref, struct vsnix_vm, ref);
+	int i;
+
+	for (i = 0; i < VSNIX_MAX_VCPUS; i++)
+		if (vm->vcpus[i])
+			vsnix_vcpu_destroy(vm->vcpus[i]);
+	vsnix_io_destroy_all(vm);
+	vsnix_memslots_free(vm);
+	vsnix_ops->vm_destroy(vm);
+	vsnix_vm_cpuid_free(vm);
+	kfree(vm);
+	vsnix_virt_put();
+	module_put(THIS_MODULE);
+}
+
+void vsnix_vm_get(struct vsnix_vm *vm)
+{
+	kref_get(&vm->ref);
+}
+
+void vsnix_vm_put(struct vsnix_vm *vm)
+{
+	kref_put(&vm->ref, vsnix_vm_free);
+}
+
+static long vsnix_vm_ioctl_memory(struct vsnix_vm *vm, void __user *argp)
+{
+	struct vsnix_memory_region r;
+
+	if (copy_from_user(&r, argp, sizeof(r)))
+		return -EFAULT;
+	return vsnix_set_memory_region(vm, &r);
+}
+
+static long vsnix_vm_ioctl_device(struct vsnix_vm *vm, void __user *argp)
+{
+	struct vsnix_device_config *cfg;
+	long ret;
+
+	cfg = memdup_user(argp, sizeof(*cfg));
+	if (IS_ERR(cfg))
+		return PTR_ERR(cfg);
+	if (cfg->flags || cfg->pad || memchr_inv(cfg->reserved, 0,
+						 sizeof(cfg->reserved))) {
+		ret = -EINVAL;
+		goto out;
+	}
+	mutex_lock(&vm->lock);
+	ret = vsnix_device_create(vm, cfg);
+	mutex_unlock(&vm->lock);
+out:
+	kfree(cfg);
+	return ret;
+}
+
+static long vsnix_vm_ioctl_status(struct vsnix_vm *vm, void __user *argp)
+{
+	struct vsnix_vm_status st = { };
+
+	st.exited = READ_ONCE(vm->exited);
+	st.exit_status = READ_ONCE(vm->exit_status);
+	st.console_bytes = atomic64_read(&vm->console_bytes);
+	return copy_to_user(argp, &st, sizeof(st)) ? -EFAULT : 0;
+}
+
+static long vsnix_vm_ioctl(struct file *file, unsigned int cmd,
+			   unsigned long arg)
+{
+	struct vsnix_vm *vm = file->private_data;
+	void __user *argp = (void __user *)arg;
+
+	switch (cmd) {
+	case VSNIX_SET_MEMORY_REGION:
+		return vsnix_vm_ioctl_memory(vm, argp);
+	case VSNIX_CREATE_VCPU:
+		return vsnix_vcpu_create_fd(vm, arg);
+	case VSNIX_SET_CPUID:
+		return vsnix_vm_set_cpuid(vm, argp);
+	case VSNIX_GET_CPUID:
+		return vsnix_vm_get_cpuid(vm, argp);
+	case VSNIX_CREATE_DEVICE:
+		return vsnix_vm_ioctl_device(vm, argp);
+	case VSNIX_GET_VM_STATUS:
+		return vsnix_vm_ioctl_status(vm, argp);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static int vsnix_vm_release(struct inode *inode, struct file *file)
+{
+	vsnix_vm_put(file->private_data);
+	return 0;
+}
+
+static const struct file_operations vsnix_vm_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = vsnix_vm_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.release = vsnix_vm_release,
+	.llseek = noop_llseek,
+};
+
+static struct vsnix_vm *vsnix_vm_create(void)
+{
+	struct vsnix_vm *vm;
+	int ret;
+
+	if (vsnix_virt_rebooting())
+		return ERR_PTR(-EBUSY);
+
+	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
+	if (!vm)
+		return ERR_PTR(-ENOMEM);
+	kref_init(&vm->ref);
+	mutex_init(&vm->lock);
+	init_rwsem(&vm->mem_lock);
+	init_rwsem(&vm->io_lock);
+	INIT_LIST_HEAD(&vm->io_devices);
+	mutex_init(&vm->cpuid_lock);
+	atomic_set(&vm->nr_vcpus, 0);
+	atomic_set(&vm->mem_update, 0);
+	atomic64_set(&vm->console_bytes, 0);
+
+	ret = vsnix_vm_cpuid_init(vm);
+	if (ret)
+		goto err_free;
+	ret = vsnix_virt_get();
+	if (ret)
+		goto err_cpuid;
+	ret = vsnix_ops->vm_init(vm);
+	if (ret)
+		goto err_virt;
+	/* Dropped in vsnix_vm_free: vCPU files can outlive the VM fd. */
+	__module_get(THIS_MODULE);
+	return vm;
+
+err_virt:
+	vsnix_virt_put();
+err_cpuid:
+	vsnix_vm_cpuid_free(vm);
+err_free:
+	kfree(vm);
+	return ERR_PTR(ret);
+}
+
+int vsnix_vm_create_fd(unsigned long flags)
+{
+	struct vsnix_vm *vm;
+	int fd;
+
+	if (flags)
+		return -EINVAL;
+	vm = vsnix_vm_create();
+	if (IS_ERR(vm))
+		return PTR_ERR(vm);
+	fd = anon_inode_getfd("vsnix-vm", &vsnix_vm_fops, vm,
+			      O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		vsnix_vm_put(vm);
+	return fd;
+}
