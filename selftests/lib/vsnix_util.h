@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vSnix selftest library, host side: /dev/vsnix, VMs, vCPUs, guest memory,
+ * real/protected/long mode set-up, ucalls and TAP output.
+ * See selftests/lib/README.md for the guest memory layout.
+ */
+#ifndef VSNIX_SELFTEST_UTIL_H
+#define VSNIX_SELFTEST_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/vsnix.h>
+
+#include "guest.h"
+
+/* ------------------------------------------------------------------ TAP */
+
+/* Skip the whole test (prints "1..0 # SKIP" and exits 4). */
+void __attribute__((noreturn, format(printf, 1, 2))) tap_skip_all(const char *fmt, ...);
+void tap_plan(int nr_tests);
+/* One result line; returns ok so callers can chain. */
+bool __attribute__((format(printf, 2, 3))) tap_ok(bool ok, const char *fmt, ...);
+void __attribute__((format(printf, 2, 3))) tap_skip(const char *why, const char *fmt, ...);
+void __attribute__((format(printf, 1, 2))) tap_diag(const char *fmt, ...);
+/* Exit with 0 (all passed), 1 (a failure or a missing result) or 4 (all skipped). */
+void __attribute__((noreturn)) tap_finish(void);
+/* A fatal error: a "not ok" for the test in progress, then "Bail out!", exit 1. */
+void __attribute__((noreturn, format(printf, 3, 4)))
+__test_fail(const char *file, int line, const char *fmt, ...);
+
+#define TEST_FAIL(fmt, ...) __test_fail(__FILE__, __LINE__, fmt, ##__VA_ARGS__)
+#define TEST_ASSERT(cond, fmt, ...)						\
+	do {									\
+		if (!(cond))							\
+			__test_fail(__FILE__, __LINE__, "'%s' failed: " fmt,	\
+				    #cond, ##__VA_ARGS__);			\
+	} while (0)
+
+/* Expect an ioctl-like call to fail with a given errno. */
+bool expect_errno(long ret, int want_errno, const char *what);
+
+/* --------------------------------------------------------- /dev/vsnix */
+
+/* Opens /dev/vsnix once; skips the whole test when it is absent. */
+int vsnix_dev_fd(void);
+long vsnix_cap(unsigned int cap);
+bool vsnix_is_svm(void);
+bool vsnix_is_vmx(void);
+
+/* Kernel taint bits that an oops (D) or a WARN (W) sets. */
+#define TAINT_BAD_MASK	((1ul << 7) | (1ul << 9))
+unsigned long kernel_taint(void);
+
+/* ------------------------------------------------------------ VM, vCPU */
+
+#define VSNIX_SELFTEST_MAX_VCPUS	16
+
+struct vsnix_test_vcpu {
+	struct vsnix_test_vm *vm;
+	int fd;
+	uint32_t id;
+	struct vsnix_run *run;
+	size_t run_size;
+};
+
+struct vsnix_test_vm {
+	int fd;
+	/* Slot 0: guest RAM at GPA 0, host copy at mem. */
+	uint8_t *mem;
+	uint64_t mem_size;
+	/* Bump allocator for guest data above the test binary (long mode). */
+	uint64_t alloc_next;
+	unsigned int nr_vcpus;
+	struct vsnix_test_vcpu *vcpus[VSNIX_SELFTEST_MAX_VCPUS];
+};
+
+/* An empty VM (no memory); fatal on error. */
+struct vsnix_test_vm *vm_create_bare(void);
+/* A VM with mem_size bytes of RAM at GPA 0 in slot 0. */
+struct vsnix_test_vm *vm_create(uint64_t mem_size);
+/*
+ * A VM ready for 64-bit guests: RAM covering this binary, the binary's
+ * loaded image copied to GPA == its virtual address, GDT, IDT with the
+ * library's exception stubs, identity page tables for 0-4 GiB.
+ */
+struct vsnix_test_vm *vm_create_long(uint64_t extra_mem);
+void vm_destroy(struct vsnix_test_vm *vm);
+
+/* Raw SET_MEMORY_REGION; returns the ioctl's result (-1 and errno). */
+int vm_set_region_raw(struct vsnix_test_vm *vm, uint32_t slot, uint32_t flags,
+		      uint64_t gpa, uint64_t size, void *hva);
+void vm_set_region(struct vsnix_test_vm *vm, uint32_t slot, uint32_t flags,
+		   uint64_t gpa, uint64_t size, void *hva);
+
+/* Host pointer for [gpa, gpa + len) of slot 0; fatal when out of range. */
+void *gpa2hva(struct vsnix_test_vm *vm, uint64_t gpa, uint64_t len);
+/* The guest's copy of a global of this binary (long-mode VMs). */
+#define GUEST_VAR(vm, var) \
+	(*(__typeof__(var) *)gpa2hva((vm), (uintptr_t)&(var), sizeof(var)))
+/* Zeroed guest memory from the bump allocator; returns its GPA (== GVA). */
+uint64_t vm_alloc(struct vsnix_test_vm *vm, uint64_t size);
+/* Copy bytes to guest RAM. */
+void vm_write(struct vsnix_test_vm *vm, uint64_t gpa, const void *src, uint64_t len);
+
+struct vsnix_test_vcpu *vcpu_create(struct vsnix_test_vm *vm, uint32_t id);
+/*
+ * A vCPU that enters guest_fn(args...) in 64-bit mode on its own stack.
+ * Returning from guest_fn is a ucall UCALL_DONE.
+ */
+struct vsnix_test_vcpu *vcpu_create_long(struct vsnix_test_vm *vm, uint32_t id,
+					 void *guest_fn);
+/* Set RDI, RSI, RDX, RCX, R8, R9 (System V order) for the guest function. */
+void vcpu_set_args(struct vsnix_test_vcpu *vcpu, int nargs, ...);
+
+void vcpu_get_regs(struct vsnix_test_vcpu *vcpu, struct vsnix_regs *regs);
+void vcpu_set_regs(struct vsnix_test_vcpu *vcpu, const struct vsnix_regs *regs);
+void vcpu_get_sregs(struct vsnix_test_vcpu *vcpu, struct vsnix_sregs *sregs);
+void vcpu_set_sregs(struct vsnix_test_vcpu *vcpu, const struct vsnix_sregs *sregs);
+/* Returns how many MSRs the kernel read/wrote (-1 and errno on error). */
+int vcpu_get_msr(struct vsnix_test_vcpu *vcpu, uint32_t index, uint64_t *data);
+int vcpu_set_msr(struct vsnix_test_vcpu *vcpu, uint32_t index, uint64_t data);
+
+/* Real mode: CS = cs_sel (base cs_sel << 4), IP = ip, data segments 0. */
+void vcpu_setup_real_mode(struct vsnix_test_vcpu *vcpu, uint16_t cs_sel, uint16_t ip);
+/* Flat 32-bit protected mode, no paging, entry at eip, stack at esp. */
+void vcpu_setup_prot_mode(struct vsnix_test_vcpu *vcpu, uint32_t eip, uint32_t esp);
+/* The sregs the long-mode set-up loads (exposed for the bad-sregs test). */
+void long_mode_sregs(struct vsnix_test_vm *vm, struct vsnix_sregs *sregs);
+
+/* RUN once: returns the ioctl's result (-1 and errno). */
+int vcpu_run_raw(struct vsnix_test_vcpu *vcpu);
+/* RUN once; fatal on an ioctl error. */
+void vcpu_run(struct vsnix_test_vcpu *vcpu);
+const char *exit_reason_str(uint32_t reason);
+/* Describe the last exit for diagnostics. */
+const char *vcpu_exit_str(struct vsnix_test_vcpu *vcpu);
+
+/* Data of the last I/O exit. */
+static inline void *vcpu_io_data(struct vsnix_test_vcpu *vcpu)
+{
+	return (uint8_t *)vcpu->run + vcpu->run->io.data_offset;
+}
+
+/* True when the last exit is a port I/O exit of this shape. */
+bool vcpu_is_io(struct vsnix_test_vcpu *vcpu, uint16_t port, uint8_t dir, uint8_t size);
+
+/*
+ * Decode the last exit as a ucall: UCALL_NONE when it is not one, else the
+ * command, with *uc filled.
+ */
+uint64_t vcpu_get_ucall(struct vsnix_test_vcpu *vcpu, struct ucall *uc);
+/*
+ * RUN until the guest makes a ucall; fatal on any other exit and on
+ * UCALL_ABORT (printing the guest's file:line and values).
+ */
+uint64_t vcpu_run_ucall(struct vsnix_test_vcpu *vcpu, struct ucall *uc);
+/* Like vcpu_run_ucall, but report the failure and return UCALL_NONE. */
+uint64_t vcpu_run_ucall_soft(struct vsnix_test_vcpu *vcpu, struct ucall *uc);
+/* Describe a UCALL_ABORT. */
+void ucall_abort_str(struct vsnix_test_vcpu *vcpu, const struct ucall *uc,
+		     char *buf, size_t len);
+
+/* ---------------------------------------------------------- host state */
+
+/* /proc/meminfo field in KiB, or -1. */
+long meminfo_kb(const char *field);
+/* Open file descriptors of this process. */
+int count_open_fds(void);
+
+#endif /* VSNIX_SELFTEST_UTIL_H */
