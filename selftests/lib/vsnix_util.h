@@ -7,9 +7,12 @@
 #ifndef VSNIX_SELFTEST_UTIL_H
 #define VSNIX_SELFTEST_UTIL_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <linux/vsnix.h>
 
 #include "guest.h"
