@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vsnixctl: host resources handed to in-kernel devices (block files, tap
+ * interfaces) and small argument parsers.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <linux/fs.h>
+#include <linux/if_tun.h>
+
+#include "vsnixctl.h"
+
+/* Opens a block backing file or device read-write; its size in *size. */
+int block_open(const char *path, uint64_t *size)
+{
+	struct stat st;
+	int fd;
+
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "vsnixctl: cannot open block backing %s: %s\n",
+			path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0)
+		goto fail;
+	if (S_ISREG(st.st_mode)) {
+		*size = st.st_size;
+	} else if (S_ISBLK(st.st_mode)) {
+		if (ioctl(fd, BLKGETSIZE64, size) < 0)
+			goto fail;
+	} else {
+		fprintf(stderr, "vsnixctl: %s is neither a file nor a block device\n",
+			path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+fail:
+	fprintf(stderr, "vsnixctl: cannot size %s: %s\n", path, strerror(errno));
+	close(fd);
+	return -1;
+}
+
+/* Attaches to an existing (or new) tap interface, frames without header. */
+int tap_open(const char *ifname)
+{
+	struct ifreq ifr;
+	int fd;
+
+	if (strlen(ifname) >= IFNAMSIZ) {
+		fprintf(stderr, "vsnixctl: tap name %s is too long\n", ifname);
+		return -1;
+	}
+	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "vsnixctl: cannot open /dev/net/tun: %s\n",
+			strerror(errno));
+		return -1;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	strcpy(ifr.ifr_name, ifname);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		fprintf(stderr, "vsnixctl: cannot attach to tap %s: %s\n", ifname,
+			strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned int b[6];
+	char tail;
+	int i;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
+		   &b[4], &b[5], &tail) != 6)
+		return -1;
+	for (i = 0; i < 6; i++)
+		mac[i] = b[i];
+	/* A unicast address: bit 0 of the first octet is the group bit. */
+	return (mac[0] & 1) ? -1 : 0;
+}
+
+/* A random locally administered unicast MAC (IEEE 802: bits 1 and 0). */
+void random_mac(uint8_t mac[6])
+{
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	int i;
+
+	if (fd < 0 || read(fd, mac, 6) != 6) {
+		srand(getpid() ^ time(NULL));
+		for (i = 0; i < 6; i++)
+			mac[i] = rand();
+	}
+	if (fd >= 0)
+		close(fd);
+	mac[0] = (mac[0] & 0xfe) | 0x02;
+}
+
+/* "64M", "1G", "512K" or plain bytes. */
+int parse_size(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s || v > (1ULL << 40))
+		return -1;
+	switch (*end) {
+	case 'k': case 'K':
+		v <<= 10; end++;
+		break;
+	case 'm': case 'M':
+		v <<= 20; end++;
+		break;
+	case 'g': case 'G':
+		v <<= 30; end++;
+		break;
+	}
+	if (*end == 'i')
+		end++;	/* accept "MiB" style */
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end)
+		return -1;
+	*out = v;
+	return 0;
+}

@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vsnixctl: command-line front end of vSnix. `vsnixctl run` boots a Solo5
+ * hvt unikernel or a multiboot kernel and exits with the guest's status.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vsnixctl.h"
+
+#define DEFAULT_MEM	(128ULL << 20)
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: vsnixctl run --kernel FILE [options]\n"
+		"  --kernel FILE        Solo5 hvt unikernel (ELF) or multiboot v1 kernel\n"
+		"  --mem SIZE           guest memory, e.g. 64M (default 128M)\n"
+		"  --cmdline STRING     command line given to the guest\n"
+		"  --block NAME=PATH    hvt: attach file/device PATH as block device NAME\n"
+		"  --net NAME=TAP[,MAC] hvt: attach tap interface TAP as network device NAME\n"
+		"  --module FILE[,ARGS] multiboot: load FILE as a boot module\n"
+		"  --verbose            report the exit and stray I/O on stderr\n"
+		"exit code: the guest's exit status; %d setup error, %d VM error,\n"
+		"           128+N stopped by signal N\n",
+		EXIT_SETUP_ERROR, EXIT_VM_ERROR);
+}
+
+/* NAME=VALUE with NAME a manifest name; VALUE kept as a pointer into arg. */
+static int parse_attach(const char *arg, struct attach_spec *a, bool net)
+{
+	const char *eq = strchr(arg, '=');
+	size_t n = eq ? (size_t)(eq - arg) : 0;
+	char *comma;
+
+	if (!eq || n == 0 || n >= sizeof(a->name) || !eq[1])
+		return -1;
+	memcpy(a->name, arg, n);
+	a->name[n] = '\0';
+	a->path = eq + 1;
+	comma = strchr(a->path, ',');
+	if (net && comma) {
+		if (parse_mac(comma + 1, a->mac))
+			return -1;
+		a->has_mac = true;
+		*comma = '\0';
+	}
+	return 0;
+}
+
+static int parse_run(int argc, char **argv, struct run_options *opt)
+{
+	static const struct option longopts[] = {
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "mem", required_argument, NULL, 'm' },
+		{ "cmdline", required_argument, NULL, 'c' },
+		{ "block", required_argument, NULL, 'b' },
+		{ "net", required_argument, NULL, 'n' },
+		{ "module", required_argument, NULL, 'M' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	char *comma;
+	int c;
+
+	opt->mem_size = DEFAULT_MEM;
+	while ((c = getopt_long(argc, argv, "k:m:c:b:n:M:vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			opt->kernel = optarg;
+			break;
+		case 'm':
+			if (parse_size(optarg, &opt->mem_size) || !opt->mem_size) {
+				fprintf(stderr, "vsnixctl: bad --mem '%s'\n", optarg);
+				return -1;
+			}
+			/* A bare number is MiB, as in solo5-hvt --mem. */
+			if (strspn(optarg, "0123456789") == strlen(optarg))
+				opt->mem_size <<= 20;
+			break;
+		case 'c':
+			opt->cmdline = optarg;
+			break;
+		case 'b':
+			if (opt->nr_block == MAX_BLOCK ||
+			    parse_attach(optarg, &opt->block[opt->nr_block], false)) {
+				fprintf(stderr, "vsnixctl: bad --block '%s' (NAME=PATH, at most %d)\n",
+					optarg, MAX_BLOCK);
+				return -1;
+			}
+			opt->nr_block++;
+			break;
+		case 'n':
+			if (opt->nr_net == MAX_NET ||
+			    parse_attach(optarg, &opt->net[opt->nr_net], true)) {
+				fprintf(stderr, "vsnixctl: bad --net '%s' (NAME=TAP[,MAC], at most %d)\n",
+					optarg, MAX_NET);
+				return -1;
+			}
+			opt->nr_net++;
+			break;
+		case 'M':
+			if (opt->nr_modules == MAX_MODULES) {
+				fprintf(stderr, "vsnixctl: at most %d modules\n", MAX_MODULES);
+				return -1;
+			}
+			comma = strchr(optarg, ',');
+			if (comma)
+				*comma = '\0';
+			opt->module[opt->nr_modules].path = optarg;
+			opt->module[opt->nr_modules].args = comma ? comma + 1 : NULL;
+			opt->nr_modules++;
+			break;
+		case 'v':
+			opt->verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "vsnixctl: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	if (!opt->kernel) {
+		fprintf(stderr, "vsnixctl: --kernel FILE is required\n");
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+/* Detects the image kind, builds the VM and sets up the vCPU. */
+static int prepare(struct vm *vm, struct run_options *opt)
+{
+	uint8_t head[8192];
+	struct elf_image img;
+	ssize_t len;
+	long mb;
+	int fd, ret = -1;
+
+	fd = open(opt->kernel, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "vsnixctl: cannot open %s: %s\n", opt->kernel,
+			strerror(errno));
+		return -1;
+	}
+	len = pread(fd, head, sizeof(head), 0);
+	if (len < 0)
+		len = 0;
+
+	/* An ELF with the Solo5 ABI note is hvt, whatever else it holds. */
+	if (elf_is_elf(head, len)) {
+		if (elf_open(&img, fd, opt->kernel))
+			goto out;
+		if (hvt_is_hvt_elf(&img)) {
+			if (opt->nr_modules)
+				fprintf(stderr, "vsnixctl: --module is for multiboot kernels; ignored\n");
+			ret = vm_create(vm) ? -1 : hvt_setup(vm, &img, opt);
+			elf_close(&img);
+			goto out;
+		}
+		elf_close(&img);
+	}
+	mb = multiboot_find_header(head, len);
+	if (mb >= 0) {
+		if (opt->nr_block || opt->nr_net) {
+			fprintf(stderr, "vsnixctl: --block/--net need an hvt unikernel; %s is multiboot\n",
+				opt->kernel);
+			goto out;
+		}
+		ret = vm_create(vm) ? -1 : multiboot_setup(vm, fd, opt, mb);
+		goto out;
+	}
+	fprintf(stderr, "vsnixctl: %s is neither a Solo5 hvt unikernel (no Solo5 ABI note) nor a multiboot kernel (no header in the first 8 KiB)\n",
+		opt->kernel);
+out:
+	close(fd);
+	return ret;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct run_options opt = { 0 };
+	struct vm vm = { .sys_fd = -1, .vm_fd = -1, .vcpu_fd = -1 };
+	int code;
+
+	if (parse_run(argc, argv, &opt))
+		return EXIT_SETUP_ERROR;
+	vm.verbose = opt.verbose;
+	if (prepare(&vm, &opt)) {
+		vm_destroy(&vm);
+		return EXIT_SETUP_ERROR;
+	}
+	/* Console bytes come from the kernel: flush ours first. */
+	fflush(stdout);
+	code = vm_run(&vm);
+	vm_destroy(&vm);
+	return code;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_SETUP_ERROR;
+	}
+	if (!strcmp(argv[1], "run"))
+		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "vsnixctl: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return EXIT_SETUP_ERROR;
+}

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vsnixctl: flat segments and a matching GDT, shared by the hvt (64-bit)
+ * and multiboot (32-bit) boot paths.
+ */
+#include <string.h>
+
+#include "vsnixctl.h"
+
+#define GDT_CODE_SEL	0x08
+#define GDT_DATA_SEL	0x10
+#define GDT_ENTRIES	3
+
+#define SEG_TYPE_CODE	0xb	/* execute/read, accessed */
+#define SEG_TYPE_DATA	0x3	/* read/write, accessed */
+#define SEG_TYPE_TSS	0xb	/* busy TSS */
+
+/*
+ * Base 0, limit 4 GiB, DPL 0. The accessed bit is preset: VM entry checks
+ * demand it for usable segments (Intel SDM 26.3.1.2).
+ */
+void x86_segment_flat(struct vsnix_segment *s, uint16_t selector, bool code,
+		      bool long_mode)
+{
+	memset(s, 0, sizeof(*s));
+	s->base = 0;
+	s->limit = 0xffffffff;
+	s->selector = selector;
+	s->type = code ? SEG_TYPE_CODE : SEG_TYPE_DATA;
+	s->present = 1;
+	s->s = 1;
+	s->g = 1;
+	/* A 64-bit code segment has L=1 and must have D=0 (SDM 3.4.5). */
+	s->l = code && long_mode;
+	s->db = !(code && long_mode);
+}
+
+/* Encodes a segment descriptor (Intel SDM Vol 3A, 3.4.5, Figure 3-8). */
+static uint64_t gdt_descriptor(const struct vsnix_segment *s)
+{
+	uint32_t limit = s->g ? s->limit >> 12 : s->limit;
+	uint64_t d = 0;
+
+	d |= limit & 0xffffULL;
+	d |= (s->base & 0xffffffULL) << 16;
+	d |= (uint64_t)(s->type & 0xf) << 40;
+	d |= (uint64_t)(s->s & 1) << 44;
+	d |= (uint64_t)(s->dpl & 3) << 45;
+	d |= (uint64_t)(s->present & 1) << 47;
+	d |= (uint64_t)((limit >> 16) & 0xf) << 48;
+	d |= (uint64_t)(s->avl & 1) << 52;
+	d |= (uint64_t)(s->l & 1) << 53;
+	d |= (uint64_t)(s->db & 1) << 54;
+	d |= (uint64_t)(s->g & 1) << 55;
+	d |= ((s->base >> 24) & 0xffULL) << 56;
+	return d;
+}
+
+/*
+ * Writes a null/code/data GDT at gdt_gpa and fills the segment registers
+ * of sregs to match, so that a guest reloading a selector gets the same
+ * segment back.
+ */
+int x86_write_flat_gdt(struct vm *vm, uint64_t gdt_gpa, bool long_mode,
+		       struct vsnix_sregs *sregs)
+{
+	uint64_t *gdt = vm_gpa(vm, gdt_gpa, GDT_ENTRIES * 8);
+
+	if (!gdt)
+		return -1;
+	x86_segment_flat(&sregs->cs, GDT_CODE_SEL, true, long_mode);
+	x86_segment_flat(&sregs->ds, GDT_DATA_SEL, false, long_mode);
+	sregs->es = sregs->ds;
+	sregs->fs = sregs->ds;
+	sregs->gs = sregs->ds;
+	sregs->ss = sregs->ds;
+
+	gdt[0] = 0;
+	gdt[1] = gdt_descriptor(&sregs->cs);
+	gdt[2] = gdt_descriptor(&sregs->ds);
+	sregs->gdt.base = gdt_gpa;
+	sregs->gdt.limit = GDT_ENTRIES * 8 - 1;
+	sregs->idt.base = 0;
+	sregs->idt.limit = 0;
+
+	/* VM entry needs a usable busy TSS in TR even if never used. */
+	memset(&sregs->tr, 0, sizeof(sregs->tr));
+	sregs->tr.type = SEG_TYPE_TSS;
+	sregs->tr.present = 1;
+	sregs->tr.limit = 0x67;
+	memset(&sregs->ldt, 0, sizeof(sregs->ldt));
+	sregs->ldt.unusable = 1;
+	return 0;
+}
