@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * In-kernel devices: declarations shared by the files of kmod/devices only. Each
+ * device keeps all of its state in one struct that embeds its
+ * struct vsnix_io_device, so the state can be saved for snapshots later.
+ */
+#ifndef VSNIX_DEVICES_H
+#define VSNIX_DEVICES_H
+
+#include <linux/fs.h>
+#include "../core/vsnix.h"
+
+/*
+ * The console file of a device: NULL when the config said -1. Returns an
+ * ERR_PTR (with a message) when fd is not a file open for writing.
+ */
+struct file *vsnix_console_get(int fd, const char *who);
+void vsnix_console_put(struct file *console);
+/*
+ * Writes guest output; errors are counted and dropped, never fatal to the
+ * VM (a full pipe nobody drains must not end the guest).
+ */
+void vsnix_console_write(struct vsnix_vm *vm, struct file *console,
+			 const void *buf, size_t len);
+
+/* True when every byte of [p, p + len) is zero. */
+bool vsnix_dev_all_zero(const void *p, size_t len);
+
+/* Little-endian value of a 1, 2 or 4-byte port access. */
+u32 vsnix_pio_value(const void *val, unsigned int len);
+/* Stores the low len bytes of value, little-endian. */
+void vsnix_pio_fill(void *val, unsigned int len, u32 value);
+
+/* vsnix_io_register with a message naming the device and its range. */
+int vsnix_dev_register(struct vsnix_vm *vm, struct vsnix_io_device *io,
+		       const char *who);
+
+/* The per-type constructors, called with vm->lock held. */
+int vsnix_hvt_create(struct vsnix_vm *vm, const struct vsnix_hvt_config *cfg,
+		     struct file *console);
+int vsnix_uart_create(struct vsnix_vm *vm,
+		      const struct vsnix_uart_config *cfg,
+		      struct file *console);
+int vsnix_exit_port_create(struct vsnix_vm *vm,
+			   const struct vsnix_exit_port_config *cfg);
+int vsnix_fw_cfg_create(struct vsnix_vm *vm,
+			const struct vsnix_fw_cfg_config *cfg);
+
+#endif /* VSNIX_DEVICES_H */
