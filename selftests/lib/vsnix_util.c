@@ -264,7 +264,7 @@ static uint64_t gdt_entry(uint32_t base, uint32_t limit, uint8_t access, uint8_t
 }
 
 /* GDT with the selectors of guest.h (Intel SDM Vol 3, 3.4.5 and 8.2.3). */
-static void vm_write_gdt(struct vsnix_test_vm *vm)
+void vm_write_gdt(struct vsnix_test_vm *vm)
 {
 	uint64_t *gdt = gpa2hva(vm, GUEST_GDT_GPA, GUEST_GDT_ENTRIES * 8);
 

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <linux/vsnix.h>
 
@@ -103,6 +104,8 @@ void *gpa2hva(struct vsnix_test_vm *vm, uint64_t gpa, uint64_t len);
 	(*(__typeof__(var) *)gpa2hva((vm), (uintptr_t)&(var), sizeof(var)))
 /* Zeroed guest memory from the bump allocator; returns its GPA (== GVA). */
 uint64_t vm_alloc(struct vsnix_test_vm *vm, uint64_t size);
+/* The library's GDT (selectors GUEST_SEL_*) at GUEST_GDT_GPA, TSS at GUEST_TSS_GPA. */
+void vm_write_gdt(struct vsnix_test_vm *vm);
 /* Copy bytes to guest RAM. */
 void vm_write(struct vsnix_test_vm *vm, uint64_t gpa, const void *src, uint64_t len);
 
