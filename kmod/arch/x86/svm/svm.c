@@ -1,0 +1,570 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * AMD SVM backend: root mode per CPU, the NPT, the VMCB of a vCPU and the
+ * guest entry (AMD APM Vol 2, chapter 15).
+ */
+#define pr_fmt(fmt) "vsnix: svm: " fmt
+
+#include <linux/idr.h>
+#include <linux/mm.h>
+#include <linux/percpu.h>
+#include <linux/slab.h>
+#include <asm/cpufeature.h>
+#include <asm/io.h>
+#include <asm/debugreg.h>
+#include <asm/mem_encrypt.h>
+#include <asm/msr.h>
+#include <asm/nospec-branch.h>
+#include <asm/processor.h>
+#include "svm.h"
+
+/* APM 15.10.1 / 15.11: an IOPM of 12 KiB and an MSRPM of 8 KiB. */
+#define SVM_IOPM_ORDER		2
+#define SVM_IOPM_BYTES		(12 * 1024)
+#define SVM_MSRPM_ORDER		1
+#define SVM_MSRPM_BYTES		(8 * 1024)
+
+/* Real-mode segment attributes (VMCB format, APM 15.5.1 "Segment state"). */
+#define SVM_ATTR_DATA16		0x0093	/* P, S, read/write, accessed */
+#define SVM_ATTR_CODE16		0x009b	/* P, S, exec/read, accessed */
+#define SVM_ATTR_LDT		0x0082	/* P, LDT */
+#define SVM_ATTR_TSS16_BUSY	0x0083	/* P, busy 16-bit TSS */
+
+struct svm_cpu {
+	struct page *hsave;	/* VM_HSAVE_PA: the CPU's own host save area */
+	struct page *host_vmcb;	/* host FS/GS/TR/... via VMSAVE/VMLOAD */
+	bool enabled;		/* we set EFER.SVME on this CPU */
+};
+
+static DEFINE_PER_CPU(struct svm_cpu, svm_cpus);
+
+static struct page *svm_iopm;
+static struct page *svm_msrpm;
+static DEFINE_IDA(svm_asids);
+static u32 svm_nr_asids;
+static u8 svm_flush_cmd;
+
+bool svm_has_decode_assists;
+bool svm_has_v_spec_ctrl;
+u64 svm_spec_ctrl_valid;
+
+static u64 svm_page_pa(struct page *page)
+{
+	return __sme_set(page_to_phys(page));
+}
+
+/* ------------------------------------------------------------ probe */
+
+/* APM 15.11: two bits per MSR (read, then write) in three 2 KiB blocks. */
+static void svm_msrpm_allow(u8 *msrpm, u32 msr)
+{
+	static const u32 base[] = { 0x00000000, 0xc0000000, 0xc0010000 };
+	unsigned int i, bit;
+
+	for (i = 0; i < ARRAY_SIZE(base); i++) {
+		if (msr - base[i] < 0x2000) {
+			bit = i * 2048 * 8 + (msr - base[i]) * 2;
+			msrpm[bit / 8] &= ~(3 << (bit % 8));
+			return;
+		}
+	}
+}
+
+/* MSRs VMLOAD/VMSAVE switch (APM 15.5.2): safe for the guest to own. */
+static const u32 svm_passthrough_msrs[] = {
+	MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE,
+	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
+	MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK,
+};
+
+static void svm_free_cpu_pages(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct svm_cpu *sc = per_cpu_ptr(&svm_cpus, cpu);
+
+		if (sc->hsave)
+			__free_page(sc->hsave);
+		if (sc->host_vmcb)
+			__free_page(sc->host_vmcb);
+		sc->hsave = NULL;
+		sc->host_vmcb = NULL;
+	}
+}
+
+static int svm_alloc_maps(void)
+{
+	unsigned int i;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct svm_cpu *sc = per_cpu_ptr(&svm_cpus, cpu);
+		int node = cpu_to_node(cpu);
+
+		sc->hsave = alloc_pages_node(node, GFP_KERNEL | __GFP_ZERO, 0);
+		sc->host_vmcb = alloc_pages_node(node, GFP_KERNEL | __GFP_ZERO, 0);
+		if (!sc->hsave || !sc->host_vmcb)
+			goto fail;
+	}
+
+	/* Every port and every MSR exits, but for the pass-through list. */
+	svm_iopm = alloc_pages(GFP_KERNEL, SVM_IOPM_ORDER);
+	svm_msrpm = alloc_pages(GFP_KERNEL, SVM_MSRPM_ORDER);
+	if (!svm_iopm || !svm_msrpm)
+		goto fail;
+	memset(page_address(svm_iopm), 0xff, PAGE_SIZE << SVM_IOPM_ORDER);
+	memset(page_address(svm_msrpm), 0xff, PAGE_SIZE << SVM_MSRPM_ORDER);
+	for (i = 0; i < ARRAY_SIZE(svm_passthrough_msrs); i++)
+		svm_msrpm_allow(page_address(svm_msrpm), svm_passthrough_msrs[i]);
+	return 0;
+
+fail:
+	if (svm_iopm)
+		__free_pages(svm_iopm, SVM_IOPM_ORDER);
+	if (svm_msrpm)
+		__free_pages(svm_msrpm, SVM_MSRPM_ORDER);
+	svm_iopm = NULL;
+	svm_msrpm = NULL;
+	svm_free_cpu_pages();
+	return -ENOMEM;
+}
+
+static int svm_hardware_probe(void)
+{
+	u64 vm_cr;
+	int err;
+
+	BUILD_BUG_ON(offsetof(struct svm_vmrun_args, vmcb_pa) != SVM_ARGS_VMCB_PA);
+	BUILD_BUG_ON(offsetof(struct svm_vmrun_args, host_save_pa) !=
+		     SVM_ARGS_HOST_SAVE_PA);
+	BUILD_BUG_ON(offsetof(struct svm_vmrun_args, guest_spec_ctrl) !=
+		     SVM_ARGS_GUEST_SPEC_CTRL);
+	BUILD_BUG_ON(offsetof(struct svm_vmrun_args, host_spec_ctrl) !=
+		     SVM_ARGS_HOST_SPEC_CTRL);
+	BUILD_BUG_ON(offsetof(struct svm_vmrun_args, swap_spec_ctrl) !=
+		     SVM_ARGS_SWAP_SPEC_CTRL);
+	BUILD_BUG_ON(sizeof(struct vmcb) > PAGE_SIZE);
+	BUILD_BUG_ON(SVM_IOPM_BYTES > (PAGE_SIZE << SVM_IOPM_ORDER));
+	BUILD_BUG_ON(SVM_MSRPM_BYTES > (PAGE_SIZE << SVM_MSRPM_ORDER));
+
+	if (boot_cpu_data.x86_vendor != X86_VENDOR_AMD &&
+	    boot_cpu_data.x86_vendor != X86_VENDOR_HYGON) {
+		pr_info("not an AMD or Hygon CPU\n");
+		return -ENODEV;
+	}
+	if (!boot_cpu_has(X86_FEATURE_SVM)) {
+		pr_info("the CPU has no SVM (CPUID 8000_0001 ECX.SVM)\n");
+		return -ENODEV;
+	}
+	/* APM 15.30.1: VM_CR.SVMDIS set means EFER.SVME cannot be set. */
+	if (rdmsrl_safe(MSR_VM_CR, &vm_cr) || (vm_cr & SVM_VM_CR_SVM_DIS_MASK)) {
+		pr_info("SVM is disabled by the BIOS (VM_CR.SVMDIS)\n");
+		return -ENODEV;
+	}
+	if (!boot_cpu_has(X86_FEATURE_NPT)) {
+		pr_info("the CPU has no nested paging (NPT)\n");
+		return -ENODEV;
+	}
+	/* NRIP gives the next RIP of HLT, IOIO, MSR exits (APM 15.7.1). */
+	if (!boot_cpu_has(X86_FEATURE_NRIPS)) {
+		pr_info("the CPU has no next-RIP save (NRIPS)\n");
+		return -ENODEV;
+	}
+	svm_nr_asids = cpuid_ebx(SVM_CPUID_FUNC);
+	if (svm_nr_asids < 2) {
+		pr_info("the CPU reports %u ASIDs\n", svm_nr_asids);
+		return -ENODEV;
+	}
+	svm_has_decode_assists = boot_cpu_has(X86_FEATURE_DECODEASSISTS);
+	svm_flush_cmd = boot_cpu_has(X86_FEATURE_FLUSHBYASID) ?
+			TLB_CONTROL_FLUSH_ASID : TLB_CONTROL_FLUSH_ALL_ASID;
+	svm_has_v_spec_ctrl = boot_cpu_has(X86_FEATURE_V_SPEC_CTRL);
+	svm_spec_ctrl_valid = 0;
+	if (boot_cpu_has(X86_FEATURE_MSR_SPEC_CTRL)) {
+		if (boot_cpu_has(X86_FEATURE_IBRS) ||
+		    boot_cpu_has(X86_FEATURE_AMD_IBRS))
+			svm_spec_ctrl_valid |= SPEC_CTRL_IBRS;
+		if (boot_cpu_has(X86_FEATURE_STIBP) ||
+		    boot_cpu_has(X86_FEATURE_AMD_STIBP))
+			svm_spec_ctrl_valid |= SPEC_CTRL_STIBP;
+		if (boot_cpu_has(X86_FEATURE_SPEC_CTRL_SSBD) ||
+		    boot_cpu_has(X86_FEATURE_AMD_SSBD))
+			svm_spec_ctrl_valid |= SPEC_CTRL_SSBD;
+	}
+
+	err = svm_alloc_maps();
+	if (err)
+		return err;
+	pr_info("SVM with NPT, %u ASIDs%s%s\n", svm_nr_asids,
+		svm_has_decode_assists ? ", decode assists" : "",
+		svm_flush_cmd == TLB_CONTROL_FLUSH_ASID ? ", flush by ASID" : "");
+	return 0;
+}
+
+static void svm_hardware_unprobe(void)
+{
+	__free_pages(svm_iopm, SVM_IOPM_ORDER);
+	__free_pages(svm_msrpm, SVM_MSRPM_ORDER);
+	svm_iopm = NULL;
+	svm_msrpm = NULL;
+	svm_free_cpu_pages();
+	ida_destroy(&svm_asids);
+}
+
+/* ------------------------------------------------------------ root mode */
+
+static int svm_cpu_enable(void)
+{
+	struct svm_cpu *sc = this_cpu_ptr(&svm_cpus);
+	u64 efer, vm_cr;
+
+	rdmsrl(MSR_EFER, efer);
+	/* Someone else (kvm_amd) holds SVM on this CPU. */
+	if (efer & EFER_SVME)
+		return -EBUSY;
+	if (rdmsrl_safe(MSR_VM_CR, &vm_cr) || (vm_cr & SVM_VM_CR_SVM_DIS_MASK))
+		return -ENODEV;
+	if (!sc->hsave)
+		return -ENOMEM;
+
+	wrmsrl(MSR_EFER, efer | EFER_SVME);
+	/* APM 15.30.4: where VMRUN saves the host's state. */
+	wrmsrl(MSR_VM_HSAVE_PA, svm_page_pa(sc->hsave));
+	sc->enabled = true;
+	return 0;
+}
+
+static void svm_cpu_disable(void)
+{
+	struct svm_cpu *sc = this_cpu_ptr(&svm_cpus);
+	u64 efer;
+
+	if (!sc->enabled)
+		return;
+	wrmsrl(MSR_VM_HSAVE_PA, 0);
+	rdmsrl(MSR_EFER, efer);
+	if (efer & EFER_SVME) {
+		/* GIF=0 would keep blocking NMIs and INIT once SVM is off. */
+		asm volatile("stgi" ::: "memory");
+		wrmsrl(MSR_EFER, efer & ~EFER_SVME);
+	}
+	sc->enabled = false;
+}
+
+/* ------------------------------------------------------------ NPT */
+
+/* NPT walks are user accesses (APM 15.25.5): every level needs U/S. */
+#define NPT_TABLE_BITS	(_PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED)
+
+static u64 npt_table_entry(phys_addr_t table)
+{
+	return __sme_set(table) | NPT_TABLE_BITS;
+}
+
+static u64 npt_leaf_entry(phys_addr_t page, bool writable)
+{
+	u64 e = __sme_set(page) | _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED;
+
+	/* Dirty set up front: the CPU need not write the entry back. */
+	if (writable)
+		e |= _PAGE_RW | _PAGE_DIRTY;
+	return e;
+}
+
+static bool npt_present(u64 entry)
+{
+	return entry & _PAGE_PRESENT;
+}
+
+static const struct vsnix_tdp_format svm_npt_format = {
+	.table_entry = npt_table_entry,
+	.leaf_entry = npt_leaf_entry,
+	.present = npt_present,
+};
+
+static int svm_vm_init(struct vsnix_vm *vm)
+{
+	struct svm_vm *svm_vm;
+	int err;
+
+	svm_vm = kzalloc(sizeof(*svm_vm), GFP_KERNEL_ACCOUNT);
+	if (!svm_vm)
+		return -ENOMEM;
+	err = vsnix_tdp_init(&svm_vm->tdp, &svm_npt_format);
+	if (err) {
+		kfree(svm_vm);
+		return err;
+	}
+	vm->arch = svm_vm;
+	return 0;
+}
+
+static void svm_vm_destroy(struct vsnix_vm *vm)
+{
+	struct svm_vm *svm_vm = vm->arch;
+
+	if (!svm_vm)
+		return;
+	vsnix_tdp_destroy(&svm_vm->tdp);
+	kfree(svm_vm);
+	vm->arch = NULL;
+}
+
+static int svm_tdp_map(struct vsnix_vm *vm, u64 gpa, struct page **pages,
+		       unsigned long npages, bool readonly)
+{
+	struct svm_vm *svm_vm = vm->arch;
+
+	return vsnix_tdp_map(&svm_vm->tdp, gpa, pages, npages, readonly);
+}
+
+static void svm_tdp_unmap(struct vsnix_vm *vm, u64 gpa, unsigned long npages)
+{
+	struct svm_vm *svm_vm = vm->arch;
+
+	vsnix_tdp_unmap(&svm_vm->tdp, gpa, npages);
+}
+
+/* ------------------------------------------------------------ vCPU */
+
+static void svm_init_vmcb_control(struct vsnix_vcpu *vcpu)
+{
+	struct svm_vcpu *sv = to_svm(vcpu);
+	struct svm_vm *svm_vm = vcpu->vm->arch;
+	struct vmcb *vmcb = sv->vmcb;
+	static const u32 intercepts[] = {
+		INTERCEPT_INTR, INTERCEPT_NMI, INTERCEPT_SMI, INTERCEPT_INIT,
+		INTERCEPT_CPUID, INTERCEPT_HLT, INTERCEPT_IOIO_PROT,
+		INTERCEPT_MSR_PROT, INTERCEPT_SHUTDOWN, INTERCEPT_INVD,
+		INTERCEPT_TASK_SWITCH, INTERCEPT_RDPMC,
+		/* APM 15.5.1: VMRUN must be intercepted. */
+		INTERCEPT_VMRUN, INTERCEPT_VMMCALL, INTERCEPT_VMLOAD,
+		INTERCEPT_VMSAVE, INTERCEPT_STGI, INTERCEPT_CLGI,
+		INTERCEPT_SKINIT, INTERCEPT_INVLPGA, INTERCEPT_WBINVD,
+		/* TSC_AUX is not switched, so RDTSCP is hidden (#UD). */
+		INTERCEPT_RDTSCP, INTERCEPT_XSETBV, INTERCEPT_MONITOR,
+		INTERCEPT_MWAIT, INTERCEPT_MWAIT_COND, INTERCEPT_RDPRU,
+		/* DR0-3 are not in the VMCB: load them only once used. */
+		INTERCEPT_DR0_READ, INTERCEPT_DR1_READ, INTERCEPT_DR2_READ,
+		INTERCEPT_DR3_READ, INTERCEPT_DR0_WRITE, INTERCEPT_DR1_WRITE,
+		INTERCEPT_DR2_WRITE, INTERCEPT_DR3_WRITE,
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(intercepts); i++)
+		svm_set_intercept(vmcb, intercepts[i]);
+	/*
+	 * #MC goes to the host. #DB and #AC are reflected so that a guest
+	 * cannot loop the CPU in microcode delivering them (CVE-2015-5307,
+	 * CVE-2015-8104).
+	 */
+	svm_set_intercept(vmcb, INTERCEPT_EXCEPTION_OFFSET + MC_VECTOR);
+	svm_set_intercept(vmcb, INTERCEPT_EXCEPTION_OFFSET + DB_VECTOR);
+	svm_set_intercept(vmcb, INTERCEPT_EXCEPTION_OFFSET + AC_VECTOR);
+
+	vmcb->control.iopm_base_pa = svm_page_pa(svm_iopm);
+	vmcb->control.msrpm_base_pa = svm_page_pa(svm_msrpm);
+	vmcb->control.asid = sv->asid;
+	vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
+	/* Guest RFLAGS.IF masks only virtual interrupts (APM 15.21.1). */
+	vmcb->control.int_ctl = V_INTR_MASKING_MASK;
+	vmcb->control.nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
+	vmcb->control.nested_cr3 = __sme_set(virt_to_phys(svm_vm->tdp.root));
+	vmcb->control.tsc_offset = -rdtsc();
+	/* Clean bits 0: the CPU reloads everything at each VMRUN (15.15). */
+	vmcb->control.clean = 0;
+}
+
+static int svm_vcpu_create(struct vsnix_vcpu *vcpu)
+{
+	struct svm_vcpu *sv;
+	struct page *page;
+	int asid;
+
+	sv = kzalloc(sizeof(*sv), GFP_KERNEL_ACCOUNT);
+	if (!sv)
+		return -ENOMEM;
+	page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	if (!page)
+		goto no_mem;
+	/* ASID 0 is the host's (APM 15.16). */
+	asid = ida_alloc_range(&svm_asids, 1, svm_nr_asids - 1, GFP_KERNEL);
+	if (asid < 0) {
+		__free_page(page);
+		kfree(sv);
+		pr_info("no free ASID (%u per host)\n", svm_nr_asids - 1);
+		return -ENOSPC;
+	}
+	sv->vmcb = page_address(page);
+	sv->vmcb_pa = svm_page_pa(page);
+	sv->asid = asid;
+	sv->last_npf_gpa = U64_MAX;
+	vcpu->arch = sv;
+
+	svm_init_vmcb_control(vcpu);
+	svm_init_vmcb_state(vcpu);
+	return 0;
+
+no_mem:
+	kfree(sv);
+	return -ENOMEM;
+}
+
+static void svm_vcpu_free(struct vsnix_vcpu *vcpu)
+{
+	struct svm_vcpu *sv = to_svm(vcpu);
+
+	if (!sv)
+		return;
+	ida_free(&svm_asids, sv->asid);
+	free_page((unsigned long)sv->vmcb);
+	kfree(sv);
+	vcpu->arch = NULL;
+}
+
+static void svm_load_guest_dr(struct svm_vcpu *sv, unsigned long *host_dr)
+{
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		get_debugreg(host_dr[i], i);
+		set_debugreg(sv->dr[i], i);
+	}
+}
+
+static void svm_put_guest_dr(struct svm_vcpu *sv, unsigned long *host_dr)
+{
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		get_debugreg(sv->dr[i], i);
+		set_debugreg(host_dr[i], i);
+	}
+}
+
+static int svm_fail_entry(struct vsnix_vcpu *vcpu, u64 reason)
+{
+	vcpu->run->exit_reason = VSNIX_EXIT_FAIL_ENTRY;
+	vcpu->run->fail_entry.hardware_entry_failure_reason = reason;
+	vcpu->run->fail_entry.cpu = smp_processor_id();
+	return -EIO;
+}
+
+static int svm_vcpu_run(struct vsnix_vcpu *vcpu)
+{
+	struct svm_vcpu *sv = to_svm(vcpu);
+	struct vmcb *vmcb = sv->vmcb;
+	struct svm_cpu *sc = this_cpu_ptr(&svm_cpus);
+	struct svm_vmrun_args args;
+	unsigned long host_dr[4], host_dr6, host_dr7;
+	int cpu = smp_processor_id();
+
+	/* After SHUTDOWN the VMCB is undefined (APM 15.12) until reset. */
+	if (sv->shutdown) {
+		sv->exit_code = SVM_EXIT_SHUTDOWN;
+		return VSNIX_RAN;
+	}
+	if (!sc->enabled)
+		return svm_fail_entry(vcpu, SVM_EXIT_ERR);
+
+	/*
+	 * ASIDs are unique per vCPU, so only this vCPU's stale entries can
+	 * be in this CPU's TLB: flush them when it arrives from elsewhere.
+	 */
+	if (vcpu->cpu != cpu) {
+		vmcb->control.tlb_ctl = svm_flush_cmd;
+		vcpu->cpu = cpu;
+	}
+	if (vsnix_vcpu_check_request(vcpu, VSNIX_REQ_TLB_FLUSH))
+		vmcb->control.tlb_ctl = svm_flush_cmd;
+
+	svm_inject_events(vcpu);
+
+	vmcb->save.rax = vcpu->gpr[VSNIX_RAX];
+	vmcb->save.rsp = vcpu->gpr[VSNIX_RSP];
+	vmcb->save.rip = vcpu->rip;
+	vmcb->save.rflags = vcpu->rflags;
+
+	args.vmcb_pa = sv->vmcb_pa;
+	args.host_save_pa = svm_page_pa(sc->host_vmcb);
+	args.guest_spec_ctrl = sv->spec_ctrl;
+	args.host_spec_ctrl = this_cpu_read(x86_spec_ctrl_current);
+	args.swap_spec_ctrl = !svm_has_v_spec_ctrl &&
+			      boot_cpu_has(X86_FEATURE_MSR_SPEC_CTRL);
+	if (svm_has_v_spec_ctrl)
+		vmcb->save.spec_ctrl = sv->spec_ctrl;
+
+	local_irq_disable();
+	asm volatile("clgi" ::: "memory");
+	if (!vsnix_vcpu_enter_prepare(vcpu)) {
+		asm volatile("stgi" ::: "memory");
+		local_irq_enable();
+		return VSNIX_SKIPPED;
+	}
+
+	vsnix_x86_fpu_enter(vcpu);
+	get_debugreg(host_dr7, 7);
+	get_debugreg(host_dr6, 6);
+	if (sv->dr_active)
+		svm_load_guest_dr(sv, host_dr);
+
+	/* The host's FS, GS, TR, KernelGSbase, STAR, ... for the way back. */
+	asm volatile("vmsave %%rax" : : "a"(args.host_save_pa) : "memory");
+
+	/*
+	 * The host's RFLAGS.IF at VMRUN decides whether physical interrupts
+	 * exit the guest (V_INTR_MASKING, APM 15.21.1). GIF=0 keeps them
+	 * pending until stgi, so IF=1 here delivers nothing to the host.
+	 */
+	raw_local_irq_enable();
+	amd_clear_divider();
+	__vsnix_svm_vmrun(vcpu->gpr, &args);
+	raw_local_irq_disable();
+
+	if (sv->dr_active)
+		svm_put_guest_dr(sv, host_dr);
+	set_debugreg(host_dr6, 6);
+	set_debugreg(host_dr7, 7);
+	vsnix_x86_fpu_exit(vcpu);
+
+	vcpu->gpr[VSNIX_RAX] = vmcb->save.rax;
+	vcpu->gpr[VSNIX_RSP] = vmcb->save.rsp;
+	vcpu->rip = vmcb->save.rip;
+	vcpu->rflags = vmcb->save.rflags;
+	if (svm_has_v_spec_ctrl)
+		sv->spec_ctrl = vmcb->save.spec_ctrl;
+	sv->exit_code = vmcb->control.exit_code |
+			((u64)vmcb->control.exit_code_hi << 32);
+	vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
+	svm_save_exit_events(sv);
+
+	asm volatile("stgi" ::: "memory");
+	vsnix_vcpu_exit_done(vcpu);
+	local_irq_enable();
+	return VSNIX_RAN;
+}
+
+const struct vsnix_arch_ops vsnix_svm_ops = {
+	.name = "svm",
+	.vendor = VSNIX_VENDOR_SVM,
+	.hardware_probe = svm_hardware_probe,
+	.hardware_unprobe = svm_hardware_unprobe,
+	.cpu_enable = svm_cpu_enable,
+	.cpu_disable = svm_cpu_disable,
+	.vm_init = svm_vm_init,
+	.vm_destroy = svm_vm_destroy,
+	.tdp_map = svm_tdp_map,
+	.tdp_unmap = svm_tdp_unmap,
+	.vcpu_create = svm_vcpu_create,
+	.vcpu_free = svm_vcpu_free,
+	.vcpu_run = svm_vcpu_run,
+	.handle_exit = svm_handle_exit,
+	.get_regs = svm_get_regs,
+	.set_regs = svm_set_regs,
+	.get_sregs = svm_get_sregs,
+	.set_sregs = svm_set_sregs,
+	.get_msr = svm_get_msr,
+	.set_msr = svm_set_msr,
+	.inject_event = svm_inject_event,
+};

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * AMD SVM backend (AMD APM Vol 2, chapter 15): internal objects shared by
+ * svm.c (root mode, VMCB, entry), svm_exit.c (exit handlers), svm_state.c
+ * (register and MSR access) and svm_vmrun.S.
+ */
+#ifndef VSNIX_SVM_H
+#define VSNIX_SVM_H
+
+/* Offsets into struct svm_vmrun_args, for svm_vmrun.S. */
+#define SVM_ARGS_VMCB_PA		0
+#define SVM_ARGS_HOST_SAVE_PA		8
+#define SVM_ARGS_GUEST_SPEC_CTRL	16
+#define SVM_ARGS_HOST_SPEC_CTRL		24
+#define SVM_ARGS_SWAP_SPEC_CTRL		32
+
+#ifndef __ASSEMBLY__
+
+#include <asm/irq_vectors.h>
+#include <asm/svm.h>
+#include "../x86.h"
+
+extern const struct vsnix_arch_ops vsnix_svm_ops;
+
+/* What svm_vmrun.S needs; layout fixed by the SVM_ARGS_* offsets. */
+struct svm_vmrun_args {
+	u64 vmcb_pa;
+	u64 host_save_pa;	/* per-CPU page VMSAVEd before the entry */
+	u64 guest_spec_ctrl;
+	u64 host_spec_ctrl;
+	u64 swap_spec_ctrl;	/* nonzero: wrmsr SPEC_CTRL around VMRUN */
+};
+
+/* gprs: vcpu->gpr[], indexed by enum vsnix_gpr (RAX and RSP unused). */
+void __vsnix_svm_vmrun(u64 *gprs, struct svm_vmrun_args *args);
+
+/* An event waiting for the next entry. */
+struct svm_event {
+	bool pending;
+	u8 vector;
+	bool has_error_code;
+	u32 error_code;
+};
+
+struct svm_vcpu {
+	struct vmcb *vmcb;
+	u64 vmcb_pa;
+	u32 asid;
+
+	u64 exit_code;		/* of the last exit, for handle_exit */
+	bool shutdown;		/* VMCB undefined until SET_SREGS + SET_REGS */
+	u8 reset_seen;		/* SVM_RESET_* since the shutdown */
+
+	/* Events: the one the exit interrupted comes back first. */
+	u32 reinject_info;	/* EXITINTINFO format, 0 when none */
+	u32 reinject_err;
+	struct svm_event exception;
+	struct svm_event nmi;
+	struct svm_event extint;
+	bool nmi_masked;	/* injected NMI until its IRET */
+
+	/* MSRs kept in software (everything else lives in the VMCB). */
+	u64 spec_ctrl;
+	u64 apic_base;
+	u64 misc_enable;
+	u64 mtrr_def_type;
+
+	/* Guest DR0-3: loaded only once the guest touched them. */
+	bool dr_active;
+	u64 dr[4];
+
+	/* NPF on a mapped GPA: retried once (slot race), then an error. */
+	u64 last_npf_gpa;
+};
+
+#define SVM_RESET_SREGS	BIT(0)
+#define SVM_RESET_REGS	BIT(1)
+
+struct svm_vm {
+	struct vsnix_tdp tdp;
+};
+
+static inline struct svm_vcpu *to_svm(struct vsnix_vcpu *vcpu)
+{
+	return vcpu->arch;
+}
+
+/* Host capabilities found at probe. */
+extern bool svm_has_decode_assists;
+extern bool svm_has_v_spec_ctrl;
+extern u64 svm_spec_ctrl_valid;	/* SPEC_CTRL bits a guest may set */
+
+static inline void svm_set_intercept(struct vmcb *vmcb, u32 bit)
+{
+	vmcb->control.intercepts[bit / 32] |= BIT(bit % 32);
+}
+
+static inline void svm_clr_intercept(struct vmcb *vmcb, u32 bit)
+{
+	vmcb->control.intercepts[bit / 32] &= ~BIT(bit % 32);
+}
+
+/* svm_exit.c */
+int svm_handle_exit(struct vsnix_vcpu *vcpu);
+void svm_queue_exception(struct svm_vcpu *sv, u8 vector, bool has_err,
+			 u32 err);
+void svm_inject_events(struct vsnix_vcpu *vcpu);
+void svm_save_exit_events(struct svm_vcpu *sv);
+
+/* svm_state.c */
+void svm_init_vmcb_state(struct vsnix_vcpu *vcpu);
+void svm_get_regs(struct vsnix_vcpu *vcpu, struct vsnix_regs *regs);
+int svm_set_regs(struct vsnix_vcpu *vcpu, const struct vsnix_regs *regs);
+void svm_get_sregs(struct vsnix_vcpu *vcpu, struct vsnix_sregs *sregs);
+int svm_set_sregs(struct vsnix_vcpu *vcpu, const struct vsnix_sregs *sregs);
+int svm_get_msr(struct vsnix_vcpu *vcpu, u32 index, u64 *data);
+int svm_set_msr(struct vsnix_vcpu *vcpu, u32 index, u64 data);
+/* Guest RDMSR/WRMSR: same as above but only what a guest may do. */
+int svm_guest_rdmsr(struct vsnix_vcpu *vcpu, u32 index, u64 *data);
+int svm_guest_wrmsr(struct vsnix_vcpu *vcpu, u32 index, u64 data);
+int svm_inject_event(struct vsnix_vcpu *vcpu, const struct vsnix_event *ev);
+
+#endif /* __ASSEMBLY__ */
+#endif /* VSNIX_SVM_H */

@@ -1,0 +1,414 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * SVM backend: #VMEXIT handlers (AMD APM Vol 2, 15.6 and appendix C) and
+ * event injection (15.20, 15.21).
+ *
+ * Handlers return 1 to resume the guest, 0 when vcpu->run is filled for
+ * userspace, or -errno.
+ */
+#include <linux/kernel.h>
+#include <asm/mce.h>
+#include <asm/processor-flags.h>
+#include <asm/traps.h>
+#include "svm.h"
+
+/* NPF error code: bit 1 set for a write (APM 15.25.6). */
+#define SVM_NPF_WRITE		BIT_ULL(1)
+
+typedef int (*svm_exit_fn)(struct vsnix_vcpu *vcpu);
+
+static struct vmcb *vmcb_of(struct vsnix_vcpu *vcpu)
+{
+	return to_svm(vcpu)->vmcb;
+}
+
+/* The instruction is done: RIP = NRIP (APM 15.7.1), no STI/MOV SS shadow. */
+static void svm_skip_insn(struct vsnix_vcpu *vcpu)
+{
+	struct vmcb *vmcb = vmcb_of(vcpu);
+
+	vcpu->rip = vmcb->control.next_rip;
+	vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+}
+
+void svm_queue_exception(struct svm_vcpu *sv, u8 vector, bool has_err,
+			 u32 err)
+{
+	sv->exception.pending = true;
+	sv->exception.vector = vector;
+	sv->exception.has_error_code = has_err;
+	sv->exception.error_code = err;
+}
+
+static int svm_unhandled(struct vsnix_vcpu *vcpu)
+{
+	struct svm_vcpu *sv = to_svm(vcpu);
+	struct vmcb *vmcb = sv->vmcb;
+	u64 data[4] = {
+		sv->exit_code, vmcb->control.exit_info_1,
+		vmcb->control.exit_info_2, vmcb->control.exit_int_info,
+	};
+
+	vsnix_exit_internal(vcpu, VSNIX_INTERNAL_UNHANDLED_EXIT,
+			    ARRAY_SIZE(data), data);
+	return 0;
+}
+
+/* ------------------------------------------------------------ events */
+
+/* Keep what the exit interrupted so that it is delivered again (15.7.2). */
+void svm_save_exit_events(struct svm_vcpu *sv)
+{
+	struct vmcb *vmcb = sv->vmcb;
+	u32 info = vmcb->control.exit_int_info;
+	u32 type = info & SVM_EXITINTINFO_TYPE_MASK;
+	u8 vector = info & SVM_EXITINTINFO_VEC_MASK;
+
+	vmcb->control.event_inj = 0;
+	vmcb->control.event_inj_err = 0;
+	sv->reinject_info = 0;
+	if (!(info & SVM_EXITINTINFO_VALID))
+		return;
+	/* INTn, INT3 and INTO run again from their instruction. */
+	if (type == SVM_EXITINTINFO_TYPE_SOFT ||
+	    (type == SVM_EXITINTINFO_TYPE_EXEPT &&
+	     (vector == BP_VECTOR || vector == OF_VECTOR)))
+		return;
+	sv->reinject_info = info & (SVM_EXITINTINFO_VALID |
+				    SVM_EXITINTINFO_VALID_ERR |
+				    SVM_EXITINTINFO_TYPE_MASK |
+				    SVM_EXITINTINFO_VEC_MASK);
+	sv->reinject_err = vmcb->control.exit_int_info_err;
+}
+
+static bool svm_interruptible(struct vsnix_vcpu *vcpu)
+{
+	return (vcpu->rflags & X86_EFLAGS_IF) &&
+	       !(vmcb_of(vcpu)->control.int_state & SVM_INTERRUPT_SHADOW_MASK);
+}
+
+/* Load at most one event into EVENTINJ (APM 15.20); ask for a window. */
+void svm_inject_events(struct vsnix_vcpu *vcpu)
+{
+	struct svm_vcpu *sv = to_svm(vcpu);
+	struct vmcb *vmcb = sv->vmcb;
+	struct svm_event *ev;
+
+	/* A skipped entry leaves its event loaded: keep it. */
+	if (vmcb->control.event_inj & SVM_EVTINJ_VALID)
+		goto window;
+
+	if (sv->reinject_info) {
+		vmcb->control.event_inj = sv->reinject_info;
+		vmcb->control.event_inj_err = sv->reinject_err;
+		sv->reinject_info = 0;
+	} else if (sv->exception.pending) {
+		ev = &sv->exception;
+		vmcb->control.event_inj = ev->vector | SVM_EVTINJ_TYPE_EXEPT |
+					  SVM_EVTINJ_VALID |
+					  (ev->has_error_code ? SVM_EVTINJ_VALID_ERR : 0);
+		vmcb->control.event_inj_err = ev->error_code;
+		ev->pending = false;
+	} else if (sv->nmi.pending && !sv->nmi_masked) {
+		vmcb->control.event_inj = NMI_VECTOR | SVM_EVTINJ_TYPE_NMI |
+					  SVM_EVTINJ_VALID;
+		sv->nmi.pending = false;
+		/* NMIs stay blocked until the handler's IRET (15.21.4). */
+		sv->nmi_masked = true;
+		svm_set_intercept(vmcb, INTERCEPT_IRET);
+	} else if (sv->extint.pending && svm_interruptible(vcpu)) {
+		vmcb->control.event_inj = sv->extint.vector |
+					  SVM_EVTINJ_TYPE_INTR | SVM_EVTINJ_VALID;
+		sv->extint.pending = false;
+	}
+
+window:
+	/*
+	 * An interrupt that must wait: a virtual interrupt with the VINTR
+	 * intercept exits as soon as the guest could take it (15.21.4).
+	 */
+	if (sv->extint.pending) {
+		vmcb->control.int_ctl |= V_IRQ_MASK | V_IGN_TPR_MASK |
+					 V_INTR_PRIO_MASK;
+		svm_set_intercept(vmcb, INTERCEPT_VINTR);
+	} else {
+		vmcb->control.int_ctl &= ~(V_IRQ_MASK | V_IGN_TPR_MASK |
+					   V_INTR_PRIO_MASK);
+		svm_clr_intercept(vmcb, INTERCEPT_VINTR);
+	}
+}
+
+static int svm_exit_vintr(struct vsnix_vcpu *vcpu)
+{
+	struct vmcb *vmcb = vmcb_of(vcpu);
+
+	/* The window is open: the next entry injects the interrupt. */
+	vmcb->control.int_ctl &= ~V_IRQ_MASK;
+	svm_clr_intercept(vmcb, INTERCEPT_VINTR);
+	return 1;
+}
+
+static int svm_exit_iret(struct vsnix_vcpu *vcpu)
+{
+	struct svm_vcpu *sv = to_svm(vcpu);
+
+	sv->nmi_masked = false;
+	svm_clr_intercept(sv->vmcb, INTERCEPT_IRET);
+	return 1;
+}
+
+/* ------------------------------------------------------------ exits */
+
+/* INTR, NMI, SMI, INIT: the host takes it after stgi / local_irq_enable. */
+static int svm_exit_resume(struct vsnix_vcpu *vcpu)
+{
+	return 1;
+}
+
+static int svm_exit_ud(struct vsnix_vcpu *vcpu)
+{
+	svm_queue_exception(to_svm(vcpu), UD_VECTOR, false, 0);
+	return 1;
+}
+
+static int svm_exit_gp(struct vsnix_vcpu *vcpu)
+{
+	svm_queue_exception(to_svm(vcpu), GP_VECTOR, true, 0);
+	return 1;
+}
+
+/* INVD and WBINVD: no cache of ours to write back; a no-op. */
+static int svm_exit_skip(struct vsnix_vcpu *vcpu)
+{
+	svm_skip_insn(vcpu);
+	return 1;
+}
+
+static int svm_exit_cpuid(struct vsnix_vcpu *vcpu)
+{
+	vsnix_x86_emulate_cpuid(vcpu, 2);
+	vmcb_of(vcpu)->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+	return 1;
+}
+
+static int svm_exit_hlt(struct vsnix_vcpu *vcpu)
+{
+	svm_skip_insn(vcpu);
+	vcpu->run->exit_reason = VSNIX_EXIT_HLT;
+	return 0;
+}
+
+/* EXITINFO1 of an IOIO intercept: APM 15.10.2, figure 15-2. */
+static int svm_exit_ioio(struct vsnix_vcpu *vcpu)
+{
+	struct vmcb *vmcb = vmcb_of(vcpu);
+	u64 info = vmcb->control.exit_info_1;
+	u16 port = info >> 16;
+	u8 size = (info & SVM_IOIO_SIZE_MASK) >> SVM_IOIO_SIZE_SHIFT;
+	bool in = info & SVM_IOIO_TYPE_MASK;
+	bool string = info & SVM_IOIO_STR_MASK;
+	bool rep = info & SVM_IOIO_REP_MASK;
+
+	if (size != 1 && size != 2 && size != 4)
+		return svm_unhandled(vcpu);
+	vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+	return vsnix_x86_handle_pio(vcpu, port, size, in, string, rep,
+				    vmcb->control.exit_info_2);
+}
+
+/* EXITINFO1: 0 RDMSR, 1 WRMSR (APM 15.11). */
+static int svm_exit_msr(struct vsnix_vcpu *vcpu)
+{
+	u32 index = vcpu->gpr[VSNIX_RCX];
+	u64 data;
+
+	if (vmcb_of(vcpu)->control.exit_info_1) {
+		data = (vcpu->gpr[VSNIX_RDX] << 32) | (u32)vcpu->gpr[VSNIX_RAX];
+		if (svm_guest_wrmsr(vcpu, index, data))
+			return svm_exit_gp(vcpu);
+	} else {
+		if (svm_guest_rdmsr(vcpu, index, &data))
+			return svm_exit_gp(vcpu);
+		vcpu->gpr[VSNIX_RAX] = (u32)data;
+		vcpu->gpr[VSNIX_RDX] = data >> 32;
+	}
+	svm_skip_insn(vcpu);
+	return 1;
+}
+
+static int svm_exit_xsetbv(struct vsnix_vcpu *vcpu)
+{
+	u64 value = (vcpu->gpr[VSNIX_RDX] << 32) | (u32)vcpu->gpr[VSNIX_RAX];
+
+	if (vmcb_of(vcpu)->save.cpl != 0 ||
+	    !vsnix_x86_set_xcr(vcpu, vcpu->gpr[VSNIX_RCX], value))
+		return svm_exit_gp(vcpu);
+	svm_skip_insn(vcpu);
+	return 1;
+}
+
+/*
+ * First touch of DR0-3: stop intercepting them and switch them at each
+ * entry from now on; the instruction runs again, natively.
+ */
+static int svm_exit_dr(struct vsnix_vcpu *vcpu)
+{
+	struct svm_vcpu *sv = to_svm(vcpu);
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		svm_clr_intercept(sv->vmcb, INTERCEPT_DR0_READ + i);
+		svm_clr_intercept(sv->vmcb, INTERCEPT_DR0_WRITE + i);
+	}
+	sv->dr_active = true;
+	return 1;
+}
+
+static int svm_exit_shutdown(struct vsnix_vcpu *vcpu)
+{
+	struct svm_vcpu *sv = to_svm(vcpu);
+	struct vsnix_run *run = vcpu->run;
+
+	/* APM 15.12: the VMCB is undefined now; RUN needs SET_(S)REGS first. */
+	sv->shutdown = true;
+	sv->reset_seen = 0;
+	run->exit_reason = VSNIX_EXIT_SHUTDOWN;
+	memset(run->shutdown.data, 0, sizeof(run->shutdown.data));
+	run->shutdown.data[0] = SVM_EXIT_SHUTDOWN;
+	return 0;
+}
+
+static int svm_exit_npf(struct vsnix_vcpu *vcpu)
+{
+	struct svm_vcpu *sv = to_svm(vcpu);
+	struct vmcb *vmcb = sv->vmcb;
+	struct vsnix_vm *vm = vcpu->vm;
+	u64 gpa = vmcb->control.exit_info_2;
+	u64 err = vmcb->control.exit_info_1;
+	struct vsnix_memslot *slot;
+	bool mapped;
+	u8 len = 0;
+
+	down_read(&vm->mem_lock);
+	slot = vsnix_memslot_find(vm, gpa);
+	mapped = slot && !((err & SVM_NPF_WRITE) &&
+			   (slot->flags & VSNIX_MEM_READONLY));
+	up_read(&vm->mem_lock);
+
+	if (mapped) {
+		/* The slot may have appeared after the fault: retry once. */
+		if (sv->last_npf_gpa != gpa) {
+			sv->last_npf_gpa = gpa;
+			return 1;
+		}
+		return svm_unhandled(vcpu);
+	}
+	sv->last_npf_gpa = U64_MAX;
+
+	/* Decode assists: the bytes fetched at the fault (APM 15.33.1). */
+	if (svm_has_decode_assists)
+		len = min_t(u8, vmcb->control.insn_len,
+			    sizeof(vmcb->control.insn_bytes));
+	return vsnix_x86_handle_mmio(vcpu, gpa, vmcb->control.insn_bytes, len);
+}
+
+/* #DB, #AC go back to the guest; #MC to the host's handler. */
+static int svm_exit_exception(struct vsnix_vcpu *vcpu)
+{
+	struct svm_vcpu *sv = to_svm(vcpu);
+	struct vmcb *vmcb = sv->vmcb;
+	u8 vector = sv->exit_code - SVM_EXIT_EXCP_BASE;
+	u32 info = sv->reinject_info;
+
+	if (vector == MC_VECTOR) {
+		struct pt_regs regs = { .cs = 3, .flags = X86_EFLAGS_IF };
+
+		do_machine_check(&regs);
+		return 1;
+	}
+	if (vector != DB_VECTOR && vector != AC_VECTOR)
+		return svm_unhandled(vcpu);
+
+	/*
+	 * Raised while delivering another event. Both are benign (SDM Vol 3,
+	 * table 6-5): they are delivered first and the other comes after,
+	 * if it is an interrupt (a fault recurs by itself).
+	 */
+	sv->reinject_info = 0;
+	if (info & SVM_EXITINTINFO_VALID) {
+		u32 type = info & SVM_EXITINTINFO_TYPE_MASK;
+
+		if (type == SVM_EXITINTINFO_TYPE_INTR && !sv->extint.pending) {
+			sv->extint.pending = true;
+			sv->extint.vector = info & SVM_EXITINTINFO_VEC_MASK;
+		} else if (type == SVM_EXITINTINFO_TYPE_NMI) {
+			sv->nmi.pending = true;
+			sv->nmi_masked = false;
+		}
+	}
+	svm_queue_exception(sv, vector, vector == AC_VECTOR,
+			    vector == AC_VECTOR ? vmcb->control.exit_info_1 : 0);
+	return 1;
+}
+
+static int svm_exit_invalid(struct vsnix_vcpu *vcpu)
+{
+	struct vsnix_run *run = vcpu->run;
+
+	/* VMEXIT_INVALID: the VMCB failed a consistency check (15.5.1). */
+	run->exit_reason = VSNIX_EXIT_FAIL_ENTRY;
+	run->fail_entry.hardware_entry_failure_reason = to_svm(vcpu)->exit_code;
+	run->fail_entry.cpu = vcpu->cpu;
+	return 0;
+}
+
+static const svm_exit_fn svm_exit_handlers[] = {
+	[SVM_EXIT_READ_DR0 ... SVM_EXIT_READ_DR3] = svm_exit_dr,
+	[SVM_EXIT_WRITE_DR0 ... SVM_EXIT_WRITE_DR3] = svm_exit_dr,
+	[SVM_EXIT_EXCP_BASE + DB_VECTOR] = svm_exit_exception,
+	[SVM_EXIT_EXCP_BASE + AC_VECTOR] = svm_exit_exception,
+	[SVM_EXIT_EXCP_BASE + MC_VECTOR] = svm_exit_exception,
+	[SVM_EXIT_INTR] = svm_exit_resume,
+	[SVM_EXIT_NMI] = svm_exit_resume,
+	[SVM_EXIT_SMI] = svm_exit_resume,
+	[SVM_EXIT_INIT] = svm_exit_resume,
+	[SVM_EXIT_VINTR] = svm_exit_vintr,
+	[SVM_EXIT_RDPMC] = svm_exit_gp,
+	[SVM_EXIT_CPUID] = svm_exit_cpuid,
+	[SVM_EXIT_IRET] = svm_exit_iret,
+	[SVM_EXIT_INVD] = svm_exit_skip,
+	[SVM_EXIT_HLT] = svm_exit_hlt,
+	[SVM_EXIT_INVLPGA] = svm_exit_ud,
+	[SVM_EXIT_IOIO] = svm_exit_ioio,
+	[SVM_EXIT_MSR] = svm_exit_msr,
+	[SVM_EXIT_SHUTDOWN] = svm_exit_shutdown,
+	[SVM_EXIT_VMRUN] = svm_exit_ud,
+	[SVM_EXIT_VMMCALL] = svm_exit_ud,
+	[SVM_EXIT_VMLOAD] = svm_exit_ud,
+	[SVM_EXIT_VMSAVE] = svm_exit_ud,
+	[SVM_EXIT_STGI] = svm_exit_ud,
+	[SVM_EXIT_CLGI] = svm_exit_ud,
+	[SVM_EXIT_SKINIT] = svm_exit_ud,
+	[SVM_EXIT_RDTSCP] = svm_exit_ud,
+	[SVM_EXIT_WBINVD] = svm_exit_skip,
+	[SVM_EXIT_MONITOR] = svm_exit_ud,
+	[SVM_EXIT_MWAIT] = svm_exit_ud,
+	[SVM_EXIT_MWAIT_COND] = svm_exit_ud,
+	[SVM_EXIT_XSETBV] = svm_exit_xsetbv,
+	[SVM_EXIT_RDPRU] = svm_exit_ud,
+	[SVM_EXIT_NPF] = svm_exit_npf,
+};
+
+int svm_handle_exit(struct vsnix_vcpu *vcpu)
+{
+	struct svm_vcpu *sv = to_svm(vcpu);
+	u64 code = sv->exit_code;
+
+	if (code == (u64)SVM_EXIT_ERR)
+		return svm_exit_invalid(vcpu);
+	if (code != SVM_EXIT_NPF)
+		sv->last_npf_gpa = U64_MAX;
+	if (code < ARRAY_SIZE(svm_exit_handlers) && svm_exit_handlers[code])
+		return svm_exit_handlers[code](vcpu);
+	return svm_unhandled(vcpu);
+}
