@@ -162,6 +162,19 @@ struct vsnix_mmio_insn {
 	u64 imm;
 };
 
+/*
+ * A port I/O exit sent to userspace. Kept here, not read back from run->io,
+ * because userspace may change run->io before the next RUN.
+ */
+struct vsnix_pending_pio {
+	u16 port;
+	u8 size;		/* 1, 2 or 4 */
+	u8 string;		/* INS/OUTS */
+	u8 rep;
+	u8 addr_size;		/* string: 2, 4 or 8 */
+	u32 count;		/* elements in this exit */
+};
+
 struct vsnix_vcpu {
 	struct vsnix_vm *vm;
 	u32 id;
@@ -184,6 +197,7 @@ struct vsnix_vcpu {
 	u64 pending_next_rip;
 	struct vsnix_mmio_insn pending_mmio;
 	u64 pending_mmio_gpa;
+	struct vsnix_pending_pio pending_pio;
 
 	/* Guest FPU/XSAVE state, switched by kmod/arch/x86/fpu.c. */
 	struct fpu_guest guest_fpu;

@@ -41,6 +41,15 @@ int vsnix_x86_cpuid_default(struct vsnix_cpuid_policy *policy);
 int vsnix_x86_cpuid_supported(struct vsnix_cpuid_entry *entries, u32 max,
 			      u32 *nent);
 
+/* CPUID helpers (cpuid.c); the filter and XCR0 rules are KUnit-tested. */
+bool vsnix_cpuid_filter_entry(struct vsnix_cpuid_entry *e, u64 supported_xcr0);
+bool vsnix_cpuid_needs_cr4(u32 function);
+void vsnix_cpuid_apply_dynamic(struct vsnix_cpuid_entry *e, u32 vcpu_id,
+			       u64 cr4, u64 xcr0);
+unsigned int vsnix_xsave_size(u64 xcr0);
+u64 vsnix_x86_supported_xcr0(void);
+bool vsnix_xcr0_valid(u64 xcr0, u64 supported);
+
 /* ------------------------------------------------------ FPU / XSAVE */
 
 /*
@@ -90,6 +99,9 @@ struct vsnix_paging {
 
 /* Fill from the backend's state (uses vsnix_ops->get_sregs). */
 void vsnix_x86_get_paging(struct vsnix_vcpu *vcpu, struct vsnix_paging *pg);
+/* The same from segment registers the caller already has. */
+void vsnix_x86_paging_from_sregs(const struct vsnix_sregs *sregs, u64 rflags,
+				 struct vsnix_paging *pg);
 /*
  * Translate a linear address with the guest's page tables (none, 32-bit,
  * PAE, 4-level). -EFAULT when a table lies outside guest RAM, -ENOENT when
@@ -100,6 +112,9 @@ int vsnix_gva_to_gpa(struct vsnix_vm *vm, const struct vsnix_paging *pg,
 /* Read guest linear memory (instruction fetch for the decoder). */
 int vsnix_read_gva(struct vsnix_vm *vm, const struct vsnix_paging *pg,
 		   u64 gva, void *buf, unsigned int len);
+/* Write guest linear memory (INS). */
+int vsnix_write_gva(struct vsnix_vm *vm, const struct vsnix_paging *pg,
+		    u64 gva, const void *buf, unsigned int len);
 
 /* ------------------------------------------------------ TDP (NPT/EPT) */
 
@@ -126,5 +141,10 @@ void vsnix_tdp_destroy(struct vsnix_tdp *tdp);
 int vsnix_tdp_map(struct vsnix_tdp *tdp, u64 gpa, struct page **pages,
 		  unsigned long npages, bool readonly);
 void vsnix_tdp_unmap(struct vsnix_tdp *tdp, u64 gpa, unsigned long npages);
+/* Index math, KUnit-tested: level 1 = page table ... 4 = PML4. */
+unsigned int vsnix_tdp_level_shift(int level);
+unsigned int vsnix_tdp_index(u64 gpa, int level);
+/* 4 KiB-aligned and [gpa, +npages pages) below 2^VSNIX_GPA_BITS. */
+bool vsnix_tdp_range_ok(u64 gpa, unsigned long npages);
 
 #endif /* VSNIX_X86_H */
