@@ -9,24 +9,55 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 
 export KDIR
 
-.PHONY: all modules userspace selftests bpf clean
+# A subset of the selftests for the test targets: make test-quick T="a b".
+T ?=
+
+.PHONY: all modules userspace selftests bpf clean deps deps-check \
+	test test-quick test-vmx test-debug kunit-kernel
 all: modules userspace selftests bpf
 
-modules:
+# Every build and test target first checks (cheaply, with dpkg-query) that
+# the Debian packages are there, and installs them when they are not.
+deps:
+	scripts/setup-deps.sh
+
+deps-check:
+	@scripts/setup-deps.sh --if-missing
+
+modules: | deps-check
 	@test -n "$(KDIR)" || { echo "no kernel headers: run 'make deps'"; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
-userspace:
+userspace: | deps-check
 	$(MAKE) -C userspace
 
-selftests:
+selftests: | deps-check
 	$(MAKE) -C selftests
 
-bpf:
+bpf: | deps-check
 	$(MAKE) -C bpf
+
+# SVM (QEMU), VMX (Bochs), then KUnit and the selftests on the debug kernel.
+test: all
+	scripts/rig/test.sh --tests "$(T)"
+
+# The inner loop: QEMU/SVM on the stock kernel only.
+test-quick: modules userspace selftests
+	scripts/rig/test.sh --quick --tests "$(T)"
+
+test-vmx: modules userspace selftests
+	scripts/rig/test.sh --vmx --tests "$(T)"
+
+test-debug: userspace selftests | deps-check
+	scripts/rig/test.sh --debug --tests "$(T)"
+
+# The KUnit/debug kernel alone (cached in $VSNIX_CACHE, ~15-20 min cold).
+kunit-kernel: | deps-check
+	scripts/kunit/build-kernel.sh
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	-$(MAKE) -C userspace clean
 	-$(MAKE) -C selftests clean
 	-$(MAKE) -C bpf clean
+	rm -rf build/rig build/kdebug

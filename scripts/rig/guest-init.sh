@@ -1,0 +1,148 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0
+# PID 1 of the rig's initramfs. Loads vsnix.ko, checks the rig itself, runs
+# the selftests (or one command), unloads, and powers off. Everything the
+# host parses is a line starting with "@@VSNIX-"; see scripts/rig/report.awk.
+
+/bin/busybox mkdir -p /proc /sys /dev /tmp /run
+/bin/busybox mount -t proc proc /proc
+/bin/busybox mount -t sysfs sysfs /sys
+/bin/busybox mount -t devtmpfs devtmpfs /dev
+/bin/busybox --install -s /bin
+# No /dev/console in the archive (packing needs no root): take it now.
+exec </dev/console >/dev/console 2>&1
+export PATH=/bin:/sbin
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+
+. /lib/vsnix/guest-lib.sh
+. /etc/vsnix/rig.conf
+
+KMEMLEAK=/sys/kernel/debug/kmemleak
+VSNIX_GID=4242
+
+check() {
+	echo "@@VSNIX-CHECK $*"
+}
+
+# Known leak suspects from boot are not ours: mark them reported, so that
+# the scan after rmmod shows only what happened during the run.
+kmemleak_baseline() {
+	[ -w "$KMEMLEAK" ] || return 0
+	echo scan >"$KMEMLEAK"
+	echo clear >"$KMEMLEAK"
+}
+
+kmemleak_check() {
+	local leaks
+
+	if [ ! -w "$KMEMLEAK" ]; then
+		check kmemleak skip "kernel has no kmemleak"
+		return
+	fi
+	# An object is reported only once it is 5 s old (mm/kmemleak.c).
+	sleep 6
+	echo scan >"$KMEMLEAK"
+	leaks=$(cat "$KMEMLEAK")
+	if [ -z "$leaks" ]; then
+		check kmemleak ok "no new leak suspects"
+	else
+		echo "$leaks"
+		check kmemleak fail "new leak suspects, see above"
+	fi
+}
+
+# Start the host's real systemd-udevd in the 9p chroot, with the repo's
+# rule in /run/udev/rules.d and a vsnix group added to a copy of the
+# host's /etc/group bound over the original.
+udev_start() {
+	host_prepare || return 1
+	host_exec test -x /lib/systemd/systemd-udevd || return 1
+	cp "$HOST_ROOT/etc/group" /run/group
+	grep -q '^vsnix:' /run/group || echo "vsnix:x:$VSNIX_GID:" >>/run/group
+	mount --bind /run/group "$HOST_ROOT/etc/group" || return 1
+	mkdir -p "$HOST_ROOT/run/udev/rules.d"
+	cp /etc/vsnix/60-vsnix.rules "$HOST_ROOT/run/udev/rules.d/"
+	host_exec /lib/systemd/systemd-udevd --daemon || return 1
+}
+
+udev_check() {
+	local got
+
+	host_exec udevadm settle --timeout=60
+	got=$(host_exec stat -c '%a %G %F' /dev/vsnix 2>&1)
+	if [ "$got" = "660 vsnix character special file" ]; then
+		check devnode ok "/dev/vsnix 0660 group vsnix (host systemd-udevd, repo rule)"
+	else
+		check devnode fail "/dev/vsnix: want '660 vsnix character special file', got '$got'"
+	fi
+	host_exec udevadm control --exit
+}
+
+run_tests() {
+	local name limit rc
+
+	cd /selftests 2>/dev/null || cd /
+	while read -r name limit; do
+		[ -n "$name" ] || continue
+		echo "@@VSNIX-TEST-BEGIN $name $limit"
+		VSNIX_RIG_MACHINE=$RIG_MACHINE timeout -s KILL "$limit" "/selftests/$name" </dev/null
+		rc=$?
+		echo "@@VSNIX-TEST $name $rc"
+	done </etc/vsnix/tests
+	cd /
+}
+
+run_kunit() {
+	echo "@@VSNIX-KUNIT-BEGIN"
+	if insmod /lib/vsnix/vsnix_kunit.ko; then
+		rmmod vsnix_kunit || echo "@@VSNIX-KUNIT-RMMOD-FAILED"
+	else
+		echo "@@VSNIX-KUNIT-INSMOD-FAILED"
+	fi
+	# Let the console drain KTAP printed from module init before the marker.
+	sleep 1
+	echo "@@VSNIX-KUNIT-END"
+}
+
+echo "@@VSNIX-RIG start machine=$RIG_MACHINE kernel=$(uname -r) mode=$RIG_MODE"
+kmemleak_baseline
+[ "$RIG_KUNIT" = 1 ] && run_kunit
+
+udev_up=0
+if [ "$RIG_UDEV" = 1 ]; then
+	if udev_start; then
+		udev_up=1
+	else
+		check devnode fail "could not start the host's systemd-udevd over 9p"
+	fi
+elif [ "$RIG_MODE" = test ]; then
+	check devnode skip "no virtio-9p host root on this machine"
+fi
+
+if insmod /lib/vsnix/vsnix.ko; then
+	check insmod ok "insmod vsnix.ko"
+else
+	check insmod fail "insmod vsnix.ko failed (see console above)"
+fi
+[ "$udev_up" = 1 ] && udev_check
+
+if [ "$RIG_MODE" = cmd ]; then
+	sh /etc/vsnix/cmd </dev/null
+	echo "@@VSNIX-CMD rc=$?"
+else
+	run_tests
+fi
+
+if ! grep -q '^vsnix ' /proc/modules; then
+	check rmmod fail "vsnix not loaded, nothing to remove"
+elif rmmod vsnix; then
+	check rmmod ok "rmmod vsnix"
+else
+	check rmmod fail "rmmod vsnix failed"
+fi
+[ "$RIG_MODE" = test ] && kmemleak_check
+echo "@@VSNIX-RIG end"
+sync
+poweroff -f
+reboot -f

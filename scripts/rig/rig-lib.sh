@@ -1,0 +1,127 @@
+# SPDX-License-Identifier: GPL-2.0
+# Host side of the rig: sourced by run-qemu.sh and run-bochs.sh.
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+
+RIG_DIR=${RIG_DIR:-$VSNIX_ROOT/build/rig}
+SELFTESTS=${VSNIX_SELFTESTS:-$VSNIX_ROOT/selftests}
+DEFAULT_TEST_TIMEOUT=60
+
+# The stock modules that give a stock guest the 9p host root, in load order.
+STOCK_9P_MODULES="9p 9pnet_virtio virtio_pci"
+
+# Print "name timeout" for each selected selftest, sorted by name. A test
+# is selftests/<name>.c built into selftests/build/<name>; its timeout is
+# selftests/<name>.timeout (seconds) or the default, times $1.
+# $2: names to keep (empty: all). Unknown names are an error.
+rig_select_tests() {
+	local factor=$1 wanted=$2 all name limit
+
+	all=$(cd "$SELFTESTS" 2>/dev/null && ls *.c 2>/dev/null | sed 's/\.c$//' | LC_ALL=C sort)
+	for name in $wanted; do
+		echo "$all" | grep -qx "$name" || die "no selftest '$name' (selftests/$name.c)"
+	done
+	for name in $all; do
+		if [ -n "$wanted" ] && ! echo " $wanted " | grep -q " $name "; then
+			continue
+		fi
+		limit=$DEFAULT_TEST_TIMEOUT
+		if [ -f "$SELFTESTS/$name.timeout" ]; then
+			limit=$(tr -dc 0-9 <"$SELFTESTS/$name.timeout")
+			[ -n "$limit" ] || die "selftests/$name.timeout: not a number of seconds"
+		fi
+		echo "$name $((limit * factor))"
+	done
+}
+
+# rig_skip_reason NAME: the reason selftests/SKIP_BOCHS gives, if any.
+rig_skip_reason() {
+	[ -f "$SELFTESTS/SKIP_BOCHS" ] || return 1
+	awk -v n="$1" '$1 == n { $1 = ""; sub(/^ +/, ""); print; found = 1 }
+		END { exit !found }' "$SELFTESTS/SKIP_BOCHS"
+}
+
+# rig_make_initramfs OUT_CPIO_GZ STAGE_DIR: pack busybox, the modules,
+# vsnixctl, the selftests and the guest scripts. Reads the RIG_* variables.
+rig_make_initramfs() {
+	local out=$1 stage=$2 mod path n=10
+
+	rm -rf "$stage"
+	mkdir -p "$stage"/{bin,sbin,etc/vsnix,lib/vsnix,proc,sys,dev,tmp,run,host,selftests}
+	cp /bin/busybox "$stage/bin/busybox"
+	cp "$VSNIX_ROOT/scripts/rig/guest-init.sh" "$stage/init"
+	cp "$VSNIX_ROOT/scripts/rig/guest-lib.sh" "$stage/lib/vsnix/"
+	cp "$VSNIX_ROOT/scripts/rig/hostrun" "$stage/bin/hostrun"
+	cp "$VSNIX_ROOT/userspace/udev/60-vsnix.rules" "$stage/etc/vsnix/" 2>/dev/null ||
+		die "userspace/udev/60-vsnix.rules missing"
+	[ -f "$RIG_MODULE" ] || die "$RIG_MODULE missing: run 'make' (or set VSNIX_KO)"
+	cp "$RIG_MODULE" "$stage/lib/vsnix/vsnix.ko"
+	if [ "$RIG_KUNIT" = 1 ]; then
+		[ -f "$RIG_KUNIT_MODULE" ] || die "$RIG_KUNIT_MODULE missing"
+		cp "$RIG_KUNIT_MODULE" "$stage/lib/vsnix/vsnix_kunit.ko"
+	fi
+	[ -x "$VSNIX_ROOT/userspace/vsnixctl" ] && cp "$VSNIX_ROOT/userspace/vsnixctl" "$stage/bin/"
+	# Every file under selftests/build/ goes in: the tests and their data.
+	[ -d "$SELFTESTS/build" ] && cp -a "$SELFTESTS/build/." "$stage/selftests/"
+	if [ -n "$RIG_STOCK_KVER" ]; then
+		mkdir -p "$stage/lib/rig-modules"
+		# --show-depends takes one module per call.
+		for path in $(for mod in $STOCK_9P_MODULES; do
+				      modprobe -S "$RIG_STOCK_KVER" --show-depends "$mod" ||
+					      die "stock module $mod not found"
+			      done | awk '$1 == "insmod" && !seen[$2]++ { print $2 }'); do
+			mod=$(basename "$path")
+			case "$path" in
+			*.xz) xz -dc "$path" >"$stage/lib/rig-modules/$n-${mod%.xz}" ;;
+			*.zst) zstd -qdc "$path" >"$stage/lib/rig-modules/$n-${mod%.zst}" ;;
+			*) cp "$path" "$stage/lib/rig-modules/$n-$mod" ;;
+			esac
+			n=$((n + 1))
+		done
+	fi
+	printf '%s\n' "$RIG_TESTS" >"$stage/etc/vsnix/tests"
+	printf '%s\n' "$RIG_CMD" >"$stage/etc/vsnix/cmd"
+	cat >"$stage/etc/vsnix/rig.conf" <<-CONF
+		RIG_MACHINE=$RIG_MACHINE
+		RIG_MODE=$RIG_MODE
+		RIG_KUNIT=${RIG_KUNIT:-0}
+		RIG_UDEV=${RIG_UDEV:-0}
+	CONF
+	(cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) |
+		gzip -1 >"$out"
+}
+
+# rig_report CONSOLE_LOG MACHINE STATUS [CHECKS]: print the TAP lines of one
+# machine run and write "pass fail skip next" to $RIG_DIR/$MACHINE.counts.
+# Numbering continues from $VSNIX_RIG_FIRST (default 1).
+rig_report() {
+	local log=$1 machine=$2 status=$3 checks=$4 counts
+
+	counts=$RIG_DIR/$machine.counts
+	tr -d '\r' <"$log" | awk -f "$VSNIX_ROOT/scripts/rig/report.awk" \
+		-v machine="$machine" -v status="$status" -v checks="$checks" \
+		-v tests="$RIG_DIR/$machine.tests" -v first="${VSNIX_RIG_FIRST:-1}" \
+		-v counts="$counts" -v kunit="${RIG_KUNIT:-0}" -v skipfile="$RIG_DIR/$machine.skips"
+}
+
+# rig_summary: the final line, for a runner used on its own.
+rig_summary() {
+	local pass fail skip next
+
+	read -r pass fail skip next <"$RIG_DIR/$1.counts"
+	if [ "$skip" -gt 0 ]; then
+		echo "$pass passed, $fail failed, $skip skipped"
+	else
+		echo "$pass passed, $fail failed"
+	fi
+	[ "$fail" -eq 0 ]
+}
+
+# rig_timeout TESTS BOOT_SECONDS: the whole machine's time limit.
+rig_timeout() {
+	local sum=$2 limit
+
+	for limit in $(printf '%s\n' "$1" | awk '{ print $2 }'); do
+		sum=$((sum + limit))
+	done
+	echo "$sum"
+}

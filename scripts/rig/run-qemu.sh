@@ -1,0 +1,108 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot a kernel under QEMU TCG with AMD SVM + NPT, load vsnix.ko and run the
+# selftests (default) or one command (--cmd), then power off.
+#
+#   scripts/rig/run-qemu.sh [--tests "a b"] [--verbose]
+#   scripts/rig/run-qemu.sh --cmd "vsnixctl run /selftests/hello.hvt"
+#   scripts/rig/run-qemu.sh --kernel BZIMAGE --module KO [--kunit-module KO]
+#                           --machine svm-debug   (the debug kernel run)
+#
+# Test mode prints TAP lines and "N passed, N failed"; exits 1 on failure.
+# Command mode shows the console and exits with the command's status.
+# The console log is kept in build/rig/<machine>.console.log.
+set -eo pipefail
+. "$(dirname "$0")/rig-lib.sh"
+
+usage() {
+	sed -n '3,14p' "$0" | sed 's/^# \{0,1\}//'
+	exit 2
+}
+
+RIG_MACHINE=svm
+RIG_MODE=test
+RIG_MODULE=${VSNIX_KO:-$VSNIX_ROOT/kmod/vsnix.ko}
+RIG_KUNIT=0
+RIG_KUNIT_MODULE=
+RIG_CMD=
+kernel=
+wanted=
+verbose=0
+machine_timeout=
+boot_allowance=${VSNIX_QEMU_BOOT_S:-120}
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kernel) kernel=$2; shift ;;
+	--module) RIG_MODULE=$2; shift ;;
+	--kunit-module) RIG_KUNIT_MODULE=$2; RIG_KUNIT=1; shift ;;
+	--machine) RIG_MACHINE=$2; shift ;;
+	--tests) wanted=$2; shift ;;
+	--cmd) RIG_CMD=$2; RIG_MODE=cmd; shift ;;
+	--timeout) machine_timeout=$2; shift ;;
+	--boot-allowance) boot_allowance=$2; shift ;;
+	--verbose|-v) verbose=1 ;;
+	-h|--help) usage ;;
+	*) die "unknown option '$1' (see --help)" ;;
+	esac
+	shift
+done
+
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing: run 'make deps'"
+RIG_STOCK_KVER=
+if [ -z "$kernel" ]; then
+	RIG_STOCK_KVER=$(stock_kernel_version)
+	kernel=/boot/vmlinuz-$RIG_STOCK_KVER
+fi
+[ -r "$kernel" ] || die "cannot read kernel $kernel"
+
+mkdir -p "$RIG_DIR"
+log=$RIG_DIR/$RIG_MACHINE.console.log
+initrd=$RIG_DIR/$RIG_MACHINE.cpio.gz
+: >"$RIG_DIR/$RIG_MACHINE.skips"
+if [ "$RIG_MODE" = test ]; then
+	RIG_TESTS=$(rig_select_tests 1 "$wanted")
+	RIG_UDEV=1
+else
+	RIG_TESTS=
+	RIG_UDEV=0
+	verbose=1
+fi
+printf '%s\n' "$RIG_TESTS" >"$RIG_DIR/$RIG_MACHINE.tests"
+rig_make_initramfs "$initrd" "$RIG_DIR/$RIG_MACHINE.root"
+[ -n "$machine_timeout" ] || machine_timeout=$(rig_timeout "$RIG_TESTS" "$boot_allowance")
+[ "$RIG_MODE" = cmd ] && [ -z "$machine_timeout" ] && machine_timeout=600
+
+note "$RIG_MACHINE: booting $(basename "$kernel") under QEMU TCG (SVM+NPT), limit ${machine_timeout}s"
+qemu=(qemu-system-x86_64 -M q35 -accel tcg -cpu EPYC,+svm,+npt -m 2G -smp 2
+      -display none -monitor none -serial stdio -no-reboot
+      -kernel "$kernel" -initrd "$initrd"
+      -append "console=ttyS0 panic=-1 loglevel=7"
+      -virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap)
+set +e
+if [ "$verbose" = 1 ]; then
+	timeout -k 10 "$machine_timeout" "${qemu[@]}" </dev/null 2>&1 | tee "$log"
+	qemu_rc=${PIPESTATUS[0]}
+else
+	timeout -k 10 "$machine_timeout" "${qemu[@]}" </dev/null >"$log" 2>&1
+	qemu_rc=$?
+fi
+set -e
+case "$qemu_rc" in
+0) status=ok ;;
+124|137) status="timed out after ${machine_timeout} s, emulator killed" ;;
+*) status="QEMU exited with status $qemu_rc" ;;
+esac
+
+if [ "$RIG_MODE" = cmd ]; then
+	rc=$(tr -d '\r' <"$log" | sed -n 's/^@@VSNIX-CMD rc=\([0-9]*\)$/\1/p' | tail -n1)
+	if [ -z "$rc" ]; then
+		note "$RIG_MACHINE: the command did not finish ($status); log: $log"
+		exit 1
+	fi
+	exit "$rc"
+fi
+
+rig_report "$log" "$RIG_MACHINE" "$status" "insmod devnode rmmod kmemleak"
+note "$RIG_MACHINE: console log: $log"
+[ "${VSNIX_RIG_SUMMARY:-1}" = 0 ] && exit 0
+rig_summary "$RIG_MACHINE"

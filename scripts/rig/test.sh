@@ -1,0 +1,61 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Run the selftests on the rig's machines and print one TAP stream, then
+# "N passed, N failed[, N skipped]". Exits 1 on any failure.
+#
+#   scripts/rig/test.sh                 svm (QEMU), vmx (Bochs), kunit+svm-debug
+#   scripts/rig/test.sh --quick         svm only
+#   scripts/rig/test.sh --vmx           vmx only
+#   scripts/rig/test.sh --debug         kunit + svm-debug only
+#   ... --tests "name1 name2"           a subset of the selftests
+set -o pipefail
+. "$(dirname "$0")/rig-lib.sh"
+
+machines="svm vmx svm-debug"
+wanted=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--quick) machines="svm" ;;
+	--vmx) machines="vmx" ;;
+	--debug) machines="svm-debug" ;;
+	--tests) wanted=$2; shift ;;
+	-h|--help) sed -n '3,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+	*) die "unknown option '$1' (see --help)" ;;
+	esac
+	shift
+done
+
+mkdir -p "$RIG_DIR"
+next=1
+pass=0
+fail=0
+skip=0
+export VSNIX_RIG_SUMMARY=0
+for machine in $machines; do
+	case "$machine" in
+	svm) runner=(run-qemu.sh) ;;
+	vmx) runner=(run-bochs.sh) ;;
+	svm-debug) runner=(run-debug.sh) ;;
+	esac
+	rm -f "$RIG_DIR/$machine.counts"
+	VSNIX_RIG_FIRST=$next "$VSNIX_ROOT/scripts/rig/${runner[0]}" --tests "$wanted"
+	rc=$?
+	if [ -s "$RIG_DIR/$machine.counts" ]; then
+		read -r p f s next <"$RIG_DIR/$machine.counts"
+		pass=$((pass + p))
+		fail=$((fail + f))
+		skip=$((skip + s))
+	fi
+	if [ ! -s "$RIG_DIR/$machine.counts" ] || [ "$rc" -ne 0 ]; then
+		echo "not ok $next $machine: runner failed (exit $rc) before reporting, see above"
+		next=$((next + 1))
+		fail=$((fail + 1))
+	fi
+done
+
+if [ "$skip" -gt 0 ]; then
+	echo "$pass passed, $fail failed, $skip skipped"
+else
+	echo "$pass passed, $fail failed"
+fi
+[ "$fail" -eq 0 ]
