@@ -60,8 +60,12 @@ rig_make_initramfs() {
 		cp "$RIG_KUNIT_MODULE" "$stage/lib/vsnix/vsnix_kunit.ko"
 	fi
 	[ -x "$VSNIX_ROOT/userspace/vsnixctl" ] && cp "$VSNIX_ROOT/userspace/vsnixctl" "$stage/bin/"
-	# Every file under selftests/build/ goes in: the tests and their data.
-	[ -d "$SELFTESTS/build" ] && cp -a "$SELFTESTS/build/." "$stage/selftests/"
+	# Every file under selftests/build/ goes in, the tests and their data,
+	# object files excepted.
+	if [ -d "$SELFTESTS/build" ]; then
+		(cd "$SELFTESTS/build" && find . ! -name '*.o' ! -type d -print0 |
+		 cpio -0pdm --quiet "$stage/selftests")
+	fi
 	if [ -n "$RIG_STOCK_KVER" ]; then
 		mkdir -p "$stage/lib/rig-modules"
 		# --show-depends takes one module per call.
