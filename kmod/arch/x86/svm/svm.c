@@ -45,6 +45,7 @@ static u32 svm_nr_asids;
 static u8 svm_flush_cmd;
 
 bool svm_has_decode_assists;
+bool svm_has_nrips;
 bool svm_has_v_spec_ctrl;
 u64 svm_spec_ctrl_valid;
 
@@ -166,11 +167,11 @@ static int svm_hardware_probe(void)
 		pr_info("the CPU has no nested paging (NPT)\n");
 		return -ENODEV;
 	}
-	/* NRIP gives the next RIP of HLT, IOIO, MSR exits (APM 15.7.1). */
-	if (!boot_cpu_has(X86_FEATURE_NRIPS)) {
-		pr_info("the CPU has no next-RIP save (NRIPS)\n");
-		return -ENODEV;
-	}
+	/*
+	 * Without NRIP save (APM 15.7.1), as under QEMU TCG, the length of an
+	 * intercepted instruction comes from its bytes (svm_exit.c).
+	 */
+	svm_has_nrips = boot_cpu_has(X86_FEATURE_NRIPS);
 	svm_nr_asids = cpuid_ebx(SVM_CPUID_FUNC);
 	if (svm_nr_asids < 2) {
 		pr_info("the CPU reports %u ASIDs\n", svm_nr_asids);
@@ -196,7 +197,8 @@ static int svm_hardware_probe(void)
 	err = svm_alloc_maps();
 	if (err)
 		return err;
-	pr_info("SVM with NPT, %u ASIDs%s%s\n", svm_nr_asids,
+	pr_info("SVM with NPT, %u ASIDs%s%s%s\n", svm_nr_asids,
+		svm_has_nrips ? ", NRIP save" : "",
 		svm_has_decode_assists ? ", decode assists" : "",
 		svm_flush_cmd == TLB_CONTROL_FLUSH_ASID ? ", flush by ASID" : "");
 	return 0;

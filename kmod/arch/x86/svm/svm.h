@@ -87,6 +87,7 @@ static inline struct svm_vcpu *to_svm(struct vsnix_vcpu *vcpu)
 
 /* Host capabilities found at probe. */
 extern bool svm_has_decode_assists;
+extern bool svm_has_nrips;
 extern bool svm_has_v_spec_ctrl;
 extern u64 svm_spec_ctrl_valid;	/* SPEC_CTRL bits a guest may set */
 

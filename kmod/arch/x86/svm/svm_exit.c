@@ -22,14 +22,92 @@ static struct vmcb *vmcb_of(struct vsnix_vcpu *vcpu)
 	return to_svm(vcpu)->vmcb;
 }
 
-/* The instruction is done: RIP = NRIP (APM 15.7.1), no STI/MOV SS shadow. */
-static void svm_skip_insn(struct vsnix_vcpu *vcpu)
-{
-	struct vmcb *vmcb = vmcb_of(vcpu);
+#define SVM_MAX_INSN	15
 
-	vcpu->rip = vmcb->control.next_rip;
-	vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+/* Instruction bytes at CS:RIP; fewer when the next page is not mapped. */
+static unsigned int svm_fetch_insn(struct vsnix_vcpu *vcpu, u8 *buf,
+				   enum vsnix_cpu_mode *mode)
+{
+	struct vsnix_paging pg;
+	u64 linear;
+	unsigned int to_page_end;
+
+	vsnix_x86_get_paging(vcpu, &pg);
+	*mode = pg.mode;
+	linear = pg.cs_base + vcpu->rip;
+	if (pg.mode != VSNIX_MODE_LONG64)
+		linear = (u32)linear;
+	if (!vsnix_read_gva(vcpu->vm, &pg, linear, buf, SVM_MAX_INSN))
+		return SVM_MAX_INSN;
+	to_page_end = PAGE_SIZE - (linear & ~PAGE_MASK);
+	if (to_page_end < SVM_MAX_INSN &&
+	    !vsnix_read_gva(vcpu->vm, &pg, linear, buf, to_page_end))
+		return to_page_end;
+	return 0;
 }
+
+static bool svm_is_prefix(u8 b, enum vsnix_cpu_mode mode)
+{
+	switch (b) {
+	case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65:
+	case 0x66: case 0x67: case 0xf0: case 0xf2: case 0xf3:
+		return true;
+	}
+	return mode == VSNIX_MODE_LONG64 && (b & 0xf0) == 0x40;	/* REX */
+}
+
+/*
+ * Length of the intercepted instruction whose opcode is op[0..oplen):
+ * NRIP - RIP when the CPU saves NRIP (APM 15.7.1), else read from guest
+ * memory (QEMU TCG has no NRIP save). -EINVAL when the bytes there are not
+ * that instruction.
+ */
+static int svm_insn_len(struct vsnix_vcpu *vcpu, const u8 *op,
+			unsigned int oplen)
+{
+	enum vsnix_cpu_mode mode;
+	u8 buf[SVM_MAX_INSN];
+	unsigned int n, i;
+
+	if (svm_has_nrips)
+		return vmcb_of(vcpu)->control.next_rip - vcpu->rip;
+	n = svm_fetch_insn(vcpu, buf, &mode);
+	for (i = 0; i < n && svm_is_prefix(buf[i], mode); i++)
+		;
+	if (i + oplen > n || memcmp(buf + i, op, oplen))
+		return -EINVAL;
+	return i + oplen;
+}
+
+/*
+ * The instruction op is done: step over it and drop any STI/MOV SS
+ * shadow. false (run filled with an emulation error) when its bytes are
+ * not what the exit says.
+ */
+static bool svm_skip_insn(struct vsnix_vcpu *vcpu, const u8 *op,
+			  unsigned int oplen)
+{
+	int len = svm_insn_len(vcpu, op, oplen);
+
+	if (len <= 0 || len > SVM_MAX_INSN) {
+		u64 data[3] = { to_svm(vcpu)->exit_code, vcpu->rip, len };
+
+		vsnix_exit_internal(vcpu, VSNIX_INTERNAL_EMULATION,
+				    ARRAY_SIZE(data), data);
+		return false;
+	}
+	vcpu->rip += len;
+	vmcb_of(vcpu)->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+	return true;
+}
+
+static const u8 op_hlt[] = { 0xf4 };
+static const u8 op_cpuid[] = { 0x0f, 0xa2 };
+static const u8 op_rdmsr[] = { 0x0f, 0x32 };
+static const u8 op_wrmsr[] = { 0x0f, 0x30 };
+static const u8 op_invd[] = { 0x0f, 0x08 };
+static const u8 op_wbinvd[] = { 0x0f, 0x09 };
+static const u8 op_xsetbv[] = { 0x0f, 0x01, 0xd1 };
 
 void svm_queue_exception(struct svm_vcpu *sv, u8 vector, bool has_err,
 			 u32 err)
@@ -178,22 +256,31 @@ static int svm_exit_gp(struct vsnix_vcpu *vcpu)
 }
 
 /* INVD and WBINVD: no cache of ours to write back; a no-op. */
-static int svm_exit_skip(struct vsnix_vcpu *vcpu)
+static int svm_exit_invd(struct vsnix_vcpu *vcpu)
 {
-	svm_skip_insn(vcpu);
-	return 1;
+	return svm_skip_insn(vcpu, op_invd, sizeof(op_invd));
+}
+
+static int svm_exit_wbinvd(struct vsnix_vcpu *vcpu)
+{
+	return svm_skip_insn(vcpu, op_wbinvd, sizeof(op_wbinvd));
 }
 
 static int svm_exit_cpuid(struct vsnix_vcpu *vcpu)
 {
-	vsnix_x86_emulate_cpuid(vcpu, 2);
+	int len = svm_insn_len(vcpu, op_cpuid, sizeof(op_cpuid));
+
+	if (len <= 0 || len > SVM_MAX_INSN)
+		return svm_skip_insn(vcpu, op_cpuid, sizeof(op_cpuid));
+	vsnix_x86_emulate_cpuid(vcpu, len);
 	vmcb_of(vcpu)->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
 	return 1;
 }
 
 static int svm_exit_hlt(struct vsnix_vcpu *vcpu)
 {
-	svm_skip_insn(vcpu);
+	if (!svm_skip_insn(vcpu, op_hlt, sizeof(op_hlt)))
+		return 0;
 	vcpu->run->exit_reason = VSNIX_EXIT_HLT;
 	return 0;
 }
@@ -219,10 +306,14 @@ static int svm_exit_ioio(struct vsnix_vcpu *vcpu)
 /* EXITINFO1: 0 RDMSR, 1 WRMSR (APM 15.11). */
 static int svm_exit_msr(struct vsnix_vcpu *vcpu)
 {
+	bool write = vmcb_of(vcpu)->control.exit_info_1;
 	u32 index = vcpu->gpr[VSNIX_RCX];
 	u64 data;
 
-	if (vmcb_of(vcpu)->control.exit_info_1) {
+	/* Check the bytes first: a failed decode must not write the MSR. */
+	if (svm_insn_len(vcpu, write ? op_wrmsr : op_rdmsr, 2) <= 0)
+		return svm_skip_insn(vcpu, write ? op_wrmsr : op_rdmsr, 2);
+	if (write) {
 		data = (vcpu->gpr[VSNIX_RDX] << 32) | (u32)vcpu->gpr[VSNIX_RAX];
 		if (svm_guest_wrmsr(vcpu, index, data))
 			return svm_exit_gp(vcpu);
@@ -232,19 +323,19 @@ static int svm_exit_msr(struct vsnix_vcpu *vcpu)
 		vcpu->gpr[VSNIX_RAX] = (u32)data;
 		vcpu->gpr[VSNIX_RDX] = data >> 32;
 	}
-	svm_skip_insn(vcpu);
-	return 1;
+	return svm_skip_insn(vcpu, write ? op_wrmsr : op_rdmsr, 2);
 }
 
 static int svm_exit_xsetbv(struct vsnix_vcpu *vcpu)
 {
 	u64 value = (vcpu->gpr[VSNIX_RDX] << 32) | (u32)vcpu->gpr[VSNIX_RAX];
 
+	if (svm_insn_len(vcpu, op_xsetbv, sizeof(op_xsetbv)) <= 0)
+		return svm_skip_insn(vcpu, op_xsetbv, sizeof(op_xsetbv));
 	if (vmcb_of(vcpu)->save.cpl != 0 ||
 	    !vsnix_x86_set_xcr(vcpu, vcpu->gpr[VSNIX_RCX], value))
 		return svm_exit_gp(vcpu);
-	svm_skip_insn(vcpu);
-	return 1;
+	return svm_skip_insn(vcpu, op_xsetbv, sizeof(op_xsetbv));
 }
 
 /*
@@ -376,7 +467,7 @@ static const svm_exit_fn svm_exit_handlers[] = {
 	[SVM_EXIT_RDPMC] = svm_exit_gp,
 	[SVM_EXIT_CPUID] = svm_exit_cpuid,
 	[SVM_EXIT_IRET] = svm_exit_iret,
-	[SVM_EXIT_INVD] = svm_exit_skip,
+	[SVM_EXIT_INVD] = svm_exit_invd,
 	[SVM_EXIT_HLT] = svm_exit_hlt,
 	[SVM_EXIT_INVLPGA] = svm_exit_ud,
 	[SVM_EXIT_IOIO] = svm_exit_ioio,
@@ -390,7 +481,7 @@ static const svm_exit_fn svm_exit_handlers[] = {
 	[SVM_EXIT_CLGI] = svm_exit_ud,
 	[SVM_EXIT_SKINIT] = svm_exit_ud,
 	[SVM_EXIT_RDTSCP] = svm_exit_ud,
-	[SVM_EXIT_WBINVD] = svm_exit_skip,
+	[SVM_EXIT_WBINVD] = svm_exit_wbinvd,
 	[SVM_EXIT_MONITOR] = svm_exit_ud,
 	[SVM_EXIT_MWAIT] = svm_exit_ud,
 	[SVM_EXIT_MWAIT_COND] = svm_exit_ud,
