@@ -146,7 +146,11 @@ int vsnix_tdp_map(struct vsnix_tdp *tdp, u64 gpa, struct page **pages,
 	return 0;
 
 undo:
-	vsnix_tdp_unmap(tdp, gpa, i);
+	/*
+	 * Page i's own leaf was not written (-ENOMEM: its range may hold new
+	 * empty tables to free) or belongs to someone else (-EEXIST).
+	 */
+	vsnix_tdp_unmap(tdp, gpa, ret == -ENOMEM ? i + 1 : i);
 	return ret;
 }
 

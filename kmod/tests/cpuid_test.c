@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0
+/* KUnit: CPUID filtering, run-time CPUID fields and XCR0 rules (cpuid.c). */
+#include <kunit/test.h>
+#include <asm/fpu/types.h>
+#include <asm/processor-flags.h>
+#include "../arch/x86/x86.h"
+
+#define XCR0_X87_SSE_AVX	(XFEATURE_MASK_FP | XFEATURE_MASK_SSE | \
+				 XFEATURE_MASK_YMM)
+
+static struct vsnix_cpuid_entry entry(u32 function, u32 index)
+{
+	struct vsnix_cpuid_entry e = {
+		.function = function, .index = index,
+		.eax = ~0u, .ebx = ~0u, .ecx = ~0u, .edx = ~0u,
+	};
+	return e;
+}
+
+static void cpuid_filter_leaf1(struct kunit *test)
+{
+	struct vsnix_cpuid_entry e = entry(1, 0);
+
+	KUNIT_ASSERT_TRUE(test, vsnix_cpuid_filter_entry(&e, XCR0_X87_SSE_AVX));
+	KUNIT_EXPECT_FALSE(test, e.ecx & BIT(5));	/* VMX */
+	KUNIT_EXPECT_FALSE(test, e.ecx & BIT(6));	/* SMX */
+	KUNIT_EXPECT_FALSE(test, e.ecx & BIT(3));	/* MONITOR */
+	KUNIT_EXPECT_FALSE(test, e.ecx & BIT(15));	/* PDCM */
+	KUNIT_EXPECT_FALSE(test, e.ecx & BIT(17));	/* PCID */
+	KUNIT_EXPECT_FALSE(test, e.ecx & BIT(21));	/* x2APIC */
+	KUNIT_EXPECT_FALSE(test, e.ecx & BIT(24));	/* TSC deadline */
+	KUNIT_EXPECT_FALSE(test, e.ecx & BIT(27));	/* OSXSAVE */
+	KUNIT_EXPECT_TRUE(test, e.ecx & BIT(26));	/* XSAVE kept */
+	KUNIT_EXPECT_TRUE(test, e.ecx & BIT(30));	/* RDRAND kept */
+	KUNIT_EXPECT_TRUE(test, e.ecx & BIT(31));	/* hypervisor */
+
+	e = entry(1, 0);
+	e.ecx = 0;
+	KUNIT_ASSERT_TRUE(test, vsnix_cpuid_filter_entry(&e, 0));
+	KUNIT_EXPECT_EQ(test, e.ecx, (u32)BIT(31));	/* set even if host lacks it */
+	e = entry(1, 0);
+	KUNIT_ASSERT_TRUE(test, vsnix_cpuid_filter_entry(&e, 0));
+	KUNIT_EXPECT_FALSE(test, e.ecx & BIT(26));	/* no XSAVE without XCR0 */
+}
+
+static void cpuid_filter_leaf7_and_ext(struct kunit *test)
+{
+	struct vsnix_cpuid_entry e = entry(7, 0);
+
+	KUNIT_ASSERT_TRUE(test, vsnix_cpuid_filter_entry(&e, XCR0_X87_SSE_AVX));
+	KUNIT_EXPECT_FALSE(test, e.ebx & BIT(2));	/* SGX */
+	KUNIT_EXPECT_FALSE(test, e.ebx & BIT(10));	/* INVPCID */
+	KUNIT_EXPECT_TRUE(test, e.ebx & BIT(18));	/* RDSEED kept */
+	KUNIT_EXPECT_FALSE(test, e.ecx & BIT(4));	/* OSPKE */
+
+	e = entry(0x80000001, 0);
+	KUNIT_ASSERT_TRUE(test, vsnix_cpuid_filter_entry(&e, XCR0_X87_SSE_AVX));
+	KUNIT_EXPECT_FALSE(test, e.ecx & BIT(2));	/* SVM */
+
+	e = entry(0x8000000a, 0);
+	KUNIT_ASSERT_TRUE(test, vsnix_cpuid_filter_entry(&e, XCR0_X87_SSE_AVX));
+	KUNIT_EXPECT_EQ(test, e.eax | e.ebx | e.ecx | e.edx, 0u);
+
+	e = entry(0xa, 0);
+	KUNIT_ASSERT_TRUE(test, vsnix_cpuid_filter_entry(&e, XCR0_X87_SSE_AVX));
+	KUNIT_EXPECT_EQ(test, e.eax | e.ebx | e.ecx | e.edx, 0u);
+
+	e = entry(0x12, 0);				/* SGX leaf dropped */
+	KUNIT_EXPECT_FALSE(test, vsnix_cpuid_filter_entry(&e, XCR0_X87_SSE_AVX));
+	e = entry(0x40000000, 0);			/* host's hypervisor leaf */
+	KUNIT_EXPECT_FALSE(test, vsnix_cpuid_filter_entry(&e, XCR0_X87_SSE_AVX));
+}
+
+static void cpuid_filter_xsave_leaf(struct kunit *test)
+{
+	struct vsnix_cpuid_entry e = entry(0xd, 0);
+
+	KUNIT_ASSERT_TRUE(test, vsnix_cpuid_filter_entry(&e, XCR0_X87_SSE_AVX));
+	KUNIT_EXPECT_EQ(test, e.eax, (u32)XCR0_X87_SSE_AVX);
+	KUNIT_EXPECT_EQ(test, e.edx, 0u);
+
+	e = entry(0xd, 1);
+	KUNIT_ASSERT_TRUE(test, vsnix_cpuid_filter_entry(&e, XCR0_X87_SSE_AVX));
+	KUNIT_EXPECT_FALSE(test, e.eax & BIT(3));	/* XSAVES */
+	KUNIT_EXPECT_EQ(test, e.ecx | e.edx, 0u);	/* no IA32_XSS bits */
+
+	e = entry(0xd, 2);				/* AVX: supported */
+	KUNIT_EXPECT_TRUE(test, vsnix_cpuid_filter_entry(&e, XCR0_X87_SSE_AVX));
+	e = entry(0xd, 9);				/* PKRU: not */
+	KUNIT_EXPECT_FALSE(test, vsnix_cpuid_filter_entry(&e, XCR0_X87_SSE_AVX));
+	e = entry(0xd, 18);				/* AMX: not */
+	KUNIT_EXPECT_FALSE(test, vsnix_cpuid_filter_entry(&e, XCR0_X87_SSE_AVX));
+	e = entry(0xd, 0);				/* no XSAVE at all */
+	KUNIT_EXPECT_FALSE(test, vsnix_cpuid_filter_entry(&e, 0));
+}
+
+static void cpuid_dynamic_fields(struct kunit *test)
+{
+	struct vsnix_cpuid_entry e = entry(1, 0);
+
+	vsnix_cpuid_apply_dynamic(&e, 5, 0, XFEATURE_MASK_FP);
+	KUNIT_EXPECT_EQ(test, e.ebx >> 24, 5u);
+	KUNIT_EXPECT_EQ(test, e.ebx & 0xffffff, 0xffffffu);
+	KUNIT_EXPECT_FALSE(test, e.ecx & BIT(27));	/* CR4.OSXSAVE clear */
+	vsnix_cpuid_apply_dynamic(&e, 5, X86_CR4_OSXSAVE, XFEATURE_MASK_FP);
+	KUNIT_EXPECT_TRUE(test, e.ecx & BIT(27));
+	e.ecx &= ~BIT(26);				/* no XSAVE: never */
+	vsnix_cpuid_apply_dynamic(&e, 5, X86_CR4_OSXSAVE, XFEATURE_MASK_FP);
+	KUNIT_EXPECT_FALSE(test, e.ecx & BIT(27));
+
+	e = entry(0xb, 1);
+	vsnix_cpuid_apply_dynamic(&e, 63, 0, XFEATURE_MASK_FP);
+	KUNIT_EXPECT_EQ(test, e.edx, 63u);
+
+	e = entry(7, 0);
+	vsnix_cpuid_apply_dynamic(&e, 0, X86_CR4_PKE, XFEATURE_MASK_FP);
+	KUNIT_EXPECT_TRUE(test, e.ecx & BIT(4));	/* PKU set in input */
+	vsnix_cpuid_apply_dynamic(&e, 0, 0, XFEATURE_MASK_FP);
+	KUNIT_EXPECT_FALSE(test, e.ecx & BIT(4));
+
+	e = entry(0xd, 0);				/* x87+SSE: 512 + 64 */
+	vsnix_cpuid_apply_dynamic(&e, 0, 0, XFEATURE_MASK_FPSSE);
+	KUNIT_EXPECT_EQ(test, e.ebx, 576u);
+}
+
+static void xcr0_rules(struct kunit *test)
+{
+	u64 all = XCR0_X87_SSE_AVX | XFEATURE_MASK_AVX512;
+
+	KUNIT_EXPECT_TRUE(test, vsnix_xcr0_valid(XFEATURE_MASK_FP, all));
+	KUNIT_EXPECT_TRUE(test, vsnix_xcr0_valid(XFEATURE_MASK_FPSSE, all));
+	KUNIT_EXPECT_TRUE(test, vsnix_xcr0_valid(XCR0_X87_SSE_AVX, all));
+	KUNIT_EXPECT_TRUE(test, vsnix_xcr0_valid(all, all));
+	KUNIT_EXPECT_FALSE(test, vsnix_xcr0_valid(0, all));		/* x87 off */
+	KUNIT_EXPECT_FALSE(test, vsnix_xcr0_valid(XFEATURE_MASK_SSE, all));
+	KUNIT_EXPECT_FALSE(test, vsnix_xcr0_valid(XFEATURE_MASK_FP |
+						  XFEATURE_MASK_YMM, all));
+	KUNIT_EXPECT_FALSE(test, vsnix_xcr0_valid(XCR0_X87_SSE_AVX |
+						  XFEATURE_MASK_OPMASK, all));
+	KUNIT_EXPECT_FALSE(test, vsnix_xcr0_valid(XFEATURE_MASK_FPSSE |
+						  XFEATURE_MASK_AVX512, all));
+	KUNIT_EXPECT_FALSE(test, vsnix_xcr0_valid(all, XCR0_X87_SSE_AVX));
+	KUNIT_EXPECT_FALSE(test, vsnix_xcr0_valid(XFEATURE_MASK_FP |
+						  XFEATURE_MASK_PKRU, all));
+	KUNIT_EXPECT_FALSE(test, vsnix_xcr0_valid(XFEATURE_MASK_FP |
+						  XFEATURE_MASK_BNDREGS, ~0ULL));
+}
+
+static struct kunit_case cpuid_cases[] = {
+	KUNIT_CASE(cpuid_filter_leaf1),
+	KUNIT_CASE(cpuid_filter_leaf7_and_ext),
+	KUNIT_CASE(cpuid_filter_xsave_leaf),
+	KUNIT_CASE(cpuid_dynamic_fields),
+	KUNIT_CASE(xcr0_rules),
+	{}
+};
+
+static struct kunit_suite cpuid_suite = {
+	.name = "vsnix_x86_cpuid",
+	.test_cases = cpuid_cases,
+};
+
+kunit_test_suite(cpuid_suite);
