@@ -201,7 +201,7 @@ static int attach_devices(struct mft *mft, const struct run_options *opt,
 	if (fail)
 		return -1;
 
-	/* The kernel device gets the devices in manifest order. */
+	/* A guest names a device by its manifest index: its handle. */
 	for (i = 1; i < mft->entries; i++) {
 		struct mft_entry *e = &mft->e[i];
 
@@ -211,6 +211,7 @@ static int attach_devices(struct mft *mft, const struct run_options *opt,
 			if (hc->nr_block == VSNIX_HVT_MAX_BLOCK ||
 			    strlen(e->name) >= VSNIX_DEV_NAME_LEN)
 				goto too_many;
+			hc->block_handle[hc->nr_block] = i;
 			b->fd = block_fd[i];
 			b->sector_size = BLOCK_SIZE;
 			strcpy(b->name, e->name);
@@ -221,6 +222,7 @@ static int attach_devices(struct mft *mft, const struct run_options *opt,
 			if (hc->nr_net == VSNIX_HVT_MAX_NET ||
 			    strlen(e->name) >= VSNIX_DEV_NAME_LEN)
 				goto too_many;
+			hc->net_handle[hc->nr_net] = i;
 			n->fd = net_fd[i];
 			memcpy(n->mac, net_mac[i], 6);
 			strcpy(n->name, e->name);

@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Multiboot test kernel: programs the UART divisor (whose bytes must not
+ * reach the console), reports what the loader gave it (magic, command
+ * line, modules, memory map) and what fw_cfg says, then writes "exit=N"
+ * from its command line to the exit port.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#define COM1		0x3f8
+#define EXIT_PORT	0xf4
+#define FW_CFG_SEL	0x510
+#define FW_CFG_DATA	0x511
+
+struct mb_info {
+	uint32_t flags, mem_lower, mem_upper, boot_device, cmdline;
+	uint32_t mods_count, mods_addr, syms[4], mmap_length, mmap_addr;
+	uint32_t drives_length, drives_addr, config_table, boot_loader_name;
+};
+
+struct mb_module {
+	uint32_t mod_start, mod_end, string, reserved;
+};
+
+struct mb_mmap_entry {
+	uint32_t size;
+	uint64_t base_addr, length;
+	uint32_t type;
+} __attribute__((packed));
+
+static inline void outb(uint16_t port, uint8_t v)
+{
+	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline void outw(uint16_t port, uint16_t v)
+{
+	__asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline void outl(uint16_t port, uint32_t v)
+{
+	__asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline uint8_t inb(uint16_t port)
+{
+	uint8_t v;
+
+	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+/* 16550: 115200 8N1 (divisor 1, written with LCR.DLAB set). */
+static void uart_init(void)
+{
+	outb(COM1 + 1, 0x00);		/* IER: no interrupts */
+	outb(COM1 + 3, 0x80);		/* LCR: DLAB */
+	outb(COM1 + 0, 0x01);		/* DLL */
+	outb(COM1 + 1, 0x00);		/* DLM */
+	outb(COM1 + 3, 0x03);		/* LCR: 8N1, DLAB off */
+	outb(COM1 + 2, 0xc7);		/* FCR: FIFO on, cleared */
+	outb(COM1 + 4, 0x0b);		/* MCR: DTR RTS OUT2 */
+}
+
+static void putc_uart(char c)
+{
+	int spin = 100000;
+
+	while (!(inb(COM1 + 5) & 0x20) && --spin)	/* LSR.THRE */
+		;
+	outb(COM1, c);
+}
+
+static void puts_uart(const char *s)
+{
+	while (*s)
+		putc_uart(*s++);
+}
+
+static void put_dec(uint64_t v)
+{
+	char d[24];
+	int n = 0;
+
+	do {
+		d[n++] = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	while (n)
+		putc_uart(d[--n]);
+}
+
+static void put_printable(const char *s, uint32_t len)
+{
+	for (; len && *s; len--, s++)
+		putc_uart(*s >= 0x20 && *s < 0x7f ? *s : '?');
+}
+
+static long cmdline_number(const char *s, const char *key)
+{
+	size_t klen = 0;
+	long v = 0;
+
+	while (key[klen])
+		klen++;
+	for (; *s; s++) {
+		size_t i = 0;
+
+		while (i < klen && s[i] == key[i])
+			i++;
+		if (i == klen && s[klen] == '=') {
+			s += klen + 1;
+			while (*s >= '0' && *s <= '9')
+				v = v * 10 + (*s++ - '0');
+			return v;
+		}
+	}
+	return 0;
+}
+
+static uint64_t fw_cfg_read(uint16_t key, unsigned int len)
+{
+	uint64_t v = 0;
+	unsigned int i;
+
+	outw(FW_CFG_SEL, key);
+	for (i = 0; i < len; i++)
+		v |= (uint64_t)inb(FW_CFG_DATA) << (8 * i);
+	return v;
+}
+
+static void report_mmap(const struct mb_info *mbi)
+{
+	uint32_t off = 0, n = 0;
+	uint64_t prev_end = 0, usable = 0, above_1m = 0;
+	int sane = 1;
+
+	while (off + 4 <= mbi->mmap_length) {
+		const struct mb_mmap_entry *e =
+			(const void *)(uintptr_t)(mbi->mmap_addr + off);
+
+		if (e->size < 20 || e->base_addr < prev_end || !e->length)
+			sane = 0;
+		prev_end = e->base_addr + e->length;
+		if (e->type == 1)
+			usable += e->length;
+		if (e->type == 1 && e->base_addr == 0x100000)
+			above_1m = e->length;
+		off += e->size + 4;
+		n++;
+	}
+	if (above_1m != (uint64_t)mbi->mem_upper * 1024)
+		sane = 0;
+	puts_uart("mmap entries=");
+	put_dec(n);
+	puts_uart(" usable=");
+	put_dec(usable);
+	puts_uart(sane && n ? " sane\n" : " BAD\n");
+}
+
+void mb_main(uint32_t magic, const struct mb_info *mbi)
+{
+	const char *cmdline = "";
+	uint32_t i;
+	char sig[5];
+
+	uart_init();
+	puts_uart(magic == 0x2BADB002 ? "multiboot magic ok\n" : "multiboot magic BAD\n");
+	if (mbi->flags & (1 << 2))
+		cmdline = (const char *)(uintptr_t)mbi->cmdline;
+	puts_uart("cmdline=[");
+	puts_uart(cmdline);
+	puts_uart("]\n");
+	if (mbi->flags & (1 << 0)) {
+		puts_uart("mem_lower=");
+		put_dec(mbi->mem_lower);
+		puts_uart(" mem_upper=");
+		put_dec(mbi->mem_upper);
+		puts_uart("\n");
+	}
+	if (mbi->flags & (1 << 6))
+		report_mmap(mbi);
+	if (mbi->flags & (1 << 3)) {
+		const struct mb_module *m = (const void *)(uintptr_t)mbi->mods_addr;
+
+		puts_uart("mods_count=");
+		put_dec(mbi->mods_count);
+		puts_uart("\n");
+		for (i = 0; i < mbi->mods_count; i++) {
+			puts_uart("module string=[");
+			puts_uart((const char *)(uintptr_t)m[i].string);
+			puts_uart("] size=");
+			put_dec(m[i].mod_end - m[i].mod_start);
+			puts_uart(m[i].mod_start & 0xfff ? " unaligned" : " aligned");
+			puts_uart(" data=[");
+			put_printable((const char *)(uintptr_t)m[i].mod_start,
+				      m[i].mod_end - m[i].mod_start < 64 ?
+				      m[i].mod_end - m[i].mod_start : 64);
+			puts_uart("]\n");
+		}
+	}
+	for (i = 0; i < 4; i++)
+		sig[i] = fw_cfg_read(0x0000, 4) >> (8 * i);
+	sig[4] = 0;
+	puts_uart("fw_cfg signature=");
+	puts_uart(sig);
+	puts_uart(" cpus=");
+	put_dec(fw_cfg_read(0x0005, 2));
+	puts_uart(" ram=");
+	put_dec(fw_cfg_read(0x0003, 8));
+	puts_uart("\n");
+	outl(EXIT_PORT, cmdline_number(cmdline, "exit"));
+}

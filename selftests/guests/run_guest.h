@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers of the hvt_* and multiboot_* selftests: find vsnixctl and the
+ * test guests, run vsnixctl with its stdout and stderr captured, TAP lines.
+ * Header-only: each test is one static binary (selftests/README.md).
+ */
+#ifndef VSNIX_RUN_GUEST_H
+#define VSNIX_RUN_GUEST_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#define RG_OUT_MAX	(64 * 1024)
+#define RG_TIMEOUT_S	300	/* Bochs is slow; the rig's own limit is tighter */
+
+#define EXIT_SETUP_ERROR	120	/* userspace/vsnixctl.h */
+#define EXIT_VM_ERROR		121
+
+struct rg_result {
+	int code;		/* exit code, or 128 + signal */
+	double seconds;
+	size_t out_len, err_len;
+	char out[RG_OUT_MAX + 1];
+	char err[RG_OUT_MAX + 1];
+};
+
+static int rg_test_nr;
+static int rg_failed;
+
+static void rg_plan(int n)
+{
+	printf("TAP version 13\n1..%d\n", n);
+	fflush(stdout);
+}
+
+static bool rg_ok(bool cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s %d ", cond ? "ok" : "not ok", ++rg_test_nr);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	if (!cond)
+		rg_failed++;
+	return cond;
+}
+
+static void rg_skip_rest(int upto, const char *why)
+{
+	while (rg_test_nr < upto)
+		printf("ok %d # SKIP %s\n", ++rg_test_nr, why);
+	fflush(stdout);
+}
+
+static int rg_exit(void)
+{
+	return rg_failed ? 1 : 0;
+}
+
+static void rg_diag_lines(const char *what, const char *text)
+{
+	const char *p = text, *nl;
+
+	while (*p) {
+		nl = strchr(p, '\n');
+		if (!nl)
+			nl = p + strlen(p);
+		printf("# %s: %.*s\n", what, (int)(nl - p), p);
+		p = *nl ? nl + 1 : nl;
+	}
+}
+
+/* Prints a result as TAP diagnostics (after a failure). */
+static void rg_diag(const struct rg_result *r)
+{
+	printf("# exit code %d after %.2f s\n", r->code, r->seconds);
+	rg_diag_lines("stdout", r->out);
+	rg_diag_lines("stderr", r->err);
+	fflush(stdout);
+}
+
+static const char *rg_self_dir(void)
+{
+	static char dir[PATH_MAX];
+	ssize_t n;
+
+	if (dir[0])
+		return dir;
+	n = readlink("/proc/self/exe", dir, sizeof(dir) - 1);
+	if (n <= 0)
+		strcpy(dir, ".");
+	else
+		dir[n] = '\0';
+	return dirname(dir);
+}
+
+/* VSNIXCTL, else vsnixctl in the rig's /bin, else the build tree's. */
+static const char *rg_vsnixctl(void)
+{
+	static char path[PATH_MAX + 64];
+	const char *env = getenv("VSNIXCTL");
+
+	if (env)
+		return env;
+	if (access("/bin/vsnixctl", X_OK) == 0)
+		return "/bin/vsnixctl";
+	snprintf(path, sizeof(path), "%s/../../userspace/vsnixctl", rg_self_dir());
+	return path;
+}
+
+static const char *rg_guest(const char *name)
+{
+	static char path[4][PATH_MAX + 64];
+	static int next;
+	char *p = path[next++ % 4];
+
+	snprintf(p, PATH_MAX + 64, "%s/guests/%s", rg_self_dir(), name);
+	return p;
+}
+
+/* Exits with the kselftest skip code when the test cannot run here. */
+static void rg_require(int nr_tests)
+{
+	const char *why = NULL;
+
+	if (access("/dev/vsnix", R_OK | W_OK))
+		why = "/dev/vsnix not available (vsnix.ko not loaded?)";
+	else if (access(rg_vsnixctl(), X_OK))
+		why = "vsnixctl not found";
+	else if (access(rg_guest("hello.hvt"), R_OK))
+		why = "test guests not built (selftests/guests)";
+	if (!why)
+		return;
+	rg_plan(nr_tests);
+	rg_skip_rest(nr_tests, why);
+	exit(4);
+}
+
+static double rg_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void rg_drain(int fd, char *buf, size_t *len, bool *open_)
+{
+	ssize_t n;
+	char scratch[4096];
+
+	if (*len < RG_OUT_MAX)
+		n = read(fd, buf + *len, RG_OUT_MAX - *len);
+	else
+		n = read(fd, scratch, sizeof(scratch));	/* keep draining */
+	if (n > 0 && *len < RG_OUT_MAX)
+		*len += n;
+	else if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+		*open_ = false;
+	buf[*len] = '\0';
+}
+
+/* Runs vsnixctl with argv (NULL-terminated, without argv[0]). */
+static void rg_run(struct rg_result *r, const char *const *args)
+{
+	const char *argv[32];
+	int out[2], err[2], status, i;
+	bool out_open = true, err_open = true;
+	double deadline;
+	pid_t pid;
+
+	memset(r, 0, sizeof(*r));
+	argv[0] = rg_vsnixctl();
+	for (i = 0; args[i] && i < 30; i++)
+		argv[i + 1] = args[i];
+	argv[i + 1] = NULL;
+	if (pipe(out) || pipe(err)) {
+		r->code = -1;
+		return;
+	}
+	r->seconds = rg_now();
+	pid = fork();
+	if (pid == 0) {
+		dup2(out[1], 1);
+		dup2(err[1], 2);
+		close(out[0]);
+		close(err[0]);
+		execv(argv[0], (char **)argv);
+		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(out[1]);
+	close(err[1]);
+	deadline = rg_now() + RG_TIMEOUT_S;
+	while (out_open || err_open) {
+		struct pollfd p[2] = {
+			{ out_open ? out[0] : -1, POLLIN, 0 },
+			{ err_open ? err[0] : -1, POLLIN, 0 },
+		};
+
+		if (rg_now() > deadline) {
+			kill(pid, SIGKILL);
+			break;
+		}
+		if (poll(p, 2, 1000) <= 0)
+			continue;
+		if (p[0].revents)
+			rg_drain(out[0], r->out, &r->out_len, &out_open);
+		if (p[1].revents)
+			rg_drain(err[0], r->err, &r->err_len, &err_open);
+	}
+	close(out[0]);
+	close(err[0]);
+	waitpid(pid, &status, 0);
+	r->seconds = rg_now() - r->seconds;
+	r->code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static bool rg_has(const char *text, const char *needle)
+{
+	return strstr(text, needle) != NULL;
+}
+
+#endif /* VSNIX_RUN_GUEST_H */
