@@ -56,8 +56,11 @@ static u64 svm_page_pa(struct page *page)
 
 /* ------------------------------------------------------------ probe */
 
+#define SVM_MSR_READ	BIT(0)
+#define SVM_MSR_WRITE	BIT(1)
+
 /* APM 15.11: two bits per MSR (read, then write) in three 2 KiB blocks. */
-static void svm_msrpm_allow(u8 *msrpm, u32 msr)
+static void svm_msrpm_allow(u8 *msrpm, u32 msr, u8 access)
 {
 	static const u32 base[] = { 0x00000000, 0xc0000000, 0xc0010000 };
 	unsigned int i, bit;
@@ -65,17 +68,31 @@ static void svm_msrpm_allow(u8 *msrpm, u32 msr)
 	for (i = 0; i < ARRAY_SIZE(base); i++) {
 		if (msr - base[i] < 0x2000) {
 			bit = i * 2048 * 8 + (msr - base[i]) * 2;
-			msrpm[bit / 8] &= ~(3 << (bit % 8));
+			msrpm[bit / 8] &= ~(access << (bit % 8));
 			return;
 		}
 	}
 }
 
-/* MSRs VMLOAD/VMSAVE switch (APM 15.5.2): safe for the guest to own. */
-static const u32 svm_passthrough_msrs[] = {
-	MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE,
-	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
-	MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK,
+/*
+ * MSRs VMLOAD/VMSAVE switch (APM 15.5.2): safe for the guest to own. The
+ * SYSCALL set is written once per boot: its writes exit, so that the
+ * canonical check holds where an emulator (QEMU TCG) skips it.
+ */
+static const struct {
+	u32 msr;
+	u8 access;
+} svm_passthrough_msrs[] = {
+	{ MSR_FS_BASE, SVM_MSR_READ | SVM_MSR_WRITE },
+	{ MSR_GS_BASE, SVM_MSR_READ | SVM_MSR_WRITE },
+	{ MSR_KERNEL_GS_BASE, SVM_MSR_READ | SVM_MSR_WRITE },
+	{ MSR_IA32_SYSENTER_CS, SVM_MSR_READ | SVM_MSR_WRITE },
+	{ MSR_IA32_SYSENTER_ESP, SVM_MSR_READ | SVM_MSR_WRITE },
+	{ MSR_IA32_SYSENTER_EIP, SVM_MSR_READ | SVM_MSR_WRITE },
+	{ MSR_STAR, SVM_MSR_READ },
+	{ MSR_LSTAR, SVM_MSR_READ },
+	{ MSR_CSTAR, SVM_MSR_READ },
+	{ MSR_SYSCALL_MASK, SVM_MSR_READ },
 };
 
 static void svm_free_cpu_pages(void)
@@ -117,7 +134,9 @@ static int svm_alloc_maps(void)
 	memset(page_address(svm_iopm), 0xff, PAGE_SIZE << SVM_IOPM_ORDER);
 	memset(page_address(svm_msrpm), 0xff, PAGE_SIZE << SVM_MSRPM_ORDER);
 	for (i = 0; i < ARRAY_SIZE(svm_passthrough_msrs); i++)
-		svm_msrpm_allow(page_address(svm_msrpm), svm_passthrough_msrs[i]);
+		svm_msrpm_allow(page_address(svm_msrpm),
+				svm_passthrough_msrs[i].msr,
+				svm_passthrough_msrs[i].access);
 	return 0;
 
 fail:

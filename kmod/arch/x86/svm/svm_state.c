@@ -478,7 +478,7 @@ static int svm_msr_write(struct vsnix_vcpu *vcpu, u32 index, u64 data,
 		return 0;
 	}
 
-	/* The VMLOAD/VMSAVE set: only reached from the MSR ioctls. */
+	/* The VMLOAD/VMSAVE set: the MSR ioctls, and guest SYSCALL-MSR writes. */
 	switch (index) {
 	case MSR_FS_BASE:
 	case MSR_GS_BASE:
