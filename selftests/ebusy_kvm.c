@@ -7,6 +7,7 @@
  * host's modprobe through /bin/hostrun in the QEMU rig; skipped when
  * neither can load it (the Bochs rig has no host root).
  */
+#define _GNU_SOURCE
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -51,8 +52,13 @@ static int count_vsnix_lines(int kmsg, char *line, size_t len)
 		rec[n] = 0;
 		if (strcasestr(rec, "vsnix")) {
 			count++;
-			snprintf(line, len, "%s", strchr(rec, ';') ? strchr(rec, ';') + 1 : rec);
-			line[strcspn(line, "\n")] = 0;
+			const char *text = strchr(rec, ';') ? strchr(rec, ';') + 1 : rec;
+			size_t tlen = strcspn(text, "\n");
+
+			if (tlen >= len)
+				tlen = len - 1;
+			memcpy(line, text, tlen);
+			line[tlen] = 0;
 		}
 	}
 	return count;
