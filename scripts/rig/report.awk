@@ -78,6 +78,7 @@ BEGIN {
 # banners of the debug options and CPU-bug advisories are not trouble).
 line !~ /^@@VSNIX-/ && line ~ /BUG:|WARNING:|Oops|general protection|KASAN|kmemleak|lockdep/ &&
 line !~ /kmemleak: (Kernel memory leak detector|Automatic memory scanning)/ &&
+line !~ /RCU lockdep checking is enabled/ &&
 line !~ /WARNING: See https:\/\/kernel.org\/doc\/html\/latest\/admin-guide\/hw-vuln/ {
 	if (nissues < 5)
 		issue[++nissues] = "line " lineno ": " line
@@ -180,6 +181,8 @@ END {
 		r = rc[t] + 0
 		if (is_timeout(r)) {
 			emit("fail", t ": killed after its time limit of " limit[t] " s")
+		} else if (r == 127 && nres[t] == 0) {
+			emit("fail", t ": not in the initramfs (selftests/build/" t " not built?)")
 		} else if (nres[t] == 0) {
 			if (r == 4)
 				emit("skip", t " # SKIP exit code 4 without TAP output")

@@ -89,6 +89,7 @@ rig_make_initramfs() {
 		RIG_MODE=$RIG_MODE
 		RIG_KUNIT=${RIG_KUNIT:-0}
 		RIG_UDEV=${RIG_UDEV:-0}
+		RIG_UDEV_WHY="${RIG_UDEV_WHY:-no virtio-9p host root on this machine}"
 	CONF
 	(cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) |
 		gzip -1 >"$out"

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit: the layout of the userspace ABI (uapi/linux/vsnix.h). Userspace
+ * and the module agree on these structs only by their bytes: no field may
+ * move, and no padding may be implicit (the compiler would leave it
+ * uninitialized, and a "must be zero" rule could not cover it).
+ */
+#include <kunit/test.h>
+#include <linux/ioctl.h>
+#include <linux/stddef.h>
+#include <uapi/linux/vsnix.h>
+
+/* Field b starts exactly where field a ends: no hidden padding between. */
+#define EXPECT_ADJACENT(test, type, a, b)					\
+	KUNIT_EXPECT_EQ_MSG(test, offsetof(type, b),				\
+			    offsetof(type, a) + sizeof_field(type, a),		\
+			    "hidden padding between " #type "." #a " and ." #b)
+
+/* The last field ends the struct: no tail padding. */
+#define EXPECT_LAST(test, type, a)						\
+	KUNIT_EXPECT_EQ_MSG(test, sizeof(type),					\
+			    offsetof(type, a) + sizeof_field(type, a),		\
+			    "tail padding after " #type "." #a)
+
+static void uapi_regs_layout(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, sizeof(struct vsnix_regs), 18 * sizeof(__u64));
+	KUNIT_EXPECT_EQ(test, offsetof(struct vsnix_regs, r15), 15 * sizeof(__u64));
+	KUNIT_EXPECT_EQ(test, offsetof(struct vsnix_regs, rip), 16 * sizeof(__u64));
+	KUNIT_EXPECT_EQ(test, offsetof(struct vsnix_regs, rflags), 17 * sizeof(__u64));
+}
+
+static void uapi_run_layout(struct kunit *test)
+{
+	/* The run struct is page 0 of the vCPU mapping, I/O data page 1. */
+	KUNIT_EXPECT_LE(test, sizeof(struct vsnix_run), (size_t)PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, VSNIX_RUN_IO_DATA_OFFSET, PAGE_SIZE);
+
+	EXPECT_ADJACENT(test, struct vsnix_run, immediate_exit, pad1);
+	EXPECT_ADJACENT(test, struct vsnix_run, pad1, exit_reason);
+	EXPECT_ADJACENT(test, struct vsnix_run, exit_reason, flags);
+	EXPECT_ADJACENT(test, struct vsnix_run, flags, reserved);
+	EXPECT_ADJACENT(test, struct vsnix_run, reserved, io);
+	KUNIT_EXPECT_EQ(test, offsetof(struct vsnix_run, io), 64);
+	/* The union is as big as its padding member: later exits fit in it. */
+	EXPECT_LAST(test, struct vsnix_run, padding);
+	KUNIT_EXPECT_EQ(test, sizeof(struct vsnix_run), 64 + 256);
+
+	KUNIT_EXPECT_EQ(test, offsetof(struct vsnix_run, io.data_offset) -
+			offsetof(struct vsnix_run, io), 8);
+	KUNIT_EXPECT_EQ(test, offsetof(struct vsnix_run, mmio.data) -
+			offsetof(struct vsnix_run, mmio), 8);
+	KUNIT_EXPECT_EQ(test, offsetof(struct vsnix_run, internal.data) -
+			offsetof(struct vsnix_run, internal), 8);
+}
+
+static void uapi_sregs_layout(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, sizeof(struct vsnix_segment), 24);
+	EXPECT_ADJACENT(test, struct vsnix_segment, avl, unusable);
+	EXPECT_LAST(test, struct vsnix_segment, pad);
+	KUNIT_EXPECT_EQ(test, sizeof(struct vsnix_dtable), 16);
+	EXPECT_LAST(test, struct vsnix_dtable, pad);
+
+	EXPECT_ADJACENT(test, struct vsnix_sregs, ldt, gdt);
+	EXPECT_ADJACENT(test, struct vsnix_sregs, idt, cr0);
+	EXPECT_ADJACENT(test, struct vsnix_sregs, cr8, efer);
+	EXPECT_ADJACENT(test, struct vsnix_sregs, apic_base, reserved);
+	EXPECT_LAST(test, struct vsnix_sregs, reserved);
+}
+
+static void uapi_vm_structs_layout(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, sizeof(struct vsnix_memory_region), 48);
+	EXPECT_LAST(test, struct vsnix_memory_region, reserved);
+
+	KUNIT_EXPECT_EQ(test, sizeof(struct vsnix_cpuid_entry), 32);
+	KUNIT_EXPECT_EQ(test, offsetof(struct vsnix_cpuid, entries), 8);
+	KUNIT_EXPECT_EQ(test, sizeof(struct vsnix_msr_entry), 16);
+	KUNIT_EXPECT_EQ(test, offsetof(struct vsnix_msrs, entries), 8);
+	KUNIT_EXPECT_EQ(test, sizeof(struct vsnix_xsave), 4096);
+
+	KUNIT_EXPECT_EQ(test, sizeof(struct vsnix_event), 32);
+	EXPECT_LAST(test, struct vsnix_event, reserved);
+	KUNIT_EXPECT_EQ(test, sizeof(struct vsnix_vm_status), 64);
+	EXPECT_LAST(test, struct vsnix_vm_status, reserved);
+}
+
+static void uapi_device_config_layout(struct kunit *test)
+{
+	EXPECT_ADJACENT(test, struct vsnix_device_config, pad, reserved);
+	EXPECT_ADJACENT(test, struct vsnix_device_config, reserved, raw);
+	EXPECT_LAST(test, struct vsnix_device_config, raw);
+	/* Every device's config fits the union's fixed 1 KiB. */
+	KUNIT_EXPECT_LE(test, sizeof(struct vsnix_hvt_config), 1024);
+	KUNIT_EXPECT_LE(test, sizeof(struct vsnix_uart_config), 1024);
+	KUNIT_EXPECT_LE(test, sizeof(struct vsnix_exit_port_config), 1024);
+	KUNIT_EXPECT_LE(test, sizeof(struct vsnix_fw_cfg_config), 1024);
+	EXPECT_LAST(test, struct vsnix_hvt_config, net);
+	EXPECT_LAST(test, struct vsnix_hvt_block, name);
+	EXPECT_LAST(test, struct vsnix_hvt_net, name);
+}
+
+/* Ioctl numbers stay in the range of the fd kind they belong to. */
+static void uapi_ioctl_ranges(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, _IOC_TYPE(VSNIX_RUN), VSNIXIO);
+	KUNIT_EXPECT_LE(test, _IOC_NR(VSNIX_GET_SUPPORTED_CPUID), 0x3f);
+	KUNIT_EXPECT_GE(test, _IOC_NR(VSNIX_SET_MEMORY_REGION), 0x40);
+	KUNIT_EXPECT_LE(test, _IOC_NR(VSNIX_GET_VM_STATUS), 0x7f);
+	KUNIT_EXPECT_GE(test, _IOC_NR(VSNIX_RUN), 0x80);
+	KUNIT_EXPECT_LE(test, _IOC_NR(VSNIX_INJECT_EVENT), 0xbf);
+	KUNIT_EXPECT_EQ(test, _IOC_SIZE(VSNIX_SET_REGS), sizeof(struct vsnix_regs));
+	KUNIT_EXPECT_EQ(test, _IOC_SIZE(VSNIX_GET_SREGS), sizeof(struct vsnix_sregs));
+}
+
+static struct kunit_case uapi_cases[] = {
+	KUNIT_CASE(uapi_regs_layout),
+	KUNIT_CASE(uapi_run_layout),
+	KUNIT_CASE(uapi_sregs_layout),
+	KUNIT_CASE(uapi_vm_structs_layout),
+	KUNIT_CASE(uapi_device_config_layout),
+	KUNIT_CASE(uapi_ioctl_ranges),
+	{}
+};
+
+static struct kunit_suite uapi_suite = {
+	.name = "vsnix_uapi",
+	.test_cases = uapi_cases,
+};
+kunit_test_suite(uapi_suite);

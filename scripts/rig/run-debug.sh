@@ -1,0 +1,32 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The debug-kernel machine: build (once, cached) the KUnit/debug kernel, build
+# vsnix.ko and vsnix_kunit.ko against it, boot it under QEMU/SVM, run the
+# KUnit suites (TAP prefix "kunit:") and then the selftests ("svm-debug:"),
+# with KASAN, lockdep and kmemleak watching.
+#
+#   scripts/rig/run-debug.sh [--tests "a b"] [--verbose]
+set -eo pipefail
+. "$(dirname "$0")/rig-lib.sh"
+
+kdir=$("$VSNIX_ROOT/scripts/kunit/build-kernel.sh")
+[ -f "$kdir/arch/x86/boot/bzImage" ] || die "no bzImage in $kdir"
+
+# A copy of the module sources: building them in place for this kernel
+# would overwrite the objects built for the stock one.
+src=$VSNIX_ROOT/build/kdebug
+mkdir -p "$src"
+(cd "$VSNIX_ROOT" && find Kbuild kmod uapi -type f \
+	\( -name '*.[chS]' -o -name Kbuild -o -name Makefile -o -name '*.lds' \) -print0 |
+	cpio -0pdmu --quiet "$src")
+note "svm-debug: building vsnix.ko and vsnix_kunit.ko against $kdir"
+make -C "$kdir" M="$src" -j"$(nproc)" modules >"$RIG_DIR/svm-debug.build.log" 2>&1 || {
+	tail -n 30 "$RIG_DIR/svm-debug.build.log" >&2
+	die "module build against the debug kernel failed, see $RIG_DIR/svm-debug.build.log"
+}
+
+exec "$VSNIX_ROOT/scripts/rig/run-qemu.sh" --machine svm-debug \
+	--kernel "$kdir/arch/x86/boot/bzImage" \
+	--module "$src/kmod/vsnix.ko" \
+	--kunit-module "$src/kmod/tests/vsnix_kunit.ko" \
+	--boot-allowance "${VSNIX_DEBUG_BOOT_S:-400}" "$@"
