@@ -192,7 +192,7 @@ static int svm_hardware_probe(void)
 	 */
 	svm_has_nrips = boot_cpu_has(X86_FEATURE_NRIPS);
 	svm_nr_asids = cpuid_ebx(SVM_CPUID_FUNC);
-	if (svm_nr_asids < 2) {
+	if (svm_nr_asids < 3) {
 		pr_info("the CPU reports %u ASIDs\n", svm_nr_asids);
 		return -ENODEV;
 	}
@@ -409,13 +409,15 @@ static int svm_vcpu_create(struct vsnix_vcpu *vcpu)
 	page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 	if (!page)
 		goto no_mem;
-	/* ASID 0 is the host's (APM 15.16). */
-	asid = ida_alloc_range(&svm_asids, 1, svm_nr_asids - 1, GFP_KERNEL);
+	/*
+	 * ASID 0 is the host's (APM 15.16). The last one is shared by the
+	 * vCPUs that find the pool empty (QEMU TCG has 16): they flush it at
+	 * every entry, which keeps them apart at the cost of their TLB.
+	 */
+	asid = ida_alloc_range(&svm_asids, 1, svm_nr_asids - 2, GFP_KERNEL);
 	if (asid < 0) {
-		__free_page(page);
-		kfree(sv);
-		pr_info("no free ASID (%u per host)\n", svm_nr_asids - 1);
-		return -ENOSPC;
+		asid = svm_nr_asids - 1;
+		sv->asid_shared = true;
 	}
 	sv->vmcb = page_address(page);
 	sv->vmcb_pa = svm_page_pa(page);
@@ -438,7 +440,8 @@ static void svm_vcpu_free(struct vsnix_vcpu *vcpu)
 
 	if (!sv)
 		return;
-	ida_free(&svm_asids, sv->asid);
+	if (!sv->asid_shared)
+		ida_free(&svm_asids, sv->asid);
 	free_page((unsigned long)sv->vmcb);
 	kfree(sv);
 	vcpu->arch = NULL;
@@ -497,7 +500,8 @@ static int svm_vcpu_run(struct vsnix_vcpu *vcpu)
 		vmcb->control.tlb_ctl = svm_flush_cmd;
 		vcpu->cpu = cpu;
 	}
-	if (vsnix_vcpu_check_request(vcpu, VSNIX_REQ_TLB_FLUSH))
+	if (vsnix_vcpu_check_request(vcpu, VSNIX_REQ_TLB_FLUSH) ||
+	    sv->asid_shared)
 		vmcb->control.tlb_ctl = svm_flush_cmd;
 
 	svm_inject_events(vcpu);

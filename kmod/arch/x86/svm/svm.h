@@ -46,6 +46,7 @@ struct svm_vcpu {
 	struct vmcb *vmcb;
 	u64 vmcb_pa;
 	u32 asid;
+	bool asid_shared;	/* the pool was empty: flush at each entry */
 
 	u64 exit_code;		/* of the last exit, for handle_exit */
 	bool shutdown;		/* VMCB undefined until SET_SREGS + SET_REGS */
