@@ -171,6 +171,7 @@ void svm_inject_events(struct vsnix_vcpu *vcpu)
 	struct svm_vcpu *sv = to_svm(vcpu);
 	struct vmcb *vmcb = sv->vmcb;
 	struct svm_event *ev;
+	bool has_err;
 
 	/* A skipped entry leaves its event loaded: keep it. */
 	if (vmcb->control.event_inj & SVM_EVTINJ_VALID)
@@ -182,9 +183,11 @@ void svm_inject_events(struct vsnix_vcpu *vcpu)
 		sv->reinject_info = 0;
 	} else if (sv->exception.pending) {
 		ev = &sv->exception;
+		/* Real mode pushes no error code (SDM Vol 3, "8086 Emulation"). */
+		has_err = ev->has_error_code && (vmcb->save.cr0 & X86_CR0_PE);
 		vmcb->control.event_inj = ev->vector | SVM_EVTINJ_TYPE_EXEPT |
 					  SVM_EVTINJ_VALID |
-					  (ev->has_error_code ? SVM_EVTINJ_VALID_ERR : 0);
+					  (has_err ? SVM_EVTINJ_VALID_ERR : 0);
 		vmcb->control.event_inj_err = ev->error_code;
 		ev->pending = false;
 	} else if (sv->nmi.pending && !sv->nmi_masked) {
