@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vSnix Intel VMX backend with EPT: the ops table the core picks on Intel
+ * hosts, and the state shared by the backend's files.
+ */
+#ifndef VSNIX_VMX_H
+#define VSNIX_VMX_H
+
+#include <linux/list.h>
+#include "../x86.h"
+
+extern const struct vsnix_arch_ops vsnix_vmx_ops;
+
+/* What hardware_probe found and the control values computed from it. */
+struct vmx_config {
+	u32 revision_id;
+	u32 vmcs_size;
+	u32 pin_ctls;
+	u32 proc_ctls;		/* without the window-exiting bits */
+	u32 proc2_ctls;
+	u32 exit_ctls;
+	u32 entry_ctls;		/* without IA-32e mode guest */
+	u64 cr0_must1, cr0_must0;	/* from IA32_VMX_CR0_FIXED0/1 */
+	u64 cr4_must1, cr4_must0;	/* from IA32_VMX_CR4_FIXED0/1 */
+	bool invept_single;
+	bool invept_all;
+	bool vpid;		/* VPID in use (INVVPID available) */
+	bool rdtscp;
+	bool spec_ctrl;		/* host has IA32_SPEC_CTRL */
+};
+
+extern struct vmx_config vmx_cfg;
+
+/* An event waiting for injection (SDM 26.6, VM-entry event injection). */
+struct vmx_pending_event {
+	bool pending;
+	u8 vector;
+	bool has_error_code;
+	u32 error_code;
+};
+
+/* MSRs the VMCS does not switch; vmx_run.c swaps them around entries. */
+enum vmx_swapped_msr {
+	VMX_MSR_KERNEL_GS_BASE,
+	VMX_MSR_STAR,
+	VMX_MSR_LSTAR,
+	VMX_MSR_CSTAR,
+	VMX_MSR_SFMASK,
+	VMX_NR_SWAPPED_MSRS,
+};
+
+extern const u32 vmx_swapped_msr_index[VMX_NR_SWAPPED_MSRS];
+
+struct vmx_vcpu {
+	struct vsnix_vcpu *vcpu;
+	void *vmcs;
+	u64 vmcs_pa;
+	void *msr_bitmap;
+	u16 vpid;
+
+	/* Where the VMCS is active (VMPTRLDed or not cleared); -1: clear. */
+	int loaded_cpu;
+	bool launched;
+	struct list_head loaded_node;	/* on the per-CPU list while active */
+	bool need_flush;
+
+	/* Last values written to the VMCS, to skip VMWRITEs. */
+	u32 proc_ctls;
+	u64 host_cr3, host_cr4, host_fs_base;
+
+	/* Exit information, read before preemption comes back (SDM 24.9). */
+	u32 exit_reason;
+	u64 exit_qual;
+	u64 exit_gpa;
+	u32 exit_insn_len;
+	u32 exit_intr_info;
+	u32 idt_vectoring_info;
+	u32 idt_vectoring_error;
+	u64 exit_rip;
+	bool regs_dirty;	/* set_regs since the last entry */
+
+	/* Events. reinject: an event whose delivery a VM exit interrupted. */
+	u32 reinject_info, reinject_error, reinject_len;
+	struct vmx_pending_event exception;
+	bool nmi_pending;
+	bool extint_pending;
+	u8 extint_vector;
+
+	/* Guest state the VMCS does not hold. */
+	bool shutdown;		/* triple fault: reset through SET_(S)REGS */
+	u64 cr2;
+	u64 cr8;
+	u64 dr[4], dr6, dr7;	/* MOV DR is intercepted and emulated */
+	u64 apic_base;
+	u64 misc_enable;
+	u64 spec_ctrl;
+	u64 tsc_aux;
+	u64 tsc_offset;
+	u64 msrs[VMX_NR_SWAPPED_MSRS];
+};
+
+static inline struct vmx_vcpu *to_vmx(struct vsnix_vcpu *vcpu)
+{
+	return vcpu->arch;
+}
+
+/* vmx.c: make the VMCS current on this CPU; preemption off, IRQs on. */
+int vmx_vmcs_load(struct vmx_vcpu *vmx);
+/* Outside vcpu_run: preempt_disable + load; put re-enables preemption. */
+int vmx_vmcs_get(struct vsnix_vcpu *vcpu);
+void vmx_vmcs_put(struct vsnix_vcpu *vcpu);
+void vmx_flush_guest_tlb(struct vsnix_vcpu *vcpu);
+
+/* vmx_vmenter.S: 0 after a VM exit, 1 VMfailValid, 2 VMfailInvalid. */
+int __vsnix_vmx_enter(u64 *gprs, bool resume);
+extern const char __vsnix_vmx_exit[];
+
+/* vmx_run.c */
+int vmx_vcpu_run(struct vsnix_vcpu *vcpu);
+int vmx_inject_event(struct vsnix_vcpu *vcpu, const struct vsnix_event *ev);
+void vmx_queue_exception(struct vsnix_vcpu *vcpu, u8 vector, bool has_error,
+			 u32 error_code);
+
+/* vmx_exit.c */
+int vmx_handle_exit(struct vsnix_vcpu *vcpu);
+
+/* vmx_state.c (callers of the *_locked helpers hold the VMCS). */
+void vmx_get_regs(struct vsnix_vcpu *vcpu, struct vsnix_regs *regs);
+int vmx_set_regs(struct vsnix_vcpu *vcpu, const struct vsnix_regs *regs);
+void vmx_get_sregs(struct vsnix_vcpu *vcpu, struct vsnix_sregs *sregs);
+int vmx_set_sregs(struct vsnix_vcpu *vcpu, const struct vsnix_sregs *sregs);
+int vmx_get_msr(struct vsnix_vcpu *vcpu, u32 index, u64 *data);
+int vmx_set_msr(struct vsnix_vcpu *vcpu, u32 index, u64 data);
+void vmx_set_reset_state(struct vsnix_vcpu *vcpu);
+u64 vmx_guest_cr0_locked(void);
+u64 vmx_guest_cr4_locked(void);
+/* 0, or -EINVAL when the guest must get #GP. */
+int vmx_set_cr0_locked(struct vsnix_vcpu *vcpu, u64 cr0);
+int vmx_set_cr4_locked(struct vsnix_vcpu *vcpu, u64 cr4);
+int vmx_set_cr3_locked(struct vsnix_vcpu *vcpu, u64 cr3);
+
+#endif /* VSNIX_VMX_H */

@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vSnix VMX: VM-exit handlers, one per basic exit reason (Intel SDM Vol 3,
+ * Appendix C). They run preemptible, maybe on another CPU than the exit:
+ * they use the exit information vmx_run.c saved, and take the VMCS
+ * (vmx_vmcs_get) for anything else. Contract: 1 resumes the guest, 0 goes
+ * to userspace with vcpu->run filled, -errno fails RUN.
+ */
+#include <linux/kernel.h>
+#include <asm/trapnr.h>
+#include "vmx.h"
+#include "vmcs.h"
+
+typedef int (*vmx_exit_handler)(struct vsnix_vcpu *vcpu,
+				struct vmx_vcpu *vmx);
+
+static int vmx_exit_unhandled(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
+{
+	u64 data[3] = { vmx->exit_reason, vmx->exit_qual, vcpu->rip };
+
+	vsnix_exit_internal(vcpu, VSNIX_INTERNAL_UNHANDLED_EXIT,
+			    ARRAY_SIZE(data), data);
+	return 0;
+}
+
+static void vmx_skip_insn(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
+{
+	vcpu->rip += vmx->exit_insn_len;
+}
+
+static int vmx_exit_resume(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
+{
+	return 1;
+}
+
+static int vmx_exit_skip(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
+{
+	vmx_skip_insn(vcpu, vmx);
+	return 1;
+}
+
+static int vmx_inject_ud(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
+{
+	vmx_queue_exception(vcpu, X86_TRAP_UD, false, 0);
+	return 1;
+}
+
+static int vmx_inject_gp(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
+{
+	vmx_queue_exception(vcpu, X86_TRAP_GP, true, 0);
+	return 1;
+}
+
+/* 64-bit mode decides how much of a GPR a MOV to/from CR/DR uses. */
+static bool vmx_in_64bit_mode(struct vsnix_vcpu *vcpu)
+{
+	bool lm = false;
+
+	if (!vmx_vmcs_get(vcpu)) {
+		lm = (vmcs_read(GUEST_IA32_EFER) & EFER_LMA) &&
+		     (vmcs_read(GUEST_CS_AR_BYTES) & VMX_AR_L_MASK);
+		vmx_vmcs_put(vcpu);
+	}
+	return lm;
+}
+
+static u64 vmx_gpr_read(struct vsnix_vcpu *vcpu, unsigned int reg)
+{
+	u64 v = vcpu->gpr[reg & 15];
+
+	return vmx_in_64bit_mode(vcpu) ? v : (u32)v;
+}
+
+static int vmx_exit_exception_nmi(struct vsnix_vcpu *vcpu,
+				  struct vmx_vcpu *vmx)
+{
+	u32 info = vmx->exit_intr_info;
+	u32 type = info & INTR_INFO_INTR_TYPE_MASK;
+	u8 vector = info & INTR_INFO_VECTOR_MASK;
+
+	if (!(info & INTR_INFO_VALID_MASK))
+		return vmx_exit_unhandled(vcpu, vmx);
+	/* NMI and #MC were handed to the host right after the exit. */
+	if (type == INTR_TYPE_NMI_INTR)
+		return 1;
+	if (type != INTR_TYPE_HARD_EXCEPTION)
+		return vmx_exit_unhandled(vcpu, vmx);
+	switch (vector) {
+	case X86_TRAP_MC:
+		return 1;
+	case X86_TRAP_DB:
+		/* The qualification holds the DR6 bits (SDM 27.2.1). */
+		vmx->dr6 = 0xffff0ff0 | (vmx->exit_qual & 0x600f);
+		vmx_queue_exception(vcpu, X86_TRAP_DB, false, 0);
+		return 1;
+	case X86_TRAP_AC:
+		vmx_queue_exception(vcpu, X86_TRAP_AC, true, 0);
+		return 1;
+	default:
+		return vmx_exit_unhandled(vcpu, vmx);
+	}
+}
+
+static int vmx_exit_triple_fault(struct vsnix_vcpu *vcpu,
+				 struct vmx_vcpu *vmx)
+{
+	vmx->shutdown = true;
+	vcpu->run->exit_reason = VSNIX_EXIT_SHUTDOWN;
+	memset(&vcpu->run->shutdown, 0, sizeof(vcpu->run->shutdown));
+	vcpu->run->shutdown.data[0] = EXIT_REASON_TRIPLE_FAULT;
+	return 0;
+}
+
+static int vmx_exit_cpuid(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
+{
+	vsnix_x86_emulate_cpuid(vcpu, vmx->exit_insn_len);
+	return 1;
+}
+
+static int vmx_exit_hlt(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
+{
+	vmx_skip_insn(vcpu, vmx);
+	vcpu->run->exit_reason = VSNIX_EXIT_HLT;
+	return 0;
+}
+
+static int vmx_exit_invlpg(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
+{
+	/* Only when the CPU forces INVLPG exiting; flush all of it. */
+	vmx->need_flush = true;
+	return vmx_exit_skip(vcpu, vmx);
+}
+
+/* SDM 27.2.1, table 27-3: control-register access qualification. */
+static int vmx_exit_cr(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
+{
+	u64 q = vmx->exit_qual;
+	unsigned int cr = q & CONTROL_REG_ACCESS_NUM;
+	unsigned int type = (q & CONTROL_REG_ACCESS_TYPE) >> 4;
+	unsigned int reg = (q >> 8) & 15;
+	u64 val, cr0;
+	int r;
+
+	switch (type) {
+	case 0:		/* MOV to CR */
+		val = vmx_gpr_read(vcpu, reg);
+		if (cr == 0)
+			r = vmx_set_cr0_locked(vcpu, val);
+		else if (cr == 3)
+			r = vmx_set_cr3_locked(vcpu, val);
+		else if (cr == 4)
+			r = vmx_set_cr4_locked(vcpu, val);
+		else if (cr == 8)
+			r = val > 15 ? -EINVAL : (vmx->cr8 = val, 0);
+		else
+			return vmx_exit_unhandled(vcpu, vmx);
+		break;
+	case 1:		/* MOV from CR */
+		if (cr == 8) {
+			vcpu->gpr[reg] = vmx->cr8;
+		} else if (cr == 3) {
+			r = vmx_vmcs_get(vcpu);
+			if (r)
+				return r;
+			vcpu->gpr[reg] = vmcs_read(GUEST_CR3);
+			vmx_vmcs_put(vcpu);
+		} else {
+			return vmx_exit_unhandled(vcpu, vmx);
+		}
+		r = 0;
+		break;
+	default:	/* CLTS, LMSW */
+		r = vmx_vmcs_get(vcpu);
+		if (r)
+			return r;
+		cr0 = vmx_guest_cr0_locked();
+		vmx_vmcs_put(vcpu);
+		if (type == 2)
+			cr0 &= ~(u64)X86_CR0_TS;
+		else	/* LMSW sets PE but never clears it (SDM Vol 2) */
+			cr0 = (cr0 & ~0xeull) | ((q >> LMSW_SOURCE_DATA_SHIFT) & 0xf);
+		r = vmx_set_cr0_locked(vcpu, cr0);
+		break;
+	}
+	if (r == -EINVAL)
+		return vmx_inject_gp(vcpu, vmx);
+	if (r)
+		return r;
+	return vmx_exit_skip(vcpu, vmx);
+}
+
+/*
+ * MOV DR is intercepted so the guest never loads the host's debug
+ * registers; it sees its own values but gets no hardware breakpoints.
+ * Qualification: SDM 27.2.1, table 27-4.
+ */
+static int vmx_exit_dr(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
+{
+	u64 q = vmx->exit_qual;
+	unsigned int dr = q & DEBUG_REG_ACCESS_NUM;
+	unsigned int reg = DEBUG_REG_ACCESS_REG(q);
+	bool de = false;
+	u64 val;
+
+	if (!vmx_vmcs_get(vcpu)) {
+		de = vmx_guest_cr4_locked() & X86_CR4_DE;
+		vmx_vmcs_put(vcpu);
+	}
+	if (dr == 4 || dr == 5) {
+		if (de)
+			return vmx_inject_ud(vcpu, vmx);
+		dr += 2;
+	}
+	if ((q & DEBUG_REG_ACCESS_TYPE) == TYPE_MOV_FROM_DR) {
+		val = dr < 4 ? vmx->dr[dr] : dr == 6 ? vmx->dr6 : vmx->dr7;
+		vcpu->gpr[reg] = vmx_in_64bit_mode(vcpu) ? val : (u32)val;
+		return vmx_exit_skip(vcpu, vmx);
+	}
+	val = vmx_gpr_read(vcpu, reg);
+	if (dr < 4) {
+		vmx->dr[dr] = val;
+	} else {
+		if (val >> 32)
+			return vmx_inject_gp(vcpu, vmx);
+		if (dr == 6)
+			vmx->dr6 = val | 0xffff0ff0;
+		else
+			vmx->dr7 = val | 0x400;
+	}
+	return vmx_exit_skip(vcpu, vmx);
+}
+
+/* SDM 27.2.1, table 27-5: I/O instruction qualification. */
+static int vmx_exit_io(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
+{
+	u64 q = vmx->exit_qual;
+	u8 size = (q & 7) + 1;
+
+	if (size != 1 && size != 2 && size != 4)
+		return vmx_exit_unhandled(vcpu, vmx);
+	return vsnix_x86_handle_pio(vcpu, q >> 16, size, q & BIT(3),
+				    q & BIT(4), q & BIT(5),
+				    vcpu->rip + vmx->exit_insn_len);
+}
+
+static int vmx_exit_rdmsr(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
+{
+	u64 data;
+	int r;
+
+	r = vmx_get_msr(vcpu, (u32)vcpu->gpr[VSNIX_RCX], &data);
+	if (r == -ENOENT || r == -EINVAL)
+		return vmx_inject_gp(vcpu, vmx);
+	if (r)
+		return r;
+	vcpu->gpr[VSNIX_RAX] = (u32)data;
+	vcpu->gpr[VSNIX_RDX] = data >> 32;
+	return vmx_exit_skip(vcpu, vmx);
+}
+
+static int vmx_exit_wrmsr(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
+{
+	u64 data = (u32)vcpu->gpr[VSNIX_RAX] |
+		   ((u64)(u32)vcpu->gpr[VSNIX_RDX] << 32);
+	int r;
+
+	r = vmx_set_msr(vcpu, (u32)vcpu->gpr[VSNIX_RCX], data);
+	if (r == -ENOENT || r == -EINVAL)
+		return vmx_inject_gp(vcpu, vmx);
+	if (r)
+		return r;
+	return vmx_exit_skip(vcpu, vmx);
+}
+
+static int vmx_exit_ept_violation(struct vsnix_vcpu *vcpu,
+				  struct vmx_vcpu *vmx)
+{
+	/*
+	 * During event delivery (IDT, stack in MMIO) RIP is not the access
+	 * that faulted, so there is no instruction to emulate.
+	 */
+	if (vmx->idt_vectoring_info & VECTORING_INFO_VALID_MASK) {
+		u64 data[4] = { vmx->exit_reason, vmx->exit_qual,
+				vmx->exit_gpa, vmx->idt_vectoring_info };
+
+		vmx->reinject_info = 0;
+		vsnix_exit_internal(vcpu, VSNIX_INTERNAL_UNHANDLED_EXIT,
+				    ARRAY_SIZE(data), data);
+		return 0;
+	}
+	return vsnix_x86_handle_mmio(vcpu, vmx->exit_gpa, NULL, 0);
+}
+
+static int vmx_exit_ept_misconfig(struct vsnix_vcpu *vcpu,
+				  struct vmx_vcpu *vmx)
+{
+	u64 data[2] = { vmx->exit_reason, vmx->exit_gpa };
+
+	pr_err_ratelimited("vsnix: EPT misconfiguration at GPA %#llx\n",
+			   vmx->exit_gpa);
+	vsnix_exit_internal(vcpu, VSNIX_INTERNAL_UNHANDLED_EXIT,
+			    ARRAY_SIZE(data), data);
+	return 0;
+}
+
+static int vmx_exit_xsetbv(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
+{
+	u64 value = (u32)vcpu->gpr[VSNIX_RAX] |
+		    ((u64)(u32)vcpu->gpr[VSNIX_RDX] << 32);
+
+	if (!vsnix_x86_set_xcr(vcpu, (u32)vcpu->gpr[VSNIX_RCX], value))
+		return vmx_inject_gp(vcpu, vmx);
+	return vmx_exit_skip(vcpu, vmx);
+}
+
+static const vmx_exit_handler vmx_exit_handlers[] = {
+	[EXIT_REASON_EXCEPTION_NMI]	= vmx_exit_exception_nmi,
+	[EXIT_REASON_EXTERNAL_INTERRUPT] = vmx_exit_resume,
+	[EXIT_REASON_TRIPLE_FAULT]	= vmx_exit_triple_fault,
+	[EXIT_REASON_INTERRUPT_WINDOW]	= vmx_exit_resume,
+	[EXIT_REASON_NMI_WINDOW]	= vmx_exit_resume,
+	[EXIT_REASON_CPUID]		= vmx_exit_cpuid,
+	[EXIT_REASON_HLT]		= vmx_exit_hlt,
+	[EXIT_REASON_INVD]		= vmx_exit_skip,
+	[EXIT_REASON_INVLPG]		= vmx_exit_invlpg,
+	[EXIT_REASON_RDPMC]		= vmx_inject_gp,
+	[EXIT_REASON_VMCALL]		= vmx_inject_ud,
+	[EXIT_REASON_VMCLEAR]		= vmx_inject_ud,
+	[EXIT_REASON_VMLAUNCH]		= vmx_inject_ud,
+	[EXIT_REASON_VMPTRLD]		= vmx_inject_ud,
+	[EXIT_REASON_VMPTRST]		= vmx_inject_ud,
+	[EXIT_REASON_VMREAD]		= vmx_inject_ud,
+	[EXIT_REASON_VMRESUME]		= vmx_inject_ud,
+	[EXIT_REASON_VMWRITE]		= vmx_inject_ud,
+	[EXIT_REASON_VMOFF]		= vmx_inject_ud,
+	[EXIT_REASON_VMON]		= vmx_inject_ud,
+	[EXIT_REASON_CR_ACCESS]		= vmx_exit_cr,
+	[EXIT_REASON_DR_ACCESS]		= vmx_exit_dr,
+	[EXIT_REASON_IO_INSTRUCTION]	= vmx_exit_io,
+	[EXIT_REASON_MSR_READ]		= vmx_exit_rdmsr,
+	[EXIT_REASON_MSR_WRITE]		= vmx_exit_wrmsr,
+	[EXIT_REASON_MWAIT_INSTRUCTION]	= vmx_inject_ud,
+	[EXIT_REASON_MONITOR_INSTRUCTION] = vmx_inject_ud,
+	[EXIT_REASON_EPT_VIOLATION]	= vmx_exit_ept_violation,
+	[EXIT_REASON_EPT_MISCONFIG]	= vmx_exit_ept_misconfig,
+	[EXIT_REASON_INVEPT]		= vmx_inject_ud,
+	[EXIT_REASON_INVVPID]		= vmx_inject_ud,
+	[EXIT_REASON_XSETBV]		= vmx_exit_xsetbv,
+	[EXIT_REASON_VMFUNC]		= vmx_inject_ud,
+};
+
+int vmx_handle_exit(struct vsnix_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	u32 reason = vmx->exit_reason & 0xffff;
+
+	if (reason < ARRAY_SIZE(vmx_exit_handlers) && vmx_exit_handlers[reason])
+		return vmx_exit_handlers[reason](vcpu, vmx);
+	return vmx_exit_unhandled(vcpu, vmx);
+}

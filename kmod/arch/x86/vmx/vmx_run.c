@@ -1,0 +1,417 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vSnix VMX: one guest entry (vcpu_run) and event injection.
+ */
+#include <linux/kernel.h>
+#include <linux/hw_breakpoint.h>
+#include <asm/debugreg.h>
+#include <asm/desc.h>
+#include <asm/mce.h>
+#include <asm/msr.h>
+#include <asm/processor.h>
+#include <asm/special_insns.h>
+#include <asm/trapnr.h>
+#include "vmx.h"
+#include "vmcs.h"
+
+void __vsnix_vmx_do_nmi(void);
+
+/* Value of fail_entry.hardware_entry_failure_reason when VMX was off. */
+#define VMX_ENTRY_FAIL_NO_VMX	0xffffffffull
+
+/*
+ * A machine check that hit the guest: the kernel's handler, as if from
+ * user mode so that recovery may kill the current task.
+ */
+static void vmx_machine_check(void)
+{
+	struct pt_regs regs = { .cs = 3, .flags = X86_EFLAGS_IF };
+
+	do_machine_check(&regs);
+}
+
+/* ------------------------------------------------------------ events */
+
+int vmx_inject_event(struct vsnix_vcpu *vcpu, const struct vsnix_event *ev)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	switch (ev->type) {
+	case VSNIX_EVENT_EXTINT:
+		if (vmx->extint_pending)
+			return -EBUSY;
+		vmx->extint_vector = ev->vector;
+		vmx->extint_pending = true;
+		return 0;
+	case VSNIX_EVENT_NMI:
+		if (vmx->nmi_pending)
+			return -EBUSY;
+		vmx->nmi_pending = true;
+		return 0;
+	case VSNIX_EVENT_EXCEPTION:
+		if (vmx->exception.pending)
+			return -EBUSY;
+		if (ev->vector >= 32 || ev->vector == X86_TRAP_NMI)
+			return -EINVAL;
+		vmx_queue_exception(vcpu, ev->vector,
+				    ev->flags & VSNIX_EVENT_HAS_ERROR_CODE,
+				    ev->error_code);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+void vmx_queue_exception(struct vsnix_vcpu *vcpu, u8 vector, bool has_error,
+			 u32 error_code)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	vmx->exception.pending = true;
+	vmx->exception.vector = vector;
+	vmx->exception.has_error_code = has_error;
+	vmx->exception.error_code = has_error ? error_code : 0;
+}
+
+/* Exceptions that push an error code (SDM 26.2.1.3, Vol 3 6.13). */
+static bool vmx_vector_has_error_code(u8 vector)
+{
+	switch (vector) {
+	case X86_TRAP_DF: case X86_TRAP_TS: case X86_TRAP_NP: case X86_TRAP_SS:
+	case X86_TRAP_GP: case X86_TRAP_PF: case X86_TRAP_AC:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * Pick at most one event for this entry (SDM 26.6): one whose delivery an
+ * exit interrupted, then exceptions, NMIs, external interrupts. An NMI or
+ * interrupt that the guest blocks now waits for its window exit.
+ */
+static void vmx_inject_pending(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
+{
+	u32 intr = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
+	u32 shadow = GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS;
+	u32 info = 0, proc;
+
+	/* An emulated instruction ends the STI/MOV SS shadow (SDM 6.8.3). */
+	if ((vmx->regs_dirty || vcpu->rip != vmx->exit_rip) && (intr & shadow)) {
+		intr &= ~shadow;
+		vmcs_write(GUEST_INTERRUPTIBILITY_INFO, intr);
+	}
+	/* SDM 26.3.1.5: STI blocking needs IF=1. */
+	if (!(vcpu->rflags & X86_EFLAGS_IF) && (intr & GUEST_INTR_STATE_STI)) {
+		intr &= ~GUEST_INTR_STATE_STI;
+		vmcs_write(GUEST_INTERRUPTIBILITY_INFO, intr);
+	}
+
+	if (vmx->reinject_info & INTR_INFO_VALID_MASK) {
+		u32 type = vmx->reinject_info & INTR_INFO_INTR_TYPE_MASK;
+
+		info = vmx->reinject_info & (INTR_INFO_VALID_MASK |
+					     INTR_INFO_DELIVER_CODE_MASK |
+					     INTR_INFO_INTR_TYPE_MASK |
+					     INTR_INFO_VECTOR_MASK);
+		if (info & INTR_INFO_DELIVER_CODE_MASK)
+			vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE,
+				   vmx->reinject_error);
+		if (type == INTR_TYPE_SOFT_INTR ||
+		    type == INTR_TYPE_PRIV_SW_EXCEPTION ||
+		    type == INTR_TYPE_SOFT_EXCEPTION)
+			vmcs_write(VM_ENTRY_INSTRUCTION_LEN, vmx->reinject_len);
+		if (type == INTR_TYPE_NMI_INTR && (intr & GUEST_INTR_STATE_NMI))
+			vmcs_write(GUEST_INTERRUPTIBILITY_INFO,
+				   intr & ~GUEST_INTR_STATE_NMI);
+		vmx->reinject_info = 0;
+	} else if (vmx->exception.pending) {
+		u8 vector = vmx->exception.vector;
+
+		info = vector | INTR_TYPE_HARD_EXCEPTION | INTR_INFO_VALID_MASK;
+		/* No error code in real mode (SDM 26.2.1.3). */
+		if (vmx_vector_has_error_code(vector) &&
+		    (vmx_guest_cr0_locked() & X86_CR0_PE)) {
+			info |= INTR_INFO_DELIVER_CODE_MASK;
+			vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE,
+				   vmx->exception.error_code);
+		}
+		vmx->exception.pending = false;
+	} else if (vmx->nmi_pending &&
+		   !(intr & (shadow | GUEST_INTR_STATE_NMI))) {
+		info = X86_TRAP_NMI | INTR_TYPE_NMI_INTR | INTR_INFO_VALID_MASK;
+		vmx->nmi_pending = false;
+	} else if (vmx->extint_pending && (vcpu->rflags & X86_EFLAGS_IF) &&
+		   !(intr & shadow)) {
+		info = vmx->extint_vector | INTR_TYPE_EXT_INTR |
+		       INTR_INFO_VALID_MASK;
+		vmx->extint_pending = false;
+	}
+	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, info);
+
+	/* SDM 26.7.5/26.7.6: exit as soon as the guest can take them. */
+	proc = vmx_cfg.proc_ctls;
+	if (vmx->nmi_pending)
+		proc |= CPU_BASED_NMI_WINDOW_EXITING;
+	if (vmx->extint_pending)
+		proc |= CPU_BASED_INTR_WINDOW_EXITING;
+	if (proc != vmx->proc_ctls) {
+		vmcs_write(CPU_BASED_VM_EXEC_CONTROL, proc);
+		vmx->proc_ctls = proc;
+	}
+}
+
+/* ------------------------------------------------------------ exits */
+
+/* With IRQs off, right after the exit: what handle_exit needs later. */
+static void vmx_read_exit_info(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
+{
+	u32 reason = vmx->exit_reason & 0xffff;
+	bool nmi_unblocked;
+
+	vmx->exit_qual = vmcs_read(EXIT_QUALIFICATION);
+	vmx->exit_insn_len = vmcs_read(VM_EXIT_INSTRUCTION_LEN);
+	vmx->exit_intr_info = vmcs_read(VM_EXIT_INTR_INFO);
+	vmx->idt_vectoring_info = vmcs_read(IDT_VECTORING_INFO_FIELD);
+	vmx->idt_vectoring_error = 0;
+	if (vmx->idt_vectoring_info & VECTORING_INFO_DELIVER_CODE_MASK)
+		vmx->idt_vectoring_error = vmcs_read(IDT_VECTORING_ERROR_CODE);
+	vmx->exit_gpa = 0;
+	if (reason == EXIT_REASON_EPT_VIOLATION ||
+	    reason == EXIT_REASON_EPT_MISCONFIG)
+		vmx->exit_gpa = vmcs_read(GUEST_PHYSICAL_ADDRESS);
+
+	vcpu->rip = vmcs_read(GUEST_RIP);
+	vcpu->gpr[VSNIX_RSP] = vmcs_read(GUEST_RSP);
+	vcpu->rflags = vmcs_read(GUEST_RFLAGS);
+	vmx->exit_rip = vcpu->rip;
+
+	/* An event whose delivery the exit cut short is delivered again. */
+	if (vmx->idt_vectoring_info & VECTORING_INFO_VALID_MASK) {
+		vmx->reinject_info = vmx->idt_vectoring_info;
+		vmx->reinject_error = vmx->idt_vectoring_error;
+		vmx->reinject_len = vmx->exit_insn_len;
+	}
+
+	/*
+	 * A guest IRET that faulted unblocked NMIs; the exit undoes that
+	 * unless we set it again (SDM 27.2.3, virtual NMIs).
+	 */
+	if (reason == EXIT_REASON_EXCEPTION_NMI)
+		nmi_unblocked = vmx->exit_intr_info & INTR_INFO_UNBLOCK_NMI;
+	else if (reason == EXIT_REASON_EPT_VIOLATION)
+		nmi_unblocked = vmx->exit_qual & INTR_INFO_UNBLOCK_NMI;
+	else
+		nmi_unblocked = false;
+	if (nmi_unblocked &&
+	    !(vmx->idt_vectoring_info & VECTORING_INFO_VALID_MASK))
+		vmcs_write(GUEST_INTERRUPTIBILITY_INFO,
+			   vmcs_read(GUEST_INTERRUPTIBILITY_INFO) |
+			   GUEST_INTR_STATE_NMI);
+
+	/* Host NMIs and machine checks that hit the guest are ours. */
+	if (reason == EXIT_REASON_EXCEPTION_NMI &&
+	    (vmx->exit_intr_info & INTR_INFO_VALID_MASK)) {
+		u32 type = vmx->exit_intr_info & INTR_INFO_INTR_TYPE_MASK;
+		u8 vector = vmx->exit_intr_info & INTR_INFO_VECTOR_MASK;
+
+		if (type == INTR_TYPE_NMI_INTR)
+			__vsnix_vmx_do_nmi();
+		else if (type == INTR_TYPE_HARD_EXCEPTION &&
+			 vector == X86_TRAP_MC)
+			vmx_machine_check();
+	}
+}
+
+static void vmx_fail_entry(struct vsnix_vcpu *vcpu, u64 reason)
+{
+	vcpu->run->exit_reason = VSNIX_EXIT_FAIL_ENTRY;
+	vcpu->run->fail_entry.hardware_entry_failure_reason = reason;
+	vcpu->run->fail_entry.cpu = smp_processor_id();
+}
+
+/*
+ * After a failed entry the VMCS launch state is not to be trusted
+ * (SDM 26.7, 26.8): clear it and start over with VMLAUNCH.
+ */
+static void vmx_relaunch(struct vmx_vcpu *vmx)
+{
+	vmx_vmclear(vmx->vmcs_pa);
+	vmx_vmptrld(vmx->vmcs_pa);
+	vmx->launched = false;
+}
+
+/* ------------------------------------------------------------ entry */
+
+struct vmx_host_state {
+	u64 msrs[VMX_NR_SWAPPED_MSRS];
+	u64 tsc_aux, spec_ctrl, debugctl, fs_base;
+	u16 ds, es, fs, gs, ldt;
+};
+
+static void vmx_update_host_state(struct vmx_vcpu *vmx)
+{
+	u64 cr3 = __read_cr3(), cr4 = __read_cr4();
+
+	/* CR3 is per process; CR4 bits such as TSD change per task. */
+	if (cr3 != vmx->host_cr3) {
+		vmcs_write(HOST_CR3, cr3);
+		vmx->host_cr3 = cr3;
+	}
+	if (cr4 != vmx->host_cr4) {
+		vmcs_write(HOST_CR4, cr4);
+		vmx->host_cr4 = cr4;
+	}
+}
+
+/* MSRs and segment state a VM exit does not restore (SDM 27.5). */
+static void vmx_switch_to_guest(struct vmx_vcpu *vmx, struct vmx_host_state *h)
+{
+	int i;
+
+	savesegment(ds, h->ds);
+	savesegment(es, h->es);
+	savesegment(fs, h->fs);
+	savesegment(gs, h->gs);
+	asm volatile("sldt %0" : "=r"(h->ldt));
+	rdmsrl(MSR_FS_BASE, h->fs_base);
+	if (h->fs_base != vmx->host_fs_base) {
+		vmcs_write(HOST_FS_BASE, h->fs_base);
+		vmx->host_fs_base = h->fs_base;
+	}
+
+	for (i = 0; i < VMX_NR_SWAPPED_MSRS; i++) {
+		rdmsrl(vmx_swapped_msr_index[i], h->msrs[i]);
+		wrmsrl(vmx_swapped_msr_index[i], vmx->msrs[i]);
+	}
+	if (vmx_cfg.rdtscp) {
+		rdmsrl(MSR_TSC_AUX, h->tsc_aux);
+		if (h->tsc_aux != vmx->tsc_aux)
+			wrmsrl(MSR_TSC_AUX, vmx->tsc_aux);
+	}
+	if (vmx_cfg.spec_ctrl) {
+		rdmsrl(MSR_IA32_SPEC_CTRL, h->spec_ctrl);
+		if (h->spec_ctrl != vmx->spec_ctrl)
+			wrmsrl_safe(MSR_IA32_SPEC_CTRL, vmx->spec_ctrl);
+	}
+	h->debugctl = get_debugctlmsr();
+	if (native_read_cr2() != vmx->cr2)
+		native_write_cr2(vmx->cr2);
+}
+
+static void vmx_switch_to_host(struct vmx_vcpu *vmx, struct vmx_host_state *h)
+{
+	int i;
+
+	vmx->cr2 = native_read_cr2();
+	/* SDM 27.5.1: the exit left DR7 = 0x400 and DEBUGCTL = 0. */
+	if (hw_breakpoint_active())
+		hw_breakpoint_restore();
+	if (h->debugctl)
+		update_debugctlmsr(h->debugctl);
+
+	/* The exit loaded null selectors and an unusable LDTR (SDM 27.5.2). */
+	if (h->ldt)
+		asm volatile("lldt %0" : : "r"(h->ldt));
+	if (h->ds)
+		loadsegment(ds, h->ds);
+	if (h->es)
+		loadsegment(es, h->es);
+	if (h->fs) {
+		loadsegment(fs, h->fs);
+		wrmsrl(MSR_FS_BASE, h->fs_base);
+	}
+	if (h->gs)
+		load_gs_index(h->gs);
+
+	for (i = 0; i < VMX_NR_SWAPPED_MSRS; i++) {
+		rdmsrl(vmx_swapped_msr_index[i], vmx->msrs[i]);
+		wrmsrl(vmx_swapped_msr_index[i], h->msrs[i]);
+	}
+	if (vmx_cfg.rdtscp && h->tsc_aux != vmx->tsc_aux)
+		wrmsrl(MSR_TSC_AUX, h->tsc_aux);
+	if (vmx_cfg.spec_ctrl && h->spec_ctrl != vmx->spec_ctrl)
+		wrmsrl(MSR_IA32_SPEC_CTRL, h->spec_ctrl);
+
+	/* The exit set the GDT limit to 0xffff and the TR limit to 0x67. */
+	load_fixmap_gdt(smp_processor_id());
+	invalidate_tss_limit();
+}
+
+int vmx_vcpu_run(struct vsnix_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	struct vmx_host_state host;
+	int r;
+
+	if (vmx->shutdown) {
+		/* No entry until userspace resets the vCPU. */
+		vmx->exit_reason = EXIT_REASON_TRIPLE_FAULT;
+		vmx->idt_vectoring_info = 0;
+		return VSNIX_RAN;
+	}
+
+	r = vmx_vmcs_load(vmx);
+	if (r) {
+		vmx_fail_entry(vcpu, VMX_ENTRY_FAIL_NO_VMX);
+		return r;
+	}
+	vcpu->cpu = smp_processor_id();
+	vmx_update_host_state(vmx);
+
+	local_irq_disable();
+	if (vsnix_vcpu_check_request(vcpu, VSNIX_REQ_TLB_FLUSH))
+		vmx->need_flush = true;
+	if (!vsnix_vcpu_enter_prepare(vcpu)) {
+		local_irq_enable();
+		return VSNIX_SKIPPED;
+	}
+	if (vmx->need_flush) {
+		vmx_flush_guest_tlb(vcpu);
+		vmx->need_flush = false;
+	}
+	vmcs_write(GUEST_RIP, vcpu->rip);
+	vmcs_write(GUEST_RSP, vcpu->gpr[VSNIX_RSP]);
+	vmcs_write(GUEST_RFLAGS, vcpu->rflags);
+	vmx_inject_pending(vcpu, vmx);
+	vmx->regs_dirty = false;
+
+	vsnix_x86_fpu_enter(vcpu);
+	vmx_switch_to_guest(vmx, &host);
+
+	r = __vsnix_vmx_enter(vcpu->gpr, vmx->launched);
+
+	vmx_switch_to_host(vmx, &host);
+	vsnix_x86_fpu_exit(vcpu);
+
+	if (r) {
+		u64 err = r == 1 ? vmcs_read(VM_INSTRUCTION_ERROR) :
+			  VMX_ENTRY_FAIL_NO_VMX;
+
+		vsnix_vcpu_exit_done(vcpu);
+		if (r != 3)
+			vmx_relaunch(vmx);
+		local_irq_enable();
+		pr_err_ratelimited("vsnix: VM entry of vCPU %u failed: %s, VM-instruction error %llu\n",
+				   vcpu->id, r == 1 ? "VMfailValid" :
+				   r == 2 ? "VMfailInvalid" : "VMX off", err);
+		vmx_fail_entry(vcpu, err);
+		return -EIO;
+	}
+
+	vmx->exit_reason = vmcs_read(VM_EXIT_REASON);
+	if (vmx->exit_reason & VMX_EXIT_REASONS_FAILED_VMENTRY) {
+		/* Guest state the checks refused: nothing of it ran. */
+		vmx->reinject_info = 0;
+		vmx_relaunch(vmx);
+		vsnix_vcpu_exit_done(vcpu);
+		local_irq_enable();
+		vmx_fail_entry(vcpu, vmx->exit_reason);
+		return -EIO;
+	}
+	vmx->launched = true;
+	vmx_read_exit_info(vcpu, vmx);
+	vsnix_vcpu_exit_done(vcpu);
+	local_irq_enable();
+	return VSNIX_RAN;
+}

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vSnix VMX guest entry and exit (Intel SDM Vol 3, 26 and 27).
+ *
+ * VMLAUNCH/VMRESUME do not save or load the general-purpose registers
+ * (other than RSP, RIP and RFLAGS, which live in the VMCS): this code moves
+ * them between the vCPU's register cache and the CPU. A successful entry
+ * never falls through: the next VM exit continues at __vsnix_vmx_exit
+ * (VMCS HOST_RIP) with RSP = HOST_RSP, which is written here.
+ */
+#include <linux/linkage.h>
+#include <asm/asm.h>
+#include <asm/nospec-branch.h>
+#include <asm/segment.h>
+#include <asm/unwind_hints.h>
+
+#define VMCS_HOST_RSP	0x6c14	/* SDM Appendix B.4.4 */
+
+/* Slots of vcpu->gpr[], in the order of enum vsnix_gpr (core/vsnix.h). */
+#define G_RAX	(0 * 8)
+#define G_RCX	(1 * 8)
+#define G_RDX	(2 * 8)
+#define G_RBX	(3 * 8)
+#define G_RBP	(5 * 8)
+#define G_RSI	(6 * 8)
+#define G_RDI	(7 * 8)
+#define G_R8	(8 * 8)
+#define G_R9	(9 * 8)
+#define G_R10	(10 * 8)
+#define G_R11	(11 * 8)
+#define G_R12	(12 * 8)
+#define G_R13	(13 * 8)
+#define G_R14	(14 * 8)
+#define G_R15	(15 * 8)
+
+	.text
+
+/*
+ * int __vsnix_vmx_enter(u64 *gprs, bool resume)
+ *
+ * Returns 0 after a VM exit (including a failed VM entry, which the exit
+ * reason reports), 1 on VMfailValid, 2 on VMfailInvalid, 3 when the
+ * instruction faulted (VMX is off: e.g. an emergency reboot took it away).
+ */
+SYM_FUNC_START(__vsnix_vmx_enter)
+	push %rbp
+	mov %rsp, %rbp
+	push %r15
+	push %r14
+	push %r13
+	push %r12
+	push %rbx
+	/* The gprs pointer, read back from 0(%rsp) after the exit. */
+	push %rdi
+
+	mov $VMCS_HOST_RSP, %eax
+1:	vmwrite %rsp, %rax
+	jbe .Lvmfail
+
+	/* ZF from this test picks VMLAUNCH; the MOVs below keep the flags. */
+	testb %sil, %sil
+
+	mov G_RAX(%rdi), %rax
+	mov G_RCX(%rdi), %rcx
+	mov G_RDX(%rdi), %rdx
+	mov G_RBX(%rdi), %rbx
+	mov G_RBP(%rdi), %rbp
+	mov G_RSI(%rdi), %rsi
+	mov G_R8(%rdi), %r8
+	mov G_R9(%rdi), %r9
+	mov G_R10(%rdi), %r10
+	mov G_R11(%rdi), %r11
+	mov G_R12(%rdi), %r12
+	mov G_R13(%rdi), %r13
+	mov G_R14(%rdi), %r14
+	mov G_R15(%rdi), %r15
+	mov G_RDI(%rdi), %rdi
+
+	jz .Lvmlaunch
+
+	/*
+	 * A successful VMRESUME/VMLAUNCH continues at __vsnix_vmx_exit with
+	 * this stack: tell objtool to carry the unwind state over there.
+	 */
+	UNWIND_HINT_SAVE
+.Lvmresume:
+	vmresume
+	jmp .Lvmfail
+
+.Lvmlaunch:
+	vmlaunch
+	jmp .Lvmfail
+
+	_ASM_EXTABLE(1b, .Lvmfault)
+	_ASM_EXTABLE(.Lvmresume, .Lvmfault)
+	_ASM_EXTABLE(.Lvmlaunch, .Lvmfault)
+
+SYM_INNER_LABEL(__vsnix_vmx_exit, SYM_L_GLOBAL)
+	UNWIND_HINT_RESTORE
+	ENDBR
+
+	/* Guest RDI out of the way, then the gprs pointer into RDI. */
+	push %rdi
+	mov 8(%rsp), %rdi
+
+	mov %rax, G_RAX(%rdi)
+	mov %rcx, G_RCX(%rdi)
+	mov %rdx, G_RDX(%rdi)
+	mov %rbx, G_RBX(%rdi)
+	mov %rbp, G_RBP(%rdi)
+	mov %rsi, G_RSI(%rdi)
+	mov %r8, G_R8(%rdi)
+	mov %r9, G_R9(%rdi)
+	mov %r10, G_R10(%rdi)
+	mov %r11, G_R11(%rdi)
+	mov %r12, G_R12(%rdi)
+	mov %r13, G_R13(%rdi)
+	mov %r14, G_R14(%rdi)
+	mov %r15, G_R15(%rdi)
+	pop %rax
+	mov %rax, G_RDI(%rdi)
+
+	/* Return predictions the guest planted must not reach the host. */
+	FILL_RETURN_BUFFER %rcx, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_VMEXIT, \
+			   X86_FEATURE_RSB_VMEXIT_LITE
+
+	xor %eax, %eax
+
+.Lout:
+	/* Leave no guest value in a register the caller may spill. */
+	xor %ecx, %ecx
+	xor %edx, %edx
+	xor %esi, %esi
+	xor %r8d, %r8d
+	xor %r9d, %r9d
+	xor %r10d, %r10d
+	xor %r11d, %r11d
+
+	pop %rdi
+	pop %rbx
+	pop %r12
+	pop %r13
+	pop %r14
+	pop %r15
+	pop %rbp
+	RET
+
+.Lvmfail:
+	/* SDM 31.2: CF=1 is VMfailInvalid, ZF=1 VMfailValid. */
+	mov $1, %eax
+	jnc .Lout
+	mov $2, %eax
+	jmp .Lout
+
+.Lvmfault:
+	mov $3, %eax
+	jmp .Lout
+SYM_FUNC_END(__vsnix_vmx_enter)
+
+/*
+ * void __vsnix_vmx_do_nmi(void)
+ *
+ * An NMI that arrived in the guest caused a VM exit and was not delivered
+ * (SDM 27.1, NMI exiting): hand it to the kernel's handler as if it had
+ * hit here, with an interrupt frame on the current stack. The handler's
+ * IRET returns below with IRQs still off (RFLAGS as pushed).
+ */
+SYM_FUNC_START(__vsnix_vmx_do_nmi)
+	push %rbp
+	mov %rsp, %rbp
+	and $-16, %rsp
+	push $__KERNEL_DS
+	push %rbp
+	pushf
+	push $__KERNEL_CS
+	call asm_exc_nmi_noist
+	leave
+	RET
+SYM_FUNC_END(__vsnix_vmx_do_nmi)
