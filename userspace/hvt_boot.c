@@ -191,7 +191,8 @@ static int attach_devices(struct mft *mft, const struct run_options *opt,
 	for (i = 1; i < mft->entries; i++) {
 		if (mft->e[i].type >= MFT_RESERVED_FIRST || mft->e[i].attached)
 			continue;
-		fprintf(stderr, "vsnixctl: %s: device '%s' (%s) declared in the manifest but not attached (use --%s %s=...)\n",
+		fprintf(stderr, "vsnixctl: %s: device '%s' (%s) declared in the manifest"
+			" but not attached (use --%s %s=...)\n",
 			path, mft->e[i].name,
 			mft->e[i].type == MFT_DEV_BLOCK_BASIC ? "block" : "net",
 			mft->e[i].type == MFT_DEV_BLOCK_BASIC ? "block" : "net",
@@ -231,7 +232,8 @@ static int attach_devices(struct mft *mft, const struct run_options *opt,
 	}
 	return 0;
 too_many:
-	fprintf(stderr, "vsnixctl: %s: vsnix supports %d block and %d net devices with names under %d characters\n",
+	fprintf(stderr, "vsnixctl: %s: vsnix supports %d block and %d net devices"
+		" with names under %d characters\n",
 		path, VSNIX_HVT_MAX_BLOCK, VSNIX_HVT_MAX_NET, VSNIX_DEV_NAME_LEN);
 	return -1;
 }
@@ -307,7 +309,8 @@ static int check_segments(struct elf_image *img)
 	for (i = 0; i < img->phnum; i++) {
 		if (img->seg[i].type == PT_LOAD &&
 		    img->seg[i].vaddr != img->seg[i].paddr) {
-			fprintf(stderr, "vsnixctl: %s: invalid ELF: segment %u has p_vaddr %#llx != p_paddr %#llx (hvt guests are identity mapped)\n",
+			fprintf(stderr, "vsnixctl: %s: invalid ELF: segment %u has p_vaddr %#llx"
+				" != p_paddr %#llx (hvt guests are identity mapped)\n",
 				img->path, i, (unsigned long long)img->seg[i].vaddr,
 				(unsigned long long)img->seg[i].paddr);
 			return -1;

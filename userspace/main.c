@@ -182,7 +182,8 @@ static int prepare(struct vm *vm, struct run_options *opt)
 		ret = vm_create(vm) ? -1 : multiboot_setup(vm, fd, opt, mb);
 		goto out;
 	}
-	fprintf(stderr, "vsnixctl: %s is neither a Solo5 hvt unikernel (no Solo5 ABI note) nor a multiboot kernel (no header in the first 8 KiB)\n",
+	fprintf(stderr, "vsnixctl: %s is neither a Solo5 hvt unikernel (no Solo5 ABI note)"
+		" nor a multiboot kernel (no header in the first 8 KiB)\n",
 		opt->kernel);
 out:
 	close(fd);

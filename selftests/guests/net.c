@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Network echo guest: waits (POLL) for frames on "service0" and sends each
- * back with source and destination MAC swapped, its own MAC as source.
+ * of ethertype 0x88b5 back to its sender, its own MAC as source.
  * Stops after "count=N" frames (default 1) or when POLL times out 50 times.
  */
 #include "hvt_guest.h"
 
 HVT_DECLARE_MANIFEST(1, MFT_NET("service0"));
+
+#define ECHO_ETHERTYPE	0x88b5	/* IEEE 802 local experimental */
 
 static uint8_t frame[1514 + 64];
 
@@ -44,6 +46,10 @@ int guest_main(const char *cmdline)
 			put_dec("NET FAIL read ret=", rd.ret);
 			return 1;
 		}
+		/* Only the test's frames: the host stack may send its own. */
+		if (frame[12] != (ECHO_ETHERTYPE >> 8) ||
+		    frame[13] != (ECHO_ETHERTYPE & 0xff))
+			continue;
 		mem_copy(frame, frame + 6, 6);
 		mem_copy(frame + 6, e->u.net_basic.mac, 6);
 		wr.len = rd.len;

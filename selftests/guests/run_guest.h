@@ -38,16 +38,19 @@ struct rg_result {
 	char err[RG_OUT_MAX + 1];
 };
 
+/* Helpers a test does not call must not warn. */
+#define RG_FN static __attribute__((unused))
+
 static int rg_test_nr;
 static int rg_failed;
 
-static void rg_plan(int n)
+RG_FN void rg_plan(int n)
 {
 	printf("TAP version 13\n1..%d\n", n);
 	fflush(stdout);
 }
 
-static bool rg_ok(bool cond, const char *fmt, ...)
+RG_FN bool rg_ok(bool cond, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -62,19 +65,19 @@ static bool rg_ok(bool cond, const char *fmt, ...)
 	return cond;
 }
 
-static void rg_skip_rest(int upto, const char *why)
+RG_FN void rg_skip_rest(int upto, const char *why)
 {
 	while (rg_test_nr < upto)
 		printf("ok %d # SKIP %s\n", ++rg_test_nr, why);
 	fflush(stdout);
 }
 
-static int rg_exit(void)
+RG_FN int rg_exit(void)
 {
 	return rg_failed ? 1 : 0;
 }
 
-static void rg_diag_lines(const char *what, const char *text)
+RG_FN void rg_diag_lines(const char *what, const char *text)
 {
 	const char *p = text, *nl;
 
@@ -88,7 +91,7 @@ static void rg_diag_lines(const char *what, const char *text)
 }
 
 /* Prints a result as TAP diagnostics (after a failure). */
-static void rg_diag(const struct rg_result *r)
+RG_FN void rg_diag(const struct rg_result *r)
 {
 	printf("# exit code %d after %.2f s\n", r->code, r->seconds);
 	rg_diag_lines("stdout", r->out);
@@ -96,7 +99,7 @@ static void rg_diag(const struct rg_result *r)
 	fflush(stdout);
 }
 
-static const char *rg_self_dir(void)
+RG_FN const char *rg_self_dir(void)
 {
 	static char dir[PATH_MAX];
 	ssize_t n;
@@ -112,7 +115,7 @@ static const char *rg_self_dir(void)
 }
 
 /* VSNIXCTL, else vsnixctl in the rig's /bin, else the build tree's. */
-static const char *rg_vsnixctl(void)
+RG_FN const char *rg_vsnixctl(void)
 {
 	static char path[PATH_MAX + 64];
 	const char *env = getenv("VSNIXCTL");
@@ -125,7 +128,7 @@ static const char *rg_vsnixctl(void)
 	return path;
 }
 
-static const char *rg_guest(const char *name)
+RG_FN const char *rg_guest(const char *name)
 {
 	static char path[4][PATH_MAX + 64];
 	static int next;
@@ -136,7 +139,7 @@ static const char *rg_guest(const char *name)
 }
 
 /* Exits with the kselftest skip code when the test cannot run here. */
-static void rg_require(int nr_tests)
+RG_FN void rg_require(int nr_tests)
 {
 	const char *why = NULL;
 
@@ -153,7 +156,7 @@ static void rg_require(int nr_tests)
 	exit(4);
 }
 
-static double rg_now(void)
+RG_FN double rg_now(void)
 {
 	struct timespec ts;
 
@@ -161,7 +164,7 @@ static double rg_now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void rg_drain(int fd, char *buf, size_t *len, bool *open_)
+RG_FN void rg_drain(int fd, char *buf, size_t *len, bool *open_)
 {
 	ssize_t n;
 	char scratch[4096];
@@ -177,27 +180,31 @@ static void rg_drain(int fd, char *buf, size_t *len, bool *open_)
 	buf[*len] = '\0';
 }
 
-/* Runs vsnixctl with argv (NULL-terminated, without argv[0]). */
-static void rg_run(struct rg_result *r, const char *const *args)
+/* A vsnixctl child whose output is being collected. */
+struct rg_proc {
+	pid_t pid;
+	int out, err;
+	bool out_open, err_open;
+	double started;
+};
+
+/* Starts vsnixctl with args (NULL-terminated, without argv[0]). */
+RG_FN int rg_start(struct rg_proc *p, const char *const *args)
 {
 	const char *argv[32];
-	int out[2], err[2], status, i;
-	bool out_open = true, err_open = true;
-	double deadline;
-	pid_t pid;
+	int out[2], err[2], i;
 
-	memset(r, 0, sizeof(*r));
 	argv[0] = rg_vsnixctl();
 	for (i = 0; args[i] && i < 30; i++)
 		argv[i + 1] = args[i];
 	argv[i + 1] = NULL;
-	if (pipe(out) || pipe(err)) {
-		r->code = -1;
-		return;
-	}
-	r->seconds = rg_now();
-	pid = fork();
-	if (pid == 0) {
+	if (pipe(out) || pipe(err))
+		return -1;
+	p->started = rg_now();
+	p->pid = fork();
+	if (p->pid < 0)
+		return -1;
+	if (p->pid == 0) {
 		dup2(out[1], 1);
 		dup2(err[1], 2);
 		close(out[0]);
@@ -208,32 +215,65 @@ static void rg_run(struct rg_result *r, const char *const *args)
 	}
 	close(out[1]);
 	close(err[1]);
-	deadline = rg_now() + RG_TIMEOUT_S;
-	while (out_open || err_open) {
-		struct pollfd p[2] = {
-			{ out_open ? out[0] : -1, POLLIN, 0 },
-			{ err_open ? err[0] : -1, POLLIN, 0 },
+	p->out = out[0];
+	p->err = err[0];
+	p->out_open = p->err_open = true;
+	return 0;
+}
+
+/* Collects for up to wait_s seconds (0: until exit); true once both closed. */
+RG_FN bool rg_collect(struct rg_proc *p, struct rg_result *r, double wait_s)
+{
+	double deadline = rg_now() + (wait_s > 0 ? wait_s : RG_TIMEOUT_S);
+
+	while (p->out_open || p->err_open) {
+		struct pollfd fds[2] = {
+			{ p->out_open ? p->out : -1, POLLIN, 0 },
+			{ p->err_open ? p->err : -1, POLLIN, 0 },
 		};
 
 		if (rg_now() > deadline) {
-			kill(pid, SIGKILL);
+			if (wait_s > 0)
+				return false;
+			kill(p->pid, SIGKILL);
 			break;
 		}
-		if (poll(p, 2, 1000) <= 0)
+		if (poll(fds, 2, 100) <= 0)
 			continue;
-		if (p[0].revents)
-			rg_drain(out[0], r->out, &r->out_len, &out_open);
-		if (p[1].revents)
-			rg_drain(err[0], r->err, &r->err_len, &err_open);
+		if (fds[0].revents)
+			rg_drain(p->out, r->out, &r->out_len, &p->out_open);
+		if (fds[1].revents)
+			rg_drain(p->err, r->err, &r->err_len, &p->err_open);
 	}
-	close(out[0]);
-	close(err[0]);
-	waitpid(pid, &status, 0);
-	r->seconds = rg_now() - r->seconds;
+	return true;
+}
+
+RG_FN void rg_finish(struct rg_proc *p, struct rg_result *r)
+{
+	int status;
+
+	rg_collect(p, r, 0);
+	close(p->out);
+	close(p->err);
+	waitpid(p->pid, &status, 0);
+	r->seconds = rg_now() - p->started;
 	r->code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-static bool rg_has(const char *text, const char *needle)
+/* Runs vsnixctl with args to the end, output captured. */
+RG_FN void rg_run(struct rg_result *r, const char *const *args)
+{
+	struct rg_proc p;
+
+	memset(r, 0, sizeof(*r));
+	if (rg_start(&p, args)) {
+		r->code = -1;
+		return;
+	}
+	rg_finish(&p, r);
+}
+
+RG_FN bool rg_has(const char *text, const char *needle)
 {
 	return strstr(text, needle) != NULL;
 }
