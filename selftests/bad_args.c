@@ -127,6 +127,17 @@ static void test_vcpu_creation(void)
 	vm_destroy(vm);
 }
 
+/* A SET_SREGS that must fail; state put back if it wrongly succeeded. */
+static void check_sregs(struct vsnix_test_vcpu *vcpu, const struct vsnix_sregs *bad,
+			const struct vsnix_sregs *good, const char *what)
+{
+	long ret = ioctl(vcpu->fd, VSNIX_SET_SREGS, bad);
+
+	check(ret, EINVAL, what);
+	if (ret == 0)
+		vcpu_set_sregs(vcpu, good);
+}
+
 static void test_sregs(struct vsnix_test_vm *vm, struct vsnix_test_vcpu *vcpu)
 {
 	struct vsnix_sregs good, s, after;
@@ -136,38 +147,37 @@ static void test_sregs(struct vsnix_test_vm *vm, struct vsnix_test_vcpu *vcpu)
 	check(ioctl(vcpu->fd, VSNIX_GET_SREGS, NULL), EFAULT, "GET_SREGS(NULL)");
 	s = good;
 	s.reserved[2] = 1;
-	check(ioctl(vcpu->fd, VSNIX_SET_SREGS, &s), EINVAL, "SET_SREGS reserved != 0");
+	check_sregs(vcpu, &s, &good, "SET_SREGS reserved != 0");
 	s = good;
 	s.cs.pad = 1;
-	check(ioctl(vcpu->fd, VSNIX_SET_SREGS, &s), EINVAL, "SET_SREGS segment pad != 0");
+	check_sregs(vcpu, &s, &good, "SET_SREGS segment pad != 0");
 	s = good;
 	s.cr0 = (s.cr0 & ~CR0_PE) | CR0_PG;
-	check(ioctl(vcpu->fd, VSNIX_SET_SREGS, &s), EINVAL, "SET_SREGS CR0.PG without PE");
+	check_sregs(vcpu, &s, &good, "SET_SREGS CR0.PG without PE");
 	s = good;
 	s.cr0 = (s.cr0 & ~CR0_CD) | CR0_NW;
-	check(ioctl(vcpu->fd, VSNIX_SET_SREGS, &s), EINVAL, "SET_SREGS CR0.NW without CD");
+	check_sregs(vcpu, &s, &good, "SET_SREGS CR0.NW without CD");
 	s = good;
 	s.cr4 |= 1ull << 63;
-	check(ioctl(vcpu->fd, VSNIX_SET_SREGS, &s), EINVAL, "SET_SREGS reserved CR4 bit");
+	check_sregs(vcpu, &s, &good, "SET_SREGS reserved CR4 bit");
 	s = good;
 	s.efer |= 1ull << 63;
-	check(ioctl(vcpu->fd, VSNIX_SET_SREGS, &s), EINVAL, "SET_SREGS reserved EFER bit");
+	check_sregs(vcpu, &s, &good, "SET_SREGS reserved EFER bit");
 	s = good;
 	long_mode_sregs(vm, &s);
 	s.cr4 &= ~CR4_PAE;
-	check(ioctl(vcpu->fd, VSNIX_SET_SREGS, &s), EINVAL, "SET_SREGS long mode without PAE");
+	check_sregs(vcpu, &s, &good, "SET_SREGS long mode without PAE");
 	s = good;
 	s.cs.l = 1;
 	s.efer = 0;
-	check(ioctl(vcpu->fd, VSNIX_SET_SREGS, &s), EINVAL,
-	      "SET_SREGS 64-bit code segment outside long mode");
+	check_sregs(vcpu, &s, &good, "SET_SREGS 64-bit code segment outside long mode");
 	vcpu_get_sregs(vcpu, &after);
 	tap_ok(!memcmp(&after, &good, sizeof(good)), "refused SET_SREGS left the state unchanged");
 }
 
 static void test_vcpu_fd(struct vsnix_test_vm *vm, struct vsnix_test_vcpu *vcpu)
 {
-	struct vsnix_regs regs;
+	struct vsnix_regs regs, good;
 	struct {
 		struct vsnix_msrs hdr;
 		struct vsnix_msr_entry e[VSNIX_MAX_MSR_ENTRIES + 1];
@@ -179,9 +189,11 @@ static void test_vcpu_fd(struct vsnix_test_vm *vm, struct vsnix_test_vcpu *vcpu)
 	check(ioctl(vcpu->fd, VSNIX_RUN, 1), EINVAL, "RUN with arg 1");
 	check(ioctl(vcpu->fd, VSNIX_GET_REGS, NULL), EFAULT, "GET_REGS(NULL)");
 	check(ioctl(vcpu->fd, VSNIX_SET_REGS, BAD_PTR), EFAULT, "SET_REGS(bad pointer)");
-	vcpu_get_regs(vcpu, &regs);
+	vcpu_get_regs(vcpu, &good);
+	regs = good;
 	regs.rflags &= ~2ull;
 	check(ioctl(vcpu->fd, VSNIX_SET_REGS, &regs), EINVAL, "SET_REGS with RFLAGS bit 1 clear");
+	vcpu_set_regs(vcpu, &good);
 
 	memset(&msrs, 0, sizeof(msrs));
 	msrs.hdr.nmsrs = VSNIX_MAX_MSR_ENTRIES + 1;

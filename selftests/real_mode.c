@@ -5,6 +5,8 @@
  * to CS:IP 0800:0000 uses the stack, segments, 32-bit operands and IN/OUT;
  * then the guest switches itself to protected mode (SDM Vol 3, 9.9.1).
  */
+#include <sys/mman.h>
+
 #include "vsnix_util.h"
 
 #define RAM_SIZE	(1ul << 20)
@@ -106,13 +108,14 @@ static bool run_expect_hlt(struct vsnix_test_vcpu *vcpu)
 static void test_reset_vector(void)
 {
 	struct vsnix_test_vm *vm = vm_create(RAM_SIZE);
-	uint8_t *rom = calloc(1, ROM_SIZE);
+	uint8_t *rom = mmap(NULL, ROM_SIZE, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	struct vsnix_test_vcpu *vcpu;
 	struct vsnix_sregs sregs;
 	struct vsnix_regs regs;
 	int16_t rel;
 
-	TEST_ASSERT(rom, "calloc");
+	TEST_ASSERT(rom != MAP_FAILED, "mmap");
 	memcpy(rom + 0xf000, rm_reset_start, rm_reset_end - rm_reset_start);
 	rom[0xfff0] = 0xe9;			/* JMP rel16 to 0xF000 */
 	rel = 0xf000 - 0xfff3;
@@ -132,7 +135,7 @@ static void test_reset_vector(void)
 	tap_ok(run_expect_out(vcpu, 0x10, 2, 0xf000), "CS is still F000 at the reset code");
 	tap_ok(run_expect_hlt(vcpu), "HLT exit from real mode");
 	vm_destroy(vm);
-	free(rom);
+	munmap(rom, ROM_SIZE);
 }
 
 static void test_real_mode_code(void)
