@@ -58,7 +58,8 @@ int main(void)
 	       "guest gets its arguments and reports by ucall");
 	cmd = vcpu_run_ucall(vcpu, &uc);
 	tap_ok(cmd == UCALL_SYNC && uc.args[0] == 2 && (uc.args[1] & 0x80000001) == 0x80000001 &&
-	       (uc.args[2] & (1 << 5)), "guest runs with CR0.PG|PE and CR4.PAE (cr0 0x%lx cr4 0x%lx)",
+	       (uc.args[2] & (1 << 5)),
+	       "guest runs with CR0.PG|PE and CR4.PAE (cr0 0x%lx cr4 0x%lx)",
 	       (unsigned long)uc.args[1], (unsigned long)uc.args[2]);
 	cmd = vcpu_run_ucall(vcpu, &uc);
 	tap_ok(cmd == UCALL_SYNC && uc.args[0] == 3 && uc.args[1] == GUEST_SEL_CODE64,

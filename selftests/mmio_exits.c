@@ -45,7 +45,8 @@ static void guest_mmio(void)
 	asm volatile("movsbq 52(%1), %0" : "+r"(v) : "r"(mmio) : "memory");
 	GUEST_ASSERT_EQ(v, 0xffffffffffffff80ul);
 	v = K;
-	asm volatile("movq 56(%1), %%r10\n\tmovq %%r10, %0" : "=r"(v) : "r"(mmio) : "r10", "memory");
+	asm volatile("movq 56(%1), %%r10\n\tmovq %%r10, %0"
+		     : "=r"(v) : "r"(mmio) : "r10", "memory");
 	GUEST_ASSERT_EQ(v, 0x0102030405060708ul);
 	GUEST_DONE();
 }
