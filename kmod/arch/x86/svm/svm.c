@@ -467,6 +467,33 @@ static void svm_put_guest_dr(struct svm_vcpu *sv, unsigned long *host_dr)
 	}
 }
 
+/*
+ * CR4 is not intercepted, so a guest can set CR4.PKE and WRPKRU whatever
+ * CPUID says; the kernel's FPU swap leaves PKRU alone. Keep the guest's
+ * value apart so that host user memory is checked with the host's keys.
+ */
+static u32 svm_pkru_enter(struct svm_vcpu *sv)
+{
+	u32 host;
+
+	if (!boot_cpu_has(X86_FEATURE_OSPKE))
+		return 0;
+	host = rdpkru();
+	if ((sv->vmcb->save.cr4 & X86_CR4_PKE) && sv->pkru != host)
+		wrpkru(sv->pkru);
+	return host;
+}
+
+static void svm_pkru_exit(struct svm_vcpu *sv, u32 host)
+{
+	if (!boot_cpu_has(X86_FEATURE_OSPKE))
+		return;
+	if (sv->vmcb->save.cr4 & X86_CR4_PKE)
+		sv->pkru = rdpkru();
+	if (rdpkru() != host)
+		wrpkru(host);
+}
+
 static int svm_fail_entry(struct vsnix_vcpu *vcpu, u64 reason)
 {
 	vcpu->run->exit_reason = VSNIX_EXIT_FAIL_ENTRY;
@@ -482,6 +509,7 @@ static int svm_vcpu_run(struct vsnix_vcpu *vcpu)
 	struct svm_cpu *sc = this_cpu_ptr(&svm_cpus);
 	struct svm_vmrun_args args;
 	unsigned long host_dr[4], host_dr6, host_dr7;
+	u32 host_pkru;
 	int cpu = smp_processor_id();
 
 	/* After SHUTDOWN the VMCB is undefined (APM 15.12) until reset. */
@@ -529,6 +557,7 @@ static int svm_vcpu_run(struct vsnix_vcpu *vcpu)
 	}
 
 	vsnix_x86_fpu_enter(vcpu);
+	host_pkru = svm_pkru_enter(sv);
 	get_debugreg(host_dr7, 7);
 	get_debugreg(host_dr6, 6);
 	if (sv->dr_active)
@@ -551,6 +580,7 @@ static int svm_vcpu_run(struct vsnix_vcpu *vcpu)
 		svm_put_guest_dr(sv, host_dr);
 	set_debugreg(host_dr6, 6);
 	set_debugreg(host_dr7, 7);
+	svm_pkru_exit(sv, host_pkru);
 	vsnix_x86_fpu_exit(vcpu);
 
 	vcpu->gpr[VSNIX_RAX] = vmcb->save.rax;

@@ -66,6 +66,8 @@ struct svm_vcpu {
 	u64 misc_enable;
 	u64 mtrr_def_type;
 
+	u32 pkru;		/* guest PKRU while its CR4.PKE is set */
+
 	/* Guest DR0-3: loaded only once the guest touched them. */
 	bool dr_active;
 	u64 dr[4];

@@ -562,7 +562,8 @@ int svm_inject_event(struct vsnix_vcpu *vcpu, const struct vsnix_event *ev)
 		slot = &sv->nmi;
 		break;
 	case VSNIX_EVENT_EXCEPTION:
-		if (ev->vector > 31)
+		/* An exception-type EVENTINJ of vector 2 fails VMRUN (15.20). */
+		if (ev->vector > 31 || ev->vector == NMI_VECTOR)
 			return -EINVAL;
 		slot = &sv->exception;
 		break;
