@@ -13,7 +13,7 @@ export KDIR
 T ?=
 
 .PHONY: all modules userspace selftests bpf clean deps deps-check \
-	test test-quick test-vmx test-debug kunit-kernel
+	test test-quick test-vmx test-debug kunit-kernel demo
 all: modules userspace selftests bpf
 
 # Every build and test target first checks (cheaply, with dpkg-query) that
@@ -54,6 +54,10 @@ test-debug: userspace selftests | deps-check
 # The KUnit/debug kernel alone (cached in $VSNIX_CACHE, ~15-20 min cold).
 kunit-kernel: | deps-check
 	scripts/kunit/build-kernel.sh
+
+# The demo: builds, then boots a hello unikernel (userspace/demo.sh).
+demo: modules userspace selftests
+	userspace/demo.sh
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
