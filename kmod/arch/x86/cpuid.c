@@ -7,8 +7,9 @@
  * CPUID; AMD APM Vol 3, appendix E.
  *
  * The filter (vsnix_cpuid_filter_entry), the run-time fields
- * (vsnix_cpuid_apply_dynamic) and the XCR0 rules (vsnix_xcr0_valid) are
- * pure and KUnit-tested; only the collection of host leaves runs CPUID.
+ * (vsnix_cpuid_apply_dynamic) and the XCR0 rules (vsnix_xcr0_valid) touch
+ * no guest or core state and are KUnit-tested; besides collecting the host
+ * leaves, CPUID runs only to size XSAVE components (leaf 0xD).
  */
 #include <linux/bits.h>
 #include <linux/errno.h>
@@ -220,7 +221,8 @@ bool vsnix_cpuid_needs_cr4(u32 function)
 }
 
 /*
- * Fields that depend on the vCPU: APIC ID (leaf 1 EBX[31:24], 0xB EDX),
+ * Fields that depend on the vCPU: APIC ID (leaf 1 EBX[31:24], 0xB EDX,
+ * 0x8000001E EAX),
  * OSXSAVE and OSPKE mirroring CR4 (SDM Vol 2, CPUID), the XSAVE size for
  * the current XCR0 (0xD EBX).
  */
@@ -243,6 +245,9 @@ void vsnix_cpuid_apply_dynamic(struct vsnix_cpuid_entry *e, u32 vcpu_id,
 		break;
 	case 0xb:
 		e->edx = vcpu_id;
+		break;
+	case 0x8000001e:	/* AMD extended APIC ID (APM Vol 3, E.4.14) */
+		e->eax = vcpu_id;
 		break;
 	case 0xd:
 		if (e->index <= 1 && (e->eax || e->ebx || e->ecx || e->edx))
