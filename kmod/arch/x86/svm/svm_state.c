@@ -18,7 +18,7 @@
 				 GENMASK_ULL(51, 12))
 #define SVM_MTRR_DEF_VALID	(0xffULL | BIT_ULL(10) | BIT_ULL(11))
 
-/* RFLAGS bits that are reserved (must be 0); bit 1 must be 1. */
+/* RFLAGS bits that must be 0 (bit 1, X86_EFLAGS_FIXED, must be 1). */
 #define SVM_RFLAGS_RESERVED	(GENMASK_ULL(63, 22) | BIT_ULL(15) | BIT_ULL(5) | \
 				 BIT_ULL(3))
 
@@ -100,7 +100,8 @@ int svm_set_regs(struct vsnix_vcpu *vcpu, const struct vsnix_regs *regs)
 	struct svm_vcpu *sv = to_svm(vcpu);
 	u64 *g = vcpu->gpr;
 
-	if (regs->rflags & SVM_RFLAGS_RESERVED)
+	if ((regs->rflags & SVM_RFLAGS_RESERVED) ||
+	    !(regs->rflags & X86_EFLAGS_FIXED))
 		return -EINVAL;
 
 	g[VSNIX_RAX] = regs->rax;
@@ -120,7 +121,7 @@ int svm_set_regs(struct vsnix_vcpu *vcpu, const struct vsnix_regs *regs)
 	g[VSNIX_R14] = regs->r14;
 	g[VSNIX_R15] = regs->r15;
 	vcpu->rip = regs->rip;
-	vcpu->rflags = regs->rflags | X86_EFLAGS_FIXED;
+	vcpu->rflags = regs->rflags;
 
 	if (sv->shutdown) {
 		sv->reset_seen |= SVM_RESET_REGS;
@@ -259,6 +260,9 @@ static int svm_check_sregs(const struct vsnix_sregs *s)
 	if (lme && pg && !(s->cr4 & X86_CR4_PAE))
 		return -EINVAL;
 	if (lme && pg && s->cs.l && s->cs.db)
+		return -EINVAL;
+	/* As VMX demands it: a 64-bit CS only in long mode, on both vendors. */
+	if (s->cs.l && !s->cs.unusable && !(s->efer & EFER_LMA))
 		return -EINVAL;
 	if ((s->cr4 & X86_CR4_PCIDE) && !lme)
 		return -EINVAL;
