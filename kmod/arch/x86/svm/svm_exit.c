@@ -417,7 +417,9 @@ static int svm_exit_exception(struct vsnix_vcpu *vcpu)
 	if (vector == MC_VECTOR) {
 		struct pt_regs regs = { .cs = 3, .flags = X86_EFLAGS_IF };
 
-		do_machine_check(&regs);
+		/* As if taken in user mode: the host's handler may recover. */
+		if (IS_ENABLED(CONFIG_X86_MCE))
+			do_machine_check(&regs);
 		return 1;
 	}
 	if (vector != DB_VECTOR && vector != AC_VECTOR)

@@ -415,14 +415,23 @@ static int svm_set_efer(struct vsnix_vcpu *vcpu, u64 efer, bool host)
 {
 	struct vmcb_save_area *save = &to_svm(vcpu)->vmcb->save;
 	u64 old = save->efer;
+	bool paging = save->cr0 & X86_CR0_PG;
 
 	if (efer & ~svm_efer_valid())
 		return -EINVAL;
 	if (!host) {
 		/* LMA is read-only to the guest; LME is fixed while paging. */
 		efer = (efer & ~EFER_LMA) | (old & EFER_LMA);
-		if ((save->cr0 & X86_CR0_PG) && ((efer ^ old) & EFER_LME))
+		if (paging && ((efer ^ old) & EFER_LME))
 			return -EINVAL;
+	} else if (paging) {
+		/* The same rules as SET_SREGS (svm_check_sregs). */
+		if (!!(efer & EFER_LMA) != !!(efer & EFER_LME))
+			return -EINVAL;
+		if ((efer & EFER_LME) && !(save->cr4 & X86_CR4_PAE))
+			return -EINVAL;
+	} else if (efer & EFER_LMA) {
+		return -EINVAL;
 	}
 	save->efer = efer | EFER_SVME;
 	return 0;
