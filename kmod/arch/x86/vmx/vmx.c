@@ -225,6 +225,7 @@ static int vmx_hardware_probe(void)
 	vmx_cfg.cr4_must0 = ~fixed1 & 0xffffffffull;
 
 	vmx_cfg.spec_ctrl = boot_cpu_has(X86_FEATURE_MSR_SPEC_CTRL);
+	vmx_cfg.debugctl = !rdmsrl_safe(MSR_IA32_DEBUGCTLMSR, &fixed0);
 
 	for_each_possible_cpu(cpu) {
 		struct vmx_cpu *c = per_cpu_ptr(&vmx_cpus, cpu);
@@ -314,7 +315,10 @@ static void vmx_vmclear_local(struct vmx_vcpu *vmx)
 	if (c->current_vmcs == vmx)
 		c->current_vmcs = NULL;
 	vmx->launched = false;
-	/* Publish last: vmx_vmcs_load on another CPU waits for this. */
+	/*
+	 * Release: the VMCLEAR and list update are done before a CPU that
+	 * reads loaded_cpu == -1 (acquire) VMPTRLDs the VMCS.
+	 */
 	smp_store_release(&vmx->loaded_cpu, -1);
 }
 
@@ -466,6 +470,7 @@ int vmx_vmcs_load(struct vmx_vcpu *vmx)
 		pr_err_ratelimited("vsnix: VMX is off on CPU %d\n", cpu);
 		return -EIO;
 	}
+	/* Pairs with the release in vmx_vmclear_local. */
 	prev = smp_load_acquire(&vmx->loaded_cpu);
 	if (prev == cpu) {
 		if (c->current_vmcs != vmx) {
@@ -478,6 +483,7 @@ int vmx_vmcs_load(struct vmx_vcpu *vmx)
 	/* SDM 25.11.1: a VMCS is active on one CPU at a time. */
 	if (prev >= 0)
 		smp_call_function_single(prev, vmx_vmclear_ipi, vmx, 1);
+	/* The IPI ran the VMCLEAR, unless that CPU went away first. */
 	if (smp_load_acquire(&vmx->loaded_cpu) >= 0) {
 		pr_err_ratelimited("vsnix: cannot VMCLEAR a VMCS on CPU %d\n",
 				   prev);
@@ -670,11 +676,12 @@ static void vmx_vcpu_free(struct vsnix_vcpu *vcpu)
 
 	if (!vmx)
 		return;
+	/* Acquire pairs with the release in vmx_vmclear_local. */
 	cpu = smp_load_acquire(&vmx->loaded_cpu);
 	if (cpu >= 0)
 		smp_call_function_single(cpu, vmx_vmclear_ipi, vmx, 1);
+	/* Still active somewhere: leak it rather than free it. */
 	if (smp_load_acquire(&vmx->loaded_cpu) >= 0) {
-		/* Still active somewhere: leak it rather than free it. */
 		pr_err("vsnix: VMCS of vCPU %u still active on CPU %d, leaked\n",
 		       vcpu->id, cpu);
 	} else {

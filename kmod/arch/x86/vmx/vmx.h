@@ -27,6 +27,7 @@ struct vmx_config {
 	bool vpid;		/* VPID in use (INVVPID available) */
 	bool rdtscp;
 	bool spec_ctrl;		/* host has IA32_SPEC_CTRL */
+	bool debugctl;		/* host has IA32_DEBUGCTL (emulators may not) */
 };
 
 extern struct vmx_config vmx_cfg;
@@ -114,6 +115,8 @@ void vmx_flush_guest_tlb(struct vsnix_vcpu *vcpu);
 /* vmx_vmenter.S: 0 after a VM exit, 1 VMfailValid, 2 VMfailInvalid. */
 int __vsnix_vmx_enter(u64 *gprs, bool resume);
 extern const char __vsnix_vmx_exit[];
+/* vmx_vmenter.S: run the host NMI handler for an NMI that exited. */
+void __vsnix_vmx_do_nmi(void);
 
 /* vmx_run.c */
 int vmx_vcpu_run(struct vsnix_vcpu *vcpu);

@@ -14,8 +14,6 @@
 #include "vmx.h"
 #include "vmcs.h"
 
-void __vsnix_vmx_do_nmi(void);
-
 /* Value of fail_entry.hardware_entry_failure_reason when VMX was off. */
 #define VMX_ENTRY_FAIL_NO_VMX	0xffffffffull
 
@@ -294,7 +292,7 @@ static void vmx_switch_to_guest(struct vmx_vcpu *vmx, struct vmx_host_state *h)
 		if (h->spec_ctrl != vmx->spec_ctrl)
 			wrmsrl_safe(MSR_IA32_SPEC_CTRL, vmx->spec_ctrl);
 	}
-	h->debugctl = get_debugctlmsr();
+	h->debugctl = vmx_cfg.debugctl ? get_debugctlmsr() : 0;
 	if (native_read_cr2() != vmx->cr2)
 		native_write_cr2(vmx->cr2);
 }

@@ -416,9 +416,10 @@ int vmx_set_regs(struct vsnix_vcpu *vcpu, const struct vsnix_regs *regs)
 {
 	u64 *g = vcpu->gpr;
 
-	if (regs->rflags & VMX_RFLAGS_RESERVED) {
-		pr_info_ratelimited("vsnix: SET_REGS: reserved RFLAGS bits %#llx\n",
-				    regs->rflags & VMX_RFLAGS_RESERVED);
+	if ((regs->rflags & VMX_RFLAGS_RESERVED) ||
+	    !(regs->rflags & X86_EFLAGS_FIXED)) {
+		pr_info_ratelimited("vsnix: SET_REGS: RFLAGS %#llx: reserved bits set or bit 1 clear\n",
+				    regs->rflags);
 		return -EINVAL;
 	}
 	if (!vmx_canonical(regs->rip)) {
@@ -443,7 +444,7 @@ int vmx_set_regs(struct vsnix_vcpu *vcpu, const struct vsnix_regs *regs)
 	g[VSNIX_R14] = regs->r14;
 	g[VSNIX_R15] = regs->r15;
 	vcpu->rip = regs->rip;
-	vcpu->rflags = regs->rflags | X86_EFLAGS_FIXED;
+	vcpu->rflags = regs->rflags;
 	to_vmx(vcpu)->regs_dirty = true;
 	to_vmx(vcpu)->shutdown = false;
 	return 0;
