@@ -82,6 +82,11 @@ rig_make_initramfs() {
 			n=$((n + 1))
 		done
 	fi
+	# Extra files for --cmd (--add PATH): /data/<basename>.
+	mkdir -p "$stage/data"
+	for path in "${RIG_ADD[@]}"; do
+		cp -L "$path" "$stage/data/" || die "--add $path: cannot copy"
+	done
 	printf '%s\n' "$RIG_TESTS" >"$stage/etc/vsnix/tests"
 	printf '%s\n' "$RIG_CMD" >"$stage/etc/vsnix/cmd"
 	cat >"$stage/etc/vsnix/rig.conf" <<-CONF
@@ -119,6 +124,16 @@ rig_summary() {
 		echo "$pass passed, $fail failed"
 	fi
 	[ "$fail" -eq 0 ]
+}
+
+# rig_lock MACHINE: one run per machine and tree at a time (they share the
+# files under build/rig/); a second run waits for the first.
+rig_lock() {
+	exec 8>"$RIG_DIR/$1.lock"
+	if ! flock -n 8; then
+		note "$1: another run of this machine in this tree: waiting for it"
+		flock 8
+	fi
 }
 
 # rig_timeout TESTS BOOT_SECONDS: the whole machine's time limit.

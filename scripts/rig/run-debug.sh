@@ -9,6 +9,8 @@
 set -eo pipefail
 . "$(dirname "$0")/rig-lib.sh"
 
+mkdir -p "$RIG_DIR"
+rig_lock svm-debug-build
 kdir=$("$VSNIX_ROOT/scripts/kunit/build-kernel.sh")
 [ -f "$kdir/arch/x86/boot/bzImage" ] || die "no bzImage in $kdir"
 

@@ -4,7 +4,7 @@
 # selftests (default) or one command (--cmd), then power off.
 #
 #   scripts/rig/run-qemu.sh [--tests "a b"] [--verbose]
-#   scripts/rig/run-qemu.sh --cmd "vsnixctl run /selftests/hello.hvt"
+#   scripts/rig/run-qemu.sh --cmd "vsnixctl run /data/hello.hvt" --add hello.hvt
 #   scripts/rig/run-qemu.sh --kernel BZIMAGE --module KO [--kunit-module KO]
 #                           --machine svm-debug   (the debug kernel run)
 #
@@ -25,6 +25,7 @@ RIG_MODULE=${VSNIX_KO:-$VSNIX_ROOT/kmod/vsnix.ko}
 RIG_KUNIT=0
 RIG_KUNIT_MODULE=
 RIG_CMD=
+RIG_ADD=()
 kernel=
 wanted=
 verbose=0
@@ -38,6 +39,7 @@ while [ $# -gt 0 ]; do
 	--machine) RIG_MACHINE=$2; shift ;;
 	--tests) wanted=$2; shift ;;
 	--cmd) RIG_CMD=$2; RIG_MODE=cmd; shift ;;
+	--add) RIG_ADD+=("$2"); shift ;;
 	--timeout) machine_timeout=$2; shift ;;
 	--boot-allowance) boot_allowance=$2; shift ;;
 	--verbose|-v) verbose=1 ;;
@@ -56,6 +58,7 @@ fi
 [ -r "$kernel" ] || die "cannot read kernel $kernel"
 
 mkdir -p "$RIG_DIR"
+rig_lock "$RIG_MACHINE"
 log=$RIG_DIR/$RIG_MACHINE.console.log
 initrd=$RIG_DIR/$RIG_MACHINE.cpio.gz
 : >"$RIG_DIR/$RIG_MACHINE.skips"

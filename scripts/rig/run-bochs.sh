@@ -1,0 +1,143 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot the stock kernel under Bochs (Intel VMX + EPT, corei7_skylake_x) from
+# an isolinux ISO, load vsnix.ko and run the selftests, then power off.
+#
+#   scripts/rig/run-bochs.sh [--tests "a b"] [--verbose]
+#
+# Bochs is ~15x slower than QEMU TCG: each test's limit is multiplied by
+# $VSNIX_BOCHS_FACTOR (10). Tests named in selftests/SKIP_BOCHS are reported
+# as skipped. Bochs has no virtio: no host root (hostrun exits 4), no udev
+# check. The console log is kept in build/rig/vmx.console.log.
+set -eo pipefail
+. "$(dirname "$0")/rig-lib.sh"
+
+RIG_MACHINE=vmx
+RIG_MODE=test
+RIG_MODULE=${VSNIX_KO:-$VSNIX_ROOT/kmod/vsnix.ko}
+RIG_KUNIT=0
+RIG_UDEV=0
+RIG_UDEV_WHY="Bochs has no virtio-9p host root for udevd"
+RIG_CMD=
+factor=${VSNIX_BOCHS_FACTOR:-10}
+boot_allowance=${VSNIX_BOCHS_BOOT_S:-400}
+machine_timeout=
+wanted=
+verbose=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--tests) wanted=$2; shift ;;
+	--module) RIG_MODULE=$2; shift ;;
+	--timeout) machine_timeout=$2; shift ;;
+	--verbose|-v) verbose=1 ;;
+	-h|--help) sed -n '3,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+	*) die "unknown option '$1' (see --help)" ;;
+	esac
+	shift
+done
+
+for tool in bochs xorriso script; do
+	command -v "$tool" >/dev/null || die "$tool missing: run 'make deps'"
+done
+isolinux=/usr/lib/ISOLINUX/isolinux.bin
+ldlinux=/usr/lib/syslinux/modules/bios/ldlinux.c32
+[ -f "$isolinux" ] && [ -f "$ldlinux" ] || die "isolinux/syslinux-common missing: run 'make deps'"
+
+RIG_STOCK_KVER=$(stock_kernel_version)
+mkdir -p "$RIG_DIR"
+rig_lock vmx
+work=$RIG_DIR/vmx
+log=$RIG_DIR/vmx.console.log
+mkdir -p "$work"
+rm -f "$log" "$work/bochs.log"
+
+: >"$RIG_DIR/vmx.skips"
+RIG_TESTS=
+while read -r name limit; do
+	[ -n "$name" ] || continue
+	if reason=$(rig_skip_reason "$name"); then
+		echo "$name ${reason:-listed in selftests/SKIP_BOCHS}" >>"$RIG_DIR/vmx.skips"
+	else
+		RIG_TESTS+="$name $limit"$'\n'
+	fi
+done < <(rig_select_tests "$factor" "$wanted")
+printf '%s' "$RIG_TESTS" >"$RIG_DIR/vmx.tests"
+
+# The ISO: isolinux boots the stock kernel with the rig's initramfs.
+iso_root=$work/iso
+rm -rf "$iso_root"
+mkdir -p "$iso_root/isolinux"
+rig_make_initramfs "$iso_root/initrd.gz" "$RIG_DIR/vmx.root"
+cp "/boot/vmlinuz-$RIG_STOCK_KVER" "$iso_root/vmlinuz"
+cp "$isolinux" "$ldlinux" "$iso_root/isolinux/"
+cat >"$iso_root/isolinux/isolinux.cfg" <<-CFG
+	DEFAULT vsnix
+	PROMPT 0
+	TIMEOUT 0
+	LABEL vsnix
+	  KERNEL /vmlinuz
+	  APPEND initrd=/initrd.gz console=ttyS0 panic=-1 loglevel=7
+CFG
+xorriso -as mkisofs -quiet -o "$work/rig.iso" -b isolinux/isolinux.bin \
+	-c isolinux/boot.cat -no-emul-boot -boot-load-size 4 -boot-info-table \
+	"$iso_root" 2>"$work/xorriso.log" || die "xorriso failed, see $work/xorriso.log"
+
+cat >"$work/bochsrc" <<-RC
+	megs: 1024
+	cpu: model=corei7_skylake_x, count=1, ips=200000000
+	ata0-master: type=cdrom, path=$work/rig.iso, status=inserted
+	boot: cdrom
+	com1: enabled=1, mode=file, dev=$log
+	display_library: term
+	speaker: enabled=0
+	sound: driver=dummy
+	clock: sync=none, time0=local
+	log: $work/bochs.log
+	panic: action=fatal
+RC
+# Debian's bochs has the debugger built in and stops before the first
+# instruction: "c" continues.
+echo c >"$work/dbgcmds"
+
+[ -n "$machine_timeout" ] || machine_timeout=$(rig_timeout "$RIG_TESTS" "$boot_allowance")
+note "vmx: booting vmlinuz-$RIG_STOCK_KVER under Bochs (VMX+EPT), limit ${machine_timeout}s"
+# The term display needs a tty: script(1) provides one. Bochs then runs in
+# script's own session and ignores SIGTERM (its debugger), so the time
+# limit is enforced here, with SIGKILL to the PID it wrote down.
+pidfile=$work/bochs.pid
+rm -f "$pidfile"
+kill_bochs() {
+	[ -s "$pidfile" ] && kill -KILL "$(cat "$pidfile")" 2>/dev/null
+	[ -n "$runner" ] && kill -KILL "$runner" 2>/dev/null
+	return 0
+}
+trap 'kill_bochs; exit 130' INT TERM
+(cd "$work" && exec script -qfc "echo \$\$ >$pidfile; exec bochs -q -f $work/bochsrc -rc $work/dbgcmds" \
+	/dev/null </dev/null >"$work/bochs.tty" 2>&1) &
+runner=$!
+deadline=$((SECONDS + machine_timeout))
+timed_out=0
+while kill -0 "$runner" 2>/dev/null; do
+	if [ "$SECONDS" -ge "$deadline" ]; then
+		timed_out=1
+		kill_bochs
+		break
+	fi
+	sleep 1
+done
+wait "$runner" 2>/dev/null || true
+trap - INT TERM
+runner=
+touch "$log"
+[ "$verbose" = 1 ] && cat "$log"
+status=ok
+[ "$timed_out" = 1 ] && status="timed out after ${machine_timeout} s, emulator killed"
+# Bochs's own fatal errors (panic: action=fatal) end the run early.
+if grep -q '^[0-9]*[ei]*\[.*\] *>>PANIC<<' "$work/bochs.log" 2>/dev/null; then
+	status="Bochs panicked: $(grep -m1 'PANIC' "$work/bochs.log")"
+fi
+
+rig_report "$log" vmx "$status" "insmod devnode rmmod kmemleak"
+note "vmx: console log: $log (Bochs log: $work/bochs.log)"
+[ "${VSNIX_RIG_SUMMARY:-1}" = 0 ] && exit 0
+rig_summary vmx
