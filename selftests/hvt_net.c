@@ -28,8 +28,10 @@ static int open_tun(void)
 
 	if (fd >= 0)
 		return fd;
-	/* The rig's stock kernel has tun as a module; its modules are in the
-	 * host root that /bin/hostrun reaches. */
+	/*
+	 * The rig's stock kernel has tun as a module; its modules are in the
+	 * host root that /bin/hostrun reaches.
+	 */
 	if (system("hostrun modprobe tun >/dev/null 2>&1") == 0)
 		fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
 	return fd;

@@ -4,11 +4,11 @@
  * flat "a.out kludge" image see their magic, command line, module and a
  * sane memory map; the UART prints without junk around the divisor
  * programming; fw_cfg answers CPU count and RAM size; the exit port value
- * becomes the exit code.
+ * becomes the exit code; a triple fault is reported as a VM error.
  */
 #include "guests/run_guest.h"
 
-#define NR_TESTS 10
+#define NR_TESTS 11
 
 /* Only printable ASCII and newlines: divisor bytes must not leak. */
 static bool clean_text(const struct rg_result *r)
@@ -87,6 +87,13 @@ int main(void)
 				     "--mem", "1G", "--module", "/nonexistent", NULL });
 	if (!rg_ok(r.code == EXIT_SETUP_ERROR && rg_has(r.err, "/nonexistent"),
 		   "a missing module is refused with a message"))
+		rg_diag(&r);
+	rg_run(&r, (const char *[]){ "run", "--kernel", rg_guest("mbtest.elf"),
+				     "--mem", "16M", "--cmdline", "crash=1 exit=5", NULL });
+	if (!rg_ok(r.code == EXIT_VM_ERROR && rg_has(r.out, "crashing\n") &&
+		   rg_has(r.err, "triple fault"),
+		   "a triple fault ends the VM with a clear error and exit code %d",
+		   EXIT_VM_ERROR))
 		rg_diag(&r);
 	unlink(module);
 	return rg_exit();

@@ -3,7 +3,7 @@
  * Multiboot test kernel: programs the UART divisor (whose bytes must not
  * reach the console), reports what the loader gave it (magic, command
  * line, modules, memory map) and what fw_cfg says, then writes "exit=N"
- * from its command line to the exit port.
+ * from its command line to the exit port; "crash=1" triple-faults first.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -211,5 +211,13 @@ void mb_main(uint32_t magic, const struct mb_info *mbi)
 	puts_uart(" ram=");
 	put_dec(fw_cfg_read(0x0003, 8));
 	puts_uart("\n");
+	if (cmdline_number(cmdline, "crash")) {
+		/* An empty IDT: the #UD escalates to a triple fault. */
+		static const struct { uint16_t limit; uint32_t base; }
+			__attribute__((packed)) no_idt = { 0, 0 };
+
+		puts_uart("crashing\n");
+		__asm__ volatile("lidt %0; ud2" : : "m"(no_idt));
+	}
 	outl(EXIT_PORT, cmdline_number(cmdline, "exit"));
 }

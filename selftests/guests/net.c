@@ -19,7 +19,12 @@ int guest_main(const char *cmdline)
 	const struct mft_entry *e;
 	int idle = 0;
 
-	if (h < 0 || !(e = mft_entry_at(h))->attached) {
+	if (h < 0) {
+		puts_str("NET FAIL no service0 in the manifest copy\n");
+		return 1;
+	}
+	e = mft_entry_at(h);
+	if (!e->attached) {
 		puts_str("NET FAIL service0 not attached\n");
 		return 1;
 	}
