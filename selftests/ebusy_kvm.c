@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <glob.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,13 +25,35 @@ static bool try_load(const char *cmd_fmt, const char *module)
 	return system(cmd) == 0 && access("/dev/kvm", F_OK) == 0;
 }
 
+/* hostrun needs the host root over virtio-9p: is there a virtio PCI device? */
+static bool have_virtio_pci(void)
+{
+	bool found = false;
+	glob_t g;
+	size_t i;
+
+	if (glob("/sys/bus/pci/devices/*/vendor", 0, NULL, &g))
+		return false;
+	for (i = 0; i < g.gl_pathc && !found; i++) {
+		char buf[16] = "";
+		FILE *f = fopen(g.gl_pathv[i], "re");
+
+		if (f) {
+			found = fgets(buf, sizeof(buf), f) && !strncmp(buf, "0x1af4", 6);
+			fclose(f);
+		}
+	}
+	globfree(&g);
+	return found;
+}
+
 static const char *load_kvm(const char *module)
 {
 	if (access("/dev/kvm", F_OK) == 0)
 		return NULL;
 	if (try_load("modprobe %s >/dev/null 2>&1", module))
 		return "modprobe -r %s >/dev/null 2>&1";
-	if (access("/bin/hostrun", X_OK) == 0 &&
+	if (access("/bin/hostrun", X_OK) == 0 && have_virtio_pci() &&
 	    try_load("/bin/hostrun modprobe %s >/dev/null 2>&1", module))
 		return "/bin/hostrun modprobe -r %s >/dev/null 2>&1";
 	tap_skip_all("cannot load %s (no modprobe with the stock modules here)", module);
