@@ -18,6 +18,7 @@
 #include <asm/segment.h>
 #include <asm/special_insns.h>
 #include <asm/tlbflush.h>
+#include <asm/tsc.h>
 #include "vmx.h"
 #include "vmcs.h"
 
@@ -80,6 +81,29 @@ static int vmx_adjust(u32 msr, u32 required, u32 optional, u32 *out,
 	return 0;
 }
 
+/*
+ * The VMX-preemption timer (SDM 26.5.1) bounds how long an entry with
+ * RFLAGS.IF=0 may run. Hardware exits on host interrupts whatever the
+ * guest's IF is; Bochs 2.7 only does so once the guest changes IF, so a
+ * guest spinning with interrupts off would otherwise starve the host.
+ */
+static void vmx_probe_preempt_timer(bool true_ctls)
+{
+	u64 pin, misc;
+	u64 ticks;
+
+	if (rdmsrl_safe(true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS :
+			MSR_IA32_VMX_PINBASED_CTLS, &pin) ||
+	    !((pin >> 32) & PIN_BASED_VMX_PREEMPTION_TIMER) ||
+	    rdmsrl_safe(MSR_IA32_VMX_MISC, &misc))
+		return;
+	/* SDM A.6: the timer counts once every 2^MISC[4:0] TSC cycles. */
+	ticks = ((u64)(tsc_khz ? tsc_khz : 1000000)) >>
+		(misc & VMX_MISC_PREEMPTION_TIMER_RATE_MASK);
+	vmx_cfg.preempt_timer_value = clamp_t(u64, ticks, 1, U32_MAX);
+	vmx_cfg.preempt_timer = true;
+}
+
 static int vmx_probe_controls(u64 basic, u64 ept_vpid)
 {
 	bool true_ctls = basic & BIT_ULL(55);
@@ -97,6 +121,8 @@ static int vmx_probe_controls(u64 basic, u64 ept_vpid)
 		       "pin-based (external-interrupt, NMI exiting, virtual NMIs)");
 	if (r)
 		return r;
+
+	vmx_probe_preempt_timer(true_ctls);
 
 	r = vmx_adjust(true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS :
 		       MSR_IA32_VMX_PROCBASED_CTLS,
@@ -551,7 +577,8 @@ static void vmx_setup_vmcs(struct vmx_vcpu *vmx)
 	struct desc_ptr idt;
 	u64 msr;
 
-	vmcs_write(PIN_BASED_VM_EXEC_CONTROL, vmx_cfg.pin_ctls);
+	vmx->pin_ctls = vmx_cfg.pin_ctls;
+	vmcs_write(PIN_BASED_VM_EXEC_CONTROL, vmx->pin_ctls);
 	vmx->proc_ctls = vmx_cfg.proc_ctls;
 	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, vmx->proc_ctls);
 	vmcs_write(SECONDARY_VM_EXEC_CONTROL, vmx_cfg.proc2_ctls);

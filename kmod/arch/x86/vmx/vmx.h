@@ -15,7 +15,9 @@ extern const struct vsnix_arch_ops vsnix_vmx_ops;
 struct vmx_config {
 	u32 revision_id;
 	u32 vmcs_size;
-	u32 pin_ctls;
+	u32 pin_ctls;		/* without the preemption timer */
+	bool preempt_timer;	/* VMX-preemption timer usable */
+	u32 preempt_timer_value;	/* about 1 ms */
 	u32 proc_ctls;		/* without the window-exiting bits */
 	u32 proc2_ctls;
 	u32 exit_ctls;
@@ -66,6 +68,7 @@ struct vmx_vcpu {
 	bool need_flush;
 
 	/* Last values written to the VMCS, to skip VMWRITEs. */
+	u32 pin_ctls;
 	u32 proc_ctls;
 	u64 host_cr3, host_cr4, host_fs_base;
 

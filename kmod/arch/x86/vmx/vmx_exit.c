@@ -347,6 +347,7 @@ static const vmx_exit_handler vmx_exit_handlers[] = {
 	[EXIT_REASON_INVVPID]		= vmx_inject_ud,
 	[EXIT_REASON_XSETBV]		= vmx_exit_xsetbv,
 	[EXIT_REASON_VMFUNC]		= vmx_inject_ud,
+	[EXIT_REASON_PREEMPTION_TIMER]	= vmx_exit_resume,
 };
 
 int vmx_handle_exit(struct vsnix_vcpu *vcpu)

@@ -23,9 +23,11 @@
  */
 static void vmx_machine_check(void)
 {
+#ifdef CONFIG_X86_MCE
 	struct pt_regs regs = { .cs = 3, .flags = X86_EFLAGS_IF };
 
 	do_machine_check(&regs);
+#endif
 }
 
 /* ------------------------------------------------------------ events */
@@ -156,6 +158,23 @@ static void vmx_inject_pending(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
 	if (proc != vmx->proc_ctls) {
 		vmcs_write(CPU_BASED_VM_EXEC_CONTROL, proc);
 		vmx->proc_ctls = proc;
+	}
+}
+
+/* See vmx_probe_preempt_timer: a backstop for entries with IF=0. */
+static void vmx_arm_preempt_timer(struct vsnix_vcpu *vcpu,
+				  struct vmx_vcpu *vmx)
+{
+	u32 pin = vmx_cfg.pin_ctls;
+
+	if (vmx_cfg.preempt_timer && !(vcpu->rflags & X86_EFLAGS_IF)) {
+		pin |= PIN_BASED_VMX_PREEMPTION_TIMER;
+		vmcs_write(VMX_PREEMPTION_TIMER_VALUE,
+			   vmx_cfg.preempt_timer_value);
+	}
+	if (pin != vmx->pin_ctls) {
+		vmcs_write(PIN_BASED_VM_EXEC_CONTROL, pin);
+		vmx->pin_ctls = pin;
 	}
 }
 
@@ -372,6 +391,7 @@ int vmx_vcpu_run(struct vsnix_vcpu *vcpu)
 	vmcs_write(GUEST_RSP, vcpu->gpr[VSNIX_RSP]);
 	vmcs_write(GUEST_RFLAGS, vcpu->rflags);
 	vmx_inject_pending(vcpu, vmx);
+	vmx_arm_preempt_timer(vcpu, vmx);
 	vmx->regs_dirty = false;
 
 	vsnix_x86_fpu_enter(vcpu);
