@@ -13,36 +13,36 @@
 extern char pm_code_start[], pm_code_end[];
 
 asm(".pushsection .text\n"
-    ".code32\n"
-    "pm_code_start:\n"
-    "  mov $5, %ecx\n"
-    "  xor %eax, %eax\n"
-    "1:\n"
-    "  add %ecx, %eax\n"
-    "  loop 1b\n"
-    "  call 2f\n"			/* EAX += 100 */
-    "  out %eax, $0x20\n"		/* 115 */
-    "  mov $0x10, %bx\n"
-    "  mov %bx, %ds\n"			/* reload from the GDT */
-    "  mov %bx, %es\n"
-    "  push $0xabcd1234\n"
-    "  pop %ebx\n"
-    "  mov %ebx, 0x9000\n"
-    "  in $0x21, %eax\n"		/* host gives 0x89abcdef */
-    "  xor $0xffffffff, %eax\n"
-    "  out %eax, $0x22\n"		/* 0x76543210 */
-    "  mov $0x4321, %ax\n"
-    "  out %ax, $0x23\n"
-    "  mov $0x99, %al\n"
-    "  out %al, $0x24\n"
-    "  movl $0x11223344, 0xc0000000\n"	/* MMIO */
-    "  hlt\n"
-    "2:\n"
-    "  add $100, %eax\n"
-    "  ret\n"
-    "pm_code_end:\n"
-    ".code64\n"
-    ".popsection\n");
+	".code32\n"
+	"pm_code_start:\n"
+	"  mov $5, %ecx\n"
+	"  xor %eax, %eax\n"
+	"1:\n"
+	"  add %ecx, %eax\n"
+	"  loop 1b\n"
+	"  call 2f\n"			/* EAX += 100 */
+	"  out %eax, $0x20\n"		/* 115 */
+	"  mov $0x10, %bx\n"
+	"  mov %bx, %ds\n"			/* reload from the GDT */
+	"  mov %bx, %es\n"
+	"  push $0xabcd1234\n"
+	"  pop %ebx\n"
+	"  mov %ebx, 0x9000\n"
+	"  in $0x21, %eax\n"		/* host gives 0x89abcdef */
+	"  xor $0xffffffff, %eax\n"
+	"  out %eax, $0x22\n"		/* 0x76543210 */
+	"  mov $0x4321, %ax\n"
+	"  out %ax, $0x23\n"
+	"  mov $0x99, %al\n"
+	"  out %al, $0x24\n"
+	"  movl $0x11223344, 0xc0000000\n"	/* MMIO */
+	"  hlt\n"
+	"2:\n"
+	"  add $100, %eax\n"
+	"  ret\n"
+	"pm_code_end:\n"
+	".code64\n"
+	".popsection\n");
 
 static bool run_expect_out(struct vsnix_test_vcpu *vcpu, uint16_t port, uint8_t size,
 			   uint32_t value)

@@ -19,68 +19,68 @@ extern char rm_code_start[], rm_code_end[], rm_to_pm[];
 
 /* Reset code, loaded at ROM offset 0xF000; a jump at 0xFFF0 leads to it. */
 asm(".pushsection .text\n"
-    ".code16\n"
-    "rm_reset_start:\n"
-    "  mov $0x1234, %ax\n"
-    "  mov %ax, 0x500\n"		/* DS base 0 after reset */
-    "  mov $0x10, %dx\n"
-    "  out %ax, %dx\n"
-    "  mov %cs, %ax\n"
-    "  out %ax, %dx\n"
-    "  hlt\n"
-    "rm_reset_end:\n"
+	".code16\n"
+	"rm_reset_start:\n"
+	"  mov $0x1234, %ax\n"
+	"  mov %ax, 0x500\n"		/* DS base 0 after reset */
+	"  mov $0x10, %dx\n"
+	"  out %ax, %dx\n"
+	"  mov %cs, %ax\n"
+	"  out %ax, %dx\n"
+	"  hlt\n"
+	"rm_reset_end:\n"
 
     /* Loaded at RM_LOAD_GPA and run as 0800:0000. */
-    "rm_code_start:\n"
-    "  mov $0x9000, %ax\n"
-    "  mov %ax, %ss\n"
-    "  mov $0xfffe, %sp\n"
-    "  call 1f\n"
-    "  mov %cx, %ax\n"
-    "  out %ax, $0x11\n"		/* 55 */
-    "  mov $0x1000, %ax\n"
-    "  mov %ax, %es\n"
-    "  movw $0xbeef, %es:0x10\n"	/* GPA 0x10010 */
-    "  mov $0x4400, %ax\n"
-    "  in $0x12, %al\n"		/* host gives 0x77: AX = 0x4477 */
-    "  out %ax, $0x13\n"
-    "  mov $0x12345678, %eax\n"
-    "  out %eax, $0x14\n"
-    "  hlt\n"
-    "1:\n"				/* CX = 10 + 9 + ... + 1 */
-    "  xor %cx, %cx\n"
-    "  mov $10, %bx\n"
-    "2:\n"
-    "  add %bx, %cx\n"
-    "  dec %bx\n"
-    "  jnz 2b\n"
-    "  ret\n"
+	"rm_code_start:\n"
+	"  mov $0x9000, %ax\n"
+	"  mov %ax, %ss\n"
+	"  mov $0xfffe, %sp\n"
+	"  call 1f\n"
+	"  mov %cx, %ax\n"
+	"  out %ax, $0x11\n"		/* 55 */
+	"  mov $0x1000, %ax\n"
+	"  mov %ax, %es\n"
+	"  movw $0xbeef, %es:0x10\n"	/* GPA 0x10010 */
+	"  mov $0x4400, %ax\n"
+	"  in $0x12, %al\n"		/* host gives 0x77: AX = 0x4477 */
+	"  out %ax, $0x13\n"
+	"  mov $0x12345678, %eax\n"
+	"  out %eax, $0x14\n"
+	"  hlt\n"
+	"1:\n"				/* CX = 10 + 9 + ... + 1 */
+	"  xor %cx, %cx\n"
+	"  mov $10, %bx\n"
+	"2:\n"
+	"  add %bx, %cx\n"
+	"  dec %bx\n"
+	"  jnz 2b\n"
+	"  ret\n"
 
     /* Entered as 0800:(rm_to_pm - rm_code_start). */
-    "rm_to_pm:\n"
-    "  cli\n"
-    "  lgdtl %cs:(rm_gdtr - rm_code_start)\n"
-    "  mov %cr0, %eax\n"
-    "  or $1, %eax\n"
-    "  mov %eax, %cr0\n"
-    "  ljmpl $0x28, $(0x8000 + rm_pm32 - rm_code_start)\n"
-    ".code32\n"
-    "rm_pm32:\n"
-    "  mov $0x10, %ax\n"
-    "  mov %ax, %ds\n"
-    "  mov %ax, %ss\n"
-    "  mov $0x7000, %esp\n"
-    "  movl $0x600dc0de, 0x20000\n"
-    "  mov %cr0, %eax\n"
-    "  out %eax, $0x15\n"
-    "  hlt\n"
-    ".balign 8\n"
-    "rm_gdtr:\n"
-    "  .word 8 * 8 - 1\n"		/* GUEST_GDT_ENTRIES */
-    "  .long 0x1000\n"		/* GUEST_GDT_GPA */
-    "rm_code_end:\n"
-    ".code64\n"
-    ".popsection\n");
+	"rm_to_pm:\n"
+	"  cli\n"
+	"  lgdtl %cs:(rm_gdtr - rm_code_start)\n"
+	"  mov %cr0, %eax\n"
+	"  or $1, %eax\n"
+	"  mov %eax, %cr0\n"
+	"  ljmpl $0x28, $(0x8000 + rm_pm32 - rm_code_start)\n"
+	".code32\n"
+	"rm_pm32:\n"
+	"  mov $0x10, %ax\n"
+	"  mov %ax, %ds\n"
+	"  mov %ax, %ss\n"
+	"  mov $0x7000, %esp\n"
+	"  movl $0x600dc0de, 0x20000\n"
+	"  mov %cr0, %eax\n"
+	"  out %eax, $0x15\n"
+	"  hlt\n"
+	".balign 8\n"
+	"rm_gdtr:\n"
+	"  .word 8 * 8 - 1\n"		/* GUEST_GDT_ENTRIES */
+	"  .long 0x1000\n"		/* GUEST_GDT_GPA */
+	"rm_code_end:\n"
+	".code64\n"
+	".popsection\n");
 
 static bool run_expect_out(struct vsnix_test_vcpu *vcpu, uint16_t port, uint8_t size,
 			   uint32_t value)
