@@ -1,8 +1,8 @@
 #!/bin/busybox sh
 # SPDX-License-Identifier: GPL-2.0
 # PID 1 of the rig's initramfs. Loads vsnix.ko, checks the rig itself, runs
-# the selftests (or one command), unloads, and powers off. Everything the
-# host parses is a line starting with "@@VSNIX-"; see scripts/rig/report.awk.
+# the selftests (or one command), unloads, and powers off. The host parses
+# the markers ("@@VSNIX-...") and TAP lines; see scripts/rig/report.awk.
 
 /bin/busybox mkdir -p /proc /sys /dev /tmp /run
 /bin/busybox mount -t proc proc /proc
@@ -21,8 +21,26 @@ mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 KMEMLEAK=/sys/kernel/debug/kmemleak
 VSNIX_GID=4242
 
+# The rig's channel to the host is the second serial port (fd 3): the
+# tests' TAP and the markers there are never split by kernel messages, and
+# the tests' output stays out of the kernel log they may inspect. The
+# console keeps the kernel's messages and a few markers put in via kmsg.
+if [ -c /dev/ttyS1 ] && stty -F /dev/ttyS1 raw -echo 2>/dev/null; then
+	exec 3>/dev/ttyS1
+else
+	exec 3>/dev/console
+fi
+
+say() {
+	printf '%s\n' "$*" >&3
+}
+
+klog() {
+	printf '<5>%s\n' "$*" >/dev/kmsg
+}
+
 check() {
-	echo "@@VSNIX-CHECK $*"
+	say "@@VSNIX-CHECK $*"
 }
 
 # Known leak suspects from boot are not ours: mark them reported, so that
@@ -47,7 +65,7 @@ kmemleak_check() {
 	if [ -z "$leaks" ]; then
 		check kmemleak ok "no new leak suspects"
 	else
-		echo "$leaks"
+		echo "$leaks" >&3
 		check kmemleak fail "new leak suspects, see above"
 	fi
 }
@@ -85,32 +103,31 @@ run_tests() {
 	cd /selftests 2>/dev/null || cd /
 	while read -r name limit; do
 		[ -n "$name" ] || continue
-		echo "@@VSNIX-TEST-BEGIN $name $limit"
+		say "@@VSNIX-TEST-BEGIN $name $limit"
 		if [ -x "/selftests/$name" ]; then
 			VSNIX_RIG_MACHINE=$RIG_MACHINE timeout -s KILL "$limit" \
-				"/selftests/$name" </dev/null
+				"/selftests/$name" </dev/null >&3 2>&1
 			rc=$?
 		else
 			rc=127
 		fi
-		echo "@@VSNIX-TEST $name $rc"
+		say "@@VSNIX-TEST $name $rc"
 	done </etc/vsnix/tests
 	cd /
 }
 
 run_kunit() {
-	echo "@@VSNIX-KUNIT-BEGIN"
+	klog "@@VSNIX-KUNIT-BEGIN"
 	if insmod /lib/vsnix/vsnix_kunit.ko; then
-		rmmod vsnix_kunit || echo "@@VSNIX-KUNIT-RMMOD-FAILED"
+		rmmod vsnix_kunit || klog "@@VSNIX-KUNIT-RMMOD-FAILED"
 	else
-		echo "@@VSNIX-KUNIT-INSMOD-FAILED"
+		klog "@@VSNIX-KUNIT-INSMOD-FAILED"
 	fi
-	# Let the console drain KTAP printed from module init before the marker.
-	sleep 1
-	echo "@@VSNIX-KUNIT-END"
+	klog "@@VSNIX-KUNIT-END"
 }
 
-echo "@@VSNIX-RIG start machine=$RIG_MACHINE kernel=$(uname -r) mode=$RIG_MODE"
+klog "@@VSNIX-RIG start"
+say "@@VSNIX-RIG start machine=$RIG_MACHINE kernel=$(uname -r) mode=$RIG_MODE"
 kmemleak_baseline
 [ "$RIG_KUNIT" = 1 ] && run_kunit
 
@@ -134,7 +151,7 @@ fi
 
 if [ "$RIG_MODE" = cmd ]; then
 	sh /etc/vsnix/cmd </dev/null
-	echo "@@VSNIX-CMD rc=$?"
+	say "@@VSNIX-CMD rc=$?"
 else
 	run_tests
 fi
@@ -147,7 +164,10 @@ else
 	check rmmod fail "rmmod vsnix failed"
 fi
 [ "$RIG_MODE" = test ] && kmemleak_check
-echo "@@VSNIX-RIG end"
+say "@@VSNIX-RIG end"
+klog "@@VSNIX-RIG end"
+# Closing waits until the serial port has sent everything.
+exec 3>&-
 sync
 poweroff -f
 reboot -f

@@ -100,17 +100,20 @@ rig_make_initramfs() {
 		gzip -1 >"$out"
 }
 
-# rig_report CONSOLE_LOG MACHINE STATUS [CHECKS]: print the TAP lines of one
-# machine run and write "pass fail skip next" to $RIG_DIR/$MACHINE.counts.
-# Numbering continues from $VSNIX_RIG_FIRST (default 1).
+# rig_report MACHINE STATUS CHECKS: print the TAP lines of one machine run
+# from its console log and rig log, and write "pass fail skip next" to
+# $RIG_DIR/$MACHINE.counts. Numbering continues from $VSNIX_RIG_FIRST.
 rig_report() {
-	local log=$1 machine=$2 status=$3 checks=$4 counts
+	local machine=$1 status=$2 checks=$3
 
-	counts=$RIG_DIR/$machine.counts
-	tr -d '\r' <"$log" | awk -f "$VSNIX_ROOT/scripts/rig/report.awk" \
+	touch "$RIG_DIR/$machine.console.log" "$RIG_DIR/$machine.rig.log"
+	awk -f "$VSNIX_ROOT/scripts/rig/report.awk" \
+		-v consolelog="$RIG_DIR/$machine.console.log" \
 		-v machine="$machine" -v status="$status" -v checks="$checks" \
 		-v tests="$RIG_DIR/$machine.tests" -v first="${VSNIX_RIG_FIRST:-1}" \
-		-v counts="$counts" -v kunit="${RIG_KUNIT:-0}" -v skipfile="$RIG_DIR/$machine.skips"
+		-v counts="$RIG_DIR/$machine.counts" -v kunit="${RIG_KUNIT:-0}" \
+		-v skipfile="$RIG_DIR/$machine.skips" \
+		"$RIG_DIR/$machine.console.log" "$RIG_DIR/$machine.rig.log"
 }
 
 # rig_summary: the final line, for a runner used on its own.

@@ -48,8 +48,9 @@ mkdir -p "$RIG_DIR"
 rig_lock vmx
 work=$RIG_DIR/vmx
 log=$RIG_DIR/vmx.console.log
+riglog=$RIG_DIR/vmx.rig.log
 mkdir -p "$work"
-rm -f "$log" "$work/bochs.log"
+rm -f "$log" "$riglog" "$work/bochs.log"
 
 : >"$RIG_DIR/vmx.skips"
 RIG_TESTS=
@@ -76,7 +77,7 @@ cat >"$iso_root/isolinux/isolinux.cfg" <<-CFG
 	TIMEOUT 0
 	LABEL vsnix
 	  KERNEL /vmlinuz
-	  APPEND initrd=/initrd.gz console=ttyS0 panic=-1 loglevel=7
+	  APPEND initrd=/initrd.gz console=ttyS0 panic=-1 loglevel=7 printk.devkmsg=on
 CFG
 xorriso -as mkisofs -quiet -o "$work/rig.iso" -b isolinux/isolinux.bin \
 	-c isolinux/boot.cat -no-emul-boot -boot-load-size 4 -boot-info-table \
@@ -88,6 +89,7 @@ cat >"$work/bochsrc" <<-RC
 	ata0-master: type=cdrom, path=$work/rig.iso, status=inserted
 	boot: cdrom
 	com1: enabled=1, mode=file, dev=$log
+	com2: enabled=1, mode=file, dev=$riglog
 	display_library: term
 	speaker: enabled=0
 	sound: driver=dummy
@@ -137,7 +139,7 @@ if grep -q '^[0-9]*[ei]*\[.*\] *>>PANIC<<' "$work/bochs.log" 2>/dev/null; then
 	status="Bochs panicked: $(grep -m1 'PANIC' "$work/bochs.log")"
 fi
 
-rig_report "$log" vmx "$status" "insmod devnode rmmod kmemleak"
-note "vmx: console log: $log (Bochs log: $work/bochs.log)"
+rig_report vmx "$status" "insmod devnode rmmod kmemleak"
+note "vmx: console log: $log, rig log: $riglog, Bochs log: $work/bochs.log"
 [ "${VSNIX_RIG_SUMMARY:-1}" = 0 ] && exit 0
 rig_summary vmx

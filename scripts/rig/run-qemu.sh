@@ -60,6 +60,8 @@ fi
 mkdir -p "$RIG_DIR"
 rig_lock "$RIG_MACHINE"
 log=$RIG_DIR/$RIG_MACHINE.console.log
+riglog=$RIG_DIR/$RIG_MACHINE.rig.log
+rm -f "$log" "$riglog"
 initrd=$RIG_DIR/$RIG_MACHINE.cpio.gz
 : >"$RIG_DIR/$RIG_MACHINE.skips"
 if [ "$RIG_MODE" = test ]; then
@@ -84,9 +86,9 @@ rig_make_initramfs "$initrd" "$RIG_DIR/$RIG_MACHINE.root"
 
 note "$RIG_MACHINE: booting $(basename "$kernel") under QEMU TCG (SVM+NPT), limit ${machine_timeout}s"
 qemu=(qemu-system-x86_64 -M q35 -accel tcg -cpu EPYC,+svm,+npt -m 2G -smp 2
-      -display none -monitor none -serial stdio -no-reboot
+      -display none -monitor none -serial stdio -serial "file:$riglog" -no-reboot
       -kernel "$kernel" -initrd "$initrd"
-      -append "console=ttyS0 panic=-1 loglevel=7"
+      -append "console=ttyS0 panic=-1 loglevel=7 printk.devkmsg=on"
       -virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap)
 set +e
 if [ "$verbose" = 1 ]; then
@@ -104,7 +106,7 @@ case "$qemu_rc" in
 esac
 
 if [ "$RIG_MODE" = cmd ]; then
-	rc=$(tr -d '\r' <"$log" | sed -n 's/^@@VSNIX-CMD rc=\([0-9]*\)$/\1/p' | tail -n1)
+	rc=$(tr -d '\r' <"$riglog" 2>/dev/null | sed -n 's/^@@VSNIX-CMD rc=\([0-9]*\)$/\1/p' | tail -n1)
 	if [ -z "$rc" ]; then
 		note "$RIG_MACHINE: the command did not finish ($status); log: $log"
 		exit 1
@@ -112,7 +114,7 @@ if [ "$RIG_MODE" = cmd ]; then
 	exit "$rc"
 fi
 
-rig_report "$log" "$RIG_MACHINE" "$status" "insmod devnode rmmod kmemleak"
-note "$RIG_MACHINE: console log: $log"
+rig_report "$RIG_MACHINE" "$status" "insmod devnode rmmod kmemleak"
+note "$RIG_MACHINE: console log: $log, rig log: $riglog"
 [ "${VSNIX_RIG_SUMMARY:-1}" = 0 ] && exit 0
 rig_summary "$RIG_MACHINE"
