@@ -13,7 +13,7 @@ export KDIR
 T ?=
 
 .PHONY: all modules userspace selftests bpf clean deps deps-check \
-	test test-quick test-vmx test-debug kunit-kernel demo
+	rig-modules test test-quick test-vmx test-debug kunit-kernel demo
 all: modules userspace selftests bpf
 
 # Every build and test target first checks (cheaply, with dpkg-query) that
@@ -37,15 +37,21 @@ selftests: | deps-check
 bpf: | deps-check
 	$(MAKE) -C bpf
 
+# The rig boots the stock Debian kernel: vsnix.ko must be built for it,
+# whatever kernel this host runs.
+rig-modules: | deps-check
+	$(MAKE) modules KDIR=/lib/modules/$$(scripts/rig/stock-kernel.sh)/build
+
 # SVM (QEMU), VMX (Bochs), then KUnit and the selftests on the debug kernel.
 test: all
+	$(MAKE) rig-modules
 	scripts/rig/test.sh --tests "$(T)"
 
 # The inner loop: QEMU/SVM on the stock kernel only.
-test-quick: modules userspace selftests
+test-quick: rig-modules userspace selftests
 	scripts/rig/test.sh --quick --tests "$(T)"
 
-test-vmx: modules userspace selftests
+test-vmx: rig-modules userspace selftests
 	scripts/rig/test.sh --vmx --tests "$(T)"
 
 test-debug: userspace selftests | deps-check

@@ -40,6 +40,17 @@ rig_skip_reason() {
 		END { exit !found }' "$SELFTESTS/SKIP_BOCHS"
 }
 
+# A module built for another kernel fails insmod with a terse "Invalid
+# module format": say which kernel it was built for instead.
+rig_check_vermagic() {
+	local built
+
+	[ -n "$RIG_STOCK_KVER" ] || return 0
+	built=$(modinfo -F vermagic "$1" 2>/dev/null | awk '{ print $1 }')
+	[ "$built" = "$RIG_STOCK_KVER" ] ||
+		die "$1 is built for '$built', the rig boots $RIG_STOCK_KVER: run 'make rig-modules'"
+}
+
 # rig_make_initramfs OUT_CPIO_GZ STAGE_DIR: pack busybox, the modules,
 # vsnixctl, the selftests and the guest scripts. Reads the RIG_* variables.
 rig_make_initramfs() {
@@ -54,6 +65,7 @@ rig_make_initramfs() {
 	cp "$VSNIX_ROOT/userspace/udev/60-vsnix.rules" "$stage/etc/vsnix/" 2>/dev/null ||
 		die "userspace/udev/60-vsnix.rules missing"
 	[ -f "$RIG_MODULE" ] || die "$RIG_MODULE missing: run 'make' (or set VSNIX_KO)"
+	rig_check_vermagic "$RIG_MODULE"
 	cp "$RIG_MODULE" "$stage/lib/vsnix/vsnix.ko"
 	if [ "$RIG_KUNIT" = 1 ]; then
 		[ -f "$RIG_KUNIT_MODULE" ] || die "$RIG_KUNIT_MODULE missing"
