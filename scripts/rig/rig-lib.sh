@@ -151,12 +151,15 @@ rig_lock() {
 	fi
 }
 
-# rig_timeout TESTS BOOT_SECONDS: the whole machine's time limit.
+# rig_timeout TESTS BOOT_SECONDS CAP: the whole machine's time limit: boot
+# plus every test's limit, but at most CAP seconds, so that one hung machine
+# cannot hold CI for hours.
 rig_timeout() {
-	local sum=$2 limit
+	local sum=$2 cap=$3 limit
 
 	for limit in $(printf '%s\n' "$1" | awk '{ print $2 }'); do
 		sum=$((sum + limit))
 	done
+	[ "$sum" -le "$cap" ] || sum=$cap
 	echo "$sum"
 }

@@ -8,7 +8,8 @@
 # Bochs is ~15x slower than QEMU TCG: each test's limit is multiplied by
 # $VSNIX_BOCHS_FACTOR (10). Tests named in selftests/SKIP_BOCHS are reported
 # as skipped. Bochs has no virtio: no host root (hostrun exits 4), no udev
-# check. The console log is kept in build/rig/vmx.console.log.
+# check. The whole machine stops after $VSNIX_BOCHS_MAX_S (1800) seconds.
+# The console log is kept in build/rig/vmx.console.log.
 set -eo pipefail
 . "$(dirname "$0")/rig-lib.sh"
 
@@ -30,7 +31,7 @@ while [ $# -gt 0 ]; do
 	--module) RIG_MODULE=$2; shift ;;
 	--timeout) machine_timeout=$2; shift ;;
 	--verbose|-v) verbose=1 ;;
-	-h|--help) sed -n '3,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+	-h|--help) sed -n '3,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 	*) die "unknown option '$1' (see --help)" ;;
 	esac
 	shift
@@ -101,7 +102,8 @@ RC
 # instruction: "c" continues.
 echo c >"$work/dbgcmds"
 
-[ -n "$machine_timeout" ] || machine_timeout=$(rig_timeout "$RIG_TESTS" "$boot_allowance")
+[ -n "$machine_timeout" ] ||
+	machine_timeout=$(rig_timeout "$RIG_TESTS" "$boot_allowance" "${VSNIX_BOCHS_MAX_S:-1800}")
 note "vmx: booting vmlinuz-$RIG_STOCK_KVER under Bochs (VMX+EPT), limit ${machine_timeout}s"
 # The term display needs a tty: script(1) provides one. Bochs then runs in
 # script's own session and ignores SIGTERM (its debugger), so the time

@@ -81,8 +81,11 @@ else
 fi
 printf '%s\n' "$RIG_TESTS" >"$RIG_DIR/$RIG_MACHINE.tests"
 rig_make_initramfs "$initrd" "$RIG_DIR/$RIG_MACHINE.root"
-[ -n "$machine_timeout" ] || machine_timeout=$(rig_timeout "$RIG_TESTS" "$boot_allowance")
-[ "$RIG_MODE" = cmd ] && [ -z "$machine_timeout" ] && machine_timeout=600
+if [ -z "$machine_timeout" ] && [ "$RIG_MODE" = cmd ]; then
+	machine_timeout=600
+elif [ -z "$machine_timeout" ]; then
+	machine_timeout=$(rig_timeout "$RIG_TESTS" "$boot_allowance" "${VSNIX_QEMU_MAX_S:-1200}")
+fi
 
 note "$RIG_MACHINE: booting $(basename "$kernel") under QEMU TCG (SVM+NPT), limit ${machine_timeout}s"
 qemu=(qemu-system-x86_64 -M q35 -accel tcg -cpu EPYC,+svm,+npt -m 2G -smp 2
