@@ -83,6 +83,14 @@ static int vmx_exit_exception_nmi(struct vsnix_vcpu *vcpu,
 	/* NMI and #MC were handed to the host right after the exit. */
 	if (type == INTR_TYPE_NMI_INTR)
 		return 1;
+	/* INT1 (ICEBP) hits the #DB intercept: deliver it as it was. */
+	if (type == INTR_TYPE_PRIV_SW_EXCEPTION && vector == X86_TRAP_DB) {
+		vmx->reinject_info = info & (INTR_INFO_VALID_MASK |
+					     INTR_INFO_INTR_TYPE_MASK |
+					     INTR_INFO_VECTOR_MASK);
+		vmx->reinject_len = vmx->exit_insn_len;
+		return 1;
+	}
 	if (type != INTR_TYPE_HARD_EXCEPTION)
 		return vmx_exit_unhandled(vcpu, vmx);
 	switch (vector) {
