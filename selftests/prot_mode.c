@@ -102,6 +102,6 @@ int main(void)
 	       "state is 32-bit protected mode without paging (cr0 0x%llx)",
 	       (unsigned long long)sregs.cr0);
 	vm_destroy(vm);
-	tap_ok(!(kernel_taint() & TAINT_BAD_MASK), "kernel not tainted by an oops or WARN");
+	tap_ok(kernel_healthy(), "kernel not tainted by an oops or WARN");
 	tap_finish();
 }

@@ -38,6 +38,7 @@
 /* ------------------------------------------------------------ device */
 
 static int dev_fd = -1;
+static unsigned long taint_at_start;
 
 int vsnix_dev_fd(void)
 {
@@ -48,6 +49,7 @@ int vsnix_dev_fd(void)
 		tap_skip_all("/dev/vsnix not present (vsnix.ko not loaded): %s",
 			     strerror(errno));
 	TEST_ASSERT(dev_fd >= 0, "open /dev/vsnix");
+	taint_at_start = kernel_taint();
 	return dev_fd;
 }
 
@@ -89,6 +91,17 @@ unsigned long kernel_taint(void)
 
 	TEST_ASSERT(taint >= 0, "read /proc/sys/kernel/tainted");
 	return taint;
+}
+
+bool kernel_healthy(void)
+{
+	unsigned long now = kernel_taint();
+
+	if (now & TAINT_BAD_MASK & ~taint_at_start) {
+		tap_diag("kernel taint 0x%lx, 0x%lx at the start", now, taint_at_start);
+		return false;
+	}
+	return true;
 }
 
 long meminfo_kb(const char *field)

@@ -56,6 +56,11 @@ bool vsnix_is_vmx(void);
 /* Kernel taint bits that an oops (D) or a WARN (W) sets. */
 #define TAINT_BAD_MASK	((1ul << 7) | (1ul << 9))
 unsigned long kernel_taint(void);
+/*
+ * No oops or WARN since this test opened /dev/vsnix (the bits already set
+ * then, e.g. by a WARN at boot, are not this test's doing).
+ */
+bool kernel_healthy(void);
 
 /* ------------------------------------------------------------ VM, vCPU */
 
