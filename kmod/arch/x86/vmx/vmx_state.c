@@ -488,6 +488,7 @@ static bool vmx_apic_base_valid(u64 v)
 
 int vmx_set_sregs(struct vsnix_vcpu *vcpu, const struct vsnix_sregs *sregs)
 {
+	/* CS first and SS sixth: the DPL checks below index them. */
 	static const int order[] = { SEG_CS, SEG_DS, SEG_ES, SEG_FS, SEG_GS,
 				     SEG_SS, SEG_TR, SEG_LDTR };
 	const struct vsnix_segment *in[] = { &sregs->cs, &sregs->ds,
@@ -533,6 +534,15 @@ int vmx_set_sregs(struct vsnix_vcpu *vcpu, const struct vsnix_sregs *sregs)
 		if (r)
 			return r;
 	}
+	/* SDM 26.3.1.2: CPL is SS.DPL; CS must agree with it. */
+	if ((segs[0].type == 9 || segs[0].type == 11) &&
+	    segs[0].dpl != segs[5].dpl)
+		return vmx_bad_sreg("non-conforming CS.DPL must equal SS.DPL");
+	if ((segs[0].type == 13 || segs[0].type == 15) &&
+	    segs[0].dpl > segs[5].dpl)
+		return vmx_bad_sreg("conforming CS.DPL above SS.DPL");
+	if ((sregs->cr4 & X86_CR4_PCIDE) && !(efer & EFER_LMA))
+		return vmx_bad_sreg("CR4.PCIDE outside IA-32e mode");
 	if (vmx_pae_paging(sregs->cr0, sregs->cr4, efer)) {
 		vmx_read_pdptes(vcpu, sregs->cr3, &p);
 		if (!p.valid)
