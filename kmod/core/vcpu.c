@@ -126,14 +126,15 @@ static long vsnix_vcpu_run(struct vsnix_vcpu *vcpu)
 	struct vsnix_vm *vm = vcpu->vm;
 	long r = 0;
 
+	/* Finish the last exit first, so immediate_exit leaves clean state. */
+	if (vcpu->pending != VSNIX_PENDING_NONE)
+		vsnix_x86_complete_pending(vcpu);
 	if (READ_ONCE(run->immediate_exit)) {
 		run->exit_reason = VSNIX_EXIT_INTR;
 		return -EINTR;
 	}
 
 	vsnix_x86_fpu_load(vcpu);
-	if (vcpu->pending != VSNIX_PENDING_NONE)
-		vsnix_x86_complete_pending(vcpu);
 
 	for (;;) {
 		if (READ_ONCE(vm->exited)) {
@@ -179,6 +180,18 @@ static long vsnix_vcpu_run(struct vsnix_vcpu *vcpu)
 	return r;
 }
 
+/*
+ * Userspace that sets the state owns it: the completion still pending from
+ * the last IO or MMIO exit would overwrite RIP/RAX at the next RUN, so it
+ * is dropped (RUN with immediate_exit first to complete it).
+ */
+static long vsnix_vcpu_state_set(struct vsnix_vcpu *vcpu, int ret)
+{
+	if (!ret)
+		vcpu->pending = VSNIX_PENDING_NONE;
+	return ret;
+}
+
 static long vsnix_vcpu_get_regs(struct vsnix_vcpu *vcpu, void __user *argp)
 {
 	struct vsnix_regs regs = { };
@@ -193,7 +206,7 @@ static long vsnix_vcpu_set_regs(struct vsnix_vcpu *vcpu, void __user *argp)
 
 	if (copy_from_user(&regs, argp, sizeof(regs)))
 		return -EFAULT;
-	return vsnix_ops->set_regs(vcpu, &regs);
+	return vsnix_vcpu_state_set(vcpu, vsnix_ops->set_regs(vcpu, &regs));
 }
 
 static long vsnix_vcpu_get_sregs(struct vsnix_vcpu *vcpu, void __user *argp)
@@ -227,7 +240,7 @@ static long vsnix_vcpu_set_sregs(struct vsnix_vcpu *vcpu, void __user *argp)
 	    memchr_inv(sregs.idt.pad, 0, sizeof(sregs.idt.pad)) ||
 	    memchr_inv(sregs.reserved, 0, sizeof(sregs.reserved)))
 		return -EINVAL;
-	return vsnix_ops->set_sregs(vcpu, &sregs);
+	return vsnix_vcpu_state_set(vcpu, vsnix_ops->set_sregs(vcpu, &sregs));
 }
 
 static long vsnix_vcpu_xsave(struct vsnix_vcpu *vcpu, void __user *argp,

@@ -54,6 +54,7 @@
 #define L7_ECX_PKU		BIT(3)
 #define L7_ECX_OSPKE		BIT(4)
 #define L7_ECX_WAITPKG		BIT(5)
+#define L7_ECX_RDPID		BIT(22)
 #define L7_ECX_SGX_LC		BIT(30)
 #define L7_EDX_AMX_BF16		BIT(22)
 #define L7_EDX_AMX_TILE		BIT(24)
@@ -70,6 +71,7 @@
 #define LE1_ECX_PERFCTR_CORE	BIT(23)
 #define LE1_ECX_PERFCTR_NB	BIT(24)
 #define LE1_ECX_PERFCTR_LLC	BIT(28)
+#define LE1_EDX_RDTSCP		BIT(27)
 
 #define VSNIX_CPUID_SIGNATURE	"vSnixvSnixvS"
 #define HYPERVISOR_LEAF		0x40000000
@@ -150,8 +152,13 @@ bool vsnix_cpuid_filter_entry(struct vsnix_cpuid_entry *e, u64 supported_xcr0)
 			break;
 		e->ebx &= ~(L7_EBX_SGX | L7_EBX_INVPCID | L7_EBX_PQM |
 			    L7_EBX_MPX | L7_EBX_PQE | L7_EBX_INTEL_PT);
+		/*
+		 * RDPID cannot be intercepted and would show the host's
+		 * TSC_AUX (its CPU number); RDTSCP is hidden for the same
+		 * reason below.
+		 */
 		e->ecx &= ~(L7_ECX_PKU | L7_ECX_OSPKE | L7_ECX_WAITPKG |
-			    L7_ECX_SGX_LC);
+			    L7_ECX_SGX_LC | L7_ECX_RDPID);
 		e->edx &= ~(L7_EDX_AMX_BF16 | L7_EDX_AMX_TILE |
 			    L7_EDX_AMX_INT8);
 		break;
@@ -186,6 +193,7 @@ bool vsnix_cpuid_filter_entry(struct vsnix_cpuid_entry *e, u64 supported_xcr0)
 		e->ecx &= ~(LE1_ECX_SVM | LE1_ECX_IBS | LE1_ECX_SKINIT |
 			    LE1_ECX_WDT | LE1_ECX_LWP | LE1_ECX_PERFCTR_CORE |
 			    LE1_ECX_PERFCTR_NB | LE1_ECX_PERFCTR_LLC);
+		e->edx &= ~LE1_EDX_RDTSCP;
 		break;
 	case 0x8000000a:	/* SVM features */
 	case 0x8000001f:	/* SEV */
