@@ -351,7 +351,9 @@ static int vmx_check_segment(int seg, const struct vsnix_segment *in,
 		if (!s->s || (s->type != 3 && !(s->type & 8)) ||
 		    (s->type == 3 && s->dpl))
 			return vmx_bad_sreg("CS must be a code segment");
-		if (ia32e && s->l && s->db)
+		if (s->l && !ia32e)
+			return vmx_bad_sreg("64-bit CS outside IA-32e mode");
+		if (s->l && s->db)
 			return vmx_bad_sreg("CS with L=1 needs D=0");
 		if (s->base >> 32)
 			return vmx_bad_sreg("CS base above 4 GiB");
