@@ -315,8 +315,12 @@ static int vmx_exit_xsetbv(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
 {
 	u64 value = (u32)vcpu->gpr[VSNIX_RAX] |
 		    ((u64)(u32)vcpu->gpr[VSNIX_RDX] << 32);
+	struct vsnix_sregs sregs;
 
-	if (!vsnix_x86_set_xcr(vcpu, (u32)vcpu->gpr[VSNIX_RCX], value))
+	/* XSETBV is privileged: #GP(0) outside CPL 0 (SDM Vol 2, XSETBV). */
+	vmx_get_sregs(vcpu, &sregs);
+	if (((sregs.cr0 & X86_CR0_PE) && sregs.ss.dpl) ||
+	    !vsnix_x86_set_xcr(vcpu, (u32)vcpu->gpr[VSNIX_RCX], value))
 		return vmx_inject_gp(vcpu, vmx);
 	return vmx_exit_skip(vcpu, vmx);
 }
