@@ -25,7 +25,7 @@ VSNIX_GID=4242
 # tests' TAP and the markers there are never split by kernel messages, and
 # the tests' output stays out of the kernel log they may inspect. The
 # console keeps the kernel's messages and a few markers put in via kmsg.
-if [ -c /dev/ttyS1 ] && stty -F /dev/ttyS1 raw -echo 2>/dev/null; then
+if [ -c /dev/ttyS1 ] && stty -F /dev/ttyS1 115200 raw -echo 2>/dev/null; then
 	exec 3>/dev/ttyS1
 else
 	exec 3>/dev/console
@@ -166,7 +166,9 @@ fi
 [ "$RIG_MODE" = test ] && kmemleak_check
 say "@@VSNIX-RIG end"
 klog "@@VSNIX-RIG end"
-# Closing waits until the serial port has sent everything.
+# Bochs sends serial bytes at the baud rate of its guest clock and
+# power-off drops what is left: give the port time to drain.
+sleep 1
 exec 3>&-
 sync
 poweroff -f

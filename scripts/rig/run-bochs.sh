@@ -119,8 +119,8 @@ kill_bochs() {
 	return 0
 }
 trap 'kill_bochs; exit 130' INT TERM
-(cd "$work" && exec script -qfc "echo \$\$ >$pidfile; exec bochs -q -f $work/bochsrc -rc $work/dbgcmds" \
-	/dev/null </dev/null >"$work/bochs.tty" 2>&1) &
+bochs_cmd="echo \$\$ >$pidfile; exec bochs -q -f $work/bochsrc -rc $work/dbgcmds"
+(cd "$work" && exec script -qfc "$bochs_cmd" /dev/null </dev/null >"$work/bochs.tty" 2>&1) &
 runner=$!
 deadline=$((SECONDS + machine_timeout))
 timed_out=0

@@ -87,9 +87,11 @@ elif [ -z "$machine_timeout" ]; then
 	machine_timeout=$(rig_timeout "$RIG_TESTS" "$boot_allowance" "${VSNIX_QEMU_MAX_S:-1200}")
 fi
 
-note "$RIG_MACHINE: booting $(basename "$kernel") under QEMU TCG (SVM+NPT), limit ${machine_timeout}s"
+note "$RIG_MACHINE: booting $(basename "$kernel") under QEMU TCG (SVM+NPT)," \
+	"limit ${machine_timeout}s"
 qemu=(qemu-system-x86_64 -M q35 -accel tcg -cpu EPYC,+svm,+npt -m 2G -smp 2
-      -display none -monitor none -serial stdio -serial "file:$riglog" -no-reboot
+      -display none -monitor none -no-reboot
+      -serial stdio -serial "file:$riglog"
       -kernel "$kernel" -initrd "$initrd"
       -append "console=ttyS0 panic=-1 loglevel=7 printk.devkmsg=on"
       -virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap)
