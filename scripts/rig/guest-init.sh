@@ -126,6 +126,9 @@ run_kunit() {
 	klog "@@VSNIX-KUNIT-END"
 }
 
+# Where the rig packed stock modules: /dev/net/tun for the tests.
+[ -f "/lib/modules/$(uname -r)/modules.dep" ] && modprobe tun 2>/dev/null
+
 klog "@@VSNIX-RIG start"
 say "@@VSNIX-RIG start machine=$RIG_MACHINE kernel=$(uname -r) mode=$RIG_MODE"
 kmemleak_baseline

@@ -8,6 +8,9 @@ DEFAULT_TEST_TIMEOUT=60
 
 # The stock modules that give a stock guest the 9p host root, in load order.
 STOCK_9P_MODULES="9p 9pnet_virtio virtio_pci"
+# Stock modules the tests may modprobe inside the guest (Bochs has no 9p
+# host root to reach the host's /lib/modules): tun is loaded at boot.
+STOCK_EXTRA_MODULES="tun kvm_intel kvm_amd"
 
 # Print "name timeout" for each selected selftest, sorted by name. A test
 # is selftests/<name>.c built into selftests/build/<name>; its timeout is
@@ -49,6 +52,28 @@ rig_check_vermagic() {
 	built=$(modinfo -F vermagic "$1" 2>/dev/null | awk '{ print $1 }')
 	[ "$built" = "$RIG_STOCK_KVER" ] ||
 		die "$1 is built for '$built', the rig boots $RIG_STOCK_KVER: run 'make rig-modules'"
+}
+
+# Copy $STOCK_EXTRA_MODULES and their dependencies under the stage's
+# /lib/modules/<ver>/ with a modules.dep of their own, for busybox modprobe.
+rig_pack_stock_modules() {
+	local stage=$1 src=/lib/modules/$RIG_STOCK_KVER mod path rel dst
+
+	for mod in $STOCK_EXTRA_MODULES; do
+		modprobe -S "$RIG_STOCK_KVER" --show-depends "$mod" 2>/dev/null
+	done | awk '$1 == "insmod" && !seen[$2]++ { print $2 }' | while read -r path; do
+		rel=${path#"$src"/}
+		dst=$stage/lib/modules/$RIG_STOCK_KVER/$rel
+		mkdir -p "$(dirname "$dst")"
+		case "$path" in
+		*.xz) xz -dc "$path" >"${dst%.xz}" ;;
+		*.zst) zstd -qdc "$path" >"${dst%.zst}" ;;
+		*) cp "$path" "$dst" ;;
+		esac
+	done
+	cp "$src"/modules.builtin "$src"/modules.order "$stage/lib/modules/$RIG_STOCK_KVER/" \
+		2>/dev/null || true
+	depmod -b "$stage" "$RIG_STOCK_KVER" 2>/dev/null || die "depmod for the initramfs failed"
 }
 
 # rig_make_initramfs OUT_CPIO_GZ STAGE_DIR: pack busybox, the modules,
@@ -93,6 +118,7 @@ rig_make_initramfs() {
 			esac
 			n=$((n + 1))
 		done
+		rig_pack_stock_modules "$stage"
 	fi
 	# Extra files for --cmd (--add PATH): /data/<basename>.
 	mkdir -p "$stage/data"
