@@ -24,9 +24,14 @@ deps:
 deps-check:
 	@scripts/setup-deps.sh --if-missing
 
+# KDIR is looked up again here: deps-check may have just installed the
+# headers, after this Makefile was read.
 modules: | deps-check
-	@test -n "$(KDIR)" || { echo "no kernel headers: run 'make deps'"; exit 1; }
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+	@kdir="$(KDIR)"; \
+	[ -n "$$kdir" ] || kdir=$$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -n1); \
+	test -n "$$kdir" || { echo "no kernel headers: run 'make deps'"; exit 1; }; \
+	echo "$(MAKE) -C $$kdir M=$(CURDIR) modules"; \
+	$(MAKE) -C $$kdir M=$(CURDIR) modules
 
 userspace: | deps-check
 	$(MAKE) -C userspace
