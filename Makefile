@@ -28,7 +28,8 @@ deps-check:
 # headers, after this Makefile was read.
 modules: | deps-check
 	@kdir="$(KDIR)"; \
-	[ -n "$$kdir" ] || kdir=$$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -n1); \
+	[ -n "$$kdir" ] || \
+		kdir=$$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -n1); \
 	test -n "$$kdir" || { echo "no kernel headers: run 'make deps'"; exit 1; }; \
 	echo "$(MAKE) -C $$kdir M=$(CURDIR) modules"; \
 	$(MAKE) -C $$kdir M=$(CURDIR) modules
