@@ -9,6 +9,18 @@
 
 #include "../../core/vsnix.h"
 
+/* ------------------------------------------------------ registers */
+
+/*
+ * The register cache (vcpu->gpr, rip, rflags) <-> struct vsnix_regs, for
+ * both backends. set checks RFLAGS (reserved bits 0, bit 1 set; Intel SDM
+ * Vol 1, 3.4.3) and a canonical RIP, and returns -EINVAL otherwise.
+ */
+void vsnix_x86_get_regs(const struct vsnix_vcpu *vcpu,
+			struct vsnix_regs *regs);
+int vsnix_x86_set_regs(struct vsnix_vcpu *vcpu,
+		       const struct vsnix_regs *regs);
+
 /* ------------------------------------------------------ PIO and MMIO */
 
 /*

@@ -18,10 +18,6 @@
 				 GENMASK_ULL(51, 12))
 #define SVM_MTRR_DEF_VALID	(0xffULL | BIT_ULL(10) | BIT_ULL(11))
 
-/* RFLAGS bits that must be 0 (bit 1, X86_EFLAGS_FIXED, must be 1). */
-#define SVM_RFLAGS_RESERVED	(GENMASK_ULL(63, 22) | BIT_ULL(15) | BIT_ULL(5) | \
-				 BIT_ULL(3))
-
 static void svm_reset_seg(struct vmcb_seg *seg, u16 attrib)
 {
 	seg->selector = 0;
@@ -73,56 +69,16 @@ void svm_init_vmcb_state(struct vsnix_vcpu *vcpu)
 
 void svm_get_regs(struct vsnix_vcpu *vcpu, struct vsnix_regs *regs)
 {
-	const u64 *g = vcpu->gpr;
-
-	regs->rax = g[VSNIX_RAX];
-	regs->rbx = g[VSNIX_RBX];
-	regs->rcx = g[VSNIX_RCX];
-	regs->rdx = g[VSNIX_RDX];
-	regs->rsi = g[VSNIX_RSI];
-	regs->rdi = g[VSNIX_RDI];
-	regs->rsp = g[VSNIX_RSP];
-	regs->rbp = g[VSNIX_RBP];
-	regs->r8 = g[VSNIX_R8];
-	regs->r9 = g[VSNIX_R9];
-	regs->r10 = g[VSNIX_R10];
-	regs->r11 = g[VSNIX_R11];
-	regs->r12 = g[VSNIX_R12];
-	regs->r13 = g[VSNIX_R13];
-	regs->r14 = g[VSNIX_R14];
-	regs->r15 = g[VSNIX_R15];
-	regs->rip = vcpu->rip;
-	regs->rflags = vcpu->rflags;
+	vsnix_x86_get_regs(vcpu, regs);
 }
 
 int svm_set_regs(struct vsnix_vcpu *vcpu, const struct vsnix_regs *regs)
 {
 	struct svm_vcpu *sv = to_svm(vcpu);
-	u64 *g = vcpu->gpr;
+	int ret = vsnix_x86_set_regs(vcpu, regs);
 
-	if ((regs->rflags & SVM_RFLAGS_RESERVED) ||
-	    !(regs->rflags & X86_EFLAGS_FIXED))
-		return -EINVAL;
-
-	g[VSNIX_RAX] = regs->rax;
-	g[VSNIX_RBX] = regs->rbx;
-	g[VSNIX_RCX] = regs->rcx;
-	g[VSNIX_RDX] = regs->rdx;
-	g[VSNIX_RSI] = regs->rsi;
-	g[VSNIX_RDI] = regs->rdi;
-	g[VSNIX_RSP] = regs->rsp;
-	g[VSNIX_RBP] = regs->rbp;
-	g[VSNIX_R8] = regs->r8;
-	g[VSNIX_R9] = regs->r9;
-	g[VSNIX_R10] = regs->r10;
-	g[VSNIX_R11] = regs->r11;
-	g[VSNIX_R12] = regs->r12;
-	g[VSNIX_R13] = regs->r13;
-	g[VSNIX_R14] = regs->r14;
-	g[VSNIX_R15] = regs->r15;
-	vcpu->rip = regs->rip;
-	vcpu->rflags = regs->rflags;
-
+	if (ret)
+		return ret;
 	if (sv->shutdown) {
 		sv->reset_seen |= SVM_RESET_REGS;
 		if (sv->reset_seen == (SVM_RESET_REGS | SVM_RESET_SREGS))

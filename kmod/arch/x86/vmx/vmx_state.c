@@ -15,8 +15,6 @@
 #define VMX_RESET_PAT		0x0007040600070406ull
 #define VMX_APIC_BASE_DEFAULT	0xfee00000ull
 #define VMX_EFER_VALID		(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
-/* RFLAGS bits that are reserved and must be 0 (SDM Vol 1, 3.4.3). */
-#define VMX_RFLAGS_RESERVED	(~0x3f7fd7ull)
 
 struct vmx_seg_fields {
 	u32 selector, base, limit, ar;
@@ -392,61 +390,15 @@ static void vmx_put_segment(int seg, const struct vsnix_segment *s,
 
 void vmx_get_regs(struct vsnix_vcpu *vcpu, struct vsnix_regs *regs)
 {
-	const u64 *g = vcpu->gpr;
-
-	regs->rax = g[VSNIX_RAX];
-	regs->rbx = g[VSNIX_RBX];
-	regs->rcx = g[VSNIX_RCX];
-	regs->rdx = g[VSNIX_RDX];
-	regs->rsi = g[VSNIX_RSI];
-	regs->rdi = g[VSNIX_RDI];
-	regs->rsp = g[VSNIX_RSP];
-	regs->rbp = g[VSNIX_RBP];
-	regs->r8 = g[VSNIX_R8];
-	regs->r9 = g[VSNIX_R9];
-	regs->r10 = g[VSNIX_R10];
-	regs->r11 = g[VSNIX_R11];
-	regs->r12 = g[VSNIX_R12];
-	regs->r13 = g[VSNIX_R13];
-	regs->r14 = g[VSNIX_R14];
-	regs->r15 = g[VSNIX_R15];
-	regs->rip = vcpu->rip;
-	regs->rflags = vcpu->rflags;
+	vsnix_x86_get_regs(vcpu, regs);
 }
 
 int vmx_set_regs(struct vsnix_vcpu *vcpu, const struct vsnix_regs *regs)
 {
-	u64 *g = vcpu->gpr;
+	int ret = vsnix_x86_set_regs(vcpu, regs);
 
-	if ((regs->rflags & VMX_RFLAGS_RESERVED) ||
-	    !(regs->rflags & X86_EFLAGS_FIXED)) {
-		pr_info_ratelimited("vsnix: SET_REGS: RFLAGS %#llx: reserved bits set or bit 1 clear\n",
-				    regs->rflags);
-		return -EINVAL;
-	}
-	if (!vmx_canonical(regs->rip)) {
-		pr_info_ratelimited("vsnix: SET_REGS: RIP %#llx not canonical\n",
-				    regs->rip);
-		return -EINVAL;
-	}
-	g[VSNIX_RAX] = regs->rax;
-	g[VSNIX_RBX] = regs->rbx;
-	g[VSNIX_RCX] = regs->rcx;
-	g[VSNIX_RDX] = regs->rdx;
-	g[VSNIX_RSI] = regs->rsi;
-	g[VSNIX_RDI] = regs->rdi;
-	g[VSNIX_RSP] = regs->rsp;
-	g[VSNIX_RBP] = regs->rbp;
-	g[VSNIX_R8] = regs->r8;
-	g[VSNIX_R9] = regs->r9;
-	g[VSNIX_R10] = regs->r10;
-	g[VSNIX_R11] = regs->r11;
-	g[VSNIX_R12] = regs->r12;
-	g[VSNIX_R13] = regs->r13;
-	g[VSNIX_R14] = regs->r14;
-	g[VSNIX_R15] = regs->r15;
-	vcpu->rip = regs->rip;
-	vcpu->rflags = regs->rflags;
+	if (ret)
+		return ret;
 	to_vmx(vcpu)->regs_dirty = true;
 	to_vmx(vcpu)->shutdown = false;
 	return 0;
