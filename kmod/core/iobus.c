@@ -2,7 +2,8 @@
 /*
  * The in-kernel I/O bus: devices claim port or MMIO ranges, and exits on
  * those ranges are served here, inside RUN, without a trip to userspace.
- * Devices live until the VM is destroyed, so a reader needs no reference.
+ * Devices live until the VM is destroyed, so a device found on the bus can
+ * be used after io_lock is dropped.
  */
 #include <linux/list.h>
 #include <linux/rwsem.h>
@@ -43,25 +44,31 @@ int vsnix_io_dispatch(struct vsnix_vcpu *vcpu, enum vsnix_bus bus, u64 addr,
 		      unsigned int len, bool write, void *val)
 {
 	struct vsnix_vm *vm = vcpu->vm;
-	struct vsnix_io_device *d;
-	int ret = -ENODEV;
+	struct vsnix_io_device *d, *found = NULL;
 
 	down_read(&vm->io_lock);
 	list_for_each_entry(d, &vm->io_devices, node) {
-		if (d->bus != bus || addr < d->base ||
-		    addr + len > d->base + d->len)
-			continue;
-		if (write)
-			ret = d->ops->write ? d->ops->write(d, vcpu, addr, len, val)
-					    : VSNIX_IO_DONE;
-		else if (d->ops->read)
-			ret = d->ops->read(d, vcpu, addr, len, val);
-		else
-			ret = VSNIX_IO_DONE;	/* write-only: reads see 0s */
-		break;
+		if (d->bus == bus && addr >= d->base &&
+		    addr + len <= d->base + d->len) {
+			found = d;
+			break;
+		}
 	}
 	up_read(&vm->io_lock);
-	return ret;
+	if (!found)
+		return -ENODEV;
+
+	/*
+	 * Called without io_lock: a device may sleep for long (hvt POLL) and
+	 * must not hold up VSNIX_CREATE_DEVICE meanwhile.
+	 */
+	if (write)
+		return found->ops->write ?
+		       found->ops->write(found, vcpu, addr, len, val) :
+		       VSNIX_IO_DONE;
+	if (found->ops->read)
+		return found->ops->read(found, vcpu, addr, len, val);
+	return VSNIX_IO_DONE;	/* write-only: reads see 0s */
 }
 
 void vsnix_io_destroy_all(struct vsnix_vm *vm)
