@@ -69,6 +69,7 @@ bool vsnix_vcpu_enter_prepare(struct vsnix_vcpu *vcpu)
 	    atomic_read(&vcpu->vm->mem_update) || need_resched() ||
 	    signal_pending(current) || READ_ONCE(vcpu->vm->exited) ||
 	    vsnix_virt_rebooting()) {
+		/* Nothing of the guest happened: order nothing but the mode. */
 		smp_store_release(&vcpu->mode, VSNIX_OUTSIDE_GUEST);
 		return false;
 	}
@@ -77,6 +78,7 @@ bool vsnix_vcpu_enter_prepare(struct vsnix_vcpu *vcpu)
 
 void vsnix_vcpu_exit_done(struct vsnix_vcpu *vcpu)
 {
+	/* The exit's state is stored before a kicker can see us outside. */
 	smp_store_release(&vcpu->mode, VSNIX_OUTSIDE_GUEST);
 }
 
