@@ -44,21 +44,6 @@ asm(".pushsection .text\n"
 	".code64\n"
 	".popsection\n");
 
-static bool run_expect_out(struct vsnix_test_vcpu *vcpu, uint16_t port, uint8_t size,
-			   uint32_t value)
-{
-	uint32_t got = 0;
-
-	if (vcpu_run_raw(vcpu) || !vcpu_is_io(vcpu, port, VSNIX_EXIT_IO_OUT, size)) {
-		tap_diag("want out port 0x%x: %s", port, vcpu_exit_str(vcpu));
-		return false;
-	}
-	memcpy(&got, vcpu_io_data(vcpu), size);
-	if (got != value)
-		tap_diag("port 0x%x: got 0x%x want 0x%x", port, got, value);
-	return got == value;
-}
-
 int main(void)
 {
 	struct vsnix_test_vcpu *vcpu;
@@ -76,7 +61,7 @@ int main(void)
 	vm_write(vm, PM_LOAD_GPA, pm_code_start, pm_code_end - pm_code_start);
 	vcpu_setup_prot_mode(vcpu, PM_LOAD_GPA, 0x7000);
 
-	tap_ok(run_expect_out(vcpu, 0x20, 4, 115), "loop, CALL/RET and OUT of EAX (115)");
+	tap_ok(vcpu_run_expect_out(vcpu, 0x20, 4, 115), "loop, CALL/RET and OUT of EAX (115)");
 	ok = vcpu_run_raw(vcpu) == 0 && vcpu_is_io(vcpu, 0x21, VSNIX_EXIT_IO_IN, 4);
 	if (ok)
 		memcpy(vcpu_io_data(vcpu), &(uint32_t){ 0x89abcdef }, 4);
@@ -84,9 +69,9 @@ int main(void)
 		tap_diag("want in port 0x21: %s", vcpu_exit_str(vcpu));
 	tap_ok(ok && *(uint32_t *)(vm->mem + 0x9000) == 0xabcd1234,
 	       "segment reload, PUSH/POP and a store to RAM");
-	tap_ok(run_expect_out(vcpu, 0x22, 4, 0x76543210), "IN EAX got the host's value");
-	tap_ok(run_expect_out(vcpu, 0x23, 2, 0x4321), "OUT of AX");
-	tap_ok(run_expect_out(vcpu, 0x24, 1, 0x99), "OUT of AL");
+	tap_ok(vcpu_run_expect_out(vcpu, 0x22, 4, 0x76543210), "IN EAX got the host's value");
+	tap_ok(vcpu_run_expect_out(vcpu, 0x23, 2, 0x4321), "OUT of AX");
+	tap_ok(vcpu_run_expect_out(vcpu, 0x24, 1, 0x99), "OUT of AL");
 	ok = vcpu_run_raw(vcpu) == 0 && run->exit_reason == VSNIX_EXIT_MMIO &&
 	     run->mmio.phys_addr == MMIO_GPA && run->mmio.len == 4 && run->mmio.is_write;
 	if (ok)

@@ -82,21 +82,6 @@ asm(".pushsection .text\n"
 	".code64\n"
 	".popsection\n");
 
-static bool run_expect_out(struct vsnix_test_vcpu *vcpu, uint16_t port, uint8_t size,
-			   uint32_t value)
-{
-	uint32_t got = 0;
-
-	if (vcpu_run_raw(vcpu) || !vcpu_is_io(vcpu, port, VSNIX_EXIT_IO_OUT, size)) {
-		tap_diag("want out port 0x%x: %s", port, vcpu_exit_str(vcpu));
-		return false;
-	}
-	memcpy(&got, vcpu_io_data(vcpu), size);
-	if (got != value)
-		tap_diag("port 0x%x: got 0x%x want 0x%x", port, got, value);
-	return got == value;
-}
-
 static bool run_expect_hlt(struct vsnix_test_vcpu *vcpu)
 {
 	if (!vcpu_run_raw(vcpu) && vcpu->run->exit_reason == VSNIX_EXIT_HLT)
@@ -130,9 +115,9 @@ static void test_reset_vector(void)
 	       "a new vCPU is in the reset state (CS %04x base 0x%llx IP 0x%llx)",
 	       sregs.cs.selector, (unsigned long long)sregs.cs.base,
 	       (unsigned long long)regs.rip);
-	tap_ok(run_expect_out(vcpu, 0x10, 2, 0x1234) && vm->mem[0x500] == 0x34 &&
+	tap_ok(vcpu_run_expect_out(vcpu, 0x10, 2, 0x1234) && vm->mem[0x500] == 0x34 &&
 	       vm->mem[0x501] == 0x12, "reset vector code ran and wrote RAM through DS");
-	tap_ok(run_expect_out(vcpu, 0x10, 2, 0xf000), "CS is still F000 at the reset code");
+	tap_ok(vcpu_run_expect_out(vcpu, 0x10, 2, 0xf000), "CS is still F000 at the reset code");
 	tap_ok(run_expect_hlt(vcpu), "HLT exit from real mode");
 	vm_destroy(vm);
 	munmap(rom, ROM_SIZE);
@@ -146,7 +131,7 @@ static void test_real_mode_code(void)
 
 	vm_write(vm, RM_LOAD_GPA, rm_code_start, rm_code_end - rm_code_start);
 	vcpu_setup_real_mode(vcpu, RM_LOAD_GPA >> 4, 0);
-	tap_ok(run_expect_out(vcpu, 0x11, 2, 55), "CALL/RET on a real-mode stack, loop sum 55");
+	tap_ok(vcpu_run_expect_out(vcpu, 0x11, 2, 55), "CALL/RET on a real-mode stack, loop sum 55");
 	ok = vcpu_run_raw(vcpu) == 0 && vcpu_is_io(vcpu, 0x12, VSNIX_EXIT_IO_IN, 1);
 	if (ok)
 		*(uint8_t *)vcpu_io_data(vcpu) = 0x77;
@@ -154,8 +139,8 @@ static void test_real_mode_code(void)
 		tap_diag("want in port 0x12: %s", vcpu_exit_str(vcpu));
 	tap_ok(ok && *(uint16_t *)(vm->mem + 0x10010) == 0xbeef,
 	       "ES segment write landed at ES*16 + offset");
-	tap_ok(run_expect_out(vcpu, 0x13, 2, 0x4477), "IN AL in real mode kept AH");
-	tap_ok(run_expect_out(vcpu, 0x14, 4, 0x12345678), "32-bit operand OUT in real mode");
+	tap_ok(vcpu_run_expect_out(vcpu, 0x13, 2, 0x4477), "IN AL in real mode kept AH");
+	tap_ok(vcpu_run_expect_out(vcpu, 0x14, 4, 0x12345678), "32-bit operand OUT in real mode");
 	tap_ok(run_expect_hlt(vcpu), "HLT");
 	vm_destroy(vm);
 }

@@ -634,6 +634,21 @@ bool vcpu_is_io(struct vsnix_test_vcpu *vcpu, uint16_t port, uint8_t dir, uint8_
 	       run->io.data_offset + size <= vcpu->run_size;
 }
 
+bool vcpu_run_expect_out(struct vsnix_test_vcpu *vcpu, uint16_t port, uint8_t size,
+			 uint32_t value)
+{
+	uint32_t got = 0;
+
+	if (vcpu_run_raw(vcpu) || !vcpu_is_io(vcpu, port, VSNIX_EXIT_IO_OUT, size)) {
+		tap_diag("want out port 0x%x: %s", port, vcpu_exit_str(vcpu));
+		return false;
+	}
+	memcpy(&got, vcpu_io_data(vcpu), size);
+	if (got != value)
+		tap_diag("port 0x%x: got 0x%x want 0x%x", port, got, value);
+	return got == value;
+}
+
 uint64_t vcpu_get_ucall(struct vsnix_test_vcpu *vcpu, struct ucall *uc)
 {
 	uint32_t gpa;

@@ -156,6 +156,9 @@ static inline void *vcpu_io_data(struct vsnix_test_vcpu *vcpu)
 
 /* True when the last exit is a port I/O exit of this shape. */
 bool vcpu_is_io(struct vsnix_test_vcpu *vcpu, uint16_t port, uint8_t dir, uint8_t size);
+/* RUN once and expect an OUT of `value` (size bytes) to port; diagnoses. */
+bool vcpu_run_expect_out(struct vsnix_test_vcpu *vcpu, uint16_t port, uint8_t size,
+			 uint32_t value);
 
 /*
  * Decode the last exit as a ucall: UCALL_NONE when it is not one, else the
