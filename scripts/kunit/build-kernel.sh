@@ -66,10 +66,14 @@ while read -r line; do
 done <"$fragment"
 [ "$missing" = 0 ] || die "debug kernel config incomplete, see $log"
 
-nice -n 10 make -C "$src" O="$out" -j"$jobs" bzImage modules_prepare >>"$log" 2>&1 ||
+# `modules` is KVM's (kvm, kvm-intel, kvm-amd): installed under
+# $out/modinst for the rig's initramfs.
+nice -n 10 make -C "$src" O="$out" -j"$jobs" bzImage modules >>"$log" 2>&1 ||
 	die "debug kernel build failed, see $log"
-# External modules resolve vmlinux symbols from Module.symvers; without
-# `make modules` only vmlinux.symvers exists.
+rm -rf "$out/modinst"
+make -C "$src" O="$out" INSTALL_MOD_PATH="$out/modinst" INSTALL_MOD_STRIP=1 \
+	DEPMOD=/bin/true modules_install >>"$log" 2>&1 ||
+	die "debug kernel modules_install failed, see $log"
 [ -s "$out/Module.symvers" ] || cp "$out/vmlinux.symvers" "$out/Module.symvers"
 touch "$out/.vsnix-done"
 note "debug kernel ready: $out"
