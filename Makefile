@@ -13,7 +13,7 @@ export KDIR
 T ?=
 
 .PHONY: all modules userspace selftests bpf clean deps deps-check \
-	rig-modules test test-quick test-vmx test-debug kunit-kernel demo
+	rig-modules test test-quick test-vmx test-debug kunit-kernel demo fuzz
 all: modules userspace selftests bpf
 
 # Every build and test target first checks (cheaply, with dpkg-query) that
@@ -62,6 +62,14 @@ test-vmx: rig-modules userspace selftests
 
 test-debug: userspace selftests | deps-check
 	scripts/rig/test.sh --debug --tests "$(T)"
+
+# The fuzzers for as long as asked: make fuzz N=1000000 [SEED=..]
+# [MACHINE=svm-debug|svm|vmx] (default: the KASAN/lockdep kernel).
+N ?= 1000000
+MACHINE ?= svm-debug
+fuzz: userspace selftests | deps-check
+	@[ "$(MACHINE)" = svm-debug ] || $(MAKE) rig-modules
+	scripts/rig/fuzz.sh $(N) --machine $(MACHINE) $(if $(SEED),--seed $(SEED))
 
 # The KUnit/debug kernel alone (cached in $VSNIX_CACHE, ~15-20 min cold).
 kunit-kernel: | deps-check

@@ -100,6 +100,7 @@ udev_check() {
 run_tests() {
 	local name limit rc
 
+	[ -f /etc/vsnix/test.env ] && . /etc/vsnix/test.env
 	cd /selftests 2>/dev/null || cd /
 	while read -r name limit; do
 		[ -n "$name" ] || continue

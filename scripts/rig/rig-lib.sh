@@ -28,7 +28,9 @@ rig_select_tests() {
 			continue
 		fi
 		limit=$DEFAULT_TEST_TIMEOUT
-		if [ -f "$SELFTESTS/$name.timeout" ]; then
+		if [ -n "$VSNIX_TEST_TIMEOUT" ]; then
+			limit=$VSNIX_TEST_TIMEOUT	# make fuzz: as long as asked
+		elif [ -f "$SELFTESTS/$name.timeout" ]; then
 			limit=$(tr -dc 0-9 <"$SELFTESTS/$name.timeout")
 			[ -n "$limit" ] || die "selftests/$name.timeout: not a number of seconds"
 		fi
@@ -127,6 +129,13 @@ rig_make_initramfs() {
 	done
 	printf '%s\n' "$RIG_TESTS" >"$stage/etc/vsnix/tests"
 	printf '%s\n' "$RIG_CMD" >"$stage/etc/vsnix/cmd"
+	# VSNIX_RIG_TEST_ENV="A=1 B=2": exported to every test (make fuzz).
+	for path in $VSNIX_RIG_TEST_ENV; do
+		case "$path" in
+		[A-Z_]*=*) printf 'export %q\n' "$path" ;;
+		*) die "VSNIX_RIG_TEST_ENV: '$path' is not NAME=VALUE" ;;
+		esac
+	done >"$stage/etc/vsnix/test.env"
 	cat >"$stage/etc/vsnix/rig.conf" <<-CONF
 		RIG_MACHINE=$RIG_MACHINE
 		RIG_MODE=$RIG_MODE

@@ -1,0 +1,452 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Hostile-guest fuzzer: VMs whose memory, registers, page tables and
+ * descriptor tables are random, started in real, protected or long mode,
+ * some running generated storms of port I/O, MMIO and string instructions,
+ * with the in-kernel devices attached.
+ *
+ * Pass: the host survives every VM (no oops/WARN taint; the rig checks the
+ * console, kmemleak and rmmod), every RUN ends in a defined way (an exit
+ * reason the API defines, or an errno it documents for RUN), and each VM is
+ * torn down. A guest runs for at most MAX_RUNS entries, each cut short by a
+ * timer, so spinning guests end too.
+ *
+ * VSNIX_FUZZ_VMS: number of VMs (default per machine, see default_vms);
+ * VSNIX_FUZZ_SEED: seed (default: time), printed for replay.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vsnix_util.h"
+
+#define RAM_SIZE	(1ul << 20)
+#define VM_SECONDS	30	/* guest clock; a VM takes well under 1 s */
+#define MAX_RUNS	32
+#define RUN_TIMER_NS	(2 * 1000 * 1000)
+#define PML4_GPA	0x10000ul	/* + PDPT at +0x1000, 4 PDs from +0x2000 */
+#define STORM_GPA	0x40000ul
+#define STORM_MAX	0x8000ul
+
+enum mode { MODE_REAL, MODE_PROT, MODE_LONG, MODE_LONG_RANDOM_PT,
+	    MODE_LONG_RANDOM_DT, MODE_STORM, NR_MODES };
+
+static const char *const mode_names[NR_MODES] = {
+	"real", "protected", "long", "long+random page tables",
+	"long+random GDT/IDT", "port/MMIO storm",
+};
+
+static uint64_t rng;
+static timer_t run_timer;
+static int console_fd = -1;
+static int block_fd = -1;
+
+static unsigned long exits[VSNIX_EXIT_DEBUG + 1];
+static unsigned long run_errnos[256];
+static unsigned long vms_per_mode[NR_MODES];
+static unsigned long undefined_exits;
+static unsigned long sregs_refused;
+
+static uint64_t rnd(void)
+{
+	rng ^= rng >> 12;
+	rng ^= rng << 25;
+	rng ^= rng >> 27;
+	return rng * 0x2545f4914f6cdd1dull;
+}
+
+static uint64_t rnd_below(uint64_t n)
+{
+	return n ? rnd() % n : 0;
+}
+
+static bool one_in(unsigned int n)
+{
+	return rnd_below(n) == 0;
+}
+
+static void fill_random(void *buf, size_t len)
+{
+	uint64_t *p = buf;
+	size_t i;
+
+	for (i = 0; i < len / 8; i++)
+		p[i] = rnd();
+	for (i = len & ~7ul; i < len; i++)
+		((uint8_t *)buf)[i] = rnd();
+}
+
+/* ------------------------------------------------------ guest set-up */
+
+/*
+ * Identity map of 0-4 GiB with 2 MiB pages (SDM 4.5), so that storms reach
+ * unbacked guest-physical space (MMIO exits) rather than a guest #PF.
+ */
+static void write_identity_tables(struct vsnix_test_vm *vm)
+{
+	uint64_t *pml4 = gpa2hva(vm, PML4_GPA, 6 * 4096);
+	uint64_t *pdpt = pml4 + 512, *pd = pml4 + 1024;
+	unsigned int i;
+
+	memset(pml4, 0, 6 * 4096);
+	pml4[0] = (PML4_GPA + 0x1000) | 0x3;
+	for (i = 0; i < 4; i++)
+		pdpt[i] = (PML4_GPA + 0x2000 + i * 0x1000) | 0x3;
+	for (i = 0; i < 4 * 512; i++)
+		pd[i] = ((uint64_t)i << 21) | 0x83;	/* P, RW, PS */
+}
+
+/* Long mode as the library sets it up, on this file's page tables. */
+static void setup_long_mode(struct vsnix_test_vcpu *vcpu, enum mode mode)
+{
+	struct vsnix_test_vm *vm = vcpu->vm;
+	struct vsnix_sregs sregs;
+
+	write_identity_tables(vm);
+	vm_write_gdt(vm);
+	vcpu_get_sregs(vcpu, &sregs);
+	long_mode_sregs(vm, &sregs);
+	sregs.cr3 = PML4_GPA;
+	if (mode == MODE_LONG_RANDOM_PT)
+		sregs.cr3 = rnd_below(RAM_SIZE) & ~0xffful;
+	if (mode == MODE_LONG_RANDOM_DT) {
+		sregs.gdt.base = rnd_below(RAM_SIZE);
+		sregs.gdt.limit = rnd();
+		sregs.idt.base = one_in(2) ? rnd() : rnd_below(RAM_SIZE);
+		sregs.idt.limit = rnd();
+	}
+	vcpu_set_sregs(vcpu, &sregs);
+}
+
+/*
+ * Storm code: a loop of port I/O (IN/OUT, INS/OUTS) and memory accesses
+ * to random addresses (most of them unmapped: MMIO exits), then JMP back.
+ */
+static void write_storm(struct vsnix_test_vm *vm)
+{
+	uint8_t *code = gpa2hva(vm, STORM_GPA, STORM_MAX);
+	size_t n = 0, limit = STORM_MAX - 32;
+	bool dirty = one_in(4);	/* random bytes among the accesses */
+	uint32_t addr;
+
+	while (n < limit && !one_in(200)) {
+		switch (rnd_below(dirty ? 6 : 5)) {
+		case 0:	/* mov $port, %dx; out %eax, %dx / in %dx, %eax */
+			code[n++] = 0x66; code[n++] = 0xba;
+			code[n++] = rnd(); code[n++] = one_in(2) ? 0x05 : rnd();
+			code[n++] = one_in(2) ? 0xef : 0xed;
+			break;
+		case 1:	/* mov $addr, %eax; mov %ecx, (%rax) */
+		case 2:	/* mov $addr, %eax; mov (%rax), %ecx */
+			addr = one_in(2) ? 0xfee00000 + rnd_below(4096) : rnd();
+			code[n++] = 0xb8;
+			memcpy(&code[n], &addr, 4);
+			n += 4;
+			code[n++] = rnd_below(2) ? 0x89 : 0x8b;
+			code[n++] = 0x08;
+			break;
+		case 3:	/* mov $count, %ecx; rep outsb / rep insb */
+			code[n++] = 0xb9;
+			code[n++] = rnd_below(64); code[n++] = 0;
+			code[n++] = 0; code[n++] = 0;
+			code[n++] = 0xf3;
+			code[n++] = one_in(2) ? 0x6e : 0x6c;
+			break;
+		case 4:	/* mov $addr, %edi; rep stosb into maybe-MMIO */
+			addr = rnd();
+			code[n++] = 0xbf;
+			memcpy(&code[n], &addr, 4);
+			n += 4;
+			code[n++] = 0xf3; code[n++] = 0xaa;
+			break;
+		default: /* a random byte: sometimes a bad opcode */
+			code[n++] = rnd();
+			break;
+		}
+	}
+	code[n++] = 0xe9;	/* jmp STORM_GPA */
+	addr = (uint32_t)(-(int32_t)(n + 4));
+	memcpy(&code[n], &addr, 4);
+}
+
+/* Random GPRs; RIP and RSP inside RAM most of the time. */
+static void randomize_regs(struct vsnix_test_vcpu *vcpu, enum mode mode)
+{
+	struct vsnix_regs regs;
+
+	vcpu_get_regs(vcpu, &regs);
+	fill_random(&regs, offsetof(struct vsnix_regs, rip));
+	regs.rsi = rnd_below(RAM_SIZE);
+	regs.rdi = rnd_below(RAM_SIZE);
+	regs.rsp = rnd_below(RAM_SIZE) & ~0xful;
+	if (mode == MODE_STORM)
+		regs.rip = STORM_GPA;
+	else if (mode >= MODE_LONG)
+		regs.rip = one_in(16) ? rnd() : rnd_below(RAM_SIZE);
+	else
+		regs.rip = rnd_below(mode == MODE_REAL ? 0x10000 : RAM_SIZE);
+	/* Reserved bit 1 set; TF, IF, DF, AC at random; VM and others off. */
+	regs.rflags = 0x2 | (rnd() & 0x40fd5);
+	if (ioctl(vcpu->fd, VSNIX_SET_REGS, &regs))
+		tap_diag("SET_REGS refused (%s)", strerror(errno));
+}
+
+/* A few random bit flips in the segment state; SET_SREGS may refuse. */
+static void mutate_sregs(struct vsnix_test_vcpu *vcpu)
+{
+	struct vsnix_sregs sregs;
+	unsigned int flips = rnd_below(4) + 1, i;
+
+	vcpu_get_sregs(vcpu, &sregs);
+	for (i = 0; i < flips; i++)
+		((uint8_t *)&sregs)[rnd_below(sizeof(sregs))] ^= 1u << rnd_below(8);
+	if (ioctl(vcpu->fd, VSNIX_SET_SREGS, &sregs))
+		sregs_refused++;
+}
+
+static void add_devices(struct vsnix_test_vm *vm)
+{
+	struct vsnix_device_config c = { .type = VSNIX_DEV_UART16550,
+					 .console_fd = console_fd };
+
+	c.uart.base = 0x3f8;
+	TEST_ASSERT(!ioctl(vm->fd, VSNIX_CREATE_DEVICE, &c), "UART");
+	memset(&c, 0, sizeof(c));
+	c.type = VSNIX_DEV_EXIT_PORT;
+	c.console_fd = -1;
+	c.exit_port.port = 0xf4;
+	TEST_ASSERT(!ioctl(vm->fd, VSNIX_CREATE_DEVICE, &c), "exit port");
+	memset(&c, 0, sizeof(c));
+	c.type = VSNIX_DEV_FW_CFG;
+	c.console_fd = -1;
+	c.fw_cfg.ram_size = RAM_SIZE;
+	c.fw_cfg.nr_cpus = 1;
+	TEST_ASSERT(!ioctl(vm->fd, VSNIX_CREATE_DEVICE, &c), "fw_cfg");
+	if (one_in(2)) {	/* hvt hypercalls with random guest pointers */
+		memset(&c, 0, sizeof(c));
+		c.type = VSNIX_DEV_HVT;
+		c.console_fd = console_fd;
+		c.hvt.mem_size = RAM_SIZE;
+		c.hvt.nr_block = 1;
+		c.hvt.block[0].fd = block_fd;
+		c.hvt.block_handle[0] = 1;
+		if (ioctl(vm->fd, VSNIX_CREATE_DEVICE, &c))
+			tap_diag("hvt device refused: %s", strerror(errno));
+	}
+}
+
+/* ------------------------------------------------------------ running */
+
+/* Answer an exit; false when it ends this VM. */
+static bool answer_exit(struct vsnix_test_vcpu *vcpu)
+{
+	struct vsnix_run *run = vcpu->run;
+	struct vsnix_event ev = { 0 };
+
+	switch (run->exit_reason) {
+	case VSNIX_EXIT_IO:
+		if (run->io.direction == VSNIX_EXIT_IO_IN) {
+			uint64_t len = (uint64_t)run->io.size * run->io.count;
+
+			fill_random(vcpu_io_data(vcpu), len < 4096 ? len : 4096);
+		}
+		return true;
+	case VSNIX_EXIT_MMIO:
+		if (!run->mmio.is_write)
+			fill_random(run->mmio.data, sizeof(run->mmio.data));
+		return true;
+	case VSNIX_EXIT_HLT:
+		/* Wake it with an interrupt, an NMI or an exception. */
+		ev.type = one_in(3) ? VSNIX_EVENT_NMI : one_in(2) ?
+			  VSNIX_EVENT_EXCEPTION : VSNIX_EVENT_EXTINT;
+		ev.vector = ev.type == VSNIX_EVENT_EXCEPTION ? rnd_below(32) :
+			    32 + rnd_below(224);
+		ioctl(vcpu->fd, VSNIX_INJECT_EVENT, &ev);
+		return true;
+	case VSNIX_EXIT_DEBUG:
+	case VSNIX_EXIT_INTR:
+		return true;
+	case VSNIX_EXIT_SHUTDOWN:
+	case VSNIX_EXIT_FAIL_ENTRY:
+	case VSNIX_EXIT_INTERNAL_ERROR:
+	case VSNIX_EXIT_GUEST_EXIT:
+		return false;
+	default:
+		undefined_exits++;
+		tap_diag("undefined exit reason %u", run->exit_reason);
+		return false;
+	}
+}
+
+/* RUN errnos the API documents (api.rst, VSNIX_RUN). */
+static bool run_errno_defined(int err)
+{
+	return err == EINTR || err == EIO || err == EFAULT || err == ENOMEM;
+}
+
+static unsigned long bad_run_errnos;
+
+static void run_guest(struct vsnix_test_vcpu *vcpu)
+{
+	struct itimerspec its = { .it_value.tv_nsec = RUN_TIMER_NS };
+	struct itimerspec off = { 0 };
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < MAX_RUNS; i++) {
+		timer_settime(run_timer, 0, &its, NULL);
+		ret = vcpu_run_raw(vcpu);
+		timer_settime(run_timer, 0, &off, NULL);
+		if (ret < 0) {
+			run_errnos[errno & 0xff]++;
+			if (!run_errno_defined(errno)) {
+				bad_run_errnos++;
+				tap_diag("RUN: errno %d (%s)", errno, strerror(errno));
+				return;
+			}
+			if (errno != EINTR)
+				return;
+			continue;
+		}
+		if (vcpu->run->exit_reason <= VSNIX_EXIT_DEBUG)
+			exits[vcpu->run->exit_reason]++;
+		if (!answer_exit(vcpu))
+			return;
+	}
+}
+
+static volatile sig_atomic_t current_mode = -1;
+
+/* A VM that outlives VM_SECONDS is a hang: say which, and fail. */
+static void on_alarm(int sig)
+{
+	static const char msg[] = "not ok - a VM ran past its time limit in mode ";
+	const char *name = current_mode >= 0 ? mode_names[current_mode] : "?";
+
+	(void)sig;
+	write(1, msg, sizeof(msg) - 1);
+	write(1, name, strlen(name));
+	write(1, "\n", 1);
+	_exit(1);
+}
+
+static void fuzz_one_vm(void)
+{
+	enum mode mode = rnd_below(NR_MODES);
+
+	current_mode = mode;
+	alarm(VM_SECONDS);
+	struct vsnix_test_vm *vm = vm_create(RAM_SIZE);
+	struct vsnix_test_vcpu *vcpu = vcpu_create(vm, 0);
+
+	vms_per_mode[mode]++;
+	fill_random(vm->mem, RAM_SIZE);
+	if (mode == MODE_REAL)
+		vcpu_setup_real_mode(vcpu, rnd_below(0x1000), rnd());
+	else if (mode == MODE_PROT)
+		vcpu_setup_prot_mode(vcpu, rnd_below(RAM_SIZE), rnd_below(RAM_SIZE));
+	else
+		setup_long_mode(vcpu, mode);
+	if (mode == MODE_STORM)
+		write_storm(vm);
+	randomize_regs(vcpu, mode);
+	if (one_in(4))
+		mutate_sregs(vcpu);
+	add_devices(vm);
+	run_guest(vcpu);
+	vm_destroy(vm);
+	alarm(0);
+	TEST_ASSERT(!ftruncate(console_fd, 0), "truncate console");
+}
+
+/* ----------------------------------------------------------- harness */
+
+static void on_timer(int sig)
+{
+	(void)sig;	/* only interrupts RUN (no SA_RESTART) */
+}
+
+static long default_vms(void)
+{
+	const char *env = getenv("VSNIX_FUZZ_VMS");
+	const char *machine = getenv("VSNIX_RIG_MACHINE");
+
+	if (env && *env)
+		return strtol(env, NULL, 0);
+	if (machine && !strcmp(machine, "vmx"))
+		return 40;	/* Bochs */
+	return 200;
+}
+
+static void open_backing_files(void)
+{
+	char path[] = "/tmp/guest_fuzz.XXXXXX";
+
+	console_fd = mkstemp(path);
+	TEST_ASSERT(console_fd >= 0, "console file");
+	unlink(path);
+	strcpy(path, "/tmp/guest_fuzz.XXXXXX");
+	block_fd = mkstemp(path);
+	TEST_ASSERT(block_fd >= 0 && !ftruncate(block_fd, 1 << 16), "block file");
+	unlink(path);
+}
+
+static void report(long nr_vms)
+{
+	unsigned int i;
+
+	for (i = 0; i < NR_MODES; i++)
+		tap_diag("mode %-24s %lu VMs", mode_names[i], vms_per_mode[i]);
+	for (i = 0; i <= VSNIX_EXIT_DEBUG; i++)
+		if (exits[i])
+			tap_diag("exit %-16s %lu", exit_reason_str(i), exits[i]);
+	for (i = 0; i < 256; i++)
+		if (run_errnos[i])
+			tap_diag("RUN errno %-13s %lu", strerror(i), run_errnos[i]);
+	tap_diag("SET_SREGS refused %lu mutated states", sregs_refused);
+	(void)nr_vms;
+}
+
+int main(void)
+{
+	struct sigaction sa = { .sa_handler = on_timer };
+	struct sigevent sev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGUSR1 };
+	const char *seed_env = getenv("VSNIX_FUZZ_SEED");
+	uint64_t seed = seed_env ? strtoull(seed_env, NULL, 0) : (uint64_t)time(NULL);
+	long nr_vms = default_vms(), i;
+	unsigned int modes_missing = 0;
+	int fds_before;
+
+	vsnix_dev_fd();
+	tap_plan(4);
+	tap_diag("%ld VMs, seed 0x%llx", nr_vms, (unsigned long long)seed);
+	rng = seed * 0x9e3779b97f4a7c15ull + 1;
+	sigaction(SIGUSR1, &sa, NULL);
+	signal(SIGALRM, on_alarm);
+	TEST_ASSERT(!timer_create(CLOCK_MONOTONIC, &sev, &run_timer), "timer_create");
+	open_backing_files();
+	fds_before = count_open_fds();
+
+	for (i = 0; i < nr_vms; i++) {
+		fuzz_one_vm();
+		if ((i + 1) % 50 == 0)
+			tap_diag("%ld VMs done", i + 1);
+	}
+	report(nr_vms);
+	for (i = 0; i < NR_MODES; i++)
+		modes_missing += !vms_per_mode[i];
+
+	tap_ok(!undefined_exits, "every exit reason is one the API defines (%lu not)",
+	       undefined_exits);
+	tap_ok(!bad_run_errnos, "every failed RUN has a documented errno (%lu not)",
+	       bad_run_errnos);
+	tap_ok(!modes_missing || nr_vms < 50,
+	       "every start mode was fuzzed (%u modes missing)", modes_missing);
+	tap_ok(kernel_healthy() && count_open_fds() == fds_before,
+	       "kernel not tainted by an oops or WARN; every VM's fds closed");
+	tap_finish();
+}
