@@ -265,7 +265,8 @@ struct vsnix_vm_status {
 	__u32 exited;		/* 1 once a device ended the VM */
 	__s32 exit_status;
 	__u64 console_bytes;	/* written to the console so far */
-	__u64 reserved[6];
+	__u64 console_dropped;	/* of those, bytes the console file refused */
+	__u64 reserved[5];
 };
 
 /* ---- the run structure, mmap()ed from a vCPU fd at offset 0 ---- */
