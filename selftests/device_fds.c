@@ -3,10 +3,10 @@
  * The files a device may hold (Documentation/api.rst, VSNIX_CREATE_DEVICE):
  * a console_fd, hvt net or block fd that could hold the VM itself (its own
  * fd, a vCPU fd, /dev/vsnix, an AF_UNIX socket with the VM fd in flight,
- * an anonymous-inode file) is refused with EINVAL, one not open for writing
- * with EBADF; the kinds that make sense are accepted; and once everything
- * is closed every VM is freed: the module's reference count is back where
- * it started (each VM holds one).
+ * an anonymous-inode file; as a console, any socket but TCP/UDP) is
+ * refused with EINVAL, one not open for writing with EBADF; the kinds that
+ * make sense are accepted; and once everything is closed every VM is freed:
+ * the module's reference count is back where it started (each VM holds one).
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -17,11 +17,12 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <linux/if_ether.h>
+#include <linux/netlink.h>
 #include <netinet/in.h>
 #include <unistd.h>
 #include "vsnix_util.h"
 
-#define NR_TESTS	20
+#define NR_TESTS	21
 #define COM1		0x3f8
 
 static long module_refcnt(void)
@@ -187,6 +188,11 @@ static int udp_socket(struct vsnix_test_vm *vm)
 	return keep(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
 }
 
+static int netlink_socket(struct vsnix_test_vm *vm)
+{
+	return keep(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+}
+
 static int packet_raw(struct vsnix_test_vm *vm)
 {
 	return keep(socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL)));
@@ -230,6 +236,8 @@ int main(void)
 		"UART console_fd: AF_UNIX socket with the VM fd in flight");
 	close_case_fds();
 	refused(an_eventfd, cfg_uart, EINVAL, "UART console_fd: an eventfd (anonymous inode)");
+	refused(netlink_socket, cfg_uart, EINVAL,
+		"UART console_fd: a netlink socket (guest output as requests)");
 	refused(read_only_file, cfg_uart, EBADF, "UART console_fd: a file open read-only");
 	refused(vm_own_fd, cfg_net, EINVAL, "hvt net fd: the VM's own fd");
 	refused(unix_carrying_vm, cfg_net, EINVAL,

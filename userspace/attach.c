@@ -24,7 +24,7 @@
 /*
  * Whether the kernel takes stdout as a console_fd (Documentation/api.rst,
  * VSNIX_CREATE_DEVICE): a regular file, pipe, terminal, memory device or
- * non-unix socket. An AF_UNIX socket (systemd's journal) and other
+ * TCP/UDP socket. An AF_UNIX socket (systemd's journal), other sockets and
  * character devices are refused: they get a pipe and a copier instead.
  */
 static bool stdout_is_console_kind(void)
@@ -43,7 +43,7 @@ static bool stdout_is_console_kind(void)
 						  major(st.st_rdev) < 144);
 	return S_ISSOCK(st.st_mode) &&
 	       getsockopt(1, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 &&
-	       domain != AF_UNIX;
+	       (domain == AF_INET || domain == AF_INET6);
 }
 
 /* Copies the console pipe to stdout until every writer has closed it. */

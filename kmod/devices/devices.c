@@ -70,8 +70,8 @@ static bool vsnix_console_chrdev_ok(dev_t rdev)
  * The kinds of console file (Documentation/api.rst): none of them can hold
  * another file, so the VM can never end up holding itself. Refused: vsnix's
  * own fds and anonymous-inode files (io_uring, eventfd, ...), AF_UNIX
- * sockets (SCM_RIGHTS in flight), other character devices (binder carries
- * fds), block devices and directories.
+ * sockets (SCM_RIGHTS in flight) and sockets other than TCP/UDP, other
+ * character devices (binder carries fds), block devices and directories.
  */
 static bool vsnix_console_kind_ok(struct file *file)
 {
@@ -87,8 +87,10 @@ static bool vsnix_console_kind_ok(struct file *file)
 	case S_IFCHR:
 		return vsnix_console_chrdev_ok(inode->i_rdev);
 	case S_IFSOCK:
+		/* Not netlink & co: guest bytes must not become requests. */
 		sock = sock_from_file(file);
-		return sock && sock->ops && sock->ops->family != PF_UNIX;
+		return sock && sock->ops && (sock->ops->family == PF_INET ||
+					     sock->ops->family == PF_INET6);
 	default:
 		return false;
 	}
@@ -113,7 +115,7 @@ struct file *vsnix_console_get(int fd, const char *who)
 		return ERR_PTR(-EBADF);
 	}
 	if (!vsnix_console_kind_ok(file)) {
-		pr_warn_ratelimited("%s: console_fd %d is not a regular file, pipe, terminal, memory device or non-unix socket\n",
+		pr_warn_ratelimited("%s: console_fd %d is not a regular file, pipe, terminal, memory device or IP socket\n",
 				    who, fd);
 		fput(file);
 		return ERR_PTR(-EINVAL);

@@ -243,7 +243,7 @@ struct vsnix_fw_cfg_config {
 
 /*
  * Devices write console output to console_fd (a regular file, pipe, tty,
- * /dev/null or non-unix socket opened for writing; never a file that can
+ * /dev/null or TCP/UDP socket opened for writing; never a file that can
  * hold the VM, see Documentation/api.rst), from the kernel, without a
  * return to userspace.
  */
