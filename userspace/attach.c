@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vsnixctl: host resources handed to in-kernel devices (block files, tap
- * interfaces) and small argument parsers.
+ * vsnixctl: host resources handed to in-kernel devices (the console, block
+ * files, tap interfaces) and small argument parsers.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,11 +13,97 @@
 #include <unistd.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <linux/fs.h>
 #include <linux/if_tun.h>
 
 #include "vsnixctl.h"
+
+/*
+ * Whether the kernel takes stdout as a console_fd (Documentation/api.rst,
+ * VSNIX_CREATE_DEVICE): a regular file, pipe, terminal, memory device or
+ * TCP/UDP socket. An AF_UNIX socket (systemd's journal), other sockets and
+ * character devices are refused: they get a pipe and a copier instead.
+ */
+static bool stdout_is_console_kind(void)
+{
+	int domain = -1;
+	socklen_t len = sizeof(domain);
+	struct stat st;
+
+	if (fstat(1, &st))
+		return false;
+	if (S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode))
+		return true;
+	/* Memory devices (/dev/null), terminals and pseudo-terminals. */
+	if (S_ISCHR(st.st_mode))
+		return major(st.st_rdev) <= 5 || (major(st.st_rdev) >= 128 &&
+						  major(st.st_rdev) < 144);
+	return S_ISSOCK(st.st_mode) &&
+	       getsockopt(1, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 &&
+	       (domain == AF_INET || domain == AF_INET6);
+}
+
+/* Copies the console pipe to stdout until every writer has closed it. */
+static void *console_copier(void *arg)
+{
+	int fd = (int)(long)arg;
+	char buf[4096];
+	ssize_t n, done, w;
+
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		for (done = 0; done < n; done += w) {
+			w = write(1, buf + done, n - done);
+			if (w < 0 && errno == EINTR)
+				w = 0;
+			else if (w < 0)
+				break;	/* keep reading: the guest must not block */
+		}
+	}
+	close(fd);
+	return NULL;
+}
+
+int console_open(struct vm *vm)
+{
+	int p[2];
+
+	vm->console_fd = 1;
+	if (stdout_is_console_kind())
+		return 0;
+	if (pipe2(p, O_CLOEXEC)) {
+		fprintf(stderr, "vsnixctl: console pipe: %s\n", strerror(errno));
+		return -1;
+	}
+	errno = pthread_create(&vm->console_thread, NULL, console_copier,
+			       (void *)(long)p[0]);
+	if (errno) {
+		fprintf(stderr, "vsnixctl: console copier: %s\n", strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	vm->console_fd = p[1];
+	vm->console_copier = true;
+	return 0;
+}
+
+/* After the VM is gone (the kernel's reference too): the rest, then EOF. */
+void console_close(struct vm *vm)
+{
+	if (!vm->console_copier)
+		return;
+	close(vm->console_fd);
+	pthread_join(vm->console_thread, NULL);
+	vm->console_copier = false;
+	vm->console_fd = 1;
+}
 
 /* Opens a block backing file or device read-write; its size in *size. */
 int block_open(const char *path, uint64_t *size)

@@ -341,7 +341,8 @@ static int check_mem_size(uint64_t *mem_size)
 int hvt_setup(struct vm *vm, struct elf_image *img,
 	      const struct run_options *opt)
 {
-	struct vsnix_device_config dev = { .type = VSNIX_DEV_HVT, .console_fd = 1 };
+	struct vsnix_device_config dev = { .type = VSNIX_DEV_HVT,
+					   .console_fd = vm->console_fd };
 	struct vsnix_sregs sregs = { 0 };
 	struct vsnix_regs regs = { 0 };
 	uint64_t mem_size = opt->mem_size, kernel_end;

@@ -286,7 +286,7 @@ static int write_mmap(struct vm *vm, struct mb_info *mbi)
 static int create_devices(struct vm *vm)
 {
 	struct vsnix_device_config uart = {
-		.type = VSNIX_DEV_UART16550, .console_fd = 1,
+		.type = VSNIX_DEV_UART16550, .console_fd = vm->console_fd,
 		.uart = { .base = 0x3f8 },
 	};
 	struct vsnix_device_config exit_port = {

@@ -31,6 +31,8 @@ int vm_create(struct vm *vm)
 
 	vm->vm_fd = -1;
 	vm->vcpu_fd = -1;
+	if (console_open(vm))
+		return -1;
 	vm->sys_fd = open(VSNIX_DEV_PATH, O_RDWR | O_CLOEXEC);
 	if (vm->sys_fd < 0) {
 		fprintf(stderr, "vsnixctl: cannot open %s: %s%s\n", VSNIX_DEV_PATH,
@@ -171,8 +173,21 @@ void *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len)
 	return vm->mem + gpa;
 }
 
+/* Output the console file refused (a full non-blocking pipe, EPIPE). */
+static void vm_report_console_drops(struct vm *vm)
+{
+	struct vsnix_vm_status st = { 0 };
+
+	if (vm->vm_fd >= 0 && !ioctl(vm->vm_fd, VSNIX_GET_VM_STATUS, &st) &&
+	    st.console_dropped)
+		fprintf(stderr, "vsnixctl: %llu of %llu bytes of console output were dropped: stdout did not take them\n",
+			(unsigned long long)st.console_dropped,
+			(unsigned long long)st.console_bytes);
+}
+
 void vm_destroy(struct vm *vm)
 {
+	vm_report_console_drops(vm);
 	if (vm->run)
 		munmap(vm->run, vm->run_size);
 	if (vm->vcpu_fd >= 0)
@@ -183,6 +198,8 @@ void vm_destroy(struct vm *vm)
 		close(vm->sys_fd);
 	if (vm->mem)
 		munmap(vm->mem, vm->mem_size);
+	/* The VM and its reference to the console pipe are gone now. */
+	console_close(vm);
 	memset(vm, 0, sizeof(*vm));
 	vm->sys_fd = vm->vm_fd = vm->vcpu_fd = -1;
 }

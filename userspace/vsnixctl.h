@@ -6,6 +6,7 @@
 #ifndef VSNIXCTL_H
 #define VSNIXCTL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -66,6 +67,9 @@ struct vm {
 	uint64_t mem_size;
 	enum guest_kind kind;
 	bool verbose;
+	int console_fd;		/* stdout, or a pipe console_copier reads */
+	bool console_copier;
+	pthread_t console_thread;
 };
 
 /* vm.c */
@@ -143,6 +147,9 @@ int multiboot_setup(struct vm *vm, int fd, const struct run_options *opt,
 		    long header_offset);
 
 /* attach.c */
+/* The console fd the devices get: stdout, or a pipe copied to stdout. */
+int console_open(struct vm *vm);
+void console_close(struct vm *vm);
 int block_open(const char *path, uint64_t *size);
 int tap_open(const char *ifname);
 int parse_mac(const char *s, uint8_t mac[6]);

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Guest memory: slots backed by the VMM's memory, pinned for the slot's
- * life (FOLL_LONGTERM) and charged to the owner's RLIMIT_MEMLOCK like VFIO
- * does. Pinning is what makes munmap() or process exit safe: the pages the
+ * Guest memory: slots backed by the VMM's anonymous, shmem or hugetlb
+ * memory, pinned for the slot's life (FOLL_LONGTERM) and charged to the
+ * owner's RLIMIT_MEMLOCK like VFIO does. Pinning is what makes munmap() or process exit safe: the pages the
  * TDP tables point at cannot be freed while the guest can still reach them.
  */
 #define pr_fmt(fmt) "vsnix: " fmt
 
 #include <linux/highmem.h>
+#include <linux/hugetlb_inline.h>
+#include <linux/magic.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
@@ -37,6 +39,69 @@ static void vsnix_memslot_release(struct vsnix_memslot *s)
 	kfree(s);
 }
 
+/*
+ * Guest memory may be anonymous, shmem (memfd, tmpfs files,
+ * MAP_SHARED|MAP_ANONYMOUS, SysV shm) or hugetlb memory, as io_uring's
+ * fixed buffers: a long-term pin of other file pages (ext4, ramfs, a
+ * MAP_PRIVATE file mapping) would be written behind the filesystem's back,
+ * without dirty tracking or writeback, for the VM's whole life.
+ */
+static bool vsnix_vma_ok(struct vm_area_struct *vma)
+{
+	struct file *file = vma->vm_file;
+
+	return vma_is_anonymous(vma) || is_vm_hugetlb_page(vma) ||
+	       (file && file_inode(file)->i_sb->s_magic == TMPFS_MAGIC);
+}
+
+/* -EFAULT for a hole in [uaddr, uaddr + size), -EOPNOTSUPP (+ message). */
+static int vsnix_memslot_check_vmas(u64 uaddr, u64 size)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	u64 addr = uaddr;
+	int ret = 0;
+
+	mmap_read_lock(mm);
+	while (addr < uaddr + size) {
+		vma = find_vma(mm, addr);
+		if (!vma || vma->vm_start > addr) {
+			ret = -EFAULT;
+			break;
+		}
+		if (!vsnix_vma_ok(vma)) {
+			pr_info_ratelimited("guest memory at 0x%llx is neither anonymous, shmem nor hugetlb memory\n",
+					    addr);
+			ret = -EOPNOTSUPP;
+			break;
+		}
+		addr = vma->vm_end;
+	}
+	mmap_read_unlock(mm);
+	return ret;
+}
+
+/*
+ * The VMAs can change between the check and the pin: the pinned pages
+ * themselves must be anonymous, shmem (swap-backed) or hugetlb. Only for
+ * writable slots: a read-only pin may give the shared zero page.
+ */
+static int vsnix_memslot_check_pages(struct page **pages, unsigned long n)
+{
+	unsigned long i;
+
+	for (i = 0; i < n; i++) {
+		struct folio *folio = page_folio(pages[i]);
+
+		if (!folio_test_anon(folio) && !folio_test_swapbacked(folio) &&
+		    !folio_test_hugetlb(folio)) {
+			pr_info_ratelimited("guest memory changed to a file mapping while it was pinned\n");
+			return -EOPNOTSUPP;
+		}
+	}
+	return 0;
+}
+
 static struct vsnix_memslot *
 vsnix_memslot_pin(const struct vsnix_memory_region *r)
 {
@@ -45,6 +110,9 @@ vsnix_memslot_pin(const struct vsnix_memory_region *r)
 	unsigned long done = 0;
 	int ret;
 
+	ret = vsnix_memslot_check_vmas(r->userspace_addr, r->memory_size);
+	if (ret)
+		return ERR_PTR(ret);
 	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
 	if (!s)
 		return ERR_PTR(-ENOMEM);
@@ -83,6 +151,11 @@ vsnix_memslot_pin(const struct vsnix_memory_region *r)
 		}
 		done += ret;
 		cond_resched();
+	}
+	if (gup & FOLL_WRITE) {
+		ret = vsnix_memslot_check_pages(s->pages, done);
+		if (ret)
+			goto err_unpin;
 	}
 	return s;
 

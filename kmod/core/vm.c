@@ -79,6 +79,7 @@ static long vsnix_vm_ioctl_status(struct vsnix_vm *vm, void __user *argp)
 	st.exited = READ_ONCE(vm->exited);
 	st.exit_status = READ_ONCE(vm->exit_status);
 	st.console_bytes = atomic64_read(&vm->console_bytes);
+	st.console_dropped = atomic64_read(&vm->console_dropped);
 	return copy_to_user(argp, &st, sizeof(st)) ? -EFAULT : 0;
 }
 
@@ -140,6 +141,8 @@ static struct vsnix_vm *vsnix_vm_create(void)
 	atomic_set(&vm->nr_vcpus, 0);
 	atomic_set(&vm->mem_update, 0);
 	atomic64_set(&vm->console_bytes, 0);
+	atomic64_set(&vm->console_dropped, 0);
+	mutex_init(&vm->console_lock);
 
 	ret = vsnix_vm_cpuid_init(vm);
 	if (ret)

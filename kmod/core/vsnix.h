@@ -235,6 +235,10 @@ struct vsnix_vm {
 	bool exited;
 	int exit_status;
 	atomic64_t console_bytes;
+	/* Console output no file took (EAGAIN, EPIPE, ...); see devices.c. */
+	atomic64_t console_dropped;
+	/* Orders console writes and the f_pos of a shared console file. */
+	struct mutex console_lock;
 
 	void *arch;			/* backend state (NPT/EPT root, ASID) */
 };

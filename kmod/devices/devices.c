@@ -8,7 +8,12 @@
 
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/magic.h>
+#include <linux/major.h>
+#include <linux/module.h>
+#include <linux/net.h>
 #include <linux/string.h>
+#include <linux/uio.h>
 #include <asm/unaligned.h>
 #include "devices.h"
 
@@ -44,6 +49,53 @@ void vsnix_pio_fill(void *val, unsigned int len, u32 value)
 	}
 }
 
+bool vsnix_file_may_hold_files(struct file *file)
+{
+	return file->f_op->owner == THIS_MODULE ||
+	       file_inode(file)->i_sb->s_magic == ANON_INODE_FS_MAGIC;
+}
+
+/* Memory devices (/dev/null, zero, full, kmsg) and terminals. */
+static bool vsnix_console_chrdev_ok(dev_t rdev)
+{
+	unsigned int major = MAJOR(rdev);
+
+	return major == MEM_MAJOR ||
+	       (major >= PTY_MASTER_MAJOR && major <= TTYAUX_MAJOR) ||
+	       (major >= UNIX98_PTY_MASTER_MAJOR &&
+		major < UNIX98_PTY_SLAVE_MAJOR + UNIX98_PTY_MAJOR_COUNT);
+}
+
+/*
+ * The kinds of console file (Documentation/api.rst): none of them can hold
+ * another file, so the VM can never end up holding itself. Refused: vsnix's
+ * own fds and anonymous-inode files (io_uring, eventfd, ...), AF_UNIX
+ * sockets (SCM_RIGHTS in flight) and sockets other than TCP/UDP, other
+ * character devices (binder carries fds), block devices and directories.
+ */
+static bool vsnix_console_kind_ok(struct file *file)
+{
+	struct inode *inode = file_inode(file);
+	struct socket *sock;
+
+	if (vsnix_file_may_hold_files(file))
+		return false;
+	switch (inode->i_mode & S_IFMT) {
+	case S_IFREG:
+	case S_IFIFO:
+		return true;
+	case S_IFCHR:
+		return vsnix_console_chrdev_ok(inode->i_rdev);
+	case S_IFSOCK:
+		/* Not netlink & co: guest bytes must not become requests. */
+		sock = sock_from_file(file);
+		return sock && sock->ops && (sock->ops->family == PF_INET ||
+					     sock->ops->family == PF_INET6);
+	default:
+		return false;
+	}
+}
+
 struct file *vsnix_console_get(int fd, const char *who)
 {
 	struct file *file;
@@ -62,6 +114,20 @@ struct file *vsnix_console_get(int fd, const char *who)
 		fput(file);
 		return ERR_PTR(-EBADF);
 	}
+	if (!vsnix_console_kind_ok(file)) {
+		pr_warn_ratelimited("%s: console_fd %d is not a regular file, pipe, terminal, memory device or IP socket\n",
+				    who, fd);
+		fput(file);
+		return ERR_PTR(-EINVAL);
+	}
+	/* vsnix_console_write's paths: kernel_write, vfs_iter_write. */
+	if (!(file->f_mode & FMODE_CAN_WRITE) || !file->f_op->write_iter ||
+	    (S_ISREG(file_inode(file)->i_mode) && file->f_op->write)) {
+		pr_warn_ratelimited("%s: console_fd %d cannot be written from the kernel\n",
+				    who, fd);
+		fput(file);
+		return ERR_PTR(-EINVAL);
+	}
 	return file;
 }
 
@@ -71,32 +137,63 @@ void vsnix_console_put(struct file *console)
 		fput(console);
 }
 
+/*
+ * One write(2) of buf. A regular file goes through kernel_write, which
+ * takes the filesystem's freeze protection; other kinds have none, and go
+ * through vfs_iter_write, which also serves files with both ->write and
+ * ->write_iter (/dev/null) that kernel_write refuses.
+ */
+static ssize_t vsnix_console_write_once(struct file *console,
+					const void *buf, size_t len)
+{
+	struct kvec kvec = { .iov_base = (void *)buf, .iov_len = len };
+	struct iov_iter iter;
+	loff_t pos = console->f_pos;
+	ssize_t done;
+
+	if (S_ISREG(file_inode(console)->i_mode)) {
+		done = kernel_write(console, buf, len, &pos);
+	} else {
+		iov_iter_kvec(&iter, ITER_SOURCE, &kvec, 1, len);
+		done = vfs_iter_write(console, &iter,
+				      (console->f_mode & FMODE_STREAM) ?
+				      NULL : &pos, 0);
+	}
+	/* As write(2): a regular file is appended to, pipes ignore pos. */
+	if (done > 0 && !(console->f_mode & FMODE_STREAM))
+		console->f_pos = pos;
+	return done;
+}
+
 void vsnix_console_write(struct vsnix_vm *vm, struct file *console,
 			 const void *buf, size_t len)
 {
-	ssize_t done;
+	ssize_t done = -EINTR;
 
 	/* Counted even without a console: the guest did produce it. */
 	atomic64_add(len, &vm->console_bytes);
 	if (!console)
 		return;
-	while (len) {
-		loff_t pos = console->f_pos;
-
-		done = kernel_write(console, buf, len, &pos);
-		if (done <= 0) {
-			pr_info_ratelimited("console write failed (%zd), %zu bytes dropped\n",
-					    done, len);
-			return;
+	if (!mutex_lock_killable(&vm->console_lock)) {
+		while (len) {
+			done = vsnix_console_write_once(console, buf, len);
+			if (done <= 0)
+				break;
+			buf += done;
+			len -= done;
 		}
-		/*
-		 * Pipes and ttys ignore the position; a regular file is
-		 * appended to, as write(2) would.
-		 */
-		console->f_pos = pos;
-		buf += done;
-		len -= done;
+		mutex_unlock(&vm->console_lock);
 	}
+	if (!len)
+		return;
+	/*
+	 * A full non-blocking pipe, a pipe without reader, a full disk, a
+	 * signal: the bytes are dropped and counted (VSNIX_GET_VM_STATUS);
+	 * only a VM's first drop is logged.
+	 */
+	if (atomic64_add_return(len, &vm->console_dropped) == len)
+		pr_info_ratelimited("console write failed (%zd): output dropped from now on is counted in VSNIX_GET_VM_STATUS, not logged\n",
+				    done);
 }
 
 int vsnix_dev_register(struct vsnix_vm *vm, struct vsnix_io_device *io,

@@ -11,14 +11,22 @@
 #include "../core/vsnix.h"
 
 /*
+ * True for files that can hold other files, and so the VM itself: vsnix's
+ * own fds and anonymous-inode files (io_uring). Devices never keep one.
+ */
+bool vsnix_file_may_hold_files(struct file *file);
+
+/*
  * The console file of a device: NULL when the config said -1. Returns an
- * ERR_PTR (with a message) when fd is not a file open for writing.
+ * ERR_PTR (with a message) when fd is not open for writing (-EBADF) or not
+ * a kind of file a VM may hold (-EINVAL, see vsnix_console_kind_ok).
  */
 struct file *vsnix_console_get(int fd, const char *who);
 void vsnix_console_put(struct file *console);
 /*
- * Writes guest output; errors are counted and dropped, never fatal to the
- * VM (a full pipe nobody drains must not end the guest).
+ * Writes guest output; what the file does not take is dropped and counted
+ * in vm->console_dropped, never fatal to the VM (a full pipe nobody drains
+ * must not end the guest).
  */
 void vsnix_console_write(struct vsnix_vm *vm, struct file *console,
 			 const void *buf, size_t len);

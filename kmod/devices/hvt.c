@@ -17,7 +17,10 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/hrtimer.h>
+#include <linux/major.h>
+#include <linux/miscdevice.h>
 #include <linux/mm.h>
+#include <linux/net.h>
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -701,8 +704,10 @@ static int hvt_setup_block(struct vsnix_hvt *hvt, unsigned int i,
 	}
 	/* For a block device, the mapping's host is the bdev inode. */
 	inode = blk->file->f_mapping->host;
-	if (!S_ISREG(file_inode(blk->file)->i_mode) &&
-	    !S_ISBLK(file_inode(blk->file)->i_mode)) {
+	/* Anonymous inodes are S_IFREG on newer kernels: not a disk. */
+	if ((!S_ISREG(file_inode(blk->file)->i_mode) &&
+	     !S_ISBLK(file_inode(blk->file)->i_mode)) ||
+	    vsnix_file_may_hold_files(blk->file)) {
 		pr_warn_ratelimited("hvt: block[%u] '%s': fd %d is neither a regular file nor a block device\n",
 				    i, blk->name, in->fd);
 		return -EINVAL;
@@ -720,6 +725,23 @@ static int hvt_setup_block(struct vsnix_hvt *hvt, unsigned int i,
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/*
+ * A net fd carries Ethernet frames: /dev/net/tun attached to a tap (char
+ * 10:200, whatever its path) or an AF_PACKET SOCK_RAW socket. Neither can
+ * hold another file, so the VM cannot end up holding itself.
+ */
+static bool hvt_net_file_ok(struct file *file)
+{
+	struct inode *inode = file_inode(file);
+	struct socket *sock;
+
+	if (S_ISCHR(inode->i_mode))
+		return inode->i_rdev == MKDEV(MISC_MAJOR, TUN_MINOR);
+	sock = sock_from_file(file);
+	return sock && sock->ops && sock->ops->family == PF_PACKET &&
+	       sock->type == SOCK_RAW;
 }
 
 static int hvt_setup_net(struct vsnix_hvt *hvt, unsigned int i,
@@ -747,10 +769,11 @@ static int hvt_setup_net(struct vsnix_hvt *hvt, unsigned int i,
 		net->file = NULL;
 		return ret;
 	}
-	if (!(net->file->f_mode & FMODE_CAN_READ) ||
+	if (!hvt_net_file_ok(net->file) ||
+	    !(net->file->f_mode & FMODE_CAN_READ) ||
 	    !(net->file->f_mode & FMODE_CAN_WRITE) ||
-	    !net->file->f_op->read_iter) {
-		pr_warn_ratelimited("hvt: net[%u] '%s': fd %d cannot carry frames (not a tap?)\n",
+	    !net->file->f_op->read_iter || !net->file->f_op->write_iter) {
+		pr_warn_ratelimited("hvt: net[%u] '%s': fd %d is neither a tun/tap file nor a raw packet socket\n",
 				    i, net->name, in->fd);
 		return -EINVAL;
 	}

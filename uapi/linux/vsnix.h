@@ -197,7 +197,7 @@ struct vsnix_hvt_block {
 };
 
 struct vsnix_hvt_net {
-	__s32 fd;		/* tap fd (IFF_TAP | IFF_NO_PI) */
+	__s32 fd;		/* tap fd (IFF_TAP | IFF_NO_PI), AF_PACKET raw */
 	__u32 pad;
 	__u8 mac[6];
 	__u8 pad2[2];
@@ -242,8 +242,10 @@ struct vsnix_fw_cfg_config {
 };
 
 /*
- * Devices write console output to console_fd (a pipe, tty or file opened
- * for writing), from the kernel, without a return to userspace.
+ * Devices write console output to console_fd (a regular file, pipe, tty,
+ * /dev/null or TCP/UDP socket opened for writing; never a file that can
+ * hold the VM, see Documentation/api.rst), from the kernel, without a
+ * return to userspace.
  */
 struct vsnix_device_config {
 	__u32 type;		/* VSNIX_DEV_* */
@@ -265,7 +267,8 @@ struct vsnix_vm_status {
 	__u32 exited;		/* 1 once a device ended the VM */
 	__s32 exit_status;
 	__u64 console_bytes;	/* written to the console so far */
-	__u64 reserved[6];
+	__u64 console_dropped;	/* of those, bytes the console file refused */
+	__u64 reserved[5];
 };
 
 /* ---- the run structure, mmap()ed from a vCPU fd at offset 0 ---- */
