@@ -9,55 +9,12 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
-#include <glob.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "vsnix_util.h"
 
 #define KVM_CREATE_VM	_IO(0xae, 0x01)
-
-static bool try_load(const char *cmd_fmt, const char *module)
-{
-	char cmd[256];
-
-	snprintf(cmd, sizeof(cmd), cmd_fmt, module);
-	return system(cmd) == 0 && access("/dev/kvm", F_OK) == 0;
-}
-
-/* hostrun needs the host root over virtio-9p: is there a virtio PCI device? */
-static bool have_virtio_pci(void)
-{
-	bool found = false;
-	glob_t g;
-	size_t i;
-
-	if (glob("/sys/bus/pci/devices/*/vendor", 0, NULL, &g))
-		return false;
-	for (i = 0; i < g.gl_pathc && !found; i++) {
-		char buf[16] = "";
-		FILE *f = fopen(g.gl_pathv[i], "re");
-
-		if (f) {
-			found = fgets(buf, sizeof(buf), f) && !strncmp(buf, "0x1af4", 6);
-			fclose(f);
-		}
-	}
-	globfree(&g);
-	return found;
-}
-
-static const char *load_kvm(const char *module)
-{
-	if (access("/dev/kvm", F_OK) == 0)
-		return NULL;
-	if (try_load("modprobe %s >/dev/null 2>&1", module))
-		return "modprobe -r %s >/dev/null 2>&1";
-	if (access("/bin/hostrun", X_OK) == 0 && have_virtio_pci() &&
-	    try_load("/bin/hostrun modprobe %s >/dev/null 2>&1", module))
-		return "/bin/hostrun modprobe -r %s >/dev/null 2>&1";
-	tap_skip_all("cannot load %s (no modprobe with the stock modules here)", module);
-}
 
 /* New kernel log records that mention vsnix; the last one in *line. */
 static int count_vsnix_lines(int kmsg, char *line, size_t len)
@@ -103,7 +60,7 @@ int main(void)
 
 	vsnix_dev_fd();
 	module = vsnix_is_svm() ? "kvm_amd" : "kvm_intel";
-	unload = load_kvm(module);
+	unload = kvm_module_load(module);
 	tap_plan(6);
 
 	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -135,13 +92,7 @@ int main(void)
 	       "after the KVM VM is closed a vsnix VM is created and runs");
 	vm_destroy(vm);
 	close(kvm);
-	if (unload) {
-		char cmd[256];
-
-		snprintf(cmd, sizeof(cmd), unload, module);
-		if (system(cmd))
-			tap_diag("could not unload %s", module);
-	}
+	kvm_module_unload(module, unload);
 	tap_ok(kernel_healthy(), "kernel not tainted by an oops or WARN");
 	tap_finish();
 }

@@ -18,6 +18,7 @@
 #include <linux/syscore_ops.h>
 #include "vsnix.h"
 #include "internal.h"
+#include "../arch/x86/x86.h"
 
 static DEFINE_MUTEX(vsnix_virt_lock);
 /* VMs alive; changed under vsnix_virt_lock with CPU hotplug held off. */
@@ -108,7 +109,8 @@ static int vsnix_cpu_online(unsigned int cpu)
 	unsigned long flags;
 	int err = 0;
 
-	if (!vsnix_virt_users)
+	/* Never back into root mode once reboot or panic has begun. */
+	if (!vsnix_virt_users || READ_ONCE(vsnix_rebooting))
 		return 0;
 	local_irq_save(flags);
 	err = vsnix_ops->cpu_enable();
@@ -143,12 +145,19 @@ static struct notifier_block vsnix_reboot_nb = {
 	.priority = INT_MAX,	/* before devices go away */
 };
 
-/* Panic: other CPUs are stopped by the kernel; leave root mode here. */
+/*
+ * Panic without a crash kernel (with one, panic() never gets here; see
+ * arch/x86/emergency.c): the other CPUs are already stopped, so they are
+ * reached by NMI. Lock-free: vsnix_virt_lock may be held by a stopped CPU.
+ */
 static int vsnix_panic_notify(struct notifier_block *nb, unsigned long code,
 			      void *unused)
 {
 	WRITE_ONCE(vsnix_rebooting, true);
-	vsnix_ops->cpu_disable();
+	if (READ_ONCE(vsnix_virt_users))
+		vsnix_x86_emergency_leave_all();
+	else
+		vsnix_ops->cpu_emergency_disable();
 	return NOTIFY_DONE;
 }
 
@@ -173,9 +182,24 @@ static void vsnix_syscore_resume(void)
 		pr_err("could not re-enable %s after resume\n", vsnix_ops->name);
 }
 
+/*
+ * kexec and reboot run this on the one CPU left after the reboot notifier:
+ * a second chance should a CPU have re-entered root mode in between.
+ */
+static void vsnix_syscore_shutdown(void)
+{
+	unsigned long flags;
+
+	WRITE_ONCE(vsnix_rebooting, true);
+	local_irq_save(flags);
+	vsnix_ops->cpu_disable();
+	local_irq_restore(flags);
+}
+
 static struct syscore_ops vsnix_syscore_ops = {
 	.suspend = vsnix_syscore_suspend,
 	.resume = vsnix_syscore_resume,
+	.shutdown = vsnix_syscore_shutdown,
 };
 
 bool vsnix_virt_rebooting(void)
@@ -193,13 +217,18 @@ int vsnix_virt_init(void)
 		return ret;
 	vsnix_cpuhp_state = ret;
 
-	ret = register_reboot_notifier(&vsnix_reboot_nb);
+	ret = vsnix_x86_emergency_init();
 	if (ret)
 		goto err_cpuhp;
+	ret = register_reboot_notifier(&vsnix_reboot_nb);
+	if (ret)
+		goto err_emergency;
 	atomic_notifier_chain_register(&panic_notifier_list, &vsnix_panic_nb);
 	register_syscore_ops(&vsnix_syscore_ops);
 	return 0;
 
+err_emergency:
+	vsnix_x86_emergency_exit();
 err_cpuhp:
 	cpuhp_remove_state(vsnix_cpuhp_state);
 	return ret;
@@ -210,6 +239,7 @@ void vsnix_virt_exit(void)
 	unregister_syscore_ops(&vsnix_syscore_ops);
 	atomic_notifier_chain_unregister(&panic_notifier_list, &vsnix_panic_nb);
 	unregister_reboot_notifier(&vsnix_reboot_nb);
+	vsnix_x86_emergency_exit();
 	/* Runs the offline callback on every CPU: leaves root mode blindly. */
 	cpuhp_remove_state(vsnix_cpuhp_state);
 }

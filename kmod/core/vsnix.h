@@ -265,6 +265,11 @@ struct vsnix_arch_ops {
 	 */
 	int (*cpu_enable)(void);
 	void (*cpu_disable)(void);
+	/*
+	 * disable for NMI and crash context: no lock, no message, no list
+	 * change; the CPU is about to halt or be reset.
+	 */
+	void (*cpu_emergency_disable)(void);
 
 	int (*vm_init)(struct vsnix_vm *vm);
 	void (*vm_destroy)(struct vsnix_vm *vm);

@@ -9,8 +9,9 @@ DEFAULT_TEST_TIMEOUT=60
 # The stock modules that give a stock guest the 9p host root, in load order.
 STOCK_9P_MODULES="9p 9pnet_virtio virtio_pci"
 # Stock modules the tests may modprobe inside the guest (Bochs has no 9p
-# host root to reach the host's /lib/modules): tun is loaded at boot.
-STOCK_EXTRA_MODULES="tun kvm_intel kvm_amd"
+# host root to reach the host's /lib/modules): tun is loaded at boot; msr
+# gives /dev/cpu/N/msr.
+STOCK_EXTRA_MODULES="tun kvm_intel kvm_amd msr"
 
 # Print "name timeout" for each selected selftest, sorted by name. A test
 # is selftests/<name>.c built into selftests/build/<name>; its timeout is

@@ -3,27 +3,40 @@
 # Run the selftests on the rig's machines and print one TAP stream, then
 # "N passed, N failed[, N skipped]". Exits 1 on any failure.
 #
-#   scripts/rig/test.sh                 svm (QEMU), vmx (Bochs), kunit+svm-debug
-#   scripts/rig/test.sh --quick         svm only
+#   scripts/rig/test.sh                 svm (QEMU), svm-panic, vmx (Bochs),
+#                                       kunit+svm-debug
+#   scripts/rig/test.sh --quick         svm and svm-panic only
 #   scripts/rig/test.sh --vmx           vmx only
 #   scripts/rig/test.sh --debug         kunit + svm-debug only
-#   ... --tests "name1 name2"           a subset of the selftests
+#   ... --tests "name1 name2"           a subset of the selftests; the name
+#                                       "panic" selects the svm-panic step
 set -o pipefail
 . "$(dirname "$0")/rig-lib.sh"
 
-machines="svm vmx svm-debug"
+machines="svm svm-panic vmx svm-debug"
 wanted=
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--quick) machines="svm" ;;
+	--quick) machines="svm svm-panic" ;;
 	--vmx) machines="vmx" ;;
 	--debug) machines="svm-debug" ;;
 	--tests) wanted=$2; shift ;;
-	-h|--help) sed -n '3,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+	-h|--help) sed -n '3,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 	*) die "unknown option '$1' (see --help)" ;;
 	esac
 	shift
 done
+
+# svm-panic (scripts/rig/panic-check.sh) kills its machine: it runs with
+# the whole set, or when "panic" is named.
+if [ -n "$wanted" ]; then
+	if echo " $wanted " | grep -q " panic "; then
+		wanted=$(echo " $wanted " | sed 's/ panic / /g; s/^ *//; s/ *$//')
+		[ -n "$wanted" ] || machines=$(echo " $machines " | grep -o " svm-panic ")
+	else
+		machines=$(echo " $machines " | sed 's/ svm-panic / /')
+	fi
+fi
 
 mkdir -p "$RIG_DIR"
 next=1
@@ -36,6 +49,7 @@ for machine in $machines; do
 	svm) runner=(run-qemu.sh) ;;
 	vmx) runner=(run-bochs.sh) ;;
 	svm-debug) runner=(run-debug.sh) ;;
+	svm-panic) runner=(panic-check.sh) ;;
 	esac
 	rm -f "$RIG_DIR/$machine.counts"
 	VSNIX_RIG_FIRST=$next "$VSNIX_ROOT/scripts/rig/${runner[0]}" --tests "$wanted"

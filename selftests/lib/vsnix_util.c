@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <link.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -720,4 +721,61 @@ uint64_t vcpu_run_ucall(struct vsnix_test_vcpu *vcpu, struct ucall *uc)
 
 	TEST_ASSERT(cmd != UCALL_NONE, "vCPU %u did not make a good ucall", vcpu->id);
 	return cmd;
+}
+
+/* --------------------------------------------------------------- KVM */
+
+static bool kvm_try_load(const char *cmd_fmt, const char *module)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), cmd_fmt, module);
+	return system(cmd) == 0 && access("/dev/kvm", F_OK) == 0;
+}
+
+/* hostrun needs the host root over virtio-9p: is there a virtio PCI device? */
+static bool have_virtio_pci(void)
+{
+	bool found = false;
+	glob_t g;
+	size_t i;
+
+	if (glob("/sys/bus/pci/devices/*/vendor", 0, NULL, &g))
+		return false;
+	for (i = 0; i < g.gl_pathc && !found; i++) {
+		char buf[16] = "";
+		FILE *f = fopen(g.gl_pathv[i], "re");
+
+		if (f) {
+			found = fgets(buf, sizeof(buf), f) && !strncmp(buf, "0x1af4", 6);
+			fclose(f);
+		}
+	}
+	globfree(&g);
+	return found;
+}
+
+const char *kvm_module_load(const char *module)
+{
+	if (access("/dev/kvm", F_OK) == 0)
+		return NULL;
+	if (kvm_try_load("modprobe %s >/dev/null 2>&1", module))
+		return "modprobe -r %s >/dev/null 2>&1";
+	if (access("/bin/hostrun", X_OK) == 0 && have_virtio_pci() &&
+	    kvm_try_load("/bin/hostrun modprobe %s >/dev/null 2>&1", module))
+		return "/bin/hostrun modprobe -r %s >/dev/null 2>&1";
+	tap_skip_all("cannot load %s (no modprobe with the stock modules here)", module);
+}
+
+bool kvm_module_unload(const char *module, const char *unload)
+{
+	char cmd[256];
+
+	if (!unload)
+		return true;
+	snprintf(cmd, sizeof(cmd), unload, module);
+	if (system(cmd) == 0)
+		return true;
+	tap_diag("could not unload %s", module);
+	return false;
 }

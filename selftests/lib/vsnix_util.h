@@ -183,4 +183,14 @@ long meminfo_kb(const char *field);
 /* Open file descriptors of this process. */
 int count_open_fds(void);
 
+/*
+ * Load kvm_amd/kvm_intel with modprobe, or with the host's modprobe through
+ * /bin/hostrun (QEMU rig); skip the whole test where neither can. Returns
+ * the command that unloads it again ("%s" the module), NULL when /dev/kvm
+ * was already there.
+ */
+const char *kvm_module_load(const char *module);
+/* Run that command (nothing for NULL); false if it failed. */
+bool kvm_module_unload(const char *module, const char *unload);
+
 #endif /* VSNIX_SELFTEST_UTIL_H */

@@ -7,7 +7,7 @@
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 case "$root" in /tmp/*) echo "bench: move the repo out of /tmp" >&2; exit 1 ;; esac
-make -C "$root" modules userspace selftests >/dev/null
+make -C "$root" rig-modules userspace selftests >/dev/null
 "$root/scripts/rig/run-qemu.sh" --cmd \
 	"hostrun true && sh /host$root/userspace/bench/in-rig.sh /host$root ${1:-20} ${2:-20000}" |
 	grep -E '^bench:|VSNIX-CMD'

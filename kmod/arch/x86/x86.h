@@ -159,4 +159,12 @@ unsigned int vsnix_tdp_index(u64 gpa, int level);
 /* 4 KiB-aligned and [gpa, +npages pages) below 2^VSNIX_GPA_BITS. */
 bool vsnix_tdp_range_ok(u64 gpa, unsigned long npages);
 
+/* ------------------------------------------------------ emergency paths */
+
+/* NMI handler and, where exported, the kernel's emergency virt callback. */
+int vsnix_x86_emergency_init(void);
+void vsnix_x86_emergency_exit(void);
+/* Panic: root mode off here and, by NMI, on every other online CPU. */
+void vsnix_x86_emergency_leave_all(void);
+
 #endif /* VSNIX_X86_H */

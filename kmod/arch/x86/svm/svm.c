@@ -256,6 +256,10 @@ static int svm_cpu_enable(void)
 	return 0;
 }
 
+/*
+ * Also the emergency disable: it takes no lock and may run in NMI context,
+ * even in an NMI that interrupted this very function.
+ */
 static void svm_cpu_disable(void)
 {
 	struct svm_cpu *sc = this_cpu_ptr(&svm_cpus);
@@ -266,8 +270,15 @@ static void svm_cpu_disable(void)
 	wrmsrl(MSR_VM_HSAVE_PA, 0);
 	rdmsrl(MSR_EFER, efer);
 	if (efer & EFER_SVME) {
-		/* GIF=0 would keep blocking NMIs and INIT once SVM is off. */
-		asm volatile("stgi" ::: "memory");
+		/*
+		 * GIF=0 would keep blocking NMIs and INIT once SVM is off.
+		 * STGI raises #UD when an NMI cleared EFER.SVME after the read
+		 * above; then GIF is 1 already (the NMI was taken): go on.
+		 */
+		asm goto("1: stgi\n\t"
+			 _ASM_EXTABLE(1b, %l[no_svm])
+			 ::: "memory" : no_svm);
+no_svm:
 		wrmsrl(MSR_EFER, efer & ~EFER_SVME);
 	}
 	sc->enabled = false;
@@ -607,6 +618,7 @@ const struct vsnix_arch_ops vsnix_svm_ops = {
 	.hardware_unprobe = svm_hardware_unprobe,
 	.cpu_enable = svm_cpu_enable,
 	.cpu_disable = svm_cpu_disable,
+	.cpu_emergency_disable = svm_cpu_disable,
 	.vm_init = svm_vm_init,
 	.vm_destroy = svm_vm_destroy,
 	.tdp_map = svm_tdp_map,

@@ -362,6 +362,26 @@ static void vmx_cpu_disable(void)
 	c->enabled = false;
 }
 
+/*
+ * NMI and crash context: VMCLEAR what is active here (its data reaches
+ * memory, for a crash dump; SDM 25.11.1) and VMXOFF, without touching the
+ * lists. VMCLEAR and VMXOFF fault harmlessly (extable) should the NMI have
+ * hit vmx_cpu_disable after its VMXOFF.
+ */
+static void vmx_cpu_emergency_disable(void)
+{
+	struct vmx_cpu *c = this_cpu_ptr(&vmx_cpus);
+	struct vmx_vcpu *vmx;
+
+	if (!c->enabled)
+		return;
+	list_for_each_entry(vmx, &c->loaded, loaded_node)
+		vmx_vmclear(vmx->vmcs_pa);
+	vmx_vmxoff();
+	cr4_clear_bits(X86_CR4_VMXE);
+	c->enabled = false;
+}
+
 /* ------------------------------------------------------------ EPT */
 
 /* EPT entries: SDM 29.3.2, tables 29-1 to 29-6. */
@@ -728,6 +748,7 @@ const struct vsnix_arch_ops vsnix_vmx_ops = {
 	.hardware_unprobe = vmx_hardware_unprobe,
 	.cpu_enable = vmx_cpu_enable,
 	.cpu_disable = vmx_cpu_disable,
+	.cpu_emergency_disable = vmx_cpu_emergency_disable,
 	.vm_init = vmx_vm_init,
 	.vm_destroy = vmx_vm_destroy,
 	.tdp_map = vmx_tdp_map,
