@@ -42,6 +42,16 @@ static void check_exits(int fd, int64_t before, const char *insn)
 	       insn, (long long)(after - before), NR_LOOPS);
 }
 
+/*
+ * QEMU's TCG reports an intercepted INVD with the WBINVD exit code (APM
+ * 15.9 gives it 0x76): vsnix then refuses the mismatched instruction.
+ */
+static bool svm_emulator_invd_quirk(struct vsnix_test_vcpu *vcpu)
+{
+	return vsnix_is_svm() && vcpu->run->exit_reason == VSNIX_EXIT_INTERNAL_ERROR &&
+	       vcpu->run->internal.ndata > 0 && vcpu->run->internal.data[0] == 0x89;
+}
+
 int main(void)
 {
 	struct vsnix_test_vcpu *vcpu;
@@ -64,10 +74,17 @@ int main(void)
 	tap_ok(sync_is(vcpu, &uc, 2), "guest runs past WBINVD");
 	check_exits(fd, count, "WBINVD");
 	count = fd >= 0 ? kprobe_counter_read(fd) : -1;
-	tap_ok(sync_is(vcpu, &uc, 3), "guest runs past INVD");
-	check_exits(fd, count, "INVD");
-	tap_ok(vcpu_run_ucall_soft(vcpu, &uc) == UCALL_DONE && kernel_healthy(),
-	       "guest finished, kernel healthy");
+	vcpu_run(vcpu);
+	if (svm_emulator_invd_quirk(vcpu)) {
+		tap_skip("the emulator reports INVD as WBINVD (exit 0x89)", "guest runs past INVD");
+		tap_skip("the emulator reports INVD as WBINVD (exit 0x89)", "INVD exits");
+	} else {
+		tap_ok(vcpu_get_ucall(vcpu, &uc) == UCALL_SYNC && uc.args[0] == 3 &&
+		       vcpu_run_ucall_soft(vcpu, &uc) == UCALL_DONE,
+		       "guest runs past INVD and finishes (%s)", vcpu_exit_str(vcpu));
+		check_exits(fd, count, "INVD");
+	}
+	tap_ok(kernel_healthy(), "kernel healthy");
 	vm_destroy(vm);
 	tap_finish();
 }
