@@ -8,6 +8,7 @@
 #include <linux/slab.h>
 #include <linux/gfp.h>
 #include <linux/idr.h>
+#include <linux/mm.h>
 #include <linux/percpu.h>
 #include <linux/smp.h>
 #include <asm/cpu_entry_area.h>
@@ -107,8 +108,10 @@ static void vmx_probe_preempt_timer(bool true_ctls)
 static int vmx_probe_controls(u64 basic, u64 ept_vpid)
 {
 	bool true_ctls = basic & BIT_ULL(55);
+	/* WBINVD exiting (SDM 25.6.2): no guest flushes the host's caches. */
 	u32 proc2_opt = SECONDARY_EXEC_ENABLE_RDTSCP |
-			SECONDARY_EXEC_ENABLE_INVPCID;
+			SECONDARY_EXEC_ENABLE_INVPCID |
+			SECONDARY_EXEC_WBINVD_EXITING;
 	u32 windows = CPU_BASED_INTR_WINDOW_EXITING |
 		      CPU_BASED_NMI_WINDOW_EXITING;
 	u32 unused;
@@ -158,6 +161,8 @@ static int vmx_probe_controls(u64 basic, u64 ept_vpid)
 		return r;
 	vmx_cfg.vpid = vmx_cfg.proc2_ctls & SECONDARY_EXEC_ENABLE_VPID;
 	vmx_cfg.rdtscp = vmx_cfg.proc2_ctls & SECONDARY_EXEC_ENABLE_RDTSCP;
+	vmx_cfg.wbinvd_exiting = vmx_cfg.proc2_ctls &
+				 SECONDARY_EXEC_WBINVD_EXITING;
 
 	r = vmx_adjust(true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS :
 		       MSR_IA32_VMX_EXIT_CTLS,
@@ -195,6 +200,47 @@ static void vmx_free_vmxon_regions(void)
 		free_page((unsigned long)c->vmxon_region);
 		c->vmxon_region = NULL;
 	}
+}
+
+/*
+ * L1TF (CPUs with X86_BUG_L1TF): flush L1D before each entry unless the
+ * host turned the mitigation off (l1tf=off, mitigations=off, or KVM's
+ * vmentry_l1d_flush=never), or a hypervisor below flushes for us
+ * (IA32_ARCH_CAPABILITIES.SKIP_L1DFL_VMENTRY, SDM Vol 4, table 2-2).
+ */
+static int vmx_probe_l1d_flush(void)
+{
+	u64 caps = 0;
+
+	vmx_cfg.l1d_flush = false;
+	vmx_cfg.l1d_flush_buf = NULL;
+	if (!boot_cpu_has_bug(X86_BUG_L1TF))
+		return 0;
+	if (boot_cpu_has(X86_FEATURE_ARCH_CAPABILITIES))
+		rdmsrl_safe(MSR_IA32_ARCH_CAPABILITIES, &caps);
+	if ((caps & ARCH_CAP_SKIP_VMENTRY_L1DFLUSH) ||
+	    l1tf_mitigation == L1TF_MITIGATION_OFF ||
+	    l1tf_vmx_mitigation == VMENTER_L1D_FLUSH_NEVER)
+		return 0;
+	if (!boot_cpu_has(X86_FEATURE_FLUSH_L1D)) {
+		struct page *page = alloc_pages(GFP_KERNEL | __GFP_ZERO,
+						VMX_L1D_FLUSH_ORDER);
+
+		if (!page)
+			return -ENOMEM;
+		vmx_cfg.l1d_flush_buf = page_address(page);
+	}
+	vmx_cfg.l1d_flush = true;
+	return 0;
+}
+
+static void vmx_free_l1d_flush(void)
+{
+	if (vmx_cfg.l1d_flush_buf)
+		free_pages((unsigned long)vmx_cfg.l1d_flush_buf,
+			   VMX_L1D_FLUSH_ORDER);
+	vmx_cfg.l1d_flush_buf = NULL;
+	vmx_cfg.l1d_flush = false;
 }
 
 static int vmx_hardware_probe(void)
@@ -252,6 +298,9 @@ static int vmx_hardware_probe(void)
 
 	vmx_cfg.spec_ctrl = boot_cpu_has(X86_FEATURE_MSR_SPEC_CTRL);
 	vmx_cfg.debugctl = !rdmsrl_safe(MSR_IA32_DEBUGCTLMSR, &fixed0);
+	r = vmx_probe_l1d_flush();
+	if (r)
+		return r;
 
 	for_each_possible_cpu(cpu) {
 		struct vmx_cpu *c = per_cpu_ptr(&vmx_cpus, cpu);
@@ -262,20 +311,25 @@ static int vmx_hardware_probe(void)
 					GFP_KERNEL | __GFP_ZERO, 0);
 		if (!page) {
 			vmx_free_vmxon_regions();
+			vmx_free_l1d_flush();
 			return -ENOMEM;
 		}
 		c->vmxon_region = page_address(page);
 		/* SDM 25.11.5: the VMXON region starts with the revision id. */
 		*(u32 *)c->vmxon_region = vmx_cfg.revision_id;
 	}
-	pr_info("vsnix: VMX with EPT, unrestricted guest%s%s\n",
-		vmx_cfg.vpid ? ", VPID" : "", vmx_cfg.rdtscp ? ", RDTSCP" : "");
+	pr_info("vsnix: VMX with EPT, unrestricted guest%s%s%s%s\n",
+		vmx_cfg.vpid ? ", VPID" : "", vmx_cfg.rdtscp ? ", RDTSCP" : "",
+		vmx_cfg.wbinvd_exiting ? "" : ", no WBINVD exiting",
+		!vmx_cfg.l1d_flush ? "" : vmx_cfg.l1d_flush_buf ?
+		", L1D flush (software)" : ", L1D flush");
 	return 0;
 }
 
 static void vmx_hardware_unprobe(void)
 {
 	vmx_free_vmxon_regions();
+	vmx_free_l1d_flush();
 }
 
 /* ------------------------------------------------------------ root mode */

@@ -6,6 +6,17 @@
 #ifndef VSNIX_VMX_H
 #define VSNIX_VMX_H
 
+/* Offsets into struct vmx_enter_args, for vmx_vmenter.S. */
+#define VMX_ARGS_FLAGS			0
+#define VMX_ARGS_GUEST_SPEC_CTRL	8
+#define VMX_ARGS_HOST_SPEC_CTRL		16
+
+/* Bits of vmx_enter_args.flags. */
+#define VMX_ENTER_RESUME_BIT		0	/* VMRESUME, else VMLAUNCH */
+#define VMX_ENTER_SPEC_CTRL_BIT		1	/* switch IA32_SPEC_CTRL */
+
+#ifndef __ASSEMBLY__
+
 #include <linux/list.h>
 #include "../x86.h"
 
@@ -30,9 +41,16 @@ struct vmx_config {
 	bool rdtscp;
 	bool spec_ctrl;		/* host has IA32_SPEC_CTRL */
 	bool debugctl;		/* host has IA32_DEBUGCTL (emulators may not) */
+	bool wbinvd_exiting;	/* secondary control "WBINVD exiting" set */
+	bool l1d_flush;		/* flush L1D before each entry (L1TF) */
+	void *l1d_flush_buf;	/* software flush: no IA32_FLUSH_CMD */
 };
 
 extern struct vmx_config vmx_cfg;
+
+/* Software L1D flush: twice the 32 KiB L1D of the affected CPUs. */
+#define VMX_L1D_FLUSH_ORDER	4
+#define VMX_L1D_FLUSH_SIZE	(PAGE_SIZE << VMX_L1D_FLUSH_ORDER)
 
 /* An event waiting for injection (SDM 26.6, VM-entry event injection). */
 struct vmx_pending_event {
@@ -85,6 +103,8 @@ struct vmx_vcpu {
 
 	/* Events. reinject: an event whose delivery a VM exit interrupted. */
 	u32 reinject_info, reinject_error, reinject_len;
+	/* What the last entry was to deliver (SDM 26.6): info, code, length. */
+	u32 injected_info, injected_error, injected_len;
 	struct vmx_pending_event exception;
 	bool nmi_pending;
 	bool extint_pending;
@@ -97,7 +117,8 @@ struct vmx_vcpu {
 	u64 dr[4], dr6, dr7;	/* MOV DR is intercepted and emulated */
 	u64 apic_base;
 	u64 misc_enable;
-	u64 spec_ctrl;
+	u64 spec_ctrl;		/* writes intercepted: always current */
+	u32 pkru;		/* guest PKRU while its CR4.PKE is set */
 	u64 tsc_aux;
 	u64 tsc_offset;
 	u64 msrs[VMX_NR_SWAPPED_MSRS];
@@ -115,8 +136,18 @@ int vmx_vmcs_get(struct vsnix_vcpu *vcpu);
 void vmx_vmcs_put(struct vsnix_vcpu *vcpu);
 void vmx_flush_guest_tlb(struct vsnix_vcpu *vcpu);
 
-/* vmx_vmenter.S: 0 after a VM exit, 1 VMfailValid, 2 VMfailInvalid. */
-int __vsnix_vmx_enter(u64 *gprs, bool resume);
+/* What vmx_vmenter.S needs; layout fixed by the VMX_ARGS_* offsets. */
+struct vmx_enter_args {
+	u64 flags;		/* BIT(VMX_ENTER_*_BIT) */
+	u64 guest_spec_ctrl;
+	u64 host_spec_ctrl;
+};
+
+/*
+ * vmx_vmenter.S: 0 after a VM exit, 1 VMfailValid, 2 VMfailInvalid,
+ * 3 when a VMX instruction faulted.
+ */
+int __vsnix_vmx_enter(u64 *gprs, struct vmx_enter_args *args);
 extern const char __vsnix_vmx_exit[];
 /* vmx_vmenter.S: run the host NMI handler for an NMI that exited. */
 void __vsnix_vmx_do_nmi(void);
@@ -145,4 +176,5 @@ int vmx_set_cr0_locked(struct vsnix_vcpu *vcpu, u64 cr0);
 int vmx_set_cr4_locked(struct vsnix_vcpu *vcpu, u64 cr4);
 int vmx_set_cr3_locked(struct vsnix_vcpu *vcpu, u64 cr3);
 
+#endif /* !__ASSEMBLY__ */
 #endif /* VSNIX_VMX_H */

@@ -333,7 +333,9 @@ static const vmx_exit_handler vmx_exit_handlers[] = {
 	[EXIT_REASON_NMI_WINDOW]	= vmx_exit_resume,
 	[EXIT_REASON_CPUID]		= vmx_exit_cpuid,
 	[EXIT_REASON_HLT]		= vmx_exit_hlt,
+	/* No assigned devices: nothing a guest's cache flush must reach. */
 	[EXIT_REASON_INVD]		= vmx_exit_skip,
+	[EXIT_REASON_WBINVD]		= vmx_exit_skip,
 	[EXIT_REASON_INVLPG]		= vmx_exit_invlpg,
 	[EXIT_REASON_RDPMC]		= vmx_inject_gp,
 	[EXIT_REASON_VMCALL]		= vmx_inject_ud,

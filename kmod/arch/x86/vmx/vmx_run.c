@@ -94,7 +94,7 @@ static void vmx_inject_pending(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
 {
 	u32 intr = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
 	u32 shadow = GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS;
-	u32 info = 0, proc;
+	u32 info = 0, err = 0, len = 0, proc;
 
 	/* An emulated instruction ends the STI/MOV SS shadow (SDM 6.8.3). */
 	if ((vmx->regs_dirty || vcpu->rip != vmx->exit_rip) && (intr & shadow)) {
@@ -114,13 +114,14 @@ static void vmx_inject_pending(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
 					     INTR_INFO_DELIVER_CODE_MASK |
 					     INTR_INFO_INTR_TYPE_MASK |
 					     INTR_INFO_VECTOR_MASK);
+		err = vmx->reinject_error;
+		len = vmx->reinject_len;
 		if (info & INTR_INFO_DELIVER_CODE_MASK)
-			vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE,
-				   vmx->reinject_error);
+			vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, err);
 		if (type == INTR_TYPE_SOFT_INTR ||
 		    type == INTR_TYPE_PRIV_SW_EXCEPTION ||
 		    type == INTR_TYPE_SOFT_EXCEPTION)
-			vmcs_write(VM_ENTRY_INSTRUCTION_LEN, vmx->reinject_len);
+			vmcs_write(VM_ENTRY_INSTRUCTION_LEN, len);
 		if (type == INTR_TYPE_NMI_INTR && (intr & GUEST_INTR_STATE_NMI))
 			vmcs_write(GUEST_INTERRUPTIBILITY_INFO,
 				   intr & ~GUEST_INTR_STATE_NMI);
@@ -133,8 +134,8 @@ static void vmx_inject_pending(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
 		if (vmx_vector_has_error_code(vector) &&
 		    (vmx_guest_cr0_locked() & X86_CR0_PE)) {
 			info |= INTR_INFO_DELIVER_CODE_MASK;
-			vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE,
-				   vmx->exception.error_code);
+			err = vmx->exception.error_code;
+			vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, err);
 		}
 		vmx->exception.pending = false;
 	} else if (vmx->nmi_pending &&
@@ -148,6 +149,10 @@ static void vmx_inject_pending(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
 		vmx->extint_pending = false;
 	}
 	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, info);
+	/* Kept for an entry that a machine check stops (vmx_mce_during_entry). */
+	vmx->injected_info = info;
+	vmx->injected_error = err;
+	vmx->injected_len = len;
 
 	/* SDM 26.7.5/26.7.6: exit as soon as the guest can take them. */
 	proc = vmx_cfg.proc_ctls;
@@ -258,11 +263,31 @@ static void vmx_relaunch(struct vmx_vcpu *vmx)
 	vmx->launched = false;
 }
 
+/*
+ * A machine check during VM entry (exit reason 41, SDM 26.8) is the host's
+ * machine check, not bad guest state: the guest did not run. Handle it as
+ * for an #MC exit, queue again the event the entry was to deliver, and
+ * enter again with VMLAUNCH (the launch state is not to be trusted).
+ */
+static void vmx_mce_during_entry(struct vsnix_vcpu *vcpu,
+				 struct vmx_vcpu *vmx)
+{
+	vmx_machine_check();
+	if (vmx->injected_info & INTR_INFO_VALID_MASK) {
+		vmx->reinject_info = vmx->injected_info;
+		vmx->reinject_error = vmx->injected_error;
+		vmx->reinject_len = vmx->injected_len;
+	}
+	vmx_relaunch(vmx);
+	vsnix_vcpu_exit_done(vcpu);
+	local_irq_enable();
+}
+
 /* ------------------------------------------------------------ entry */
 
 struct vmx_host_state {
 	u64 msrs[VMX_NR_SWAPPED_MSRS];
-	u64 tsc_aux, spec_ctrl, debugctl, fs_base;
+	u64 tsc_aux, debugctl, fs_base;
 	u16 ds, es, fs, gs, ldt;
 };
 
@@ -306,11 +331,6 @@ static void vmx_switch_to_guest(struct vmx_vcpu *vmx, struct vmx_host_state *h)
 		if (h->tsc_aux != vmx->tsc_aux)
 			wrmsrl(MSR_TSC_AUX, vmx->tsc_aux);
 	}
-	if (vmx_cfg.spec_ctrl) {
-		rdmsrl(MSR_IA32_SPEC_CTRL, h->spec_ctrl);
-		if (h->spec_ctrl != vmx->spec_ctrl)
-			wrmsrl_safe(MSR_IA32_SPEC_CTRL, vmx->spec_ctrl);
-	}
 	h->debugctl = vmx_cfg.debugctl ? get_debugctlmsr() : 0;
 	if (native_read_cr2() != vmx->cr2)
 		native_write_cr2(vmx->cr2);
@@ -347,18 +367,72 @@ static void vmx_switch_to_host(struct vmx_vcpu *vmx, struct vmx_host_state *h)
 	}
 	if (vmx_cfg.rdtscp && h->tsc_aux != vmx->tsc_aux)
 		wrmsrl(MSR_TSC_AUX, h->tsc_aux);
-	if (vmx_cfg.spec_ctrl && h->spec_ctrl != vmx->spec_ctrl)
-		wrmsrl(MSR_IA32_SPEC_CTRL, h->spec_ctrl);
 
 	/* The exit set the GDT limit to 0xffff and the TR limit to 0x67. */
 	load_fixmap_gdt(smp_processor_id());
 	invalidate_tss_limit();
 }
 
+/*
+ * CR4.PKE is not intercepted, so a guest can set it and WRPKRU whatever
+ * CPUID says (SDM Vol 3, 4.6.2); the kernel's FPU swap leaves PKRU alone.
+ * Keep the guest's value apart, so that the host's accesses to user
+ * memory are checked with the host's keys and the guest never sees them.
+ */
+static u32 vmx_pkru_enter(struct vmx_vcpu *vmx)
+{
+	u32 host;
+
+	if (!boot_cpu_has(X86_FEATURE_OSPKE))
+		return 0;
+	host = rdpkru();
+	if ((vmcs_read(GUEST_CR4) & X86_CR4_PKE) && vmx->pkru != host)
+		wrpkru(vmx->pkru);
+	return host;
+}
+
+static void vmx_pkru_exit(struct vmx_vcpu *vmx, u32 host)
+{
+	u32 now;
+
+	if (!boot_cpu_has(X86_FEATURE_OSPKE))
+		return;
+	now = rdpkru();
+	if (vmcs_read(GUEST_CR4) & X86_CR4_PKE)
+		vmx->pkru = now;
+	if (now != host)
+		wrpkru(host);
+}
+
+/*
+ * L1TF: a guest PTE that is not present can make the CPU read L1D by the
+ * host-physical address it names, so no host data may be left in L1D at
+ * entry. IA32_FLUSH_CMD bit 0 writes L1D back and invalidates it (SDM Vol
+ * 4, table 2-2, MSR 10BH); without it, reading a buffer twice the size of
+ * L1D evicts what was there.
+ */
+static noinline void vmx_l1d_flush(void)
+{
+	const u8 *buf = vmx_cfg.l1d_flush_buf;
+	unsigned int i;
+
+	if (!buf) {
+		native_wrmsrl(MSR_IA32_FLUSH_CMD, L1D_FLUSH);
+		return;
+	}
+	/* Pull in the TLB entries first, so the walks load nothing later. */
+	for (i = 0; i < VMX_L1D_FLUSH_SIZE; i += PAGE_SIZE)
+		(void)READ_ONCE(buf[i]);
+	for (i = 0; i < VMX_L1D_FLUSH_SIZE; i += L1_CACHE_BYTES)
+		(void)READ_ONCE(buf[i]);
+}
+
 int vmx_vcpu_run(struct vsnix_vcpu *vcpu)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	struct vmx_enter_args args = { };
 	struct vmx_host_state host;
+	u32 host_pkru;
 	int r;
 
 	if (vmx->shutdown) {
@@ -394,12 +468,25 @@ int vmx_vcpu_run(struct vsnix_vcpu *vcpu)
 	vmx_arm_preempt_timer(vcpu, vmx);
 	vmx->regs_dirty = false;
 
+	if (vmx->launched)
+		args.flags |= BIT(VMX_ENTER_RESUME_BIT);
+	if (vmx_cfg.spec_ctrl) {
+		args.flags |= BIT(VMX_ENTER_SPEC_CTRL_BIT);
+		args.guest_spec_ctrl = vmx->spec_ctrl;
+		args.host_spec_ctrl = this_cpu_read(x86_spec_ctrl_current);
+	}
+
 	vsnix_x86_fpu_enter(vcpu);
+	host_pkru = vmx_pkru_enter(vmx);
 	vmx_switch_to_guest(vmx, &host);
 
-	r = __vsnix_vmx_enter(vcpu->gpr, vmx->launched);
+	/* Last of the C code: the asm only loads the guest's registers. */
+	if (vmx_cfg.l1d_flush)
+		vmx_l1d_flush();
+	r = __vsnix_vmx_enter(vcpu->gpr, &args);
 
 	vmx_switch_to_host(vmx, &host);
+	vmx_pkru_exit(vmx, host_pkru);
 	vsnix_x86_fpu_exit(vcpu);
 
 	if (r) {
@@ -418,6 +505,10 @@ int vmx_vcpu_run(struct vsnix_vcpu *vcpu)
 	}
 
 	vmx->exit_reason = vmcs_read(VM_EXIT_REASON);
+	if ((vmx->exit_reason & 0xffff) == EXIT_REASON_MCE_DURING_VMENTRY) {
+		vmx_mce_during_entry(vcpu, vmx);
+		return VSNIX_SKIPPED;
+	}
 	if (vmx->exit_reason & VMX_EXIT_REASONS_FAILED_VMENTRY) {
 		/* Guest state the checks refused: nothing of it ran. */
 		vmx->reinject_info = 0;

@@ -587,6 +587,7 @@ void vmx_set_reset_state(struct vsnix_vcpu *vcpu)
 	/* PEBS and BTS unavailable (SDM Vol 4, table 2-2). */
 	vmx->misc_enable = BIT_ULL(11) | BIT_ULL(12);
 	vmx->spec_ctrl = 0;
+	vmx->pkru = 0;		/* SDM Vol 3, 9.1.1: PKRU is 0 after reset */
 	vmx->tsc_aux = 0;
 	memset(vmx->msrs, 0, sizeof(vmx->msrs));
 	vmx->need_flush = true;

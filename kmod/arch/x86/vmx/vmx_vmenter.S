@@ -10,9 +10,11 @@
  */
 #include <linux/linkage.h>
 #include <asm/asm.h>
+#include <asm/msr-index.h>
 #include <asm/nospec-branch.h>
 #include <asm/segment.h>
 #include <asm/unwind_hints.h>
+#include "vmx.h"
 
 #define VMCS_HOST_RSP	0x6c14	/* SDM Appendix B.4.4 */
 
@@ -36,7 +38,45 @@
 	.text
 
 /*
- * int __vsnix_vmx_enter(u64 *gprs, bool resume)
+ * Clear the CPU buffers the guest could sample (MDS, TAA, MMIO stale
+ * data): VERW with a memory operand does it once the microcode has
+ * MD_CLEAR. Older kernels tie it to X86_FEATURE_CLEAR_CPU_BUF, newer ones
+ * (and TSA) to X86_FEATURE_CLEAR_CPU_BUF_VM: either asks for it here.
+ * Clobbers ZF.
+ */
+.macro VMX_CLEAR_CPU_BUFFERS
+#ifdef X86_FEATURE_CLEAR_CPU_BUF_VM
+	ALTERNATIVE_2 "jmp .Lno_verw_\@", "", X86_FEATURE_CLEAR_CPU_BUF, \
+		      "", X86_FEATURE_CLEAR_CPU_BUF_VM
+#else
+	ALTERNATIVE "jmp .Lno_verw_\@", "", X86_FEATURE_CLEAR_CPU_BUF
+#endif
+	verw x86_verw_sel(%rip)
+.Lno_verw_\@:
+.endm
+
+/*
+ * Write IA32_SPEC_CTRL = \to when the vmx_enter_args at (\args) ask for
+ * a switch and the two values differ. Clobbers RAX, RCX, RDX. A #GP (an
+ * emulator without the MSR) is skipped, as wrmsrl_safe would.
+ */
+.macro VMX_SWITCH_SPEC_CTRL args:req, to:req, from:req
+	btl $VMX_ENTER_SPEC_CTRL_BIT, VMX_ARGS_FLAGS(\args)
+	jnc .Lspec_done_\@
+	mov \to(\args), %rax
+	cmp \from(\args), %rax
+	je .Lspec_done_\@
+	mov %rax, %rdx
+	shr $32, %rdx
+	mov $MSR_IA32_SPEC_CTRL, %ecx
+.Lspec_wrmsr_\@:
+	wrmsr
+.Lspec_done_\@:
+	_ASM_EXTABLE(.Lspec_wrmsr_\@, .Lspec_done_\@)
+.endm
+
+/*
+ * int __vsnix_vmx_enter(u64 *gprs, struct vmx_enter_args *args)
  *
  * Returns 0 after a VM exit (including a failed VM entry, which the exit
  * reason reports), 1 on VMfailValid, 2 on VMfailInvalid, 3 when the
@@ -50,15 +90,22 @@ SYM_FUNC_START(__vsnix_vmx_enter)
 	push %r13
 	push %r12
 	push %rbx
-	/* The gprs pointer, read back from 0(%rsp) after the exit. */
+	/* args and gprs, read back from 8(%rsp) and 0(%rsp) after the exit. */
+	push %rsi
 	push %rdi
 
 	mov $VMCS_HOST_RSP, %eax
 1:	vmwrite %rsp, %rax
-	jbe .Lvmfail
+	jbe .Lvmwrite_fail
 
-	/* ZF from this test picks VMLAUNCH; the MOVs below keep the flags. */
-	testb %sil, %sil
+	/*
+	 * The guest's SPEC_CTRL. From here to VMLAUNCH/VMRESUME there is no
+	 * RET and no indirect branch: its prediction controls are in force.
+	 */
+	VMX_SWITCH_SPEC_CTRL %rsi, VMX_ARGS_GUEST_SPEC_CTRL, VMX_ARGS_HOST_SPEC_CTRL
+
+	/* CF from this test picks VMRESUME; MOV and VERW keep CF. */
+	btl $VMX_ENTER_RESUME_BIT, VMX_ARGS_FLAGS(%rsi)
 
 	mov G_RAX(%rdi), %rax
 	mov G_RCX(%rdi), %rcx
@@ -76,7 +123,10 @@ SYM_FUNC_START(__vsnix_vmx_enter)
 	mov G_R15(%rdi), %r15
 	mov G_RDI(%rdi), %rdi
 
-	jz .Lvmlaunch
+	/* The last thing before guest code: no host data loaded after it. */
+	VMX_CLEAR_CPU_BUFFERS
+
+	jnc .Lvmlaunch
 
 	/*
 	 * A successful VMRESUME/VMLAUNCH continues at __vsnix_vmx_exit with
@@ -91,7 +141,7 @@ SYM_FUNC_START(__vsnix_vmx_enter)
 	vmlaunch
 	jmp .Lvmfail
 
-	_ASM_EXTABLE(1b, .Lvmfault)
+	_ASM_EXTABLE(1b, .Lvmwrite_fault)
 	_ASM_EXTABLE(.Lvmresume, .Lvmfault)
 	_ASM_EXTABLE(.Lvmlaunch, .Lvmfault)
 
@@ -120,11 +170,24 @@ SYM_INNER_LABEL(__vsnix_vmx_exit, SYM_L_GLOBAL)
 	pop %rax
 	mov %rax, G_RDI(%rdi)
 
+	xor %ebx, %ebx
+
+.Lback_to_host:
+	/*
+	 * The host's SPEC_CTRL before any RET or indirect branch: until then
+	 * the guest's IBRS/STIBP/SSBD choice is in force. Guest writes of the
+	 * MSR are intercepted, so its value is known and not read back.
+	 */
+	mov 8(%rsp), %rsi
+	VMX_SWITCH_SPEC_CTRL %rsi, VMX_ARGS_HOST_SPEC_CTRL, VMX_ARGS_GUEST_SPEC_CTRL
+
 	/* Return predictions the guest planted must not reach the host. */
 	FILL_RETURN_BUFFER %rcx, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_VMEXIT, \
 			   X86_FEATURE_RSB_VMEXIT_LITE
+	/* BHI: the guest's branch history, where the host clears it. */
+	CLEAR_BRANCH_HISTORY_VMEXIT
 
-	xor %eax, %eax
+	mov %ebx, %eax
 
 .Lout:
 	/* Leave no guest value in a register the caller may spill. */
@@ -137,6 +200,7 @@ SYM_INNER_LABEL(__vsnix_vmx_exit, SYM_L_GLOBAL)
 	xor %r11d, %r11d
 
 	pop %rdi
+	pop %rsi
 	pop %rbx
 	pop %r12
 	pop %r13
@@ -147,12 +211,23 @@ SYM_INNER_LABEL(__vsnix_vmx_exit, SYM_L_GLOBAL)
 
 .Lvmfail:
 	/* SDM 31.2: CF=1 is VMfailInvalid, ZF=1 VMfailValid. */
+	mov $1, %ebx
+	jnc .Lback_to_host
+	mov $2, %ebx
+	jmp .Lback_to_host
+
+.Lvmfault:
+	mov $3, %ebx
+	jmp .Lback_to_host
+
+	/* Before the guest's SPEC_CTRL: nothing to undo. */
+.Lvmwrite_fail:
 	mov $1, %eax
 	jnc .Lout
 	mov $2, %eax
 	jmp .Lout
 
-.Lvmfault:
+.Lvmwrite_fault:
 	mov $3, %eax
 	jmp .Lout
 SYM_FUNC_END(__vsnix_vmx_enter)
