@@ -561,22 +561,13 @@ static int svm_fail_entry(struct vsnix_vcpu *vcpu, u64 reason)
 	return -EIO;
 }
 
-static int svm_vcpu_run(struct vsnix_vcpu *vcpu)
+/* The VMCB and the VMRUN arguments for one entry, with preemption off. */
+static void svm_prepare_entry(struct vsnix_vcpu *vcpu, struct svm_cpu *sc,
+			      struct svm_vmrun_args *args)
 {
 	struct svm_vcpu *sv = to_svm(vcpu);
 	struct vmcb *vmcb = sv->vmcb;
-	struct svm_cpu *sc = this_cpu_ptr(&svm_cpus);
-	struct svm_vmrun_args args;
-	struct svm_host_dr host_dr;
-	u64 host_tsc_aux;
-	u32 host_pkru;
 	int cpu = smp_processor_id();
-
-	/* After SHUTDOWN the VMCB is undefined (APM 15.12) until reset. */
-	if (sv->shutdown) {
-		sv->exit_code = SVM_EXIT_SHUTDOWN;
-		return VSNIX_RAN;
-	}
 
 	/*
 	 * ASIDs are unique per vCPU, so only this vCPU's stale entries can
@@ -597,14 +588,32 @@ static int svm_vcpu_run(struct vsnix_vcpu *vcpu)
 	vmcb->save.rip = vcpu->rip;
 	vmcb->save.rflags = vcpu->rflags;
 
-	args.vmcb_pa = sv->vmcb_pa;
-	args.host_save_pa = svm_page_pa(sc->host_vmcb);
-	args.guest_spec_ctrl = sv->spec_ctrl;
-	args.host_spec_ctrl = this_cpu_read(x86_spec_ctrl_current);
-	args.swap_spec_ctrl = !svm_has_v_spec_ctrl &&
-			      boot_cpu_has(X86_FEATURE_MSR_SPEC_CTRL);
+	args->vmcb_pa = sv->vmcb_pa;
+	args->host_save_pa = svm_page_pa(sc->host_vmcb);
+	args->guest_spec_ctrl = sv->spec_ctrl;
+	args->host_spec_ctrl = this_cpu_read(x86_spec_ctrl_current);
+	args->swap_spec_ctrl = !svm_has_v_spec_ctrl &&
+			       boot_cpu_has(X86_FEATURE_MSR_SPEC_CTRL);
 	if (svm_has_v_spec_ctrl)
 		vmcb->save.spec_ctrl = sv->spec_ctrl;
+}
+
+static int svm_vcpu_run(struct vsnix_vcpu *vcpu)
+{
+	struct svm_vcpu *sv = to_svm(vcpu);
+	struct vmcb *vmcb = sv->vmcb;
+	struct svm_cpu *sc = this_cpu_ptr(&svm_cpus);
+	struct svm_vmrun_args args;
+	struct svm_host_dr host_dr;
+	u64 host_tsc_aux;
+	u32 host_pkru;
+
+	/* After SHUTDOWN the VMCB is undefined (APM 15.12) until reset. */
+	if (sv->shutdown) {
+		sv->exit_code = SVM_EXIT_SHUTDOWN;
+		return VSNIX_RAN;
+	}
+	svm_prepare_entry(vcpu, sc, &args);
 
 	local_irq_disable();
 	/*
