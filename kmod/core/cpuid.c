@@ -112,18 +112,34 @@ static long vsnix_cpuid_copy_out(void __user *argp, u32 room,
 	return 0;
 }
 
+/*
+ * A snapshot is taken under cpuid_lock and copied out without it: a fault
+ * on the user buffer (userfaultfd, a FUSE mapping) must not hold the lock
+ * that every guest CPUID exit takes.
+ */
 long vsnix_vm_get_cpuid(struct vsnix_vm *vm, void __user *argp)
 {
+	struct vsnix_cpuid_entry *copy = NULL;
 	struct vsnix_cpuid hdr;
+	u32 nent;
 	long ret;
 
 	ret = vsnix_cpuid_header(argp, &hdr);
 	if (ret)
 		return ret;
 	mutex_lock(&vm->cpuid_lock);
-	ret = vsnix_cpuid_copy_out(argp, hdr.nent, vm->cpuid.entries,
-				   vm->cpuid.nent);
+	nent = vm->cpuid.nent;
+	if (hdr.nent >= nent) {
+		copy = kvmalloc_array(nent ? nent : 1, sizeof(*copy),
+				      GFP_KERNEL_ACCOUNT);
+		if (copy)
+			memcpy(copy, vm->cpuid.entries, nent * sizeof(*copy));
+	}
 	mutex_unlock(&vm->cpuid_lock);
+	if (hdr.nent >= nent && !copy)
+		return -ENOMEM;
+	ret = vsnix_cpuid_copy_out(argp, hdr.nent, copy, nent);
+	kvfree(copy);
 	return ret;
 }
 

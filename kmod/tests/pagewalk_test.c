@@ -39,6 +39,11 @@ int vsnix_guest_write(struct vsnix_vm *vm, u64 gpa, const void *buf,
 
 const struct vsnix_arch_ops *vsnix_ops;
 
+u8 vsnix_x86_maxphyaddr(struct vsnix_vcpu *vcpu)
+{
+	return 52;
+}
+
 static void put32(u64 gpa, u32 v)
 {
 	memcpy(fake_ram + gpa, &v, 4);
@@ -155,6 +160,54 @@ static void pagewalk_4level(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, -ENOENT, vsnix_read_gva(NULL, &pg, 0x40205ffc, buf, 8));
 }
 
+/*
+ * Bits at and above the guest's MAXPHYADDR are reserved, not address: an
+ * entry or CR3 with them set fails, and the result never carries them
+ * (as an SME C-bit, bit 47, would if it were kept).
+ */
+static void pagewalk_maxphyaddr(struct kunit *test)
+{
+	struct vsnix_paging pg = { .cr0 = X86_CR0_PE | X86_CR0_PG,
+				   .cr4 = X86_CR4_PAE, .efer = EFER_LME | EFER_LMA,
+				   .cr3 = 0x9000, .maxphyaddr = 40 };
+	u64 bit47 = BIT_ULL(47);
+
+	put64(0x9000, 0xa000 | P | RW);			/* PML4 0 */
+	put64(0xa000, 0xb000 | P | RW);			/* PDPT 0 */
+	put64(0xb000, 0xc000 | P | RW);			/* PD 0 */
+	put64(0xc000 + 1 * 8, 0x5000 | P);		/* a good PTE */
+	put64(0xc000 + 2 * 8, bit47 | 0x5000 | P);	/* leaf: bit 47 */
+	put64(0xb000 + 1 * 8, bit47 | 0xc000 | P | RW);	/* table: bit 47 */
+	put64(0xa000 + 1 * 8, bit47 | 0x40000000 | P | PS);	/* 1 GiB */
+	put64(0xc000 + 3 * 8, BIT_ULL(39) | 0x5000 | P);	/* below 40 */
+
+	KUNIT_EXPECT_EQ(test, walk(test, &pg, 0x1abc, 0), 0x5abcull);
+	walk(test, &pg, 0x2abc, -EFAULT);
+	walk(test, &pg, 0x201abc, -EFAULT);
+	walk(test, &pg, 0x40000abc, -EFAULT);
+	KUNIT_EXPECT_EQ(test, walk(test, &pg, 0x3abc, 0), BIT_ULL(39) | 0x5abc);
+	pg.cr3 = bit47 | 0x9000;
+	walk(test, &pg, 0x1abc, -EFAULT);
+
+	/* PAE: the PDPTE too. */
+	pg.efer = 0;
+	pg.cr3 = 0x4020;
+	put64(0x4020, bit47 | 0xb000 | P);
+	walk(test, &pg, 0x1abc, -EFAULT);
+	put64(0x4020, 0xb000 | P);
+	KUNIT_EXPECT_EQ(test, walk(test, &pg, 0x1abc, 0), 0x5abcull);
+
+	/* 32-bit paging, PSE-36: PDE bits 20:13 reach bit 39 only. */
+	pg.cr4 = X86_CR4_PSE;
+	pg.cr3 = 0x1000;
+	pg.maxphyaddr = 36;
+	put32(0x1000, 0x00400000 | (1 << 17) | P | PS);	/* bit 36 */
+	walk(test, &pg, 0x1234, -EFAULT);
+	pg.maxphyaddr = 40;
+	KUNIT_EXPECT_EQ(test, walk(test, &pg, 0x1234, 0),
+			BIT_ULL(36) | 0x401234);
+}
+
 static void pagewalk_mode(struct kunit *test)
 {
 	struct vsnix_sregs s = { };
@@ -190,6 +243,7 @@ static struct kunit_case pagewalk_cases[] = {
 	KUNIT_CASE(pagewalk_32bit),
 	KUNIT_CASE(pagewalk_pae),
 	KUNIT_CASE(pagewalk_4level),
+	KUNIT_CASE(pagewalk_maxphyaddr),
 	KUNIT_CASE(pagewalk_mode),
 	{}
 };

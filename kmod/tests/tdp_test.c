@@ -32,6 +32,30 @@ static const struct vsnix_tdp_format test_format = {
 	.present = t_present,
 };
 
+/*
+ * A format with a key bit among the address bits of its table entries, as
+ * the SME encryption bit of NPT entries (APM Vol 2, 7.10.1): the tree code
+ * must strip it, through table_addr, before it follows an entry.
+ */
+#define T_KEY		BIT_ULL(51)
+
+static u64 t_keyed_table_entry(phys_addr_t table)
+{
+	return table | T_KEY | T_PRESENT | T_WRITE | T_TABLE;
+}
+
+static phys_addr_t t_keyed_table_addr(u64 entry)
+{
+	return entry & T_ADDR & ~T_KEY;
+}
+
+static const struct vsnix_tdp_format keyed_format = {
+	.table_entry = t_keyed_table_entry,
+	.leaf_entry = t_leaf_entry,
+	.present = t_present,
+	.table_addr = t_keyed_table_addr,
+};
+
 /* Walk the tree like the hardware: the leaf entry for gpa, or 0. */
 static u64 t_lookup(struct vsnix_tdp *tdp, u64 gpa)
 {
@@ -43,7 +67,7 @@ static u64 t_lookup(struct vsnix_tdp *tdp, u64 gpa)
 
 		if (!(e & T_PRESENT) || !(e & T_TABLE))
 			return 0;
-		table = phys_to_virt(e & T_ADDR);
+		table = phys_to_virt(e & T_ADDR & ~T_KEY);
 	}
 	return table[vsnix_tdp_index(gpa, 1)];
 }
@@ -139,10 +163,46 @@ static void tdp_map_unmap(struct kunit *test)
 	__free_page(third);
 }
 
+/*
+ * Every walk through an existing table (a second map below it, unmap,
+ * destroy) must follow the address without the key bit: with it, the
+ * pointer would be another (or no) kernel address.
+ */
+static void tdp_key_bit_stripped(struct kunit *test)
+{
+	struct page *pages[2];
+	struct vsnix_tdp tdp;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		pages[i] = alloc_page(GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, pages[i]);
+	}
+	KUNIT_ASSERT_EQ(test, 0, vsnix_tdp_init(&tdp, &keyed_format));
+	KUNIT_ASSERT_EQ(test, 0, vsnix_tdp_map(&tdp, 0x1000, pages, 1, false));
+	KUNIT_EXPECT_TRUE(test, (tdp.root[0] & T_KEY) != 0);
+	/* The same PML4, PDPT, PD and PT: walked, not allocated again. */
+	KUNIT_ASSERT_EQ(test, 0, vsnix_tdp_map(&tdp, 0x2000, pages + 1, 1,
+					       false));
+	KUNIT_EXPECT_EQ(test, tdp.nr_tables, 4ul);
+	KUNIT_EXPECT_EQ(test, t_lookup(&tdp, 0x2000),
+			page_to_phys(pages[1]) | T_PRESENT | T_WRITE);
+	KUNIT_EXPECT_EQ(test, -EEXIST,
+			vsnix_tdp_map(&tdp, 0x1000, pages + 1, 1, false));
+	vsnix_tdp_unmap(&tdp, 0x1000, 1);
+	KUNIT_EXPECT_EQ(test, t_lookup(&tdp, 0x1000), 0ull);
+	KUNIT_EXPECT_EQ(test, tdp.nr_tables, 4ul);
+	vsnix_tdp_destroy(&tdp);
+	KUNIT_EXPECT_EQ(test, tdp.nr_tables, 0ul);
+	__free_page(pages[0]);
+	__free_page(pages[1]);
+}
+
 static struct kunit_case tdp_cases[] = {
 	KUNIT_CASE(tdp_index_math),
 	KUNIT_CASE(tdp_range_checks),
 	KUNIT_CASE(tdp_map_unmap),
+	KUNIT_CASE(tdp_key_bit_stripped),
 	{}
 };
 

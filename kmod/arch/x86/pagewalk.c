@@ -27,6 +27,7 @@ void vsnix_x86_get_paging(struct vsnix_vcpu *vcpu, struct vsnix_paging *pg)
 
 	vsnix_ops->get_sregs(vcpu, &sregs);
 	vsnix_x86_paging_from_sregs(&sregs, vcpu->rflags, pg);
+	pg->maxphyaddr = vsnix_x86_maxphyaddr(vcpu);
 }
 
 void vsnix_x86_paging_from_sregs(const struct vsnix_sregs *s, u64 rflags,
@@ -37,6 +38,7 @@ void vsnix_x86_paging_from_sregs(const struct vsnix_sregs *s, u64 rflags,
 	pg->cr4 = s->cr4;
 	pg->efer = s->efer;
 	pg->cs_base = s->cs.base;
+	pg->maxphyaddr = 0;
 
 	/* SDM Vol 3, 2.2: the mode comes from CR0.PE, EFER.LMA, CS.L/D. */
 	if (!(s->cr0 & X86_CR0_PE) || (rflags & X86_EFLAGS_VM))
@@ -53,6 +55,17 @@ void vsnix_x86_paging_from_sregs(const struct vsnix_sregs *s, u64 rflags,
 		pg->cs_base = 0;
 }
 
+/*
+ * Address bits at and above the guest's MAXPHYADDR are reserved in CR3 and
+ * in every entry (SDM Vol 3, 4.4.2 and 4.5.4; APM Vol 2, 5.3.3): the walk
+ * fails (a #PF with RSVD on hardware) rather than keep them as address.
+ */
+static bool gpa_ok(const struct vsnix_paging *pg, u64 gpa)
+{
+	return !pg->maxphyaddr || pg->maxphyaddr >= 52 ||
+	       !(gpa >> pg->maxphyaddr);
+}
+
 static int read_entry64(struct vsnix_vm *vm, u64 gpa, u64 *entry)
 {
 	if (vsnix_guest_read(vm, gpa, entry, sizeof(*entry)))
@@ -65,18 +78,21 @@ static int read_entry64(struct vsnix_vm *vm, u64 gpa, u64 *entry)
  * 2 = PD for PAE after the PDPTE). Large pages are allowed at levels 2
  * and 3 (SDM Vol 3, 4.4.2 and 4.5.4).
  */
-static int walk_long(struct vsnix_vm *vm, u64 table, int level, u64 gva,
-		     u64 *gpa)
+static int walk_long(struct vsnix_vm *vm, const struct vsnix_paging *pg,
+		     u64 table, int level, u64 gva, u64 *gpa)
 {
 	for (; level >= 1; level--) {
 		unsigned int shift = 12 + 9 * (level - 1);
 		u64 idx = (gva >> shift) & 511;
 		u64 entry;
 
-		if (read_entry64(vm, table + idx * 8, &entry))
+		if (!gpa_ok(pg, table) ||
+		    read_entry64(vm, table + idx * 8, &entry))
 			return -EFAULT;
 		if (!(entry & PTE_PRESENT))
 			return -ENOENT;
+		if (!gpa_ok(pg, entry & PTE_ADDR_MASK))
+			return -EFAULT;
 		if (level == 1 || ((level == 2 || level == 3) &&
 				   (entry & PTE_LARGE))) {
 			u64 offset_mask = (1ULL << shift) - 1;
@@ -105,7 +121,7 @@ static int walk_32bit(struct vsnix_vm *vm, const struct vsnix_paging *pg,
 		/* 4 MiB page; PDE bits 20:13 are physical bits 39:32 (PSE-36). */
 		*gpa = (pde & GENMASK(31, 22)) |
 		       ((u64)((pde >> 13) & 0xff) << 32) | (gva & GENMASK(21, 0));
-		return 0;
+		return gpa_ok(pg, *gpa) ? 0 : -EFAULT;
 	}
 	table = pde & GENMASK(31, 12);
 	if (vsnix_guest_read(vm, table + ((gva >> 12) & 1023) * 4, &pte,
@@ -128,7 +144,9 @@ static int walk_pae(struct vsnix_vm *vm, const struct vsnix_paging *pg,
 		return -EFAULT;
 	if (!(pdpte & PTE_PRESENT))
 		return -ENOENT;
-	return walk_long(vm, pdpte & PTE_ADDR_MASK, 2, gva, gpa);
+	if (!gpa_ok(pg, pdpte & PTE_ADDR_MASK))
+		return -EFAULT;
+	return walk_long(vm, pg, pdpte & PTE_ADDR_MASK, 2, gva, gpa);
 }
 
 int vsnix_gva_to_gpa(struct vsnix_vm *vm, const struct vsnix_paging *pg,
@@ -146,7 +164,8 @@ int vsnix_gva_to_gpa(struct vsnix_vm *vm, const struct vsnix_paging *pg,
 		/* Non-canonical addresses fault (#GP) on hardware. */
 		if (sign_extend64(gva, va_bits - 1) != gva)
 			return -EFAULT;
-		return walk_long(vm, pg->cr3 & PTE_ADDR_MASK, levels, gva, gpa);
+		return walk_long(vm, pg, pg->cr3 & PTE_ADDR_MASK, levels, gva,
+				 gpa);
 	}
 	if (pg->cr4 & X86_CR4_PAE)
 		return walk_pae(vm, pg, (u32)gva, gpa);

@@ -14,6 +14,7 @@
 #include <linux/gfp.h>
 #include <linux/mm.h>
 #include <linux/io.h>
+#include <asm/mem_encrypt.h>
 #include "x86.h"
 
 #define TDP_LEVELS	4
@@ -60,9 +61,20 @@ static void tdp_free_table(struct vsnix_tdp *tdp, u64 *table)
 	tdp->nr_tables--;
 }
 
-static u64 *tdp_child(u64 entry)
+/*
+ * The table a non-leaf entry points at. On an SME host the entry holds the
+ * encryption bit (C-bit) among its address bits (APM Vol 2, 7.10.1); it is
+ * no address bit and must go before the address becomes a pointer.
+ */
+static u64 *tdp_child(const struct vsnix_tdp *tdp, u64 entry)
 {
-	return phys_to_virt(entry & TDP_ADDR_MASK);
+	phys_addr_t pa;
+
+	if (tdp->fmt->table_addr)
+		pa = tdp->fmt->table_addr(entry);
+	else
+		pa = __sme_clr(entry & TDP_ADDR_MASK);
+	return phys_to_virt(pa);
 }
 
 int vsnix_tdp_init(struct vsnix_tdp *tdp, const struct vsnix_tdp_format *fmt)
@@ -80,7 +92,7 @@ static void tdp_free_level(struct vsnix_tdp *tdp, u64 *table, int level)
 	if (level > 1) {
 		for (i = 0; i < TDP_ENTRIES; i++)
 			if (tdp->fmt->present(table[i]))
-				tdp_free_level(tdp, tdp_child(table[i]),
+				tdp_free_level(tdp, tdp_child(tdp, table[i]),
 					       level - 1);
 	}
 	/* Leaves point at slot pages, which the slots own: not freed here. */
@@ -108,7 +120,7 @@ static int tdp_map_one(struct vsnix_tdp *tdp, u64 gpa, struct page *page,
 
 		idx = vsnix_tdp_index(gpa, level);
 		if (fmt->present(table[idx])) {
-			table = tdp_child(table[idx]);
+			table = tdp_child(tdp, table[idx]);
 			continue;
 		}
 		child = tdp_alloc_table(tdp);
@@ -187,11 +199,11 @@ static bool tdp_unmap_level(struct vsnix_tdp *tdp, u64 *table, int level,
 			WRITE_ONCE(table[idx], 0);
 			continue;
 		}
-		if (tdp_unmap_level(tdp, tdp_child(entry), level - 1,
+		if (tdp_unmap_level(tdp, tdp_child(tdp, entry), level - 1,
 				    entry_base, max(start, entry_base),
 				    min(end, entry_base + span))) {
 			WRITE_ONCE(table[idx], 0);
-			tdp_free_table(tdp, tdp_child(entry));
+			tdp_free_table(tdp, tdp_child(tdp, entry));
 		}
 	}
 	return tdp_table_empty(table);

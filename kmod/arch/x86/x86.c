@@ -113,6 +113,7 @@ static int string_io_setup(struct vsnix_vcpu *vcpu, u8 size, bool in,
 
 	vsnix_ops->get_sregs(vcpu, &sregs);
 	vsnix_x86_paging_from_sregs(&sregs, vcpu->rflags, pg);
+	pg->maxphyaddr = vsnix_x86_maxphyaddr(vcpu);
 
 	n = fetch_insn(vcpu, pg, insn);
 	for (i = 0; i < n; i++) {
@@ -357,6 +358,7 @@ static void complete_string_in(struct vsnix_vcpu *vcpu,
 
 	vsnix_ops->get_sregs(vcpu, &sregs);
 	vsnix_x86_paging_from_sregs(&sregs, vcpu->rflags, &pg);
+	pg.maxphyaddr = vsnix_x86_maxphyaddr(vcpu);
 	sio.long_mode = pg.mode == VSNIX_MODE_LONG64;
 	sio.seg_base = sio.long_mode ? 0 : sregs.es.base;
 	sio.step = (vcpu->rflags & X86_EFLAGS_DF) ? -(int)p->size : p->size;
@@ -505,6 +507,20 @@ void vsnix_x86_complete_pending(struct vsnix_vcpu *vcpu)
 }
 
 /* ------------------------------------------------------------- CPUID */
+
+/*
+ * CPUID 8000_0008h EAX[7:0] (SDM Vol 3, 4.1.4; APM Vol 3, E.4.7); 36 where
+ * the policy has no such leaf, as for a CPU without it.
+ */
+u8 vsnix_x86_maxphyaddr(struct vsnix_vcpu *vcpu)
+{
+	u32 eax, ebx, ecx, edx;
+	u8 bits;
+
+	vsnix_cpuid_lookup(vcpu, 0x80000008, 0, &eax, &ebx, &ecx, &edx);
+	bits = eax & 0xff;
+	return bits ? clamp_t(u8, bits, 32, 52) : 36;
+}
 
 void vsnix_x86_emulate_cpuid(struct vsnix_vcpu *vcpu, unsigned int insn_len)
 {

@@ -107,7 +107,11 @@ struct vsnix_paging {
 	enum vsnix_cpu_mode mode;
 	u64 cr0, cr3, cr4, efer;
 	u64 cs_base;
+	u8 maxphyaddr;		/* the guest's MAXPHYADDR; 0: not known (52) */
 };
+
+/* The guest's MAXPHYADDR from its CPUID (8000_0008h EAX[7:0]). */
+u8 vsnix_x86_maxphyaddr(struct vsnix_vcpu *vcpu);
 
 /* Fill from the backend's state (uses vsnix_ops->get_sregs). */
 void vsnix_x86_get_paging(struct vsnix_vcpu *vcpu, struct vsnix_paging *pg);
@@ -140,6 +144,8 @@ struct vsnix_tdp_format {
 	u64 (*table_entry)(phys_addr_t table);	/* non-leaf pointing at table */
 	u64 (*leaf_entry)(phys_addr_t page, bool writable);
 	bool (*present)(u64 entry);
+	/* Host-physical address of the table an entry points at (optional). */
+	phys_addr_t (*table_addr)(u64 entry);
 };
 
 struct vsnix_tdp {

@@ -47,6 +47,7 @@ static u8 svm_flush_cmd;
 bool svm_has_decode_assists;
 bool svm_has_nrips;
 bool svm_has_v_spec_ctrl;
+bool svm_has_tsc_aux;
 u64 svm_spec_ctrl_valid;
 
 static u64 svm_page_pa(struct page *page)
@@ -200,6 +201,9 @@ static int svm_hardware_probe(void)
 	svm_flush_cmd = boot_cpu_has(X86_FEATURE_FLUSHBYASID) ?
 			TLB_CONTROL_FLUSH_ASID : TLB_CONTROL_FLUSH_ALL_ASID;
 	svm_has_v_spec_ctrl = boot_cpu_has(X86_FEATURE_V_SPEC_CTRL);
+	/* TSC_AUX exists with RDTSCP or RDPID (APM Vol 3, RDTSCP, RDPID). */
+	svm_has_tsc_aux = boot_cpu_has(X86_FEATURE_RDTSCP) ||
+			  boot_cpu_has(X86_FEATURE_RDPID);
 	svm_spec_ctrl_valid = 0;
 	if (boot_cpu_has(X86_FEATURE_MSR_SPEC_CTRL)) {
 		if (boot_cpu_has(X86_FEATURE_IBRS) ||
@@ -309,10 +313,17 @@ static bool npt_present(u64 entry)
 	return entry & _PAGE_PRESENT;
 }
 
+/* Address bits 51:12 (APM Vol 2, 5.3.3), without the C-bit (7.10.1). */
+static phys_addr_t npt_table_addr(u64 entry)
+{
+	return __sme_clr(entry & GENMASK_ULL(51, 12));
+}
+
 static const struct vsnix_tdp_format svm_npt_format = {
 	.table_entry = npt_table_entry,
 	.leaf_entry = npt_leaf_entry,
 	.present = npt_present,
+	.table_addr = npt_table_addr,
 };
 
 static int svm_vm_init(struct vsnix_vm *vm)
@@ -374,13 +385,19 @@ static void svm_init_vmcb_control(struct vsnix_vcpu *vcpu)
 		INTERCEPT_VMRUN, INTERCEPT_VMMCALL, INTERCEPT_VMLOAD,
 		INTERCEPT_VMSAVE, INTERCEPT_STGI, INTERCEPT_CLGI,
 		INTERCEPT_SKINIT, INTERCEPT_INVLPGA, INTERCEPT_WBINVD,
-		/* TSC_AUX is not switched, so RDTSCP is hidden (#UD). */
+		/* RDTSCP is hidden in CPUID (#UD), as on VMX without it. */
 		INTERCEPT_RDTSCP, INTERCEPT_XSETBV, INTERCEPT_MONITOR,
 		INTERCEPT_MWAIT, INTERCEPT_MWAIT_COND, INTERCEPT_RDPRU,
-		/* DR0-3 are not in the VMCB: load them only once used. */
+		/*
+		 * DR0-3 are not in the VMCB: until the guest's are loaded the
+		 * host's are live, so every access that could read them or arm
+		 * them (a DR7 write, or DR5 aliasing DR7 with CR4.DE clear,
+		 * APM Vol 2, 13.1.1) exits first; see svm_exit_dr().
+		 */
 		INTERCEPT_DR0_READ, INTERCEPT_DR1_READ, INTERCEPT_DR2_READ,
 		INTERCEPT_DR3_READ, INTERCEPT_DR0_WRITE, INTERCEPT_DR1_WRITE,
-		INTERCEPT_DR2_WRITE, INTERCEPT_DR3_WRITE,
+		INTERCEPT_DR2_WRITE, INTERCEPT_DR3_WRITE, INTERCEPT_DR4_WRITE,
+		INTERCEPT_DR5_WRITE, INTERCEPT_DR7_WRITE,
 	};
 	unsigned int i;
 
@@ -458,24 +475,66 @@ static void svm_vcpu_free(struct vsnix_vcpu *vcpu)
 	vcpu->arch = NULL;
 }
 
-static void svm_load_guest_dr(struct svm_vcpu *sv, unsigned long *host_dr)
+/* The host's debug registers around one entry. */
+struct svm_host_dr {
+	unsigned long dr[4];
+	unsigned long dr6;
+	unsigned long dr7;
+};
+
+/*
+ * DR7 and DR6 of the guest come from the VMCB at VMRUN; DR0-3 do not
+ * (APM Vol 2, 15.5.1). With the host's breakpoints disabled first, no
+ * host #DB can fire on a guest address while DR0-3 are the guest's.
+ */
+static void svm_load_guest_dr(struct svm_vcpu *sv, struct svm_host_dr *h)
 {
 	int i;
 
+	if (h->dr7 & (DR_LOCAL_ENABLE_MASK | DR_GLOBAL_ENABLE_MASK))
+		set_debugreg(0, 7);
 	for (i = 0; i < 4; i++) {
-		get_debugreg(host_dr[i], i);
+		get_debugreg(h->dr[i], i);
 		set_debugreg(sv->dr[i], i);
 	}
 }
 
-static void svm_put_guest_dr(struct svm_vcpu *sv, unsigned long *host_dr)
+/*
+ * #VMEXIT leaves all breakpoints disabled in DR7 (APM Vol 2, 15.6): the
+ * host's DR0-3 go back before its DR7 arms them again.
+ */
+static void svm_put_guest_dr(struct svm_vcpu *sv, struct svm_host_dr *h)
 {
 	int i;
 
 	for (i = 0; i < 4; i++) {
 		get_debugreg(sv->dr[i], i);
-		set_debugreg(host_dr[i], i);
+		set_debugreg(h->dr[i], i);
 	}
+}
+
+/*
+ * RDPID cannot be intercepted (and RDTSCP, where it runs, reads the same
+ * MSR): the guest's TSC_AUX is loaded for the entry only. GIF is clear
+ * here, and the kernel itself never reads TSC_AUX.
+ */
+static u64 svm_tsc_aux_enter(struct svm_vcpu *sv)
+{
+	u64 host;
+
+	if (!svm_has_tsc_aux)
+		return 0;
+	rdmsrl(MSR_TSC_AUX, host);
+	if (host != sv->tsc_aux)
+		wrmsrl(MSR_TSC_AUX, sv->tsc_aux);
+	return host;
+}
+
+/* Guest writes to TSC_AUX exit (MSRPM), so the loaded value is known. */
+static void svm_tsc_aux_exit(struct svm_vcpu *sv, u64 host)
+{
+	if (svm_has_tsc_aux && host != sv->tsc_aux)
+		wrmsrl(MSR_TSC_AUX, host);
 }
 
 /*
@@ -513,23 +572,13 @@ static int svm_fail_entry(struct vsnix_vcpu *vcpu, u64 reason)
 	return -EIO;
 }
 
-static int svm_vcpu_run(struct vsnix_vcpu *vcpu)
+/* The VMCB and the VMRUN arguments for one entry, with preemption off. */
+static void svm_prepare_entry(struct vsnix_vcpu *vcpu, struct svm_cpu *sc,
+			      struct svm_vmrun_args *args)
 {
 	struct svm_vcpu *sv = to_svm(vcpu);
 	struct vmcb *vmcb = sv->vmcb;
-	struct svm_cpu *sc = this_cpu_ptr(&svm_cpus);
-	struct svm_vmrun_args args;
-	unsigned long host_dr[4], host_dr6, host_dr7;
-	u32 host_pkru;
 	int cpu = smp_processor_id();
-
-	/* After SHUTDOWN the VMCB is undefined (APM 15.12) until reset. */
-	if (sv->shutdown) {
-		sv->exit_code = SVM_EXIT_SHUTDOWN;
-		return VSNIX_RAN;
-	}
-	if (!sc->enabled)
-		return svm_fail_entry(vcpu, SVM_EXIT_ERR);
 
 	/*
 	 * ASIDs are unique per vCPU, so only this vCPU's stale entries can
@@ -550,16 +599,43 @@ static int svm_vcpu_run(struct vsnix_vcpu *vcpu)
 	vmcb->save.rip = vcpu->rip;
 	vmcb->save.rflags = vcpu->rflags;
 
-	args.vmcb_pa = sv->vmcb_pa;
-	args.host_save_pa = svm_page_pa(sc->host_vmcb);
-	args.guest_spec_ctrl = sv->spec_ctrl;
-	args.host_spec_ctrl = this_cpu_read(x86_spec_ctrl_current);
-	args.swap_spec_ctrl = !svm_has_v_spec_ctrl &&
-			      boot_cpu_has(X86_FEATURE_MSR_SPEC_CTRL);
+	args->vmcb_pa = sv->vmcb_pa;
+	args->host_save_pa = svm_page_pa(sc->host_vmcb);
+	args->guest_spec_ctrl = sv->spec_ctrl;
+	args->host_spec_ctrl = this_cpu_read(x86_spec_ctrl_current);
+	args->swap_spec_ctrl = !svm_has_v_spec_ctrl &&
+			       boot_cpu_has(X86_FEATURE_MSR_SPEC_CTRL);
 	if (svm_has_v_spec_ctrl)
 		vmcb->save.spec_ctrl = sv->spec_ctrl;
+}
+
+static int svm_vcpu_run(struct vsnix_vcpu *vcpu)
+{
+	struct svm_vcpu *sv = to_svm(vcpu);
+	struct vmcb *vmcb = sv->vmcb;
+	struct svm_cpu *sc = this_cpu_ptr(&svm_cpus);
+	struct svm_vmrun_args args;
+	struct svm_host_dr host_dr;
+	u64 host_tsc_aux;
+	u32 host_pkru;
+
+	/* After SHUTDOWN the VMCB is undefined (APM 15.12) until reset. */
+	if (sv->shutdown) {
+		sv->exit_code = SVM_EXIT_SHUTDOWN;
+		return VSNIX_RAN;
+	}
+	svm_prepare_entry(vcpu, sc, &args);
 
 	local_irq_disable();
+	/*
+	 * Root mode is checked with interrupts off: the reboot IPI that
+	 * clears EFER.SVME cannot come between the check and CLGI, which
+	 * raises #UD without it (APM Vol 3, CLGI).
+	 */
+	if (!sc->enabled) {
+		local_irq_enable();
+		return svm_fail_entry(vcpu, SVM_EXIT_ERR);
+	}
 	asm volatile("clgi" ::: "memory");
 	if (!vsnix_vcpu_enter_prepare(vcpu)) {
 		asm volatile("stgi" ::: "memory");
@@ -569,10 +645,11 @@ static int svm_vcpu_run(struct vsnix_vcpu *vcpu)
 
 	vsnix_x86_fpu_enter(vcpu);
 	host_pkru = svm_pkru_enter(sv);
-	get_debugreg(host_dr7, 7);
-	get_debugreg(host_dr6, 6);
+	host_tsc_aux = svm_tsc_aux_enter(sv);
+	get_debugreg(host_dr.dr7, 7);
+	get_debugreg(host_dr.dr6, 6);
 	if (sv->dr_active)
-		svm_load_guest_dr(sv, host_dr);
+		svm_load_guest_dr(sv, &host_dr);
 
 	/* The host's FS, GS, TR, KernelGSbase, STAR, ... for the way back. */
 	asm volatile("vmsave %%rax" : : "a"(args.host_save_pa) : "memory");
@@ -588,9 +665,10 @@ static int svm_vcpu_run(struct vsnix_vcpu *vcpu)
 	raw_local_irq_disable();
 
 	if (sv->dr_active)
-		svm_put_guest_dr(sv, host_dr);
-	set_debugreg(host_dr6, 6);
-	set_debugreg(host_dr7, 7);
+		svm_put_guest_dr(sv, &host_dr);
+	set_debugreg(host_dr.dr6, 6);
+	set_debugreg(host_dr.dr7, 7);
+	svm_tsc_aux_exit(sv, host_tsc_aux);
 	svm_pkru_exit(sv, host_pkru);
 	vsnix_x86_fpu_exit(vcpu);
 

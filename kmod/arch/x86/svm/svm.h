@@ -67,8 +67,9 @@ struct svm_vcpu {
 	u64 mtrr_def_type;
 
 	u32 pkru;		/* guest PKRU while its CR4.PKE is set */
+	u64 tsc_aux;		/* loaded for each entry (RDPID, RDTSCP) */
 
-	/* Guest DR0-3: loaded only once the guest touched them. */
+	/* Guest DR0-3: loaded once the guest touched them or DR7. */
 	bool dr_active;
 	u64 dr[4];
 
@@ -92,6 +93,7 @@ static inline struct svm_vcpu *to_svm(struct vsnix_vcpu *vcpu)
 extern bool svm_has_decode_assists;
 extern bool svm_has_nrips;
 extern bool svm_has_v_spec_ctrl;
+extern bool svm_has_tsc_aux;	/* the host has MSR_TSC_AUX */
 extern u64 svm_spec_ctrl_valid;	/* SPEC_CTRL bits a guest may set */
 
 static inline void svm_set_intercept(struct vmcb *vmcb, u32 bit)

@@ -335,6 +335,9 @@ static int svm_exit_xsetbv(struct vsnix_vcpu *vcpu)
 
 	if (svm_insn_len(vcpu, op_xsetbv, sizeof(op_xsetbv)) <= 0)
 		return svm_skip_insn(vcpu, op_xsetbv, sizeof(op_xsetbv));
+	/* #UD without CR4.OSXSAVE, #GP outside CPL 0 (SDM Vol 2, XSETBV). */
+	if (!(vmcb_of(vcpu)->save.cr4 & X86_CR4_OSXSAVE))
+		return svm_exit_ud(vcpu);
 	if (vmcb_of(vcpu)->save.cpl != 0 ||
 	    !vsnix_x86_set_xcr(vcpu, vcpu->gpr[VSNIX_RCX], value))
 		return svm_exit_gp(vcpu);
@@ -342,8 +345,9 @@ static int svm_exit_xsetbv(struct vsnix_vcpu *vcpu)
 }
 
 /*
- * First touch of DR0-3: stop intercepting them and switch them at each
- * entry from now on; the instruction runs again, natively.
+ * First touch of DR0-3, or a write that could arm them (DR7, DR4/DR5):
+ * load the guest's DR0-3 at each entry from now on and stop intercepting;
+ * the instruction runs again, natively.
  */
 static int svm_exit_dr(struct vsnix_vcpu *vcpu)
 {
@@ -354,6 +358,9 @@ static int svm_exit_dr(struct vsnix_vcpu *vcpu)
 		svm_clr_intercept(sv->vmcb, INTERCEPT_DR0_READ + i);
 		svm_clr_intercept(sv->vmcb, INTERCEPT_DR0_WRITE + i);
 	}
+	svm_clr_intercept(sv->vmcb, INTERCEPT_DR4_WRITE);
+	svm_clr_intercept(sv->vmcb, INTERCEPT_DR5_WRITE);
+	svm_clr_intercept(sv->vmcb, INTERCEPT_DR7_WRITE);
 	sv->dr_active = true;
 	return 1;
 }
@@ -460,7 +467,8 @@ static int svm_exit_invalid(struct vsnix_vcpu *vcpu)
 
 static const svm_exit_fn svm_exit_handlers[] = {
 	[SVM_EXIT_READ_DR0 ... SVM_EXIT_READ_DR3] = svm_exit_dr,
-	[SVM_EXIT_WRITE_DR0 ... SVM_EXIT_WRITE_DR3] = svm_exit_dr,
+	[SVM_EXIT_WRITE_DR0 ... SVM_EXIT_WRITE_DR5] = svm_exit_dr,
+	[SVM_EXIT_WRITE_DR7] = svm_exit_dr,
 	[SVM_EXIT_EXCP_BASE + DB_VECTOR] = svm_exit_exception,
 	[SVM_EXIT_EXCP_BASE + AC_VECTOR] = svm_exit_exception,
 	[SVM_EXIT_EXCP_BASE + MC_VECTOR] = svm_exit_exception,

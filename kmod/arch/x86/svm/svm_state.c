@@ -63,6 +63,7 @@ void svm_init_vmcb_state(struct vsnix_vcpu *vcpu)
 	sv->apic_base = SVM_APIC_BASE_DEFAULT | MSR_IA32_APICBASE_ENABLE |
 			(vcpu->id == 0 ? MSR_IA32_APICBASE_BSP : 0);
 	sv->misc_enable = MSR_IA32_MISC_ENABLE_FAST_STRING;
+	sv->tsc_aux = 0;
 }
 
 /* ------------------------------------------------------------ REGS */
@@ -314,6 +315,11 @@ static int svm_msr_read(struct vsnix_vcpu *vcpu, u32 index, u64 *data)
 	case MSR_IA32_APICBASE:
 		*data = sv->apic_base;
 		return 0;
+	case MSR_TSC_AUX:
+		if (!svm_has_tsc_aux)
+			return -ENOENT;
+		*data = sv->tsc_aux;
+		return 0;
 	case MSR_MTRRcap:	/* no variable or fixed MTRRs, no WC */
 	case MSR_IA32_UCODE_REV:
 	case MSR_IA32_MCG_CAP:
@@ -417,6 +423,14 @@ static int svm_msr_write(struct vsnix_vcpu *vcpu, u32 index, u64 data,
 		if (!host && data != sv->apic_base)
 			return -EINVAL;
 		sv->apic_base = data;
+		return 0;
+	case MSR_TSC_AUX:
+		if (!svm_has_tsc_aux)
+			return -ENOENT;
+		/* Bits 63:32 are reserved (APM Vol 3, RDTSCP). */
+		if (data >> 32)
+			return -EINVAL;
+		sv->tsc_aux = data;
 		return 0;
 	case MSR_IA32_UCODE_REV:	/* Linux writes 0 before CPUID */
 		return 0;
