@@ -20,13 +20,15 @@ PACKAGES="build-essential linux-image-amd64 linux-headers-amd64
 	libbpf-dev bpftool clang llvm bpftrace iproute2 kmod udev e2fsprogs
 	libjson-c-dev pkg-config xz-utils"
 
+# One dpkg-query for all of them: every build target runs this.
 missing_packages() {
-	local pkg state
+	local installed pkg
 
+	installed=" $(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' $PACKAGES 2>/dev/null |
+		      awk '/^ii/ { printf "%s ", $NF }')"
 	for pkg in $PACKAGES; do
-		state=$(dpkg-query -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null || true)
-		case "$state" in
-		ii*) ;;
+		case "$installed" in
+		*" $pkg "*) ;;
 		*) echo "$pkg" ;;
 		esac
 	done
@@ -38,7 +40,7 @@ bpo_kernel_present() {
 
 	for img in $(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' \
 			"linux-image-$BPO_SERIES.*-amd64" 2>/dev/null |
-		     awk '/^ii/ { print $2 }'); do
+		     awk '/^ii/ { print $NF }'); do
 		dpkg-query -W -f='${db:Status-Abbrev}' \
 			"linux-headers-${img#linux-image-}" 2>/dev/null |
 			grep -q '^ii' && return 0
