@@ -24,8 +24,9 @@ PACKAGES="build-essential linux-image-amd64 linux-headers-amd64
 missing_packages() {
 	local installed pkg
 
-	installed=" $(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' $PACKAGES 2>/dev/null |
-		      awk '/^ii/ { printf "%s ", $NF }')"
+	# dpkg-query fails on a name it has never seen, after listing the rest.
+	installed=" $({ dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' $PACKAGES \
+			2>/dev/null || true; } | awk '/^ii/ { printf "%s ", $NF }')"
 	for pkg in $PACKAGES; do
 		case "$installed" in
 		*" $pkg "*) ;;
@@ -41,9 +42,10 @@ bpo_kernel_present() {
 	for img in $(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' \
 			"linux-image-$BPO_SERIES.*-amd64" 2>/dev/null |
 		     awk '/^ii/ { print $NF }'); do
-		dpkg-query -W -f='${db:Status-Abbrev}' \
-			"linux-headers-${img#linux-image-}" 2>/dev/null |
-			grep -q '^ii' && return 0
+		case $(dpkg-query -W -f='${db:Status-Abbrev}' \
+			"linux-headers-${img#linux-image-}" 2>/dev/null) in
+		ii*) return 0 ;;
+		esac
 	done
 	return 1
 }
@@ -93,9 +95,9 @@ install_bpo_kernel() {
 		echo "vsnix: added $BPO_SUITE from $mirror ($BPO_LIST)" >&2
 	fi
 	$sudo apt-get update
-	ver=$(apt-cache pkgnames "linux-headers-$BPO_SERIES." |
-	      grep -E "^linux-headers-$BPO_SERIES\.[0-9]+\+deb12-amd64\$" |
-	      sed 's/^linux-headers-//' | sort -V | tail -n1)
+	ver=$({ apt-cache pkgnames "linux-headers-$BPO_SERIES." || true; } |
+	      sed -n "s/^linux-headers-\($BPO_SERIES\.[0-9]*+deb12-amd64\)\$/\1/p" |
+	      sort -V | tail -n1)
 	[ -n "$ver" ] || {
 		echo "vsnix: error: no linux-headers-$BPO_SERIES.*-amd64 in $BPO_SUITE" >&2
 		exit 1
