@@ -4,8 +4,11 @@
 
 # Kernel build tree: the running kernel's when present, else the stock
 # kernel of the test rig (bookworm's 6.1, not the 6.12 one beside it).
-KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
+# Expanded once (:=): it is exported, and stock-kernel.sh asks dpkg.
+ifndef KDIR
+KDIR := $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 	$(wildcard /lib/modules/$(shell scripts/rig/stock-kernel.sh 2>/dev/null)/build))
+endif
 
 export KDIR
 
