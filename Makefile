@@ -2,10 +2,13 @@
 # vSnix top-level build. `make` builds the module, vsnixctl, the bpf objects
 # and the selftests; `make test` proves them in the emulated PCs.
 
-# Kernel build tree: the running kernel's when present, else the installed
-# Debian linux-headers-*-amd64 (the stock kernel of the test rig).
-KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
-	$(lastword $(sort $(wildcard /usr/src/linux-headers-*-amd64))))
+# Kernel build tree: the running kernel's when present, else the stock
+# kernel of the test rig (bookworm's 6.1, not the 6.12 one beside it).
+# Expanded once (:=): it is exported, and stock-kernel.sh asks dpkg.
+ifndef KDIR
+KDIR := $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
+	$(wildcard /lib/modules/$(shell scripts/rig/stock-kernel.sh 2>/dev/null)/build))
+endif
 
 export KDIR
 
@@ -13,7 +16,7 @@ export KDIR
 T ?=
 
 .PHONY: all modules userspace selftests bpf clean deps deps-check \
-	rig-modules test test-quick test-vmx test-debug kunit-kernel demo fuzz
+	rig-modules test test-quick test-612 test-vmx test-debug kunit-kernel demo fuzz
 all: modules userspace selftests bpf
 
 # Every build and test target first checks (cheaply, with dpkg-query) that
@@ -29,8 +32,8 @@ deps-check:
 modules: | deps-check
 	@kdir="$(KDIR)"; \
 	[ -n "$$kdir" ] || \
-		kdir=$$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -n1); \
-	test -n "$$kdir" || { echo "no kernel headers: run 'make deps'"; exit 1; }; \
+		kdir=/lib/modules/$$(scripts/rig/stock-kernel.sh)/build; \
+	test -d "$$kdir" || { echo "no kernel headers: run 'make deps'"; exit 1; }; \
 	echo "$(MAKE) -C $$kdir M=$(CURDIR) modules"; \
 	$(MAKE) -C $$kdir M=$(CURDIR) modules
 
@@ -48,7 +51,8 @@ bpf: | deps-check
 rig-modules: | deps-check
 	$(MAKE) modules KDIR=/lib/modules/$$(scripts/rig/stock-kernel.sh)/build
 
-# SVM (QEMU), VMX (Bochs), then KUnit and the selftests on the debug kernel.
+# SVM (QEMU) on 6.1 and on 6.12, VMX (Bochs), then KUnit and the selftests
+# on the debug kernel.
 test: all
 	$(MAKE) rig-modules
 	scripts/rig/test.sh --tests "$(T)"
@@ -56,6 +60,10 @@ test: all
 # The inner loop: QEMU/SVM on the stock kernel only.
 test-quick: rig-modules userspace selftests
 	scripts/rig/test.sh --quick --tests "$(T)"
+
+# QEMU/SVM on Debian's 6.12 kernel only (vsnix.ko built in build/k612).
+test-612: userspace selftests | deps-check
+	scripts/rig/test.sh --612 --tests "$(T)"
 
 test-vmx: rig-modules userspace selftests
 	scripts/rig/test.sh --vmx --tests "$(T)"
@@ -84,4 +92,4 @@ clean:
 	-$(MAKE) -C userspace clean
 	-$(MAKE) -C selftests clean
 	-$(MAKE) -C bpf clean
-	rm -rf build/rig build/kdebug
+	rm -rf build/rig build/kdebug build/k612

@@ -4,7 +4,14 @@
 #   scripts/setup-deps.sh              install what is missing
 #   scripts/setup-deps.sh --if-missing same, silent when all are present
 #   scripts/setup-deps.sh --check      only report; exit 1 if any is missing
+# Besides bookworm's packages it installs the 6.12 kernel (image and
+# headers) from bookworm-backports, by their versioned names: the rig's
+# default kernel stays bookworm's 6.1 (linux-image-amd64).
 set -eo pipefail
+
+BPO_SUITE=bookworm-backports
+BPO_LIST=/etc/apt/sources.list.d/vsnix-backports.sources
+BPO_SERIES=6.12
 
 PACKAGES="build-essential linux-image-amd64 linux-headers-amd64
 	qemu-system-x86 bochs bochs-term bochsbios vgabios
@@ -13,42 +20,123 @@ PACKAGES="build-essential linux-image-amd64 linux-headers-amd64
 	libbpf-dev bpftool clang llvm bpftrace iproute2 kmod udev e2fsprogs
 	libjson-c-dev pkg-config xz-utils"
 
+# One dpkg-query for all of them: every build target runs this.
 missing_packages() {
-	local pkg state
+	local installed pkg
 
+	# dpkg-query fails on a name it has never seen, after listing the rest.
+	installed=" $({ dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' $PACKAGES \
+			2>/dev/null || true; } | awk '/^ii/ { printf "%s ", $NF }')"
 	for pkg in $PACKAGES; do
-		state=$(dpkg-query -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null || true)
-		case "$state" in
-		ii*) ;;
+		case "$installed" in
+		*" $pkg "*) ;;
 		*) echo "$pkg" ;;
 		esac
 	done
 }
 
+# True when an image and its headers of the backports series are installed.
+bpo_kernel_present() {
+	local img
+
+	for img in $(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' \
+			"linux-image-$BPO_SERIES.*-amd64" 2>/dev/null |
+		     awk '/^ii/ { print $NF }'); do
+		case $(dpkg-query -W -f='${db:Status-Abbrev}' \
+			"linux-headers-${img#linux-image-}" 2>/dev/null) in
+		ii*) return 0 ;;
+		esac
+	done
+	return 1
+}
+
+# The URI of the Debian mirror this machine already uses for bookworm
+# (deb822 .sources or one-line .list form): backports come from it too.
+debian_mirror() {
+	local f
+
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -e "$f" ] && [ "$f" != "$BPO_LIST" ] || continue
+		awk 'BEGIN { RS = ""; FS = "\n" }
+		     /(^|\n)Suites:[^\n]*[ \t]bookworm([ \t]|\n|$)/ ||
+		     /(^|\n)Suites:[ \t]*bookworm([ \t]|\n|$)/ {
+			for (i = 1; i <= NF; i++)
+				if ($i ~ /^URIs:/) {
+					split($i, w, /[ \t]+/); print w[2]; exit
+				}
+		     }' "$f"
+	done
+	cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+		awk '$1 == "deb" { u = ""; s = ""
+			for (i = 2; i <= NF; i++) {
+				if ($i ~ /^\[/) { while ($i !~ /\]$/) i++; continue }
+				if (u == "") u = $i; else if (s == "") s = $i
+			}
+			if (s == "bookworm") print u }'
+	return 0
+}
+
+# Add the backports suite (once) and install the newest versioned 6.12
+# image and headers it has, never its linux-image-amd64 metapackage.
+install_bpo_kernel() {
+	local mirror ver
+
+	if ! grep -rqs "$BPO_SUITE" /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
+			/etc/apt/sources.list.d/*.sources; then
+		mirror=$(debian_mirror | awk 'NR == 1')
+		[ -n "$mirror" ] || {
+			echo "vsnix: error: no bookworm entry in the apt sources to take a mirror from" >&2
+			exit 1
+		}
+		printf '%s\n' 'Types: deb' "URIs: $mirror" "Suites: $BPO_SUITE" \
+			'Components: main' \
+			'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' |
+			$sudo tee "$BPO_LIST" >/dev/null
+		echo "vsnix: added $BPO_SUITE from $mirror ($BPO_LIST)" >&2
+	fi
+	$sudo apt-get update
+	ver=$({ apt-cache pkgnames "linux-headers-$BPO_SERIES." || true; } |
+	      sed -n "s/^linux-headers-\($BPO_SERIES\.[0-9]*+deb12-amd64\)\$/\1/p" |
+	      sort -V | tail -n1)
+	[ -n "$ver" ] || {
+		echo "vsnix: error: no linux-headers-$BPO_SERIES.*-amd64 in $BPO_SUITE" >&2
+		exit 1
+	}
+	echo "vsnix: installing the $ver kernel from $BPO_SUITE" >&2
+	$sudo apt-get install -y --no-install-recommends -t "$BPO_SUITE" \
+		"linux-image-$ver" "linux-headers-$ver"
+}
+
 mode=${1:-install}
 missing=$(missing_packages | tr '\n' ' ')
-if [ -z "${missing// /}" ]; then
+bpo=
+bpo_kernel_present || bpo="linux-image-$BPO_SERIES.*-amd64 (from $BPO_SUITE)"
+if [ -z "${missing// /}" ] && [ -z "$bpo" ]; then
 	[ "$mode" = --if-missing ] || echo "vsnix: all build and test packages are installed"
 	exit 0
 fi
 if [ "$mode" = --check ]; then
-	echo "vsnix: missing packages: $missing" >&2
+	echo "vsnix: missing packages: $missing $bpo" >&2
 	exit 1
 fi
 
-echo "vsnix: installing missing packages: $missing" >&2
+echo "vsnix: installing missing packages: $missing $bpo" >&2
 sudo=
 if [ "$(id -u)" != 0 ]; then
 	command -v sudo >/dev/null || {
-		echo "vsnix: error: need root to install: $missing" >&2
+		echo "vsnix: error: need root to install: $missing $bpo" >&2
 		exit 1
 	}
 	sudo=sudo
 fi
 export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update
-$sudo apt-get install -y --no-install-recommends $missing
+if [ -n "${missing// /}" ]; then
+	$sudo apt-get update
+	$sudo apt-get install -y --no-install-recommends $missing
+fi
+[ -z "$bpo" ] || install_bpo_kernel
 still=$(missing_packages | tr '\n' ' ')
+bpo_kernel_present || still="$still linux-image-$BPO_SERIES.*-amd64"
 if [ -n "${still// /}" ]; then
 	echo "vsnix: error: still missing after apt-get: $still" >&2
 	exit 1

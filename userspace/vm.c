@@ -50,7 +50,7 @@ int vm_create(struct vm *vm)
 	if (vm->vm_fd < 0) {
 		fprintf(stderr, "vsnixctl: VSNIX_CREATE_VM: %s%s\n", strerror(errno),
 			errno == EBUSY ?
-			" (another hypervisor holds VMX/SVM: unload kvm_intel/kvm_amd)" :
+			" (another hypervisor holds VMX/SVM: unload kvm_intel/kvm_amd, or load kvm with enable_virt_at_load=0; see dmesg)" :
 			"");
 		return -1;
 	}

@@ -19,6 +19,7 @@
 #include <linux/uaccess.h>
 #include "vsnix.h"
 #include "internal.h"
+#include "compat.h"
 #include "../arch/x86/x86.h"
 
 void vsnix_vcpu_request(struct vsnix_vcpu *vcpu, int req)

@@ -15,10 +15,10 @@
 #include <linux/panic_notifier.h>
 #include <linux/reboot.h>
 #include <linux/smp.h>
-#include <linux/syscore_ops.h>
 #include "vsnix.h"
 #include "internal.h"
 #include "../arch/x86/x86.h"
+#include "compat.h"
 
 static DEFINE_MUTEX(vsnix_virt_lock);
 /* VMs alive; changed under vsnix_virt_lock with CPU hotplug held off. */
@@ -50,11 +50,15 @@ static void vsnix_cpu_disable_fn(void *unused)
 	vsnix_ops->cpu_disable();
 }
 
+/*
+ * KVM holds SVM/VMX while it has VMs and, from Linux 6.12, from the moment
+ * it loads unless kvm.enable_virt_at_load=0: name both ways out.
+ */
 static void vsnix_report_busy(void)
 {
 	bool svm = vsnix_ops->vendor == VSNIX_VENDOR_SVM;
 
-	pr_err("%s is in use by another hypervisor (%s already set): unload %s, or boot it with kvm.enable_virt_at_load=0 and close its VMs\n",
+	pr_err("%s is in use by another hypervisor (%s already set): unload %s, or load kvm with kvm.enable_virt_at_load=0 and close its VMs\n",
 	       vsnix_ops->name, svm ? "EFER.SVME" : "CR4.VMXE",
 	       svm ? "kvm_amd" : "kvm_intel");
 }
@@ -170,13 +174,13 @@ static struct notifier_block vsnix_panic_nb = {
  * Suspend: syscore ops run on the last CPU with IRQs off, after the others
  * went through the hotplug offline callback above.
  */
-static int vsnix_syscore_suspend(void)
+static int vsnix_syscore_suspend(VSNIX_SYSCORE_ARGS)
 {
 	vsnix_ops->cpu_disable();
 	return 0;
 }
 
-static void vsnix_syscore_resume(void)
+static void vsnix_syscore_resume(VSNIX_SYSCORE_ARGS)
 {
 	if (vsnix_virt_users && vsnix_ops->cpu_enable())
 		pr_err("could not re-enable %s after resume\n", vsnix_ops->name);
@@ -186,7 +190,7 @@ static void vsnix_syscore_resume(void)
  * kexec and reboot run this on the one CPU left after the reboot notifier:
  * a second chance should a CPU have re-entered root mode in between.
  */
-static void vsnix_syscore_shutdown(void)
+static void vsnix_syscore_shutdown(VSNIX_SYSCORE_ARGS)
 {
 	unsigned long flags;
 
@@ -196,11 +200,8 @@ static void vsnix_syscore_shutdown(void)
 	local_irq_restore(flags);
 }
 
-static struct syscore_ops vsnix_syscore_ops = {
-	.suspend = vsnix_syscore_suspend,
-	.resume = vsnix_syscore_resume,
-	.shutdown = vsnix_syscore_shutdown,
-};
+VSNIX_SYSCORE(vsnix_syscore, vsnix_syscore_suspend, vsnix_syscore_resume,
+	      vsnix_syscore_shutdown);
 
 bool vsnix_virt_rebooting(void)
 {
@@ -224,7 +225,7 @@ int vsnix_virt_init(void)
 	if (ret)
 		goto err_emergency;
 	atomic_notifier_chain_register(&panic_notifier_list, &vsnix_panic_nb);
-	register_syscore_ops(&vsnix_syscore_ops);
+	vsnix_register_syscore(&vsnix_syscore);
 	return 0;
 
 err_emergency:
@@ -236,7 +237,7 @@ err_cpuhp:
 
 void vsnix_virt_exit(void)
 {
-	unregister_syscore_ops(&vsnix_syscore_ops);
+	vsnix_unregister_syscore(&vsnix_syscore);
 	atomic_notifier_chain_unregister(&panic_notifier_list, &vsnix_panic_nb);
 	unregister_reboot_notifier(&vsnix_reboot_nb);
 	vsnix_x86_emergency_exit();

@@ -14,8 +14,8 @@
 #include <linux/net.h>
 #include <linux/string.h>
 #include <linux/uio.h>
-#include <asm/unaligned.h>
 #include "devices.h"
+#include "../core/compat.h"
 
 bool vsnix_dev_all_zero(const void *p, size_t len)
 {

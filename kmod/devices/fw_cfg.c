@@ -9,8 +9,8 @@
 #define pr_fmt(fmt) "vsnix: " fmt
 
 #include <linux/slab.h>
-#include <asm/unaligned.h>
 #include "devices.h"
+#include "../core/compat.h"
 
 #define FW_CFG_PORT_SELECTOR	0x510
 #define FW_CFG_PORT_DATA	0x511

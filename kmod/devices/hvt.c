@@ -26,8 +26,8 @@
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 #include <linux/uio.h>
-#include <asm/unaligned.h>
 #include "devices.h"
+#include "../core/compat.h"
 
 #define HVT_HYPERCALL_PIO_BASE	0x500
 /* 0x500..0x50f: room for an outl at the last hypercall (HALT = 8). */

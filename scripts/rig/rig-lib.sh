@@ -199,3 +199,23 @@ rig_timeout() {
 	[ "$sum" -le "$cap" ] || sum=$cap
 	echo "$sum"
 }
+
+# rig_build_module MACHINE KDIR DEST: build vsnix.ko (and, where KDIR has
+# KUnit, vsnix_kunit.ko) against KDIR in DEST, a copy of the module sources:
+# building them in place for this kernel would overwrite the objects built
+# for the stock one. The log is $RIG_DIR/MACHINE.build.log. modpost's
+# *.mod.c of the in-tree build stay out: 6.1's carries a vermagic that 6.12
+# (module-common.c) would add a second time.
+rig_build_module() {
+	local machine=$1 kdir=$2 src=$3
+
+	mkdir -p "$src"
+	(cd "$VSNIX_ROOT" && find Kbuild kmod uapi -type f ! -name '*.mod.c' \
+		\( -name '*.[chS]' -o -name Kbuild -o -name Makefile -o -name '*.lds' \) -print0 |
+		cpio -0pdmu --quiet "$src")
+	note "$machine: building vsnix.ko against $kdir"
+	make -C "$kdir" M="$src" -j"$(nproc)" modules >"$RIG_DIR/$machine.build.log" 2>&1 || {
+		tail -n 30 "$RIG_DIR/$machine.build.log" >&2
+		die "module build against $kdir failed, see $RIG_DIR/$machine.build.log"
+	}
+}

@@ -14,18 +14,8 @@ rig_lock svm-debug-build
 kdir=$("$VSNIX_ROOT/scripts/kunit/build-kernel.sh")
 [ -f "$kdir/arch/x86/boot/bzImage" ] || die "no bzImage in $kdir"
 
-# A copy of the module sources: building them in place for this kernel
-# would overwrite the objects built for the stock one.
 src=$VSNIX_ROOT/build/kdebug
-mkdir -p "$src"
-(cd "$VSNIX_ROOT" && find Kbuild kmod uapi -type f \
-	\( -name '*.[chS]' -o -name Kbuild -o -name Makefile -o -name '*.lds' \) -print0 |
-	cpio -0pdmu --quiet "$src")
-note "svm-debug: building vsnix.ko and vsnix_kunit.ko against $kdir"
-make -C "$kdir" M="$src" -j"$(nproc)" modules >"$RIG_DIR/svm-debug.build.log" 2>&1 || {
-	tail -n 30 "$RIG_DIR/svm-debug.build.log" >&2
-	die "module build against the debug kernel failed, see $RIG_DIR/svm-debug.build.log"
-}
+rig_build_module svm-debug "$kdir" "$src"
 
 exec "$VSNIX_ROOT/scripts/rig/run-qemu.sh" --machine svm-debug \
 	--kernel "$kdir/arch/x86/boot/bzImage" \

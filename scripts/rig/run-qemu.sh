@@ -7,6 +7,8 @@
 #   scripts/rig/run-qemu.sh --cmd "vsnixctl run /data/hello.hvt" --add hello.hvt
 #   scripts/rig/run-qemu.sh --kernel BZIMAGE --module KO [--kunit-module KO]
 #                           --machine svm-debug   (the debug kernel run)
+#   scripts/rig/run-qemu.sh --series 6.12 --module KO --machine svm-6.12
+#                           (the stock kernel of another series)
 #
 # Test mode prints TAP lines and "N passed, N failed"; exits 1 on failure.
 # Command mode shows the console and exits with the command's status.
@@ -15,7 +17,7 @@ set -eo pipefail
 . "$(dirname "$0")/rig-lib.sh"
 
 usage() {
-	sed -n '3,14p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '3,15p' "$0" | sed 's/^# \{0,1\}//'
 	exit 2
 }
 
@@ -27,6 +29,7 @@ RIG_KUNIT_MODULE=
 RIG_CMD=
 RIG_ADD=()
 kernel=
+series=
 wanted=
 verbose=0
 machine_timeout=
@@ -34,6 +37,7 @@ boot_allowance=${VSNIX_QEMU_BOOT_S:-120}
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift ;;
+	--series) series=$2; shift ;;
 	--module) RIG_MODULE=$2; shift ;;
 	--kunit-module) RIG_KUNIT_MODULE=$2; RIG_KUNIT=1; shift ;;
 	--machine) RIG_MACHINE=$2; shift ;;
@@ -52,7 +56,7 @@ done
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing: run 'make deps'"
 RIG_STOCK_KVER=
 if [ -z "$kernel" ]; then
-	RIG_STOCK_KVER=$(stock_kernel_version)
+	RIG_STOCK_KVER=$(stock_kernel_version "$series")
 	kernel=/boot/vmlinuz-$RIG_STOCK_KVER
 fi
 [ -r "$kernel" ] || die "cannot read kernel $kernel"

@@ -3,9 +3,10 @@
 # Run the selftests on the rig's machines and print one TAP stream, then
 # "N passed, N failed[, N skipped]". Exits 1 on any failure.
 #
-#   scripts/rig/test.sh                 svm (QEMU), svm-panic, vmx (Bochs),
-#                                       kunit+svm-debug
+#   scripts/rig/test.sh                 svm, svm-panic, svm-6.12 (QEMU),
+#                                       vmx (Bochs), kunit+svm-debug
 #   scripts/rig/test.sh --quick         svm and svm-panic only
+#   scripts/rig/test.sh --612           svm-6.12 only (Debian's 6.12 kernel)
 #   scripts/rig/test.sh --vmx           vmx only
 #   scripts/rig/test.sh --debug         kunit + svm-debug only
 #   ... --tests "name1 name2"           a subset of the selftests; the name
@@ -13,15 +14,16 @@
 set -o pipefail
 . "$(dirname "$0")/rig-lib.sh"
 
-machines="svm svm-panic vmx svm-debug"
+machines="svm svm-panic svm-6.12 vmx svm-debug"
 wanted=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) machines="svm svm-panic" ;;
+	--612) machines="svm-6.12" ;;
 	--vmx) machines="vmx" ;;
 	--debug) machines="svm-debug" ;;
 	--tests) wanted=$2; shift ;;
-	-h|--help) sed -n '3,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+	-h|--help) sed -n '3,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 	*) die "unknown option '$1' (see --help)" ;;
 	esac
 	shift
@@ -47,6 +49,7 @@ export VSNIX_RIG_SUMMARY=0
 for machine in $machines; do
 	case "$machine" in
 	svm) runner=(run-qemu.sh) ;;
+	svm-6.12) runner=(run-612.sh) ;;
 	vmx) runner=(run-bochs.sh) ;;
 	svm-debug) runner=(run-debug.sh) ;;
 	svm-panic) runner=(panic-check.sh) ;;

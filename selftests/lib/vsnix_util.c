@@ -733,8 +733,7 @@ static bool kvm_try_load(const char *cmd_fmt, const char *module)
 	return system(cmd) == 0 && access("/dev/kvm", F_OK) == 0;
 }
 
-/* hostrun needs the host root over virtio-9p: is there a virtio PCI device? */
-static bool have_virtio_pci(void)
+bool have_virtio_pci(void)
 {
 	bool found = false;
 	glob_t g;

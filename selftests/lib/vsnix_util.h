@@ -183,6 +183,9 @@ long meminfo_kb(const char *field);
 /* Open file descriptors of this process. */
 int count_open_fds(void);
 
+/* hostrun needs the host root over virtio-9p: is there a virtio PCI device? */
+bool have_virtio_pci(void);
+
 /*
  * Load kvm_amd/kvm_intel with modprobe, or with the host's modprobe through
  * /bin/hostrun (QEMU rig); skip the whole test where neither can. Returns

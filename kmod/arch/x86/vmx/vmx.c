@@ -4,6 +4,7 @@
  * life cycle and the ops table. The run loop is in vmx_run.c, exit
  * handlers in vmx_exit.c, register state in vmx_state.c.
  */
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/gfp.h>
@@ -100,7 +101,7 @@ static void vmx_probe_preempt_timer(bool true_ctls)
 		return;
 	/* SDM A.6: the timer counts once every 2^MISC[4:0] TSC cycles. */
 	ticks = ((u64)(tsc_khz ? tsc_khz : 1000000)) >>
-		(misc & VMX_MISC_PREEMPTION_TIMER_RATE_MASK);
+		vmx_misc_preemption_timer_rate(misc);
 	vmx_cfg.preempt_timer_value = clamp_t(u64, ticks, 1, U32_MAX);
 	vmx_cfg.preempt_timer = true;
 }

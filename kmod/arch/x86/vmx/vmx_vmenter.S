@@ -15,6 +15,7 @@
 #include <asm/segment.h>
 #include <asm/unwind_hints.h>
 #include "vmx.h"
+#include "../../../core/compat.h"
 
 #define VMCS_HOST_RSP	0x6c14	/* SDM Appendix B.4.4 */
 
@@ -248,7 +249,7 @@ SYM_FUNC_START(__vsnix_vmx_do_nmi)
 	push %rbp
 	pushf
 	push $__KERNEL_CS
-	call asm_exc_nmi_noist
+	call VSNIX_ASM_EXC_NMI_NOIST
 	leave
 	RET
 SYM_FUNC_END(__vsnix_vmx_do_nmi)
