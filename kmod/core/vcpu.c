@@ -426,8 +426,8 @@ void vsnix_vcpu_destroy(struct vsnix_vcpu *vcpu)
 {
 	vsnix_ops->vcpu_free(vcpu);
 	vsnix_x86_fpu_free(vcpu);
-	__free_page(vcpu->run_pages[0]);
-	__free_page(vcpu->run_pages[1]);
+	vsnix_free_pages(vcpu->run_pages[0], 0);
+	vsnix_free_pages(vcpu->run_pages[1], 0);
 	kfree(vcpu);
 }
 
@@ -444,7 +444,8 @@ static struct vsnix_vcpu *vsnix_vcpu_alloc(struct vsnix_vm *vm, u32 id)
 	vcpu->cpu = -1;
 	mutex_init(&vcpu->mutex);
 	for (i = 0; i < ARRAY_SIZE(vcpu->run_pages); i++) {
-		vcpu->run_pages[i] = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+		vcpu->run_pages[i] = vsnix_alloc_pages(GFP_KERNEL_ACCOUNT | __GFP_ZERO,
+							NUMA_NO_NODE, 0);
 		if (!vcpu->run_pages[i]) {
 			r = -ENOMEM;
 			goto err_pages;
@@ -465,8 +466,7 @@ err_fpu:
 	vsnix_x86_fpu_free(vcpu);
 err_pages:
 	for (i = 0; i < ARRAY_SIZE(vcpu->run_pages); i++)
-		if (vcpu->run_pages[i])
-			__free_page(vcpu->run_pages[i]);
+		vsnix_free_pages(vcpu->run_pages[i], 0);
 	kfree(vcpu);
 	return ERR_PTR(r);
 }

@@ -61,6 +61,15 @@ int vsnix_memregion_check(const struct vsnix_memory_region *r,
 			  struct vsnix_memslot *const *slots,
 			  unsigned int nslots, u64 max_bytes);
 
+/*
+ * Page-allocator pages of the module (kmod/core/pages.c), counted because
+ * kmemleak does not see them. node may be NUMA_NO_NODE.
+ */
+struct page *vsnix_alloc_pages(gfp_t gfp, int node, unsigned int order);
+void vsnix_free_pages(struct page *page, unsigned int order);
+void *vsnix_zalloc_page(gfp_t gfp);	/* one zeroed page, or NULL */
+void vsnix_free_page(void *addr);	/* NULL is a no-op */
+
 /* ---------------------------------------------------------------- I/O bus */
 
 enum vsnix_bus {
