@@ -38,8 +38,23 @@
 
 /* ------------------------------------------------------------ device */
 
+static long read_long_file(const char *path)
+{
+	char buf[64] = "";
+	long val = -1;
+	FILE *f = fopen(path, "re");
+
+	if (f) {
+		if (fgets(buf, sizeof(buf), f))
+			val = strtol(buf, NULL, 0);
+		fclose(f);
+	}
+	return val;
+}
+
 static int dev_fd = -1;
 static unsigned long taint_at_start;
+static long warns_at_start, oopses_at_start;
 
 int vsnix_dev_fd(void)
 {
@@ -51,6 +66,8 @@ int vsnix_dev_fd(void)
 			     strerror(errno));
 	TEST_ASSERT(dev_fd >= 0, "open /dev/vsnix");
 	taint_at_start = kernel_taint();
+	warns_at_start = read_long_file("/sys/kernel/warn_count");
+	oopses_at_start = read_long_file("/sys/kernel/oops_count");
 	return dev_fd;
 }
 
@@ -72,20 +89,6 @@ bool vsnix_is_vmx(void)
 	return vsnix_cap(VSNIX_CAP_VENDOR) == VSNIX_VENDOR_VMX;
 }
 
-static long read_long_file(const char *path)
-{
-	char buf[64] = "";
-	long val = -1;
-	FILE *f = fopen(path, "re");
-
-	if (f) {
-		if (fgets(buf, sizeof(buf), f))
-			val = strtol(buf, NULL, 0);
-		fclose(f);
-	}
-	return val;
-}
-
 unsigned long kernel_taint(void)
 {
 	long taint = read_long_file("/proc/sys/kernel/tainted");
@@ -96,8 +99,17 @@ unsigned long kernel_taint(void)
 
 bool kernel_healthy(void)
 {
+	long warns = read_long_file("/sys/kernel/warn_count");
+	long oopses = read_long_file("/sys/kernel/oops_count");
 	unsigned long now = kernel_taint();
 
+	if (warns_at_start >= 0 && oopses_at_start >= 0 && warns >= 0 && oopses >= 0) {
+		if (warns == warns_at_start && oopses == oopses_at_start)
+			return true;
+		tap_diag("%ld WARN and %ld oops since the start (warn_count %ld, oops_count %ld)",
+			 warns - warns_at_start, oopses - oopses_at_start, warns, oopses);
+		return false;
+	}
 	if (now & TAINT_BAD_MASK & ~taint_at_start) {
 		tap_diag("kernel taint 0x%lx, 0x%lx at the start", now, taint_at_start);
 		return false;
