@@ -20,6 +20,9 @@ mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 
 KMEMLEAK=/sys/kernel/debug/kmemleak
 VSNIX_GID=4242
+# vsnix.ko's count of page-allocator pages (kmod/core/pages.c).
+PAGES=/sys/module/vsnix/parameters/pages
+pages_base=
 
 # The rig's channel to the host is the second serial port (fd 3): the
 # tests' TAP and the markers there are never split by kernel messages, and
@@ -97,6 +100,36 @@ udev_check() {
 	host_exec udevadm control --exit
 }
 
+# vsnix's page count, once it is back at its value after insmod (a VM's
+# last reference may drop a moment after its fds close), or after 3 s.
+pages_now() {
+	local try=0 n
+
+	[ -r "$PAGES" ] || { echo -; return; }
+	while :; do
+		n=$(cat "$PAGES")
+		[ "$n" = "$pages_base" ] || [ $try -ge 30 ] && break
+		usleep 100000
+		try=$((try + 1))
+	done
+	echo "$n"
+}
+
+pages_check() {
+	local n
+
+	if [ -z "$pages_base" ] || [ "$pages_base" = - ]; then
+		check pages fail "no $PAGES after insmod: cannot count vsnix's pages"
+		return
+	fi
+	n=$(pages_now)
+	if [ "$n" = "$pages_base" ]; then
+		check pages ok "vsnix holds $n page(s), as after insmod: no page leaked"
+	else
+		check pages fail "vsnix holds $n page(s) before rmmod, $pages_base after insmod: leak"
+	fi
+}
+
 run_tests() {
 	local name limit rc
 
@@ -104,6 +137,9 @@ run_tests() {
 	cd /selftests 2>/dev/null || cd /
 	while read -r name limit; do
 		[ -n "$name" ] || continue
+		# The console's copy tells the host which test a kernel line
+		# belongs to (selftests/EXPECTED_CONSOLE).
+		klog "@@VSNIX-TEST-BEGIN $name"
 		say "@@VSNIX-TEST-BEGIN $name $limit"
 		if [ -x "/selftests/$name" ]; then
 			VSNIX_RIG_MACHINE=$RIG_MACHINE timeout -s KILL "$limit" \
@@ -112,6 +148,8 @@ run_tests() {
 		else
 			rc=127
 		fi
+		klog "@@VSNIX-TEST-END $name"
+		say "@@VSNIX-PAGES $name $(pages_now) $pages_base"
 		say "@@VSNIX-TEST $name $rc"
 	done </etc/vsnix/tests
 	cd /
@@ -148,6 +186,7 @@ fi
 
 if insmod /lib/vsnix/vsnix.ko; then
 	check insmod ok "insmod vsnix.ko"
+	pages_base=$(cat "$PAGES" 2>/dev/null || echo -)
 else
 	check insmod fail "insmod vsnix.ko failed (see console above)"
 fi
@@ -160,6 +199,7 @@ else
 	run_tests
 fi
 
+[ "$RIG_MODE" = test ] && pages_check
 if ! grep -q '^vsnix ' /proc/modules; then
 	check rmmod fail "vsnix not loaded, nothing to remove"
 elif rmmod vsnix; then

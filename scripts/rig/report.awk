@@ -5,7 +5,9 @@
 # (rig checks that must be present), tests (file of "name timeout" that
 # ran), skipfile ("name reason" not run here), first (number of the first
 # line), counts (file to write "pass fail skip next" to), kunit (1: expect a
-# KUnit section).
+# KUnit section), expected (selftests/EXPECTED_SKIPS: the skips allowed on
+# each machine; any other skip is a failure), consoleok
+# (selftests/EXPECTED_CONSOLE: console lines a test provokes on purpose).
 
 function emit(kind, desc) {
 	if (kind == "pass") {
@@ -21,19 +23,107 @@ function emit(kind, desc) {
 	num++
 }
 
-# A TAP result line: kind (pass/fail/skip) into tap_kind, text into tap_desc.
-function parse_tap(line) {
-	tap_kind = (line ~ /^not ok/) ? "fail" : "pass"
-	sub(/^(not )?ok [0-9]+ *(- )?/, "", line)
-	if (line ~ /# *[Ss][Kk][Ii][Pp]/)
-		tap_kind = "skip"
-	tap_desc = line
+# The position of the first "#" not escaped by a backslash, or 0.
+function first_hash(text,   i, c) {
+	for (i = 1; i <= length(text); i++) {
+		c = substr(text, i, 1)
+		if (c == "\\")
+			i++
+		else if (c == "#")
+			return i
+	}
+	return 0
 }
 
-function add_result(test, kind, desc) {
+# A TAP result line: kind (pass/fail/skip) into tap_kind, text into tap_desc,
+# a skip's reason into tap_why. Only a directive counts as a skip: "ok N
+# desc # SKIP why", the first unescaped "#" after the description (TAP 13);
+# "SKIP" elsewhere in the text is text. "not ok ... # SKIP" stays a failure.
+function parse_tap(line,   h, dir) {
+	tap_kind = (line ~ /^not ok/) ? "fail" : "pass"
+	sub(/^(not )?ok [0-9]+ *(- )?/, "", line)
+	tap_desc = line
+	tap_why = ""
+	h = first_hash(line)
+	if (!h || tap_kind != "pass")
+		return
+	dir = substr(line, h + 1)
+	sub(/^[ \t]+/, "", dir)
+	if (dir !~ /^[Ss][Kk][Ii][Pp]([ \t:]|$)/)
+		return
+	tap_kind = "skip"
+	tap_desc = substr(line, 1, h - 1)
+	sub(/[ \t]+$/, "", tap_desc)
+	tap_why = substr(dir, 5)
+	sub(/^[ \t:]+/, "", tap_why)
+	if (tap_why == "")
+		tap_why = "no reason given"
+}
+
+# "svm", "svm,vmx" or "*" names this machine?
+function on_machine(field) {
+	return field == "*" || index("," field ",", "," machine ",") > 0
+}
+
+# The EXPECTED_SKIPS entry that allows skipping test's desc here, or 0.
+function expected_skip(test, desc,   i) {
+	for (i = 1; i <= nexp; i++) {
+		if (exp_test[i] != test || exp_norun[i])
+			continue
+		if (exp_pat[i] != "" && desc !~ exp_pat[i])
+			continue
+		exp_used[i] = 1
+		return i
+	}
+	return 0
+}
+
+# A skip: counted as one if selftests/EXPECTED_SKIPS expects it on this
+# machine, else a failure (a feature that must work here went missing).
+function emit_skip(test, desc, why,   label) {
+	label = (desc == "") ? test : test ": " desc
+	if (expected_skip(test, desc))
+		emit("skip", label " # SKIP " why)
+	else
+		emit("fail", label ": skipped (" why "), but selftests/EXPECTED_SKIPS " \
+		     "does not expect this skip on " machine)
+}
+
+# Is a console line during test one that selftests/EXPECTED_CONSOLE allows?
+function console_allowed(test, text,   i) {
+	for (i = 1; i <= nallow; i++)
+		if (allow_test[i] == test && text ~ allow_pat[i])
+			return 1
+	return 0
+}
+
+# Kernel trouble on the console. Level and facility come from the syslog
+# prefix (console_msg_format=syslog): an error or worse from vsnix.ko
+# (pr_err, "vsnix: ..."), or anything critical from the kernel, is trouble
+# too. Boot banners of the debug options and CPU-bug advisories are not.
+function console_trouble(text, lvl, fac) {
+	if (text ~ /^@@VSNIX-/)
+		return 0
+	if (text ~ /kmemleak: (Kernel memory leak detector|Automatic memory scanning)/ ||
+	    text ~ /RCU lockdep checking is enabled/ ||
+	    text ~ /(RETBleed|Speculative Return Stack Overflow): WARNING:/)
+		return 0
+	if (text ~ /BUG:|WARNING:|Oops|general protection|KASAN|kmemleak|lockdep/ ||
+	    text ~ /kernel BUG at|invalid opcode:|^BUG [^ ]+ \(|UBSAN:|Kernel panic/ ||
+	    text ~ /rcu: INFO: .*stall|self-detected stall|hard LOCKUP/ ||
+	    text ~ /INFO: task .* blocked for more than/)
+		return 1
+	if (fac == 0 && lvl >= 0 && lvl <= 3 && text ~ /^vsnix: /)
+		return 1
+	# /init's poweroff -f is an emergency-level "reboot: Power down".
+	return fac == 0 && lvl >= 0 && lvl <= 2 && text !~ /^reboot: (Power down|Restarting)/
+}
+
+function add_result(test, kind, desc, why) {
 	nres[test]++
 	res_kind[test, nres[test]] = kind
 	res_desc[test, nres[test]] = desc
+	res_why[test, nres[test]] = why
 	if (kind == "fail")
 		nbad[test]++
 }
@@ -64,6 +154,43 @@ BEGIN {
 		skiplist[++nskiplist] = name
 		skipwhy[name] = reason
 	}
+	# "<machines> <test> [/ERE/|norun] <reason>"; '#' starts a comment.
+	nexp = 0
+	while ((getline l < expected) > 0) {
+		if (l ~ /^[ \t]*(#|$)/)
+			continue
+		split(l, f, " ")
+		if (!on_machine(f[1]))
+			continue
+		rest = l
+		sub(/^[ \t]*[^ \t]+[ \t]+[^ \t]+[ \t]*/, "", rest)
+		exp_test[++nexp] = f[2]
+		exp_pat[nexp] = ""
+		exp_norun[nexp] = 0
+		if (rest ~ /^\/[^\/]*\/([ \t]|$)/) {
+			exp_pat[nexp] = substr(rest, 2, index(substr(rest, 2), "/") - 1)
+			rest = substr(rest, length(exp_pat[nexp]) + 3)
+		} else if (rest ~ /^norun([ \t]|$)/) {
+			exp_norun[nexp] = 1
+			rest = substr(rest, 6)
+		}
+		sub(/^[ \t]+/, "", rest)
+		exp_why[nexp] = rest
+	}
+	# "<machines> <test> <ERE>"
+	nallow = 0
+	while ((getline l < consoleok) > 0) {
+		if (l ~ /^[ \t]*(#|$)/)
+			continue
+		split(l, f, " ")
+		if (!on_machine(f[1]))
+			continue
+		rest = l
+		sub(/^[ \t]*[^ \t]+[ \t]+[^ \t]+[ \t]*/, "", rest)
+		allow_test[++nallow] = f[2]
+		allow_pat[nallow] = rest
+	}
+	ctest = ""
 	cur = ""
 	in_kunit = 0
 	nissues = 0
@@ -75,25 +202,30 @@ BEGIN {
 # TAP, never split by kernel messages).
 FILENAME == consolelog {
 	sub(/\r$/, "")
+	lvl = fac = -1
+	if (match($0, /^<[0-9]+>/)) {
+		pri = substr($0, 2, RLENGTH - 2) + 0
+		lvl = pri % 8
+		fac = int(pri / 8)
+		$0 = substr($0, RLENGTH + 1)
+	}
 	sub(/^\[ *[0-9]+\.[0-9]+\] /, "")
 	line = $0
 }
 
 FILENAME == consolelog && /^@@VSNIX-RIG start/ { started = 1; next }
+FILENAME == consolelog && /^@@VSNIX-TEST-BEGIN / { ctest = $2; next }
+FILENAME == consolelog && /^@@VSNIX-TEST-END / { ctest = ""; next }
 
-# Kernel trouble on the console (boot banners of the debug options and
-# CPU-bug advisories are not trouble).
-FILENAME == consolelog && line !~ /^@@VSNIX-/ &&
-line ~ /BUG:|WARNING:|Oops|general protection|KASAN|kmemleak|lockdep/ &&
-line !~ /kmemleak: (Kernel memory leak detector|Automatic memory scanning)/ &&
-line !~ /RCU lockdep checking is enabled/ &&
-line !~ /(RETBleed|Speculative Return Stack Overflow): WARNING:/ {
+FILENAME == consolelog && console_trouble(line, lvl, fac) {
 	# Before /init runs, trouble is the stock kernel's with the emulated
 	# CPU (e.g. Bochs's XSAVE model), not vSnix's: noted, not failed.
 	if (!started)
 		boot_note[++nboot] = "line " FNR ": " line
+	else if (ctest != "" && console_allowed(ctest, line))
+		allowed_note[++nallowed] = ctest ": line " FNR ": " line
 	else if (nissues < 5)
-		issue[++nissues] = "line " FNR ": " line
+		issue[++nissues] = "line " FNR ": " (ctest != "" ? "(during " ctest ") " : "") line
 	else
 		nissues++
 	next
@@ -114,12 +246,13 @@ FILENAME == consolelog && in_kunit {
 		sub(/^    /, "", line)
 		parse_tap(line)
 		kunit_kind[++nkunit] = tap_kind
-		kunit_desc[nkunit] = suite ": " tap_desc
+		kunit_desc[nkunit] = suite ": " tap_desc (tap_kind == "skip" ? " # SKIP " tap_why : "")
 		suite_cases++
 	} else if (line ~ /^(not )?ok [0-9]+/ && suite_cases == 0) {
 		parse_tap(line)
 		kunit_kind[++nkunit] = tap_kind
-		kunit_desc[nkunit] = tap_desc " (suite result, no cases)"
+		kunit_desc[nkunit] = tap_desc " (suite result, no cases)" \
+				     (tap_kind == "skip" ? " # SKIP " tap_why : "")
 	}
 	next
 }
@@ -145,9 +278,76 @@ FILENAME == consolelog { next }
 
 /^@@VSNIX-TEST-BEGIN / { cur = $2; begun[cur] = 1; nres[cur] = 0; plan[cur] = -1; next }
 /^@@VSNIX-TEST / { rc[$2] = $3; done[$2] = 1; cur = ""; next }
+/^@@VSNIX-PAGES / { pages_after[$2] = $3; pages_base[$2] = $4; next }
 
-cur != "" && /^1\.\.[0-9]+/ { plan[cur] = substr(line, 4) + 0; next }
-cur != "" && /^(not )?ok [0-9]+/ { parse_tap(line); add_result(cur, tap_kind, tap_desc); next }
+cur != "" && /^1\.\.[0-9]+/ {
+	plan[cur] = substr(line, 4) + 0
+	# "1..0 # SKIP why": the whole test skipped.
+	if (plan[cur] == 0 && match(line, /#[ \t]*[Ss][Kk][Ii][Pp]/)) {
+		why = substr(line, RSTART + RLENGTH)
+		sub(/^[ \t:]+/, "", why)
+		skipall_why[cur] = (why == "") ? "no reason given" : why
+	}
+	next
+}
+cur != "" && /^(not )?ok [0-9]+/ {
+	parse_tap(line)
+	add_result(cur, tap_kind, tap_desc, tap_why)
+	next
+}
+
+function emit_check(c) {
+	if (c in check_kind && check_kind[c] == "skip")
+		emit_skip("rig:" c, "", check_why[c])
+	else if (c in check_kind)
+		emit(check_kind[c], "rig: " c ": " check_why[c])
+	else
+		emit("fail", "rig: " c ": no result")
+}
+
+# One test's lines: its results, then what the rig found wrong with it.
+function emit_test(t,   j, r, why) {
+	if (!(t in begun)) {
+		emit("fail", t ": no result (the machine stopped before it ran)")
+		return
+	}
+	for (j = 1; j <= nres[t]; j++) {
+		if (res_kind[t, j] == "skip")
+			emit_skip(t, res_desc[t, j], res_why[t, j])
+		else
+			emit(res_kind[t, j], t ": " res_desc[t, j])
+	}
+	if (!(t in done)) {
+		emit("fail", t ": did not finish (machine stopped or hung)")
+		return
+	}
+	r = rc[t] + 0
+	if (is_timeout(r)) {
+		emit("fail", t ": killed after its time limit of " limit[t] " s")
+	} else if (r == 127 && nres[t] == 0) {
+		emit("fail", t ": not in the initramfs (selftests/build/" t " not built?)")
+	} else if (nres[t] == 0) {
+		why = "exit code " r " with no reason (no \"1..0 # SKIP why\" line)"
+		if (t in skipall_why)
+			why = skipall_why[t]
+		if (r == 4 || (r == 0 && plan[t] == 0))
+			emit_skip(t, "", why)
+		else if (r == 0)
+			emit("fail", t ": exited 0 but printed no TAP result")
+		else
+			emit("fail", t ": exited " r " with no TAP result")
+	} else {
+		if (plan[t] > nres[t])
+			emit("fail", t ": planned " plan[t] " results, printed " nres[t])
+		if (r != 0 && r != 4 && !nbad[t])
+			emit("fail", t ": exited " r " though every result was ok")
+	}
+	if ((t in pages_after) && pages_after[t] != "-" && pages_base[t] != "-" &&
+	    pages_after[t] != pages_base[t])
+		emit("fail", t ": vsnix holds " pages_after[t] " page(s) after it, " \
+		     pages_base[t] " after insmod: " (pages_after[t] - pages_base[t]) \
+		     " page(s) leaked (kmemleak cannot see these)")
+}
 
 END {
 	if (kunit == 1) {
@@ -172,68 +372,32 @@ END {
 		machine = m
 	}
 
-	for (i = 1; i <= nchecks; i++) {
-		c = want_check[i]
-		if (c == "rmmod")
-			break
-		if (c in check_kind && check_kind[c] == "skip")
-			emit("skip", "rig: " c " # SKIP " check_why[c])
-		else if (c in check_kind)
-			emit(check_kind[c], "rig: " c ": " check_why[c])
-		else
-			emit("fail", "rig: " c ": no result")
-	}
+	# Checks up to the first post-test one ("pages") come before the tests.
+	for (i = 1; i <= nchecks && want_check[i] != "pages" && want_check[i] != "rmmod"; i++)
+		emit_check(want_check[i])
 	first_post_check = i
 
 	for (i = 1; i <= nskiplist; i++)
-		emit("skip", skiplist[i] " # SKIP " skipwhy[skiplist[i]])
+		emit("skip", skiplist[i] " # SKIP not run on " machine ": " skipwhy[skiplist[i]])
 
-	for (i = 1; i <= ntests; i++) {
-		t = order[i]
-		if (!(t in begun)) {
-			emit("fail", t ": no result (the machine stopped before it ran)")
-			continue
-		}
-		for (j = 1; j <= nres[t]; j++)
-			emit(res_kind[t, j], t ": " res_desc[t, j])
-		if (!(t in done)) {
-			emit("fail", t ": did not finish (machine stopped or hung)")
-			continue
-		}
-		r = rc[t] + 0
-		if (is_timeout(r)) {
-			emit("fail", t ": killed after its time limit of " limit[t] " s")
-		} else if (r == 127 && nres[t] == 0) {
-			emit("fail", t ": not in the initramfs (selftests/build/" t " not built?)")
-		} else if (nres[t] == 0) {
-			if (r == 4)
-				emit("skip", t " # SKIP exit code 4 without TAP output")
-			else if (r == 0)
-				emit("fail", t ": exited 0 but printed no TAP result")
-			else
-				emit("fail", t ": exited " r " with no TAP result")
-		} else {
-			if (plan[t] > nres[t])
-				emit("fail", t ": planned " plan[t] " results, printed " nres[t])
-			if (r != 0 && r != 4 && !nbad[t])
-				emit("fail", t ": exited " r " though every result was ok")
-		}
-	}
+	for (i = 1; i <= ntests; i++)
+		emit_test(order[i])
 
-	for (i = first_post_check; i <= nchecks; i++) {
-		c = want_check[i]
-		if (c in check_kind && check_kind[c] == "skip")
-			emit("skip", "rig: " c " # SKIP " check_why[c])
-		else if (c in check_kind)
-			emit(check_kind[c], "rig: " c ": " check_why[c])
-		else
-			emit("fail", "rig: " c ": no result")
-	}
+	for (i = first_post_check; i <= nchecks; i++)
+		emit_check(want_check[i])
+
+	# An expected skip that did not happen: the list is out of date.
+	for (i = 1; i <= nexp; i++)
+		if (!exp_used[i] && !exp_norun[i] && (exp_test[i] in done || exp_test[i] ~ /^rig:/))
+			print "# " machine ": " exp_test[i] (exp_pat[i] != "" ? " /" exp_pat[i] "/" : "") \
+			      ": expected skip did not happen (selftests/EXPECTED_SKIPS out of date?)"
 
 	for (i = 1; i <= nboot && i <= 3; i++)
 		print "# " machine ": boot (before /init, not counted): " boot_note[i]
+	for (i = 1; i <= nallowed && i <= 10; i++)
+		print "# " machine ": expected console line (selftests/EXPECTED_CONSOLE): " allowed_note[i]
 	if (nissues == 0) {
-		emit("pass", "console: no BUG/WARNING/Oops/KASAN/kmemleak/lockdep report")
+		emit("pass", "console: no BUG/WARNING/Oops/KASAN/kmemleak/lockdep/stall/hung task/vsnix error")
 	} else {
 		for (i = 1; i <= nissues && i <= 5; i++)
 			emit("fail", "console: " issue[i])

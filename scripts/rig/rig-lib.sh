@@ -39,11 +39,34 @@ rig_select_tests() {
 	done
 }
 
-# rig_skip_reason NAME: the reason selftests/SKIP_BOCHS gives, if any.
-rig_skip_reason() {
-	[ -f "$SELFTESTS/SKIP_BOCHS" ] || return 1
-	awk -v n="$1" '$1 == n { $1 = ""; sub(/^ +/, ""); print; found = 1 }
-		END { exit !found }' "$SELFTESTS/SKIP_BOCHS"
+# rig_norun_reason MACHINE NAME: the reason selftests/EXPECTED_SKIPS gives
+# for not running test NAME on MACHINE at all ("<machines> NAME norun why").
+rig_norun_reason() {
+	[ -f "$SELFTESTS/EXPECTED_SKIPS" ] || return 1
+	awk -v m="$1" -v n="$2" '
+		/^[ \t]*(#|$)/ { next }
+		$2 == n && $3 == "norun" && ($1 == "*" || index("," $1 ",", "," m ",")) {
+			$1 = $2 = $3 = ""; sub(/^ +/, ""); print; found = 1
+		}
+		END { exit !found }' "$SELFTESTS/EXPECTED_SKIPS"
+}
+
+# rig_select_runnable MACHINE FACTOR WANTED: rig_select_tests without the
+# tests EXPECTED_SKIPS keeps off MACHINE; those go, with their reason, to
+# $RIG_DIR/MACHINE.skips.
+rig_select_runnable() {
+	local machine=$1 name limit reason
+
+	: >"$RIG_DIR/$machine.skips"
+	rig_select_tests "$2" "$3" | while read -r name limit; do
+		[ -n "$name" ] || continue
+		if reason=$(rig_norun_reason "$machine" "$name"); then
+			echo "$name ${reason:-listed in selftests/EXPECTED_SKIPS}" \
+				>>"$RIG_DIR/$machine.skips"
+		else
+			echo "$name $limit"
+		fi
+	done
 }
 
 # A module built for another kernel fails insmod with a terse "Invalid
@@ -77,6 +100,20 @@ rig_pack_stock_modules() {
 	cp "$src"/modules.builtin "$src"/modules.order "$stage/lib/modules/$RIG_STOCK_KVER/" \
 		2>/dev/null || true
 	depmod -b "$stage" "$RIG_STOCK_KVER" 2>/dev/null || die "depmod for the initramfs failed"
+}
+
+# rig_pack_built_modules STAGE DIR: the modules a kernel build installed
+# under DIR/lib/modules/<ver>/ (the debug kernel's KVM modules), with a
+# modules.dep for busybox modprobe.
+rig_pack_built_modules() {
+	local stage=$1 dir=$2 ver
+
+	for ver in $(ls "$dir/lib/modules" 2>/dev/null); do
+		mkdir -p "$stage/lib/modules/$ver"
+		cp -a "$dir/lib/modules/$ver/." "$stage/lib/modules/$ver/"
+		rm -f "$stage/lib/modules/$ver/build" "$stage/lib/modules/$ver/source"
+		depmod -b "$stage" "$ver" 2>/dev/null || die "depmod for $dir ($ver) failed"
+	done
 }
 
 # rig_make_initramfs OUT_CPIO_GZ STAGE_DIR: pack busybox, the modules,
@@ -123,6 +160,7 @@ rig_make_initramfs() {
 		done
 		rig_pack_stock_modules "$stage"
 	fi
+	[ -z "$RIG_MODULES_DIR" ] || rig_pack_built_modules "$stage" "$RIG_MODULES_DIR"
 	# Extra files for --cmd (--add PATH): /data/<basename>.
 	mkdir -p "$stage/data"
 	for path in "${RIG_ADD[@]}"; do
@@ -161,6 +199,8 @@ rig_report() {
 		-v tests="$RIG_DIR/$machine.tests" -v first="${VSNIX_RIG_FIRST:-1}" \
 		-v counts="$RIG_DIR/$machine.counts" -v kunit="${RIG_KUNIT:-0}" \
 		-v skipfile="$RIG_DIR/$machine.skips" \
+		-v expected="$SELFTESTS/EXPECTED_SKIPS" \
+		-v consoleok="$SELFTESTS/EXPECTED_CONSOLE" \
 		"$RIG_DIR/$machine.console.log" "$RIG_DIR/$machine.rig.log"
 }
 

@@ -8,8 +8,8 @@
 # Bochs's guest clock runs by instruction count (clock: sync=none), so a
 # guest second already stretches with the emulation (about 7 s of wall time
 # on 2 busy cores): each test's limit, counted by timeout(1) in the guest, is
-# multiplied only by $VSNIX_BOCHS_FACTOR (2). Tests named in
-# selftests/SKIP_BOCHS are reported as skipped. Bochs has no virtio: no host
+# multiplied only by $VSNIX_BOCHS_FACTOR (2). Tests that selftests/EXPECTED_SKIPS
+# marks "norun" for vmx are reported as skipped. Bochs has no virtio: no host
 # root (hostrun exits 4), no udev check. The whole machine is killed after
 # $VSNIX_BOCHS_MAX_S (1500) seconds of wall time.
 # The console log is kept in build/rig/vmx.console.log.
@@ -56,17 +56,8 @@ riglog=$RIG_DIR/vmx.rig.log
 mkdir -p "$work"
 rm -f "$log" "$riglog" "$work/bochs.log"
 
-: >"$RIG_DIR/vmx.skips"
-RIG_TESTS=
-while read -r name limit; do
-	[ -n "$name" ] || continue
-	if reason=$(rig_skip_reason "$name"); then
-		echo "$name ${reason:-listed in selftests/SKIP_BOCHS}" >>"$RIG_DIR/vmx.skips"
-	else
-		RIG_TESTS+="$name $limit"$'\n'
-	fi
-done < <(rig_select_tests "$factor" "$wanted")
-printf '%s' "$RIG_TESTS" >"$RIG_DIR/vmx.tests"
+RIG_TESTS=$(rig_select_runnable vmx "$factor" "$wanted")
+printf '%s\n' "$RIG_TESTS" >"$RIG_DIR/vmx.tests"
 
 # The ISO: isolinux boots the stock kernel with the rig's initramfs.
 iso_root=$work/iso
@@ -81,7 +72,7 @@ cat >"$iso_root/isolinux/isolinux.cfg" <<-CFG
 	TIMEOUT 0
 	LABEL vsnix
 	  KERNEL /vmlinuz
-	  APPEND initrd=/initrd.gz console=ttyS0 panic=-1 loglevel=7 printk.devkmsg=on
+	  APPEND initrd=/initrd.gz console=ttyS0 panic=-1 loglevel=7 printk.devkmsg=on console_msg_format=syslog
 CFG
 xorriso -as mkisofs -quiet -o "$work/rig.iso" -b isolinux/isolinux.bin \
 	-c isolinux/boot.cat -no-emul-boot -boot-load-size 4 -boot-info-table \
@@ -144,7 +135,7 @@ if grep -q '^[0-9]*[ei]*\[.*\] *>>PANIC<<' "$work/bochs.log" 2>/dev/null; then
 	status="Bochs panicked: $(grep -m1 'PANIC' "$work/bochs.log")"
 fi
 
-rig_report vmx "$status" "insmod devnode rmmod kmemleak"
+rig_report vmx "$status" "insmod devnode pages rmmod kmemleak"
 note "vmx: console log: $log, rig log: $riglog, Bochs log: $work/bochs.log"
 [ "${VSNIX_RIG_SUMMARY:-1}" = 0 ] && exit 0
 rig_summary vmx

@@ -21,4 +21,5 @@ exec "$VSNIX_ROOT/scripts/rig/run-qemu.sh" --machine svm-debug \
 	--kernel "$kdir/arch/x86/boot/bzImage" \
 	--module "$src/kmod/vsnix.ko" \
 	--kunit-module "$src/kmod/tests/vsnix_kunit.ko" \
+	--modules-dir "$kdir/modinst" \
 	--boot-allowance "${VSNIX_DEBUG_BOOT_S:-400}" "$@"

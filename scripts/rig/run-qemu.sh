@@ -6,7 +6,9 @@
 #   scripts/rig/run-qemu.sh [--tests "a b"] [--verbose]
 #   scripts/rig/run-qemu.sh --cmd "vsnixctl run /data/hello.hvt" --add hello.hvt
 #   scripts/rig/run-qemu.sh --kernel BZIMAGE --module KO [--kunit-module KO]
-#                           --machine svm-debug   (the debug kernel run)
+#                           [--modules-dir DIR] --machine svm-debug
+#                           (the debug kernel run; DIR/lib/modules/<ver>/ is
+#                           packed for modprobe: KVM's modules)
 #   scripts/rig/run-qemu.sh --series 6.12 --module KO --machine svm-6.12
 #                           (the stock kernel of another series)
 #
@@ -17,7 +19,7 @@ set -eo pipefail
 . "$(dirname "$0")/rig-lib.sh"
 
 usage() {
-	sed -n '3,15p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '3,18p' "$0" | sed 's/^# \{0,1\}//'
 	exit 2
 }
 
@@ -28,6 +30,7 @@ RIG_KUNIT=0
 RIG_KUNIT_MODULE=
 RIG_CMD=
 RIG_ADD=()
+RIG_MODULES_DIR=
 kernel=
 series=
 wanted=
@@ -40,6 +43,7 @@ while [ $# -gt 0 ]; do
 	--series) series=$2; shift ;;
 	--module) RIG_MODULE=$2; shift ;;
 	--kunit-module) RIG_KUNIT_MODULE=$2; RIG_KUNIT=1; shift ;;
+	--modules-dir) RIG_MODULES_DIR=$2; shift ;;
 	--machine) RIG_MACHINE=$2; shift ;;
 	--tests) wanted=$2; shift ;;
 	--cmd) RIG_CMD=$2; RIG_MODE=cmd; shift ;;
@@ -69,7 +73,7 @@ rm -f "$log" "$riglog"
 initrd=$RIG_DIR/$RIG_MACHINE.cpio.gz
 : >"$RIG_DIR/$RIG_MACHINE.skips"
 if [ "$RIG_MODE" = test ]; then
-	RIG_TESTS=$(rig_select_tests 1 "$wanted")
+	RIG_TESTS=$(rig_select_runnable "$RIG_MACHINE" 1 "$wanted")
 	# The host's udevd needs a full kernel (inotify, netlink uevents): the
 	# stock one; the tiny debug kernel skips the device node check.
 	if [ -n "$RIG_STOCK_KVER" ]; then
@@ -93,13 +97,17 @@ fi
 
 note "$RIG_MACHINE: booting $(basename "$kernel") under QEMU TCG (SVM+NPT)," \
 	"limit ${machine_timeout}s"
+# Test mode: each console line carries its syslog level ("<3>"), so that
+# report.awk can tell vsnix's errors from its notices.
+console_fmt=
+[ "$RIG_MODE" = test ] && console_fmt=" console_msg_format=syslog"
 qemu=(qemu-system-x86_64 -M q35 -accel tcg -cpu EPYC,+svm,+npt -m 2G -smp 2
       -display none -monitor none -no-reboot
       -serial stdio -serial "file:$riglog"
       -kernel "$kernel" -initrd "$initrd"
       # no_timer_check: on a loaded host, TCG can miss the boot-time timer
       # IRQ check and the kernel panics "IO-APIC + timer doesn't work".
-      -append "console=ttyS0 panic=-1 loglevel=7 printk.devkmsg=on no_timer_check"
+      -append "console=ttyS0 panic=-1 loglevel=7 printk.devkmsg=on no_timer_check$console_fmt"
       -virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap)
 set +e
 if [ "$verbose" = 1 ]; then
@@ -125,7 +133,7 @@ if [ "$RIG_MODE" = cmd ]; then
 	exit "$rc"
 fi
 
-rig_report "$RIG_MACHINE" "$status" "insmod devnode rmmod kmemleak"
+rig_report "$RIG_MACHINE" "$status" "insmod devnode pages rmmod kmemleak"
 note "$RIG_MACHINE: console log: $log, rig log: $riglog"
 [ "${VSNIX_RIG_SUMMARY:-1}" = 0 ] && exit 0
 rig_summary "$RIG_MACHINE"

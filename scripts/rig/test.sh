@@ -45,6 +45,16 @@ next=1
 pass=0
 fail=0
 skip=0
+# The report's own logic first (a second, no emulator).
+if "$VSNIX_ROOT/scripts/rig/report-test.sh" >"$RIG_DIR/report-test.log" 2>&1; then
+	echo "ok $next rig: report.awk self-test (scripts/rig/report-test.sh)"
+	pass=1
+else
+	cat "$RIG_DIR/report-test.log"
+	echo "not ok $next rig: report.awk self-test (scripts/rig/report-test.sh)"
+	fail=1
+fi
+next=$((next + 1))
 export VSNIX_RIG_SUMMARY=0
 for machine in $machines; do
 	case "$machine" in
