@@ -169,7 +169,9 @@ run_kunit() {
 [ -f "/lib/modules/$(uname -r)/modules.dep" ] && modprobe tun 2>/dev/null
 
 klog "@@VSNIX-RIG start"
-say "@@VSNIX-RIG start machine=$RIG_MACHINE kernel=$(uname -r) mode=$RIG_MODE"
+grep -qw xsave /proc/cpuinfo && xsave=yes || xsave=no
+say "@@VSNIX-RIG start machine=$RIG_MACHINE kernel=$(uname -r) mode=$RIG_MODE" \
+	"cpus=$(nproc) xsave=$xsave uptime=$(cut -d' ' -f1 /proc/uptime)"
 kmemleak_baseline
 [ "$RIG_KUNIT" = 1 ] && run_kunit
 
