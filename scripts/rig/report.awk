@@ -41,7 +41,7 @@ function first_hash(text,   i, c) {
 # "SKIP" elsewhere in the text is text. "not ok ... # SKIP" stays a failure.
 function parse_tap(line,   h, dir) {
 	tap_kind = (line ~ /^not ok/) ? "fail" : "pass"
-	sub(/^(not )?ok [0-9]+ *(- )?/, "", line)
+	sub(/^(not )?ok( [0-9]+)? *(- )?/, "", line)
 	tap_desc = line
 	tap_why = ""
 	h = first_hash(line)
@@ -290,7 +290,8 @@ cur != "" && /^1\.\.[0-9]+/ {
 	}
 	next
 }
-cur != "" && /^(not )?ok [0-9]+/ {
+# The test number is optional in TAP ("not ok - why").
+cur != "" && /^(not )?ok( [0-9]+)?( |$)/ {
 	parse_tap(line)
 	add_result(cur, tap_kind, tap_desc, tap_why)
 	next
