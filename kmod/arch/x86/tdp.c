@@ -47,17 +47,17 @@ bool vsnix_tdp_range_ok(u64 gpa, unsigned long npages)
 
 static u64 *tdp_alloc_table(struct vsnix_tdp *tdp)
 {
-	struct page *page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	u64 *table = vsnix_zalloc_page(GFP_KERNEL_ACCOUNT);
 
-	if (!page)
+	if (!table)
 		return NULL;
 	tdp->nr_tables++;
-	return page_address(page);
+	return table;
 }
 
 static void tdp_free_table(struct vsnix_tdp *tdp, u64 *table)
 {
-	free_page((unsigned long)table);
+	vsnix_free_page(table);
 	tdp->nr_tables--;
 }
 

@@ -103,10 +103,8 @@ static void svm_free_cpu_pages(void)
 	for_each_possible_cpu(cpu) {
 		struct svm_cpu *sc = per_cpu_ptr(&svm_cpus, cpu);
 
-		if (sc->hsave)
-			__free_page(sc->hsave);
-		if (sc->host_vmcb)
-			__free_page(sc->host_vmcb);
+		vsnix_free_pages(sc->hsave, 0);
+		vsnix_free_pages(sc->host_vmcb, 0);
 		sc->hsave = NULL;
 		sc->host_vmcb = NULL;
 	}
@@ -121,15 +119,15 @@ static int svm_alloc_maps(void)
 		struct svm_cpu *sc = per_cpu_ptr(&svm_cpus, cpu);
 		int node = cpu_to_node(cpu);
 
-		sc->hsave = alloc_pages_node(node, GFP_KERNEL | __GFP_ZERO, 0);
-		sc->host_vmcb = alloc_pages_node(node, GFP_KERNEL | __GFP_ZERO, 0);
+		sc->hsave = vsnix_alloc_pages(GFP_KERNEL | __GFP_ZERO, node, 0);
+		sc->host_vmcb = vsnix_alloc_pages(GFP_KERNEL | __GFP_ZERO, node, 0);
 		if (!sc->hsave || !sc->host_vmcb)
 			goto fail;
 	}
 
 	/* Every port and every MSR exits, but for the pass-through list. */
-	svm_iopm = alloc_pages(GFP_KERNEL, SVM_IOPM_ORDER);
-	svm_msrpm = alloc_pages(GFP_KERNEL, SVM_MSRPM_ORDER);
+	svm_iopm = vsnix_alloc_pages(GFP_KERNEL, NUMA_NO_NODE, SVM_IOPM_ORDER);
+	svm_msrpm = vsnix_alloc_pages(GFP_KERNEL, NUMA_NO_NODE, SVM_MSRPM_ORDER);
 	if (!svm_iopm || !svm_msrpm)
 		goto fail;
 	memset(page_address(svm_iopm), 0xff, PAGE_SIZE << SVM_IOPM_ORDER);
@@ -141,10 +139,8 @@ static int svm_alloc_maps(void)
 	return 0;
 
 fail:
-	if (svm_iopm)
-		__free_pages(svm_iopm, SVM_IOPM_ORDER);
-	if (svm_msrpm)
-		__free_pages(svm_msrpm, SVM_MSRPM_ORDER);
+	vsnix_free_pages(svm_iopm, SVM_IOPM_ORDER);
+	vsnix_free_pages(svm_msrpm, SVM_MSRPM_ORDER);
 	svm_iopm = NULL;
 	svm_msrpm = NULL;
 	svm_free_cpu_pages();
@@ -229,8 +225,8 @@ static int svm_hardware_probe(void)
 
 static void svm_hardware_unprobe(void)
 {
-	__free_pages(svm_iopm, SVM_IOPM_ORDER);
-	__free_pages(svm_msrpm, SVM_MSRPM_ORDER);
+	vsnix_free_pages(svm_iopm, SVM_IOPM_ORDER);
+	vsnix_free_pages(svm_msrpm, SVM_MSRPM_ORDER);
 	svm_iopm = NULL;
 	svm_msrpm = NULL;
 	svm_free_cpu_pages();
@@ -434,7 +430,7 @@ static int svm_vcpu_create(struct vsnix_vcpu *vcpu)
 	sv = kzalloc(sizeof(*sv), GFP_KERNEL_ACCOUNT);
 	if (!sv)
 		return -ENOMEM;
-	page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	page = vsnix_alloc_pages(GFP_KERNEL_ACCOUNT | __GFP_ZERO, NUMA_NO_NODE, 0);
 	if (!page)
 		goto no_mem;
 	/*
@@ -470,7 +466,7 @@ static void svm_vcpu_free(struct vsnix_vcpu *vcpu)
 		return;
 	if (!sv->asid_shared)
 		ida_free(&svm_asids, sv->asid);
-	free_page((unsigned long)sv->vmcb);
+	vsnix_free_page(sv->vmcb);
 	kfree(sv);
 	vcpu->arch = NULL;
 }

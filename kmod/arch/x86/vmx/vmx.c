@@ -198,7 +198,7 @@ static void vmx_free_vmxon_regions(void)
 	for_each_possible_cpu(cpu) {
 		struct vmx_cpu *c = per_cpu_ptr(&vmx_cpus, cpu);
 
-		free_page((unsigned long)c->vmxon_region);
+		vsnix_free_page(c->vmxon_region);
 		c->vmxon_region = NULL;
 	}
 }
@@ -224,8 +224,9 @@ static int vmx_probe_l1d_flush(void)
 	    l1tf_vmx_mitigation == VMENTER_L1D_FLUSH_NEVER)
 		return 0;
 	if (!boot_cpu_has(X86_FEATURE_FLUSH_L1D)) {
-		struct page *page = alloc_pages(GFP_KERNEL | __GFP_ZERO,
-						VMX_L1D_FLUSH_ORDER);
+		struct page *page = vsnix_alloc_pages(GFP_KERNEL | __GFP_ZERO,
+						      NUMA_NO_NODE,
+						      VMX_L1D_FLUSH_ORDER);
 
 		if (!page)
 			return -ENOMEM;
@@ -238,8 +239,8 @@ static int vmx_probe_l1d_flush(void)
 static void vmx_free_l1d_flush(void)
 {
 	if (vmx_cfg.l1d_flush_buf)
-		free_pages((unsigned long)vmx_cfg.l1d_flush_buf,
-			   VMX_L1D_FLUSH_ORDER);
+		vsnix_free_pages(virt_to_page(vmx_cfg.l1d_flush_buf),
+				 VMX_L1D_FLUSH_ORDER);
 	vmx_cfg.l1d_flush_buf = NULL;
 	vmx_cfg.l1d_flush = false;
 }
@@ -308,8 +309,8 @@ static int vmx_hardware_probe(void)
 		struct page *page;
 
 		INIT_LIST_HEAD(&c->loaded);
-		page = alloc_pages_node(cpu_to_node(cpu),
-					GFP_KERNEL | __GFP_ZERO, 0);
+		page = vsnix_alloc_pages(GFP_KERNEL | __GFP_ZERO,
+					 cpu_to_node(cpu), 0);
 		if (!page) {
 			vmx_free_vmxon_regions();
 			vmx_free_l1d_flush();
@@ -722,8 +723,8 @@ static int vmx_vcpu_create(struct vsnix_vcpu *vcpu)
 	vmx->vcpu = vcpu;
 	vmx->loaded_cpu = -1;
 	INIT_LIST_HEAD(&vmx->loaded_node);
-	vmx->vmcs = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
-	vmx->msr_bitmap = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	vmx->vmcs = vsnix_zalloc_page(GFP_KERNEL_ACCOUNT);
+	vmx->msr_bitmap = vsnix_zalloc_page(GFP_KERNEL_ACCOUNT);
 	if (!vmx->vmcs || !vmx->msr_bitmap)
 		goto err_free;
 	/* SDM 25.2: the VMCS region starts with the revision identifier. */
@@ -765,8 +766,8 @@ err_preempt:
 		smp_call_function_single(vmx->loaded_cpu, vmx_vmclear_ipi, vmx,
 					 1);
 err_free:
-	free_page((unsigned long)vmx->msr_bitmap);
-	free_page((unsigned long)vmx->vmcs);
+	vsnix_free_page(vmx->msr_bitmap);
+	vsnix_free_page(vmx->vmcs);
 	kfree(vmx);
 	return r;
 }
@@ -787,11 +788,11 @@ static void vmx_vcpu_free(struct vsnix_vcpu *vcpu)
 		pr_err("vsnix: VMCS of vCPU %u still active on CPU %d, leaked\n",
 		       vcpu->id, cpu);
 	} else {
-		free_page((unsigned long)vmx->vmcs);
+		vsnix_free_page(vmx->vmcs);
 	}
 	if (vmx->vpid)
 		ida_free(&vmx_vpids, vmx->vpid);
-	free_page((unsigned long)vmx->msr_bitmap);
+	vsnix_free_page(vmx->msr_bitmap);
 	kfree(vmx);
 	vcpu->arch = NULL;
 }
