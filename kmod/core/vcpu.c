@@ -303,6 +303,15 @@ static long vsnix_vcpu_msrs(struct vsnix_vcpu *vcpu, void __user *argp,
 	return i;
 }
 
+/*
+ * Exceptions that push an error code and that both vendors deliver with
+ * one: #DF, #TS, #NP, #SS, #GP, #PF, #AC (SDM Vol 3, 6.13 and 27.2.1.3).
+ */
+static bool vsnix_exception_has_error_code(u8 vector)
+{
+	return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17;
+}
+
 static long vsnix_vcpu_inject(struct vsnix_vcpu *vcpu, void __user *argp)
 {
 	struct vsnix_event ev;
@@ -324,6 +333,14 @@ static long vsnix_vcpu_inject(struct vsnix_vcpu *vcpu, void __user *argp)
 		break;
 	case VSNIX_EVENT_EXCEPTION:
 		if (ev.vector >= 32 || ev.vector == 2)
+			return -EINVAL;
+		/*
+		 * The flag must match the vector: VMX refuses an entry that
+		 * disagrees (SDM Vol 3, 27.2.1.3) and SVM would push a frame
+		 * the guest's handler does not expect (APM Vol 2, 15.20).
+		 */
+		if (!(ev.flags & VSNIX_EVENT_HAS_ERROR_CODE) !=
+		    !vsnix_exception_has_error_code(ev.vector))
 			return -EINVAL;
 		break;
 	default:

@@ -258,15 +258,16 @@ static int svm_exit_gp(struct vsnix_vcpu *vcpu)
 	return 1;
 }
 
-/* INVD and WBINVD: no cache of ours to write back; a no-op. */
+/*
+ * INVD and WBINVD: no cache of ours to write back; a no-op. Either exit
+ * accepts either opcode: both are skipped the same way, and QEMU's TCG
+ * reports INVD with the WBINVD exit code.
+ */
 static int svm_exit_invd(struct vsnix_vcpu *vcpu)
 {
+	if (svm_insn_len(vcpu, op_wbinvd, sizeof(op_wbinvd)) > 0)
+		return svm_skip_insn(vcpu, op_wbinvd, sizeof(op_wbinvd));
 	return svm_skip_insn(vcpu, op_invd, sizeof(op_invd));
-}
-
-static int svm_exit_wbinvd(struct vsnix_vcpu *vcpu)
-{
-	return svm_skip_insn(vcpu, op_wbinvd, sizeof(op_wbinvd));
 }
 
 static int svm_exit_cpuid(struct vsnix_vcpu *vcpu)
@@ -494,7 +495,7 @@ static const svm_exit_fn svm_exit_handlers[] = {
 	[SVM_EXIT_CLGI] = svm_exit_ud,
 	[SVM_EXIT_SKINIT] = svm_exit_ud,
 	[SVM_EXIT_RDTSCP] = svm_exit_ud,
-	[SVM_EXIT_WBINVD] = svm_exit_wbinvd,
+	[SVM_EXIT_WBINVD] = svm_exit_invd,
 	[SVM_EXIT_MONITOR] = svm_exit_ud,
 	[SVM_EXIT_MWAIT] = svm_exit_ud,
 	[SVM_EXIT_MWAIT_COND] = svm_exit_ud,
