@@ -16,7 +16,8 @@ export KDIR
 T ?=
 
 .PHONY: all modules userspace selftests bpf clean deps deps-check \
-	rig-modules test test-quick test-612 test-vmx test-debug kunit-kernel demo fuzz
+	rig-modules test test-quick test-612 test-vmx test-debug kunit-kernel demo fuzz \
+	test-solo5
 all: modules userspace selftests bpf
 
 # Every build and test target first checks (cheaply, with dpkg-query) that
@@ -78,6 +79,18 @@ MACHINE ?= svm-debug
 fuzz: userspace selftests | deps-check
 	@[ "$(MACHINE)" = svm-debug ] || $(MAKE) rig-modules
 	scripts/rig/fuzz.sh $(N) --machine $(MACHINE) $(if $(SEED),--seed $(SEED))
+
+# Solo5's own tests run by vsnixctl on both vendors (scripts/solo5/test.sh):
+# make test-solo5 SOLO5=<checkout of github.com/Solo5/solo5> [SOLO5_ONLY=--svm]
+SOLO5 ?=
+SOLO5_ONLY ?=
+ifeq ($(SOLO5),)
+test-solo5:
+	@scripts/solo5/test.sh ""
+else
+test-solo5: rig-modules userspace
+	scripts/solo5/test.sh "$(SOLO5)" $(SOLO5_ONLY)
+endif
 
 # The KUnit/debug kernel alone (cached in $VSNIX_CACHE, ~15-20 min cold).
 kunit-kernel: | deps-check

@@ -9,7 +9,7 @@
  *   0x10000  struct hvt_boot_info, then the manifest copy, then cmdline
  *   1 MiB    the ELF, at its physical addresses; stack at the top of RAM
  *
- * The hypercalls themselves are served in the kernel (VSNIX_DEV_HVT).
+ * The hypercalls themselves are served in the kernel (VSNIX_DEV_HVT2).
  */
 #include <elf.h>
 #include <errno.h>
@@ -36,7 +36,8 @@
 #define X86_EFER_LMA	(1ULL << 10)
 
 #define MFT_MAX_SIZE	(sizeof(struct mft) + MFT_MAX_ENTRIES * sizeof(struct mft_entry))
-#define BLOCK_SIZE	512
+#define BLOCK_SIZE	512	/* default sector size */
+#define MAX_SECTOR_SIZE	32768	/* the manifest's block_size is 16 bits */
 #define NET_MTU		1500
 
 bool hvt_is_hvt_elf(struct elf_image *img)
@@ -130,20 +131,33 @@ static struct mft_entry *mft_find(struct mft *mft, const char *name,
  * block size, MAC, MTU, attached). Host fds go into the device config in
  * manifest order, never into the guest's copy.
  */
-static int attach_devices(struct mft *mft, const struct run_options *opt,
-			  struct vsnix_hvt_config *hc, const char *path)
+/* Sector size: a power of 2 from 512 to 32 KiB; the size a multiple. */
+static int check_block(const struct attach_spec *b, uint64_t size,
+		       uint32_t sector)
 {
-	int block_fd[MFT_MAX_ENTRIES], net_fd[MFT_MAX_ENTRIES];
-	uint8_t net_mac[MFT_MAX_ENTRIES][6];
+	if (sector < 512 || sector > MAX_SECTOR_SIZE || (sector & (sector - 1))) {
+		fprintf(stderr, "vsnixctl: block device '%s': sector size %u is not a power of 2"
+			" from 512 to %d\n", b->name, sector, MAX_SECTOR_SIZE);
+		return -1;
+	}
+	if (size == 0 || size % sector) {
+		fprintf(stderr, "vsnixctl: %s: size %llu is not a non-zero multiple of the"
+			" sector size %u\n", b->path, (unsigned long long)size, sector);
+		return -1;
+	}
+	return 0;
+}
+
+static int attach_devices(struct mft *mft, const struct run_options *opt,
+			  int *fds, const char *path)
+{
 	uint32_t i, idx;
 	int fail = 0;
-
-	for (i = 0; i < MFT_MAX_ENTRIES; i++)
-		block_fd[i] = net_fd[i] = -1;
 
 	for (i = 0; i < opt->nr_block; i++) {
 		struct mft_entry *e = mft_find(mft, opt->block[i].name,
 					       MFT_DEV_BLOCK_BASIC, &idx);
+		uint32_t sector = opt->block[i].sector_size ?: BLOCK_SIZE;
 		uint64_t size;
 
 		if (!e || e->attached) {
@@ -152,17 +166,11 @@ static int attach_devices(struct mft *mft, const struct run_options *opt,
 				e ? "attached twice" : "not declared in the manifest");
 			return -1;
 		}
-		block_fd[idx] = block_open(opt->block[i].path, &size);
-		if (block_fd[idx] < 0)
+		fds[idx] = block_open(opt->block[i].path, &size);
+		if (fds[idx] < 0 || check_block(&opt->block[i], size, sector))
 			return -1;
-		if (size == 0 || size % BLOCK_SIZE) {
-			fprintf(stderr, "vsnixctl: %s: size %llu is not a non-zero multiple of %u\n",
-				opt->block[i].path, (unsigned long long)size,
-				BLOCK_SIZE);
-			return -1;
-		}
 		e->u.block_basic.capacity = size;
-		e->u.block_basic.block_size = BLOCK_SIZE;
+		e->u.block_basic.block_size = sector;
 		e->attached = 1;
 	}
 	for (i = 0; i < opt->nr_net; i++) {
@@ -175,14 +183,13 @@ static int attach_devices(struct mft *mft, const struct run_options *opt,
 				e ? "attached twice" : "not declared in the manifest");
 			return -1;
 		}
-		net_fd[idx] = tap_open(opt->net[i].path);
-		if (net_fd[idx] < 0)
+		fds[idx] = tap_open(opt->net[i].path);
+		if (fds[idx] < 0)
 			return -1;
 		if (opt->net[i].has_mac)
-			memcpy(net_mac[idx], opt->net[i].mac, 6);
+			memcpy(e->u.net_basic.mac, opt->net[i].mac, 6);
 		else
-			random_mac(net_mac[idx]);
-		memcpy(e->u.net_basic.mac, net_mac[idx], 6);
+			random_mac(e->u.net_basic.mac);
 		e->u.net_basic.mtu = NET_MTU;
 		e->attached = 1;
 	}
@@ -199,43 +206,90 @@ static int attach_devices(struct mft *mft, const struct run_options *opt,
 			mft->e[i].name);
 		fail = 1;
 	}
-	if (fail)
-		return -1;
+	return fail ? -1 : 0;
+}
 
-	/* A guest names a device by its manifest index: its handle. */
+/*
+ * The VSNIX_DEV_HVT2 entries: one per attached device, named by its
+ * manifest index (its handle). Returns how many, or -1.
+ */
+static int hvt_dev_list(const struct mft *mft, const int *fds,
+			struct vsnix_hvt_dev *devs, const char *path)
+{
+	uint32_t i;
+	int n = 0;
+
 	for (i = 1; i < mft->entries; i++) {
-		struct mft_entry *e = &mft->e[i];
+		const struct mft_entry *e = &mft->e[i];
 
+		if (e->type != MFT_DEV_BLOCK_BASIC && e->type != MFT_DEV_NET_BASIC)
+			continue;
+		if (n == VSNIX_HVT_MAX_HANDLE || strlen(e->name) >= VSNIX_DEV_NAME_LEN) {
+			fprintf(stderr, "vsnixctl: %s: vsnix takes %d devices with names"
+				" under %d characters\n",
+				path, VSNIX_HVT_MAX_HANDLE, VSNIX_DEV_NAME_LEN);
+			return -1;
+		}
+		memset(&devs[n], 0, sizeof(devs[n]));
+		devs[n].fd = fds[i];
+		devs[n].handle = i;
+		strcpy(devs[n].name, e->name);
 		if (e->type == MFT_DEV_BLOCK_BASIC) {
-			struct vsnix_hvt_block *b = &hc->block[hc->nr_block];
+			devs[n].kind = VSNIX_HVT_DEV_BLOCK;
+			devs[n].sector_size = e->u.block_basic.block_size;
+		} else {
+			devs[n].kind = VSNIX_HVT_DEV_NET;
+		}
+		n++;
+	}
+	return n;
+}
 
-			if (hc->nr_block == VSNIX_HVT_MAX_BLOCK ||
-			    strlen(e->name) >= VSNIX_DEV_NAME_LEN)
-				goto too_many;
-			hc->block_handle[hc->nr_block] = i;
-			b->fd = block_fd[i];
-			b->sector_size = BLOCK_SIZE;
-			strcpy(b->name, e->name);
-			hc->nr_block++;
-		} else if (e->type == MFT_DEV_NET_BASIC) {
-			struct vsnix_hvt_net *n = &hc->net[hc->nr_net];
+/*
+ * Each PT_LOAD's pages get its own permissions in the TDP tables: text
+ * read+execute, rodata read-only, data and bss read+write without
+ * execute; the rest of RAM (boot area, heap, stack) read+write without
+ * execute. Solo5's KVM tender gets the write protection from mprotect()
+ * of its host mapping; vsnix pins guest memory, so it uses slot flags.
+ */
+static uint8_t *segment_page_flags(struct vm *vm, struct elf_image *img)
+{
+	uint8_t dflt = vm_has_noexec(vm) ? VSNIX_MEM_NOEXEC : 0;
+	uint64_t npages = vm->mem_size >> 12, p;
+	uint8_t *flags = malloc(npages), *set = calloc(npages, 1);
+	unsigned int i;
 
-			if (hc->nr_net == VSNIX_HVT_MAX_NET ||
-			    strlen(e->name) >= VSNIX_DEV_NAME_LEN)
-				goto too_many;
-			hc->net_handle[hc->nr_net] = i;
-			n->fd = net_fd[i];
-			memcpy(n->mac, net_mac[i], 6);
-			strcpy(n->name, e->name);
-			hc->nr_net++;
+	if (!flags || !set)
+		goto fail;
+	memset(flags, dflt, npages);
+	for (i = 0; i < img->phnum; i++) {
+		const struct elf_segment *s = &img->seg[i];
+		uint8_t f = 0;
+
+		if (s->type != PT_LOAD || s->memsz == 0)
+			continue;
+		if (!(s->flags & PF_W))
+			f |= VSNIX_MEM_READONLY;
+		if (!(s->flags & PF_X))
+			f |= dflt;
+		/* elf_load_segments() checked the range against RAM. */
+		for (p = s->paddr >> 12; p < (s->paddr + s->memsz + 0xfff) >> 12; p++) {
+			if (set[p] && flags[p] != f) {
+				fprintf(stderr, "vsnixctl: %s: invalid ELF: segment %u shares page %#llx"
+					" with a segment of other permissions\n",
+					img->path, i, (unsigned long long)(p << 12));
+				goto fail;
+			}
+			flags[p] = f;
+			set[p] = 1;
 		}
 	}
-	return 0;
-too_many:
-	fprintf(stderr, "vsnixctl: %s: vsnix supports %d block and %d net devices"
-		" with names under %d characters\n",
-		path, VSNIX_HVT_MAX_BLOCK, VSNIX_HVT_MAX_NET, VSNIX_DEV_NAME_LEN);
-	return -1;
+	free(set);
+	return flags;
+fail:
+	free(flags);
+	free(set);
+	return NULL;
 }
 
 /* Identity map of all guest RAM, laid out as Solo5's tender does. */
@@ -341,15 +395,17 @@ static int check_mem_size(uint64_t *mem_size)
 int hvt_setup(struct vm *vm, struct elf_image *img,
 	      const struct run_options *opt)
 {
-	struct vsnix_device_config dev = { .type = VSNIX_DEV_HVT,
+	struct vsnix_device_config dev = { .type = VSNIX_DEV_HVT2,
 					   .console_fd = vm->console_fd };
+	struct vsnix_hvt_dev devs[VSNIX_HVT_MAX_HANDLE];
+	int fds[MFT_MAX_ENTRIES], ndevs, ret = -1;
 	struct vsnix_sregs sregs = { 0 };
 	struct vsnix_regs regs = { 0 };
 	uint64_t mem_size = opt->mem_size, kernel_end;
+	uint8_t *page_flags = NULL;
 	struct mft *mft;
 	size_t mft_size;
 	unsigned int i;
-	int ret = -1;
 
 	vm->kind = GUEST_HVT;
 	if (check_abi(img) || check_segments(img) || check_mem_size(&mem_size))
@@ -357,12 +413,15 @@ int hvt_setup(struct vm *vm, struct elf_image *img,
 	mft = read_manifest(img, &mft_size);
 	if (!mft)
 		return -1;
-	for (i = 0; i < VSNIX_HVT_MAX_BLOCK; i++)
-		dev.hvt.block[i].fd = -1;
-	for (i = 0; i < VSNIX_HVT_MAX_NET; i++)
-		dev.hvt.net[i].fd = -1;
-	if (attach_devices(mft, opt, &dev.hvt, img->path))
+	for (i = 0; i < MFT_MAX_ENTRIES; i++)
+		fds[i] = -1;
+	if (attach_devices(mft, opt, fds, img->path))
 		goto out;
+	ndevs = hvt_dev_list(mft, fds, devs, img->path);
+	if (ndevs < 0)
+		goto out;
+	dev.hvt2.devices = (uintptr_t)devs;
+	dev.hvt2.nr_devices = ndevs;
 	if (vm_alloc_memory(vm, mem_size) ||
 	    elf_load_segments(img, vm, HVT_GUEST_MIN_BASE, &kernel_end))
 		goto out;
@@ -387,8 +446,9 @@ int hvt_setup(struct vm *vm, struct elf_image *img,
 	regs.rsp = vm->mem_size - 8;
 	regs.rdi = HVT_BOOT_INFO_BASE;
 
-	dev.hvt.mem_size = vm->mem_size;
-	if (vm_map_memory(vm) || vm_create_vcpu(vm))
+	page_flags = segment_page_flags(vm, img);
+	if (!page_flags || vm_map_memory_prot(vm, page_flags) ||
+	    vm_create_vcpu(vm))
 		goto out;
 	if (vm_set_cpuid(vm))
 		fprintf(stderr, "vsnixctl: warning: running with the default CPUID\n");
@@ -398,10 +458,10 @@ int hvt_setup(struct vm *vm, struct elf_image *img,
 	ret = 0;
 out:
 	/* The kernel holds its own references to the files now. */
-	for (i = 0; i < dev.hvt.nr_block; i++)
-		close(dev.hvt.block[i].fd);
-	for (i = 0; i < dev.hvt.nr_net; i++)
-		close(dev.hvt.net[i].fd);
+	for (i = 0; i < MFT_MAX_ENTRIES; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(page_flags);
 	free(mft);
 	return ret;
 }

@@ -23,6 +23,8 @@ static void usage(FILE *out)
 		"  --mem SIZE           guest memory, e.g. 64M (default 128M)\n"
 		"  --cmdline STRING     command line given to the guest\n"
 		"  --block NAME=PATH    hvt: attach file/device PATH as block device NAME\n"
+		"  --block-sector-size NAME=N\n"
+		"                       hvt: sector size of block device NAME (default 512)\n"
 		"  --net NAME=TAP[,MAC] hvt: attach tap interface TAP as network device NAME\n"
 		"  --module FILE[,ARGS] multiboot: load FILE as a boot module\n"
 		"  --verbose            report the exit and stray I/O on stderr\n"
@@ -53,6 +55,36 @@ static int parse_attach(const char *arg, struct attach_spec *a, bool net)
 	return 0;
 }
 
+/* --block-sector-size NAME=N: N is checked by the hvt loader. */
+static int apply_sector_sizes(struct run_options *opt)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < opt->nr_sector_args; i++) {
+		const char *arg = opt->sector_arg[i], *eq = strchr(arg, '=');
+		char *end;
+		unsigned long n;
+
+		n = eq ? strtoul(eq + 1, &end, 10) : 0;
+		if (!eq || !eq[1] || *end || !n || n > UINT32_MAX) {
+			fprintf(stderr, "vsnixctl: bad --block-sector-size '%s' (NAME=N)\n", arg);
+			return -1;
+		}
+		for (j = 0; j < opt->nr_block; j++) {
+			if (strlen(opt->block[j].name) == (size_t)(eq - arg) &&
+			    !strncmp(opt->block[j].name, arg, eq - arg))
+				break;
+		}
+		if (j == opt->nr_block) {
+			fprintf(stderr, "vsnixctl: --block-sector-size '%s': no --block with that name\n",
+				arg);
+			return -1;
+		}
+		opt->block[j].sector_size = n;
+	}
+	return 0;
+}
+
 static int parse_run(int argc, char **argv, struct run_options *opt)
 {
 	static const struct option longopts[] = {
@@ -61,6 +93,7 @@ static int parse_run(int argc, char **argv, struct run_options *opt)
 		{ "cmdline", required_argument, NULL, 'c' },
 		{ "block", required_argument, NULL, 'b' },
 		{ "net", required_argument, NULL, 'n' },
+		{ "block-sector-size", required_argument, NULL, 'S' },
 		{ "module", required_argument, NULL, 'M' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -70,7 +103,7 @@ static int parse_run(int argc, char **argv, struct run_options *opt)
 	int c;
 
 	opt->mem_size = DEFAULT_MEM;
-	while ((c = getopt_long(argc, argv, "k:m:c:b:n:M:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "k:m:c:b:n:S:M:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
 			opt->kernel = optarg;
@@ -105,6 +138,13 @@ static int parse_run(int argc, char **argv, struct run_options *opt)
 			}
 			opt->nr_net++;
 			break;
+		case 'S':
+			if (opt->nr_sector_args == MAX_BLOCK) {
+				fprintf(stderr, "vsnixctl: too many --block-sector-size\n");
+				return -1;
+			}
+			opt->sector_arg[opt->nr_sector_args++] = optarg;
+			break;
 		case 'M':
 			if (opt->nr_modules == MAX_MODULES) {
 				fprintf(stderr, "vsnixctl: at most %d modules\n", MAX_MODULES);
@@ -137,7 +177,7 @@ static int parse_run(int argc, char **argv, struct run_options *opt)
 		usage(stderr);
 		return -1;
 	}
-	return 0;
+	return apply_sector_sizes(opt);
 }
 
 /* Detects the image kind, builds the VM and sets up the vCPU. */

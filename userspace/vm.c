@@ -90,6 +90,59 @@ int vm_map_memory(struct vm *vm)
 	return 0;
 }
 
+/* The VSNIX_MAX_MEMSLOTS of vsnix.ko (VSNIX_CAP_NR_MEMSLOTS tells). */
+static int vm_nr_slots(struct vm *vm)
+{
+	int n = ioctl(vm->sys_fd, VSNIX_CHECK_EXTENSION, VSNIX_CAP_NR_MEMSLOTS);
+
+	return n > 0 ? n : 1;
+}
+
+/*
+ * Maps guest RAM as one slot per run of pages with the same VSNIX_MEM_*
+ * flags (flags[i] for page i), so that the TDP tables, not the guest's
+ * own page tables, enforce what the VMM allows.
+ */
+int vm_map_memory_prot(struct vm *vm, const uint8_t *flags)
+{
+	uint64_t npages = vm->mem_size >> 12, start = 0, i;
+	int slot = 0, max = vm_nr_slots(vm);
+
+	for (i = 1; i <= npages; i++) {
+		struct vsnix_memory_region r;
+
+		if (i < npages && flags[i] == flags[start])
+			continue;
+		if (slot == max) {
+			fprintf(stderr, "vsnixctl: guest memory needs more than the %d slots of vsnix.ko"
+				" (too many segments with distinct permissions)\n", max);
+			return -1;
+		}
+		r = (struct vsnix_memory_region) {
+			.slot = slot++,
+			.flags = flags[start],
+			.guest_phys_addr = start << 12,
+			.memory_size = (i - start) << 12,
+			.userspace_addr = (uintptr_t)vm->mem + (start << 12),
+		};
+		if (ioctl(vm->vm_fd, VSNIX_SET_MEMORY_REGION, &r) < 0) {
+			fprintf(stderr, "vsnixctl: VSNIX_SET_MEMORY_REGION [%#llx, +%#llx) flags %#x: %s\n",
+				(unsigned long long)r.guest_phys_addr,
+				(unsigned long long)r.memory_size, r.flags,
+				strerror(errno));
+			return -1;
+		}
+		start = i;
+	}
+	return 0;
+}
+
+/* Does vsnix.ko take VSNIX_MEM_NOEXEC? */
+bool vm_has_noexec(struct vm *vm)
+{
+	return ioctl(vm->sys_fd, VSNIX_CHECK_EXTENSION, VSNIX_CAP_NOEXEC_MEM) > 0;
+}
+
 int vm_create_vcpu(struct vm *vm)
 {
 	long size;
@@ -304,10 +357,31 @@ static int handle_stray_io(struct vm *vm)
 	return 0;
 }
 
+/*
+ * The TDP tables refused an access to guest RAM: a write to a read-only
+ * slot (an MMIO exit inside RAM) or a fetch from a no-execute one.
+ */
+static void report_memory_fault(struct vm *vm, const char *what, uint64_t gpa)
+{
+	struct vsnix_regs r;
+	unsigned long long rip = 0;
+
+	if (ioctl(vm->vcpu_fd, VSNIX_GET_REGS, &r) == 0)
+		rip = r.rip;
+	fprintf(stderr, "vsnixctl: guest error: host/guest translation fault: %s"
+		" guest-physical %#llx, rip=%#llx\n", what,
+		(unsigned long long)gpa, rip);
+}
+
 static int handle_stray_mmio(struct vm *vm)
 {
 	struct vsnix_run *run = vm->run;
 
+	if (run->mmio.phys_addr < vm->mem_size) {
+		report_memory_fault(vm, run->mmio.is_write ?
+				    "write to read-only" : "read of", run->mmio.phys_addr);
+		return -1;
+	}
 	if (vm->kind == GUEST_HVT) {
 		fprintf(stderr, "vsnixctl: guest error: %s of unmapped guest-physical address %#llx\n",
 			run->mmio.is_write ? "write" : "read",
@@ -360,6 +434,11 @@ static int report_exit(struct vm *vm)
 	case VSNIX_EXIT_DEBUG:
 		fprintf(stderr, "vsnixctl: guest error: debug exception %u at %#llx\n",
 			run->debug.exception, (unsigned long long)run->debug.pc);
+		break;
+	case VSNIX_EXIT_MEMORY_FAULT:
+		report_memory_fault(vm, run->memory_fault.access & VSNIX_MEMORY_FAULT_EXEC ?
+				    "instruction fetch from no-execute" : "access to",
+				    run->memory_fault.gpa);
 		break;
 	default:
 		fprintf(stderr, "vsnixctl: VM stopped with unexpected exit reason %u\n",

@@ -21,8 +21,9 @@
 #define EXIT_VM_ERROR		121	/* triple fault, internal error, ... */
 #define EXIT_SIGNAL_BASE	128	/* 128 + signal that stopped the run */
 
-#define MAX_BLOCK		4	/* VSNIX_HVT_MAX_BLOCK */
-#define MAX_NET			4	/* VSNIX_HVT_MAX_NET */
+/* A Solo5 manifest has 63 device entries (VSNIX_HVT_MAX_HANDLE). */
+#define MAX_BLOCK		VSNIX_HVT_MAX_HANDLE
+#define MAX_NET			VSNIX_HVT_MAX_HANDLE
 #define MAX_MODULES		16
 #define MAX_CMDLINE		8192
 
@@ -36,6 +37,7 @@ struct attach_spec {
 	const char *path;	/* block: file; net: tap interface */
 	uint8_t mac[6];
 	bool has_mac;
+	uint32_t sector_size;	/* block: 0 means 512 */
 };
 
 struct module_spec {
@@ -53,6 +55,9 @@ struct run_options {
 	unsigned int nr_net;
 	struct module_spec module[MAX_MODULES];
 	unsigned int nr_modules;
+	/* --block-sector-size NAME=N, applied once all options are read */
+	const char *sector_arg[MAX_BLOCK];
+	unsigned int nr_sector_args;
 	bool verbose;
 };
 
@@ -76,6 +81,8 @@ struct vm {
 int vm_create(struct vm *vm);
 int vm_alloc_memory(struct vm *vm, uint64_t size);
 int vm_map_memory(struct vm *vm);
+int vm_map_memory_prot(struct vm *vm, const uint8_t *flags);
+bool vm_has_noexec(struct vm *vm);
 int vm_create_vcpu(struct vm *vm);
 int vm_set_cpuid(struct vm *vm);
 int vm_create_device(struct vm *vm, struct vsnix_device_config *cfg,

@@ -50,6 +50,10 @@ static long vsnix_check_extension(unsigned long cap)
 		return 1;
 	case VSNIX_CAP_DEVICES:
 		return (1 << VSNIX_NR_DEVICES) - 1;
+	case VSNIX_CAP_HVT_MAX_DEVICES:
+		return VSNIX_HVT_MAX_HANDLE;
+	case VSNIX_CAP_NOEXEC_MEM:
+		return vsnix_ops->tdp_noexec();
 	default:
 		return 0;
 	}

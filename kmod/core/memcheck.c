@@ -8,7 +8,7 @@
 #include <linux/overflow.h>
 #include "vsnix.h"
 
-#define VSNIX_MEM_FLAGS_KNOWN	VSNIX_MEM_READONLY
+#define VSNIX_MEM_FLAGS_KNOWN	(VSNIX_MEM_READONLY | VSNIX_MEM_NOEXEC)
 #define VSNIX_MEM_ALIGN		4096ULL
 
 static bool vsnix_ranges_overlap(u64 a, u64 alen, u64 b, u64 blen)

@@ -205,6 +205,11 @@ int vsnix_set_memory_region(struct vsnix_vm *vm,
 				    max_bytes - vm->mem_bytes);
 	if (ret)
 		goto out;
+	if ((r->flags & VSNIX_MEM_NOEXEC) && !vsnix_ops->tdp_noexec()) {
+		pr_info_ratelimited("VSNIX_MEM_NOEXEC: this CPU's TDP tables cannot refuse execution\n");
+		ret = -EINVAL;
+		goto out;
+	}
 
 	if (r->memory_size) {
 		new = vsnix_memslot_pin(r);
@@ -225,7 +230,7 @@ int vsnix_set_memory_region(struct vsnix_vm *vm,
 		vm->mem_bytes -= old->size;
 	} else {
 		ret = vsnix_ops->tdp_map(vm, new->gpa, new->pages, new->npages,
-					 new->flags & VSNIX_MEM_READONLY);
+					 new->flags);
 		if (ret) {
 			vsnix_ops->tdp_unmap(vm, new->gpa, new->npages);
 			old = new;	/* released below */

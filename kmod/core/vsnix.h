@@ -282,9 +282,14 @@ struct vsnix_arch_ops {
 
 	int (*vm_init)(struct vsnix_vm *vm);
 	void (*vm_destroy)(struct vsnix_vm *vm);
-	/* Map [gpa, +npages) to pages (readonly: no write permission). */
+	/*
+	 * Map [gpa, +npages) to pages with the slot's VSNIX_MEM_* flags:
+	 * READONLY drops write permission, NOEXEC execute permission.
+	 */
 	int (*tdp_map)(struct vsnix_vm *vm, u64 gpa, struct page **pages,
-		       unsigned long npages, bool readonly);
+		       unsigned long npages, u32 mem_flags);
+	/* Can TDP entries refuse instruction fetches (VSNIX_MEM_NOEXEC)? */
+	bool (*tdp_noexec)(void);
 	/* Unmap; the core then requests VSNIX_REQ_TLB_FLUSH on all vCPUs. */
 	void (*tdp_unmap)(struct vsnix_vm *vm, u64 gpa, unsigned long npages);
 

@@ -237,6 +237,15 @@ int vsnix_device_create(struct vsnix_vm *vm,
 			return PTR_ERR(console);
 		ret = vsnix_hvt_create(vm, &cfg->hvt, console);
 		break;
+	case VSNIX_DEV_HVT2:
+		ret = vsnix_device_check_tail(cfg, sizeof(cfg->hvt2), "hvt2");
+		if (ret)
+			return ret;
+		console = vsnix_console_get(cfg->console_fd, "hvt2");
+		if (IS_ERR(console))
+			return PTR_ERR(console);
+		ret = vsnix_hvt2_create(vm, &cfg->hvt2, console);
+		break;
 	case VSNIX_DEV_UART16550:
 		ret = vsnix_device_check_tail(cfg, sizeof(cfg->uart), "uart");
 		if (ret)

@@ -46,6 +46,9 @@ int vsnix_dev_register(struct vsnix_vm *vm, struct vsnix_io_device *io,
 /* The per-type constructors, called with vm->lock held. */
 int vsnix_hvt_create(struct vsnix_vm *vm, const struct vsnix_hvt_config *cfg,
 		     struct file *console);
+int vsnix_hvt2_create(struct vsnix_vm *vm,
+		      const struct vsnix_hvt2_config *cfg,
+		      struct file *console);
 int vsnix_uart_create(struct vsnix_vm *vm,
 		      const struct vsnix_uart_config *cfg,
 		      struct file *console);

@@ -123,8 +123,8 @@ struct vsnix_hvt {
 	struct file *console;
 	unsigned int nr_block;
 	unsigned int nr_net;
-	struct vsnix_hvt_blk block[VSNIX_HVT_MAX_BLOCK];
-	struct vsnix_hvt_netdev net[VSNIX_HVT_MAX_NET];
+	struct vsnix_hvt_blk *block;	/* nr_block of them */
+	struct vsnix_hvt_netdev *net;	/* nr_net of them */
 	struct mutex bounce_lock;	/* bounce */
 	void *bounce;
 };
@@ -599,6 +599,8 @@ static void vsnix_hvt_free(struct vsnix_hvt *hvt)
 	for (i = 0; i < hvt->nr_net; i++)
 		if (hvt->net[i].file)
 			fput(hvt->net[i].file);
+	kfree(hvt->block);
+	kfree(hvt->net);
 	kvfree(hvt->bounce);
 	kfree(hvt);
 }
@@ -619,84 +621,87 @@ static const struct vsnix_io_ops vsnix_hvt_ops = {
 
 /* ------------------------------------------------------------ creation */
 
+static const char *hvt_kind_name(u32 kind)
+{
+	return kind == VSNIX_HVT_DEV_BLOCK ? "block" : "net";
+}
+
 /* A device name: NUL-terminated inside its field (used in messages). */
-static int hvt_copy_name(char *dst, const char *src, const char *kind,
+static int hvt_copy_name(char *dst, const struct vsnix_hvt_dev *in,
 			 unsigned int i)
 {
-	if (!memchr(src, 0, VSNIX_DEV_NAME_LEN)) {
-		pr_warn_ratelimited("hvt: %s[%u]: name is not NUL-terminated\n",
-				    kind, i);
+	if (!memchr(in->name, 0, VSNIX_DEV_NAME_LEN)) {
+		pr_warn_ratelimited("hvt: device %u (%s): name is not NUL-terminated\n",
+				    i, hvt_kind_name(in->kind));
 		return -EINVAL;
 	}
-	strscpy(dst, src, VSNIX_DEV_NAME_LEN);
+	strscpy(dst, in->name, VSNIX_DEV_NAME_LEN);
 	return 0;
 }
 
 /* Handles are manifest indices: 1..63, each used once. */
-static int hvt_check_handle(u64 *used, u8 handle, const char *kind,
-			    unsigned int i, const char *name)
+static int hvt_check_handle(u64 *used, const struct vsnix_hvt_dev *in,
+			    unsigned int i)
 {
-	if (!handle || handle > VSNIX_HVT_MAX_HANDLE) {
-		pr_warn_ratelimited("hvt: %s[%u] '%s': handle %u is not a manifest index in 1..%d\n",
-				    kind, i, name, handle, VSNIX_HVT_MAX_HANDLE);
+	const char *kind = hvt_kind_name(in->kind);
+
+	if (!in->handle || in->handle > VSNIX_HVT_MAX_HANDLE) {
+		pr_warn_ratelimited("hvt: %s %u '%s': handle %u is not a manifest index in 1..%d\n",
+				    kind, i, in->name, in->handle,
+				    VSNIX_HVT_MAX_HANDLE);
 		return -EINVAL;
 	}
-	if (*used & BIT_ULL(handle)) {
-		pr_warn_ratelimited("hvt: %s[%u] '%s': handle %u is given twice\n",
-				    kind, i, name, handle);
+	if (*used & BIT_ULL(in->handle)) {
+		pr_warn_ratelimited("hvt: %s %u '%s': handle %u is given twice\n",
+				    kind, i, in->name, in->handle);
 		return -EINVAL;
 	}
-	*used |= BIT_ULL(handle);
+	*used |= BIT_ULL(in->handle);
 	return 0;
 }
 
 /* fget(fd), requiring it open for reading and writing. */
-static struct file *hvt_get_rw_file(int fd, const char *kind, unsigned int i,
-				    const char *name)
+static struct file *hvt_get_rw_file(const struct vsnix_hvt_dev *in,
+				    unsigned int i)
 {
-	struct file *file = fget(fd);
+	const char *kind = hvt_kind_name(in->kind);
+	struct file *file = fget(in->fd);
 
 	if (!file) {
-		pr_warn_ratelimited("hvt: %s[%u] '%s': fd %d is not an open file\n",
-				    kind, i, name, fd);
+		pr_warn_ratelimited("hvt: %s %u '%s': fd %d is not an open file\n",
+				    kind, i, in->name, in->fd);
 		return ERR_PTR(-EBADF);
 	}
 	if ((file->f_mode & (FMODE_READ | FMODE_WRITE)) !=
 	    (FMODE_READ | FMODE_WRITE)) {
-		pr_warn_ratelimited("hvt: %s[%u] '%s': fd %d is not open O_RDWR\n",
-				    kind, i, name, fd);
+		pr_warn_ratelimited("hvt: %s %u '%s': fd %d is not open O_RDWR\n",
+				    kind, i, in->name, in->fd);
 		fput(file);
 		return ERR_PTR(-EBADF);
 	}
 	return file;
 }
 
-static int hvt_setup_block(struct vsnix_hvt *hvt, unsigned int i,
-			   const struct vsnix_hvt_config *cfg, u64 *used)
+static int hvt_setup_block(struct vsnix_hvt_blk *blk,
+			   const struct vsnix_hvt_dev *in, unsigned int i)
 {
-	const struct vsnix_hvt_block *in = &cfg->block[i];
-	struct vsnix_hvt_blk *blk = &hvt->block[i];
 	struct inode *inode;
 	int ret;
 
-	ret = hvt_copy_name(blk->name, in->name, "block", i);
+	ret = hvt_copy_name(blk->name, in, i);
 	if (ret)
 		return ret;
-	ret = hvt_check_handle(used, cfg->block_handle[i], "block", i,
-			       blk->name);
-	if (ret)
-		return ret;
-	blk->handle = cfg->block_handle[i];
+	blk->handle = in->handle;
 	blk->sector_size = in->sector_size ? in->sector_size : 512;
 	if (blk->sector_size < 512 || blk->sector_size > HVT_MAX_SECTOR_SIZE ||
 	    !is_power_of_2(blk->sector_size)) {
-		pr_warn_ratelimited("hvt: block[%u] '%s': sector size %u is not a power of 2 in 512..%d\n",
+		pr_warn_ratelimited("hvt: block %u '%s': sector size %u is not a power of 2 in 512..%d\n",
 				    i, blk->name, blk->sector_size,
 				    HVT_MAX_SECTOR_SIZE);
 		return -EINVAL;
 	}
 
-	blk->file = hvt_get_rw_file(in->fd, "block", i, blk->name);
+	blk->file = hvt_get_rw_file(in, i);
 	if (IS_ERR(blk->file)) {
 		ret = PTR_ERR(blk->file);
 		blk->file = NULL;
@@ -708,19 +713,19 @@ static int hvt_setup_block(struct vsnix_hvt *hvt, unsigned int i,
 	if ((!S_ISREG(file_inode(blk->file)->i_mode) &&
 	     !S_ISBLK(file_inode(blk->file)->i_mode)) ||
 	    vsnix_file_may_hold_files(blk->file)) {
-		pr_warn_ratelimited("hvt: block[%u] '%s': fd %d is neither a regular file nor a block device\n",
+		pr_warn_ratelimited("hvt: block %u '%s': fd %d is neither a regular file nor a block device\n",
 				    i, blk->name, in->fd);
 		return -EINVAL;
 	}
 	if (blk->file->f_flags & O_APPEND) {
 		/* Writes would land at the end, not at the guest's offset. */
-		pr_warn_ratelimited("hvt: block[%u] '%s': fd %d is O_APPEND\n",
+		pr_warn_ratelimited("hvt: block %u '%s': fd %d is O_APPEND\n",
 				    i, blk->name, in->fd);
 		return -EINVAL;
 	}
 	blk->capacity = round_down(i_size_read(inode), blk->sector_size);
 	if (!blk->capacity) {
-		pr_warn_ratelimited("hvt: block[%u] '%s': smaller than one %u-byte sector\n",
+		pr_warn_ratelimited("hvt: block %u '%s': smaller than one %u-byte sector\n",
 				    i, blk->name, blk->sector_size);
 		return -EINVAL;
 	}
@@ -744,26 +749,21 @@ static bool hvt_net_file_ok(struct file *file)
 	       sock->type == SOCK_RAW;
 }
 
-static int hvt_setup_net(struct vsnix_hvt *hvt, unsigned int i,
-			 const struct vsnix_hvt_config *cfg, u64 *used)
+static int hvt_setup_net(struct vsnix_hvt_netdev *net,
+			 const struct vsnix_hvt_dev *in, unsigned int i)
 {
-	const struct vsnix_hvt_net *in = &cfg->net[i];
-	struct vsnix_hvt_netdev *net = &hvt->net[i];
 	int ret;
 
-	ret = hvt_copy_name(net->name, in->name, "net", i);
+	ret = hvt_copy_name(net->name, in, i);
 	if (ret)
 		return ret;
-	if (in->pad || in->pad2[0] || in->pad2[1]) {
-		pr_warn_ratelimited("hvt: net[%u] '%s': pad must be zero\n",
+	if (in->sector_size) {
+		pr_warn_ratelimited("hvt: net %u '%s': sector_size must be zero\n",
 				    i, net->name);
 		return -EINVAL;
 	}
-	ret = hvt_check_handle(used, cfg->net_handle[i], "net", i, net->name);
-	if (ret)
-		return ret;
-	net->handle = cfg->net_handle[i];
-	net->file = hvt_get_rw_file(in->fd, "net", i, net->name);
+	net->handle = in->handle;
+	net->file = hvt_get_rw_file(in, i);
 	if (IS_ERR(net->file)) {
 		ret = PTR_ERR(net->file);
 		net->file = NULL;
@@ -773,53 +773,87 @@ static int hvt_setup_net(struct vsnix_hvt *hvt, unsigned int i,
 	    !(net->file->f_mode & FMODE_CAN_READ) ||
 	    !(net->file->f_mode & FMODE_CAN_WRITE) ||
 	    !net->file->f_op->read_iter || !net->file->f_op->write_iter) {
-		pr_warn_ratelimited("hvt: net[%u] '%s': fd %d is neither a tun/tap file nor a raw packet socket\n",
+		pr_warn_ratelimited("hvt: net %u '%s': fd %d is neither a tun/tap file nor a raw packet socket\n",
 				    i, net->name, in->fd);
 		return -EINVAL;
 	}
 	return 0;
 }
 
-int vsnix_hvt_create(struct vsnix_vm *vm, const struct vsnix_hvt_config *cfg,
-		     struct file *console)
+/* Counts the devices of each kind; rejects unknown kinds and set reserved. */
+static int hvt_count_devs(const struct vsnix_hvt_dev *devs, unsigned int n,
+			  unsigned int *nr_block, unsigned int *nr_net)
 {
-	struct vsnix_hvt *hvt;
-	u64 used_handles = 0;
 	unsigned int i;
-	int ret;
 
-	if (!vsnix_dev_all_zero(cfg->reserved, sizeof(cfg->reserved))) {
-		pr_warn_ratelimited("hvt: reserved must be zero\n");
-		return -EINVAL;
+	*nr_block = *nr_net = 0;
+	for (i = 0; i < n; i++) {
+		if (!vsnix_dev_all_zero(devs[i].reserved,
+					sizeof(devs[i].reserved))) {
+			pr_warn_ratelimited("hvt: device %u: reserved must be zero\n",
+					    i);
+			return -EINVAL;
+		}
+		if (devs[i].kind == VSNIX_HVT_DEV_BLOCK) {
+			(*nr_block)++;
+		} else if (devs[i].kind == VSNIX_HVT_DEV_NET) {
+			(*nr_net)++;
+		} else {
+			pr_warn_ratelimited("hvt: device %u: unknown kind %u\n",
+					    i, devs[i].kind);
+			return -EINVAL;
+		}
 	}
-	if (cfg->nr_block > VSNIX_HVT_MAX_BLOCK ||
-	    cfg->nr_net > VSNIX_HVT_MAX_NET) {
-		pr_warn_ratelimited("hvt: %u block and %u net devices; at most %d of each\n",
-				    cfg->nr_block, cfg->nr_net,
-				    VSNIX_HVT_MAX_BLOCK);
-		return -EINVAL;
-	}
-	hvt = kzalloc(sizeof(*hvt), GFP_KERNEL_ACCOUNT);
+	return 0;
+}
+
+static struct vsnix_hvt *hvt_alloc(unsigned int nr_block, unsigned int nr_net)
+{
+	struct vsnix_hvt *hvt = kzalloc(sizeof(*hvt), GFP_KERNEL_ACCOUNT);
+
 	if (!hvt)
-		return -ENOMEM;
+		return NULL;
+	hvt->block = kcalloc(nr_block, sizeof(*hvt->block), GFP_KERNEL_ACCOUNT);
+	hvt->net = kcalloc(nr_net, sizeof(*hvt->net), GFP_KERNEL_ACCOUNT);
 	hvt->bounce = kvmalloc(HVT_BOUNCE_SIZE, GFP_KERNEL_ACCOUNT);
-	if (!hvt->bounce) {
-		kfree(hvt);
-		return -ENOMEM;
+	if ((nr_block && !hvt->block) || (nr_net && !hvt->net) ||
+	    !hvt->bounce) {
+		vsnix_hvt_free(hvt);
+		return NULL;
 	}
 	mutex_init(&hvt->bounce_lock);
+	return hvt;
+}
+
+/* Creates the device from n checked-size entries (both config versions). */
+static int hvt_create_devs(struct vsnix_vm *vm,
+			   const struct vsnix_hvt_dev *devs, unsigned int n,
+			   struct file *console)
+{
+	unsigned int i, nr_block, nr_net;
+	struct vsnix_hvt *hvt;
+	u64 used_handles = 0;
+	int ret;
+
+	ret = hvt_count_devs(devs, n, &nr_block, &nr_net);
+	if (ret)
+		return ret;
+	hvt = hvt_alloc(nr_block, nr_net);
+	if (!hvt)
+		return -ENOMEM;
 	hvt->vm = vm;
 
 	/* nr_* grow as devices are set up, so a failure frees what exists. */
-	for (i = 0; i < cfg->nr_block; i++) {
-		hvt->nr_block = i + 1;
-		ret = hvt_setup_block(hvt, i, cfg, &used_handles);
+	for (i = 0; i < n; i++) {
+		ret = hvt_check_handle(&used_handles, &devs[i], i);
 		if (ret)
 			goto fail;
-	}
-	for (i = 0; i < cfg->nr_net; i++) {
-		hvt->nr_net = i + 1;
-		ret = hvt_setup_net(hvt, i, cfg, &used_handles);
+		if (devs[i].kind == VSNIX_HVT_DEV_BLOCK)
+			ret = hvt_setup_block(&hvt->block[hvt->nr_block++],
+					      &devs[i], i);
+		else
+			ret = hvt_setup_net(&hvt->net[hvt->nr_net++],
+					    &devs[i], i);
 		if (ret)
 			goto fail;
 	}
@@ -836,5 +870,84 @@ int vsnix_hvt_create(struct vsnix_vm *vm, const struct vsnix_hvt_config *cfg,
 
 fail:
 	vsnix_hvt_free(hvt);
+	return ret;
+}
+
+/* The first config: fixed arrays of 4 block and 4 net devices. */
+int vsnix_hvt_create(struct vsnix_vm *vm, const struct vsnix_hvt_config *cfg,
+		     struct file *console)
+{
+	struct vsnix_hvt_dev *devs;
+	unsigned int i, n = 0;
+	int ret;
+
+	if (!vsnix_dev_all_zero(cfg->reserved, sizeof(cfg->reserved))) {
+		pr_warn_ratelimited("hvt: reserved must be zero\n");
+		return -EINVAL;
+	}
+	if (cfg->nr_block > VSNIX_HVT_MAX_BLOCK ||
+	    cfg->nr_net > VSNIX_HVT_MAX_NET) {
+		pr_warn_ratelimited("hvt: %u block and %u net devices; at most %d of each (VSNIX_DEV_HVT2 takes more)\n",
+				    cfg->nr_block, cfg->nr_net,
+				    VSNIX_HVT_MAX_BLOCK);
+		return -EINVAL;
+	}
+	for (i = 0; i < cfg->nr_net; i++) {
+		const struct vsnix_hvt_net *in = &cfg->net[i];
+
+		if (in->pad || in->pad2[0] || in->pad2[1]) {
+			pr_warn_ratelimited("hvt: net[%u]: pad must be zero\n",
+					    i);
+			return -EINVAL;
+		}
+	}
+	devs = kcalloc(VSNIX_HVT_MAX_BLOCK + VSNIX_HVT_MAX_NET, sizeof(*devs),
+		       GFP_KERNEL);
+	if (!devs)
+		return -ENOMEM;
+	for (i = 0; i < cfg->nr_block; i++, n++) {
+		devs[n].kind = VSNIX_HVT_DEV_BLOCK;
+		devs[n].fd = cfg->block[i].fd;
+		devs[n].handle = cfg->block_handle[i];
+		devs[n].sector_size = cfg->block[i].sector_size;
+		memcpy(devs[n].name, cfg->block[i].name, VSNIX_DEV_NAME_LEN);
+	}
+	for (i = 0; i < cfg->nr_net; i++, n++) {
+		devs[n].kind = VSNIX_HVT_DEV_NET;
+		devs[n].fd = cfg->net[i].fd;
+		devs[n].handle = cfg->net_handle[i];
+		memcpy(devs[n].name, cfg->net[i].name, VSNIX_DEV_NAME_LEN);
+	}
+	ret = hvt_create_devs(vm, devs, n, console);
+	kfree(devs);
+	return ret;
+}
+
+/* The second config: up to one device per manifest handle. */
+int vsnix_hvt2_create(struct vsnix_vm *vm,
+		      const struct vsnix_hvt2_config *cfg,
+		      struct file *console)
+{
+	struct vsnix_hvt_dev *devs;
+	int ret;
+
+	if (cfg->pad || !vsnix_dev_all_zero(cfg->reserved,
+					    sizeof(cfg->reserved))) {
+		pr_warn_ratelimited("hvt2: pad and reserved must be zero\n");
+		return -EINVAL;
+	}
+	if (cfg->nr_devices > VSNIX_HVT_MAX_HANDLE) {
+		pr_warn_ratelimited("hvt2: %u devices; at most %d\n",
+				    cfg->nr_devices, VSNIX_HVT_MAX_HANDLE);
+		return -EINVAL;
+	}
+	if (!cfg->nr_devices)
+		return hvt_create_devs(vm, NULL, 0, console);
+	devs = memdup_user(u64_to_user_ptr(cfg->devices),
+			   cfg->nr_devices * sizeof(*devs));
+	if (IS_ERR(devs))
+		return PTR_ERR(devs);
+	ret = hvt_create_devs(vm, devs, cfg->nr_devices, console);
+	kfree(devs);
 	return ret;
 }

@@ -25,6 +25,10 @@ static void memcheck_accepts_valid(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 0, vsnix_memregion_check(&r, slots, 4, 64 * MiB));
 	r.flags = VSNIX_MEM_READONLY;
 	KUNIT_EXPECT_EQ(test, 0, vsnix_memregion_check(&r, slots, 4, 64 * MiB));
+	r.flags = VSNIX_MEM_NOEXEC;
+	KUNIT_EXPECT_EQ(test, 0, vsnix_memregion_check(&r, slots, 4, 64 * MiB));
+	r.flags = VSNIX_MEM_READONLY | VSNIX_MEM_NOEXEC;
+	KUNIT_EXPECT_EQ(test, 0, vsnix_memregion_check(&r, slots, 4, 64 * MiB));
 }
 
 static void memcheck_rejects_bad_fields(struct kunit *test)

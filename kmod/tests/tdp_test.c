@@ -9,6 +9,7 @@
 #define T_PRESENT	BIT_ULL(0)
 #define T_WRITE		BIT_ULL(1)
 #define T_TABLE		BIT_ULL(2)
+#define T_NOEXEC	BIT_ULL(63)
 #define T_ADDR		GENMASK_ULL(51, 12)
 
 static u64 t_table_entry(phys_addr_t table)
@@ -16,9 +17,10 @@ static u64 t_table_entry(phys_addr_t table)
 	return table | T_PRESENT | T_WRITE | T_TABLE;
 }
 
-static u64 t_leaf_entry(phys_addr_t page, bool writable)
+static u64 t_leaf_entry(phys_addr_t page, bool writable, bool executable)
 {
-	return page | T_PRESENT | (writable ? T_WRITE : 0);
+	return page | T_PRESENT | (writable ? T_WRITE : 0) |
+	       (executable ? 0 : T_NOEXEC);
 }
 
 static bool t_present(u64 entry)
@@ -113,7 +115,7 @@ static void tdp_map_unmap(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, tdp.nr_tables, 1ul);
 
 	/* Three pages across a 2 MiB boundary: PDPT, PD and two PTs. */
-	KUNIT_ASSERT_EQ(test, 0, vsnix_tdp_map(&tdp, 0x1ff000, pages, 3, false));
+	KUNIT_ASSERT_EQ(test, 0, vsnix_tdp_map(&tdp, 0x1ff000, pages, 3, 0));
 	KUNIT_EXPECT_EQ(test, tdp.nr_tables, 5ul);
 	for (i = 0; i < 3; i++)
 		KUNIT_EXPECT_EQ(test, t_lookup(&tdp, 0x1ff000 + i * 4096),
@@ -123,7 +125,8 @@ static void tdp_map_unmap(struct kunit *test)
 
 	/* Overlap: refused, the existing mapping untouched, nothing leaked. */
 	KUNIT_EXPECT_EQ(test, -EEXIST,
-			vsnix_tdp_map(&tdp, 0x1fe000, pages, 3, true));
+			vsnix_tdp_map(&tdp, 0x1fe000, pages, 3,
+				      VSNIX_MEM_READONLY));
 	KUNIT_EXPECT_EQ(test, t_lookup(&tdp, 0x1fe000), 0ull);
 	KUNIT_EXPECT_EQ(test, t_lookup(&tdp, 0x1ff000),
 			page_to_phys(pages[0]) | T_PRESENT | T_WRITE);
@@ -138,20 +141,34 @@ static void tdp_map_unmap(struct kunit *test)
 
 	/* Read-only mapping near the top of the 48-bit space. */
 	KUNIT_ASSERT_EQ(test, 0, vsnix_tdp_map(&tdp, (1ULL << 48) - 4096,
-					       pages, 1, true));
+					       pages, 1, VSNIX_MEM_READONLY));
 	KUNIT_EXPECT_EQ(test, t_lookup(&tdp, (1ULL << 48) - 4096),
 			page_to_phys(pages[0]) | T_PRESENT);
 
+	/* No-execute, writable and read-only: each leaf gets the flags. */
+	KUNIT_ASSERT_EQ(test, 0, vsnix_tdp_map(&tdp, 0x800000, pages, 1,
+					       VSNIX_MEM_NOEXEC));
+	KUNIT_ASSERT_EQ(test, 0, vsnix_tdp_map(&tdp, 0x801000, pages + 1, 1,
+					       VSNIX_MEM_NOEXEC |
+					       VSNIX_MEM_READONLY));
+	KUNIT_EXPECT_EQ(test, t_lookup(&tdp, 0x800000),
+			page_to_phys(pages[0]) | T_PRESENT | T_WRITE |
+			T_NOEXEC);
+	KUNIT_EXPECT_EQ(test, t_lookup(&tdp, 0x801000),
+			page_to_phys(pages[1]) | T_PRESENT | T_NOEXEC);
+	vsnix_tdp_unmap(&tdp, 0x800000, 2);
+	KUNIT_EXPECT_EQ(test, t_lookup(&tdp, 0x800000), 0ull);
+
 	/* Bad requests. */
 	KUNIT_EXPECT_EQ(test, -EINVAL, vsnix_tdp_map(&tdp, 1ULL << 48, pages, 1,
-						     false));
+						     0));
 	KUNIT_EXPECT_EQ(test, -EINVAL, vsnix_tdp_map(&tdp, 0x1800, pages, 1,
-						     false));
-	KUNIT_EXPECT_EQ(test, -EINVAL, vsnix_tdp_map(&tdp, 0, NULL, 1, false));
+						     0));
+	KUNIT_EXPECT_EQ(test, -EINVAL, vsnix_tdp_map(&tdp, 0, NULL, 1, 0));
 	third = pages[2];
 	pages[2] = NULL;
 	KUNIT_EXPECT_EQ(test, -EINVAL, vsnix_tdp_map(&tdp, 0x40000000, pages, 3,
-						     false));
+						     0));
 	KUNIT_EXPECT_EQ(test, t_lookup(&tdp, 0x40000000), 0ull);
 	KUNIT_EXPECT_EQ(test, tdp.nr_tables, 4ul);	/* root + top path */
 

@@ -52,6 +52,9 @@ static void uapi_run_layout(struct kunit *test)
 			offsetof(struct vsnix_run, mmio), 8);
 	KUNIT_EXPECT_EQ(test, offsetof(struct vsnix_run, internal.data) -
 			offsetof(struct vsnix_run, internal), 8);
+	KUNIT_EXPECT_EQ(test, offsetof(struct vsnix_run, memory_fault.access) -
+			offsetof(struct vsnix_run, memory_fault), 8);
+	KUNIT_EXPECT_EQ(test, sizeof(((struct vsnix_run *)0)->memory_fault), 16);
 }
 
 static void uapi_sregs_layout(struct kunit *test)
@@ -99,6 +102,12 @@ static void uapi_device_config_layout(struct kunit *test)
 	EXPECT_LAST(test, struct vsnix_hvt_config, net);
 	EXPECT_LAST(test, struct vsnix_hvt_block, name);
 	EXPECT_LAST(test, struct vsnix_hvt_net, name);
+	KUNIT_EXPECT_LE(test, sizeof(struct vsnix_hvt2_config), 1024);
+	KUNIT_EXPECT_EQ(test, sizeof(struct vsnix_hvt2_config), 48);
+	EXPECT_LAST(test, struct vsnix_hvt2_config, reserved);
+	KUNIT_EXPECT_EQ(test, sizeof(struct vsnix_hvt_dev), 64);
+	EXPECT_ADJACENT(test, struct vsnix_hvt_dev, sector_size, name);
+	EXPECT_LAST(test, struct vsnix_hvt_dev, reserved);
 }
 
 /* Ioctl numbers stay in the range of the fd kind they belong to. */

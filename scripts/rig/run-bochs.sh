@@ -5,6 +5,8 @@
 # isolinux ISO, load vsnix.ko and run the selftests, then power off.
 #
 #   scripts/rig/run-bochs.sh [--tests "a b"] [--verbose]
+#   scripts/rig/run-bochs.sh --cmd "CMD" [--add FILE]... [--timeout S]
+#       (one command instead of the selftests; exits with its status)
 #
 # Bochs's guest clock runs by instruction count (clock: sync=none), so a
 # guest second already stretches with the emulation (about 7 s of wall time
@@ -24,6 +26,7 @@ RIG_KUNIT=0
 RIG_UDEV=0
 RIG_UDEV_WHY="Bochs has no virtio-9p host root for udevd"
 RIG_CMD=
+RIG_ADD=()
 factor=${VSNIX_BOCHS_FACTOR:-2}
 boot_allowance=${VSNIX_BOCHS_BOOT_S:-400}
 machine_timeout=
@@ -33,9 +36,11 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--tests) wanted=$2; shift ;;
 	--module) RIG_MODULE=$2; shift ;;
+	--cmd) RIG_CMD=$2; RIG_MODE=cmd; shift ;;
+	--add) RIG_ADD+=("$2"); shift ;;
 	--timeout) machine_timeout=$2; shift ;;
 	--verbose|-v) verbose=1 ;;
-	-h|--help) sed -n '3,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+	-h|--help) sed -n '3,18p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 	*) die "unknown option '$1' (see --help)" ;;
 	esac
 	shift
@@ -57,7 +62,8 @@ riglog=$RIG_DIR/vmx.rig.log
 mkdir -p "$work"
 rm -f "$log" "$riglog" "$work/bochs.log"
 
-RIG_TESTS=$(rig_select_runnable vmx "$factor" "$wanted")
+RIG_TESTS=
+[ "$RIG_MODE" = cmd ] || RIG_TESTS=$(rig_select_runnable vmx "$factor" "$wanted")
 printf '%s\n' "$RIG_TESTS" >"$RIG_DIR/vmx.tests"
 
 # The ISO: isolinux boots the stock kernel with the rig's initramfs.
@@ -155,6 +161,15 @@ status=ok
 # Bochs's own fatal errors (panic: action=fatal) end the run early.
 if grep -q '^[0-9]*[ei]*\[.*\] *>>PANIC<<' "$work/bochs.log" 2>/dev/null; then
 	status="Bochs panicked: $(grep -m1 'PANIC' "$work/bochs.log")"
+fi
+
+if [ "$RIG_MODE" = cmd ]; then
+	rc=$(tr -d '\r' <"$riglog" 2>/dev/null | sed -n 's/^@@VSNIX-CMD rc=\([0-9]*\)$/\1/p' | tail -n1)
+	if [ -z "$rc" ]; then
+		note "vmx: the command did not finish ($status); log: $log"
+		exit 1
+	fi
+	exit "$rc"
 fi
 
 rig_report vmx "$status" "insmod devnode pages rmmod kmemleak"

@@ -62,12 +62,15 @@
 #define VSNIX_CAP_REAL_MODE	7	/* guests may start in real mode */
 #define VSNIX_CAP_DEVICES	8	/* bitmask of 1 << VSNIX_DEV_* */
 #define VSNIX_CAP_INJECT_EVENT	9	/* VSNIX_INJECT_EVENT */
+#define VSNIX_CAP_NOEXEC_MEM	10	/* VSNIX_MEM_NOEXEC, EXIT_MEMORY_FAULT */
+#define VSNIX_CAP_HVT_MAX_DEVICES 11	/* devices of VSNIX_DEV_HVT_MANY */
 
 #define VSNIX_VENDOR_SVM	1
 #define VSNIX_VENDOR_VMX	2
 
 /* ---- memory ---- */
 #define VSNIX_MEM_READONLY	(1u << 0)	/* guest writes exit as MMIO */
+#define VSNIX_MEM_NOEXEC	(1u << 1)	/* fetches exit as MEMORY_FAULT */
 
 /*
  * Maps [guest_phys_addr, +memory_size) onto the calling process's memory at
@@ -183,7 +186,8 @@ struct vsnix_event {
 #define VSNIX_DEV_UART16550	1	/* 16550 UART at config.base */
 #define VSNIX_DEV_EXIT_PORT	2	/* 32-bit write of a status ends the run */
 #define VSNIX_DEV_FW_CFG	3	/* QEMU fw_cfg (selector 0x510, data 0x511) */
-#define VSNIX_NR_DEVICES	4
+#define VSNIX_DEV_HVT2		4	/* VSNIX_DEV_HVT, up to 63 devices */
+#define VSNIX_NR_DEVICES	5
 
 #define VSNIX_HVT_MAX_BLOCK	4
 #define VSNIX_HVT_MAX_NET	4
@@ -222,6 +226,26 @@ struct vsnix_hvt_config {
 	struct vsnix_hvt_net net[VSNIX_HVT_MAX_NET];
 };
 
+/* VSNIX_DEV_HVT2: the devices are an array in the caller's memory. */
+#define VSNIX_HVT_DEV_BLOCK	1
+#define VSNIX_HVT_DEV_NET	2
+
+struct vsnix_hvt_dev {
+	__u32 kind;		/* VSNIX_HVT_DEV_* */
+	__s32 fd;		/* as in vsnix_hvt_block / vsnix_hvt_net */
+	__u32 handle;		/* manifest index, 1..VSNIX_HVT_MAX_HANDLE */
+	__u32 sector_size;	/* block: 512 if 0; net: 0 */
+	char name[VSNIX_DEV_NAME_LEN];
+	__u64 reserved[2];
+};
+
+struct vsnix_hvt2_config {
+	__u64 devices;		/* address of struct vsnix_hvt_dev[nr_devices] */
+	__u32 nr_devices;	/* 0..VSNIX_CAP_HVT_MAX_DEVICES */
+	__u32 pad;
+	__u64 reserved[4];
+};
+
 struct vsnix_uart_config {
 	__u16 base;		/* 0x3f8 for COM1 */
 	__u16 pad;
@@ -255,6 +279,7 @@ struct vsnix_device_config {
 	__u64 reserved[4];
 	union {
 		struct vsnix_hvt_config hvt;
+		struct vsnix_hvt2_config hvt2;
 		struct vsnix_uart_config uart;
 		struct vsnix_exit_port_config exit_port;
 		struct vsnix_fw_cfg_config fw_cfg;
@@ -282,6 +307,12 @@ struct vsnix_vm_status {
 #define VSNIX_EXIT_INTR			7	/* signal pending, RUN gave -EINTR */
 #define VSNIX_EXIT_GUEST_EXIT		8	/* a device ended the VM */
 #define VSNIX_EXIT_DEBUG		9
+#define VSNIX_EXIT_MEMORY_FAULT		10	/* slot permission refused */
+
+/* memory_fault.access: what the guest tried */
+#define VSNIX_MEMORY_FAULT_READ		(1u << 0)
+#define VSNIX_MEMORY_FAULT_WRITE	(1u << 1)
+#define VSNIX_MEMORY_FAULT_EXEC		(1u << 2)
 
 #define VSNIX_EXIT_IO_IN	0
 #define VSNIX_EXIT_IO_OUT	1
@@ -350,6 +381,12 @@ struct vsnix_run {
 			__u32 pad;
 			__u64 pc;
 		} debug;
+		/* VSNIX_EXIT_MEMORY_FAULT: RIP is at the faulting instruction */
+		struct {
+			__u64 gpa;
+			__u32 access;	/* VSNIX_MEMORY_FAULT_* */
+			__u32 pad;
+		} memory_fault;
 		__u8 padding[256];
 	};
 };

@@ -108,7 +108,7 @@ void vsnix_tdp_destroy(struct vsnix_tdp *tdp)
 }
 
 static int tdp_map_one(struct vsnix_tdp *tdp, u64 gpa, struct page *page,
-		       bool writable)
+		       u32 mem_flags)
 {
 	const struct vsnix_tdp_format *fmt = tdp->fmt;
 	u64 *table = tdp->root;
@@ -133,12 +133,15 @@ static int tdp_map_one(struct vsnix_tdp *tdp, u64 gpa, struct page *page,
 	idx = vsnix_tdp_index(gpa, 1);
 	if (fmt->present(table[idx]))
 		return -EEXIST;
-	WRITE_ONCE(table[idx], fmt->leaf_entry(page_to_phys(page), writable));
+	WRITE_ONCE(table[idx],
+		   fmt->leaf_entry(page_to_phys(page),
+				   !(mem_flags & VSNIX_MEM_READONLY),
+				   !(mem_flags & VSNIX_MEM_NOEXEC)));
 	return 0;
 }
 
 int vsnix_tdp_map(struct vsnix_tdp *tdp, u64 gpa, struct page **pages,
-		  unsigned long npages, bool readonly)
+		  unsigned long npages, u32 mem_flags)
 {
 	unsigned long i;
 	int ret;
@@ -151,7 +154,7 @@ int vsnix_tdp_map(struct vsnix_tdp *tdp, u64 gpa, struct page **pages,
 			goto undo;
 		}
 		ret = tdp_map_one(tdp, gpa + i * TDP_PAGE_SIZE, pages[i],
-				  !readonly);
+				  mem_flags);
 		if (ret)
 			goto undo;
 	}

@@ -423,6 +423,26 @@ static u64 mmio_write_value(struct vsnix_vcpu *vcpu,
 	return val & width_mask(insn->size);
 }
 
+bool vsnix_x86_fetch_fault(struct vsnix_vcpu *vcpu, u64 gpa)
+{
+	struct vsnix_vm *vm = vcpu->vm;
+	struct vsnix_run *run = vcpu->run;
+	struct vsnix_memslot *slot;
+	bool noexec;
+
+	down_read(&vm->mem_lock);
+	slot = vsnix_memslot_find(vm, gpa);
+	noexec = slot && (slot->flags & VSNIX_MEM_NOEXEC);
+	up_read(&vm->mem_lock);
+	if (!noexec)
+		return false;
+	run->exit_reason = VSNIX_EXIT_MEMORY_FAULT;
+	run->memory_fault.gpa = gpa;
+	run->memory_fault.access = VSNIX_MEMORY_FAULT_EXEC;
+	run->memory_fault.pad = 0;
+	return true;
+}
+
 int vsnix_x86_handle_mmio(struct vsnix_vcpu *vcpu, u64 gpa, const u8 *insn,
 			  unsigned int insn_len)
 {

@@ -41,6 +41,13 @@ int vsnix_x86_handle_pio(struct vsnix_vcpu *vcpu, u16 port, u8 size,
 int vsnix_x86_handle_mmio(struct vsnix_vcpu *vcpu, u64 gpa, const u8 *insn,
 			  unsigned int insn_len);
 
+/*
+ * A nested-page/EPT fault on an instruction fetch: when a VSNIX_MEM_NOEXEC
+ * slot holds gpa, fills a VSNIX_EXIT_MEMORY_FAULT exit and returns true.
+ * Emulating the fetch as MMIO would run code the VMM forbade.
+ */
+bool vsnix_x86_fetch_fault(struct vsnix_vcpu *vcpu, u64 gpa);
+
 /* Called by the core at the start of RUN: finish what userspace served. */
 void vsnix_x86_complete_pending(struct vsnix_vcpu *vcpu);
 
@@ -142,7 +149,7 @@ int vsnix_write_gva(struct vsnix_vm *vm, const struct vsnix_paging *pg,
  */
 struct vsnix_tdp_format {
 	u64 (*table_entry)(phys_addr_t table);	/* non-leaf pointing at table */
-	u64 (*leaf_entry)(phys_addr_t page, bool writable);
+	u64 (*leaf_entry)(phys_addr_t page, bool writable, bool executable);
 	bool (*present)(u64 entry);
 	/* Host-physical address of the table an entry points at (optional). */
 	phys_addr_t (*table_addr)(u64 entry);
@@ -156,8 +163,9 @@ struct vsnix_tdp {
 
 int vsnix_tdp_init(struct vsnix_tdp *tdp, const struct vsnix_tdp_format *fmt);
 void vsnix_tdp_destroy(struct vsnix_tdp *tdp);
+/* mem_flags: the slot's VSNIX_MEM_READONLY and VSNIX_MEM_NOEXEC. */
 int vsnix_tdp_map(struct vsnix_tdp *tdp, u64 gpa, struct page **pages,
-		  unsigned long npages, bool readonly);
+		  unsigned long npages, u32 mem_flags);
 void vsnix_tdp_unmap(struct vsnix_tdp *tdp, u64 gpa, unsigned long npages);
 /* Index math, KUnit-tested: level 1 = page table ... 4 = PML4. */
 unsigned int vsnix_tdp_level_shift(int level);

@@ -294,13 +294,16 @@ static u64 npt_table_entry(phys_addr_t table)
 	return __sme_set(table) | NPT_TABLE_BITS;
 }
 
-static u64 npt_leaf_entry(phys_addr_t page, bool writable)
+static u64 npt_leaf_entry(phys_addr_t page, bool writable, bool executable)
 {
 	u64 e = __sme_set(page) | _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED;
 
 	/* Dirty set up front: the CPU need not write the entry back. */
 	if (writable)
 		e |= _PAGE_RW | _PAGE_DIRTY;
+	/* Bit 63, valid as the host runs with EFER.NXE (svm_tdp_noexec). */
+	if (!executable)
+		e |= _PAGE_NX;
 	return e;
 }
 
@@ -351,11 +354,21 @@ static void svm_vm_destroy(struct vsnix_vm *vm)
 }
 
 static int svm_tdp_map(struct vsnix_vm *vm, u64 gpa, struct page **pages,
-		       unsigned long npages, bool readonly)
+		       unsigned long npages, u32 mem_flags)
 {
 	struct svm_vm *svm_vm = vm->arch;
 
-	return vsnix_tdp_map(&svm_vm->tdp, gpa, pages, npages, readonly);
+	return vsnix_tdp_map(&svm_vm->tdp, gpa, pages, npages, mem_flags);
+}
+
+/*
+ * The nested walk takes EFER.NXE from the host (APM Vol 2, 15.25.5): NX in
+ * an NPT entry is reserved unless the CPU has NX, which Linux then enables
+ * at boot (head_64.S sets EFER.NX from CPUID 0x80000001 EDX[20]).
+ */
+static bool svm_tdp_noexec(void)
+{
+	return boot_cpu_has(X86_FEATURE_NX);
 }
 
 static void svm_tdp_unmap(struct vsnix_vm *vm, u64 gpa, unsigned long npages)
@@ -697,6 +710,7 @@ const struct vsnix_arch_ops vsnix_svm_ops = {
 	.vm_destroy = svm_vm_destroy,
 	.tdp_map = svm_tdp_map,
 	.tdp_unmap = svm_tdp_unmap,
+	.tdp_noexec = svm_tdp_noexec,
 	.vcpu_create = svm_vcpu_create,
 	.vcpu_free = svm_vcpu_free,
 	.vcpu_run = svm_vcpu_run,

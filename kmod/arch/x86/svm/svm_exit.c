@@ -12,8 +12,9 @@
 #include <asm/traps.h>
 #include "svm.h"
 
-/* NPF error code: bit 1 set for a write (APM 15.25.6). */
+/* NPF error code: bit 1 set for a write, 4 for a fetch (APM 15.25.6). */
 #define SVM_NPF_WRITE		BIT_ULL(1)
+#define SVM_NPF_FETCH		BIT_ULL(4)
 
 typedef int (*svm_exit_fn)(struct vsnix_vcpu *vcpu);
 
@@ -391,6 +392,8 @@ static int svm_exit_npf(struct vsnix_vcpu *vcpu)
 	bool mapped;
 	u8 len = 0;
 
+	if ((err & SVM_NPF_FETCH) && vsnix_x86_fetch_fault(vcpu, gpa))
+		return 0;
 	down_read(&vm->mem_lock);
 	slot = vsnix_memslot_find(vm, gpa);
 	mapped = slot && !((err & SVM_NPF_WRITE) &&

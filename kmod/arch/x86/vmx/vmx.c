@@ -451,9 +451,15 @@ static u64 vmx_ept_table_entry(phys_addr_t table)
  * Leaves are write-back and ignore the guest PAT (bit 6): guest RAM is
  * ordinary host memory (SDM 29.3.7.2).
  */
-static u64 vmx_ept_leaf_entry(phys_addr_t page, bool writable)
+static u64 vmx_ept_leaf_entry(phys_addr_t page, bool writable, bool executable)
 {
-	return page | VMX_EPT_READABLE_MASK | VMX_EPT_EXECUTABLE_MASK |
+	/*
+	 * Always readable: no write-only (a misconfiguration) nor
+	 * execute-only leaf (needs IA32_VMX_EPT_VPID_CAP[0]), SDM 29.3.3.1.
+	 * Bit 2 governs all fetches: mode-based execute control is off.
+	 */
+	return page | VMX_EPT_READABLE_MASK |
+	       (executable ? VMX_EPT_EXECUTABLE_MASK : 0) |
 	       (writable ? VMX_EPT_WRITABLE_MASK : 0) |
 	       (VMX_EPTP_MT_WB << VMX_EPT_MT_EPTE_SHIFT) | VMX_EPT_IPAT_BIT;
 }
@@ -512,11 +518,17 @@ static void vmx_vm_destroy(struct vsnix_vm *vm)
 }
 
 static int vmx_tdp_map(struct vsnix_vm *vm, u64 gpa, struct page **pages,
-		       unsigned long npages, bool readonly)
+		       unsigned long npages, u32 mem_flags)
 {
 	struct vmx_vm *vvm = vm->arch;
 
-	return vsnix_tdp_map(&vvm->tdp, gpa, pages, npages, readonly);
+	return vsnix_tdp_map(&vvm->tdp, gpa, pages, npages, mem_flags);
+}
+
+/* EPT bit 2 is the execute permission on every EPT CPU (SDM 29.3.2). */
+static bool vmx_tdp_noexec(void)
+{
+	return true;
 }
 
 static void vmx_tdp_unmap(struct vsnix_vm *vm, u64 gpa, unsigned long npages)
@@ -809,6 +821,7 @@ const struct vsnix_arch_ops vsnix_vmx_ops = {
 	.vm_destroy = vmx_vm_destroy,
 	.tdp_map = vmx_tdp_map,
 	.tdp_unmap = vmx_tdp_unmap,
+	.tdp_noexec = vmx_tdp_noexec,
 	.vcpu_create = vmx_vcpu_create,
 	.vcpu_free = vmx_vcpu_free,
 	.vcpu_run = vmx_vcpu_run,

@@ -296,6 +296,10 @@ static int vmx_exit_ept_violation(struct vsnix_vcpu *vcpu,
 				    ARRAY_SIZE(data), data);
 		return 0;
 	}
+	/* Qualification bit 2: an instruction fetch (SDM Vol 3, 28.2.1). */
+	if ((vmx->exit_qual & BIT_ULL(2)) &&
+	    vsnix_x86_fetch_fault(vcpu, vmx->exit_gpa))
+		return 0;
 	return vsnix_x86_handle_mmio(vcpu, vmx->exit_gpa, NULL, 0);
 }
 
