@@ -41,6 +41,7 @@ static const char *const mode_names[NR_MODES] = {
 };
 
 static uint64_t rng;
+static volatile sig_atomic_t current_phase, current_run, last_exit;
 static timer_t run_timer;
 static int console_fd = -1;
 static int block_fd = -1;
@@ -298,6 +299,7 @@ static void run_guest(struct vsnix_test_vcpu *vcpu)
 	int ret;
 
 	for (i = 0; i < MAX_RUNS; i++) {
+		current_run = i;
 		timer_settime(run_timer, 0, &its, NULL);
 		ret = vcpu_run_raw(vcpu);
 		timer_settime(run_timer, 0, &off, NULL);
@@ -312,6 +314,7 @@ static void run_guest(struct vsnix_test_vcpu *vcpu)
 				return;
 			continue;
 		}
+		last_exit = vcpu->run->exit_reason;
 		if (vcpu->run->exit_reason <= VSNIX_EXIT_DEBUG)
 			exits[vcpu->run->exit_reason]++;
 		if (!answer_exit(vcpu))
@@ -330,7 +333,12 @@ static void on_alarm(int sig)
 	(void)sig;
 	write(1, msg, sizeof(msg) - 1);
 	write(1, name, strlen(name));
-	write(1, "\n", 1);
+	{
+		char b[64];
+		int n = snprintf(b, sizeof(b), " phase %d run %d exit %d\n",
+				 (int)current_phase, (int)current_run, (int)last_exit);
+		write(1, b, n);
+	}
 	_exit(1);
 }
 
@@ -357,8 +365,11 @@ static void fuzz_one_vm(void)
 	if (one_in(4))
 		mutate_sregs(vcpu);
 	add_devices(vm);
+	current_phase = 1;
 	run_guest(vcpu);
+	current_phase = 2;
 	vm_destroy(vm);
+	current_phase = 0;
 	alarm(0);
 	TEST_ASSERT(!ftruncate(console_fd, 0), "truncate console");
 }
