@@ -298,7 +298,8 @@ static long op_set_region(struct fuzz_thread *t)
 	struct fuzz_map m = map_pick(t);
 
 	r.slot = one_in(t, 8) ? interesting_u64(t) : rnd_below(t, 4);
-	r.flags = one_in(t, 4) ? VSNIX_MEM_READONLY : 0;
+	r.flags = (one_in(t, 4) ? VSNIX_MEM_READONLY : 0) |
+		  (one_in(t, 4) ? VSNIX_MEM_NOEXEC : 0);
 	if (one_in(t, 16))
 		r.flags = interesting_u64(t);
 	r.guest_phys_addr = one_in(t, 4) ? interesting_u64(t) & ~0xfffull :
