@@ -179,6 +179,13 @@ uint64_t vcpu_run_ucall_soft(struct vsnix_test_vcpu *vcpu, struct ucall *uc);
 void ucall_abort_str(struct vsnix_test_vcpu *vcpu, const struct ucall *uc,
 		     char *buf, size_t len);
 
+/*
+ * A tap in a private network namespace (guest_fd, for the hvt net device)
+ * and a packet socket bound to it (peer): a frame sent on peer is read
+ * from guest_fd, and the reverse. Calls unshare(CLONE_NEWNET).
+ */
+void net_tap_pair(int *guest_fd, int *peer);
+
 /* ---------------------------------------------------------- host state */
 
 /* /proc/meminfo field in KiB, or -1. */
