@@ -114,13 +114,16 @@ static void setup_long_mode(struct vsnix_test_vcpu *vcpu, enum mode mode)
 	sregs.cr3 = PML4_GPA;
 	if (mode == MODE_LONG_RANDOM_PT)
 		sregs.cr3 = rnd_below(RAM_SIZE) & ~0xffful;
+	vcpu_set_sregs(vcpu, &sregs);
 	if (mode == MODE_LONG_RANDOM_DT) {
 		sregs.gdt.base = rnd_below(RAM_SIZE);
 		sregs.gdt.limit = rnd();
 		sregs.idt.base = one_in(2) ? rnd() : rnd_below(RAM_SIZE);
 		sregs.idt.limit = rnd();
+		/* VMX refuses a non-canonical base (SDM 26.3.1.3): keep the valid state. */
+		if (ioctl(vcpu->fd, VSNIX_SET_SREGS, &sregs))
+			sregs_refused++;
 	}
-	vcpu_set_sregs(vcpu, &sregs);
 }
 
 /*
