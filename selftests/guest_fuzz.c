@@ -393,6 +393,8 @@ static long default_vms(void)
 		return strtol(env, NULL, 0);
 	if (machine && !strcmp(machine, "vmx"))
 		return 40;	/* Bochs */
+	if (machine && !strcmp(machine, "svm-debug"))
+		return 100;	/* KASAN and lockdep make each VM slow */
 	return 200;
 }
 
