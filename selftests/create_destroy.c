@@ -47,40 +47,11 @@ static bool one_cycle(bool run_it)
 	return ok;
 }
 
-static long status_kb(const char *field)
-{
-	size_t flen = strlen(field);
-	char line[256];
-	long val = -1;
-	FILE *f = fopen("/proc/self/status", "re");
-
-	TEST_ASSERT(f, "open /proc/self/status");
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, field, flen) && line[flen] == ':')
-			val = strtol(line + flen + 1, NULL, 10);
-	fclose(f);
-	return val;
-}
-
-static long module_refcnt(void)
-{
-	char buf[32] = "";
-	FILE *f = fopen("/sys/module/vsnix/refcnt", "re");
-	long v = -1;
-
-	if (f) {
-		if (fgets(buf, sizeof(buf), f))
-			v = strtol(buf, NULL, 10);
-		fclose(f);
-	}
-	return v;
-}
-
 /* VmLck grows by the guest RAM while a VM lives; its refs are held. */
 static bool accounting_while_alive(long lck0, long ref0)
 {
 	struct vsnix_test_vm *vm = vm_create(RAM_SIZE);
-	long lck = status_kb("VmLck"), ref = module_refcnt();
+	long lck = proc_status_kb("VmLck"), ref = vsnix_module_refcnt();
 	bool ok = lck - lck0 == (long)(RAM_SIZE >> 10) && ref > ref0;
 
 	if (!ok)
@@ -130,8 +101,8 @@ int main(void)
 	for (i = 0; i < WARMUP; i++)
 		one_cycle(true);
 	fds0 = count_open_fds();
-	ref0 = module_refcnt();
-	lck0 = status_kb("VmLck");
+	ref0 = vsnix_module_refcnt();
+	lck0 = proc_status_kb("VmLck");
 	alive_ok = accounting_while_alive(lck0, ref0);
 	slab0 = slab_kb();
 	free0 = meminfo_kb("MemFree");
@@ -142,8 +113,8 @@ int main(void)
 
 	free1 = meminfo_kb("MemFree");
 	slab1 = slab_kb();
-	ref1 = module_refcnt();
-	lck1 = status_kb("VmLck");
+	ref1 = vsnix_module_refcnt();
+	lck1 = proc_status_kb("VmLck");
 	fds1 = count_open_fds();
 	tap_diag("MemFree %ld -> %ld kB, Slab %ld -> %ld kB, refcnt %ld -> %ld, VmLck %ld -> %ld, fds %d -> %d",
 		 free0, free1, slab0, slab1, ref0, ref1, lck0, lck1, fds0, fds1);

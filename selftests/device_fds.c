@@ -25,17 +25,6 @@
 #define NR_TESTS	21
 #define COM1		0x3f8
 
-static long module_refcnt(void)
-{
-	FILE *f = fopen("/sys/module/vsnix/refcnt", "re");
-	long n = -1;
-
-	TEST_ASSERT(f, "open /sys/module/vsnix/refcnt");
-	TEST_ASSERT(fscanf(f, "%ld", &n) == 1, "read refcnt");
-	fclose(f);
-	return n;
-}
-
 static struct vsnix_device_config uart(int console)
 {
 	return (struct vsnix_device_config){ .type = VSNIX_DEV_UART16550,
@@ -227,7 +216,7 @@ int main(void)
 
 	vsnix_dev_fd();
 	tap_plan(NR_TESTS);
-	before = module_refcnt();
+	before = vsnix_module_refcnt();
 
 	refused(vm_own_fd, cfg_uart, EINVAL, "UART console_fd: the VM's own fd");
 	refused(a_vcpu_fd, cfg_uart, EINVAL, "UART console_fd: a vCPU fd of the VM");
@@ -263,7 +252,7 @@ int main(void)
 	}
 	close_case_fds();
 
-	after = module_refcnt();
+	after = vsnix_module_refcnt();
 	tap_ok(after == before, "every VM freed once its fds are closed: module refcnt %ld, was %ld",
 	       after, before);
 	tap_ok(kernel_healthy(), "no oops or WARN");

@@ -115,35 +115,6 @@ static void test_two_runners(void)
 
 /* ------------------------------------------ VM fd closed during RUN */
 
-static long module_refcnt(void)
-{
-	char buf[32] = "";
-	FILE *f = fopen("/sys/module/vsnix/refcnt", "re");
-	long v = -1;
-
-	if (f) {
-		if (fgets(buf, sizeof(buf), f))
-			v = strtol(buf, NULL, 10);
-		fclose(f);
-	}
-	return v;
-}
-
-static long status_kb(const char *field)
-{
-	size_t flen = strlen(field);
-	char line[256];
-	long val = -1;
-	FILE *f = fopen("/proc/self/status", "re");
-
-	TEST_ASSERT(f, "open /proc/self/status");
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, field, flen) && line[flen] == ':')
-			val = strtol(line + flen + 1, NULL, 10);
-	fclose(f);
-	return val;
-}
-
 static volatile int spin_ret = 1, spin_errno;
 
 static void *spin_thread(void *arg)
@@ -171,7 +142,7 @@ static bool wait_spins_above(struct vsnix_test_vm *vm, uint64_t v)
 
 static void test_close_vm_fd(void)
 {
-	long ref0 = module_refcnt(), lck0 = status_kb("VmLck"), ref1, lck1, lck_vm;
+	long ref0 = vsnix_module_refcnt(), lck0 = proc_status_kb("VmLck"), ref1, lck1, lck_vm;
 	struct vsnix_test_vcpu *vcpu;
 	struct vsnix_test_vm *vm;
 	struct ucall uc;
@@ -181,7 +152,7 @@ static void test_close_vm_fd(void)
 
 	vm = vm_create_long(0);
 	vcpu = vcpu_create_long(vm, 0, guest_spin);
-	lck_vm = status_kb("VmLck");
+	lck_vm = proc_status_kb("VmLck");
 	TEST_ASSERT(!pthread_create(&t, NULL, spin_thread, vcpu), "pthread_create");
 	ok = wait_spins_above(vm, 0);
 	TEST_ASSERT(!close(vm->fd), "close VM fd");
@@ -203,8 +174,8 @@ static void test_close_vm_fd(void)
 
 	/* vm_destroy closes the vCPU fd (the VM fd is already closed). */
 	vm_destroy(vm);
-	ref1 = module_refcnt();
-	lck1 = status_kb("VmLck");
+	ref1 = vsnix_module_refcnt();
+	lck1 = proc_status_kb("VmLck");
 	tap_diag("module refcnt %ld -> %ld, VmLck %ld -> %ld (with the VM) -> %ld kB",
 		 ref0, ref1, lck0, lck_vm, lck1);
 	tap_ok(ref0 > 0 && ref1 == ref0, "vCPU fd closed: the VM's module references are gone");

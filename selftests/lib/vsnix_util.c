@@ -117,6 +117,26 @@ bool kernel_healthy(void)
 	return true;
 }
 
+long proc_status_kb(const char *field)
+{
+	size_t flen = strlen(field);
+	char line[256];
+	long val = -1;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	TEST_ASSERT(f, "open /proc/self/status");
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, field, flen) && line[flen] == ':')
+			val = strtol(line + flen + 1, NULL, 10);
+	fclose(f);
+	return val;
+}
+
+long vsnix_module_refcnt(void)
+{
+	return read_long_file("/sys/module/vsnix/refcnt");
+}
+
 long meminfo_kb(const char *field)
 {
 	size_t flen = strlen(field);

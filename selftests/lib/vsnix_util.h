@@ -188,6 +188,10 @@ void net_tap_pair(int *guest_fd, int *peer);
 
 /* ---------------------------------------------------------- host state */
 
+/* A field of /proc/self/status in KiB (VmLck, VmPin...), or -1. */
+long proc_status_kb(const char *field);
+/* /sys/module/vsnix/refcnt: VMs, vCPUs and devices hold the module. */
+long vsnix_module_refcnt(void);
 /* /proc/meminfo field in KiB, or -1. */
 long meminfo_kb(const char *field);
 /* Open file descriptors of this process. */
