@@ -27,6 +27,7 @@ static void vsnix_vm_free(struct kref *ref)
 	vsnix_memslots_free(vm);
 	vsnix_ops->vm_destroy(vm);
 	vsnix_vm_cpuid_free(vm);
+	cleanup_srcu_struct(&vm->srcu);
 	kfree(vm);
 	vsnix_virt_put();
 	module_put(THIS_MODULE);
@@ -144,9 +145,12 @@ static struct vsnix_vm *vsnix_vm_create(void)
 	atomic64_set(&vm->console_dropped, 0);
 	mutex_init(&vm->console_lock);
 
-	ret = vsnix_vm_cpuid_init(vm);
+	ret = init_srcu_struct(&vm->srcu);
 	if (ret)
 		goto err_free;
+	ret = vsnix_vm_cpuid_init(vm);
+	if (ret)
+		goto err_srcu;
 	ret = vsnix_virt_get();
 	if (ret)
 		goto err_cpuid;
@@ -161,6 +165,8 @@ err_virt:
 	vsnix_virt_put();
 err_cpuid:
 	vsnix_vm_cpuid_free(vm);
+err_srcu:
+	cleanup_srcu_struct(&vm->srcu);
 err_free:
 	kfree(vm);
 	return ERR_PTR(ret);

@@ -13,6 +13,7 @@
 #include <linux/spinlock.h>
 #include <linux/wait.h>
 #include <linux/kref.h>
+#include <linux/srcu.h>
 #include <asm/fpu/types.h>
 #include <uapi/linux/vsnix.h>
 
@@ -219,6 +220,12 @@ struct vsnix_vcpu {
 
 struct vsnix_vm {
 	struct kref ref;
+	/*
+	 * Read side of the read-mostly VM data (memory slots, the I/O
+	 * buses): readers hold srcu_read_lock(&vm->srcu); writers publish a
+	 * new copy with rcu_assign_pointer and wait with synchronize_srcu.
+	 */
+	struct srcu_struct srcu;
 	struct mutex lock;		/* vCPU creation, devices, CPUID */
 	/*
 	 * Memory slots and the TDP tables. Readers: vCPUs around each entry
