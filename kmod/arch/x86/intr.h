@@ -60,6 +60,12 @@ int vsnix_lapic_pending_vector(struct vsnix_vcpu *vcpu);
 void vsnix_lapic_ack_vector(struct vsnix_vcpu *vcpu, int vector);
 /* True when the vCPU has a LAPIC (the VM opted in). */
 bool vsnix_lapic_in_kernel(struct vsnix_vcpu *vcpu);
+/*
+ * IA32_APIC_BASE (0x1b) and the x2APIC MSRs (0x800-0x8ff), called by the
+ * MSR layer when vsnix_lapic_in_kernel(): 0, or -EINVAL to inject #GP.
+ */
+int vsnix_lapic_rdmsr(struct vsnix_vcpu *vcpu, u32 index, u64 *data);
+int vsnix_lapic_wrmsr(struct vsnix_vcpu *vcpu, u32 index, u64 data);
 
 /* -------------------------------------------- implemented by events.c */
 

@@ -26,3 +26,13 @@ int vsnix_arch_msi(struct vsnix_vm *vm, u64 address, u32 data)
 {
 	return -ENODEV;
 }
+
+int vsnix_lapic_rdmsr(struct vsnix_vcpu *vcpu, u32 index, u64 *data)
+{
+	return -EINVAL;
+}
+
+int vsnix_lapic_wrmsr(struct vsnix_vcpu *vcpu, u32 index, u64 data)
+{
+	return -EINVAL;
+}
