@@ -129,6 +129,8 @@ static long vsnix_vcpu_run(struct vsnix_vcpu *vcpu)
 	struct vsnix_vm *vm = vcpu->vm;
 	long r = 0;
 
+	/* The guest's CPUID may have changed since the last RUN. */
+	vsnix_x86_refresh_features(vcpu);
 	/* Finish the last exit first, so immediate_exit leaves clean state. */
 	if (vcpu->pending != VSNIX_PENDING_NONE)
 		vsnix_x86_complete_pending(vcpu);

@@ -39,6 +39,7 @@
 #define VSNIX_GET_CPUID		_IOWR(VSNIXIO, 0x43, struct vsnix_cpuid)
 #define VSNIX_CREATE_DEVICE	_IOWR(VSNIXIO, 0x44, struct vsnix_device_config)
 #define VSNIX_GET_VM_STATUS	_IOR(VSNIXIO, 0x45, struct vsnix_vm_status)
+#define VSNIX_GET_MSR_INDEX_LIST _IOWR(VSNIXIO, 0x48, struct vsnix_msr_list)
 
 /* ---- vCPU ioctls ---- */
 #define VSNIX_RUN		_IO(VSNIXIO, 0x80)
@@ -64,6 +65,7 @@
 #define VSNIX_CAP_INJECT_EVENT	9	/* VSNIX_INJECT_EVENT */
 #define VSNIX_CAP_NOEXEC_MEM	10	/* VSNIX_MEM_NOEXEC, EXIT_MEMORY_FAULT */
 #define VSNIX_CAP_HVT_MAX_DEVICES 11	/* devices of VSNIX_DEV_HVT_MANY */
+#define VSNIX_CAP_MSR_LIST	16	/* VSNIX_GET_MSR_INDEX_LIST */
 
 #define VSNIX_VENDOR_SVM	1
 #define VSNIX_VENDOR_VMX	2
@@ -164,6 +166,16 @@ struct vsnix_msrs {
 };
 
 #define VSNIX_MAX_MSR_ENTRIES	64
+
+/*
+ * VSNIX_GET_MSR_INDEX_LIST (VM fd): the MSRs of the allow-list. nmsrs in:
+ * room in indices[]; out: how many. -E2BIG with nmsrs set when too small.
+ */
+struct vsnix_msr_list {
+	__u32 nmsrs;
+	__u32 pad;
+	__u32 indices[];
+};
 
 /* ---- events ---- */
 #define VSNIX_EVENT_EXTINT	0	/* external interrupt, vector */

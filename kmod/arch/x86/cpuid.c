@@ -23,55 +23,118 @@
 #include <asm/processor-flags.h>
 #include "x86.h"
 
-/* Leaf 1 ECX (SDM Vol 2, CPUID, table 3-10). */
-#define L1_ECX_DTES64		BIT(2)
-#define L1_ECX_MONITOR		BIT(3)
-#define L1_ECX_DS_CPL		BIT(4)
-#define L1_ECX_VMX		BIT(5)
-#define L1_ECX_SMX		BIT(6)
-#define L1_ECX_EST		BIT(7)
-#define L1_ECX_TM2		BIT(8)
-#define L1_ECX_XTPR		BIT(14)
-#define L1_ECX_PDCM		BIT(15)
 #define L1_ECX_PCID		BIT(17)
-#define L1_ECX_X2APIC		BIT(21)
-#define L1_ECX_TSC_DEADLINE	BIT(24)
 #define L1_ECX_XSAVE		BIT(26)
 #define L1_ECX_OSXSAVE		BIT(27)
 #define L1_ECX_HYPERVISOR	BIT(31)
-/* Leaf 1 EDX (table 3-11): debug store, thermal monitor, ACPI MSRs. */
-#define L1_EDX_DS		BIT(21)
-#define L1_EDX_ACPI		BIT(22)
-#define L1_EDX_TM		BIT(29)
-#define L1_EDX_PBE		BIT(31)
-/* Leaf 7 subleaf 0. */
-#define L7_EBX_SGX		BIT(2)
+/* Leaf 1: what needs the AVX state (YMM) in XCR0: FMA, AVX, F16C. */
+#define L1_ECX_AVX_DEPS		(BIT(12) | BIT(28) | BIT(29))
+#define L7_EBX_FSGSBASE		BIT(0)
+#define L7_EBX_TSC_ADJUST	BIT(1)
+#define L7_EBX_SMEP		BIT(7)
 #define L7_EBX_INVPCID		BIT(10)
-#define L7_EBX_PQM		BIT(12)
-#define L7_EBX_MPX		BIT(14)
-#define L7_EBX_PQE		BIT(15)
-#define L7_EBX_INTEL_PT		BIT(25)
+#define L7_EBX_SMAP		BIT(20)
+/* Leaf 7 EBX: AVX2 (5) needs YMM; AVX512F/DQ/IFMA/PF/ER/CD/BW/VL AVX-512. */
+#define L7_EBX_AVX2		BIT(5)
+#define L7_EBX_AVX512		(BIT(16) | BIT(17) | BIT(21) | BIT(26) | \
+				 BIT(27) | BIT(28) | BIT(30) | BIT(31))
+#define L7_ECX_UMIP		BIT(2)
 #define L7_ECX_PKU		BIT(3)
 #define L7_ECX_OSPKE		BIT(4)
-#define L7_ECX_WAITPKG		BIT(5)
+/* VBMI, VBMI2, VNNI, BITALG, VPOPCNTDQ: AVX-512; VAES, VPCLMULQDQ: YMM. */
+#define L7_ECX_AVX512		(BIT(1) | BIT(6) | BIT(11) | BIT(12) | BIT(14))
+#define L7_ECX_AVX		(BIT(9) | BIT(10))
 #define L7_ECX_RDPID		BIT(22)
-#define L7_ECX_SGX_LC		BIT(30)
-#define L7_EDX_AMX_BF16		BIT(22)
-#define L7_EDX_AMX_TILE		BIT(24)
-#define L7_EDX_AMX_INT8		BIT(25)
+#define L7_EDX_AVX512		(BIT(2) | BIT(3))
 /* Leaf 0xD subleaf 1 EAX. */
 #define LD1_EAX_XSAVES		BIT(3)
 #define LD1_EAX_XFD		BIT(4)
-/* Leaf 8000_0001 ECX (APM Vol 3, E.4.2). */
-#define LE1_ECX_SVM		BIT(2)
-#define LE1_ECX_IBS		BIT(10)
-#define LE1_ECX_SKINIT		BIT(12)
-#define LE1_ECX_WDT		BIT(13)
-#define LE1_ECX_LWP		BIT(15)
-#define LE1_ECX_PERFCTR_CORE	BIT(23)
-#define LE1_ECX_PERFCTR_NB	BIT(24)
-#define LE1_ECX_PERFCTR_LLC	BIT(28)
 #define LE1_EDX_RDTSCP		BIT(27)
+
+/*
+ * The allow-list: per leaf (and subleaf, or ANY), the bits of each
+ * register the guest may see. A leaf not listed is dropped (CPUID then
+ * answers 0); a bit not listed is cleared. KEEP: a register of numbers
+ * (signature, sizes, cache descriptors), not of feature flags.
+ */
+#define KEEP	0xffffffffu
+#define ANY	0xffffffffu
+
+struct cpuid_allow {
+	u32 function, index;
+	u32 eax, ebx, ecx, edx;
+};
+
+static const struct cpuid_allow cpuid_allow[] = {
+	{ 0, ANY, KEEP, KEEP, KEEP, KEEP },		/* max leaf, vendor */
+	/*
+	 * Leaf 1 ECX: SSE3, PCLMULQDQ, SSSE3, FMA, CX16, SSE4.1, SSE4.2,
+	 * MOVBE, POPCNT, AES, XSAVE, AVX, F16C, RDRAND, hypervisor. EDX: FPU,
+	 * VME, DE, PSE, TSC, MSR, PAE, MCE, CX8, APIC, SEP, MTRR, PGE, MCA,
+	 * CMOV, PAT, PSE36, CLFSH, MMX, FXSR, SSE, SSE2, SS, HTT (SDM Vol 2,
+	 * CPUID, tables 3-10 and 3-11). Not PCID, x2APIC, TSC deadline,
+	 * MONITOR, VMX, SMX, perfmon and thermal bits.
+	 */
+	{ 1, ANY, KEEP, KEEP, 0xf6d83203, 0x1f8bfbff },
+	{ 2, ANY, KEEP, KEEP, KEEP, KEEP },		/* cache descriptors */
+	{ 4, ANY, KEEP, KEEP, KEEP, KEEP },		/* cache parameters */
+	{ 5, ANY, 0, 0, 0, 0 },				/* MONITOR/MWAIT */
+	{ 6, ANY, 0, 0, 0, 0 },				/* power management */
+	/*
+	 * Leaf 7.0 EBX: FSGSBASE, TSC_ADJUST, BMI1, HLE, AVX2, FDP_EXCPTN,
+	 * SMEP, BMI2, ERMS, RTM, FPU CS/DS deprecated, AVX512F/DQ, RDSEED,
+	 * ADX, SMAP, AVX512IFMA, CLFLUSHOPT, CLWB, AVX512PF/ER/CD, SHA,
+	 * AVX512BW/VL. ECX: PREFETCHWT1, AVX512VBMI, UMIP, AVX512VBMI2, GFNI,
+	 * VAES, VPCLMULQDQ, AVX512VNNI/BITALG/VPOPCNTDQ, MOVDIRI, MOVDIR64B.
+	 * EDX: AVX512_4VNNIW/4FMAPS, FSRM, MD_CLEAR, SERIALIZE, IBRS/IBPB,
+	 * STIBP, L1D_FLUSH, SSBD. Not SGX, INVPCID, PKU, LA57, RDPID, WAITPKG,
+	 * PT, AMX, ARCH_CAPABILITIES.
+	 */
+	{ 7, 0, KEEP, 0xfdbf2bfb, 0x18005f47, 0x9c00441c },
+	{ 7, ANY, 0, 0, 0, 0 },				/* subleaves 1, 2 */
+	{ 0xb, ANY, KEEP, KEEP, KEEP, KEEP },		/* topology */
+	{ 0xd, ANY, KEEP, KEEP, KEEP, KEEP },		/* see below */
+	{ 0xa, ANY, 0, 0, 0, 0 },			/* perfmon */
+	{ 0x15, ANY, KEEP, KEEP, KEEP, KEEP },		/* TSC/crystal ratio */
+	{ 0x16, ANY, KEEP, KEEP, KEEP, KEEP },		/* frequencies */
+	{ 0x80000000, ANY, KEEP, KEEP, KEEP, KEEP },
+	/*
+	 * 8000_0001h ECX: LAHF, ABM, SSE4A, MISALIGNSSE, 3DNOWPREFETCH, XOP,
+	 * FMA4, TBM. EDX: the leaf 1 bits AMD mirrors, SYSCALL, NX, MMXEXT,
+	 * FFXSR, 1 GiB pages, LM, 3DNOWEXT, 3DNOW (APM Vol 3, E.4.2). Not
+	 * SVM, IBS, SKINIT, WDT, LWP, perfctr, RDTSCP.
+	 */
+	{ 0x80000001, ANY, KEEP, KEEP, 0x002109e1, 0xe7d3fbff },
+	{ 0x80000002, ANY, KEEP, KEEP, KEEP, KEEP },	/* brand string */
+	{ 0x80000003, ANY, KEEP, KEEP, KEEP, KEEP },
+	{ 0x80000004, ANY, KEEP, KEEP, KEEP, KEEP },
+	{ 0x80000005, ANY, KEEP, KEEP, KEEP, KEEP },	/* L1 caches, TLBs */
+	{ 0x80000006, ANY, KEEP, KEEP, KEEP, KEEP },	/* L2/L3 */
+	{ 0x80000007, ANY, 0, 0, 0, BIT(8) },		/* invariant TSC */
+	/*
+	 * 8000_0008h: address sizes (EAX), core count (ECX); EBX: CLZERO,
+	 * XSAVEERPTR, WBNOINVD, IBPB, IBRS, STIBP, SSBD (APM Vol 3, E.4.7).
+	 */
+	{ 0x80000008, ANY, KEEP, 0x0100d205, KEEP, 0 },
+	{ 0x8000000a, ANY, 0, 0, 0, 0 },		/* SVM */
+	{ 0x8000001d, ANY, KEEP, KEEP, KEEP, KEEP },	/* cache topology */
+	{ 0x8000001e, ANY, KEEP, KEEP, KEEP, KEEP },	/* topology */
+	{ 0x8000001f, ANY, 0, 0, 0, 0 },		/* SEV */
+};
+
+static const struct cpuid_allow *cpuid_allowed(u32 function, u32 index)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cpuid_allow); i++) {
+		const struct cpuid_allow *a = &cpuid_allow[i];
+
+		if (a->function == function &&
+		    (a->index == ANY || a->index == index))
+			return a;
+	}
+	return NULL;
+}
 
 #define VSNIX_CPUID_SIGNATURE	"vSnixvSnixvS"
 #define HYPERVISOR_LEAF		0x40000000
@@ -125,42 +188,49 @@ u64 vsnix_x86_supported_xcr0(void)
 }
 
 /*
- * Filter one host entry for the guest. Returns false when the entry is to
- * be dropped altogether. Pure.
+ * Filter one host entry for the guest through the allow-list, and what
+ * the guest may use depends on XCR0: AVX-family bits only with the YMM
+ * state, AVX-512 bits only with its three components. Returns false when
+ * the entry is to be dropped altogether. Pure.
  */
 bool vsnix_cpuid_filter_entry(struct vsnix_cpuid_entry *e, u64 supported_xcr0)
 {
+	const struct cpuid_allow *a = cpuid_allowed(e->function, e->index);
+	bool ymm = supported_xcr0 & XFEATURE_MASK_YMM;
+	bool avx512 = (supported_xcr0 & XFEATURE_MASK_AVX512) ==
+		      XFEATURE_MASK_AVX512;
+
+	if (!a)
+		return false;
+	e->eax &= a->eax;
+	e->ebx &= a->ebx;
+	e->ecx &= a->ecx;
+	e->edx &= a->edx;
+
 	switch (e->function) {
 	case 1:
-		e->ecx &= ~(L1_ECX_DTES64 | L1_ECX_MONITOR | L1_ECX_DS_CPL |
-			    L1_ECX_VMX | L1_ECX_SMX | L1_ECX_EST | L1_ECX_TM2 |
-			    L1_ECX_XTPR | L1_ECX_PDCM | L1_ECX_PCID |
-			    L1_ECX_X2APIC | L1_ECX_TSC_DEADLINE |
-			    L1_ECX_OSXSAVE);
 		if (!supported_xcr0)
 			e->ecx &= ~L1_ECX_XSAVE;
+		if (!ymm)
+			e->ecx &= ~L1_ECX_AVX_DEPS;
 		e->ecx |= L1_ECX_HYPERVISOR;
-		e->edx &= ~(L1_EDX_DS | L1_EDX_ACPI | L1_EDX_TM | L1_EDX_PBE);
-		break;
-	case 5:		/* MONITOR/MWAIT */
-	case 6:		/* thermal and power management */
-	case 0xa:	/* architectural perfmon */
-		e->eax = e->ebx = e->ecx = e->edx = 0;
 		break;
 	case 7:
 		if (e->index != 0)
 			break;
-		e->ebx &= ~(L7_EBX_SGX | L7_EBX_INVPCID | L7_EBX_PQM |
-			    L7_EBX_MPX | L7_EBX_PQE | L7_EBX_INTEL_PT);
-		/*
-		 * RDPID cannot be intercepted and would show the host's
-		 * TSC_AUX (its CPU number); RDTSCP is hidden for the same
-		 * reason below.
-		 */
-		e->ecx &= ~(L7_ECX_PKU | L7_ECX_OSPKE | L7_ECX_WAITPKG |
-			    L7_ECX_SGX_LC | L7_ECX_RDPID);
-		e->edx &= ~(L7_EDX_AMX_BF16 | L7_EDX_AMX_TILE |
-			    L7_EDX_AMX_INT8);
+		/* Emulated by the MSR layer whatever the host has. */
+		e->ebx |= L7_EBX_TSC_ADJUST;
+		if (!ymm)
+			e->ebx &= ~L7_EBX_AVX2;
+		if (!ymm)
+			e->ecx &= ~L7_ECX_AVX;
+		if (!avx512) {
+			e->ebx &= ~L7_EBX_AVX512;
+			e->ecx &= ~L7_ECX_AVX512;
+			e->edx &= ~L7_EDX_AVX512;
+		}
+		/* Subleaves 1 and 2 are empty: say so (EAX = max subleaf). */
+		e->eax = 0;
 		break;
 	case 0xd:
 		if (!supported_xcr0)
@@ -181,29 +251,37 @@ bool vsnix_cpuid_filter_entry(struct vsnix_cpuid_entry *e, u64 supported_xcr0)
 			return false;
 		}
 		break;
-	case 0xf:	/* resource director: monitoring */
-	case 0x10:	/* resource director: allocation */
-	case 0x12:	/* SGX */
-	case 0x14:	/* processor trace */
-	case 0x1d:	/* AMX tiles */
-	case 0x1e:	/* AMX TMUL */
-	case 0x1f:	/* v2 topology: 0xB is enough */
-		return false;
-	case 0x80000001:
-		e->ecx &= ~(LE1_ECX_SVM | LE1_ECX_IBS | LE1_ECX_SKINIT |
-			    LE1_ECX_WDT | LE1_ECX_LWP | LE1_ECX_PERFCTR_CORE |
-			    LE1_ECX_PERFCTR_NB | LE1_ECX_PERFCTR_LLC);
-		e->edx &= ~LE1_EDX_RDTSCP;
-		break;
-	case 0x8000000a:	/* SVM features */
-	case 0x8000001f:	/* SEV */
-	case 0x80000022:	/* AMD perfmon v2 */
-		e->eax = e->ebx = e->ecx = e->edx = 0;
-		break;
 	}
-	if ((e->function & 0xf0000000) == HYPERVISOR_LEAF)
-		return false;	/* ours is added separately */
 	return true;
+}
+
+/*
+ * CR4 bits that a guest with this CPUID may set (SDM Vol 3, 2.5 and
+ * each bit's CPUID flag): the base bits of every 64-bit CPU,
+ * then one bit per feature. Never VMXE, SMXE, LA57 (the guest walker
+ * knows 4 levels), KL, CET, PKS. Pure; the host's own support is checked
+ * by the caller.
+ */
+u64 vsnix_cpuid_cr4_allowed(u32 l1_ecx, u32 l1_edx, u32 l7_ebx, u32 l7_ecx)
+{
+	u64 cr4 = X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | X86_CR4_DE |
+		  X86_CR4_PSE | X86_CR4_PAE | X86_CR4_MCE | X86_CR4_PGE |
+		  X86_CR4_PCE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
+	if (l1_ecx & L1_ECX_PCID)
+		cr4 |= X86_CR4_PCIDE;
+	if (l1_ecx & L1_ECX_XSAVE)
+		cr4 |= X86_CR4_OSXSAVE;
+	if (l7_ebx & L7_EBX_FSGSBASE)
+		cr4 |= X86_CR4_FSGSBASE;
+	if (l7_ebx & L7_EBX_SMEP)
+		cr4 |= X86_CR4_SMEP;
+	if (l7_ebx & L7_EBX_SMAP)
+		cr4 |= X86_CR4_SMAP;
+	if (l7_ecx & L7_ECX_UMIP)
+		cr4 |= X86_CR4_UMIP;
+	if (l7_ecx & L7_ECX_PKU)
+		cr4 |= X86_CR4_PKE;
+	return cr4;
 }
 
 /* Size of a standard-format XSAVE area holding the components in xcr0. */

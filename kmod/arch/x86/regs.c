@@ -15,7 +15,7 @@
 #define VSNIX_RFLAGS_RESERVED	(GENMASK_ULL(63, 22) | BIT_ULL(15) | \
 				 BIT_ULL(5) | BIT_ULL(3))
 
-static bool vsnix_canonical(u64 addr)
+bool vsnix_canonical(u64 addr)
 {
 	return (u64)((s64)(addr << 16) >> 16) == addr;
 }

@@ -20,6 +20,8 @@ void vsnix_x86_get_regs(const struct vsnix_vcpu *vcpu,
 			struct vsnix_regs *regs);
 int vsnix_x86_set_regs(struct vsnix_vcpu *vcpu,
 		       const struct vsnix_regs *regs);
+/* A 48-bit canonical address (SDM Vol 1, 3.3.7.1). */
+bool vsnix_canonical(u64 addr);
 
 /* ------------------------------------------------------ PIO and MMIO */
 
@@ -68,6 +70,109 @@ void vsnix_cpuid_apply_dynamic(struct vsnix_cpuid_entry *e, u32 vcpu_id,
 unsigned int vsnix_xsave_size(u64 xcr0);
 u64 vsnix_x86_supported_xcr0(void);
 bool vsnix_xcr0_valid(u64 xcr0, u64 supported);
+/* CR4 bits a guest with these CPUID words may set (pure). */
+u64 vsnix_cpuid_cr4_allowed(u32 l1_ecx, u32 l1_edx, u32 l7_ebx, u32 l7_ecx);
+
+/* ------------------------------------------------------ x86 vCPU state */
+
+/*
+ * What the x86 layer keeps per vCPU and per VM. Both vendors put these
+ * first in their own vCPU and VM structures (vcpu->arch, vm->arch), so
+ * that to_x86() works for either; BUILD_BUG_ON checks the offset.
+ */
+#define VSNIX_MCE_BANKS		4	/* MCG_CAP.Count (SDM Vol 3, 15.3.1.1) */
+#define VSNIX_MTRR_VAR		8	/* MTRRcap.VCNT (SDM Vol 3, 12.11.2.1) */
+#define VSNIX_MTRR_FIXED	11
+
+struct vsnix_x86_msrs {
+	u64 apic_base;		/* without an in-kernel LAPIC */
+	u64 misc_enable;
+	u64 mtrr_def_type;
+	u64 mtrr_fixed[VSNIX_MTRR_FIXED];
+	u64 mtrr_var[2 * VSNIX_MTRR_VAR];	/* PHYSBASEn, PHYSMASKn */
+	u64 mcg_status;
+	u64 mcg_ctl;
+	u64 mc_bank[4 * VSNIX_MCE_BANKS];	/* CTL, STATUS, ADDR, MISC */
+	u64 hwcr;
+	u64 tsc_adjust;
+	u64 tsc_offset;		/* guest TSC = host TSC + tsc_offset */
+};
+
+/* The guest's features, read from its CPUID at each RUN (and ioctl). */
+struct vsnix_x86_features {
+	u64 cr4_allowed;	/* CR4 bits MOV to CR4 may set */
+	u8 maxphyaddr;
+	bool amd;		/* CPUID vendor AuthenticAMD / HygonGenuine */
+	bool mtrr, mce, mca, tsc_adjust;
+	bool rdtscp, invpcid, rdpid;
+};
+
+struct vsnix_x86_vcpu {
+	struct vsnix_x86_msrs msrs;
+	struct vsnix_x86_features feat;
+};
+
+struct vsnix_x86_vm {
+	u64 tsc_base;		/* host TSC at VM creation: guest TSC 0 */
+};
+
+static inline struct vsnix_x86_vcpu *to_x86(struct vsnix_vcpu *vcpu)
+{
+	return vcpu->arch;
+}
+
+static inline struct vsnix_x86_vm *to_x86_vm(struct vsnix_vm *vm)
+{
+	return vm->arch;
+}
+
+/*
+ * The narrow hooks a vendor gives the x86 layer for state that lives in
+ * the VMCB/VMCS or that the vendor switches around entries.
+ */
+struct vsnix_x86_vendor_ops {
+	/*
+	 * EFER, PAT, SYSENTER_*, STAR/LSTAR/CSTAR/SFMASK, FS/GS/KERNEL_GS
+	 * base, TSC_AUX, SPEC_CTRL: 0, -ENOENT (not on this host), -EINVAL.
+	 */
+	int (*get_msr)(struct vsnix_vcpu *vcpu, u32 index, u64 *data);
+	int (*set_msr)(struct vsnix_vcpu *vcpu, u32 index, u64 data,
+		       bool host);
+	void (*set_tsc_offset)(struct vsnix_vcpu *vcpu, u64 offset);
+	/* Debug registers (INIT/reset): DR0-3, DR6, DR7. */
+	void (*set_dr)(struct vsnix_vcpu *vcpu, const u64 *dr03, u64 dr6,
+		       u64 dr7);
+};
+
+extern const struct vsnix_x86_vendor_ops svm_x86_ops, vmx_x86_ops;
+
+/* msr.c: the allow-list. 0, -ENOENT (not listed), -EINVAL (bad value). */
+int vsnix_x86_get_msr(struct vsnix_vcpu *vcpu, u32 index, u64 *data);
+int vsnix_x86_set_msr(struct vsnix_vcpu *vcpu, u32 index, u64 data);
+/* Guest RDMSR/WRMSR: nonzero means #GP. */
+int vsnix_x86_guest_rdmsr(struct vsnix_vcpu *vcpu, u32 index, u64 *data);
+int vsnix_x86_guest_wrmsr(struct vsnix_vcpu *vcpu, u32 index, u64 data);
+/* VSNIX_GET_MSR_INDEX_LIST on a VM fd. */
+long vsnix_x86_msr_list(struct vsnix_vm *vm, void __user *argp);
+/* IA32_APIC_BASE as SREGS carries it. */
+u64 vsnix_x86_apic_base(struct vsnix_vcpu *vcpu);
+int vsnix_x86_set_apic_base(struct vsnix_vcpu *vcpu, u64 data, bool host);
+/* RESET values of the MSRs kept here, and the TSC (guest TSC = 0). */
+void vsnix_x86_msr_reset(struct vsnix_vcpu *vcpu);
+/* The VM's TSC base: called by the vendors' vm_init. */
+void vsnix_x86_vm_init(struct vsnix_vm *vm);
+
+/* state.c: features, reset and INIT, SREGS checks. */
+void vsnix_x86_refresh_features(struct vsnix_vcpu *vcpu);
+/* Architectural RESET (init false) or INIT (SDM Vol 3, 9.1.1, table 9-1). */
+int vsnix_x86_vcpu_reset(struct vsnix_vcpu *vcpu, bool init);
+/* INIT semantics, for the event layer (INIT IPI, SIPI). */
+int vsnix_x86_vcpu_init_state(struct vsnix_vcpu *vcpu);
+/* The checks every SET_SREGS passes on both vendors: 0 or -EINVAL. */
+int vsnix_x86_check_sregs(struct vsnix_vcpu *vcpu,
+			  const struct vsnix_sregs *sregs);
+/* MOV to CR4: may the guest set these bits (its CPUID, the host)? */
+bool vsnix_x86_cr4_valid(struct vsnix_vcpu *vcpu, u64 cr4);
 
 /* ------------------------------------------------------ FPU / XSAVE */
 

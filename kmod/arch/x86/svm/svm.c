@@ -339,6 +339,7 @@ static int svm_vm_init(struct vsnix_vm *vm)
 		return err;
 	}
 	vm->arch = svm_vm;
+	vsnix_x86_vm_init(vm);
 	return 0;
 }
 
@@ -407,6 +408,8 @@ static void svm_init_vmcb_control(struct vsnix_vcpu *vcpu)
 		INTERCEPT_DR3_READ, INTERCEPT_DR0_WRITE, INTERCEPT_DR1_WRITE,
 		INTERCEPT_DR2_WRITE, INTERCEPT_DR3_WRITE, INTERCEPT_DR4_WRITE,
 		INTERCEPT_DR5_WRITE, INTERCEPT_DR7_WRITE,
+		/* CR4 bits follow the guest's CPUID (svm_exit_write_cr4). */
+		INTERCEPT_CR4_WRITE,
 	};
 	unsigned int i;
 
@@ -429,10 +432,11 @@ static void svm_init_vmcb_control(struct vsnix_vcpu *vcpu)
 	vmcb->control.int_ctl = V_INTR_MASKING_MASK;
 	vmcb->control.nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
 	vmcb->control.nested_cr3 = __sme_set(virt_to_phys(svm_vm->tdp.root));
-	vmcb->control.tsc_offset = -rdtsc();
 	/* Clean bits 0: the CPU reloads everything at each VMRUN (15.15). */
 	vmcb->control.clean = 0;
 }
+
+static void svm_vcpu_free(struct vsnix_vcpu *vcpu);
 
 static int svm_vcpu_create(struct vsnix_vcpu *vcpu)
 {
@@ -464,6 +468,10 @@ static int svm_vcpu_create(struct vsnix_vcpu *vcpu)
 
 	svm_init_vmcb_control(vcpu);
 	svm_init_vmcb_state(vcpu);
+	if (vsnix_x86_vcpu_reset(vcpu, false)) {
+		svm_vcpu_free(vcpu);
+		return -EINVAL;
+	}
 	return 0;
 
 no_mem:
@@ -719,7 +727,7 @@ const struct vsnix_arch_ops vsnix_svm_ops = {
 	.set_regs = svm_set_regs,
 	.get_sregs = svm_get_sregs,
 	.set_sregs = svm_set_sregs,
-	.get_msr = svm_get_msr,
-	.set_msr = svm_set_msr,
+	.get_msr = vsnix_x86_get_msr,
+	.set_msr = vsnix_x86_set_msr,
 	.inject_event = svm_inject_event,
 };

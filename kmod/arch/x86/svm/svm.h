@@ -43,6 +43,7 @@ struct svm_event {
 };
 
 struct svm_vcpu {
+	struct vsnix_x86_vcpu x86;	/* first: see to_x86() */
 	struct vmcb *vmcb;
 	u64 vmcb_pa;
 	u32 asid;
@@ -62,9 +63,6 @@ struct svm_vcpu {
 
 	/* MSRs kept in software (everything else lives in the VMCB). */
 	u64 spec_ctrl;
-	u64 apic_base;
-	u64 misc_enable;
-	u64 mtrr_def_type;
 
 	u32 pkru;		/* guest PKRU while its CR4.PKE is set */
 	u64 tsc_aux;		/* loaded for each entry (RDPID, RDTSCP) */
@@ -81,6 +79,7 @@ struct svm_vcpu {
 #define SVM_RESET_REGS	BIT(1)
 
 struct svm_vm {
+	struct vsnix_x86_vm x86;	/* first: see to_x86_vm() */
 	struct vsnix_tdp tdp;
 };
 
@@ -119,11 +118,6 @@ void svm_get_regs(struct vsnix_vcpu *vcpu, struct vsnix_regs *regs);
 int svm_set_regs(struct vsnix_vcpu *vcpu, const struct vsnix_regs *regs);
 void svm_get_sregs(struct vsnix_vcpu *vcpu, struct vsnix_sregs *sregs);
 int svm_set_sregs(struct vsnix_vcpu *vcpu, const struct vsnix_sregs *sregs);
-int svm_get_msr(struct vsnix_vcpu *vcpu, u32 index, u64 *data);
-int svm_set_msr(struct vsnix_vcpu *vcpu, u32 index, u64 data);
-/* Guest RDMSR/WRMSR: same as above but only what a guest may do. */
-int svm_guest_rdmsr(struct vsnix_vcpu *vcpu, u32 index, u64 *data);
-int svm_guest_wrmsr(struct vsnix_vcpu *vcpu, u32 index, u64 data);
 int svm_inject_event(struct vsnix_vcpu *vcpu, const struct vsnix_event *ev);
 
 #endif /* __ASSEMBLY__ */

@@ -320,10 +320,10 @@ static int svm_exit_msr(struct vsnix_vcpu *vcpu)
 		return svm_skip_insn(vcpu, write ? op_wrmsr : op_rdmsr, 2);
 	if (write) {
 		data = (vcpu->gpr[VSNIX_RDX] << 32) | (u32)vcpu->gpr[VSNIX_RAX];
-		if (svm_guest_wrmsr(vcpu, index, data))
+		if (vsnix_x86_guest_wrmsr(vcpu, index, data))
 			return svm_exit_gp(vcpu);
 	} else {
-		if (svm_guest_rdmsr(vcpu, index, &data))
+		if (vsnix_x86_guest_rdmsr(vcpu, index, &data))
 			return svm_exit_gp(vcpu);
 		vcpu->gpr[VSNIX_RAX] = (u32)data;
 		vcpu->gpr[VSNIX_RDX] = data >> 32;
@@ -364,6 +364,69 @@ static int svm_exit_dr(struct vsnix_vcpu *vcpu)
 	svm_clr_intercept(sv->vmcb, INTERCEPT_DR5_WRITE);
 	svm_clr_intercept(sv->vmcb, INTERCEPT_DR7_WRITE);
 	sv->dr_active = true;
+	return 1;
+}
+
+/*
+ * The GPR of a MOV to CR4 (0F 22 /r, reg = 4): from the decode assists
+ * (EXITINFO1 bit 63 valid, GPR in bits 3:0; APM Vol 2, 15.8.1), else from
+ * the bytes at RIP. Returns the instruction length, or -EINVAL.
+ */
+static int svm_decode_mov_cr4(struct vsnix_vcpu *vcpu, unsigned int *gpr)
+{
+	u64 info = vmcb_of(vcpu)->control.exit_info_1;
+	enum vsnix_cpu_mode mode;
+	u8 buf[SVM_MAX_INSN], rex = 0;
+	unsigned int n, i;
+
+	n = svm_fetch_insn(vcpu, buf, &mode);
+	for (i = 0; i < n && svm_is_prefix(buf[i], mode); i++)
+		if (mode == VSNIX_MODE_LONG64 && (buf[i] & 0xf0) == 0x40)
+			rex = buf[i];
+	if (i + 3 > n || buf[i] != 0x0f || buf[i + 1] != 0x22 ||
+	    (((buf[i + 2] >> 3) & 7) | ((rex & 4) << 1)) != 4)
+		return -EINVAL;
+	*gpr = (buf[i + 2] & 7) | ((rex & 1) << 3);
+	if (svm_has_decode_assists && (info & BIT_ULL(63)))
+		*gpr = info & 15;
+	return i + 3;
+}
+
+/*
+ * MOV to CR4 is intercepted so that bits the guest's CPUID hides raise
+ * #GP (SDM Vol 3, 2.5; APM Vol 2, 15.9); the rest of the checks are those
+ * of the instruction (SDM Vol 2, MOV to CR).
+ */
+static int svm_exit_write_cr4(struct vsnix_vcpu *vcpu)
+{
+	struct vmcb_save_area *save = &vmcb_of(vcpu)->save;
+	bool lma = save->efer & EFER_LMA;
+	u64 old = save->cr4, val;
+	unsigned int gpr;
+	int len = svm_decode_mov_cr4(vcpu, &gpr);
+
+	if (len <= 0) {
+		u64 data[3] = { to_svm(vcpu)->exit_code, vcpu->rip, len };
+
+		vsnix_exit_internal(vcpu, VSNIX_INTERNAL_EMULATION,
+				    ARRAY_SIZE(data), data);
+		return 0;
+	}
+	val = vcpu->gpr[gpr];
+	if (!(lma && (save->cs.attrib & SVM_SELECTOR_L_MASK)))
+		val = (u32)val;
+	if (save->cpl || !vsnix_x86_cr4_valid(vcpu, val) ||
+	    (lma && !(val & X86_CR4_PAE)) ||
+	    ((val & ~old & X86_CR4_PCIDE) &&
+	     (!lma || (save->cr3 & 0xfff))))
+		return svm_exit_gp(vcpu);
+	save->cr4 = val;
+	/* SDM Vol 3, 4.10.4.1: these changes flush the TLB (our ASID). */
+	if ((old ^ val) & (X86_CR4_PGE | X86_CR4_PAE | X86_CR4_PSE |
+			   X86_CR4_PCIDE | X86_CR4_SMEP | X86_CR4_SMAP))
+		vsnix_vcpu_request(vcpu, VSNIX_REQ_TLB_FLUSH);
+	vcpu->rip += len;
+	vmcb_of(vcpu)->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
 	return 1;
 }
 
@@ -473,6 +536,7 @@ static const svm_exit_fn svm_exit_handlers[] = {
 	[SVM_EXIT_READ_DR0 ... SVM_EXIT_READ_DR3] = svm_exit_dr,
 	[SVM_EXIT_WRITE_DR0 ... SVM_EXIT_WRITE_DR5] = svm_exit_dr,
 	[SVM_EXIT_WRITE_DR7] = svm_exit_dr,
+	[SVM_EXIT_WRITE_CR4] = svm_exit_write_cr4,
 	[SVM_EXIT_EXCP_BASE + DB_VECTOR] = svm_exit_exception,
 	[SVM_EXIT_EXCP_BASE + AC_VECTOR] = svm_exit_exception,
 	[SVM_EXIT_EXCP_BASE + MC_VECTOR] = svm_exit_exception,

@@ -9,61 +9,25 @@
 #include <asm/processor-flags.h>
 #include "svm.h"
 
-#define SVM_RESET_CR0		0x60000010ULL	/* CD, NW, ET */
 #define SVM_RESET_PAT		0x0007040600070406ULL
 #define SVM_RESET_DR6		0xffff0ff0ULL
 #define SVM_RESET_DR7		0x400ULL
-#define SVM_APIC_BASE_DEFAULT	0xfee00000ULL
-#define SVM_APIC_BASE_VALID	(MSR_IA32_APICBASE_BSP | MSR_IA32_APICBASE_ENABLE | \
-				 GENMASK_ULL(51, 12))
-#define SVM_MTRR_DEF_VALID	(0xffULL | BIT_ULL(10) | BIT_ULL(11))
 
-static void svm_reset_seg(struct vmcb_seg *seg, u16 attrib)
-{
-	seg->selector = 0;
-	seg->attrib = attrib;
-	seg->limit = 0xffff;
-	seg->base = 0;
-}
-
-/* The state after RESET (APM Vol 2, 14.1.3 "Processor Initialization State"). */
+/*
+ * The VMCB fields VMRUN needs before the x86 layer applies the reset state
+ * (vsnix_x86_vcpu_reset): VMRUN requires EFER.SVME (APM 15.5.1), which the
+ * guest never sees.
+ */
 void svm_init_vmcb_state(struct vsnix_vcpu *vcpu)
 {
-	struct svm_vcpu *sv = to_svm(vcpu);
-	struct vmcb_save_area *save = &sv->vmcb->save;
+	struct vmcb_save_area *save = &to_svm(vcpu)->vmcb->save;
 
 	memset(save, 0, sizeof(*save));
-	svm_reset_seg(&save->cs, 0x009b);
-	save->cs.selector = 0xf000;
-	save->cs.base = 0xffff0000;
-	svm_reset_seg(&save->ds, 0x0093);
-	svm_reset_seg(&save->es, 0x0093);
-	svm_reset_seg(&save->fs, 0x0093);
-	svm_reset_seg(&save->gs, 0x0093);
-	svm_reset_seg(&save->ss, 0x0093);
-	svm_reset_seg(&save->ldtr, 0x0082);
-	svm_reset_seg(&save->tr, 0x008b);
-	save->gdtr.limit = 0xffff;
-	save->idtr.limit = 0xffff;
-
-	save->cr0 = SVM_RESET_CR0;
-	/* VMRUN requires EFER.SVME (APM 15.5.1); the guest never sees it. */
 	save->efer = EFER_SVME;
 	save->dr6 = SVM_RESET_DR6;
 	save->dr7 = SVM_RESET_DR7;
 	save->g_pat = SVM_RESET_PAT;
 	save->rflags = X86_EFLAGS_FIXED;
-	save->rip = 0xfff0;
-
-	memset(vcpu->gpr, 0, sizeof(vcpu->gpr));
-	vcpu->gpr[VSNIX_RDX] = 0x600;	/* processor signature, as KVM */
-	vcpu->rip = 0xfff0;
-	vcpu->rflags = X86_EFLAGS_FIXED;
-
-	sv->apic_base = SVM_APIC_BASE_DEFAULT | MSR_IA32_APICBASE_ENABLE |
-			(vcpu->id == 0 ? MSR_IA32_APICBASE_BSP : 0);
-	sv->misc_enable = MSR_IA32_MISC_ENABLE_FAST_STRING;
-	sv->tsc_aux = 0;
 }
 
 /* ------------------------------------------------------------ REGS */
@@ -154,78 +118,7 @@ void svm_get_sregs(struct vsnix_vcpu *vcpu, struct vsnix_sregs *sregs)
 	sregs->cr4 = save->cr4;
 	sregs->cr8 = sv->vmcb->control.int_ctl & V_TPR_MASK;
 	sregs->efer = save->efer & ~EFER_SVME;
-	sregs->apic_base = sv->apic_base;
-}
-
-static u64 svm_efer_valid(void)
-{
-	u64 valid = EFER_SCE | EFER_LME | EFER_LMA;
-
-	if (boot_cpu_has(X86_FEATURE_NX))
-		valid |= EFER_NX;
-	return valid;
-}
-
-static u64 svm_cr4_valid(void)
-{
-	u64 valid = X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | X86_CR4_DE |
-		    X86_CR4_PSE | X86_CR4_PAE | X86_CR4_MCE | X86_CR4_PGE |
-		    X86_CR4_PCE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
-
-	if (boot_cpu_has(X86_FEATURE_UMIP))
-		valid |= X86_CR4_UMIP;
-	if (boot_cpu_has(X86_FEATURE_FSGSBASE))
-		valid |= X86_CR4_FSGSBASE;
-	if (boot_cpu_has(X86_FEATURE_PCID))
-		valid |= X86_CR4_PCIDE;
-	if (boot_cpu_has(X86_FEATURE_XSAVE))
-		valid |= X86_CR4_OSXSAVE;
-	if (boot_cpu_has(X86_FEATURE_SMEP))
-		valid |= X86_CR4_SMEP;
-	if (boot_cpu_has(X86_FEATURE_SMAP))
-		valid |= X86_CR4_SMAP;
-	return valid;
-}
-
-/*
- * The VMRUN consistency checks (APM 15.5.1) and the architectural rules a
- * MOV to CR would enforce, so that a bad SET_SREGS fails here with
- * -EINVAL instead of as VMEXIT_INVALID.
- */
-static int svm_check_sregs(const struct vsnix_sregs *s)
-{
-	bool pg = s->cr0 & X86_CR0_PG;
-	bool lme = s->efer & EFER_LME;
-
-	if (s->cr0 >> 32)
-		return -EINVAL;
-	if ((s->cr0 & X86_CR0_NW) && !(s->cr0 & X86_CR0_CD))
-		return -EINVAL;
-	if (pg && !(s->cr0 & X86_CR0_PE))
-		return -EINVAL;
-	if (s->cr4 & ~svm_cr4_valid())
-		return -EINVAL;
-	if (s->cr3 & GENMASK_ULL(63, 52))
-		return -EINVAL;
-	if (s->cr8 > 15)
-		return -EINVAL;
-	if (s->efer & ~svm_efer_valid())
-		return -EINVAL;
-	/* LMA is what LME and CR0.PG make it. */
-	if (!!(s->efer & EFER_LMA) != (lme && pg))
-		return -EINVAL;
-	if (lme && pg && !(s->cr4 & X86_CR4_PAE))
-		return -EINVAL;
-	if (lme && pg && s->cs.l && s->cs.db)
-		return -EINVAL;
-	/* As VMX demands it: a 64-bit CS only in long mode, on both vendors. */
-	if (s->cs.l && !s->cs.unusable && !(s->efer & EFER_LMA))
-		return -EINVAL;
-	if ((s->cr4 & X86_CR4_PCIDE) && !lme)
-		return -EINVAL;
-	if (s->apic_base & ~SVM_APIC_BASE_VALID)
-		return -EINVAL;
-	return 0;
+	sregs->apic_base = vsnix_x86_apic_base(vcpu);
 }
 
 int svm_set_sregs(struct vsnix_vcpu *vcpu, const struct vsnix_sregs *sregs)
@@ -234,7 +127,10 @@ int svm_set_sregs(struct vsnix_vcpu *vcpu, const struct vsnix_sregs *sregs)
 	struct vmcb_save_area *save = &sv->vmcb->save;
 	int err;
 
-	err = svm_check_sregs(sregs);
+	/* The checks are the x86 layer's; here only the VMCB format. */
+	err = vsnix_x86_check_sregs(vcpu, sregs);
+	if (!err)
+		err = vsnix_x86_set_apic_base(vcpu, sregs->apic_base, true);
 	if (err)
 		return err;
 
@@ -259,7 +155,6 @@ int svm_set_sregs(struct vsnix_vcpu *vcpu, const struct vsnix_sregs *sregs)
 	save->cpl = (sregs->cr0 & X86_CR0_PE) ? sregs->ss.dpl & 3 : 0;
 	sv->vmcb->control.int_ctl &= ~V_TPR_MASK;
 	sv->vmcb->control.int_ctl |= sregs->cr8 & V_TPR_MASK;
-	sv->apic_base = sregs->apic_base;
 
 	if (sv->shutdown) {
 		sv->reset_seen |= SVM_RESET_SREGS;
@@ -293,11 +188,11 @@ static bool svm_pat_valid(u64 pat)
 }
 
 /*
- * MSRs the guest may read and write. host: from the MSR ioctls, which may
- * also set what the guest cannot (APIC_BASE). 0, -ENOENT (unknown MSR:
- * #GP for the guest), -EINVAL (bad value: #GP for the guest).
+ * The MSRs that live in the VMCB or that svm.c switches (the x86 layer's
+ * allow-list sends them here): 0, -ENOENT (not on this host), -EINVAL
+ * (bad value: #GP for the guest).
  */
-static int svm_msr_read(struct vsnix_vcpu *vcpu, u32 index, u64 *data)
+static int svm_vendor_get_msr(struct vsnix_vcpu *vcpu, u32 index, u64 *data)
 {
 	struct svm_vcpu *sv = to_svm(vcpu);
 	struct vmcb_save_area *save = &sv->vmcb->save;
@@ -309,30 +204,10 @@ static int svm_msr_read(struct vsnix_vcpu *vcpu, u32 index, u64 *data)
 	case MSR_IA32_CR_PAT:
 		*data = save->g_pat;
 		return 0;
-	case MSR_IA32_TSC:
-		*data = rdtsc() + sv->vmcb->control.tsc_offset;
-		return 0;
-	case MSR_IA32_APICBASE:
-		*data = sv->apic_base;
-		return 0;
 	case MSR_TSC_AUX:
 		if (!svm_has_tsc_aux)
 			return -ENOENT;
 		*data = sv->tsc_aux;
-		return 0;
-	case MSR_MTRRcap:	/* no variable or fixed MTRRs, no WC */
-	case MSR_IA32_UCODE_REV:
-	case MSR_IA32_MCG_CAP:
-	case MSR_IA32_MCG_STATUS:
-	case MSR_IA32_DEBUGCTLMSR:
-	case MSR_K7_HWCR:
-		*data = 0;
-		return 0;
-	case MSR_MTRRdefType:
-		*data = sv->mtrr_def_type;
-		return 0;
-	case MSR_IA32_MISC_ENABLE:
-		*data = sv->misc_enable;
 		return 0;
 	case MSR_IA32_SPEC_CTRL:
 		if (!svm_spec_ctrl_valid)
@@ -378,8 +253,11 @@ static int svm_set_efer(struct vsnix_vcpu *vcpu, u64 efer, bool host)
 	struct vmcb_save_area *save = &to_svm(vcpu)->vmcb->save;
 	u64 old = save->efer;
 	bool paging = save->cr0 & X86_CR0_PG;
+	u64 valid = EFER_SCE | EFER_LME | EFER_LMA;
 
-	if (efer & ~svm_efer_valid())
+	if (boot_cpu_has(X86_FEATURE_NX))
+		valid |= EFER_NX;
+	if (efer & ~valid)
 		return -EINVAL;
 	if (!host) {
 		/* LMA is read-only to the guest; LME is fixed while paging. */
@@ -387,7 +265,7 @@ static int svm_set_efer(struct vsnix_vcpu *vcpu, u64 efer, bool host)
 		if (paging && ((efer ^ old) & EFER_LME))
 			return -EINVAL;
 	} else if (paging) {
-		/* The same rules as SET_SREGS (svm_check_sregs). */
+		/* The same rules as SET_SREGS (vsnix_x86_check_sregs). */
 		if (!!(efer & EFER_LMA) != !!(efer & EFER_LME))
 			return -EINVAL;
 		if ((efer & EFER_LME) && !(save->cr4 & X86_CR4_PAE))
@@ -399,69 +277,8 @@ static int svm_set_efer(struct vsnix_vcpu *vcpu, u64 efer, bool host)
 	return 0;
 }
 
-static int svm_msr_write(struct vsnix_vcpu *vcpu, u32 index, u64 data,
-			 bool host)
+static int svm_set_vmcb_msr(struct vmcb_save_area *save, u32 index, u64 data)
 {
-	struct svm_vcpu *sv = to_svm(vcpu);
-	struct vmcb_save_area *save = &sv->vmcb->save;
-
-	switch (index) {
-	case MSR_EFER:
-		return svm_set_efer(vcpu, data, host);
-	case MSR_IA32_CR_PAT:
-		if (!svm_pat_valid(data))
-			return -EINVAL;
-		save->g_pat = data;
-		return 0;
-	case MSR_IA32_TSC:
-		sv->vmcb->control.tsc_offset = data - rdtsc();
-		return 0;
-	case MSR_IA32_APICBASE:
-		if (data & ~SVM_APIC_BASE_VALID)
-			return -EINVAL;
-		/* There is no APIC to move: the guest may only rewrite it. */
-		if (!host && data != sv->apic_base)
-			return -EINVAL;
-		sv->apic_base = data;
-		return 0;
-	case MSR_TSC_AUX:
-		if (!svm_has_tsc_aux)
-			return -ENOENT;
-		/* Bits 63:32 are reserved (APM Vol 3, RDTSCP). */
-		if (data >> 32)
-			return -EINVAL;
-		sv->tsc_aux = data;
-		return 0;
-	case MSR_IA32_UCODE_REV:	/* Linux writes 0 before CPUID */
-		return 0;
-	case MSR_IA32_MCG_STATUS:
-	case MSR_IA32_DEBUGCTLMSR:
-	case MSR_K7_HWCR:
-		return data ? -EINVAL : 0;
-	case MSR_MTRRdefType:
-		if (data & ~SVM_MTRR_DEF_VALID)
-			return -EINVAL;
-		sv->mtrr_def_type = data;
-		return 0;
-	case MSR_IA32_MISC_ENABLE:
-		sv->misc_enable = data;
-		return 0;
-	case MSR_IA32_SPEC_CTRL:
-		if (!svm_spec_ctrl_valid || (data & ~svm_spec_ctrl_valid))
-			return svm_spec_ctrl_valid ? -EINVAL : -ENOENT;
-		sv->spec_ctrl = data;
-		return 0;
-	case MSR_IA32_PRED_CMD:
-		if (!boot_cpu_has(X86_FEATURE_IBPB))
-			return -ENOENT;
-		if (data & ~PRED_CMD_IBPB)
-			return -EINVAL;
-		if (data)
-			wrmsrl(MSR_IA32_PRED_CMD, PRED_CMD_IBPB);
-		return 0;
-	}
-
-	/* The VMLOAD/VMSAVE set: the MSR ioctls, and guest SYSCALL-MSR writes. */
 	switch (index) {
 	case MSR_FS_BASE:
 	case MSR_GS_BASE:
@@ -471,7 +288,7 @@ static int svm_msr_write(struct vsnix_vcpu *vcpu, u32 index, u64 data,
 	case MSR_IA32_SYSENTER_ESP:
 	case MSR_IA32_SYSENTER_EIP:
 		/* Canonical 48-bit addresses, as WRMSR would require. */
-		if ((u64)((s64)(data << 16) >> 16) != data)
+		if (!vsnix_canonical(data))
 			return -EINVAL;
 		break;
 	}
@@ -510,25 +327,71 @@ static int svm_msr_write(struct vsnix_vcpu *vcpu, u32 index, u64 data,
 	return -ENOENT;
 }
 
-int svm_get_msr(struct vsnix_vcpu *vcpu, u32 index, u64 *data)
+static int svm_vendor_set_msr(struct vsnix_vcpu *vcpu, u32 index, u64 data,
+			      bool host)
 {
-	return svm_msr_read(vcpu, index, data);
+	struct svm_vcpu *sv = to_svm(vcpu);
+
+	switch (index) {
+	case MSR_EFER:
+		return svm_set_efer(vcpu, data, host);
+	case MSR_IA32_CR_PAT:
+		if (!svm_pat_valid(data))
+			return -EINVAL;
+		sv->vmcb->save.g_pat = data;
+		return 0;
+	case MSR_TSC_AUX:
+		if (!svm_has_tsc_aux)
+			return -ENOENT;
+		/* Bits 63:32 are reserved (APM Vol 3, RDTSCP). */
+		if (data >> 32)
+			return -EINVAL;
+		sv->tsc_aux = data;
+		return 0;
+	case MSR_IA32_SPEC_CTRL:
+		if (!svm_spec_ctrl_valid || (data & ~svm_spec_ctrl_valid))
+			return svm_spec_ctrl_valid ? -EINVAL : -ENOENT;
+		sv->spec_ctrl = data;
+		return 0;
+	}
+	return svm_set_vmcb_msr(&sv->vmcb->save, index, data);
 }
 
-int svm_set_msr(struct vsnix_vcpu *vcpu, u32 index, u64 data)
+static void svm_set_tsc_offset(struct vsnix_vcpu *vcpu, u64 offset)
 {
-	return svm_msr_write(vcpu, index, data, true);
+	to_svm(vcpu)->vmcb->control.tsc_offset = offset;
 }
 
-int svm_guest_rdmsr(struct vsnix_vcpu *vcpu, u32 index, u64 *data)
+/*
+ * RESET/INIT: DR0-3 back in software and intercepted again until the
+ * guest touches them (svm_exit_dr); DR6 and DR7 live in the VMCB.
+ */
+static void svm_set_dr(struct vsnix_vcpu *vcpu, const u64 *dr03, u64 dr6,
+		       u64 dr7)
 {
-	return svm_msr_read(vcpu, index, data);
+	struct svm_vcpu *sv = to_svm(vcpu);
+	struct vmcb *vmcb = sv->vmcb;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		sv->dr[i] = dr03[i];
+		svm_set_intercept(vmcb, INTERCEPT_DR0_READ + i);
+		svm_set_intercept(vmcb, INTERCEPT_DR0_WRITE + i);
+	}
+	svm_set_intercept(vmcb, INTERCEPT_DR4_WRITE);
+	svm_set_intercept(vmcb, INTERCEPT_DR5_WRITE);
+	svm_set_intercept(vmcb, INTERCEPT_DR7_WRITE);
+	sv->dr_active = false;
+	vmcb->save.dr6 = dr6;
+	vmcb->save.dr7 = dr7;
 }
 
-int svm_guest_wrmsr(struct vsnix_vcpu *vcpu, u32 index, u64 data)
-{
-	return svm_msr_write(vcpu, index, data, false);
-}
+const struct vsnix_x86_vendor_ops svm_x86_ops = {
+	.get_msr = svm_vendor_get_msr,
+	.set_msr = svm_vendor_set_msr,
+	.set_tsc_offset = svm_set_tsc_offset,
+	.set_dr = svm_set_dr,
+};
 
 /* ------------------------------------------------------------ events */
 

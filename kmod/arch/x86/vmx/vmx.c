@@ -38,6 +38,7 @@ static DEFINE_PER_CPU(struct vmx_cpu, vmx_cpus);
 static DEFINE_IDA(vmx_vpids);
 
 struct vmx_vm {
+	struct vsnix_x86_vm x86;	/* first: see to_x86_vm() */
 	struct vsnix_tdp tdp;
 	u64 eptp;
 };
@@ -492,6 +493,7 @@ static int vmx_vm_init(struct vsnix_vm *vm)
 	/* EPTP: SDM 24.6.11; write-back walks, 4 levels, no A/D flags. */
 	vvm->eptp = __pa(vvm->tdp.root) | VMX_EPTP_PWL_4 | VMX_EPTP_MT_WB;
 	vm->arch = vvm;
+	vsnix_x86_vm_init(vm);
 	return 0;
 }
 
@@ -669,7 +671,8 @@ static void vmx_setup_vmcs(struct vmx_vcpu *vmx)
 	vmcs_write(PIN_BASED_VM_EXEC_CONTROL, vmx->pin_ctls);
 	vmx->proc_ctls = vmx_cfg.proc_ctls;
 	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, vmx->proc_ctls);
-	vmcs_write(SECONDARY_VM_EXEC_CONTROL, vmx_cfg.proc2_ctls);
+	vmx->proc2_ctls = vmx_cfg.proc2_ctls;
+	vmcs_write(SECONDARY_VM_EXEC_CONTROL, vmx->proc2_ctls);
 	vmcs_write(VM_EXIT_CONTROLS, vmx_cfg.exit_ctls);
 	vmcs_write(VM_ENTRY_CONTROLS, vmx_cfg.entry_ctls);
 	/*
@@ -694,8 +697,7 @@ static void vmx_setup_vmcs(struct vmx_vcpu *vmx)
 	/* Masked CR bits: the guest reads the shadow, writes exit. */
 	vmcs_write(CR0_GUEST_HOST_MASK, vmx_cfg.cr0_must1 | vmx_cfg.cr0_must0 |
 		   X86_CR0_PG);
-	vmcs_write(CR4_GUEST_HOST_MASK, vmx_cfg.cr4_must1 | vmx_cfg.cr4_must0 |
-		   X86_CR4_PAE);
+	vmcs_write(CR4_GUEST_HOST_MASK, ~vmx_cr4_guest_owned());
 	vmcs_write(VMCS_LINK_POINTER, ~0ull);
 
 	/* Host state that is the same on every CPU (SDM 24.5). */
@@ -723,6 +725,8 @@ static void vmx_setup_vmcs(struct vmx_vcpu *vmx)
 	vmx->host_cr4 = 0;
 	vmx->host_fs_base = ~0ull;
 }
+
+static void vmx_vcpu_free(struct vsnix_vcpu *vcpu);
 
 static int vmx_vcpu_create(struct vsnix_vcpu *vcpu)
 {
@@ -767,6 +771,12 @@ static int vmx_vcpu_create(struct vsnix_vcpu *vcpu)
 	vmx_setup_vmcs(vmx);
 	vmx_set_reset_state(vcpu);
 	preempt_enable();
+	/* The architectural state, as on SVM (kmod/arch/x86/state.c). */
+	r = vsnix_x86_vcpu_reset(vcpu, false);
+	if (r) {
+		vmx_vcpu_free(vcpu);
+		return r;
+	}
 	return 0;
 
 err_preempt:
@@ -830,7 +840,7 @@ const struct vsnix_arch_ops vsnix_vmx_ops = {
 	.set_regs = vmx_set_regs,
 	.get_sregs = vmx_get_sregs,
 	.set_sregs = vmx_set_sregs,
-	.get_msr = vmx_get_msr,
-	.set_msr = vmx_set_msr,
+	.get_msr = vsnix_x86_get_msr,
+	.set_msr = vsnix_x86_set_msr,
 	.inject_event = vmx_inject_event,
 };

@@ -73,6 +73,7 @@ enum vmx_swapped_msr {
 extern const u32 vmx_swapped_msr_index[VMX_NR_SWAPPED_MSRS];
 
 struct vmx_vcpu {
+	struct vsnix_x86_vcpu x86;	/* first: see to_x86() */
 	struct vsnix_vcpu *vcpu;
 	void *vmcs;
 	u64 vmcs_pa;
@@ -88,6 +89,7 @@ struct vmx_vcpu {
 	/* Last values written to the VMCS, to skip VMWRITEs. */
 	u32 pin_ctls;
 	u32 proc_ctls;
+	u32 proc2_ctls;
 	u64 host_cr3, host_cr4, host_fs_base;
 
 	/* Exit information, read before preemption comes back (SDM 24.9). */
@@ -114,13 +116,16 @@ struct vmx_vcpu {
 	bool shutdown;		/* triple fault: reset through SET_(S)REGS */
 	u64 cr2;
 	u64 cr8;
-	u64 dr[4], dr6, dr7;	/* MOV DR is intercepted and emulated */
-	u64 apic_base;
-	u64 misc_enable;
+	/*
+	 * Guest DR0-3 and DR6: in software and MOV DR intercepted until the
+	 * guest touches one, then loaded around each entry (dr_active) and
+	 * MOV DR runs natively; DR7 is in the VMCS (vmx_exit_dr).
+	 */
+	bool dr_active;
+	u64 dr[4], dr6, dr7;
 	u64 spec_ctrl;		/* writes intercepted: always current */
 	u32 pkru;		/* guest PKRU while its CR4.PKE is set */
 	u64 tsc_aux;
-	u64 tsc_offset;
 	u64 msrs[VMX_NR_SWAPPED_MSRS];
 };
 
@@ -166,11 +171,13 @@ void vmx_get_regs(struct vsnix_vcpu *vcpu, struct vsnix_regs *regs);
 int vmx_set_regs(struct vsnix_vcpu *vcpu, const struct vsnix_regs *regs);
 void vmx_get_sregs(struct vsnix_vcpu *vcpu, struct vsnix_sregs *sregs);
 int vmx_set_sregs(struct vsnix_vcpu *vcpu, const struct vsnix_sregs *sregs);
-int vmx_get_msr(struct vsnix_vcpu *vcpu, u32 index, u64 *data);
-int vmx_set_msr(struct vsnix_vcpu *vcpu, u32 index, u64 data);
 void vmx_set_reset_state(struct vsnix_vcpu *vcpu);
 u64 vmx_guest_cr0_locked(void);
 u64 vmx_guest_cr4_locked(void);
+/* CR4 bits the guest owns (no exit on MOV to CR4); the rest is masked. */
+u64 vmx_cr4_guest_owned(void);
+/* Secondary controls as the guest's CPUID says (RDTSCP, INVPCID). */
+void vmx_update_secondary_locked(struct vsnix_vcpu *vcpu);
 /* 0, or -EINVAL when the guest must get #GP. */
 int vmx_set_cr0_locked(struct vsnix_vcpu *vcpu, u64 cr0);
 int vmx_set_cr4_locked(struct vsnix_vcpu *vcpu, u64 cr4);

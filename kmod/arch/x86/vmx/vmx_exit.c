@@ -198,44 +198,22 @@ static int vmx_exit_cr(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
 }
 
 /*
- * MOV DR is intercepted so the guest never loads the host's debug
- * registers; it sees its own values but gets no hardware breakpoints.
- * Qualification: SDM 27.2.1, table 27-4.
+ * The guest's first MOV DR: from now on its DR0-3 and DR6 are loaded
+ * around each entry (vmx_run.c) and DR7 comes from the VMCS ("load debug
+ * controls", SDM Vol 3, 26.3.2.1), so MOV DR stops exiting and runs again
+ * natively, and the guest's hardware breakpoints fire in the guest. Until
+ * then the host's DR0-3 are live, so every access exits first.
  */
 static int vmx_exit_dr(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
 {
-	u64 q = vmx->exit_qual;
-	unsigned int dr = q & DEBUG_REG_ACCESS_NUM;
-	unsigned int reg = DEBUG_REG_ACCESS_REG(q);
-	bool de = false;
-	u64 val;
+	int r = vmx_vmcs_get(vcpu);
 
-	if (!vmx_vmcs_get(vcpu)) {
-		de = vmx_guest_cr4_locked() & X86_CR4_DE;
-		vmx_vmcs_put(vcpu);
-	}
-	if (dr == 4 || dr == 5) {
-		if (de)
-			return vmx_inject_ud(vcpu, vmx);
-		dr += 2;
-	}
-	if ((q & DEBUG_REG_ACCESS_TYPE) == TYPE_MOV_FROM_DR) {
-		val = dr < 4 ? vmx->dr[dr] : dr == 6 ? vmx->dr6 : vmx->dr7;
-		vcpu->gpr[reg] = vmx_in_64bit_mode(vcpu) ? val : (u32)val;
-		return vmx_exit_skip(vcpu, vmx);
-	}
-	val = vmx_gpr_read(vcpu, reg);
-	if (dr < 4) {
-		vmx->dr[dr] = val;
-	} else {
-		if (val >> 32)
-			return vmx_inject_gp(vcpu, vmx);
-		if (dr == 6)
-			vmx->dr6 = val | 0xffff0ff0;
-		else
-			vmx->dr7 = val | 0x400;
-	}
-	return vmx_exit_skip(vcpu, vmx);
+	if (r)
+		return r;
+	vmcs_write(GUEST_DR7, vmx->dr7);
+	vmx_vmcs_put(vcpu);
+	vmx->dr_active = true;
+	return 1;
 }
 
 /* SDM 27.2.1, table 27-5: I/O instruction qualification. */
@@ -256,11 +234,9 @@ static int vmx_exit_rdmsr(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
 	u64 data;
 	int r;
 
-	r = vmx_get_msr(vcpu, (u32)vcpu->gpr[VSNIX_RCX], &data);
-	if (r == -ENOENT || r == -EINVAL)
-		return vmx_inject_gp(vcpu, vmx);
+	r = vsnix_x86_guest_rdmsr(vcpu, (u32)vcpu->gpr[VSNIX_RCX], &data);
 	if (r)
-		return r;
+		return vmx_inject_gp(vcpu, vmx);
 	vcpu->gpr[VSNIX_RAX] = (u32)data;
 	vcpu->gpr[VSNIX_RDX] = data >> 32;
 	return vmx_exit_skip(vcpu, vmx);
@@ -272,11 +248,9 @@ static int vmx_exit_wrmsr(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
 		   ((u64)(u32)vcpu->gpr[VSNIX_RDX] << 32);
 	int r;
 
-	r = vmx_set_msr(vcpu, (u32)vcpu->gpr[VSNIX_RCX], data);
-	if (r == -ENOENT || r == -EINVAL)
-		return vmx_inject_gp(vcpu, vmx);
+	r = vsnix_x86_guest_wrmsr(vcpu, (u32)vcpu->gpr[VSNIX_RCX], data);
 	if (r)
-		return r;
+		return vmx_inject_gp(vcpu, vmx);
 	return vmx_exit_skip(vcpu, vmx);
 }
 

@@ -156,6 +156,8 @@ static void vmx_inject_pending(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
 
 	/* SDM 26.7.5/26.7.6: exit as soon as the guest can take them. */
 	proc = vmx_cfg.proc_ctls;
+	if (vmx->dr_active)
+		proc &= ~CPU_BASED_MOV_DR_EXITING;
 	if (vmx->nmi_pending)
 		proc |= CPU_BASED_NMI_WINDOW_EXITING;
 	if (vmx->extint_pending)
@@ -288,6 +290,7 @@ static void vmx_mce_during_entry(struct vsnix_vcpu *vcpu,
 struct vmx_host_state {
 	u64 msrs[VMX_NR_SWAPPED_MSRS];
 	u64 tsc_aux, debugctl, fs_base;
+	unsigned long dr[4], dr6, dr7;
 	u16 ds, es, fs, gs, ldt;
 };
 
@@ -304,6 +307,41 @@ static void vmx_update_host_state(struct vmx_vcpu *vmx)
 		vmcs_write(HOST_CR4, cr4);
 		vmx->host_cr4 = cr4;
 	}
+}
+
+/*
+ * The guest's DR0-3 and DR6 (VM entry loads only DR7, SDM 26.3.2.1). The
+ * host's DR7 is cleared first, so that no host breakpoint fires on a
+ * guest address while DR0-3 are the guest's; the exit loads DR7 = 0x400.
+ */
+static void vmx_load_guest_dr(struct vmx_vcpu *vmx, struct vmx_host_state *h)
+{
+	int i;
+
+	get_debugreg(h->dr7, 7);
+	if (h->dr7 & (DR_LOCAL_ENABLE_MASK | DR_GLOBAL_ENABLE_MASK))
+		set_debugreg(0, 7);
+	get_debugreg(h->dr6, 6);
+	for (i = 0; i < 4; i++) {
+		get_debugreg(h->dr[i], i);
+		set_debugreg(vmx->dr[i], i);
+	}
+	set_debugreg(vmx->dr6, 6);
+}
+
+/* Back to the host's DR0-3 and DR6 before its DR7 arms them again. */
+static void vmx_put_guest_dr(struct vmx_vcpu *vmx, struct vmx_host_state *h)
+{
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		get_debugreg(vmx->dr[i], i);
+		set_debugreg(h->dr[i], i);
+	}
+	get_debugreg(vmx->dr6, 6);
+	set_debugreg(h->dr6, 6);
+	if (h->dr7 & (DR_LOCAL_ENABLE_MASK | DR_GLOBAL_ENABLE_MASK))
+		set_debugreg(h->dr7, 7);
 }
 
 /* MSRs and segment state a VM exit does not restore (SDM 27.5). */
@@ -334,6 +372,8 @@ static void vmx_switch_to_guest(struct vmx_vcpu *vmx, struct vmx_host_state *h)
 	h->debugctl = vmx_cfg.debugctl ? get_debugctlmsr() : 0;
 	if (native_read_cr2() != vmx->cr2)
 		native_write_cr2(vmx->cr2);
+	if (vmx->dr_active)
+		vmx_load_guest_dr(vmx, h);
 }
 
 static void vmx_switch_to_host(struct vmx_vcpu *vmx, struct vmx_host_state *h)
@@ -341,6 +381,8 @@ static void vmx_switch_to_host(struct vmx_vcpu *vmx, struct vmx_host_state *h)
 	int i;
 
 	vmx->cr2 = native_read_cr2();
+	if (vmx->dr_active)
+		vmx_put_guest_dr(vmx, h);
 	/* SDM 27.5.1: the exit left DR7 = 0x400 and DEBUGCTL = 0. */
 	if (hw_breakpoint_active())
 		hw_breakpoint_restore();
@@ -449,6 +491,7 @@ int vmx_vcpu_run(struct vsnix_vcpu *vcpu)
 	}
 	vcpu->cpu = smp_processor_id();
 	vmx_update_host_state(vmx);
+	vmx_update_secondary_locked(vcpu);
 
 	local_irq_disable();
 	if (vsnix_vcpu_check_request(vcpu, VSNIX_REQ_TLB_FLUSH))

@@ -13,7 +13,6 @@
 #include "vmcs.h"
 
 #define VMX_RESET_PAT		0x0007040600070406ull
-#define VMX_APIC_BASE_DEFAULT	0xfee00000ull
 #define VMX_EFER_VALID		(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
 
 struct vmx_seg_fields {
@@ -45,9 +44,24 @@ static u64 vmx_cr0_mask(void)
 	return vmx_cfg.cr0_must1 | vmx_cfg.cr0_must0 | X86_CR0_PG;
 }
 
+/*
+ * CR4 bits the guest may flip without an exit: those every x86-64 CPU has
+ * and that need no check against the guest's CPUID or PDPTE reload.
+ * Every other bit is in the guest/host mask (SDM Vol 3, 25.6.6), so a MOV
+ * to CR4 that changes it exits and vmx_set_cr4_pdptes checks it.
+ */
+u64 vmx_cr4_guest_owned(void)
+{
+	u64 owned = X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | X86_CR4_DE |
+		    X86_CR4_PSE | X86_CR4_MCE | X86_CR4_PGE | X86_CR4_PCE |
+		    X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
+
+	return owned & ~(vmx_cfg.cr4_must1 | vmx_cfg.cr4_must0);
+}
+
 static u64 vmx_cr4_mask(void)
 {
-	return vmx_cfg.cr4_must1 | vmx_cfg.cr4_must0 | X86_CR4_PAE;
+	return ~vmx_cr4_guest_owned();
 }
 
 /* The guest's view: owned bits from the register, masked from the shadow. */
@@ -192,7 +206,7 @@ static int vmx_set_cr4_pdptes(struct vsnix_vcpu *vcpu, u64 cr4,
 	u64 cr0 = vmx_guest_cr0_locked();
 	u64 efer = vmcs_read(GUEST_IA32_EFER);
 
-	if (!vmx_cr4_valid(cr4))
+	if (!vmx_cr4_valid(cr4) || !vsnix_x86_cr4_valid(vcpu, cr4))
 		return -EINVAL;
 	if ((efer & EFER_LMA) && !(cr4 & X86_CR4_PAE))
 		return -EINVAL;
@@ -430,14 +444,7 @@ void vmx_get_sregs(struct vsnix_vcpu *vcpu, struct vsnix_sregs *sregs)
 	vmx_vmcs_put(vcpu);
 	sregs->cr2 = vmx->cr2;
 	sregs->cr8 = vmx->cr8;
-	sregs->apic_base = vmx->apic_base;
-}
-
-static bool vmx_apic_base_valid(u64 v)
-{
-	/* SDM 10.4.4: bits 7:0, 9 and above MAXPHYADDR are reserved. */
-	return !(v & (GENMASK_ULL(7, 0) | BIT_ULL(9) |
-		      GENMASK_ULL(63, boot_cpu_data.x86_phys_bits)));
+	sregs->apic_base = vsnix_x86_apic_base(vcpu);
 }
 
 int vmx_set_sregs(struct vsnix_vcpu *vcpu, const struct vsnix_sregs *sregs)
@@ -452,36 +459,19 @@ int vmx_set_sregs(struct vsnix_vcpu *vcpu, const struct vsnix_sregs *sregs)
 	bool unusable[ARRAY_SIZE(order)];
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	u64 efer = sregs->efer;
-	bool pg = sregs->cr0 & X86_CR0_PG;
 	struct vmx_pdptes p = { };
 	unsigned int i;
 	int r;
 
-	if (sregs->reserved[0] | sregs->reserved[1] | sregs->reserved[2] |
-	    sregs->reserved[3] | sregs->gdt.pad[0] | sregs->gdt.pad[1] |
-	    sregs->gdt.pad[2] | sregs->idt.pad[0] | sregs->idt.pad[1] |
-	    sregs->idt.pad[2])
-		return vmx_bad_sreg("reserved fields must be 0");
+	/* The architectural checks are the x86 layer's (both vendors). */
+	r = vsnix_x86_check_sregs(vcpu, sregs);
+	if (r)
+		return r;
+	/* What VM entry adds: the VMX fixed CR0/CR4 bits, the segments. */
 	if (!vmx_cr0_valid(sregs->cr0))
 		return vmx_bad_sreg("invalid CR0");
 	if (!vmx_cr4_valid(sregs->cr4))
 		return vmx_bad_sreg("invalid CR4 (reserved, unsupported or VMXE)");
-	if (!vmx_cr3_valid(sregs->cr3))
-		return vmx_bad_sreg("CR3 above the physical address width");
-	if (sregs->cr8 > 15)
-		return vmx_bad_sreg("CR8 above 15");
-	if (efer & ~VMX_EFER_VALID)
-		return vmx_bad_sreg("unsupported EFER bits");
-	if ((efer & EFER_LMA) && !(pg && (efer & EFER_LME)))
-		return vmx_bad_sreg("EFER.LMA without CR0.PG and EFER.LME");
-	if (pg && (efer & EFER_LME))
-		efer |= EFER_LMA;
-	if ((efer & EFER_LMA) && !(sregs->cr4 & X86_CR4_PAE))
-		return vmx_bad_sreg("IA-32e mode needs CR4.PAE");
-	if (!vmx_canonical(sregs->gdt.base) || !vmx_canonical(sregs->idt.base))
-		return vmx_bad_sreg("GDT/IDT base not canonical");
-	if (!vmx_apic_base_valid(sregs->apic_base))
-		return vmx_bad_sreg("APIC base reserved bits");
 	for (i = 0; i < ARRAY_SIZE(order); i++) {
 		r = vmx_check_segment(order[i], in[i], &segs[i], &unusable[i],
 				      efer & EFER_LMA, sregs->cr0 & X86_CR0_PE);
@@ -495,13 +485,14 @@ int vmx_set_sregs(struct vsnix_vcpu *vcpu, const struct vsnix_sregs *sregs)
 	if ((segs[0].type == 13 || segs[0].type == 15) &&
 	    segs[0].dpl > segs[5].dpl)
 		return vmx_bad_sreg("conforming CS.DPL above SS.DPL");
-	if ((sregs->cr4 & X86_CR4_PCIDE) && !(efer & EFER_LMA))
-		return vmx_bad_sreg("CR4.PCIDE outside IA-32e mode");
 	if (vmx_pae_paging(sregs->cr0, sregs->cr4, efer)) {
 		vmx_read_pdptes(vcpu, sregs->cr3, &p);
 		if (!p.valid)
 			return vmx_bad_sreg("PAE PDPTEs unreadable or reserved bits set");
 	}
+	r = vsnix_x86_set_apic_base(vcpu, sregs->apic_base, true);
+	if (r)
+		return r;
 
 	r = vmx_vmcs_get(vcpu);
 	if (r)
@@ -524,13 +515,16 @@ int vmx_set_sregs(struct vsnix_vcpu *vcpu, const struct vsnix_sregs *sregs)
 
 	vmx->cr2 = sregs->cr2;
 	vmx->cr8 = sregs->cr8;
-	vmx->apic_base = sregs->apic_base;
 	vmx->need_flush = true;
 	vmx->shutdown = false;
 	return 0;
 }
 
-/* x86 reset state: SDM Vol 3, 9.1.1, table 9-1. VMCS held. */
+/*
+ * VMCS fields of a new vCPU that the x86 layer's reset does not reach
+ * (activity, interruptibility, DEBUGCTL); it then applies the
+ * architectural state (vsnix_x86_vcpu_reset). VMCS held.
+ */
 void vmx_set_reset_state(struct vsnix_vcpu *vcpu)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
@@ -582,10 +576,6 @@ void vmx_set_reset_state(struct vsnix_vcpu *vcpu)
 	memset(vmx->dr, 0, sizeof(vmx->dr));
 	vmx->dr6 = 0xffff0ff0;
 	vmx->dr7 = 0x400;
-	vmx->apic_base = VMX_APIC_BASE_DEFAULT | MSR_IA32_APICBASE_ENABLE |
-			 (vcpu->id == 0 ? MSR_IA32_APICBASE_BSP : 0);
-	/* PEBS and BTS unavailable (SDM Vol 4, table 2-2). */
-	vmx->misc_enable = BIT_ULL(11) | BIT_ULL(12);
 	vmx->spec_ctrl = 0;
 	vmx->pkru = 0;		/* SDM Vol 3, 9.1.1: PKRU is 0 after reset */
 	vmx->tsc_aux = 0;
@@ -639,7 +629,11 @@ static u64 vmx_spec_ctrl_valid_bits(void)
 	return bits;
 }
 
-int vmx_get_msr(struct vsnix_vcpu *vcpu, u32 index, u64 *data)
+/*
+ * The MSRs that live in the VMCS or that vmx_run.c switches (the x86
+ * layer's allow-list sends them here).
+ */
+static int vmx_vendor_get_msr(struct vsnix_vcpu *vcpu, u32 index, u64 *data)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	u32 field = vmx_vmcs_msr_field(index);
@@ -659,28 +653,15 @@ int vmx_get_msr(struct vsnix_vcpu *vcpu, u32 index, u64 *data)
 		return 0;
 	}
 	switch (index) {
-	case MSR_IA32_TSC:
-		*data = rdtsc() + vmx->tsc_offset;
-		return 0;
 	case MSR_TSC_AUX:
+		if (!vmx_cfg.rdtscp)
+			return -ENOENT;
 		*data = vmx->tsc_aux;
-		return 0;
-	case MSR_IA32_APICBASE:
-		*data = vmx->apic_base;
-		return 0;
-	case MSR_IA32_MISC_ENABLE:
-		*data = vmx->misc_enable;
 		return 0;
 	case MSR_IA32_SPEC_CTRL:
 		if (!vmx_cfg.spec_ctrl)
 			return -ENOENT;
 		*data = vmx->spec_ctrl;
-		return 0;
-	case MSR_IA32_DEBUGCTLMSR:
-		*data = 0;
-		return 0;
-	case MSR_IA32_UCODE_REV:
-		*data = 0x100000000ull;
 		return 0;
 	default:
 		return -ENOENT;
@@ -740,12 +721,12 @@ static int vmx_set_vmcs_msr(struct vsnix_vcpu *vcpu, u32 index, u32 field,
 	return r;
 }
 
-int vmx_set_msr(struct vsnix_vcpu *vcpu, u32 index, u64 data)
+static int vmx_vendor_set_msr(struct vsnix_vcpu *vcpu, u32 index, u64 data,
+			      bool host)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	u32 field = vmx_vmcs_msr_field(index);
 	int i = vmx_swapped_msr(index);
-	int r;
 
 	if (field)
 		return vmx_set_vmcs_msr(vcpu, index, field, data);
@@ -758,26 +739,12 @@ int vmx_set_msr(struct vsnix_vcpu *vcpu, u32 index, u64 data)
 		return 0;
 	}
 	switch (index) {
-	case MSR_IA32_TSC:
-		vmx->tsc_offset = data - rdtsc();
-		r = vmx_vmcs_get(vcpu);
-		if (r)
-			return r;
-		vmcs_write(TSC_OFFSET, vmx->tsc_offset);
-		vmx_vmcs_put(vcpu);
-		return 0;
 	case MSR_TSC_AUX:
+		if (!vmx_cfg.rdtscp)
+			return -ENOENT;
 		if (data >> 32)
 			return -EINVAL;
 		vmx->tsc_aux = data;
-		return 0;
-	case MSR_IA32_APICBASE:
-		if (!vmx_apic_base_valid(data))
-			return -EINVAL;
-		vmx->apic_base = data;
-		return 0;
-	case MSR_IA32_MISC_ENABLE:
-		vmx->misc_enable = data;
 		return 0;
 	case MSR_IA32_SPEC_CTRL:
 		if (!vmx_cfg.spec_ctrl)
@@ -786,10 +753,62 @@ int vmx_set_msr(struct vsnix_vcpu *vcpu, u32 index, u64 data)
 			return -EINVAL;
 		vmx->spec_ctrl = data;
 		return 0;
-	case MSR_IA32_DEBUGCTLMSR:
-		/* No guest branch tracing: only 0 is accepted. */
-		return data ? -EINVAL : 0;
 	default:
 		return -ENOENT;
 	}
 }
+
+static void vmx_set_tsc_offset(struct vsnix_vcpu *vcpu, u64 offset)
+{
+	if (vmx_vmcs_get(vcpu))
+		return;
+	vmcs_write(TSC_OFFSET, offset);
+	vmx_vmcs_put(vcpu);
+}
+
+/*
+ * RESET/INIT: DR0-3 and DR6 back in software with MOV DR intercepted until
+ * the guest touches one (vmx_exit_dr); DR7 in the VMCS.
+ */
+static void vmx_set_dr(struct vsnix_vcpu *vcpu, const u64 *dr03, u64 dr6,
+		       u64 dr7)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	memcpy(vmx->dr, dr03, sizeof(vmx->dr));
+	vmx->dr6 = dr6;
+	vmx->dr7 = dr7;
+	vmx->dr_active = false;
+	if (vmx_vmcs_get(vcpu))
+		return;
+	vmcs_write(GUEST_DR7, dr7);
+	vmx_vmcs_put(vcpu);
+}
+
+/*
+ * "Enable RDTSCP" also governs RDPID, "enable INVPCID" INVPCID: with the
+ * control 0 the instruction raises #UD (SDM Vol 3, 25.6.2 and 26.3), as
+ * the guest's CPUID says it must when the feature is hidden. VMCS held.
+ */
+void vmx_update_secondary_locked(struct vsnix_vcpu *vcpu)
+{
+	const struct vsnix_x86_features *f = &to_x86(vcpu)->feat;
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	u32 proc2 = vmx_cfg.proc2_ctls;
+
+	if (!f->rdtscp && !f->rdpid)
+		proc2 &= ~SECONDARY_EXEC_ENABLE_RDTSCP;
+	if (!f->invpcid)
+		proc2 &= ~SECONDARY_EXEC_ENABLE_INVPCID;
+	if (proc2 != vmx->proc2_ctls) {
+		vmcs_write(SECONDARY_VM_EXEC_CONTROL, proc2);
+		vmx->proc2_ctls = proc2;
+	}
+}
+
+const struct vsnix_x86_vendor_ops vmx_x86_ops = {
+	.get_msr = vmx_vendor_get_msr,
+	.set_msr = vmx_vendor_set_msr,
+	.set_tsc_offset = vmx_set_tsc_offset,
+	.set_dr = vmx_set_dr,
+};
