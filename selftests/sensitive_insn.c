@@ -278,26 +278,6 @@ static void check_one(struct expect *e, const struct ucall *uc)
 		tap_skip("SVM has no RDPID intercept; the host CPU runs it", "%s", e[id].name);
 		return;
 	}
-	/*
-	 * Open holes, listed per machine in EXPECTED_SKIPS so that every run
-	 * shows them and a fix turns them into passes: CR4 writes are not
-	 * checked against the guest's CPUID (SVM does not intercept them,
-	 * VMX's CR4 mask covers only the VMX-fixed bits), and VMX enables
-	 * RDTSCP although CPUID hides it.
-	 */
-	if (!ok && v == NOEXC && (id == T_CR4_PCIDE || id == T_CR4_PKE ||
-				  id == T_CR4_OSXSAVE)) {
-		tap_skip("open hole: CR4 writes not checked against the guest's CPUID",
-			 "%s (got %s, want %s)", e[id].name, vec_str(v),
-			 vec_str(e[id].vector));
-		return;
-	}
-	if (!ok && v == NOEXC && id == T_RDTSCP && vsnix_is_vmx()) {
-		tap_skip("open hole: VMX enables RDTSCP that CPUID hides",
-			 "%s (got %s, want %s)", e[id].name, vec_str(v),
-			 vec_str(e[id].vector));
-		return;
-	}
 	tap_ok(ok, "%s (got %s, want %s)", e[id].name, vec_str(v), vec_str(e[id].vector));
 }
 
