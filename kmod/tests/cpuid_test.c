@@ -146,8 +146,88 @@ static void xcr0_rules(struct kunit *test)
 						  XFEATURE_MASK_BNDREGS, ~0ULL));
 }
 
+/* The allow-list: a bit or leaf not listed is gone, whatever the host has. */
+static void cpuid_filter_allow_list(struct kunit *test)
+{
+	struct vsnix_cpuid_entry e = entry(1, 0);
+
+	KUNIT_ASSERT_TRUE(test, vsnix_cpuid_filter_entry(&e, XFEATURE_MASK_FPSSE));
+	KUNIT_EXPECT_TRUE(test, e.edx & BIT(12));	/* MTRR: emulated */
+	KUNIT_EXPECT_TRUE(test, e.edx & BIT(14));	/* MCA: emulated */
+	KUNIT_EXPECT_TRUE(test, e.edx & BIT(16));	/* PAT */
+	KUNIT_EXPECT_FALSE(test, e.edx & BIT(18));	/* PSN */
+	KUNIT_EXPECT_FALSE(test, e.edx & BIT(21));	/* DS */
+	KUNIT_EXPECT_FALSE(test, e.edx & BIT(22));	/* ACPI */
+	KUNIT_EXPECT_FALSE(test, e.edx & BIT(29));	/* TM */
+	KUNIT_EXPECT_FALSE(test, e.ecx & BIT(28));	/* AVX: no YMM in XCR0 */
+	KUNIT_EXPECT_FALSE(test, e.ecx & BIT(12));	/* FMA: no YMM */
+	KUNIT_EXPECT_FALSE(test, e.ecx & BIT(11));	/* reserved bit */
+
+	e = entry(7, 0);
+	e.ebx = 0;					/* host without TSC_ADJUST */
+	KUNIT_ASSERT_TRUE(test, vsnix_cpuid_filter_entry(&e, XCR0_X87_SSE_AVX));
+	KUNIT_EXPECT_TRUE(test, e.ebx & BIT(1));	/* TSC_ADJUST emulated */
+	KUNIT_EXPECT_EQ(test, e.eax, 0u);		/* no subleaf 1, 2 */
+	e = entry(7, 0);
+	KUNIT_ASSERT_TRUE(test, vsnix_cpuid_filter_entry(&e, XCR0_X87_SSE_AVX));
+	KUNIT_EXPECT_TRUE(test, e.ebx & BIT(5));	/* AVX2 with YMM */
+	KUNIT_EXPECT_FALSE(test, e.ebx & BIT(16));	/* AVX512F without it */
+	KUNIT_EXPECT_FALSE(test, e.ebx & BIT(25));	/* PT */
+	KUNIT_EXPECT_FALSE(test, e.ecx & BIT(16));	/* LA57 */
+	KUNIT_EXPECT_FALSE(test, e.ecx & BIT(22));	/* RDPID */
+	KUNIT_EXPECT_FALSE(test, e.edx & BIT(29));	/* ARCH_CAPABILITIES */
+	e = entry(7, 1);
+	KUNIT_ASSERT_TRUE(test, vsnix_cpuid_filter_entry(&e, XCR0_X87_SSE_AVX));
+	KUNIT_EXPECT_EQ(test, e.eax | e.ebx | e.ecx | e.edx, 0u);
+
+	e = entry(0x80000001, 0);
+	KUNIT_ASSERT_TRUE(test, vsnix_cpuid_filter_entry(&e, XCR0_X87_SSE_AVX));
+	KUNIT_EXPECT_FALSE(test, e.edx & BIT(27));	/* RDTSCP */
+	KUNIT_EXPECT_TRUE(test, e.edx & BIT(29));	/* LM */
+	KUNIT_EXPECT_TRUE(test, e.edx & BIT(20));	/* NX */
+	e = entry(0x80000007, 0);
+	KUNIT_ASSERT_TRUE(test, vsnix_cpuid_filter_entry(&e, XCR0_X87_SSE_AVX));
+	KUNIT_EXPECT_EQ(test, e.edx, (u32)BIT(8));	/* invariant TSC only */
+
+	e = entry(3, 0);				/* serial number */
+	KUNIT_EXPECT_FALSE(test, vsnix_cpuid_filter_entry(&e, XCR0_X87_SSE_AVX));
+	e = entry(0x80000019, 0);			/* not listed */
+	KUNIT_EXPECT_FALSE(test, vsnix_cpuid_filter_entry(&e, XCR0_X87_SSE_AVX));
+}
+
+static void cpuid_cr4_allowed(struct kunit *test)
+{
+	u64 base = vsnix_cpuid_cr4_allowed(0, 0, 0, 0);
+	u64 all = vsnix_cpuid_cr4_allowed(~0u, ~0u, ~0u, ~0u);
+
+	KUNIT_EXPECT_TRUE(test, base & X86_CR4_PAE);
+	KUNIT_EXPECT_TRUE(test, base & X86_CR4_PGE);
+	KUNIT_EXPECT_TRUE(test, base & X86_CR4_OSFXSR);
+	KUNIT_EXPECT_FALSE(test, base & X86_CR4_PCIDE);
+	KUNIT_EXPECT_FALSE(test, base & X86_CR4_OSXSAVE);
+	KUNIT_EXPECT_FALSE(test, base & X86_CR4_PKE);
+	KUNIT_EXPECT_FALSE(test, base & X86_CR4_FSGSBASE);
+	KUNIT_EXPECT_FALSE(test, base & X86_CR4_SMEP);
+	KUNIT_EXPECT_FALSE(test, base & X86_CR4_SMAP);
+	KUNIT_EXPECT_FALSE(test, base & X86_CR4_UMIP);
+	KUNIT_EXPECT_TRUE(test, vsnix_cpuid_cr4_allowed(BIT(17), 0, 0, 0) &
+				X86_CR4_PCIDE);
+	KUNIT_EXPECT_TRUE(test, vsnix_cpuid_cr4_allowed(BIT(26), 0, 0, 0) &
+				X86_CR4_OSXSAVE);
+	KUNIT_EXPECT_TRUE(test, vsnix_cpuid_cr4_allowed(0, 0, 0, BIT(3)) &
+				X86_CR4_PKE);
+	KUNIT_EXPECT_TRUE(test, vsnix_cpuid_cr4_allowed(0, 0, BIT(7), 0) &
+				X86_CR4_SMEP);
+	/* Never, whatever CPUID says: VMX, SMX, 5-level paging. */
+	KUNIT_EXPECT_FALSE(test, all & (X86_CR4_VMXE | X86_CR4_SMXE |
+					X86_CR4_LA57));
+	KUNIT_EXPECT_FALSE(test, all >> 32);
+}
+
 static struct kunit_case cpuid_cases[] = {
 	KUNIT_CASE(cpuid_filter_leaf1),
+	KUNIT_CASE(cpuid_filter_allow_list),
+	KUNIT_CASE(cpuid_cr4_allowed),
 	KUNIT_CASE(cpuid_filter_leaf7_and_ext),
 	KUNIT_CASE(cpuid_filter_xsave_leaf),
 	KUNIT_CASE(cpuid_dynamic_fields),

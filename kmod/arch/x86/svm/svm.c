@@ -395,8 +395,8 @@ static void svm_init_vmcb_control(struct vsnix_vcpu *vcpu)
 		INTERCEPT_VMRUN, INTERCEPT_VMMCALL, INTERCEPT_VMLOAD,
 		INTERCEPT_VMSAVE, INTERCEPT_STGI, INTERCEPT_CLGI,
 		INTERCEPT_SKINIT, INTERCEPT_INVLPGA, INTERCEPT_WBINVD,
-		/* RDTSCP is hidden in CPUID (#UD), as on VMX without it. */
-		INTERCEPT_RDTSCP, INTERCEPT_XSETBV, INTERCEPT_MONITOR,
+		/* RDTSCP, INVPCID: see svm_follow_cpuid(). */
+		INTERCEPT_RDTSCP, INTERCEPT_INVPCID, INTERCEPT_XSETBV, INTERCEPT_MONITOR,
 		INTERCEPT_MWAIT, INTERCEPT_MWAIT_COND, INTERCEPT_RDPRU,
 		/*
 		 * DR0-3 are not in the VMCB: until the guest's are loaded the
@@ -444,6 +444,9 @@ static int svm_vcpu_create(struct vsnix_vcpu *vcpu)
 	struct page *page;
 	int asid;
 
+	/* to_x86() and to_x86_vm() rely on these being first. */
+	BUILD_BUG_ON(offsetof(struct svm_vcpu, x86) != 0);
+	BUILD_BUG_ON(offsetof(struct svm_vm, x86) != 0);
 	sv = kzalloc(sizeof(*sv), GFP_KERNEL_ACCOUNT);
 	if (!sv)
 		return -ENOMEM;
@@ -589,6 +592,25 @@ static int svm_fail_entry(struct vsnix_vcpu *vcpu, u64 reason)
 	return -EIO;
 }
 
+/*
+ * RDTSCP and INVPCID run natively where the guest's CPUID has them and
+ * raise #UD where it hides them (the intercepts, svm_exit_ud), as VMX's
+ * secondary controls do. A host without the instruction raises #UD itself.
+ */
+static void svm_follow_cpuid(struct vsnix_vcpu *vcpu, struct vmcb *vmcb)
+{
+	const struct vsnix_x86_features *f = &to_x86(vcpu)->feat;
+
+	if (f->rdtscp)
+		svm_clr_intercept(vmcb, INTERCEPT_RDTSCP);
+	else
+		svm_set_intercept(vmcb, INTERCEPT_RDTSCP);
+	if (f->invpcid)
+		svm_clr_intercept(vmcb, INTERCEPT_INVPCID);
+	else
+		svm_set_intercept(vmcb, INTERCEPT_INVPCID);
+}
+
 /* The VMCB and the VMRUN arguments for one entry, with preemption off. */
 static void svm_prepare_entry(struct vsnix_vcpu *vcpu, struct svm_cpu *sc,
 			      struct svm_vmrun_args *args)
@@ -610,6 +632,7 @@ static void svm_prepare_entry(struct vsnix_vcpu *vcpu, struct svm_cpu *sc,
 		vmcb->control.tlb_ctl = svm_flush_cmd;
 
 	svm_inject_events(vcpu);
+	svm_follow_cpuid(vcpu, vmcb);
 
 	vmcb->save.rax = vcpu->gpr[VSNIX_RAX];
 	vmcb->save.rsp = vcpu->gpr[VSNIX_RSP];

@@ -562,6 +562,7 @@ static const svm_exit_fn svm_exit_handlers[] = {
 	[SVM_EXIT_CLGI] = svm_exit_ud,
 	[SVM_EXIT_SKINIT] = svm_exit_ud,
 	[SVM_EXIT_RDTSCP] = svm_exit_ud,
+	[SVM_EXIT_INVPCID] = svm_exit_ud,
 	[SVM_EXIT_WBINVD] = svm_exit_invd,
 	[SVM_EXIT_MONITOR] = svm_exit_ud,
 	[SVM_EXIT_MWAIT] = svm_exit_ud,

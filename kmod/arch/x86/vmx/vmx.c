@@ -733,6 +733,9 @@ static int vmx_vcpu_create(struct vsnix_vcpu *vcpu)
 	struct vmx_vcpu *vmx;
 	int r = -ENOMEM;
 
+	/* to_x86() and to_x86_vm() rely on these being first. */
+	BUILD_BUG_ON(offsetof(struct vmx_vcpu, x86) != 0);
+	BUILD_BUG_ON(offsetof(struct vmx_vm, x86) != 0);
 	vmx = kzalloc(sizeof(*vmx), GFP_KERNEL_ACCOUNT);
 	if (!vmx)
 		return -ENOMEM;
