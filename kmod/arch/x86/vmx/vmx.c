@@ -166,12 +166,18 @@ static int vmx_probe_controls(u64 basic, u64 ept_vpid)
 	vmx_cfg.wbinvd_exiting = vmx_cfg.proc2_ctls &
 				 SECONDARY_EXEC_WBINVD_EXITING;
 
+	/*
+	 * Debug controls: entry loads the guest's DR7 and DEBUGCTL, exit
+	 * saves them (SDM Vol 3, 24.7.1, 24.8.1); with TRUE controls they
+	 * may be off, and then guest breakpoints would never be armed.
+	 */
 	r = vmx_adjust(true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS :
 		       MSR_IA32_VMX_EXIT_CTLS,
 		       VM_EXIT_HOST_ADDR_SPACE_SIZE | VM_EXIT_SAVE_IA32_EFER |
 		       VM_EXIT_LOAD_IA32_EFER | VM_EXIT_SAVE_IA32_PAT |
-		       VM_EXIT_LOAD_IA32_PAT, 0, &vmx_cfg.exit_ctls,
-		       "VM-exit (host address-space size, EFER, PAT)");
+		       VM_EXIT_LOAD_IA32_PAT | VM_EXIT_SAVE_DEBUG_CONTROLS, 0,
+		       &vmx_cfg.exit_ctls,
+		       "VM-exit (host address-space size, EFER, PAT, DR7)");
 	if (r)
 		return r;
 	if (vmx_cfg.exit_ctls & VM_EXIT_ACK_INTR_ON_EXIT)
@@ -179,8 +185,9 @@ static int vmx_probe_controls(u64 basic, u64 ept_vpid)
 
 	r = vmx_adjust(true_ctls ? MSR_IA32_VMX_TRUE_ENTRY_CTLS :
 		       MSR_IA32_VMX_ENTRY_CTLS,
-		       VM_ENTRY_LOAD_IA32_EFER | VM_ENTRY_LOAD_IA32_PAT, 0,
-		       &vmx_cfg.entry_ctls, "VM-entry (EFER, PAT)");
+		       VM_ENTRY_LOAD_IA32_EFER | VM_ENTRY_LOAD_IA32_PAT |
+		       VM_ENTRY_LOAD_DEBUG_CONTROLS, 0,
+		       &vmx_cfg.entry_ctls, "VM-entry (EFER, PAT, DR7)");
 	if (r)
 		return r;
 	r = vmx_adjust(true_ctls ? MSR_IA32_VMX_TRUE_ENTRY_CTLS :
