@@ -166,7 +166,11 @@ void vsnix_x86_vm_init(struct vsnix_vm *vm);
 void vsnix_x86_refresh_features(struct vsnix_vcpu *vcpu);
 /* Architectural RESET (init false) or INIT (SDM Vol 3, 9.1.1, table 9-1). */
 int vsnix_x86_vcpu_reset(struct vsnix_vcpu *vcpu, bool init);
-/* INIT semantics, for the event layer (INIT IPI, SIPI). */
+/*
+ * INIT semantics, for the event layer (INIT IPI, SIPI): real mode at
+ * F000:FFF0, MSRs kept. Process context with the vCPU's mutex held, not
+ * inside vcpu_run (it may sleep: CPUID lock, VMCS load). 0 or -errno.
+ */
 int vsnix_x86_vcpu_init_state(struct vsnix_vcpu *vcpu);
 /* The checks every SET_SREGS passes on both vendors: 0 or -EINVAL. */
 int vsnix_x86_check_sregs(struct vsnix_vcpu *vcpu,
