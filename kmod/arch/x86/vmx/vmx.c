@@ -702,8 +702,7 @@ static void vmx_setup_vmcs(struct vmx_vcpu *vmx)
 		vmcs_write(VIRTUAL_PROCESSOR_ID, vmx->vpid);
 	vmcs_write(TSC_OFFSET, 0);
 	/* Masked CR bits: the guest reads the shadow, writes exit. */
-	vmcs_write(CR0_GUEST_HOST_MASK, vmx_cfg.cr0_must1 | vmx_cfg.cr0_must0 |
-		   X86_CR0_PG);
+	vmcs_write(CR0_GUEST_HOST_MASK, vmx_cr0_mask());
 	vmcs_write(CR4_GUEST_HOST_MASK, ~vmx_cr4_guest_owned());
 	vmcs_write(VMCS_LINK_POINTER, ~0ull);
 

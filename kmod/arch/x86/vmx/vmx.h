@@ -174,6 +174,8 @@ int vmx_set_sregs(struct vsnix_vcpu *vcpu, const struct vsnix_sregs *sregs);
 void vmx_set_reset_state(struct vsnix_vcpu *vcpu);
 u64 vmx_guest_cr0_locked(void);
 u64 vmx_guest_cr4_locked(void);
+/* CR0 bits in the guest/host mask (the guest reads the shadow). */
+u64 vmx_cr0_mask(void);
 /* CR4 bits the guest owns (no exit on MOV to CR4); the rest is masked. */
 u64 vmx_cr4_guest_owned(void);
 /* Secondary controls as the guest's CPUID says (RDTSCP, INVPCID). */

@@ -39,9 +39,16 @@ static bool vmx_canonical(u64 addr)
 	return (u64)((s64)(addr << 16) >> 16) == addr;
 }
 
-static u64 vmx_cr0_mask(void)
+/*
+ * CR0 bits the guest reads from the shadow and whose writes exit: the
+ * VMX-fixed ones, PG, and CD/NW, which Bochs clears in the guest's CR0 at
+ * VM entry (the guest then read 0x10 after RESET, not 0x60000010 as on
+ * SVM; selftests/x86_probe).
+ */
+u64 vmx_cr0_mask(void)
 {
-	return vmx_cfg.cr0_must1 | vmx_cfg.cr0_must0 | X86_CR0_PG;
+	return vmx_cfg.cr0_must1 | vmx_cfg.cr0_must0 | X86_CR0_PG |
+	       X86_CR0_CD | X86_CR0_NW;
 }
 
 /*
