@@ -40,21 +40,29 @@
 #define MAX_SECTOR_SIZE	32768	/* the manifest's block_size is 16 bits */
 #define NET_MTU		1500
 
-bool hvt_is_hvt_elf(struct elf_image *img)
+/* vx_elf_find_note() that prints why a note is malformed. */
+static ssize_t find_note(struct vx_elf_image *img, uint32_t type, size_t align,
+			 void *buf, size_t size)
+{
+	ssize_t n = vx_elf_find_note(img, SOLO5_NOTE_NAME, type, align, buf, size);
+
+	return n < 0 ? report(n) : n;
+}
+
+bool hvt_is_hvt_elf(struct vx_elf_image *img)
 {
 	struct abi1_info abi;
 
-	return elf_find_note(img, SOLO5_NOTE_NAME, SOLO5_NOTE_ABI1,
-			     ABI1_DESC_ALIGN, &abi, sizeof(abi)) > 0;
+	return find_note(img, SOLO5_NOTE_ABI1, ABI1_DESC_ALIGN, &abi,
+			 sizeof(abi)) > 0;
 }
 
-static int check_abi(struct elf_image *img)
+static int check_abi(struct vx_elf_image *img)
 {
 	struct abi1_info abi;
 	ssize_t n;
 
-	n = elf_find_note(img, SOLO5_NOTE_NAME, SOLO5_NOTE_ABI1,
-			  ABI1_DESC_ALIGN, &abi, sizeof(abi));
+	n = find_note(img, SOLO5_NOTE_ABI1, ABI1_DESC_ALIGN, &abi, sizeof(abi));
 	if (n != sizeof(abi)) {
 		fprintf(stderr, "vsnixctl: %s: Solo5 ABI note missing or malformed\n",
 			img->path);
@@ -74,7 +82,7 @@ static int check_abi(struct elf_image *img)
 }
 
 /* Reads and checks the manifest as Solo5 does: it is untrusted input. */
-static struct mft *read_manifest(struct elf_image *img, size_t *size)
+static struct mft *read_manifest(struct vx_elf_image *img, size_t *size)
 {
 	struct mft *mft = calloc(1, MFT_MAX_SIZE);
 	const char *why = NULL;
@@ -83,8 +91,7 @@ static struct mft *read_manifest(struct elf_image *img, size_t *size)
 
 	if (!mft)
 		return NULL;
-	n = elf_find_note(img, SOLO5_NOTE_NAME, SOLO5_NOTE_MFT1,
-			  MFT1_DESC_ALIGN, mft, MFT_MAX_SIZE);
+	n = find_note(img, SOLO5_NOTE_MFT1, MFT1_DESC_ALIGN, mft, MFT_MAX_SIZE);
 	if (n <= 0)
 		why = "no Solo5 manifest note";
 	else if ((size_t)n < sizeof(*mft) || mft->version != MFT_VERSION)
@@ -252,10 +259,10 @@ static int hvt_dev_list(const struct mft *mft, const int *fds,
  * execute. Solo5's KVM tender gets the write protection from mprotect()
  * of its host mapping; vsnix pins guest memory, so it uses slot flags.
  */
-static uint8_t *segment_page_flags(struct vm *vm, struct elf_image *img)
+static uint8_t *segment_page_flags(struct vm *vm, struct vx_elf_image *img)
 {
 	uint8_t dflt = vm_has_noexec(vm) ? VSNIX_MEM_NOEXEC : 0;
-	uint64_t npages = vm->mem_size >> 12, p;
+	uint64_t npages = vm->vx->mem_size >> 12, p;
 	uint8_t *flags = malloc(npages), *set = calloc(npages, 1);
 	unsigned int i;
 
@@ -263,7 +270,7 @@ static uint8_t *segment_page_flags(struct vm *vm, struct elf_image *img)
 		goto fail;
 	memset(flags, dflt, npages);
 	for (i = 0; i < img->phnum; i++) {
-		const struct elf_segment *s = &img->seg[i];
+		const struct vx_elf_segment *s = &img->seg[i];
 		uint8_t f = 0;
 
 		if (s->type != PT_LOAD || s->memsz == 0)
@@ -272,7 +279,7 @@ static uint8_t *segment_page_flags(struct vm *vm, struct elf_image *img)
 			f |= VSNIX_MEM_READONLY;
 		if (!(s->flags & PF_X))
 			f |= dflt;
-		/* elf_load_segments() checked the range against RAM. */
+		/* vx_elf_load_segments() checked the range against RAM. */
 		for (p = s->paddr >> 12; p < (s->paddr + s->memsz + 0xfff) >> 12; p++) {
 			if (set[p] && flags[p] != f) {
 				fprintf(stderr, "vsnixctl: %s: invalid ELF: segment %u shares page %#llx"
@@ -315,7 +322,7 @@ static int setup_page_tables(struct vm *vm)
 	for (addr = HVT_BOOT_INFO_BASE; addr < HVT_GUEST_PAGE_SIZE; addr += 0x1000)
 		pt0[addr >> 12] = addr | PTE_P |
 				  (addr >= HVT_GUEST_MIN_BASE ? PTE_RW : 0);
-	for (addr = HVT_GUEST_PAGE_SIZE; addr < vm->mem_size; addr += HVT_GUEST_PAGE_SIZE)
+	for (addr = HVT_GUEST_PAGE_SIZE; addr < vm->vx->mem_size; addr += HVT_GUEST_PAGE_SIZE)
 		pd[addr / HVT_GUEST_PAGE_SIZE] = addr | PTE_P | PTE_RW | PTE_PS;
 	return 0;
 }
@@ -342,7 +349,7 @@ static int write_boot_info(struct vm *vm, uint64_t kernel_end,
 		return -1;
 	}
 	memset(bi, 0, sizeof(*bi));
-	bi->mem_size = vm->mem_size;
+	bi->mem_size = vm->vx->mem_size;
 	bi->kernel_end = kernel_end;
 	bi->cpu_cycle_freq = tsc_frequency_hz();
 	bi->mft = mft_gpa;
@@ -356,7 +363,7 @@ static int write_boot_info(struct vm *vm, uint64_t kernel_end,
 	return 0;
 }
 
-static int check_segments(struct elf_image *img)
+static int check_segments(struct vx_elf_image *img)
 {
 	unsigned int i;
 
@@ -392,7 +399,7 @@ static int check_mem_size(uint64_t *mem_size)
 	return 0;
 }
 
-int hvt_setup(struct vm *vm, struct elf_image *img,
+int hvt_setup(struct vm *vm, struct vx_elf_image *img,
 	      const struct run_options *opt)
 {
 	struct vsnix_device_config dev = { .type = VSNIX_DEV_HVT2,
@@ -423,7 +430,7 @@ int hvt_setup(struct vm *vm, struct elf_image *img,
 	dev.hvt2.devices = (uintptr_t)devs;
 	dev.hvt2.nr_devices = ndevs;
 	if (vm_alloc_memory(vm, mem_size) ||
-	    elf_load_segments(img, vm, HVT_GUEST_MIN_BASE, &kernel_end))
+	    report(vx_elf_load_segments(img, vm->vx, HVT_GUEST_MIN_BASE, &kernel_end)))
 		goto out;
 	if (img->entry < HVT_GUEST_MIN_BASE) {
 		fprintf(stderr, "vsnixctl: %s: invalid ELF: entry point below 1 MiB\n",
@@ -433,7 +440,7 @@ int hvt_setup(struct vm *vm, struct elf_image *img,
 	if (setup_page_tables(vm) ||
 	    write_boot_info(vm, kernel_end, mft, mft_size,
 			    opt->cmdline ? opt->cmdline : "") ||
-	    x86_write_flat_gdt(vm, HVT_GDT_BASE, true, &sregs))
+	    report(vx_write_flat_gdt(vm->vx, HVT_GDT_BASE, true, &sregs)))
 		goto out;
 
 	sregs.cr0 = X86_CR0_PE | X86_CR0_NE | X86_CR0_WP | X86_CR0_PG;
@@ -443,7 +450,7 @@ int hvt_setup(struct vm *vm, struct elf_image *img,
 	regs.rip = img->entry;
 	regs.rflags = 0x2;		/* bit 1 is reserved, always 1 */
 	/* SysV x86-64: (rsp + 8) % 16 == 0 at function entry. */
-	regs.rsp = vm->mem_size - 8;
+	regs.rsp = vm->vx->mem_size - 8;
 	regs.rdi = HVT_BOOT_INFO_BASE;
 
 	page_flags = segment_page_flags(vm, img);

@@ -162,17 +162,17 @@ static int load_kludge(struct vm *vm, int fd, const char *path,
 static int load_elf(struct vm *vm, int fd, const char *path, uint64_t *entry,
 		    uint64_t *end)
 {
-	struct elf_image img;
+	struct vx_elf_image img;
 	unsigned int i;
 	int ret;
 
-	if (elf_open(&img, fd, path))
+	if (report(vx_elf_open(&img, fd, path)))
 		return -1;
-	ret = elf_load_segments(&img, vm, MB_KERNEL_MIN, end);
+	ret = report(vx_elf_load_segments(&img, vm->vx, MB_KERNEL_MIN, end));
 	*entry = img.entry;
 	/* A higher-half kernel links e_entry at its virtual address. */
 	for (i = 0; !ret && i < img.phnum; i++) {
-		struct elf_segment *s = &img.seg[i];
+		struct vx_elf_segment *s = &img.seg[i];
 
 		if (s->type == 1 /* PT_LOAD */ && img.entry >= s->vaddr &&
 		    img.entry - s->vaddr < s->memsz) {
@@ -182,7 +182,7 @@ static int load_elf(struct vm *vm, int fd, const char *path, uint64_t *entry,
 	}
 	if (!ret && *entry > 0xffffffffULL)
 		ret = mb_error(path, "entry point above 4 GiB");
-	elf_close(&img);
+	vx_elf_close(&img);
 	return ret;
 }
 
@@ -268,7 +268,7 @@ static int write_mmap(struct vm *vm, struct mb_info *mbi)
 		{ 20, 0, MB_LOW_RAM_END, 1 },
 		{ 20, MB_LOW_RAM_END, 0xa0000 - MB_LOW_RAM_END, 2 },
 		{ 20, MB_BIOS_START, MB_KERNEL_MIN - MB_BIOS_START, 2 },
-		{ 20, MB_KERNEL_MIN, vm->mem_size - MB_KERNEL_MIN, 1 },
+		{ 20, MB_KERNEL_MIN, vm->vx->mem_size - MB_KERNEL_MIN, 1 },
 	};
 	void *dst = vm_gpa(vm, MB_MMAP_GPA, sizeof(map));
 
@@ -277,7 +277,7 @@ static int write_mmap(struct vm *vm, struct mb_info *mbi)
 	memcpy(dst, map, sizeof(map));
 	mbi->flags |= MB_IF_MEMORY | MB_IF_MMAP;
 	mbi->mem_lower = MB_LOW_RAM_END >> 10;
-	mbi->mem_upper = (vm->mem_size - MB_KERNEL_MIN) >> 10;
+	mbi->mem_upper = (vm->vx->mem_size - MB_KERNEL_MIN) >> 10;
 	mbi->mmap_addr = MB_MMAP_GPA;
 	mbi->mmap_length = sizeof(map);
 	return 0;
@@ -295,7 +295,7 @@ static int create_devices(struct vm *vm)
 	};
 	struct vsnix_device_config fw_cfg = {
 		.type = VSNIX_DEV_FW_CFG, .console_fd = -1,
-		.fw_cfg = { .ram_size = vm->mem_size, .nr_cpus = 1 },
+		.fw_cfg = { .ram_size = vm->vx->mem_size, .nr_cpus = 1 },
 	};
 
 	if (vm_create_device(vm, &uart, "uart 0x3f8") ||
@@ -343,7 +343,7 @@ int multiboot_setup(struct vm *vm, int fd, const struct run_options *opt,
 	} else {
 		uint8_t magic[4];
 
-		if (pread(fd, magic, 4, 0) != 4 || !elf_is_elf(magic, 4))
+		if (pread(fd, magic, 4, 0) != 4 || !vx_elf_is_elf(magic, 4))
 			return mb_error(opt->kernel, "not ELF and no address fields (flag 16)");
 		if (load_elf(vm, fd, opt->kernel, &entry, &end))
 			return -1;
@@ -368,7 +368,7 @@ int multiboot_setup(struct vm *vm, int fd, const struct run_options *opt,
 		return -1;
 
 	/* Spec 3.2: flat 32-bit segments, CR0.PE=1, paging off, IF=0. */
-	if (x86_write_flat_gdt(vm, MB_GDT_GPA, false, &sregs))
+	if (report(vx_write_flat_gdt(vm->vx, MB_GDT_GPA, false, &sregs)))
 		return -1;
 	sregs.cr0 = 0x11;		/* PE | ET */
 	regs.rip = entry;

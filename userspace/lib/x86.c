@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vsnixctl: flat segments and a matching GDT, shared by the hvt (64-bit)
- * and multiboot (32-bit) boot paths.
+ * libvsnix: x86 set-up shared by the boot paths (flat segments and a
+ * matching GDT for hvt's 64-bit and multiboot's 32-bit entry) and names
+ * for exit reasons.
  */
+#include <errno.h>
 #include <string.h>
 
-#include "vsnixctl.h"
+#include "vsnix/libvsnix.h"
 
 #define GDT_CODE_SEL	0x08
 #define GDT_DATA_SEL	0x10
@@ -19,8 +21,8 @@
  * Base 0, limit 4 GiB, DPL 0. The accessed bit is preset: VM entry checks
  * demand it for usable segments (Intel SDM 26.3.1.2).
  */
-void x86_segment_flat(struct vsnix_segment *s, uint16_t selector, bool code,
-		      bool long_mode)
+void vx_segment_flat(struct vsnix_segment *s, uint16_t selector, bool code,
+		     bool long_mode)
 {
 	memset(s, 0, sizeof(*s));
 	s->base = 0;
@@ -61,15 +63,16 @@ static uint64_t gdt_descriptor(const struct vsnix_segment *s)
  * of sregs to match, so that a guest reloading a selector gets the same
  * segment back.
  */
-int x86_write_flat_gdt(struct vm *vm, uint64_t gdt_gpa, bool long_mode,
-		       struct vsnix_sregs *sregs)
+int vx_write_flat_gdt(struct vx_vm *vm, uint64_t gdt_gpa, bool long_mode,
+		      struct vsnix_sregs *sregs)
 {
-	uint64_t *gdt = vm_gpa(vm, gdt_gpa, GDT_ENTRIES * 8);
+	uint64_t *gdt = vx_gpa(vm, gdt_gpa, GDT_ENTRIES * 8);
 
 	if (!gdt)
-		return -1;
-	x86_segment_flat(&sregs->cs, GDT_CODE_SEL, true, long_mode);
-	x86_segment_flat(&sregs->ds, GDT_DATA_SEL, false, long_mode);
+		return vx_fail(EINVAL, "GDT at %#llx is outside guest memory",
+			       (unsigned long long)gdt_gpa);
+	vx_segment_flat(&sregs->cs, GDT_CODE_SEL, true, long_mode);
+	vx_segment_flat(&sregs->ds, GDT_DATA_SEL, false, long_mode);
 	sregs->es = sregs->ds;
 	sregs->fs = sregs->ds;
 	sregs->gs = sregs->ds;
@@ -91,4 +94,41 @@ int x86_write_flat_gdt(struct vm *vm, uint64_t gdt_gpa, bool long_mode,
 	memset(&sregs->ldt, 0, sizeof(sregs->ldt));
 	sregs->ldt.unusable = 1;
 	return 0;
+}
+
+const char *vx_exit_reason_str(uint32_t reason)
+{
+	static const char *const names[] = {
+		[VSNIX_EXIT_UNKNOWN] = "UNKNOWN",
+		[VSNIX_EXIT_IO] = "IO",
+		[VSNIX_EXIT_MMIO] = "MMIO",
+		[VSNIX_EXIT_HLT] = "HLT",
+		[VSNIX_EXIT_SHUTDOWN] = "SHUTDOWN",
+		[VSNIX_EXIT_FAIL_ENTRY] = "FAIL_ENTRY",
+		[VSNIX_EXIT_INTERNAL_ERROR] = "INTERNAL_ERROR",
+		[VSNIX_EXIT_INTR] = "INTR",
+		[VSNIX_EXIT_GUEST_EXIT] = "GUEST_EXIT",
+		[VSNIX_EXIT_DEBUG] = "DEBUG",
+		[VSNIX_EXIT_MEMORY_FAULT] = "MEMORY_FAULT",
+	};
+
+	if (reason < sizeof(names) / sizeof(names[0]) && names[reason])
+		return names[reason];
+	return "(invalid)";
+}
+
+const char *vx_internal_reason_str(uint32_t suberror)
+{
+	switch (suberror) {
+	case VSNIX_INTERNAL_EMULATION:
+		return "instruction could not be emulated";
+	case VSNIX_INTERNAL_UNHANDLED_EXIT:
+		return "unhandled exit";
+	case VSNIX_INTERNAL_GUEST_FAULT:
+		return "bad guest argument to a device (e.g. a pointer outside guest memory)";
+	case VSNIX_INTERNAL_DEVICE_ERROR:
+		return "host I/O error in a device";
+	default:
+		return "unknown";
+	}
 }
