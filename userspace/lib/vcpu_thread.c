@@ -15,6 +15,7 @@
 #include <poll.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/eventfd.h>
 
 #include "vsnix/libvsnix.h"
 
@@ -62,6 +63,8 @@ static void *vcpu_thread(void *arg)
 	sigaddset(&kick, VX_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
 	while (!stop_requested(vcpu)) {
+		if (vcpu->pre_run)
+			vcpu->pre_run(vcpu, vcpu->opaque);
 		vcpu->nr_runs++;
 		result = after_run(vcpu, vx_vcpu_run(vcpu));
 		if (result)
@@ -83,6 +86,11 @@ int vx_vcpu_thread_start(struct vx_vcpu *vcpu, vx_exit_fn on_exit, void *opaque)
 	r = vx_kick_signal_init();
 	if (r)
 		return r;
+	if (vcpu->vm->done_fd < 0) {
+		vcpu->vm->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (vcpu->vm->done_fd < 0)
+			return vx_fail(errno, "eventfd: %s", strerror(errno));
+	}
 	vcpu->on_exit = on_exit;
 	vcpu->opaque = opaque;
 	vcpu->result = 0;
@@ -162,6 +170,8 @@ int vx_vm_wait_done(struct vx_vm *vm, int timeout_ms)
 	uint64_t n;
 	int r;
 
+	if (vm->done_fd < 0)
+		return vx_fail(EINVAL, "no vCPU thread was started");
 	do {
 		r = poll(&p, 1, timeout_ms);
 	} while (r < 0 && errno == EINTR);

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
@@ -138,16 +137,10 @@ int vx_vm_create(int sys_fd, struct vx_vm **out)
 		return vx_fail(ENOMEM, "out of memory");
 	vm->sys_fd = sys_fd;
 	vm->mem_fd = -1;
-	vm->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (vm->done_fd < 0) {
-		e = vx_fail_errno("eventfd");
-		free(vm);
-		return e;
-	}
+	vm->done_fd = -1;	/* made by the first vCPU thread */
 	vm->fd = ioctl(sys_fd, VSNIX_CREATE_VM, 0);
 	if (vm->fd < 0) {
 		e = errno;
-		close(vm->done_fd);
 		free(vm);
 		return vx_fail(e, "VSNIX_CREATE_VM: %s%s", strerror(e), e == EBUSY ?
 			       " (another hypervisor holds VMX/SVM: unload kvm_intel/kvm_amd, or load kvm with enable_virt_at_load=0; see dmesg)" :
@@ -182,7 +175,8 @@ void vx_vm_destroy(struct vx_vm *vm)
 		munmap(vm->mem, vm->mem_size);
 	if (vm->mem_fd >= 0)
 		close(vm->mem_fd);
-	close(vm->done_fd);
+	if (vm->done_fd >= 0)
+		close(vm->done_fd);
 	free(vm);
 }
 
@@ -246,8 +240,8 @@ int vx_vm_map_ram(struct vx_vm *vm, const uint8_t *page_flags)
 		if (i < npages && page_flags[i] == page_flags[start])
 			continue;
 		if (slot == max)
-			return vx_fail(ENOSPC, "guest memory needs more than the %ld slots of vsnix.ko"
-				       " (too many segments with distinct permissions)", max);
+			return vx_fail(ENOSPC, "guest memory needs more than the %ld slots of vsnix.ko (too many segments with distinct permissions)",
+				       max);
 		r = vx_vm_set_region(vm, slot++, page_flags[start],
 				     start * VX_PAGE_SIZE, (i - start) * VX_PAGE_SIZE,
 				     vm->mem + start * VX_PAGE_SIZE);

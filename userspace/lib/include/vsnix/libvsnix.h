@@ -75,7 +75,10 @@ struct vx_vm {
 	uint64_t alloc_next;
 	unsigned int nr_vcpus;
 	struct vx_vcpu *vcpus[VX_MAX_VCPUS];
-	/* Readable (eventfd) once a vCPU thread has ended: poll it. */
+	/*
+	 * Readable (eventfd) once a vCPU thread has ended: poll it. Made by
+	 * the first vx_vcpu_thread_start(), -1 before.
+	 */
 	int done_fd;
 };
 
@@ -124,6 +127,12 @@ struct vx_vcpu {
 	int result;		/* what vx_vcpu_thread_join() returns */
 	uint64_t nr_runs;	/* RUN calls of the thread (for tests) */
 	vx_exit_fn on_exit;
+	/*
+	 * Optional, set before the thread starts: called in the thread after
+	 * its stop check, right before each RUN (e.g. to prepare the run
+	 * area). Its return value is ignored.
+	 */
+	vx_exit_fn pre_run;
 	void *opaque;
 };
 
