@@ -32,7 +32,7 @@ int cmd_caps(int argc, char **argv)
 	long v;
 
 	if (argc > 1) {
-		fprintf(stderr, "vsnixctl: caps takes no arguments\n");
+		fprintf(stderr, "vsnixctl: caps takes no arguments ('%s')\n", argv[1]);
 		return EXIT_SETUP_ERROR;
 	}
 	fd = vx_open();

@@ -195,7 +195,7 @@ static int prepare(struct vm *vm, struct run_options *opt)
 		}
 		vx_elf_close(&img);
 	}
-	mb = multiboot_find_header(head, len);
+	mb = vx_multiboot_find_header(head, len);
 	if (mb >= 0) {
 		if (opt->nr_block || opt->nr_net) {
 			fprintf(stderr, "vsnixctl: --block/--net need an hvt unikernel; %s is multiboot\n",

@@ -9,7 +9,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/signalfd.h>
 
@@ -18,41 +17,6 @@
 /* A thread's result: > 0 ends it, so an exit code c is stored as c + 1. */
 #define CODE_RESULT(c)	((c) + 1)
 #define RESULT_CODE(r)	((r) - 1)
-
-static inline uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-/*
- * The guest reads the host TSC (plus an offset, no scaling), so its rate is
- * the host's. Linux does not export tsc_khz to userspace: measure it.
- */
-uint64_t tsc_frequency_hz(void)
-{
-	struct timespec pause = { 0, 20 * 1000 * 1000 };
-	uint64_t t0, c0, t1, c1;
-
-	t0 = now_ns();
-	c0 = rdtsc();
-	nanosleep(&pause, NULL);
-	t1 = now_ns();
-	c1 = rdtsc();
-	if (t1 <= t0 || c1 <= c0)
-		return 1000000000ULL;
-	return (uint64_t)((double)(c1 - c0) * 1e9 / (double)(t1 - t0));
-}
 
 static void dump_regs(struct vx_vcpu *vcpu)
 {

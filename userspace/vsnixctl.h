@@ -16,6 +16,7 @@
 
 #include "vsnix/libvsnix.h"
 #include "vsnix/elf.h"
+#include "vsnix/boot.h"
 
 /*
  * Exit codes of `vsnixctl run`. A guest's own status is passed through
@@ -28,7 +29,7 @@
 /* A Solo5 manifest has 63 device entries (VSNIX_HVT_MAX_HANDLE). */
 #define MAX_BLOCK		VSNIX_HVT_MAX_HANDLE
 #define MAX_NET			VSNIX_HVT_MAX_HANDLE
-#define MAX_MODULES		16
+#define MAX_MODULES		VX_MAX_MODULES
 #define MAX_CMDLINE		8192
 
 enum guest_kind {
@@ -77,42 +78,18 @@ struct vm {
 	pthread_t console_thread;
 };
 
-/*
- * vm.c: libvsnix calls that print "vsnixctl: <vx_errmsg()>" on failure
- * and return -1 (the loaders' convention).
- */
+/* vm.c. report(): for r < 0, prints "vsnixctl: <vx_errmsg()>", -1; else 0. */
 int report(long r);
 int vm_create(struct vm *vm);
-int vm_alloc_memory(struct vm *vm, uint64_t size);
-int vm_map_memory(struct vm *vm);
-int vm_map_memory_prot(struct vm *vm, const uint8_t *flags);
-bool vm_has_noexec(struct vm *vm);
-int vm_create_vcpu(struct vm *vm);
-int vm_set_cpuid(struct vm *vm);
-int vm_create_device(struct vm *vm, struct vsnix_device_config *cfg,
-		     const char *what);
-int vm_set_state(struct vm *vm, const struct vsnix_regs *regs,
-		 const struct vsnix_sregs *sregs);
 void vm_destroy(struct vm *vm);
-/* The one bounds check for host access to guest memory: NULL if outside. */
-static inline void *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len)
-{
-	return vx_gpa(vm->vx, gpa, len);
-}
-
-uint64_t tsc_frequency_hz(void);
-
 /* run.c: one thread per vCPU until the guest ends; the exit code. */
 int vm_run(struct vm *vm, const sigset_t *stop_signals);
 
-/* hvt_boot.c */
+/* boot.c: the command line's guest to libvsnix's loaders */
 bool hvt_is_hvt_elf(struct vx_elf_image *img);
 int hvt_setup(struct vm *vm, struct vx_elf_image *img,
 	      const struct run_options *opt);
 
-/* multiboot.c */
-/* Offset of a valid multiboot v1 header in the first 8 KiB, or -1. */
-long multiboot_find_header(const uint8_t *head, size_t len);
 int multiboot_setup(struct vm *vm, int fd, const struct run_options *opt,
 		    long header_offset);
 

@@ -6,8 +6,12 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include "vsnix/libvsnix.h"
+#include "vsnix/boot.h"
 
 #define GDT_CODE_SEL	0x08
 #define GDT_DATA_SEL	0x10
@@ -131,4 +135,64 @@ const char *vx_internal_reason_str(uint32_t suberror)
 	default:
 		return "unknown";
 	}
+}
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/*
+ * The guest reads the host TSC (plus an offset, no scaling), so its rate is
+ * the host's. Linux does not export tsc_khz to userspace: measure it.
+ */
+uint64_t vx_tsc_hz(void)
+{
+	struct timespec pause = { 0, 20 * 1000 * 1000 };
+	uint64_t t0, c0, t1, c1;
+
+	t0 = now_ns();
+	c0 = rdtsc();
+	nanosleep(&pause, NULL);
+	t1 = now_ns();
+	c1 = rdtsc();
+	if (t1 <= t0 || c1 <= c0)
+		return 1000000000ULL;
+	return (uint64_t)((double)(c1 - c0) * 1e9 / (double)(t1 - t0));
+}
+
+int vx_load_flat(struct vx_vm *vm, int fd, uint64_t gpa, uint64_t *size)
+{
+	uint64_t done = 0;
+	struct stat st;
+	uint8_t *dst;
+	ssize_t n;
+
+	if (fstat(fd, &st) < 0)
+		return vx_fail(errno, "flat image: %s", strerror(errno));
+	dst = vx_gpa(vm, gpa, st.st_size);
+	if (!S_ISREG(st.st_mode) || !dst)
+		return vx_fail(EINVAL, "flat image of %lld bytes: %s", (long long)st.st_size,
+			       dst ? "not a regular file" : "does not fit in guest memory there");
+	while (done < (uint64_t)st.st_size) {
+		n = pread(fd, dst + done, st.st_size - done, done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return vx_fail(n ? errno : EIO, "flat image: short read");
+		done += n;
+	}
+	*size = done;
+	return 0;
 }

@@ -199,6 +199,8 @@ void vx_segment_flat(struct vsnix_segment *s, uint16_t selector, bool code,
  */
 int vx_write_flat_gdt(struct vx_vm *vm, uint64_t gdt_gpa, bool long_mode,
 		      struct vsnix_sregs *sregs);
+/* The host TSC rate in Hz (measured over 20 ms): the guest's TSC rate. */
+uint64_t vx_tsc_hz(void);
 /* Names of VSNIX_EXIT_* and VSNIX_INTERNAL_*, for messages. */
 const char *vx_exit_reason_str(uint32_t reason);
 const char *vx_internal_reason_str(uint32_t suberror);
