@@ -481,6 +481,8 @@ int vx_hvt_load(struct vx_hvt *h, struct vx_vm *vm, struct vx_boot *b)
 	struct vsnix_regs regs = { 0 };
 	int r;
 
+	if (b->nr_cpus > 1)
+		return vx_fail(EINVAL, "an hvt unikernel has one vCPU");
 	r = check_attached(h);
 	if (!r)
 		r = load_memory(h, vm, b, &sregs);

@@ -291,8 +291,9 @@ static int write_mmap(struct vx_vm *vm, struct mb_info *mbi)
 	return 0;
 }
 
-static int create_devices(struct vx_vm *vm, int console_fd)
+static int create_devices(struct vx_vm *vm, const struct vx_boot *b)
 {
+	int console_fd = b->console_fd;
 	struct vsnix_device_config uart = {
 		.type = VSNIX_DEV_UART16550, .console_fd = console_fd,
 		.uart = { .base = 0x3f8 },
@@ -303,7 +304,7 @@ static int create_devices(struct vx_vm *vm, int console_fd)
 	};
 	struct vsnix_device_config fw_cfg = {
 		.type = VSNIX_DEV_FW_CFG, .console_fd = -1,
-		.fw_cfg = { .ram_size = vm->mem_size, .nr_cpus = 1 },
+		.fw_cfg = { .ram_size = vm->mem_size, .nr_cpus = b->nr_cpus ?: 1 },
 	};
 	int r = vx_vm_create_device(vm, &uart);
 
@@ -374,6 +375,28 @@ static int write_info(struct vx_vm *vm, const struct vx_boot *b, uint64_t end)
 	return r ? r : load_modules(vm, b, end, mbi, &strings);
 }
 
+/* The platform hook, vCPU 0, then the APs, parked by ap_init. */
+static int create_vcpus(struct vx_vm *vm, struct vx_boot *b)
+{
+	unsigned int i, n = b->nr_cpus ?: 1;
+	struct vx_vcpu *ap;
+	int r;
+
+	if (n > 1 && !b->ap_init)
+		return vx_fail(EINVAL, "%u vCPUs: the APs need a start-up hook (in-kernel LAPIC)", n);
+	if (n > VX_MAX_VCPUS)
+		return vx_fail(EINVAL, "%u vCPUs: at most %d", n, VX_MAX_VCPUS);
+	r = b->platform ? b->platform(vm, b->opaque) : 0;
+	if (!r)
+		r = vx_vcpu_create(vm, 0, &b->vcpu);
+	for (i = 1; !r && i < n; i++) {
+		r = vx_vcpu_create(vm, i, &ap);
+		if (!r)
+			r = b->ap_init(ap, b->opaque);
+	}
+	return r;
+}
+
 int vx_multiboot_load(struct vx_vm *vm, int fd, const char *path, long hoff,
 		      struct vx_boot *b)
 {
@@ -402,10 +425,10 @@ int vx_multiboot_load(struct vx_vm *vm, int fd, const char *path, long hoff,
 
 	r = vx_vm_map_ram(vm, NULL);
 	if (!r)
-		r = vx_vcpu_create(vm, 0, &b->vcpu);
+		r = create_vcpus(vm, b);
 	if (r)
 		return r;
 	b->default_cpuid = vx_vm_set_cpuid_host(vm) != 0;
 	r = vx_vcpu_set_state(b->vcpu, &regs, &sregs);
-	return r ? r : create_devices(vm, b->console_fd);
+	return r ? r : create_devices(vm, b);
 }

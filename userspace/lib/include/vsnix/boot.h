@@ -28,6 +28,16 @@ struct vx_boot {
 	int console_fd;		/* console device output (VSNIX_CREATE_DEVICE) */
 	const struct vx_boot_module *modules;	/* multiboot only */
 	unsigned int nr_modules;
+	/*
+	 * Multiboot: vCPUs 0..nr_cpus-1 (0 means 1). vCPU 0 boots; each other
+	 * one (an AP) is handed to ap_init, which must park it (e.g. waiting
+	 * for INIT/SIPI). platform, if set, runs after RAM is mapped and
+	 * before the first vCPU exists (an in-kernel LAPIC, say).
+	 */
+	unsigned int nr_cpus;
+	int (*platform)(struct vx_vm *vm, void *opaque);
+	int (*ap_init)(struct vx_vcpu *ap, void *opaque);
+	void *opaque;
 	/* out */
 	struct vx_vcpu *vcpu;	/* vCPU 0, ready to run */
 	bool default_cpuid;	/* VSNIX_SET_CPUID failed: the guest runs on the default */
