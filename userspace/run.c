@@ -185,9 +185,13 @@ static int first_result(struct vm *vm)
 
 	for (i = 0; i < vm->vx->nr_vcpus; i++) {
 		struct vx_vcpu *vcpu = vm->vx->vcpus[i];
-		int r = vcpu->result;
+		int r;
 
-		if (!vx_vcpu_thread_done(vcpu) || r == 0)
+		/* done (acquire) first: then result is the thread's last word. */
+		if (!vx_vcpu_thread_done(vcpu))
+			continue;
+		r = vcpu->result;
+		if (r == 0)
 			continue;
 		if (r > 0)
 			return RESULT_CODE(r);
