@@ -68,6 +68,77 @@ static int apply_sector_sizes(struct run_options *opt)
 	return 0;
 }
 
+/* One getopt_long() result of `run`: 0, or -1 after a message. */
+static int run_option(int c, struct run_options *opt)
+{
+	char *comma;
+
+	switch (c) {
+	case 'k':
+		opt->kernel = optarg;
+		break;
+	case 'm':
+		if (parse_size(optarg, &opt->mem_size) || !opt->mem_size) {
+			fprintf(stderr, "vsnixctl: bad --mem '%s'\n", optarg);
+			return -1;
+		}
+		/* A bare number is MiB, as in solo5-hvt --mem. */
+		if (strspn(optarg, "0123456789") == strlen(optarg))
+			opt->mem_size <<= 20;
+		break;
+	case 'c':
+		opt->cmdline = optarg;
+		break;
+	case 'b':
+		if (opt->nr_block == MAX_BLOCK ||
+		    parse_attach(optarg, &opt->block[opt->nr_block], false)) {
+			fprintf(stderr, "vsnixctl: bad --block '%s' (NAME=PATH, at most %d)\n",
+				optarg, MAX_BLOCK);
+			return -1;
+		}
+		opt->nr_block++;
+		break;
+	case 'n':
+		if (opt->nr_net == MAX_NET ||
+		    parse_attach(optarg, &opt->net[opt->nr_net], true)) {
+			fprintf(stderr, "vsnixctl: bad --net '%s' (NAME=TAP[,MAC], at most %d)\n",
+				optarg, MAX_NET);
+			return -1;
+		}
+		opt->nr_net++;
+		break;
+	case 'S':
+		if (opt->nr_sector_args == MAX_BLOCK) {
+			fprintf(stderr, "vsnixctl: too many --block-sector-size\n");
+			return -1;
+		}
+		opt->sector_arg[opt->nr_sector_args++] = optarg;
+		break;
+	case 'M':
+		if (opt->nr_modules == MAX_MODULES) {
+			fprintf(stderr, "vsnixctl: at most %d modules\n", MAX_MODULES);
+			return -1;
+		}
+		comma = strchr(optarg, ',');
+		if (comma)
+			*comma = '\0';
+		opt->module[opt->nr_modules].path = optarg;
+		opt->module[opt->nr_modules].args = comma ? comma + 1 : NULL;
+		opt->nr_modules++;
+		break;
+	case 'v':
+		opt->verbose = true;
+		break;
+	case 'h':
+		command_help(stdout, "run");
+		exit(0);
+	default:
+		command_help(stderr, "run");
+		return -1;
+	}
+	return 0;
+}
+
 static int parse_run(int argc, char **argv, struct run_options *opt)
 {
 	static const struct option longopts[] = {
@@ -82,75 +153,12 @@ static int parse_run(int argc, char **argv, struct run_options *opt)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	char *comma;
 	int c;
 
 	opt->mem_size = DEFAULT_MEM;
-	while ((c = getopt_long(argc, argv, "k:m:c:b:n:S:M:vh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'k':
-			opt->kernel = optarg;
-			break;
-		case 'm':
-			if (parse_size(optarg, &opt->mem_size) || !opt->mem_size) {
-				fprintf(stderr, "vsnixctl: bad --mem '%s'\n", optarg);
-				return -1;
-			}
-			/* A bare number is MiB, as in solo5-hvt --mem. */
-			if (strspn(optarg, "0123456789") == strlen(optarg))
-				opt->mem_size <<= 20;
-			break;
-		case 'c':
-			opt->cmdline = optarg;
-			break;
-		case 'b':
-			if (opt->nr_block == MAX_BLOCK ||
-			    parse_attach(optarg, &opt->block[opt->nr_block], false)) {
-				fprintf(stderr, "vsnixctl: bad --block '%s' (NAME=PATH, at most %d)\n",
-					optarg, MAX_BLOCK);
-				return -1;
-			}
-			opt->nr_block++;
-			break;
-		case 'n':
-			if (opt->nr_net == MAX_NET ||
-			    parse_attach(optarg, &opt->net[opt->nr_net], true)) {
-				fprintf(stderr, "vsnixctl: bad --net '%s' (NAME=TAP[,MAC], at most %d)\n",
-					optarg, MAX_NET);
-				return -1;
-			}
-			opt->nr_net++;
-			break;
-		case 'S':
-			if (opt->nr_sector_args == MAX_BLOCK) {
-				fprintf(stderr, "vsnixctl: too many --block-sector-size\n");
-				return -1;
-			}
-			opt->sector_arg[opt->nr_sector_args++] = optarg;
-			break;
-		case 'M':
-			if (opt->nr_modules == MAX_MODULES) {
-				fprintf(stderr, "vsnixctl: at most %d modules\n", MAX_MODULES);
-				return -1;
-			}
-			comma = strchr(optarg, ',');
-			if (comma)
-				*comma = '\0';
-			opt->module[opt->nr_modules].path = optarg;
-			opt->module[opt->nr_modules].args = comma ? comma + 1 : NULL;
-			opt->nr_modules++;
-			break;
-		case 'v':
-			opt->verbose = true;
-			break;
-		case 'h':
-			command_help(stdout, "run");
-			exit(0);
-		default:
-			command_help(stderr, "run");
+	while ((c = getopt_long(argc, argv, "k:m:c:b:n:S:M:vh", longopts, NULL)) != -1)
+		if (run_option(c, opt))
 			return -1;
-		}
-	}
 	if (optind != argc) {
 		fprintf(stderr, "vsnixctl: unexpected argument '%s'\n", argv[optind]);
 		return -1;
