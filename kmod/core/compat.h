@@ -22,6 +22,15 @@
 #include <linux/smp.h>
 #include <linux/syscore_ops.h>
 
+/* 6.5: get_user_pages_remote() lost its vmas argument. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#define vsnix_gup_remote(mm, addr, flags, pagep) \
+	get_user_pages_remote(mm, addr, 1, flags, pagep, NULL)
+#else
+#define vsnix_gup_remote(mm, addr, flags, pagep) \
+	get_user_pages_remote(mm, addr, 1, flags, pagep, NULL, NULL)
+#endif
+
 /* 6.4: smp_send_reschedule() became a macro that traces the IPI. */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
 #include <trace/events/ipi.h>

@@ -27,7 +27,12 @@ void vsnix_vm_kick_all(struct vsnix_vm *vm);
 /* memory.c */
 int vsnix_set_memory_region(struct vsnix_vm *vm,
 			    const struct vsnix_memory_region *r);
-void vsnix_memslots_free(struct vsnix_vm *vm);
+void vsnix_memslots_free(struct vsnix_vm *vm);	/* also memory_free */
+int vsnix_vm_memory_init(struct vsnix_vm *vm);
+void vsnix_vm_memory_free(struct vsnix_vm *vm);
+
+/* guest_mem.c */
+int vsnix_get_dirty_log(struct vsnix_vm *vm, const struct vsnix_dirty_log *log);
 
 /* iobus.c */
 void vsnix_io_destroy_all(struct vsnix_vm *vm);

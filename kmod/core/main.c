@@ -54,6 +54,11 @@ static long vsnix_check_extension(unsigned long cap)
 		return VSNIX_HVT_MAX_HANDLE;
 	case VSNIX_CAP_NOEXEC_MEM:
 		return vsnix_ops->tdp_noexec();
+	case VSNIX_CAP_MEM_ON_DEMAND:
+	case VSNIX_CAP_DIRTY_LOG:
+		return 1;
+	case VSNIX_CAP_HUGE_TDP:
+		return vsnix_ops->tdp_huge();
 	default:
 		return 0;
 	}

@@ -20,11 +20,12 @@ static void vsnix_vm_free(struct kref *ref)
 	struct vsnix_vm *vm = container_of(ref, struct vsnix_vm, ref);
 	int i;
 
+	/* First: the slots' MMU notifiers look at the vCPUs. */
+	vsnix_memslots_free(vm);
 	for (i = 0; i < VSNIX_MAX_VCPUS; i++)
 		if (vm->vcpus[i])
 			vsnix_vcpu_destroy(vm->vcpus[i]);
 	vsnix_io_destroy_all(vm);
-	vsnix_memslots_free(vm);
 	vsnix_ops->vm_destroy(vm);
 	vsnix_vm_cpuid_free(vm);
 	cleanup_srcu_struct(&vm->srcu);
@@ -50,6 +51,17 @@ static long vsnix_vm_ioctl_memory(struct vsnix_vm *vm, void __user *argp)
 	if (copy_from_user(&r, argp, sizeof(r)))
 		return -EFAULT;
 	return vsnix_set_memory_region(vm, &r);
+}
+
+static long vsnix_vm_ioctl_dirty_log(struct vsnix_vm *vm, void __user *argp)
+{
+	struct vsnix_dirty_log log;
+
+	if (copy_from_user(&log, argp, sizeof(log)))
+		return -EFAULT;
+	if (log.flags || log.reserved[0] || log.reserved[1])
+		return -EINVAL;
+	return vsnix_get_dirty_log(vm, &log);
 }
 
 static long vsnix_vm_ioctl_device(struct vsnix_vm *vm, void __user *argp)
@@ -103,6 +115,8 @@ static long vsnix_vm_ioctl(struct file *file, unsigned int cmd,
 		return vsnix_vm_ioctl_device(vm, argp);
 	case VSNIX_GET_VM_STATUS:
 		return vsnix_vm_ioctl_status(vm, argp);
+	case VSNIX_GET_DIRTY_LOG:
+		return vsnix_vm_ioctl_dirty_log(vm, argp);
 	default:
 		return -ENOTTY;
 	}
@@ -135,19 +149,20 @@ static struct vsnix_vm *vsnix_vm_create(void)
 		return ERR_PTR(-ENOMEM);
 	kref_init(&vm->ref);
 	mutex_init(&vm->lock);
-	init_rwsem(&vm->mem_lock);
 	init_rwsem(&vm->io_lock);
 	INIT_LIST_HEAD(&vm->io_devices);
 	mutex_init(&vm->cpuid_lock);
 	atomic_set(&vm->nr_vcpus, 0);
-	atomic_set(&vm->mem_update, 0);
 	atomic64_set(&vm->console_bytes, 0);
 	atomic64_set(&vm->console_dropped, 0);
 	mutex_init(&vm->console_lock);
 
-	ret = init_srcu_struct(&vm->srcu);
+	ret = vsnix_vm_memory_init(vm);
 	if (ret)
 		goto err_free;
+	ret = init_srcu_struct(&vm->srcu);
+	if (ret)
+		goto err_mem;
 	ret = vsnix_vm_cpuid_init(vm);
 	if (ret)
 		goto err_srcu;
@@ -167,6 +182,8 @@ err_cpuid:
 	vsnix_vm_cpuid_free(vm);
 err_srcu:
 	cleanup_srcu_struct(&vm->srcu);
+err_mem:
+	vsnix_vm_memory_free(vm);
 err_free:
 	kfree(vm);
 	return ERR_PTR(ret);

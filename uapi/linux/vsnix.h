@@ -39,6 +39,8 @@
 #define VSNIX_GET_CPUID		_IOWR(VSNIXIO, 0x43, struct vsnix_cpuid)
 #define VSNIX_CREATE_DEVICE	_IOWR(VSNIXIO, 0x44, struct vsnix_device_config)
 #define VSNIX_GET_VM_STATUS	_IOR(VSNIXIO, 0x45, struct vsnix_vm_status)
+/* Fetch and clear a slot's dirty bitmap (VSNIX_CAP_DIRTY_LOG). */
+#define VSNIX_GET_DIRTY_LOG	_IOW(VSNIXIO, 0x4a, struct vsnix_dirty_log)
 
 /* ---- vCPU ioctls ---- */
 #define VSNIX_RUN		_IO(VSNIXIO, 0x80)
@@ -64,6 +66,9 @@
 #define VSNIX_CAP_INJECT_EVENT	9	/* VSNIX_INJECT_EVENT */
 #define VSNIX_CAP_NOEXEC_MEM	10	/* VSNIX_MEM_NOEXEC, EXIT_MEMORY_FAULT */
 #define VSNIX_CAP_HVT_MAX_DEVICES 11	/* devices of VSNIX_DEV_HVT_MANY */
+#define VSNIX_CAP_MEM_ON_DEMAND	20	/* RAM faulted in, not pinned; MEM_PIN */
+#define VSNIX_CAP_DIRTY_LOG	21	/* VSNIX_MEM_LOG_DIRTY, GET_DIRTY_LOG */
+#define VSNIX_CAP_HUGE_TDP	22	/* 2 MiB NPT/EPT entries over THP/hugetlb */
 
 #define VSNIX_VENDOR_SVM	1
 #define VSNIX_VENDOR_VMX	2
@@ -71,12 +76,15 @@
 /* ---- memory ---- */
 #define VSNIX_MEM_READONLY	(1u << 0)	/* guest writes exit as MMIO */
 #define VSNIX_MEM_NOEXEC	(1u << 1)	/* fetches exit as MEMORY_FAULT */
+#define VSNIX_MEM_PIN		(1u << 2)	/* pinned whole, charged to memlock */
+#define VSNIX_MEM_LOG_DIRTY	(1u << 3)	/* track guest writes per page */
 
 /*
  * Maps [guest_phys_addr, +memory_size) onto the calling process's memory at
- * userspace_addr. The pages are pinned for as long as the region exists, so
- * the guest never writes memory the host has freed. memory_size == 0
- * deletes the slot. Addresses and size are 4 KiB aligned.
+ * userspace_addr. Pages are faulted in when the guest first touches them
+ * and follow the host's changes to the mapping (munmap, swap, migration);
+ * VSNIX_MEM_PIN pins them all up front instead, charged to RLIMIT_MEMLOCK.
+ * memory_size == 0 deletes the slot. Addresses and size are 4 KiB aligned.
  */
 struct vsnix_memory_region {
 	__u32 slot;
@@ -84,6 +92,19 @@ struct vsnix_memory_region {
 	__u64 guest_phys_addr;
 	__u64 memory_size;
 	__u64 userspace_addr;
+	__u64 reserved[2];
+};
+
+/*
+ * VSNIX_GET_DIRTY_LOG: copies the bitmap of the pages of a
+ * VSNIX_MEM_LOG_DIRTY slot written since the last call (bit n = page n of
+ * the slot, in unsigned 64-bit words, ceil(pages / 64) of them) to
+ * dirty_bitmap, and clears it: later writes set bits again.
+ */
+struct vsnix_dirty_log {
+	__u32 slot;
+	__u32 flags;		/* 0 */
+	__u64 dirty_bitmap;	/* user pointer */
 	__u64 reserved[2];
 };
 
