@@ -81,6 +81,7 @@ void vsnix_vm_flush_tlbs(struct vsnix_vm *vm)
 		 * flushes before it enters.
 		 */
 		smp_mb__after_atomic();
+		/* Acquire: vcpu->cpu was set before the mode was published. */
 		if (smp_load_acquire(&vcpu->mode) != VSNIX_IN_GUEST)
 			continue;
 		cpu = READ_ONCE(vcpu->cpu);
@@ -156,8 +157,12 @@ static bool vsnix_vma_ok(struct vm_area_struct *vma)
 	       (file && file_inode(file)->i_sb->s_magic == TMPFS_MAGIC);
 }
 
-/* -EFAULT for a hole in [uaddr, uaddr + size), -EOPNOTSUPP (+ message). */
-static int vsnix_memslot_check_vmas(u64 uaddr, u64 size)
+/*
+ * -EFAULT for a hole in [uaddr, uaddr + size) or, for a writable slot, a
+ * read-only VMA (the guest's writes would only fault); -EOPNOTSUPP (+ a
+ * message) for memory of the wrong kind.
+ */
+static int vsnix_memslot_check_vmas(u64 uaddr, u64 size, bool write)
 {
 	struct mm_struct *mm = current->mm;
 	struct vm_area_struct *vma;
@@ -167,7 +172,8 @@ static int vsnix_memslot_check_vmas(u64 uaddr, u64 size)
 	mmap_read_lock(mm);
 	while (addr < uaddr + size) {
 		vma = find_vma(mm, addr);
-		if (!vma || vma->vm_start > addr) {
+		if (!vma || vma->vm_start > addr ||
+		    (write && !(vma->vm_flags & VM_WRITE))) {
 			ret = -EFAULT;
 			break;
 		}
@@ -273,7 +279,8 @@ vsnix_memslot_create(struct vsnix_vm *vm, const struct vsnix_memory_region *r)
 	struct vsnix_memslot *s;
 	int ret;
 
-	ret = vsnix_memslot_check_vmas(r->userspace_addr, r->memory_size);
+	ret = vsnix_memslot_check_vmas(r->userspace_addr, r->memory_size,
+				       !(r->flags & VSNIX_MEM_READONLY));
 	if (ret)
 		return ERR_PTR(ret);
 	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
@@ -289,7 +296,7 @@ vsnix_memslot_create(struct vsnix_vm *vm, const struct vsnix_memory_region *r)
 	s->mm = current->mm;
 	mmgrab(s->mm);
 	if (s->flags & VSNIX_MEM_LOG_DIRTY) {
-		s->dirty_bitmap = kvzalloc(BITS_TO_LONGS(s->npages) *
+		s->dirty_bitmap = kvcalloc(BITS_TO_LONGS(s->npages),
 					   sizeof(long), GFP_KERNEL_ACCOUNT);
 		if (!s->dirty_bitmap) {
 			ret = -ENOMEM;
