@@ -58,18 +58,28 @@ measure() {
 	grep -l 'SUCCESS' /tmp/bench-vm.*.log >/dev/null 2>&1 &&
 		echo "bench: $label WARNING: a VM had finished before the measurement"
 	wait
-	grep -L 'SUCCESS' /tmp/bench-vm.*.log | sed "s/^/bench: $label FAILED: /"
+	for f in $(grep -L 'SUCCESS' /tmp/bench-vm.*.log); do
+		echo "bench: $label FAILED: $f: $(tail -n 2 "$f" | tr '\n' ' ')"
+	done
 	rm -f /tmp/bench-vm.*.log
 }
 
-echo "bench: solo5 test_time, $n VMs of $mb MiB"
+thp=/sys/kernel/mm/transparent_hugepage/enabled
+thp_mode=$(sed 's/.*\[\(.*\)\].*/\1/' $thp)
+echo "bench: solo5 test_time, $n VMs of $mb MiB, THP $thp_mode"
 # Warm-up: the guest image and the tools in the page cache.
 vsnixctl run --kernel "/host$kernel" --mem "${mb}M" >/dev/null 2>&1
-measure vsnix vsnixctl vsnixctl run --kernel "/host$kernel" --mem "${mb}M"
+# vsnixctl's guest RAM is private anonymous memory, which THP "always"
+# backs with 2 MiB pages where the guest touches it; solo5-hvt's is shared
+# anonymous memory (shmem), which THP leaves alone by default. Both ways.
+measure "vsnix thp=$thp_mode" vsnixctl vsnixctl run --kernel "/host$kernel" --mem "${mb}M"
+echo madvise >$thp
+measure "vsnix thp=madvise" vsnixctl vsnixctl run --kernel "/host$kernel" --mem "${mb}M"
+echo "$thp_mode" >$thp
 
 if ! hostrun modprobe kvm_amd; then
 	echo "bench: kvm_amd not available"
 	exit 1
 fi
 hostrun "$tender" --mem="$mb" "$kernel" >/dev/null 2>&1
-measure kvm solo5-hvt hostrun "$tender" --mem="$mb" "$kernel"
+measure "kvm thp=$thp_mode" solo5-hvt hostrun "$tender" --mem="$mb" "$kernel"
