@@ -37,9 +37,19 @@ static long faults_for(struct vsnix_test_vm *vm, uint32_t id, uint64_t gpa,
 	long before;
 
 	vcpu_set_args(vcpu, 2, gpa, size);
-	before = kprobe_counter_read(kp);
+	before = kp >= 0 ? kprobe_counter_read(kp) : 0;
 	TEST_ASSERT(vcpu_run_ucall(vcpu, &uc) == UCALL_DONE, "guest done");
-	return kprobe_counter_read(kp) - before;
+	return kp >= 0 ? kprobe_counter_read(kp) - before : -1;
+}
+
+/* A fault count in range; skipped where the kernel has no kprobes. */
+static void check_faults(long f, long lo, long hi, const char *what)
+{
+	if (kp < 0)
+		tap_skip("no kprobes to count faults", "%s: NPT/EPT faults", what);
+	else
+		tap_ok(f >= lo && f <= hi, "%s: NPT/EPT faults %ld (want %ld..%ld)",
+		       what, f, lo, hi);
 }
 
 static uint8_t *map_aligned(size_t size, int flags)
@@ -98,7 +108,7 @@ int main(void)
 		tap_skip_all("no VSNIX_CAP_HUGE_TDP");
 	kp = kprobe_counter_open("vsnix_x86_tdp_fault");
 	if (kp < 0)
-		tap_skip_all("no kprobe on vsnix_x86_tdp_fault: %s", strerror(errno));
+		tap_diag("no kprobe on vsnix_x86_tdp_fault: %s", strerror(errno));
 	tap_plan(5);
 	vm = vm_create_long(0);
 
@@ -110,13 +120,13 @@ int main(void)
 	       "the host backs the THP slot with huge pages (AnonHugePages %ld KiB)",
 	       smaps_kb(thp, "AnonHugePages"));
 	/* Two for the data, a few for the new vCPU's stack in slot 0. */
-	tap_ok(f >= 2 && f <= 32, "THP: 1024 pages written with %ld NPT/EPT faults", f);
+	check_faults(f, 2, 32, "THP, 1024 pages written");
 
 	small = map_aligned(SIZE, 0);
 	TEST_ASSERT(!madvise(small, SIZE, MADV_NOHUGEPAGE), "MADV_NOHUGEPAGE");
 	vm_set_region(vm, 2, 0, SMALL_GPA, SIZE, small);
 	f = faults_for(vm, 1, SMALL_GPA, SIZE);
-	tap_ok(f >= 1024, "4 KiB pages: 1024 pages written with %ld faults", f);
+	check_faults(f, 1024, 1100, "4 KiB pages, 1024 written");
 
 	nr_huge = set_nr_hugepages(-1);
 	if (nr_huge == 0)
@@ -124,11 +134,11 @@ int main(void)
 	htlb = mmap(NULL, HUGE, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
 	if (htlb == MAP_FAILED) {
-		tap_ok(false, "hugetlb: no 2 MiB huge page reserved (vm.nr_hugepages)");
+		tap_skip("no 2 MiB huge page could be reserved", "hugetlb, 512 pages written");
 	} else {
 		vm_set_region(vm, 3, 0, HTLB_GPA, HUGE, htlb);
 		f = faults_for(vm, 2, HTLB_GPA, HUGE);
-		tap_ok(f >= 1 && f <= 32, "hugetlb: 512 pages written with %ld faults", f);
+		check_faults(f, 1, 32, "hugetlb, 512 pages written");
 		munmap(htlb, HUGE);
 	}
 	vm_set_region(vm, 3, 0, 0, 0, NULL);
