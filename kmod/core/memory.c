@@ -15,9 +15,9 @@
  */
 #define pr_fmt(fmt) "vsnix: " fmt
 
+#include <linux/mm.h>
 #include <linux/hugetlb_inline.h>
 #include <linux/magic.h>
-#include <linux/mm.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include "vsnix.h"
