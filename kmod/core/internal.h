@@ -38,7 +38,8 @@ struct vsnix_io_device *vsnix_io_get_id(struct vsnix_vm *vm, u32 id);
 void vsnix_io_put_id(struct vsnix_io_device *dev);
 long vsnix_vm_ioeventfd(struct vsnix_vm *vm, void __user *argp);
 
-/* irqfd.c */
+/* irqfd.c; vsnix_wq: irqfd shutdowns and deferred device destroys. */
+extern struct workqueue_struct *vsnix_wq;
 long vsnix_vm_irqfd(struct vsnix_vm *vm, void __user *argp);
 long vsnix_vm_irq_line(struct vsnix_vm *vm, void __user *argp);
 void vsnix_irqfd_release(struct vsnix_vm *vm);

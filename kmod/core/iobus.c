@@ -197,6 +197,27 @@ static void vsnix_io_put(struct vsnix_io_device *dev)
 		dev->ops->destroy(dev);
 }
 
+static void io_destroy_work(struct work_struct *work)
+{
+	struct vsnix_io_device *dev =
+		container_of(work, struct vsnix_io_device, destroy_work);
+
+	dev->ops->destroy(dev);
+}
+
+/*
+ * The put at the end of an access: the device may have been removed
+ * meanwhile, and its destroy must not run inside the vCPU's exit path
+ * (which may hold vm->srcu): it goes to vsnix_wq, flushed at the VM's end.
+ */
+static void vsnix_io_put_deferred(struct vsnix_io_device *dev)
+{
+	if (refcount_dec_and_test(&dev->users)) {
+		INIT_WORK(&dev->destroy_work, io_destroy_work);
+		queue_work(vsnix_wq, &dev->destroy_work);
+	}
+}
+
 /* Index of dev on its bus, or -1. */
 static int io_bus_index(const struct vsnix_io_bus *b,
 			const struct vsnix_io_device *dev)
@@ -514,7 +535,7 @@ int vsnix_io_dispatch(struct vsnix_vcpu *vcpu, enum vsnix_bus bus, u64 addr,
 		ret = dev->ops->read(dev, vcpu, addr, len, val);
 	else
 		ret = VSNIX_IO_DONE;	/* write-only: reads see 0s */
-	vsnix_io_put(dev);
+	vsnix_io_put_deferred(dev);
 	return ret;
 }
 
@@ -529,6 +550,8 @@ void vsnix_io_destroy_all(struct vsnix_vm *vm)
 	struct vsnix_io_bus *b;
 	unsigned int bus, i;
 
+	/* Devices removed during an access, destroyed in a work item. */
+	flush_workqueue(vsnix_wq);
 	for (bus = 0; bus < VSNIX_NR_BUSES; bus++) {
 		b = rcu_dereference_protected(vm->buses[bus], 1);
 		RCU_INIT_POINTER(vm->buses[bus], NULL);

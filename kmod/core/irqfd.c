@@ -42,7 +42,8 @@ struct vsnix_irqfd_entry {
 	u64 msi_address;
 };
 
-static struct workqueue_struct *vsnix_irqfd_wq;
+/* irqfd shutdowns and deferred device destroys (iobus.c). */
+struct workqueue_struct *vsnix_wq;
 
 static void irqfd_inject(struct vsnix_irqfd_entry *irqfd)
 {
@@ -75,7 +76,7 @@ static void irqfd_deactivate(struct vsnix_irqfd_entry *irqfd)
 {
 	lockdep_assert_held(&irqfd->vm->irqfds_lock);
 	list_del_init(&irqfd->node);
-	queue_work(vsnix_irqfd_wq, &irqfd->shutdown);
+	queue_work(vsnix_wq, &irqfd->shutdown);
 }
 
 /* Wakeup callback: the eventfd's wait queue lock is held, IRQs are off. */
@@ -209,7 +210,7 @@ static int irqfd_deassign(struct vsnix_vm *vm, const struct vsnix_irqfd *a)
 	spin_unlock_irq(&vm->irqfds_lock);
 	eventfd_ctx_put(ctx);
 	/* Once this returns, the eventfd no longer raises anything. */
-	flush_workqueue(vsnix_irqfd_wq);
+	flush_workqueue(vsnix_wq);
 	return ret;
 }
 
@@ -252,16 +253,16 @@ void vsnix_irqfd_release(struct vsnix_vm *vm)
 	list_for_each_entry_safe(irqfd, tmp, &vm->irqfds, node)
 		irqfd_deactivate(irqfd);
 	spin_unlock_irq(&vm->irqfds_lock);
-	flush_workqueue(vsnix_irqfd_wq);
+	flush_workqueue(vsnix_wq);
 }
 
 int vsnix_irqfd_module_init(void)
 {
-	vsnix_irqfd_wq = alloc_workqueue("vsnix-irqfd", 0, 0);
-	return vsnix_irqfd_wq ? 0 : -ENOMEM;
+	vsnix_wq = alloc_workqueue("vsnix", 0, 0);
+	return vsnix_wq ? 0 : -ENOMEM;
 }
 
 void vsnix_irqfd_module_exit(void)
 {
-	destroy_workqueue(vsnix_irqfd_wq);
+	destroy_workqueue(vsnix_wq);
 }

@@ -14,6 +14,7 @@
 #include <linux/wait.h>
 #include <linux/kref.h>
 #include <linux/srcu.h>
+#include <linux/workqueue.h>
 #include <asm/fpu/types.h>
 #include <uapi/linux/vsnix.h>
 
@@ -104,7 +105,12 @@ struct vsnix_io_ops {
 		    u64 addr, unsigned int len, void *val);
 	int (*write)(struct vsnix_io_device *dev, struct vsnix_vcpu *vcpu,
 		     u64 addr, unsigned int len, const void *val);
-	/* The last reference went: free the device. Process context. */
+	/*
+	 * The last reference went: free the device. Process context: the
+	 * ioctl that removed it, the VM's end, or a work item when a vCPU
+	 * thread dropped it (so destroy may wait for vm->srcu, e.g. to
+	 * unregister an irqchip, whatever the run loop holds).
+	 */
 	void (*destroy)(struct vsnix_io_device *dev);
 
 	/*
@@ -126,6 +132,7 @@ struct vsnix_io_device {
 	const struct vsnix_io_ops *ops;
 	u32 id;			/* VM-unique, set by vsnix_io_register */
 	refcount_t users;	/* the bus's reference + calls in flight */
+	struct work_struct destroy_work;	/* last put in a vCPU thread */
 };
 
 /*
