@@ -487,7 +487,11 @@ static int vsnix_x86_block(struct vsnix_vcpu *vcpu)
 		if (READ_ONCE(vcpu->vm->exited) || vsnix_virt_rebooting() ||
 		    test_bit(VSNIX_REQ_EXIT, &vcpu->requests))
 			return 1;
-		/* The bit only says "look again"; the checks above looked. */
+		/*
+		 * The bit only says "look again"; clear it, then look once
+		 * more (a queuer sets it after its event: one of us sees
+		 * the other) before sleeping until it is set again.
+		 */
 		clear_bit(VSNIX_REQ_EVENT, &vcpu->requests);
 		smp_mb__after_atomic();
 		if (vsnix_x86_wakeup_pending(vcpu) ||
