@@ -72,6 +72,7 @@ static void set_gate(struct vsnix_test_vm *vm, int vector, uint64_t h)
 
 static uint8_t sent[NR_INJECT];
 static unsigned long retries;
+static int exception_errno = -1;
 
 static int inject_extint(int fd, uint8_t vector)
 {
@@ -83,9 +84,19 @@ static int inject_extint(int fd, uint8_t vector)
 static void *injector(void *arg)
 {
 	struct vsnix_test_vcpu *vcpu = arg;
+	struct vsnix_event ud = { .type = VSNIX_EVENT_EXCEPTION, .vector = 6 };
 	int i;
 
 	for (i = 0; i < NR_INJECT; i++) {
+		/*
+		 * The guest took one and waits for the rest: RUN runs, so an
+		 * exception must be refused.
+		 */
+		if (i == 10) {
+			while (!GUEST_VAR(vcpu->vm, xq_n))
+				sched_yield();
+			exception_errno = ioctl(vcpu->fd, VSNIX_INJECT_EVENT, &ud) ? errno : 0;
+		}
 		sent[i] = FIRST_VECTOR + (i * 7) % NR_VECTORS;
 		while (inject_extint(vcpu->fd, sent[i])) {
 			if (errno != EAGAIN)
@@ -126,7 +137,7 @@ int main(void)
 	vsnix_dev_fd();
 	if (!vsnix_cap(VSNIX_CAP_EXTINT_QUEUE))
 		tap_skip_all("no VSNIX_CAP_EXTINT_QUEUE");
-	tap_plan(5);
+	tap_plan(6);
 	vm = vm_create_long(0);
 	vcpu = vcpu_create_long(vm, 0, guest_main);
 	vcpu_set_args(vcpu, 1, (uint64_t)NR_INJECT);
@@ -141,6 +152,8 @@ int main(void)
 	TEST_ASSERT(!pthread_join(t, &res), "pthread_join");
 	tap_ok(ok && !res, "%d EXTINTs injected from another thread during RUN (%lu EAGAIN retries)",
 	       NR_INJECT, retries);
+	tap_ok(exception_errno == EBUSY, "an exception while RUN runs: EBUSY (%s)",
+	       exception_errno > 0 ? strerror(exception_errno) : "accepted");
 	for (i = 0; i < NR_INJECT; i++) {
 		uint8_t got = GUEST_VAR(vm, xq_seq)[i];
 
