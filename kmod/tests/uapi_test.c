@@ -148,6 +148,32 @@ static void uapi_ioctl_ranges(struct kunit *test)
 	KUNIT_EXPECT_LE(test, _IOC_NR(VSNIX_INJECT_EVENT), 0xbf);
 	KUNIT_EXPECT_EQ(test, _IOC_SIZE(VSNIX_SET_REGS), sizeof(struct vsnix_regs));
 	KUNIT_EXPECT_EQ(test, _IOC_SIZE(VSNIX_GET_SREGS), sizeof(struct vsnix_sregs));
+	KUNIT_EXPECT_LE(test, _IOC_NR(VSNIX_SET_HALT_CONFIG), 0x7f);
+	KUNIT_EXPECT_LE(test, _IOC_NR(VSNIX_SET_DEBUGREGS), 0xbf);
+	KUNIT_EXPECT_EQ(test, _IOC_SIZE(VSNIX_SET_VCPU_EVENTS),
+			sizeof(struct vsnix_vcpu_events));
+}
+
+/* VSNIX_CAP_VCPU_EVENTS and VSNIX_CAP_HALT_IN_KERNEL structs. */
+static void uapi_events_layout(struct kunit *test)
+{
+	EXPECT_ADJACENT(test, struct vsnix_vcpu_events, exception, injected);
+	EXPECT_ADJACENT(test, struct vsnix_vcpu_events, injected, nmi_pending);
+	EXPECT_ADJACENT(test, struct vsnix_vcpu_events, requeued_vector, pad2);
+	EXPECT_ADJACENT(test, struct vsnix_vcpu_events, pad2, flags);
+	EXPECT_ADJACENT(test, struct vsnix_vcpu_events, flags, nr_irqs);
+	EXPECT_ADJACENT(test, struct vsnix_vcpu_events, nr_irqs, pad3);
+	EXPECT_ADJACENT(test, struct vsnix_vcpu_events, pad3, irqs);
+	EXPECT_ADJACENT(test, struct vsnix_vcpu_events, irqs, reserved);
+	EXPECT_LAST(test, struct vsnix_vcpu_events, reserved);
+	KUNIT_EXPECT_EQ(test, sizeof(struct vsnix_vcpu_events), 176);
+	KUNIT_EXPECT_EQ(test, sizeof(((struct vsnix_vcpu_events *)0)->injected), 16);
+
+	EXPECT_ADJACENT(test, struct vsnix_debugregs, dr7, flags);
+	EXPECT_ADJACENT(test, struct vsnix_debugregs, pad, reserved);
+	EXPECT_LAST(test, struct vsnix_debugregs, reserved);
+	EXPECT_ADJACENT(test, struct vsnix_halt_config, pad, reserved);
+	EXPECT_LAST(test, struct vsnix_halt_config, reserved);
 }
 
 static struct kunit_case uapi_cases[] = {
@@ -158,6 +184,7 @@ static struct kunit_case uapi_cases[] = {
 	KUNIT_CASE(uapi_device_config_layout),
 	KUNIT_CASE(uapi_devmodel_layout),
 	KUNIT_CASE(uapi_ioctl_ranges),
+	KUNIT_CASE(uapi_events_layout),
 	{}
 };
 

@@ -47,6 +47,7 @@
 #define VSNIX_IRQFD		_IOW(VSNIXIO, 0x51, struct vsnix_irqfd)
 #define VSNIX_GET_DEVICE_STATE	_IOWR(VSNIXIO, 0x52, struct vsnix_device_state)
 #define VSNIX_SET_DEVICE_STATE	_IOW(VSNIXIO, 0x53, struct vsnix_device_state)
+#define VSNIX_SET_HALT_CONFIG	_IOW(VSNIXIO, 0x46, struct vsnix_halt_config)
 
 /* ---- vCPU ioctls ---- */
 #define VSNIX_RUN		_IO(VSNIXIO, 0x80)
@@ -59,6 +60,10 @@
 #define VSNIX_GET_MSRS		_IOWR(VSNIXIO, 0x87, struct vsnix_msrs)
 #define VSNIX_SET_MSRS		_IOW(VSNIXIO, 0x88, struct vsnix_msrs)
 #define VSNIX_INJECT_EVENT	_IOW(VSNIXIO, 0x89, struct vsnix_event)
+#define VSNIX_GET_VCPU_EVENTS	_IOR(VSNIXIO, 0x8a, struct vsnix_vcpu_events)
+#define VSNIX_SET_VCPU_EVENTS	_IOW(VSNIXIO, 0x8b, struct vsnix_vcpu_events)
+#define VSNIX_GET_DEBUGREGS	_IOR(VSNIXIO, 0x8c, struct vsnix_debugregs)
+#define VSNIX_SET_DEBUGREGS	_IOW(VSNIXIO, 0x8d, struct vsnix_debugregs)
 
 /* ---- capabilities (VSNIX_CHECK_EXTENSION) ---- */
 #define VSNIX_CAP_VENDOR	1	/* VSNIX_VENDOR_* of this host */
@@ -79,6 +84,9 @@
 #define VSNIX_CAP_IOEVENTFD	25	/* VSNIX_IOEVENTFD */
 #define VSNIX_CAP_IRQFD		26	/* VSNIX_IRQ_LINE, VSNIX_IRQFD */
 #define VSNIX_CAP_DEVICE_STATE	27	/* VSNIX_GET/SET_DEVICE_STATE */
+#define VSNIX_CAP_VCPU_EVENTS	12	/* GET/SET_VCPU_EVENTS, GET/SET_DEBUGREGS */
+#define VSNIX_CAP_HALT_IN_KERNEL 13	/* VSNIX_SET_HALT_CONFIG */
+#define VSNIX_CAP_EXTINT_QUEUE	14	/* INJECT_EVENT from any thread; EXTINT queue depth */
 
 #define VSNIX_VENDOR_SVM	1
 #define VSNIX_VENDOR_VMX	2
@@ -210,6 +218,84 @@ struct vsnix_event {
 	__u32 flags;		/* VSNIX_EVENT_HAS_ERROR_CODE */
 	__u32 error_code;
 	__u32 reserved[5];
+};
+
+/*
+ * VSNIX_INJECT_EVENT may be called from any thread while RUN runs: an
+ * EXTINT joins a FIFO of VSNIX_MAX_QUEUED_IRQS vectors (EAGAIN when full),
+ * an NMI is latched (a second one before delivery merges with it), an
+ * exception is refused with EBUSY while the vCPU runs or has one pending.
+ */
+#define VSNIX_MAX_QUEUED_IRQS	64
+
+/* ---- vCPU event state (VSNIX_CAP_VCPU_EVENTS) ---- */
+#define VSNIX_MP_RUNNABLE	0
+#define VSNIX_MP_HALTED		1	/* HLT, sleeping in the kernel */
+#define VSNIX_MP_WAIT_FOR_SIPI	2	/* INIT received */
+
+/* interrupt_shadow */
+#define VSNIX_SHADOW_STI	(1u << 0)
+#define VSNIX_SHADOW_MOV_SS	(1u << 1)
+
+/* injected.type: an event whose delivery an exit cut short */
+#define VSNIX_INJECTED_NONE		0
+#define VSNIX_INJECTED_EXTINT		1
+#define VSNIX_INJECTED_NMI		2
+#define VSNIX_INJECTED_EXCEPTION	3
+#define VSNIX_INJECTED_SOFT_INT		4	/* INT n, insn_len */
+#define VSNIX_INJECTED_SOFT_EXC		5	/* INT3/INTO, insn_len */
+#define VSNIX_INJECTED_PRIV_SOFT_EXC	6	/* INT1, insn_len */
+
+struct vsnix_vcpu_events {
+	struct {
+		__u8 pending;		/* queued, not yet delivered */
+		__u8 vector;
+		__u8 has_error_code;
+		__u8 pad;
+		__u32 error_code;
+	} exception;
+	struct {
+		__u8 type;		/* VSNIX_INJECTED_* */
+		__u8 vector;
+		__u8 has_error_code;
+		__u8 pad;
+		__u32 error_code;
+		__u32 insn_len;
+		__u32 pad2;
+	} injected;
+	__u8 nmi_pending;
+	__u8 nmi_masked;	/* NMIs blocked until the next IRET */
+	__u8 interrupt_shadow;	/* VSNIX_SHADOW_* */
+	__u8 mp_state;		/* VSNIX_MP_* */
+	__u8 init_pending;
+	__u8 sipi_pending;
+	__u8 sipi_vector;
+	__u8 irq_requeued;	/* requeued_vector goes before irqs[] */
+	__u8 requeued_vector;	/* an EXTINT an exception interrupted */
+	__u8 pad2[3];
+	__u32 flags;		/* must be 0 */
+	__u32 nr_irqs;		/* queued EXTINT vectors in irqs[], FIFO */
+	__u32 pad3;
+	__u8 irqs[VSNIX_MAX_QUEUED_IRQS];
+	__u64 reserved[8];
+};
+
+struct vsnix_debugregs {
+	__u64 db[4];		/* DR0-DR3 */
+	__u64 dr6;
+	__u64 dr7;
+	__u32 flags;		/* must be 0 */
+	__u32 pad;
+	__u64 reserved[8];
+};
+
+/* ---- HLT (VSNIX_CAP_HALT_IN_KERNEL) ---- */
+#define VSNIX_HALT_IN_KERNEL	(1u << 0)	/* IF=1 HLT sleeps until an event */
+
+struct vsnix_halt_config {
+	__u32 flags;		/* VSNIX_HALT_* */
+	__u32 pad;
+	__u64 reserved[3];
 };
 
 /* ---- in-kernel devices ---- */
