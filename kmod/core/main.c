@@ -47,6 +47,7 @@ static long vsnix_check_extension(unsigned long cap)
 	case VSNIX_CAP_XSAVE:
 	case VSNIX_CAP_REAL_MODE:
 	case VSNIX_CAP_INJECT_EVENT:
+	case VSNIX_CAP_LAPIC:
 		return 1;
 	case VSNIX_CAP_DEVICES:
 		return (1 << VSNIX_NR_DEVICES) - 1;

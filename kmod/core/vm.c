@@ -14,6 +14,7 @@
 #include <linux/uaccess.h>
 #include "vsnix.h"
 #include "internal.h"
+#include "../arch/x86/lapic.h"
 
 static void vsnix_vm_free(struct kref *ref)
 {
@@ -103,6 +104,8 @@ static long vsnix_vm_ioctl(struct file *file, unsigned int cmd,
 		return vsnix_vm_ioctl_device(vm, argp);
 	case VSNIX_GET_VM_STATUS:
 		return vsnix_vm_ioctl_status(vm, argp);
+	case VSNIX_CREATE_LAPIC:
+		return vsnix_lapic_vm_enable(vm, arg);
 	default:
 		return -ENOTTY;
 	}

@@ -25,6 +25,7 @@
 struct vsnix_vm;
 struct vsnix_vcpu;
 struct vsnix_io_device;
+struct vsnix_lapic;
 
 /* ---------------------------------------------------------------- memory */
 
@@ -213,6 +214,9 @@ struct vsnix_vcpu {
 	struct fpu_guest guest_fpu;
 	u64 xcr0;
 
+	/* In-kernel local APIC (arch/x86/lapic.c), NULL without one. */
+	struct vsnix_lapic *lapic;
+
 	void *arch;		/* backend state (VMCB/VMCS, FPU, MSRs) */
 };
 
@@ -255,6 +259,9 @@ struct vsnix_vm {
 	atomic64_t console_dropped;
 	/* Orders console writes and the f_pos of a shared console file. */
 	struct mutex console_lock;
+
+	/* VSNIX_CREATE_LAPIC: vCPUs get an in-kernel LAPIC; set once. */
+	bool lapic;
 
 	void *arch;			/* backend state (NPT/EPT root, ASID) */
 };

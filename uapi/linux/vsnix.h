@@ -39,6 +39,8 @@
 #define VSNIX_GET_CPUID		_IOWR(VSNIXIO, 0x43, struct vsnix_cpuid)
 #define VSNIX_CREATE_DEVICE	_IOWR(VSNIXIO, 0x44, struct vsnix_device_config)
 #define VSNIX_GET_VM_STATUS	_IOR(VSNIXIO, 0x45, struct vsnix_vm_status)
+/* In-kernel local APIC for every vCPU created afterwards (VSNIX_CAP_LAPIC). */
+#define VSNIX_CREATE_LAPIC	_IO(VSNIXIO, 0x54)	/* arg: 0 (flags) */
 
 /* ---- vCPU ioctls ---- */
 #define VSNIX_RUN		_IO(VSNIXIO, 0x80)
@@ -51,6 +53,8 @@
 #define VSNIX_GET_MSRS		_IOWR(VSNIXIO, 0x87, struct vsnix_msrs)
 #define VSNIX_SET_MSRS		_IOW(VSNIXIO, 0x88, struct vsnix_msrs)
 #define VSNIX_INJECT_EVENT	_IOW(VSNIXIO, 0x89, struct vsnix_event)
+#define VSNIX_GET_LAPIC		_IOR(VSNIXIO, 0x94, struct vsnix_lapic_state)
+#define VSNIX_SET_LAPIC		_IOW(VSNIXIO, 0x95, struct vsnix_lapic_state)
 
 /* ---- capabilities (VSNIX_CHECK_EXTENSION) ---- */
 #define VSNIX_CAP_VENDOR	1	/* VSNIX_VENDOR_* of this host */
@@ -64,6 +68,7 @@
 #define VSNIX_CAP_INJECT_EVENT	9	/* VSNIX_INJECT_EVENT */
 #define VSNIX_CAP_NOEXEC_MEM	10	/* VSNIX_MEM_NOEXEC, EXIT_MEMORY_FAULT */
 #define VSNIX_CAP_HVT_MAX_DEVICES 11	/* devices of VSNIX_DEV_HVT_MANY */
+#define VSNIX_CAP_LAPIC		28	/* VSNIX_CREATE_LAPIC, GET/SET_LAPIC */
 
 #define VSNIX_VENDOR_SVM	1
 #define VSNIX_VENDOR_VMX	2
@@ -179,6 +184,26 @@ struct vsnix_event {
 	__u32 flags;		/* VSNIX_EVENT_HAS_ERROR_CODE */
 	__u32 error_code;
 	__u32 reserved[5];
+};
+
+/* ---- in-kernel local APIC ---- */
+#define VSNIX_LAPIC_NR_REGS	64
+
+/*
+ * The state of a vCPU's local APIC. regs[i] is the 32-bit register at
+ * offset 16 * i of the xAPIC page (Intel SDM Vol 3, table 10-1): ID at
+ * regs[2], ISR at regs[0x10..0x17], IRR at regs[0x20..0x27], the timer's
+ * current count at regs[0x39] (GET: the count now; SET: the timer restarts
+ * from it). In x2APIC mode regs[2] holds the 32-bit x2APIC ID and the ICR
+ * destination is regs[0x31].
+ */
+struct vsnix_lapic_state {
+	__u64 apic_base;	/* IA32_APIC_BASE */
+	__u64 tsc_deadline;	/* IA32_TSC_DEADLINE (guest TSC), 0: disarmed */
+	__u32 flags;		/* must be 0 */
+	__u32 pad;
+	__u64 reserved[5];
+	__u32 regs[VSNIX_LAPIC_NR_REGS];
 };
 
 /* ---- in-kernel devices ---- */
