@@ -47,8 +47,12 @@ static long vsnix_check_extension(unsigned long cap)
 	case VSNIX_CAP_XSAVE:
 	case VSNIX_CAP_REAL_MODE:
 	case VSNIX_CAP_INJECT_EVENT:
+	case VSNIX_CAP_VCPU_EVENTS:
+	case VSNIX_CAP_HALT_IN_KERNEL:
 	case VSNIX_CAP_LAPIC:
 		return 1;
+	case VSNIX_CAP_EXTINT_QUEUE:
+		return VSNIX_MAX_QUEUED_IRQS;
 	case VSNIX_CAP_DEVICES:
 		return (1 << VSNIX_NR_DEVICES) - 1;
 	case VSNIX_CAP_HVT_MAX_DEVICES:

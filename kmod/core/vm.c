@@ -85,6 +85,20 @@ static long vsnix_vm_ioctl_status(struct vsnix_vm *vm, void __user *argp)
 	return copy_to_user(argp, &st, sizeof(st)) ? -EFAULT : 0;
 }
 
+/* VSNIX_SET_HALT_CONFIG: may HLT sleep in the kernel (arch/x86/events.c)? */
+static long vsnix_vm_ioctl_halt(struct vsnix_vm *vm, void __user *argp)
+{
+	struct vsnix_halt_config cfg;
+
+	if (copy_from_user(&cfg, argp, sizeof(cfg)))
+		return -EFAULT;
+	if ((cfg.flags & ~VSNIX_HALT_IN_KERNEL) || cfg.pad ||
+	    memchr_inv(cfg.reserved, 0, sizeof(cfg.reserved)))
+		return -EINVAL;
+	WRITE_ONCE(vm->halt_flags, cfg.flags);
+	return 0;
+}
+
 static long vsnix_vm_ioctl(struct file *file, unsigned int cmd,
 			   unsigned long arg)
 {
@@ -104,6 +118,8 @@ static long vsnix_vm_ioctl(struct file *file, unsigned int cmd,
 		return vsnix_vm_ioctl_device(vm, argp);
 	case VSNIX_GET_VM_STATUS:
 		return vsnix_vm_ioctl_status(vm, argp);
+	case VSNIX_SET_HALT_CONFIG:
+		return vsnix_vm_ioctl_halt(vm, argp);
 	case VSNIX_CREATE_LAPIC:
 		return vsnix_lapic_vm_enable(vm, arg);
 	default:

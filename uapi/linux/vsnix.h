@@ -39,6 +39,7 @@
 #define VSNIX_GET_CPUID		_IOWR(VSNIXIO, 0x43, struct vsnix_cpuid)
 #define VSNIX_CREATE_DEVICE	_IOWR(VSNIXIO, 0x44, struct vsnix_device_config)
 #define VSNIX_GET_VM_STATUS	_IOR(VSNIXIO, 0x45, struct vsnix_vm_status)
+#define VSNIX_SET_HALT_CONFIG	_IOW(VSNIXIO, 0x46, struct vsnix_halt_config)
 /* In-kernel local APIC for every vCPU created afterwards (VSNIX_CAP_LAPIC). */
 #define VSNIX_CREATE_LAPIC	_IO(VSNIXIO, 0x54)	/* arg: 0 (flags) */
 
@@ -53,6 +54,10 @@
 #define VSNIX_GET_MSRS		_IOWR(VSNIXIO, 0x87, struct vsnix_msrs)
 #define VSNIX_SET_MSRS		_IOW(VSNIXIO, 0x88, struct vsnix_msrs)
 #define VSNIX_INJECT_EVENT	_IOW(VSNIXIO, 0x89, struct vsnix_event)
+#define VSNIX_GET_VCPU_EVENTS	_IOR(VSNIXIO, 0x8a, struct vsnix_vcpu_events)
+#define VSNIX_SET_VCPU_EVENTS	_IOW(VSNIXIO, 0x8b, struct vsnix_vcpu_events)
+#define VSNIX_GET_DEBUGREGS	_IOR(VSNIXIO, 0x8c, struct vsnix_debugregs)
+#define VSNIX_SET_DEBUGREGS	_IOW(VSNIXIO, 0x8d, struct vsnix_debugregs)
 #define VSNIX_GET_LAPIC		_IOR(VSNIXIO, 0x94, struct vsnix_lapic_state)
 #define VSNIX_SET_LAPIC		_IOW(VSNIXIO, 0x95, struct vsnix_lapic_state)
 
@@ -68,6 +73,9 @@
 #define VSNIX_CAP_INJECT_EVENT	9	/* VSNIX_INJECT_EVENT */
 #define VSNIX_CAP_NOEXEC_MEM	10	/* VSNIX_MEM_NOEXEC, EXIT_MEMORY_FAULT */
 #define VSNIX_CAP_HVT_MAX_DEVICES 11	/* devices of VSNIX_DEV_HVT_MANY */
+#define VSNIX_CAP_VCPU_EVENTS	12	/* GET/SET_VCPU_EVENTS, GET/SET_DEBUGREGS */
+#define VSNIX_CAP_HALT_IN_KERNEL 13	/* VSNIX_SET_HALT_CONFIG */
+#define VSNIX_CAP_EXTINT_QUEUE	14	/* INJECT_EVENT from any thread; EXTINT queue depth */
 #define VSNIX_CAP_LAPIC		28	/* VSNIX_CREATE_LAPIC, GET/SET_LAPIC */
 
 #define VSNIX_VENDOR_SVM	1
@@ -204,6 +212,84 @@ struct vsnix_lapic_state {
 	__u32 pad;
 	__u64 reserved[5];
 	__u32 regs[VSNIX_LAPIC_NR_REGS];
+};
+
+/*
+ * VSNIX_INJECT_EVENT may be called from any thread while RUN runs: an
+ * EXTINT joins a FIFO of VSNIX_MAX_QUEUED_IRQS vectors (EAGAIN when full),
+ * an NMI is latched (a second one before delivery merges with it), an
+ * exception is refused with EBUSY while the vCPU runs or has one pending.
+ */
+#define VSNIX_MAX_QUEUED_IRQS	64
+
+/* ---- vCPU event state (VSNIX_CAP_VCPU_EVENTS) ---- */
+#define VSNIX_MP_RUNNABLE	0
+#define VSNIX_MP_HALTED		1	/* HLT, sleeping in the kernel */
+#define VSNIX_MP_WAIT_FOR_SIPI	2	/* INIT received */
+
+/* interrupt_shadow */
+#define VSNIX_SHADOW_STI	(1u << 0)
+#define VSNIX_SHADOW_MOV_SS	(1u << 1)
+
+/* injected.type: an event whose delivery an exit cut short */
+#define VSNIX_INJECTED_NONE		0
+#define VSNIX_INJECTED_EXTINT		1
+#define VSNIX_INJECTED_NMI		2
+#define VSNIX_INJECTED_EXCEPTION	3
+#define VSNIX_INJECTED_SOFT_INT		4	/* INT n, insn_len */
+#define VSNIX_INJECTED_SOFT_EXC		5	/* INT3/INTO, insn_len */
+#define VSNIX_INJECTED_PRIV_SOFT_EXC	6	/* INT1, insn_len */
+
+struct vsnix_vcpu_events {
+	struct {
+		__u8 pending;		/* queued, not yet delivered */
+		__u8 vector;
+		__u8 has_error_code;
+		__u8 pad;
+		__u32 error_code;
+	} exception;
+	struct {
+		__u8 type;		/* VSNIX_INJECTED_* */
+		__u8 vector;
+		__u8 has_error_code;
+		__u8 pad;
+		__u32 error_code;
+		__u32 insn_len;
+		__u32 pad2;
+	} injected;
+	__u8 nmi_pending;
+	__u8 nmi_masked;	/* NMIs blocked until the next IRET */
+	__u8 interrupt_shadow;	/* VSNIX_SHADOW_* */
+	__u8 mp_state;		/* VSNIX_MP_* */
+	__u8 init_pending;
+	__u8 sipi_pending;
+	__u8 sipi_vector;
+	__u8 irq_requeued;	/* requeued_vector goes before irqs[] */
+	__u8 requeued_vector;	/* an EXTINT an exception interrupted */
+	__u8 pad2[3];
+	__u32 flags;		/* must be 0 */
+	__u32 nr_irqs;		/* queued EXTINT vectors in irqs[], FIFO */
+	__u32 pad3;
+	__u8 irqs[VSNIX_MAX_QUEUED_IRQS];
+	__u64 reserved[8];
+};
+
+struct vsnix_debugregs {
+	__u64 db[4];		/* DR0-DR3 */
+	__u64 dr6;
+	__u64 dr7;
+	__u32 flags;		/* must be 0 */
+	__u32 pad;
+	__u64 reserved[8];
+};
+
+/* ---- HLT (VSNIX_CAP_HALT_IN_KERNEL) ---- */
+#define VSNIX_HALT_IN_KERNEL	(1u << 0)	/* IF=1 HLT sleeps until an event */
+
+struct vsnix_halt_config {
+	__u32 flags;		/* VSNIX_HALT_* */
+	__u32 pad;
+	__u64 reserved[3];
 };
 
 /* ---- in-kernel devices ---- */

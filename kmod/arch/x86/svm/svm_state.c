@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * SVM backend: guest register state in the VMCB (reset state, REGS, SREGS),
- * the MSRs vsnix emulates, and queued events.
+ * and the MSRs vsnix emulates.
  */
 #include <linux/kernel.h>
 #include <asm/cpufeature.h>
 #include <asm/msr.h>
 #include <asm/processor-flags.h>
 #include "svm.h"
+#include "../events.h"
 #include "../lapic.h"
 
 #define SVM_RESET_CR0		0x60000010ULL	/* CD, NW, ET */
@@ -278,7 +279,7 @@ int svm_set_sregs(struct vsnix_vcpu *vcpu, const struct vsnix_sregs *sregs)
 		save->g_pat = SVM_RESET_PAT;
 		sv->vmcb->control.int_state = 0;
 		sv->vmcb->control.event_inj = 0;
-		sv->reinject_info = 0;
+		vsnix_x86_set_injected(vcpu, NULL);
 	}
 	return 0;
 }
@@ -541,37 +542,4 @@ int svm_guest_rdmsr(struct vsnix_vcpu *vcpu, u32 index, u64 *data)
 int svm_guest_wrmsr(struct vsnix_vcpu *vcpu, u32 index, u64 data)
 {
 	return svm_msr_write(vcpu, index, data, false);
-}
-
-/* ------------------------------------------------------------ events */
-
-int svm_inject_event(struct vsnix_vcpu *vcpu, const struct vsnix_event *ev)
-{
-	struct svm_vcpu *sv = to_svm(vcpu);
-	struct svm_event *slot;
-
-	switch (ev->type) {
-	case VSNIX_EVENT_EXTINT:
-		slot = &sv->extint;
-		break;
-	case VSNIX_EVENT_NMI:
-		slot = &sv->nmi;
-		break;
-	case VSNIX_EVENT_EXCEPTION:
-		/* An exception-type EVENTINJ of vector 2 fails VMRUN (15.20). */
-		if (ev->vector > 31 || ev->vector == NMI_VECTOR)
-			return -EINVAL;
-		slot = &sv->exception;
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (slot->pending)
-		return -EBUSY;
-	slot->vector = ev->type == VSNIX_EVENT_NMI ? NMI_VECTOR : ev->vector;
-	slot->has_error_code = ev->type == VSNIX_EVENT_EXCEPTION &&
-			       (ev->flags & VSNIX_EVENT_HAS_ERROR_CODE);
-	slot->error_code = slot->has_error_code ? ev->error_code : 0;
-	slot->pending = true;
-	return 0;
 }
