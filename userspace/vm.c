@@ -261,9 +261,17 @@ int vm_create_device(struct vm *vm, struct vsnix_device_config *cfg,
 }
 
 int vm_set_state(struct vm *vm, const struct vsnix_regs *regs,
-		 const struct vsnix_sregs *sregs)
+		 const struct vsnix_sregs *in)
 {
-	if (ioctl(vm->vcpu_fd, VSNIX_SET_SREGS, sregs) < 0) {
+	struct vsnix_sregs cur, sregs = *in;
+
+	/*
+	 * The loaders leave apic_base 0, which would turn the in-kernel LAPIC
+	 * off: keep the reset value (enabled at 0xfee00000) instead.
+	 */
+	if (!sregs.apic_base && ioctl(vm->vcpu_fd, VSNIX_GET_SREGS, &cur) == 0)
+		sregs.apic_base = cur.apic_base;
+	if (ioctl(vm->vcpu_fd, VSNIX_SET_SREGS, &sregs) < 0) {
 		fprintf(stderr, "vsnixctl: VSNIX_SET_SREGS: %s\n", strerror(errno));
 		return -1;
 	}

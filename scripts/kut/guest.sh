@@ -9,6 +9,10 @@ say() {
 	printf '@@KUT %s\n' "$*" >&3
 }
 
+# The harness's environment, as its own scripts pass it (a multiboot
+# module read as KEY=VALUE lines): no QEMU pc-testdev or KVM PV IPI here.
+printf 'TEST_DEVICE=0\n' >/tmp/kut.env
+
 while IFS='|' read -r name file smp args limit; do
 	[ -n "$name" ] || continue
 	if [ ! -f "/data/$file" ]; then
@@ -17,7 +21,8 @@ while IFS='|' read -r name file smp args limit; do
 	fi
 	# shellcheck disable=SC2086 # args are the test's own words
 	timeout "${limit:-90}" vsnixctl run --kernel "/data/$file" --mem 256M \
-		--cpus "${smp:-1}" --cmdline "$file $args" </dev/null >/tmp/kut.out 2>&1
+		--cpus "${smp:-1}" --cmdline "$file $args" --module /tmp/kut.env \
+		</dev/null >/tmp/kut.out 2>&1
 	st=$?
 	p=$(grep -c '^PASS: ' /tmp/kut.out)
 	f=$(grep -c '^FAIL: ' /tmp/kut.out)
@@ -36,4 +41,4 @@ while IFS='|' read -r name file smp args limit; do
 		tail -n 5 /tmp/kut.out | sed 's/^/@@KUT #   /' >&3
 	fi
 done </data/kut-cases
-rm -f /tmp/kut.out
+rm -f /tmp/kut.out /tmp/kut.env

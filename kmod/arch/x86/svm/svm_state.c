@@ -337,6 +337,13 @@ static int svm_msr_read(struct vsnix_vcpu *vcpu, u32 index, u64 *data)
 	case MSR_IA32_MCG_STATUS:
 	case MSR_IA32_DEBUGCTLMSR:
 	case MSR_K7_HWCR:
+	/*
+	 * The legacy performance counters exist on every AMD CPU (APM Vol 2,
+	 * 13.2.1), and the core ones where CPUID says so: no guest PMU here,
+	 * so they read 0 and take only 0.
+	 */
+	case MSR_K7_EVNTSEL0 ... MSR_K7_PERFCTR3:
+	case MSR_F15H_PERF_CTL0 ... MSR_F15H_PERF_CTR5:
 		*data = 0;
 		return 0;
 	case MSR_MTRRdefType:
@@ -451,6 +458,8 @@ static int svm_msr_write(struct vsnix_vcpu *vcpu, u32 index, u64 data,
 	case MSR_IA32_MCG_STATUS:
 	case MSR_IA32_DEBUGCTLMSR:
 	case MSR_K7_HWCR:
+	case MSR_K7_EVNTSEL0 ... MSR_K7_PERFCTR3:
+	case MSR_F15H_PERF_CTL0 ... MSR_F15H_PERF_CTR5:
 		return data ? -EINVAL : 0;
 	case MSR_MTRRdefType:
 		if (data & ~SVM_MTRR_DEF_VALID)
