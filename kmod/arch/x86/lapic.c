@@ -323,8 +323,11 @@ static int lapic_extint(struct vsnix_vcpu *vcpu, struct vsnix_lapic *apic)
 	bool wired;
 	int vec;
 
-	/* A disabled LAPIC passes INTR straight through (10.4.3). */
-	wired = mode == VSNIX_APIC_DISABLED ||
+	/*
+	 * A disabled LAPIC passes INTR straight through (10.4.3); the 8259
+	 * is wired to the BSP, as the MP spec's virtual-wire mode has it.
+	 */
+	wired = (mode == VSNIX_APIC_DISABLED && !vcpu->id) ||
 		(!(lint0 & VAPIC_LVT_MASKED) &&
 		 ((lint0 >> 8) & 7) == VSNIX_APIC_DM_EXTINT);
 	if (!wired && !READ_ONCE(apic->extint_request))
