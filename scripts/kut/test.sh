@@ -46,7 +46,7 @@ awk -v want=" $tests " -v force="${VSNIX_KUT_TIMEOUT:-0}" '
 	function flush() {
 		if (name != "" && index(want, " " name " "))
 			printf "%s|%s|%s|%s|%s\n", name, file, smp, args,
-			       force > 0 ? force : tmo
+			       (force > 0 ? force : tmo)
 	}
 	/^\[.*\]$/ { flush(); name = substr($0, 2, length($0) - 2)
 		     file = ""; smp = 1; args = ""; tmo = 90; next }
