@@ -53,6 +53,7 @@ static long vsnix_check_extension(unsigned long cap)
 	case VSNIX_CAP_DEVICE_STATE:
 	case VSNIX_CAP_VCPU_EVENTS:
 	case VSNIX_CAP_HALT_IN_KERNEL:
+	case VSNIX_CAP_LAPIC:
 		return 1;
 	case VSNIX_CAP_EXTINT_QUEUE:
 		return VSNIX_MAX_QUEUED_IRQS;

@@ -22,6 +22,7 @@
 #include "compat.h"
 #include "../arch/x86/x86.h"
 #include "../arch/x86/events.h"
+#include "../arch/x86/lapic.h"
 
 void vsnix_vcpu_request(struct vsnix_vcpu *vcpu, int req)
 {
@@ -443,6 +444,12 @@ static long vsnix_vcpu_ioctl(struct file *file, unsigned int cmd,
 	case VSNIX_SET_DEBUGREGS:
 		r = vsnix_vcpu_events_ioctl(vcpu, cmd, argp);
 		break;
+	case VSNIX_GET_LAPIC:
+		r = vsnix_lapic_get_state(vcpu, argp);
+		break;
+	case VSNIX_SET_LAPIC:
+		r = vsnix_lapic_set_state(vcpu, argp);
+		break;
 	default:
 		r = -ENOTTY;
 	}
@@ -492,6 +499,7 @@ static const struct file_operations vsnix_vcpu_fops = {
 
 void vsnix_vcpu_destroy(struct vsnix_vcpu *vcpu)
 {
+	vsnix_lapic_free(vcpu);
 	vsnix_ops->vcpu_free(vcpu);
 	vsnix_x86_events_free(vcpu);
 	vsnix_x86_fpu_free(vcpu);
@@ -533,8 +541,13 @@ static struct vsnix_vcpu *vsnix_vcpu_alloc(struct vsnix_vm *vm, u32 id)
 	r = vsnix_ops->vcpu_create(vcpu);
 	if (r)
 		goto err_events;
+	r = vsnix_lapic_create(vcpu);
+	if (r)
+		goto err_vcpu;
 	return vcpu;
 
+err_vcpu:
+	vsnix_ops->vcpu_free(vcpu);
 err_events:
 	vsnix_x86_events_free(vcpu);
 err_fpu:

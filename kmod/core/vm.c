@@ -15,6 +15,7 @@
 #include "vsnix.h"
 #include "internal.h"
 #include "irq.h"
+#include "../arch/x86/lapic.h"
 
 static void vsnix_vm_free(struct kref *ref)
 {
@@ -162,6 +163,8 @@ static long vsnix_vm_ioctl(struct file *file, unsigned int cmd,
 		return vsnix_vm_set_device_state(vm, argp);
 	case VSNIX_SET_HALT_CONFIG:
 		return vsnix_vm_ioctl_halt(vm, argp);
+	case VSNIX_CREATE_LAPIC:
+		return vsnix_lapic_vm_enable(vm, arg);
 	default:
 		return -ENOTTY;
 	}

@@ -31,6 +31,7 @@ struct vsnix_io_bus;
 struct vsnix_irq_routing;
 struct vsnix_x86_event;
 struct vsnix_x86_events;
+struct vsnix_lapic;
 
 /* ---------------------------------------------------------------- memory */
 
@@ -299,6 +300,9 @@ struct vsnix_vcpu {
 	struct fpu_guest guest_fpu;
 	u64 xcr0;
 
+	/* In-kernel local APIC (arch/x86/lapic.c), NULL without one. */
+	struct vsnix_lapic *lapic;
+
 	void *arch;		/* backend state (VMCB/VMCS, FPU, MSRs) */
 };
 
@@ -353,6 +357,9 @@ struct vsnix_vm {
 	atomic64_t console_dropped;
 	/* Orders console writes and the f_pos of a shared console file. */
 	struct mutex console_lock;
+
+	/* VSNIX_CREATE_LAPIC: vCPUs get an in-kernel LAPIC; set once. */
+	bool lapic;
 
 	void *arch;			/* backend state (NPT/EPT root, ASID) */
 };

@@ -48,6 +48,8 @@
 #define VSNIX_GET_DEVICE_STATE	_IOWR(VSNIXIO, 0x52, struct vsnix_device_state)
 #define VSNIX_SET_DEVICE_STATE	_IOW(VSNIXIO, 0x53, struct vsnix_device_state)
 #define VSNIX_SET_HALT_CONFIG	_IOW(VSNIXIO, 0x46, struct vsnix_halt_config)
+/* In-kernel local APIC for every vCPU created afterwards (VSNIX_CAP_LAPIC). */
+#define VSNIX_CREATE_LAPIC	_IO(VSNIXIO, 0x54)	/* arg: 0 (flags) */
 
 /* ---- vCPU ioctls ---- */
 #define VSNIX_RUN		_IO(VSNIXIO, 0x80)
@@ -64,6 +66,8 @@
 #define VSNIX_SET_VCPU_EVENTS	_IOW(VSNIXIO, 0x8b, struct vsnix_vcpu_events)
 #define VSNIX_GET_DEBUGREGS	_IOR(VSNIXIO, 0x8c, struct vsnix_debugregs)
 #define VSNIX_SET_DEBUGREGS	_IOW(VSNIXIO, 0x8d, struct vsnix_debugregs)
+#define VSNIX_GET_LAPIC		_IOR(VSNIXIO, 0x94, struct vsnix_lapic_state)
+#define VSNIX_SET_LAPIC		_IOW(VSNIXIO, 0x95, struct vsnix_lapic_state)
 
 /* ---- capabilities (VSNIX_CHECK_EXTENSION) ---- */
 #define VSNIX_CAP_VENDOR	1	/* VSNIX_VENDOR_* of this host */
@@ -87,6 +91,7 @@
 #define VSNIX_CAP_VCPU_EVENTS	12	/* GET/SET_VCPU_EVENTS, GET/SET_DEBUGREGS */
 #define VSNIX_CAP_HALT_IN_KERNEL 13	/* VSNIX_SET_HALT_CONFIG */
 #define VSNIX_CAP_EXTINT_QUEUE	14	/* INJECT_EVENT from any thread; EXTINT queue depth */
+#define VSNIX_CAP_LAPIC		28	/* VSNIX_CREATE_LAPIC, GET/SET_LAPIC */
 
 #define VSNIX_VENDOR_SVM	1
 #define VSNIX_VENDOR_VMX	2
@@ -218,6 +223,26 @@ struct vsnix_event {
 	__u32 flags;		/* VSNIX_EVENT_HAS_ERROR_CODE */
 	__u32 error_code;
 	__u32 reserved[5];
+};
+
+/* ---- in-kernel local APIC ---- */
+#define VSNIX_LAPIC_NR_REGS	64
+
+/*
+ * The state of a vCPU's local APIC. regs[i] is the 32-bit register at
+ * offset 16 * i of the xAPIC page (Intel SDM Vol 3, table 10-1): ID at
+ * regs[2], ISR at regs[0x10..0x17], IRR at regs[0x20..0x27], the timer's
+ * current count at regs[0x39] (GET: the count now; SET: the timer restarts
+ * from it). In x2APIC mode regs[2] holds the 32-bit x2APIC ID and the ICR
+ * destination is regs[0x31].
+ */
+struct vsnix_lapic_state {
+	__u64 apic_base;	/* IA32_APIC_BASE */
+	__u64 tsc_deadline;	/* IA32_TSC_DEADLINE (guest TSC), 0: disarmed */
+	__u32 flags;		/* must be 0 */
+	__u32 pad;
+	__u64 reserved[5];
+	__u32 regs[VSNIX_LAPIC_NR_REGS];
 };
 
 /*

@@ -26,6 +26,7 @@
 #include <asm/processor-flags.h>
 #include <asm/trapnr.h>
 #include "events.h"
+#include "lapic.h"
 #include "intr.h"
 #include "../../core/internal.h"
 
@@ -417,6 +418,8 @@ static void vsnix_x86_do_init(struct vsnix_vcpu *vcpu)
 
 	/* INIT resets the registers and drops what was being delivered. */
 	vsnix_ops->vcpu_reset(vcpu);
+	/* And the LAPIC, but its ID and base (SDM Vol 3, 10.4.7.3). */
+	vsnix_lapic_init_reset(vcpu);
 	vcpu->pending = VSNIX_PENDING_NONE;
 	ev->injected.type = VSNIX_X86_EV_NONE;
 	ev->exception.type = VSNIX_X86_EV_NONE;

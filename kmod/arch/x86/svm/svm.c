@@ -18,6 +18,7 @@
 #include <asm/processor.h>
 #include "svm.h"
 #include "../events.h"
+#include "../lapic.h"
 
 /* APM 15.10.1 / 15.11: an IOPM of 12 KiB and an MSRPM of 8 KiB. */
 #define SVM_IOPM_ORDER		2
@@ -430,6 +431,9 @@ static void svm_init_vmcb_control(struct vsnix_vcpu *vcpu)
 
 	for (i = 0; i < ARRAY_SIZE(intercepts); i++)
 		svm_set_intercept(vmcb, intercepts[i]);
+	/* CR8 is the LAPIC's TPR: a write may unmask an interrupt. */
+	if (vcpu->vm->lapic)
+		svm_set_intercept(vmcb, INTERCEPT_CR8_WRITE);
 	/*
 	 * #MC goes to the host. #DB and #AC are reflected so that a guest
 	 * cannot loop the CPU in microcode delivering them (CVE-2015-5307,
@@ -617,6 +621,11 @@ static void svm_prepare_entry(struct vsnix_vcpu *vcpu, struct svm_cpu *sc,
 	if (vsnix_vcpu_check_request(vcpu, VSNIX_REQ_TLB_FLUSH) ||
 	    sv->asid_shared)
 		vmcb->control.tlb_ctl = svm_flush_cmd;
+
+	/* CR8 reads come from V_TPR; writes exit (svm_exit_cr8_write). */
+	if (vcpu->lapic)
+		vmcb->control.int_ctl = (vmcb->control.int_ctl & ~V_TPR_MASK) |
+					vsnix_lapic_get_cr8(vcpu);
 
 	vmcb->save.rax = vcpu->gpr[VSNIX_RAX];
 	vmcb->save.rsp = vcpu->gpr[VSNIX_RSP];

@@ -12,6 +12,7 @@
 #include <asm/traps.h>
 #include "svm.h"
 #include "../events.h"
+#include "../lapic.h"
 
 /* NPF error code: bit 1 set for a write, 4 for a fetch (APM 15.25.6). */
 #define SVM_NPF_WRITE		BIT_ULL(1)
@@ -197,6 +198,39 @@ static int svm_exit_hlt(struct vsnix_vcpu *vcpu)
 	return vsnix_x86_halt(vcpu);
 }
 
+/*
+ * MOV to CR8 (intercepted with the in-kernel LAPIC): REX.R 0F 22 /r with
+ * ModRM.reg 0; the CPU takes the r/m field as a register whatever mod
+ * says (SDM Vol 2, MOV--Move to/from Control Registers).
+ */
+static int svm_exit_cr8_write(struct vsnix_vcpu *vcpu)
+{
+	enum vsnix_cpu_mode mode;
+	u8 buf[SVM_MAX_INSN], rex = 0;
+	unsigned int n, i;
+
+	n = svm_fetch_insn(vcpu, buf, &mode);
+	for (i = 0; i < n && svm_is_prefix(buf[i], mode); i++)
+		rex = (buf[i] & 0xf0) == 0x40 ? buf[i] : 0;
+	if (!vcpu->lapic || mode != VSNIX_MODE_LONG64 || i + 3 > n ||
+	    buf[i] != 0x0f || buf[i + 1] != 0x22 || !(rex & 4) ||
+	    (buf[i + 2] & 0x38)) {
+		u64 data[3] = { to_svm(vcpu)->exit_code, vcpu->rip, n };
+
+		vsnix_exit_internal(vcpu, VSNIX_INTERNAL_EMULATION,
+				    ARRAY_SIZE(data), data);
+		return 0;
+	}
+	if (vsnix_lapic_set_cr8(vcpu, vcpu->gpr[(buf[i + 2] & 7) |
+						 ((rex & 1) << 3)])) {
+		vsnix_x86_queue_exception(vcpu, GP_VECTOR, true, 0);
+		return 1;
+	}
+	vcpu->rip += i + 3;
+	vmcb_of(vcpu)->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+	return 1;
+}
+
 /* EXITINFO1 of an IOIO intercept: APM 15.10.2, figure 15-2. */
 static int svm_exit_ioio(struct vsnix_vcpu *vcpu)
 {
@@ -364,6 +398,7 @@ static const svm_exit_fn svm_exit_handlers[] = {
 	[SVM_EXIT_IRET] = svm_exit_iret,
 	[SVM_EXIT_INVD] = svm_exit_invd,
 	[SVM_EXIT_HLT] = svm_exit_hlt,
+	[SVM_EXIT_WRITE_CR8] = svm_exit_cr8_write,
 	[SVM_EXIT_INVLPGA] = svm_exit_ud,
 	[SVM_EXIT_IOIO] = svm_exit_ioio,
 	[SVM_EXIT_MSR] = svm_exit_msr,

@@ -9,6 +9,7 @@
 #include <linux/kernel.h>
 #include <asm/trapnr.h>
 #include "vmx.h"
+#include "../lapic.h"
 #include "vmcs.h"
 #include "../events.h"
 
@@ -161,6 +162,8 @@ static int vmx_exit_cr(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
 			r = vmx_set_cr3_locked(vcpu, val);
 		else if (cr == 4)
 			r = vmx_set_cr4_locked(vcpu, val);
+		else if (cr == 8 && vsnix_lapic_in_kernel(vcpu))
+			r = vsnix_lapic_set_cr8(vcpu, val);
 		else if (cr == 8)
 			r = val > 15 ? -EINVAL : (vmx->cr8 = val, 0);
 		else
@@ -168,7 +171,9 @@ static int vmx_exit_cr(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
 		break;
 	case 1:		/* MOV from CR */
 		if (cr == 8) {
-			vcpu->gpr[reg] = vmx->cr8;
+			/* CR8 is the LAPIC's TPR[7:4] (SDM Vol 3, 10.8.6.1). */
+			vcpu->gpr[reg] = vsnix_lapic_in_kernel(vcpu) ?
+					 vsnix_lapic_get_cr8(vcpu) : vmx->cr8;
 		} else if (cr == 3) {
 			r = vmx_vmcs_get(vcpu);
 			if (r)
