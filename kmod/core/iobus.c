@@ -40,6 +40,39 @@ out:
 	return ret;
 }
 
+int vsnix_io_register_group(struct vsnix_vm *vm,
+			    struct vsnix_io_device *const *devs, unsigned int n)
+{
+	struct vsnix_io_device *d;
+	unsigned int i, j;
+	int ret = 0;
+
+	for (i = 0; i < n; i++) {
+		if (devs[i]->bus >= VSNIX_NR_BUSES || !devs[i]->len ||
+		    devs[i]->base + devs[i]->len < devs[i]->base ||
+		    (devs[i]->bus == VSNIX_BUS_PIO &&
+		     devs[i]->base + devs[i]->len > 0x10000))
+			return -EINVAL;
+		for (j = 0; j < i; j++)
+			if (vsnix_io_overlaps(devs[i], devs[j]))
+				return -EINVAL;
+	}
+	down_write(&vm->io_lock);
+	for (i = 0; i < n; i++) {
+		list_for_each_entry(d, &vm->io_devices, node) {
+			if (vsnix_io_overlaps(d, devs[i])) {
+				ret = -EEXIST;
+				goto out;
+			}
+		}
+	}
+	for (i = 0; i < n; i++)
+		list_add_tail(&devs[i]->node, &vm->io_devices);
+out:
+	up_write(&vm->io_lock);
+	return ret;
+}
+
 int vsnix_io_dispatch(struct vsnix_vcpu *vcpu, enum vsnix_bus bus, u64 addr,
 		      unsigned int len, bool write, void *val)
 {
@@ -71,11 +104,15 @@ int vsnix_io_dispatch(struct vsnix_vcpu *vcpu, enum vsnix_bus bus, u64 addr,
 	return VSNIX_IO_DONE;	/* write-only: reads see 0s */
 }
 
+/*
+ * Newest first: a device may use an older one until it is gone (the PIT's
+ * timer raises lines of the PIC and IOAPIC created before it).
+ */
 void vsnix_io_destroy_all(struct vsnix_vm *vm)
 {
 	struct vsnix_io_device *d, *tmp;
 
-	list_for_each_entry_safe(d, tmp, &vm->io_devices, node) {
+	list_for_each_entry_safe_reverse(d, tmp, &vm->io_devices, node) {
 		list_del(&d->node);
 		d->ops->destroy(d);
 	}

@@ -20,10 +20,11 @@ static void vsnix_vm_free(struct kref *ref)
 	struct vsnix_vm *vm = container_of(ref, struct vsnix_vm, ref);
 	int i;
 
+	/* Devices first: their timers (PIT) raise interrupts to vCPUs. */
+	vsnix_io_destroy_all(vm);
 	for (i = 0; i < VSNIX_MAX_VCPUS; i++)
 		if (vm->vcpus[i])
 			vsnix_vcpu_destroy(vm->vcpus[i]);
-	vsnix_io_destroy_all(vm);
 	vsnix_memslots_free(vm);
 	vsnix_ops->vm_destroy(vm);
 	vsnix_vm_cpuid_free(vm);

@@ -111,6 +111,12 @@ struct vsnix_io_device {
 /* Register a device on a range; -EEXIST when it overlaps another. */
 int vsnix_io_register(struct vsnix_vm *vm, struct vsnix_io_device *dev);
 /*
+ * Register the ranges of one device all or none (the PIC has three): each
+ * gets its own ->destroy call, so the device counts them down.
+ */
+int vsnix_io_register_group(struct vsnix_vm *vm,
+			    struct vsnix_io_device *const *devs, unsigned int n);
+/*
  * Dispatch an access: returns VSNIX_IO_DONE/EXIT/-errno from the device, or
  * -ENODEV when no device covers [addr, addr + len).
  */
@@ -255,6 +261,14 @@ struct vsnix_vm {
 	atomic64_t console_dropped;
 	/* Orders console writes and the f_pos of a shared console file. */
 	struct mutex console_lock;
+
+	/*
+	 * The chipset's interrupt controllers (kmod/devices/pic.c, ioapic.c)
+	 * for the LAPIC's LINT0 and EOI broadcast: set once under vm->lock
+	 * when created, live until the VM is freed.
+	 */
+	struct vsnix_pic *pic;
+	struct vsnix_ioapic *ioapic;
 
 	void *arch;			/* backend state (NPT/EPT root, ASID) */
 };

@@ -221,6 +221,36 @@ static int vsnix_device_check_tail(const struct vsnix_device_config *cfg,
 	return -EINVAL;
 }
 
+/* The chipset's devices: no console (console_fd is ignored). */
+static int vsnix_chipset_create(struct vsnix_vm *vm,
+				const struct vsnix_device_config *cfg)
+{
+	int ret;
+
+	switch (cfg->type) {
+	case VSNIX_DEV_IOAPIC:
+		ret = vsnix_device_check_tail(cfg, sizeof(cfg->ioapic), "ioapic");
+		return ret ? ret : vsnix_ioapic_create(vm, &cfg->ioapic);
+	case VSNIX_DEV_PIC:
+		ret = vsnix_device_check_tail(cfg, sizeof(cfg->pic), "pic");
+		return ret ? ret : vsnix_pic_create(vm, &cfg->pic);
+	case VSNIX_DEV_PIT:
+		ret = vsnix_device_check_tail(cfg, sizeof(cfg->pit), "pit");
+		return ret ? ret : vsnix_pit_create(vm, &cfg->pit);
+	case VSNIX_DEV_RTC:
+		ret = vsnix_device_check_tail(cfg, sizeof(cfg->rtc), "rtc");
+		return ret ? ret : vsnix_rtc_create(vm, &cfg->rtc);
+	case VSNIX_DEV_PM_TIMER:
+		ret = vsnix_device_check_tail(cfg, sizeof(cfg->pm_timer),
+					      "pm timer");
+		return ret ? ret : vsnix_pm_timer_create(vm, &cfg->pm_timer);
+	default:
+		pr_warn_ratelimited("CREATE_DEVICE: unknown device type %u\n",
+				    cfg->type);
+		return -EINVAL;
+	}
+}
+
 int vsnix_device_create(struct vsnix_vm *vm,
 			const struct vsnix_device_config *cfg)
 {
@@ -265,12 +295,11 @@ int vsnix_device_create(struct vsnix_vm *vm,
 					      "fw_cfg");
 		return ret ? ret : vsnix_fw_cfg_create(vm, &cfg->fw_cfg);
 	default:
-		pr_warn_ratelimited("CREATE_DEVICE: unknown device type %u\n",
-				    cfg->type);
-		return -EINVAL;
+		return vsnix_chipset_create(vm, cfg);
 	}
 	/* On success the device owns the console reference. */
 	if (ret)
 		vsnix_console_put(console);
 	return ret;
 }
+

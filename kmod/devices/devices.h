@@ -56,5 +56,13 @@ int vsnix_exit_port_create(struct vsnix_vm *vm,
 			   const struct vsnix_exit_port_config *cfg);
 int vsnix_fw_cfg_create(struct vsnix_vm *vm,
 			const struct vsnix_fw_cfg_config *cfg);
+/* The chipset (Documentation/devices.rst). */
+int vsnix_ioapic_create(struct vsnix_vm *vm,
+			const struct vsnix_ioapic_config *cfg);
+int vsnix_pic_create(struct vsnix_vm *vm, const struct vsnix_pic_config *cfg);
+int vsnix_pit_create(struct vsnix_vm *vm, const struct vsnix_pit_config *cfg);
+int vsnix_rtc_create(struct vsnix_vm *vm, const struct vsnix_rtc_config *cfg);
+int vsnix_pm_timer_create(struct vsnix_vm *vm,
+			  const struct vsnix_pm_timer_config *cfg);
 
 #endif /* VSNIX_DEVICES_H */

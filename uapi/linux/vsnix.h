@@ -187,7 +187,13 @@ struct vsnix_event {
 #define VSNIX_DEV_EXIT_PORT	2	/* 32-bit write of a status ends the run */
 #define VSNIX_DEV_FW_CFG	3	/* QEMU fw_cfg (selector 0x510, data 0x511) */
 #define VSNIX_DEV_HVT2		4	/* VSNIX_DEV_HVT, up to 63 devices */
-#define VSNIX_NR_DEVICES	5
+/* 5: the local APIC */
+#define VSNIX_DEV_IOAPIC	6	/* 82093AA I/O APIC, MMIO at config.base */
+#define VSNIX_DEV_PIC		7	/* 8259A pair: 0x20, 0xa0, ELCR 0x4d0 */
+#define VSNIX_DEV_PIT		8	/* 8254 at 0x40-0x43, port 0x61 */
+#define VSNIX_DEV_RTC		9	/* MC146818 CMOS RTC at 0x70/0x71 */
+#define VSNIX_DEV_PM_TIMER	10	/* ACPI PM timer at config.port */
+#define VSNIX_NR_DEVICES	11
 
 #define VSNIX_HVT_MAX_BLOCK	4
 #define VSNIX_HVT_MAX_NET	4
@@ -265,6 +271,36 @@ struct vsnix_fw_cfg_config {
 	__u64 reserved[6];
 };
 
+/* VSNIX_DEV_IOAPIC: 24 pins serving GSIs gsi_base..gsi_base + 23. */
+struct vsnix_ioapic_config {
+	__u64 base;		/* 0xfec00000; 4 KiB aligned, below 4 GiB */
+	__u32 id;		/* IOAPIC ID register, 0..15 */
+	__u32 gsi_base;		/* 0 for the first (and only) IOAPIC */
+	__u64 reserved[6];
+};
+
+/* VSNIX_DEV_PIC, VSNIX_DEV_PIT: fixed ports, nothing to configure. */
+struct vsnix_pic_config {
+	__u64 reserved[8];
+};
+
+struct vsnix_pit_config {
+	__u64 reserved[8];
+};
+
+/* VSNIX_DEV_RTC: the CMOS memory-size bytes are filled from ram_size. */
+struct vsnix_rtc_config {
+	__u64 ram_size;		/* bytes of guest RAM; 0: leave them 0 */
+	__u64 reserved[7];
+};
+
+/* VSNIX_DEV_PM_TIMER: a 24-bit counter at 3.579545 MHz (FADT TMR_VAL_EXT = 0). */
+struct vsnix_pm_timer_config {
+	__u16 port;		/* 0x608 (QEMU q35) or 0xb008 (piix4) */
+	__u16 pad;
+	__u32 reserved[7];
+};
+
 /*
  * Devices write console output to console_fd (a regular file, pipe, tty,
  * /dev/null or TCP/UDP socket opened for writing; never a file that can
@@ -283,6 +319,11 @@ struct vsnix_device_config {
 		struct vsnix_uart_config uart;
 		struct vsnix_exit_port_config exit_port;
 		struct vsnix_fw_cfg_config fw_cfg;
+		struct vsnix_ioapic_config ioapic;
+		struct vsnix_pic_config pic;
+		struct vsnix_pit_config pit;
+		struct vsnix_rtc_config rtc;
+		struct vsnix_pm_timer_config pm_timer;
 		__u8 raw[1024];
 	};
 };
