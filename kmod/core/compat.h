@@ -62,5 +62,12 @@
 #define vsnix_unregister_syscore(s)	unregister_syscore_ops(s)
 #endif
 
+/* 6.8: eventfd_signal() lost its count argument (always 1 since). */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+#define vsnix_eventfd_signal(ctx)	eventfd_signal(ctx)
+#else
+#define vsnix_eventfd_signal(ctx)	eventfd_signal(ctx, 1)
+#endif
+
 #endif /* !__ASSEMBLY__ */
 #endif /* VSNIX_COMPAT_H */

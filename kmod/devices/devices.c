@@ -199,7 +199,11 @@ void vsnix_console_write(struct vsnix_vm *vm, struct file *console,
 int vsnix_dev_register(struct vsnix_vm *vm, struct vsnix_io_device *io,
 		       const char *who)
 {
-	int ret = vsnix_io_register(vm, io);
+	u32 id;
+	int ret = vsnix_io_register_id(vm, io, &id);
+
+	if (!ret)
+		return id;
 
 	if (ret == -EEXIST)
 		pr_warn_ratelimited("%s: ports 0x%llx-0x%llx overlap another device\n",
@@ -208,6 +212,39 @@ int vsnix_dev_register(struct vsnix_vm *vm, struct vsnix_io_device *io,
 		pr_warn_ratelimited("%s: cannot register ports 0x%llx+%llu (%d)\n",
 				    who, io->base, io->len, ret);
 	return ret;
+}
+
+int vsnix_dev_register_extra(struct vsnix_vm *vm, struct vsnix_io_device *io,
+			     unsigned int n, atomic_t *refs, const char *who)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 1; i < n; i++) {
+		atomic_inc(refs);
+		ret = vsnix_io_register(vm, &io[i]);
+		if (ret) {
+			atomic_dec(refs);
+			pr_warn_ratelimited("%s: ports 0x%llx-0x%llx: %s (%d)\n",
+					    who, io[i].base,
+					    io[i].base + io[i].len - 1,
+					    ret == -EEXIST ? "taken" : "refused",
+					    ret);
+			vsnix_dev_unregister_extra(vm, io, i);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* Each range's destroy drops its ref; already removed ones are skipped. */
+void vsnix_dev_unregister_extra(struct vsnix_vm *vm,
+				struct vsnix_io_device *io, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 1; i < n; i++)
+		vsnix_io_unregister(vm, &io[i]);
 }
 
 /* The bytes of the union past the type's own config must be zero. */
@@ -297,8 +334,8 @@ int vsnix_device_create(struct vsnix_vm *vm,
 	default:
 		return vsnix_chipset_create(vm, cfg);
 	}
-	/* On success the device owns the console reference. */
-	if (ret)
+	/* On success (the new id) the device owns the console reference. */
+	if (ret < 0)
 		vsnix_console_put(console);
 	return ret;
 }

@@ -613,10 +613,13 @@ static void vsnix_hvt_destroy(struct vsnix_io_device *io)
 	vsnix_hvt_free(hvt);
 }
 
+/* The guest sees no state: files and handles are fixed at creation. */
 static const struct vsnix_io_ops vsnix_hvt_ops = {
+	.type = VSNIX_DEV_HVT,
 	.read = vsnix_hvt_read,
 	.write = vsnix_hvt_write,
 	.destroy = vsnix_hvt_destroy,
+	.state_version = VSNIX_STATELESS_VERSION,
 };
 
 /* ------------------------------------------------------------ creation */
@@ -864,9 +867,9 @@ static int hvt_create_devs(struct vsnix_vm *vm,
 	hvt->io.len = HVT_NR_PORTS;
 	hvt->io.ops = &vsnix_hvt_ops;
 	ret = vsnix_dev_register(vm, &hvt->io, "hvt");
-	if (ret)
+	if (ret < 0)
 		goto fail;
-	return 0;
+	return ret;
 
 fail:
 	vsnix_hvt_free(hvt);

@@ -43,9 +43,10 @@
 #define RTE_DEST_SHIFT		56
 #define RTE_RO_BITS		(RTE_DELIVERY_STATUS | RTE_REMOTE_IRR)
 #define RTE_HIGH_WRITABLE	0xff000000u
+#define RTE_LOW_WRITABLE	(0x1ffffu & ~RTE_RO_BITS)
 
 /* The guest-visible state: what a snapshot would save. */
-struct vsnix_ioapic_state {
+struct ioapic_regs {
 	u64 redir[IOAPIC_NR_PINS];
 	u32 levels;		/* pin inputs, bit n = pin n asserted */
 	u8 ioregsel;
@@ -58,7 +59,7 @@ struct vsnix_ioapic {
 	bool irqchip_registered;
 	struct vsnix_vm *vm;
 	spinlock_t lock;	/* state; any context (timer IRQs) */
-	struct vsnix_ioapic_state s;
+	struct ioapic_regs s;
 };
 
 /* The APIC bus message of a redirection entry (SDM Vol 3, 10.11 format). */
@@ -74,7 +75,7 @@ static void ioapic_entry_to_irq(u64 e, struct vsnix_apic_irq *irq)
 	irq->shorthand = VSNIX_APIC_SH_NONE;
 }
 
-static u32 ioapic_read_reg(const struct vsnix_ioapic_state *s, u8 reg)
+static u32 ioapic_read_reg(const struct ioapic_regs *s, u8 reg)
 {
 	u32 pin;
 
@@ -94,7 +95,7 @@ static u32 ioapic_read_reg(const struct vsnix_ioapic_state *s, u8 reg)
 }
 
 /* A level pin that must be (re)sent now: asserted, unmasked, not in service. */
-static bool ioapic_level_ready(const struct vsnix_ioapic_state *s, u32 pin)
+static bool ioapic_level_ready(const struct ioapic_regs *s, u32 pin)
 {
 	u64 e = s->redir[pin];
 
@@ -103,7 +104,7 @@ static bool ioapic_level_ready(const struct vsnix_ioapic_state *s, u32 pin)
 }
 
 /* Writes reg; returns the pins to service (a level pin just unmasked). */
-static u32 ioapic_write_reg(struct vsnix_ioapic_state *s, u8 reg, u32 val)
+static u32 ioapic_write_reg(struct ioapic_regs *s, u8 reg, u32 val)
 {
 	u32 pin;
 	u64 e;
@@ -121,7 +122,8 @@ static u32 ioapic_write_reg(struct vsnix_ioapic_state *s, u8 reg, u32 val)
 	if (reg & 1) {
 		e = (u32)e | ((u64)(val & RTE_HIGH_WRITABLE) << 32);
 	} else {
-		e = (e & (~0xffffffffull | RTE_RO_BITS)) | (val & ~RTE_RO_BITS);
+		e = (e & (~0xffffffffull | RTE_RO_BITS)) |
+		    (val & RTE_LOW_WRITABLE);
 		if (!(e & RTE_LEVEL))
 			e &= ~RTE_REMOTE_IRR;
 	}
@@ -130,7 +132,7 @@ static u32 ioapic_write_reg(struct vsnix_ioapic_state *s, u8 reg, u32 val)
 }
 
 /* An input changed: true when the pin must deliver now. */
-static bool ioapic_set_input(struct vsnix_ioapic_state *s, u32 pin,
+static bool ioapic_set_input(struct ioapic_regs *s, u32 pin,
 			     bool level)
 {
 	bool rising = level && !(s->levels & BIT(pin));
@@ -143,7 +145,7 @@ static bool ioapic_set_input(struct vsnix_ioapic_state *s, u32 pin,
 }
 
 /* EOI broadcast: clears remote IRR; returns the pins to send again. */
-static u32 ioapic_eoi_state(struct vsnix_ioapic_state *s, u8 vector)
+static u32 ioapic_eoi_state(struct ioapic_regs *s, u8 vector)
 {
 	u32 pin, again = 0;
 	u64 e;
@@ -164,7 +166,7 @@ static u32 ioapic_eoi_state(struct vsnix_ioapic_state *s, u8 vector)
  * interrupt sets remote IRR before it goes out, so an EOI that overtakes
  * the delivery still finds it set.
  */
-static bool ioapic_prepare(struct vsnix_ioapic_state *s, u32 pin, bool edge,
+static bool ioapic_prepare(struct ioapic_regs *s, u32 pin, bool edge,
 			   struct vsnix_apic_irq *irq)
 {
 	u64 e = s->redir[pin];
@@ -236,16 +238,20 @@ static void vsnix_ioapic_set_pin(struct vsnix_irqchip *chip, u32 pin,
 
 void vsnix_ioapic_eoi(struct vsnix_vm *vm, u8 vector)
 {
-	struct vsnix_ioapic *io = READ_ONCE(vm->ioapic);
+	struct vsnix_ioapic *io;
 	unsigned long flags;
+	int idx;
 	u32 again;
 
-	if (!io)
-		return;
-	spin_lock_irqsave(&io->lock, flags);
-	again = ioapic_eoi_state(&io->s, vector);
-	spin_unlock_irqrestore(&io->lock, flags);
-	ioapic_service(io, again);
+	idx = srcu_read_lock(&vm->srcu);
+	io = READ_ONCE(vm->ioapic);
+	if (io) {
+		spin_lock_irqsave(&io->lock, flags);
+		again = ioapic_eoi_state(&io->s, vector);
+		spin_unlock_irqrestore(&io->lock, flags);
+		ioapic_service(io, again);
+	}
+	srcu_read_unlock(&vm->srcu, idx);
 }
 
 static struct vsnix_ioapic *to_ioapic(struct vsnix_io_device *dev)
@@ -291,20 +297,97 @@ static int vsnix_ioapic_write(struct vsnix_io_device *dev,
 	return VSNIX_IO_DONE;
 }
 
+/* No more lines, no more EOIs: then the memory can go. */
+static void ioapic_detach(struct vsnix_ioapic *io)
+{
+	struct vsnix_vm *vm = io->vm;
+
+	if (io->irqchip_registered)
+		vsnix_irqchip_unregister(vm, &io->irqchip);
+	if (cmpxchg(&vm->ioapic, io, NULL) == io)
+		synchronize_srcu(&vm->srcu);
+}
+
 static void vsnix_ioapic_destroy(struct vsnix_io_device *dev)
 {
 	struct vsnix_ioapic *io = to_ioapic(dev);
 
-	if (io->irqchip_registered)
-		vsnix_irqchip_unregister(io->vm, &io->irqchip);
-	WRITE_ONCE(io->vm->ioapic, NULL);
+	ioapic_detach(io);
 	kfree(io);
 }
 
+static void ioapic_state_reset(struct ioapic_regs *s, u8 id);
+
+static void vsnix_ioapic_reset(struct vsnix_io_device *dev)
+{
+	struct vsnix_ioapic *io = to_ioapic(dev);
+	unsigned long flags;
+	u32 levels;
+
+	spin_lock_irqsave(&io->lock, flags);
+	levels = io->s.levels;
+	ioapic_state_reset(&io->s, io->s.id);
+	io->s.levels = levels;	/* the lines belong to the devices */
+	spin_unlock_irqrestore(&io->lock, flags);
+}
+
+static void vsnix_ioapic_save(struct vsnix_io_device *dev, void *state)
+{
+	struct vsnix_ioapic *io = to_ioapic(dev);
+	struct vsnix_ioapic_state *st = state;
+	unsigned long flags;
+
+	memset(st, 0, sizeof(*st));
+	spin_lock_irqsave(&io->lock, flags);
+	memcpy(st->redir, io->s.redir, sizeof(st->redir));
+	st->levels = io->s.levels;
+	st->ioregsel = io->s.ioregsel;
+	st->id = io->s.id;
+	spin_unlock_irqrestore(&io->lock, flags);
+}
+
+/* Bits 17-55 are reserved, delivery status is always 0 here. */
+#define RTE_RESERVED	(GENMASK_ULL(55, 17) | RTE_DELIVERY_STATUS)
+
+static int vsnix_ioapic_restore(struct vsnix_io_device *dev,
+				const void *state)
+{
+	const struct vsnix_ioapic_state *st = state;
+	struct vsnix_ioapic *io = to_ioapic(dev);
+	unsigned long flags;
+	u32 pin, pins = 0;
+
+	if (st->id > 15 || st->levels >= BIT(IOAPIC_NR_PINS) ||
+	    !vsnix_dev_all_zero(st->pad, sizeof(st->pad)))
+		return -EINVAL;
+	for (pin = 0; pin < IOAPIC_NR_PINS; pin++)
+		if ((st->redir[pin] & RTE_RESERVED) ||
+		    ((st->redir[pin] & RTE_REMOTE_IRR) &&
+		     !(st->redir[pin] & RTE_LEVEL)))
+			return -EINVAL;
+	spin_lock_irqsave(&io->lock, flags);
+	memcpy(io->s.redir, st->redir, sizeof(st->redir));
+	io->s.levels = st->levels;
+	io->s.ioregsel = st->ioregsel;
+	io->s.id = st->id;
+	for (pin = 0; pin < IOAPIC_NR_PINS; pin++)
+		if (ioapic_level_ready(&io->s, pin))
+			pins |= BIT(pin);
+	spin_unlock_irqrestore(&io->lock, flags);
+	ioapic_service(io, pins);
+	return 0;
+}
+
 static const struct vsnix_io_ops vsnix_ioapic_io_ops = {
+	.type = VSNIX_DEV_IOAPIC,
 	.read = vsnix_ioapic_read,
 	.write = vsnix_ioapic_write,
 	.destroy = vsnix_ioapic_destroy,
+	.reset = vsnix_ioapic_reset,
+	.save = vsnix_ioapic_save,
+	.restore = vsnix_ioapic_restore,
+	.state_version = VSNIX_IOAPIC_STATE_VERSION,
+	.state_size = sizeof(struct vsnix_ioapic_state),
 };
 
 static const struct vsnix_irqchip_ops vsnix_ioapic_irqchip_ops = {
@@ -312,7 +395,7 @@ static const struct vsnix_irqchip_ops vsnix_ioapic_irqchip_ops = {
 };
 
 /* Reset (82093AA, 3.0): every entry masked, ID as configured. */
-static void ioapic_state_reset(struct vsnix_ioapic_state *s, u8 id)
+static void ioapic_state_reset(struct ioapic_regs *s, u8 id)
 {
 	u32 pin;
 
@@ -336,7 +419,7 @@ static int ioapic_check_config(struct vsnix_vm *vm,
 				    cfg->base, cfg->id, cfg->gsi_base);
 		return -EINVAL;
 	}
-	if (vm->ioapic) {
+	if (READ_ONCE(vm->ioapic)) {
 		pr_warn_ratelimited("ioapic: the VM has one already\n");
 		return -EEXIST;
 	}
@@ -367,19 +450,17 @@ int vsnix_ioapic_create(struct vsnix_vm *vm,
 	io->irqchip.gsi_base = cfg->gsi_base;
 	io->irqchip.npins = IOAPIC_NR_PINS;
 	ret = vsnix_irqchip_register(vm, &io->irqchip);
-	/* -EOPNOTSUPP: no interrupt lines in this build (core/stub_irq.c). */
-	if (ret && ret != -EOPNOTSUPP) {
-		kfree(io);
-		return ret;
-	}
-	io->irqchip_registered = !ret;
-	ret = vsnix_dev_register(vm, &io->io, "ioapic");
 	if (ret) {
-		if (io->irqchip_registered)
-			vsnix_irqchip_unregister(vm, &io->irqchip);
 		kfree(io);
 		return ret;
 	}
+	io->irqchip_registered = true;
+	/* Last: once on the bus, DESTROY_DEVICE may take it down. */
 	WRITE_ONCE(vm->ioapic, io);
-	return 0;
+	ret = vsnix_dev_register(vm, &io->io, "ioapic");
+	if (ret < 0) {
+		ioapic_detach(io);
+		kfree(io);
+	}
+	return ret;
 }

@@ -40,20 +40,20 @@ struct vsnix_8259 {
 };
 
 /* All of the device's guest-visible state: what a snapshot would save. */
-struct vsnix_pic_state {
+struct pic_regs {
 	struct vsnix_8259 chip[2];	/* master, slave */
 	u16 gsi_levels;
 	bool intr;
 };
 
 struct vsnix_pic {
-	struct vsnix_io_device io[3];	/* 0x20, 0xa0, 0x4d0 */
-	atomic_t io_refs;		/* ranges not yet destroyed */
+	struct vsnix_io_device io[3];	/* 0x20 (the device), 0xa0, 0x4d0 */
+	atomic_t refs;			/* the creator and each range */
 	struct vsnix_irqchip irqchip;
 	bool irqchip_registered;
 	struct vsnix_vm *vm;
 	spinlock_t lock;		/* state; any context (timer IRQs) */
-	struct vsnix_pic_state s;
+	struct pic_regs s;
 };
 
 static bool pic_level_mode(const struct vsnix_8259 *c, int ir)
@@ -110,7 +110,7 @@ static void pic_set_input(struct vsnix_8259 *c, int ir, bool level)
 }
 
 /* The slave's INTR drives the master's IR2 as a level; returns INTR. */
-static bool pic_update(struct vsnix_pic_state *s)
+static bool pic_update(struct pic_regs *s)
 {
 	struct vsnix_8259 *m = &s->chip[0], *sl = &s->chip[1];
 	bool cascade = pic_get_irq(sl, false) >= 0;
@@ -124,7 +124,7 @@ static bool pic_update(struct vsnix_pic_state *s)
 }
 
 /* A GSI's level; GSI 0 and 2 both drive IR0 (see the top comment). */
-static void pic_set_gsi(struct vsnix_pic_state *s, u32 gsi, bool level)
+static void pic_set_gsi(struct pic_regs *s, u32 gsi, bool level)
 {
 	u16 l;
 
@@ -157,7 +157,7 @@ static void pic_intack(struct vsnix_8259 *c, int ir)
  * The two INTA cycles: the vector of the best request, or IR7's
  * (spurious, nothing set in service) when it went away meanwhile.
  */
-static int pic_ack_state(struct vsnix_pic_state *s)
+static int pic_ack_state(struct pic_regs *s)
 {
 	struct vsnix_8259 *m = &s->chip[0], *sl = &s->chip[1];
 	int ir = pic_get_irq(m, true), ir2, vector;
@@ -182,7 +182,7 @@ static int pic_ack_state(struct vsnix_pic_state *s)
 }
 
 /* The poll command (OCW3 P=1): the next read is an INTA of one chip. */
-static u8 pic_poll_read(struct vsnix_pic_state *s, struct vsnix_8259 *c)
+static u8 pic_poll_read(struct pic_regs *s, struct vsnix_8259 *c)
 {
 	int ir = pic_get_irq(c, c == &s->chip[0]);
 
@@ -288,7 +288,7 @@ static void pic_write_data(struct vsnix_8259 *c, u8 val)
 	}
 }
 
-static u8 pic_read_port(struct vsnix_pic_state *s, struct vsnix_8259 *c,
+static u8 pic_read_port(struct pic_regs *s, struct vsnix_8259 *c,
 			bool data)
 {
 	if (c->poll)
@@ -299,7 +299,7 @@ static u8 pic_read_port(struct vsnix_pic_state *s, struct vsnix_8259 *c,
 }
 
 /* One byte at port; returns INTR afterwards. */
-static bool pic_port_write(struct vsnix_pic_state *s, u16 port, u8 val)
+static bool pic_port_write(struct pic_regs *s, u16 port, u8 val)
 {
 	switch (port) {
 	case 0x20:
@@ -318,7 +318,7 @@ static bool pic_port_write(struct vsnix_pic_state *s, u16 port, u8 val)
 	return pic_update(s);
 }
 
-static u8 pic_port_read(struct vsnix_pic_state *s, u16 port)
+static u8 pic_port_read(struct pic_regs *s, u16 port)
 {
 	switch (port) {
 	case 0x20:
@@ -332,11 +332,91 @@ static u8 pic_port_read(struct vsnix_pic_state *s, u16 port)
 }
 
 /* Power-on: no init sequence done yet, all edge, nothing masked. */
-static void pic_state_reset(struct vsnix_pic_state *s)
+static void pic_state_reset(struct pic_regs *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->chip[0].elcr_mask = PIC_ELCR_MASK_MASTER;
 	s->chip[1].elcr_mask = PIC_ELCR_MASK_SLAVE;
+}
+
+/* ------------------------------------------------------ saved state */
+
+static u16 pic_flags(const struct vsnix_8259 *c)
+{
+	return (c->icw4 ? VSNIX_8259_ICW4 : 0) |
+	       (c->single ? VSNIX_8259_SINGLE : 0) |
+	       (c->ltim ? VSNIX_8259_LTIM : 0) |
+	       (c->auto_eoi ? VSNIX_8259_AUTO_EOI : 0) |
+	       (c->rotate_auto_eoi ? VSNIX_8259_ROTATE_AUTO_EOI : 0) |
+	       (c->sfnm ? VSNIX_8259_SFNM : 0) |
+	       (c->special_mask ? VSNIX_8259_SPECIAL_MASK : 0) |
+	       (c->read_isr ? VSNIX_8259_READ_ISR : 0) |
+	       (c->poll ? VSNIX_8259_POLL : 0);
+}
+
+static void pic_save_regs(const struct pic_regs *s, struct vsnix_pic_state *st)
+{
+	int i;
+
+	memset(st, 0, sizeof(*st));
+	for (i = 0; i < 2; i++) {
+		const struct vsnix_8259 *c = &s->chip[i];
+		struct vsnix_8259_state *o = &st->chip[i];
+
+		o->irr = c->irr;
+		o->isr = c->isr;
+		o->imr = c->imr;
+		o->elcr = c->elcr;
+		o->lines = c->lines;
+		o->prio_base = c->prio_base;
+		o->vector_base = c->vector_base;
+		o->init_step = c->init_step;
+		o->flags = pic_flags(c);
+	}
+	st->gsi_levels = s->gsi_levels;
+}
+
+/* Only what a guest could have produced; 0 or -EINVAL. */
+static int pic_restore_regs(struct pic_regs *s,
+			    const struct vsnix_pic_state *st)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		const struct vsnix_8259_state *o = &st->chip[i];
+
+		if ((o->elcr & ~s->chip[i].elcr_mask) || o->prio_base > 7 ||
+		    (o->vector_base & 7) || o->init_step == 1 ||
+		    o->init_step > 4 || o->flags >= VSNIX_8259_POLL << 1 ||
+		    !vsnix_dev_all_zero(o->pad, sizeof(o->pad)))
+			return -EINVAL;
+	}
+	if (!vsnix_dev_all_zero(st->pad, sizeof(st->pad)))
+		return -EINVAL;
+	for (i = 0; i < 2; i++) {
+		const struct vsnix_8259_state *o = &st->chip[i];
+		struct vsnix_8259 *c = &s->chip[i];
+
+		c->irr = o->irr;
+		c->isr = o->isr;
+		c->imr = o->imr;
+		c->elcr = o->elcr;
+		c->lines = o->lines;
+		c->prio_base = o->prio_base;
+		c->vector_base = o->vector_base;
+		c->init_step = o->init_step;
+		c->icw4 = o->flags & VSNIX_8259_ICW4;
+		c->single = o->flags & VSNIX_8259_SINGLE;
+		c->ltim = o->flags & VSNIX_8259_LTIM;
+		c->auto_eoi = o->flags & VSNIX_8259_AUTO_EOI;
+		c->rotate_auto_eoi = o->flags & VSNIX_8259_ROTATE_AUTO_EOI;
+		c->sfnm = o->flags & VSNIX_8259_SFNM;
+		c->special_mask = o->flags & VSNIX_8259_SPECIAL_MASK;
+		c->read_isr = o->flags & VSNIX_8259_READ_ISR;
+		c->poll = o->flags & VSNIX_8259_POLL;
+	}
+	s->gsi_levels = st->gsi_levels;
+	return 0;
 }
 
 /* ------------------------------------------------------------- glue */
@@ -412,38 +492,123 @@ static void vsnix_pic_set_pin(struct vsnix_irqchip *chip, u32 pin,
 
 bool vsnix_pic_intr_pending(struct vsnix_vm *vm)
 {
-	struct vsnix_pic *pic = READ_ONCE(vm->pic);
+	struct vsnix_pic *pic;
+	bool intr;
+	int idx;
 
-	return pic && READ_ONCE(pic->s.intr);
+	idx = srcu_read_lock(&vm->srcu);
+	pic = READ_ONCE(vm->pic);
+	intr = pic && READ_ONCE(pic->s.intr);
+	srcu_read_unlock(&vm->srcu, idx);
+	return intr;
 }
 
 int vsnix_pic_ack(struct vsnix_vm *vm)
 {
-	struct vsnix_pic *pic = READ_ONCE(vm->pic);
+	struct vsnix_pic *pic;
 	unsigned long flags;
-	int vector;
+	int idx, vector = -1;
 
-	if (!pic)
-		return -1;
-	spin_lock_irqsave(&pic->lock, flags);
-	vector = pic_ack_state(&pic->s);
-	spin_unlock_irqrestore(&pic->lock, flags);
+	idx = srcu_read_lock(&vm->srcu);
+	pic = READ_ONCE(vm->pic);
+	if (pic) {
+		spin_lock_irqsave(&pic->lock, flags);
+		vector = pic_ack_state(&pic->s);
+		spin_unlock_irqrestore(&pic->lock, flags);
+	}
+	srcu_read_unlock(&vm->srcu, idx);
 	return vector;
 }
 
+static void pic_put(struct vsnix_pic *pic)
+{
+	if (atomic_dec_and_test(&pic->refs))
+		kfree(pic);
+}
+
+/* No more lines, no more LINT0 reads: then the memory can go. */
+static void pic_detach(struct vsnix_pic *pic)
+{
+	struct vsnix_vm *vm = pic->vm;
+
+	if (pic->irqchip_registered)
+		vsnix_irqchip_unregister(vm, &pic->irqchip);
+	if (cmpxchg(&vm->pic, pic, NULL) == pic)
+		synchronize_srcu(&vm->srcu);
+}
+
+/* io[0] takes the other ranges with it; each range drops its ref. */
 static void vsnix_pic_destroy(struct vsnix_io_device *io)
 {
 	struct vsnix_pic *pic = io_to_pic(io);
 
-	if (!atomic_dec_and_test(&pic->io_refs))
-		return;
-	if (pic->irqchip_registered)
-		vsnix_irqchip_unregister(pic->vm, &pic->irqchip);
-	WRITE_ONCE(pic->vm->pic, NULL);
-	kfree(pic);
+	if (io == &pic->io[0]) {
+		vsnix_dev_unregister_extra(pic->vm, pic->io, 3);
+		pic_detach(pic);
+	}
+	pic_put(pic);
+}
+
+static void vsnix_pic_reset(struct vsnix_io_device *io)
+{
+	struct vsnix_pic *pic = io_to_pic(io);
+	unsigned long flags;
+	u16 levels;
+	u32 gsi;
+
+	spin_lock_irqsave(&pic->lock, flags);
+	levels = pic->s.gsi_levels;
+	pic_state_reset(&pic->s);
+	/* The lines are wired to devices, not part of the chip. */
+	for (gsi = 0; gsi < PIC_NR_GSIS; gsi++)
+		if (levels & BIT(gsi))
+			pic_set_gsi(&pic->s, gsi, true);
+	pic_update(&pic->s);
+	spin_unlock_irqrestore(&pic->lock, flags);
+}
+
+static void vsnix_pic_save(struct vsnix_io_device *io, void *state)
+{
+	struct vsnix_pic *pic = io_to_pic(io);
+	unsigned long flags;
+
+	spin_lock_irqsave(&pic->lock, flags);
+	pic_save_regs(&pic->s, state);
+	spin_unlock_irqrestore(&pic->lock, flags);
+}
+
+static int vsnix_pic_restore(struct vsnix_io_device *io, const void *state)
+{
+	struct vsnix_pic *pic = io_to_pic(io);
+	unsigned long flags;
+	bool was, now;
+	int ret;
+
+	spin_lock_irqsave(&pic->lock, flags);
+	was = pic->s.intr;
+	ret = pic_restore_regs(&pic->s, state);
+	now = pic_update(&pic->s);
+	spin_unlock_irqrestore(&pic->lock, flags);
+	if (now && !was)
+		pic_kick_bsp(pic);
+	return ret;
 }
 
 static const struct vsnix_io_ops vsnix_pic_io_ops = {
+	.type = VSNIX_DEV_PIC,
+	.read = vsnix_pic_read,
+	.write = vsnix_pic_write,
+	.destroy = vsnix_pic_destroy,
+	.reset = vsnix_pic_reset,
+	.save = vsnix_pic_save,
+	.restore = vsnix_pic_restore,
+	.state_version = VSNIX_PIC_STATE_VERSION,
+	.state_size = sizeof(struct vsnix_pic_state),
+};
+
+/* The slave's and the ELCR's ports: no state of their own. */
+static const struct vsnix_io_ops vsnix_pic_extra_ops = {
+	.type = VSNIX_DEV_PIC,
 	.read = vsnix_pic_read,
 	.write = vsnix_pic_write,
 	.destroy = vsnix_pic_destroy,
@@ -453,25 +618,15 @@ static const struct vsnix_irqchip_ops vsnix_pic_irqchip_ops = {
 	.set_pin = vsnix_pic_set_pin,
 };
 
-int vsnix_pic_create(struct vsnix_vm *vm, const struct vsnix_pic_config *cfg)
+static struct vsnix_pic *pic_alloc(struct vsnix_vm *vm)
 {
 	static const u16 bases[3] = { 0x20, 0xa0, 0x4d0 };
-	struct vsnix_io_device *ios[3];
 	struct vsnix_pic *pic;
-	int i, ret;
+	int i;
 
-	lockdep_assert_held(&vm->lock);
-	if (!vsnix_dev_all_zero(cfg, sizeof(*cfg))) {
-		pr_warn_ratelimited("pic: reserved must be zero\n");
-		return -EINVAL;
-	}
-	if (vm->pic) {
-		pr_warn_ratelimited("pic: the VM has one already\n");
-		return -EEXIST;
-	}
 	pic = kzalloc(sizeof(*pic), GFP_KERNEL_ACCOUNT);
 	if (!pic)
-		return -ENOMEM;
+		return NULL;
 	spin_lock_init(&pic->lock);
 	pic->vm = vm;
 	pic_state_reset(&pic->s);
@@ -479,29 +634,53 @@ int vsnix_pic_create(struct vsnix_vm *vm, const struct vsnix_pic_config *cfg)
 		pic->io[i].bus = VSNIX_BUS_PIO;
 		pic->io[i].base = bases[i];
 		pic->io[i].len = 2;
-		pic->io[i].ops = &vsnix_pic_io_ops;
-		ios[i] = &pic->io[i];
+		pic->io[i].ops = i ? &vsnix_pic_extra_ops : &vsnix_pic_io_ops;
 	}
-	atomic_set(&pic->io_refs, 3);
+	atomic_set(&pic->refs, 1);	/* the creator's */
 	pic->irqchip.ops = &vsnix_pic_irqchip_ops;
 	pic->irqchip.gsi_base = 0;
 	pic->irqchip.npins = PIC_NR_GSIS;
+	return pic;
+}
+
+/*
+ * The device's own range goes last: once it is on the bus its id is
+ * live, and DESTROY_DEVICE may take everything down at once.
+ */
+int vsnix_pic_create(struct vsnix_vm *vm, const struct vsnix_pic_config *cfg)
+{
+	struct vsnix_pic *pic;
+	int ret;
+
+	lockdep_assert_held(&vm->lock);
+	if (!vsnix_dev_all_zero(cfg, sizeof(*cfg))) {
+		pr_warn_ratelimited("pic: reserved must be zero\n");
+		return -EINVAL;
+	}
+	if (READ_ONCE(vm->pic)) {
+		pr_warn_ratelimited("pic: the VM has one already\n");
+		return -EEXIST;
+	}
+	pic = pic_alloc(vm);
+	if (!pic)
+		return -ENOMEM;
+	ret = vsnix_dev_register_extra(vm, pic->io, 3, &pic->refs, "pic");
+	if (ret)
+		goto out;
 	ret = vsnix_irqchip_register(vm, &pic->irqchip);
-	/* -EOPNOTSUPP: no interrupt lines in this build (core/stub_irq.c). */
-	if (ret && ret != -EOPNOTSUPP) {
-		kfree(pic);
-		return ret;
-	}
-	pic->irqchip_registered = !ret;
-	ret = vsnix_io_register_group(vm, ios, 3);
-	if (ret) {
-		pr_warn_ratelimited("pic: ports 0x20, 0xa0 or 0x4d0 taken (%d)\n",
-				    ret);
-		if (pic->irqchip_registered)
-			vsnix_irqchip_unregister(vm, &pic->irqchip);
-		kfree(pic);
-		return ret;
-	}
+	if (ret)
+		goto out_extra;
+	pic->irqchip_registered = true;
 	WRITE_ONCE(vm->pic, pic);
-	return 0;
+	atomic_inc(&pic->refs);
+	ret = vsnix_dev_register(vm, &pic->io[0], "pic");
+	if (ret > 0)
+		goto out;
+	atomic_dec(&pic->refs);
+	pic_detach(pic);
+out_extra:
+	vsnix_dev_unregister_extra(vm, pic->io, 3);
+out:
+	pic_put(pic);
+	return ret;
 }

@@ -51,19 +51,19 @@ struct pit_channel {
 	s64 start_ns;		/* when the current counting run began */
 };
 
-struct vsnix_pit_state {
+struct pit_regs {
 	struct pit_channel ch[3];
 	u8 port_b;		/* bits 0-3 as written */
 };
 
 struct vsnix_pit {
-	struct vsnix_io_device io[2];	/* 0x40-0x43, 0x61 */
-	atomic_t io_refs;
+	struct vsnix_io_device io[2];	/* 0x40-0x43 (the device), 0x61 */
+	atomic_t refs;			/* the creator and each range */
 	struct vsnix_vm *vm;
 	struct mutex lock;		/* state; never taken by the timer */
 	struct hrtimer timer;		/* counter 0's OUT edges */
 	u64 period_ns;			/* 0: one shot; read by the timer */
-	struct vsnix_pit_state s;
+	struct pit_regs s;
 };
 
 static u64 pit_ns_to_ticks(s64 ns)
@@ -204,7 +204,7 @@ static void pit_latch_status(struct pit_channel *c, s64 now)
 }
 
 /* Port 0x43: a control word, a counter latch or a read-back command. */
-static void pit_write_control(struct vsnix_pit_state *s, u8 val, s64 now)
+static void pit_write_control(struct pit_regs *s, u8 val, s64 now)
 {
 	unsigned int i, sc = val >> 6;
 
@@ -295,7 +295,7 @@ static void pit_set_gate(struct pit_channel *c, bool gate, s64 now)
 }
 
 /* Port 0x61: bit 4 toggles every 15.085 us (DRAM refresh), bit 5 is OUT2. */
-static u8 pit_read_port_b(const struct vsnix_pit_state *s, s64 now)
+static u8 pit_read_port_b(const struct pit_regs *s, s64 now)
 {
 	const struct pit_channel *c = &s->ch[2];
 	u8 v = s->port_b & 0x0f;
@@ -308,7 +308,7 @@ static u8 pit_read_port_b(const struct vsnix_pit_state *s, s64 now)
 }
 
 /* Power-on: counters 0 and 1 gated on, counter 2 off until port 0x61. */
-static void pit_state_reset(struct vsnix_pit_state *s)
+static void pit_state_reset(struct pit_regs *s)
 {
 	int i;
 
@@ -318,6 +318,63 @@ static void pit_state_reset(struct vsnix_pit_state *s)
 		s->ch[i].gate = i != 2;
 		s->ch[i].null_count = true;
 	}
+}
+
+/* ------------------------------------------------------ saved state */
+
+static void pit_save_channel(const struct pit_channel *c,
+			     struct vsnix_pit_channel_state *o, s64 now)
+{
+	o->elapsed = pit_elapsed(c, now);
+	o->reload = c->reload;
+	o->latched_count = c->latched_count;
+	o->flags = (c->bcd ? VSNIX_PIT_BCD : 0) |
+		   (c->gate ? VSNIX_PIT_GATE : 0) |
+		   (c->armed ? VSNIX_PIT_ARMED : 0) |
+		   (c->null_count ? VSNIX_PIT_NULL_COUNT : 0) |
+		   (c->write_msb ? VSNIX_PIT_WRITE_MSB : 0) |
+		   (c->read_msb ? VSNIX_PIT_READ_MSB : 0) |
+		   (c->count_latched ? VSNIX_PIT_COUNT_LATCHED : 0) |
+		   (c->status_latched ? VSNIX_PIT_STATUS_LATCHED : 0);
+	o->mode = c->mode;
+	o->rw = c->rw;
+	o->write_lsb = c->write_lsb;
+	o->latch_reads = c->latch_reads;
+	o->status = c->status;
+}
+
+static bool pit_channel_state_ok(const struct vsnix_pit_channel_state *o)
+{
+	u32 max = (o->flags & VSNIX_PIT_BCD) ? 10000 : 65536;
+
+	return o->reload >= 1 && o->reload <= max && o->mode <= 5 &&
+	       o->rw <= 3 && o->latch_reads <= 2 &&
+	       o->flags < VSNIX_PIT_STATUS_LATCHED << 1 &&
+	       vsnix_dev_all_zero(o->pad, sizeof(o->pad));
+}
+
+/* The count goes on from the saved tick count, from now. */
+static void pit_restore_channel(struct pit_channel *c,
+				const struct vsnix_pit_channel_state *o,
+				s64 now)
+{
+	c->reload = o->reload;
+	c->latched_count = o->latched_count;
+	c->bcd = o->flags & VSNIX_PIT_BCD;
+	c->gate = o->flags & VSNIX_PIT_GATE;
+	c->armed = o->flags & VSNIX_PIT_ARMED;
+	c->null_count = o->flags & VSNIX_PIT_NULL_COUNT;
+	c->write_msb = o->flags & VSNIX_PIT_WRITE_MSB;
+	c->read_msb = o->flags & VSNIX_PIT_READ_MSB;
+	c->count_latched = o->flags & VSNIX_PIT_COUNT_LATCHED;
+	c->status_latched = o->flags & VSNIX_PIT_STATUS_LATCHED;
+	c->mode = o->mode;
+	c->rw = o->rw;
+	c->write_lsb = o->write_lsb;
+	c->latch_reads = o->latch_reads;
+	c->status = o->status;
+	c->frozen = o->elapsed;
+	c->start_ns = now;
 }
 
 /* ------------------------------------------------------------- glue */
@@ -385,7 +442,7 @@ static int vsnix_pit_read(struct vsnix_io_device *io, struct vsnix_vcpu *vcpu,
 
 static void pit_write_byte(struct vsnix_pit *pit, u16 port, u8 v, s64 now)
 {
-	struct vsnix_pit_state *s = &pit->s;
+	struct pit_regs *s = &pit->s;
 
 	lockdep_assert_held(&pit->lock);
 	if (port == PIT_PORT_B) {
@@ -416,17 +473,85 @@ static int vsnix_pit_write(struct vsnix_io_device *io,
 	return VSNIX_IO_DONE;
 }
 
+static void pit_put(struct vsnix_pit *pit)
+{
+	if (atomic_dec_and_test(&pit->refs))
+		kfree(pit);
+}
+
+/* io[0] takes port 0x61 with it; each range drops its ref. */
 static void vsnix_pit_destroy(struct vsnix_io_device *io)
 {
 	struct vsnix_pit *pit = io_to_pit(io);
 
-	if (!atomic_dec_and_test(&pit->io_refs))
-		return;
-	hrtimer_cancel(&pit->timer);
-	kfree(pit);
+	if (io == &pit->io[0]) {
+		vsnix_dev_unregister_extra(pit->vm, pit->io, 2);
+		hrtimer_cancel(&pit->timer);
+	}
+	pit_put(pit);
+}
+
+static void vsnix_pit_reset(struct vsnix_io_device *io)
+{
+	struct vsnix_pit *pit = io_to_pit(io);
+
+	mutex_lock(&pit->lock);
+	pit_state_reset(&pit->s);
+	pit_arm_timer(pit, ktime_get_ns());	/* stops it */
+	mutex_unlock(&pit->lock);
+}
+
+static void vsnix_pit_save(struct vsnix_io_device *io, void *state)
+{
+	struct vsnix_pit *pit = io_to_pit(io);
+	struct vsnix_pit_state *st = state;
+	s64 now = ktime_get_ns();
+	int i;
+
+	memset(st, 0, sizeof(*st));
+	mutex_lock(&pit->lock);
+	for (i = 0; i < 3; i++)
+		pit_save_channel(&pit->s.ch[i], &st->ch[i], now);
+	st->port_b = pit->s.port_b;
+	mutex_unlock(&pit->lock);
+}
+
+static int vsnix_pit_restore(struct vsnix_io_device *io, const void *state)
+{
+	const struct vsnix_pit_state *st = state;
+	struct vsnix_pit *pit = io_to_pit(io);
+	s64 now = ktime_get_ns();
+	int i;
+
+	if ((st->port_b & ~0x0f) || !vsnix_dev_all_zero(st->pad, sizeof(st->pad)))
+		return -EINVAL;
+	for (i = 0; i < 3; i++)
+		if (!pit_channel_state_ok(&st->ch[i]))
+			return -EINVAL;
+	mutex_lock(&pit->lock);
+	for (i = 0; i < 3; i++)
+		pit_restore_channel(&pit->s.ch[i], &st->ch[i], now);
+	pit->s.port_b = st->port_b;
+	pit_arm_timer(pit, now);
+	mutex_unlock(&pit->lock);
+	return 0;
 }
 
 static const struct vsnix_io_ops vsnix_pit_io_ops = {
+	.type = VSNIX_DEV_PIT,
+	.read = vsnix_pit_read,
+	.write = vsnix_pit_write,
+	.destroy = vsnix_pit_destroy,
+	.reset = vsnix_pit_reset,
+	.save = vsnix_pit_save,
+	.restore = vsnix_pit_restore,
+	.state_version = VSNIX_PIT_STATE_VERSION,
+	.state_size = sizeof(struct vsnix_pit_state),
+};
+
+/* Port 0x61: no state of its own. */
+static const struct vsnix_io_ops vsnix_pit_extra_ops = {
+	.type = VSNIX_DEV_PIT,
 	.read = vsnix_pit_read,
 	.write = vsnix_pit_write,
 	.destroy = vsnix_pit_destroy,
@@ -434,7 +559,6 @@ static const struct vsnix_io_ops vsnix_pit_io_ops = {
 
 int vsnix_pit_create(struct vsnix_vm *vm, const struct vsnix_pit_config *cfg)
 {
-	struct vsnix_io_device *ios[2];
 	struct vsnix_pit *pit;
 	int ret;
 
@@ -454,15 +578,19 @@ int vsnix_pit_create(struct vsnix_vm *vm, const struct vsnix_pit_config *cfg)
 	pit->io[0] = (struct vsnix_io_device){ .bus = VSNIX_BUS_PIO,
 		.base = 0x40, .len = 4, .ops = &vsnix_pit_io_ops };
 	pit->io[1] = (struct vsnix_io_device){ .bus = VSNIX_BUS_PIO,
-		.base = PIT_PORT_B, .len = 1, .ops = &vsnix_pit_io_ops };
-	ios[0] = &pit->io[0];
-	ios[1] = &pit->io[1];
-	atomic_set(&pit->io_refs, 2);
-	ret = vsnix_io_register_group(vm, ios, 2);
-	if (ret) {
-		pr_warn_ratelimited("pit: ports 0x40-0x43 or 0x61 taken (%d)\n",
-				    ret);
-		kfree(pit);
+		.base = PIT_PORT_B, .len = 1, .ops = &vsnix_pit_extra_ops };
+	atomic_set(&pit->refs, 1);	/* the creator's */
+	ret = vsnix_dev_register_extra(vm, pit->io, 2, &pit->refs, "pit");
+	if (ret)
+		goto out;
+	/* Last: once on the bus, DESTROY_DEVICE may take it down. */
+	atomic_inc(&pit->refs);
+	ret = vsnix_dev_register(vm, &pit->io[0], "pit");
+	if (ret < 0) {
+		atomic_dec(&pit->refs);
+		vsnix_dev_unregister_extra(vm, pit->io, 2);
 	}
+out:
+	pit_put(pit);
 	return ret;
 }

@@ -37,7 +37,7 @@ static int vsnix_pm_timer_read(struct vsnix_io_device *io,
 			       unsigned int len, void *val)
 {
 	struct vsnix_pm_timer *t = container_of(io, struct vsnix_pm_timer, io);
-	u32 v = pm_timer_value(ktime_get_ns() - t->start_ns);
+	u32 v = pm_timer_value(ktime_get_ns() - READ_ONCE(t->start_ns));
 	unsigned int off = addr - io->base;
 
 	/* A narrower read sees its bytes of the 32-bit register. */
@@ -50,10 +50,47 @@ static void vsnix_pm_timer_destroy(struct vsnix_io_device *io)
 	kfree(container_of(io, struct vsnix_pm_timer, io));
 }
 
+static struct vsnix_pm_timer *to_pm_timer(struct vsnix_io_device *io)
+{
+	return container_of(io, struct vsnix_pm_timer, io);
+}
+
+/* Power-on: the counter starts again from 0. */
+static void vsnix_pm_timer_reset(struct vsnix_io_device *io)
+{
+	WRITE_ONCE(to_pm_timer(io)->start_ns, ktime_get_ns());
+}
+
+static void vsnix_pm_timer_save(struct vsnix_io_device *io, void *state)
+{
+	struct vsnix_pm_timer_state *st = state;
+	s64 ns = ktime_get_ns() - READ_ONCE(to_pm_timer(io)->start_ns);
+
+	st->ticks = ns > 0 ? mul_u64_u32_div(ns, PM_TIMER_HZ, NSEC_PER_SEC) : 0;
+}
+
+/* Goes on from the saved count (any value: it wraps at 24 bits). */
+static int vsnix_pm_timer_restore(struct vsnix_io_device *io,
+				  const void *state)
+{
+	const struct vsnix_pm_timer_state *st = state;
+	u64 ticks = st->ticks & PM_TIMER_MASK;
+
+	WRITE_ONCE(to_pm_timer(io)->start_ns, ktime_get_ns() -
+		   (s64)mul_u64_u32_div(ticks, NSEC_PER_SEC, PM_TIMER_HZ));
+	return 0;
+}
+
 /* Read-only: writes are ignored (no .write). */
 static const struct vsnix_io_ops vsnix_pm_timer_ops = {
+	.type = VSNIX_DEV_PM_TIMER,
 	.read = vsnix_pm_timer_read,
 	.destroy = vsnix_pm_timer_destroy,
+	.reset = vsnix_pm_timer_reset,
+	.save = vsnix_pm_timer_save,
+	.restore = vsnix_pm_timer_restore,
+	.state_version = VSNIX_PM_TIMER_STATE_VERSION,
+	.state_size = sizeof(struct vsnix_pm_timer_state),
 };
 
 int vsnix_pm_timer_create(struct vsnix_vm *vm,
@@ -84,7 +121,7 @@ int vsnix_pm_timer_create(struct vsnix_vm *vm,
 	t->io.len = PM_TIMER_LEN;
 	t->io.ops = &vsnix_pm_timer_ops;
 	ret = vsnix_dev_register(vm, &t->io, "pm timer");
-	if (ret)
+	if (ret < 0)
 		kfree(t);
 	return ret;
 }

@@ -50,7 +50,7 @@
 #define RTC_UIP_NS	244000	/* MC146818A: UIP leads the update by 244 us */
 
 /* Guest-visible state: what a snapshot would save. */
-struct vsnix_rtc_state {
+struct rtc_regs {
 	u8 cmos[RTC_NR_BYTES];	/* clock bytes hold the SET-mode copy */
 	u8 index;
 	bool nmi_masked;
@@ -62,7 +62,7 @@ struct vsnix_rtc_state {
 struct vsnix_rtc {
 	struct vsnix_io_device io;
 	struct mutex lock;	/* state */
-	struct vsnix_rtc_state s;
+	struct rtc_regs s;
 };
 
 static bool rtc_is_clock_byte(u8 idx)
@@ -71,29 +71,29 @@ static bool rtc_is_clock_byte(u8 idx)
 	       (idx >= RTC_WDAY && idx <= RTC_YEAR) || idx == RTC_CENTURY;
 }
 
-static s64 rtc_guest_ns(const struct vsnix_rtc_state *s, s64 now)
+static s64 rtc_guest_ns(const struct rtc_regs *s, s64 now)
 {
 	return s->base_ns + (now - s->mono_ns);
 }
 
-static u8 rtc_encode(const struct vsnix_rtc_state *s, unsigned int v)
+static u8 rtc_encode(const struct rtc_regs *s, unsigned int v)
 {
 	return (s->cmos[RTC_REG_B] & RTC_B_DM_BINARY) ? v : bin2bcd(v);
 }
 
-static unsigned int rtc_decode(const struct vsnix_rtc_state *s, u8 v)
+static unsigned int rtc_decode(const struct rtc_regs *s, u8 v)
 {
 	return (s->cmos[RTC_REG_B] & RTC_B_DM_BINARY) ? v : bcd2bin(v);
 }
 
-static u8 rtc_encode_hour(const struct vsnix_rtc_state *s, unsigned int h)
+static u8 rtc_encode_hour(const struct rtc_regs *s, unsigned int h)
 {
 	if (s->cmos[RTC_REG_B] & RTC_B_24H)
 		return rtc_encode(s, h);
 	return rtc_encode(s, h % 12 ? h % 12 : 12) | (h >= 12 ? RTC_HOUR_PM : 0);
 }
 
-static unsigned int rtc_decode_hour(const struct vsnix_rtc_state *s, u8 v)
+static unsigned int rtc_decode_hour(const struct rtc_regs *s, u8 v)
 {
 	if (s->cmos[RTC_REG_B] & RTC_B_24H)
 		return rtc_decode(s, v);
@@ -102,7 +102,7 @@ static unsigned int rtc_decode_hour(const struct vsnix_rtc_state *s, u8 v)
 }
 
 /* The clock bytes for a time, in the format register B selects. */
-static void rtc_fill_clock(struct vsnix_rtc_state *s, time64_t secs)
+static void rtc_fill_clock(struct rtc_regs *s, time64_t secs)
 {
 	struct tm tm;
 
@@ -118,7 +118,7 @@ static void rtc_fill_clock(struct vsnix_rtc_state *s, time64_t secs)
 }
 
 /* The time the clock bytes say; out-of-range fields are clamped. */
-static time64_t rtc_clock_secs(const struct vsnix_rtc_state *s)
+static time64_t rtc_clock_secs(const struct rtc_regs *s)
 {
 	unsigned int year, mon, day, hour, min, sec;
 
@@ -135,14 +135,14 @@ static time64_t rtc_clock_secs(const struct vsnix_rtc_state *s)
 }
 
 /* The clock bytes become the time, at the start of a second. */
-static void rtc_commit(struct vsnix_rtc_state *s, s64 now)
+static void rtc_commit(struct rtc_regs *s, s64 now)
 {
 	s->base_ns = rtc_clock_secs(s) * NSEC_PER_SEC;
 	s->mono_ns = now;
 	s->c_read_sec = s->base_ns / NSEC_PER_SEC;
 }
 
-static u8 rtc_read_reg(struct vsnix_rtc_state *s, u8 idx, s64 now)
+static u8 rtc_read_reg(struct rtc_regs *s, u8 idx, s64 now)
 {
 	s64 g = rtc_guest_ns(s, now);
 	bool set = s->cmos[RTC_REG_B] & RTC_B_SET;
@@ -172,7 +172,7 @@ static u8 rtc_read_reg(struct vsnix_rtc_state *s, u8 idx, s64 now)
 	}
 }
 
-static void rtc_write_reg(struct vsnix_rtc_state *s, u8 idx, u8 val, s64 now)
+static void rtc_write_reg(struct rtc_regs *s, u8 idx, u8 val, s64 now)
 {
 	bool set = s->cmos[RTC_REG_B] & RTC_B_SET;
 
@@ -213,7 +213,7 @@ static void rtc_write_reg(struct vsnix_rtc_state *s, u8 idx, u8 val, s64 now)
  * MiB in 64 KiB units (0x34), above 4 GiB in 64 KiB units (0x5b-0x5d).
  * RAM below 4 GiB is taken to end at 3.5 GiB at most (the PCI hole).
  */
-static void rtc_fill_memory(struct vsnix_rtc_state *s, u64 ram)
+static void rtc_fill_memory(struct rtc_regs *s, u64 ram)
 {
 	u64 low = min_t(u64, ram, 0xe0000000ull), high = ram - low;
 	u32 ext_kb = low > SZ_1M ? min_t(u64, (low - SZ_1M) / SZ_1K, 0xffff) : 0;
@@ -240,7 +240,7 @@ static void rtc_fill_memory(struct vsnix_rtc_state *s, u64 ram)
 }
 
 /* Reset: 32.768 kHz time base, 1024 Hz rate, BCD, 24-hour, host time. */
-static void rtc_state_reset(struct vsnix_rtc_state *s, s64 real_ns, s64 now,
+static void rtc_state_reset(struct rtc_regs *s, s64 real_ns, s64 now,
 			    u64 ram)
 {
 	memset(s, 0, sizeof(*s));
@@ -306,10 +306,63 @@ static void vsnix_rtc_destroy(struct vsnix_io_device *io)
 	kfree(to_rtc(io));
 }
 
+/* Power-on registers; the clock keeps running, the RAM keeps its bytes. */
+static void vsnix_rtc_reset(struct vsnix_io_device *io)
+{
+	struct vsnix_rtc *rtc = to_rtc(io);
+
+	mutex_lock(&rtc->lock);
+	rtc->s.cmos[RTC_REG_A] = 0x26;
+	rtc->s.cmos[RTC_REG_B] = RTC_B_24H;
+	rtc->s.index = 0;
+	rtc->s.nmi_masked = false;
+	mutex_unlock(&rtc->lock);
+}
+
+static void vsnix_rtc_save(struct vsnix_io_device *io, void *state)
+{
+	struct vsnix_rtc *rtc = to_rtc(io);
+	struct vsnix_rtc_state *st = state;
+
+	memset(st, 0, sizeof(*st));
+	mutex_lock(&rtc->lock);
+	memcpy(st->cmos, rtc->s.cmos, sizeof(st->cmos));
+	st->time_ns = rtc_guest_ns(&rtc->s, ktime_get_ns());
+	st->index = rtc->s.index;
+	st->nmi_masked = rtc->s.nmi_masked;
+	mutex_unlock(&rtc->lock);
+}
+
+static int vsnix_rtc_restore(struct vsnix_io_device *io, const void *state)
+{
+	const struct vsnix_rtc_state *st = state;
+	struct vsnix_rtc *rtc = to_rtc(io);
+	s64 now = ktime_get_ns();
+
+	if (st->index >= RTC_NR_BYTES || st->nmi_masked > 1 ||
+	    !vsnix_dev_all_zero(st->pad, sizeof(st->pad)))
+		return -EINVAL;
+	mutex_lock(&rtc->lock);
+	memcpy(rtc->s.cmos, st->cmos, sizeof(rtc->s.cmos));
+	rtc->s.base_ns = st->time_ns;
+	rtc->s.mono_ns = now;
+	rtc->s.c_read_sec = div_s64(st->time_ns, NSEC_PER_SEC);
+	rtc->s.index = st->index;
+	rtc->s.nmi_masked = st->nmi_masked;
+	mutex_unlock(&rtc->lock);
+	return 0;
+}
+
 static const struct vsnix_io_ops vsnix_rtc_io_ops = {
+	.type = VSNIX_DEV_RTC,
 	.read = vsnix_rtc_read,
 	.write = vsnix_rtc_write,
 	.destroy = vsnix_rtc_destroy,
+	.reset = vsnix_rtc_reset,
+	.save = vsnix_rtc_save,
+	.restore = vsnix_rtc_restore,
+	.state_version = VSNIX_RTC_STATE_VERSION,
+	.state_size = sizeof(struct vsnix_rtc_state),
 };
 
 int vsnix_rtc_create(struct vsnix_vm *vm, const struct vsnix_rtc_config *cfg)
@@ -333,7 +386,7 @@ int vsnix_rtc_create(struct vsnix_vm *vm, const struct vsnix_rtc_config *cfg)
 	rtc->io.len = 2;
 	rtc->io.ops = &vsnix_rtc_io_ops;
 	ret = vsnix_dev_register(vm, &rtc->io, "rtc");
-	if (ret)
+	if (ret < 0)
 		kfree(rtc);
 	return ret;
 }

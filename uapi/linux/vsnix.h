@@ -39,6 +39,12 @@
 #define VSNIX_GET_CPUID		_IOWR(VSNIXIO, 0x43, struct vsnix_cpuid)
 #define VSNIX_CREATE_DEVICE	_IOWR(VSNIXIO, 0x44, struct vsnix_device_config)
 #define VSNIX_GET_VM_STATUS	_IOR(VSNIXIO, 0x45, struct vsnix_vm_status)
+#define VSNIX_DESTROY_DEVICE	_IO(VSNIXIO, 0x4e)	/* arg: device id */
+#define VSNIX_IOEVENTFD		_IOW(VSNIXIO, 0x4f, struct vsnix_ioeventfd_config)
+#define VSNIX_IRQ_LINE		_IOW(VSNIXIO, 0x50, struct vsnix_irq_level)
+#define VSNIX_IRQFD		_IOW(VSNIXIO, 0x51, struct vsnix_irqfd)
+#define VSNIX_GET_DEVICE_STATE	_IOWR(VSNIXIO, 0x52, struct vsnix_device_state)
+#define VSNIX_SET_DEVICE_STATE	_IOW(VSNIXIO, 0x53, struct vsnix_device_state)
 
 /* ---- vCPU ioctls ---- */
 #define VSNIX_RUN		_IO(VSNIXIO, 0x80)
@@ -64,6 +70,10 @@
 #define VSNIX_CAP_INJECT_EVENT	9	/* VSNIX_INJECT_EVENT */
 #define VSNIX_CAP_NOEXEC_MEM	10	/* VSNIX_MEM_NOEXEC, EXIT_MEMORY_FAULT */
 #define VSNIX_CAP_HVT_MAX_DEVICES 11	/* devices of VSNIX_DEV_HVT_MANY */
+#define VSNIX_CAP_DESTROY_DEVICE 24	/* device ids, VSNIX_DESTROY_DEVICE */
+#define VSNIX_CAP_IOEVENTFD	25	/* VSNIX_IOEVENTFD */
+#define VSNIX_CAP_IRQFD		26	/* VSNIX_IRQ_LINE, VSNIX_IRQFD */
+#define VSNIX_CAP_DEVICE_STATE	27	/* VSNIX_GET/SET_DEVICE_STATE */
 
 #define VSNIX_VENDOR_SVM	1
 #define VSNIX_VENDOR_VMX	2
@@ -311,7 +321,7 @@ struct vsnix_device_config {
 	__u32 type;		/* VSNIX_DEV_* */
 	__u32 flags;		/* must be 0 */
 	__s32 console_fd;	/* -1: no console */
-	__u32 pad;
+	__u32 id;		/* out: device id (in: ignored; was pad) */
 	__u64 reserved[4];
 	union {
 		struct vsnix_hvt_config hvt;
@@ -326,6 +336,184 @@ struct vsnix_device_config {
 		struct vsnix_pm_timer_config pm_timer;
 		__u8 raw[1024];
 	};
+};
+
+/*
+ * VSNIX_IOEVENTFD: a guest write of len bytes at addr (and, with
+ * DATAMATCH, of the value datamatch) signals the eventfd fd in the kernel
+ * and the guest goes on; other writes there are served as before (device
+ * or exit). DEASSIGN removes the registration with the same fields.
+ */
+#define VSNIX_IOEVENTFD_MMIO		(1u << 0)	/* else port I/O */
+#define VSNIX_IOEVENTFD_DATAMATCH	(1u << 1)
+#define VSNIX_IOEVENTFD_DEASSIGN	(1u << 2)
+#define VSNIX_IOEVENTFD_FLAGS		0x7u
+
+struct vsnix_ioeventfd_config {
+	__u64 addr;
+	__u64 datamatch;	/* 0 without DATAMATCH */
+	__u32 len;		/* 1, 2, 4 (8: MMIO only) */
+	__s32 fd;		/* eventfd */
+	__u32 flags;		/* VSNIX_IOEVENTFD_* */
+	__u32 pad;
+	__u64 reserved[4];
+};
+
+/* VSNIX_IRQ_LINE: drive a GSI's input (level 1: asserted). */
+struct vsnix_irq_level {
+	__u32 gsi;
+	__u32 level;		/* 0 or 1 */
+	__u64 reserved[2];
+};
+
+/*
+ * VSNIX_IRQFD: each signal of the eventfd fd pulses gsi (an edge) or, with
+ * MSI, sends the message (msi_address, msi_data), in the kernel. DEASSIGN
+ * removes the irqfd of fd (other fields: as at assignment).
+ */
+#define VSNIX_IRQFD_MSI		(1u << 0)
+#define VSNIX_IRQFD_DEASSIGN	(1u << 1)
+#define VSNIX_IRQFD_FLAGS	0x3u
+
+struct vsnix_irqfd {
+	__s32 fd;
+	__u32 gsi;		/* 0 with MSI */
+	__u32 flags;		/* VSNIX_IRQFD_* */
+	__u32 msi_data;
+	__u64 msi_address;
+	__u64 reserved[4];
+};
+
+/*
+ * VSNIX_GET/SET_DEVICE_STATE: a device's guest-visible state as a blob at
+ * data: a header, then the type's own struct (below). GET: size in is the
+ * room at data, out the bytes written. SET: size is the blob's size;
+ * flags RESET instead puts the device in its power-on state (size and
+ * data 0).
+ */
+#define VSNIX_DEVICE_STATE_RESET	(1u << 0)
+#define VSNIX_DEVICE_STATE_MAX		4096
+
+struct vsnix_device_state {
+	__u32 id;		/* from VSNIX_CREATE_DEVICE */
+	__u32 flags;		/* SET: VSNIX_DEVICE_STATE_RESET */
+	__u32 size;
+	__u32 pad;
+	__u64 data;		/* address of the blob */
+	__u64 reserved[4];
+};
+
+struct vsnix_device_state_header {
+	__u32 type;		/* VSNIX_DEV_* */
+	__u32 version;		/* of the type's struct */
+	__u32 size;		/* bytes after the header */
+	__u32 pad;
+};
+
+/* VSNIX_DEV_UART16550, version 1: the registers (PC16550D, 8). */
+#define VSNIX_UART_STATE_VERSION	1
+struct vsnix_uart_state {
+	__u8 ier, lcr, mcr, scr, fcr, dll, dlm, rbr;
+	__u8 rx_full;
+	__u8 pad[7];
+};
+
+/* VSNIX_DEV_FW_CFG, version 1: the item being read. */
+#define VSNIX_FW_CFG_STATE_VERSION	1
+struct vsnix_fw_cfg_state {
+	__u16 selector;
+	__u16 pad;
+	__u32 offset;
+};
+
+/*
+ * VSNIX_DEV_EXIT_PORT and VSNIX_DEV_HVT(2), version 1: no guest-visible
+ * state (an hvt device's files are fixed at creation); size 0.
+ */
+#define VSNIX_STATELESS_VERSION		1
+
+/* VSNIX_DEV_IOAPIC, version 1: registers and pin inputs (82093AA). */
+#define VSNIX_IOAPIC_STATE_VERSION	1
+struct vsnix_ioapic_state {
+	__u64 redir[24];	/* redirection entries, remote IRR included */
+	__u32 levels;		/* bit n: pin n asserted */
+	__u8 ioregsel;
+	__u8 id;		/* 0..15 */
+	__u8 pad[2];
+};
+
+/* VSNIX_DEV_PIC, version 1: each 8259A (master, slave) and the inputs. */
+#define VSNIX_PIC_STATE_VERSION		1
+#define VSNIX_8259_ICW4			(1u << 0)	/* ICW1: IC4 */
+#define VSNIX_8259_SINGLE		(1u << 1)	/* ICW1: SNGL */
+#define VSNIX_8259_LTIM			(1u << 2)	/* ICW1: level mode */
+#define VSNIX_8259_AUTO_EOI		(1u << 3)	/* ICW4: AEOI */
+#define VSNIX_8259_ROTATE_AUTO_EOI	(1u << 4)	/* OCW2 */
+#define VSNIX_8259_SFNM			(1u << 5)	/* ICW4 */
+#define VSNIX_8259_SPECIAL_MASK		(1u << 6)	/* OCW3: SMM */
+#define VSNIX_8259_READ_ISR		(1u << 7)	/* OCW3: RR, RIS */
+#define VSNIX_8259_POLL			(1u << 8)	/* OCW3: P */
+struct vsnix_8259_state {
+	__u8 irr, isr, imr, elcr;
+	__u8 lines;		/* input levels */
+	__u8 prio_base;		/* IR of the highest priority, 0..7 */
+	__u8 vector_base;	/* ICW2, low 3 bits 0 */
+	__u8 init_step;		/* 0, or the ICW expected next: 2..4 */
+	__u16 flags;		/* VSNIX_8259_* */
+	__u8 pad[6];
+};
+struct vsnix_pic_state {
+	struct vsnix_8259_state chip[2];
+	__u16 gsi_levels;	/* bit n: GSI n asserted */
+	__u8 pad[6];
+};
+
+/*
+ * VSNIX_DEV_PIT, version 1: each counter of the 8254 and port 0x61.
+ * elapsed counts the ticks since the count was loaded: a restored
+ * counter goes on from there.
+ */
+#define VSNIX_PIT_STATE_VERSION		1
+#define VSNIX_PIT_BCD			(1u << 0)
+#define VSNIX_PIT_GATE			(1u << 1)
+#define VSNIX_PIT_ARMED			(1u << 2)	/* counting */
+#define VSNIX_PIT_NULL_COUNT		(1u << 3)
+#define VSNIX_PIT_WRITE_MSB		(1u << 4)	/* next write: MSB */
+#define VSNIX_PIT_READ_MSB		(1u << 5)	/* next read: MSB */
+#define VSNIX_PIT_COUNT_LATCHED		(1u << 6)
+#define VSNIX_PIT_STATUS_LATCHED	(1u << 7)
+struct vsnix_pit_channel_state {
+	__u64 elapsed;
+	__u32 reload;		/* 1..65536 (BCD: 1..10000) */
+	__u16 latched_count;
+	__u16 flags;		/* VSNIX_PIT_* */
+	__u8 mode;		/* 0..5 */
+	__u8 rw;		/* access mode 1..3, 0 before a control word */
+	__u8 write_lsb;
+	__u8 latch_reads;	/* 0..2 */
+	__u8 status;
+	__u8 pad[3];
+};
+struct vsnix_pit_state {
+	struct vsnix_pit_channel_state ch[3];
+	__u8 port_b;		/* bits 0-3 */
+	__u8 pad[7];
+};
+
+/* VSNIX_DEV_RTC, version 1: the CMOS bytes and the guest's clock. */
+#define VSNIX_RTC_STATE_VERSION		1
+struct vsnix_rtc_state {
+	__u8 cmos[128];
+	__s64 time_ns;		/* guest time, ns since 1970 */
+	__u8 index;		/* 0..127 */
+	__u8 nmi_masked;
+	__u8 pad[6];
+};
+
+/* VSNIX_DEV_PM_TIMER, version 1: the counter goes on from ticks. */
+#define VSNIX_PM_TIMER_STATE_VERSION	1
+struct vsnix_pm_timer_state {
+	__u64 ticks;		/* since creation, 3.579545 MHz */
 };
 
 /* State of a VM that in-kernel devices ended. */
