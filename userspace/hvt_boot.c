@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hvt_abi.h"
+#include <linux/vsnix_hvt.h>
 #include "vsnixctl.h"
 
 #define PTE_P		(1ULL << 0)

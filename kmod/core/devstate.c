@@ -39,6 +39,7 @@ static struct vsnix_io_device *devstate_get(struct vsnix_vm *vm, u32 id,
 		*err = -EOPNOTSUPP;
 		return NULL;
 	}
+	*err = 0;
 	return dev;
 }
 
