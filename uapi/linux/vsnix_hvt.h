@@ -38,8 +38,10 @@
 #define HVT_GUEST_MAX_MEM	(2048 * HVT_GUEST_PAGE_SIZE)	/* 4 PDE pages */
 #define HVT_CMDLINE_SIZE	8192	/* including the NUL */
 
-/* A hypercall is a 32-bit OUT to HVT_HYPERCALL_PIO_BASE + nr of the
- * argument struct's guest-physical address (below 4 GiB). */
+/*
+ * A hypercall is a 32-bit OUT to HVT_HYPERCALL_PIO_BASE + nr of the
+ * argument struct's guest-physical address (below 4 GiB).
+ */
 #define HVT_HYPERCALL_PIO_BASE	0x500
 /* Bytes the tender may read behind a non-NULL halt cookie. */
 #define HVT_HALT_COOKIE_MAX	512
