@@ -137,9 +137,9 @@ int main(void)
 	tap_plan(21);
 	vm = vm_create_long(0);
 	vcpu = vcpu_create_long(vm, 0, guest_main);
-	tap_ok(ioctl(vm->fd, VSNIX_CREATE_DEVICE, &c) == 0 && c.id > 0 &&
-	       ioctl(vm->fd, VSNIX_CREATE_DEVICE, &pit) == 0, "CREATE_DEVICE PIC (id %u) and PIT",
-	       c.id);
+	ok = ioctl(vm->fd, VSNIX_CREATE_DEVICE, &c) == 0 && c.id > 0 &&
+	     ioctl(vm->fd, VSNIX_CREATE_DEVICE, &pit) == 0;
+	tap_ok(ok, "CREATE_DEVICE PIC (id %u) and PIT", c.id);
 	tap_ok(expect_errno(ioctl(vm->fd, VSNIX_CREATE_DEVICE, &c), EEXIST, "PIC"),
 	       "a second PIC: EEXIST");
 

@@ -27,6 +27,8 @@ static void usage(FILE *out)
 		"                       hvt: sector size of block device NAME (default 512)\n"
 		"  --net NAME=TAP[,MAC] hvt: attach tap interface TAP as network device NAME\n"
 		"  --module FILE[,ARGS] multiboot: load FILE as a boot module\n"
+		"  --cpus N             multiboot: N vCPUs; vCPU 0 boots, the others wait\n"
+		"                       for INIT/SIPI (needs the in-kernel LAPIC)\n"
 		"  --verbose            report the exit and stray I/O on stderr\n"
 		"exit code: the guest's exit status; %d setup error, %d VM error,\n"
 		"           128+N stopped by signal N\n",
@@ -96,6 +98,7 @@ static int parse_run(int argc, char **argv, struct run_options *opt)
 		{ "block-sector-size", required_argument, NULL, 'S' },
 		{ "module", required_argument, NULL, 'M' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "cpus", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -103,7 +106,8 @@ static int parse_run(int argc, char **argv, struct run_options *opt)
 	int c;
 
 	opt->mem_size = DEFAULT_MEM;
-	while ((c = getopt_long(argc, argv, "k:m:c:b:n:S:M:vh", longopts, NULL)) != -1) {
+	opt->nr_cpus = 1;
+	while ((c = getopt_long(argc, argv, "k:m:c:b:n:S:M:vhC:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
 			opt->kernel = optarg;
@@ -160,6 +164,18 @@ static int parse_run(int argc, char **argv, struct run_options *opt)
 		case 'v':
 			opt->verbose = true;
 			break;
+		case 'C': {
+			char *end;
+			unsigned long n = strtoul(optarg, &end, 10);
+
+			if (*end || !n || n > MAX_CPUS) {
+				fprintf(stderr, "vsnixctl: bad --cpus '%s' (1..%d)\n",
+					optarg, MAX_CPUS);
+				return -1;
+			}
+			opt->nr_cpus = n;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -206,6 +222,11 @@ static int prepare(struct vm *vm, struct run_options *opt)
 		if (hvt_is_hvt_elf(&img)) {
 			if (opt->nr_modules)
 				fprintf(stderr, "vsnixctl: --module is for multiboot kernels; ignored\n");
+			if (opt->nr_cpus > 1) {
+				fprintf(stderr, "vsnixctl: --cpus: an hvt unikernel has one vCPU\n");
+				elf_close(&img);
+				goto out;
+			}
 			ret = vm_create(vm) ? -1 : hvt_setup(vm, &img, opt);
 			elf_close(&img);
 			goto out;
@@ -239,6 +260,7 @@ static int cmd_run(int argc, char **argv)
 	if (parse_run(argc, argv, &opt))
 		return EXIT_SETUP_ERROR;
 	vm.verbose = opt.verbose;
+	vm.nr_cpus = opt.nr_cpus;
 	if (prepare(&vm, &opt)) {
 		vm_destroy(&vm);
 		return EXIT_SETUP_ERROR;

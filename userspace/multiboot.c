@@ -295,7 +295,7 @@ static int create_devices(struct vm *vm)
 	};
 	struct vsnix_device_config fw_cfg = {
 		.type = VSNIX_DEV_FW_CFG, .console_fd = -1,
-		.fw_cfg = { .ram_size = vm->mem_size, .nr_cpus = 1 },
+		.fw_cfg = { .ram_size = vm->mem_size, .nr_cpus = vm->nr_cpus },
 	};
 
 	if (vm_create_device(vm, &uart, "uart 0x3f8") ||
@@ -377,7 +377,9 @@ int multiboot_setup(struct vm *vm, int fd, const struct run_options *opt,
 	regs.rbx = MB_INFO_GPA;
 	regs.rsp = MB_STACK_TOP;	/* undefined by the spec; harmless */
 
-	if (vm_map_memory(vm) || vm_create_vcpu(vm))
+	/* The platform x86 kernels expect: a local APIC per vCPU. */
+	if (vm_map_memory(vm) || vm_create_lapic(vm) || vm_create_vcpu(vm) ||
+	    vm_create_aps(vm))
 		return -1;
 	if (vm_set_cpuid(vm))
 		fprintf(stderr, "vsnixctl: warning: running with the default CPUID\n");

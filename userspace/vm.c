@@ -143,6 +143,61 @@ bool vm_has_noexec(struct vm *vm)
 	return ioctl(vm->sys_fd, VSNIX_CHECK_EXTENSION, VSNIX_CAP_NOEXEC_MEM) > 0;
 }
 
+/*
+ * The in-kernel local APIC, before any vCPU. Without VSNIX_CAP_LAPIC a
+ * single vCPU runs as before; more need it (IPIs, INIT/SIPI).
+ */
+int vm_create_lapic(struct vm *vm)
+{
+	if (ioctl(vm->sys_fd, VSNIX_CHECK_EXTENSION, VSNIX_CAP_LAPIC) <= 0) {
+		if (vm->nr_cpus <= 1)
+			return 0;
+		fprintf(stderr, "vsnixctl: --cpus %u needs the in-kernel LAPIC (VSNIX_CAP_LAPIC)\n",
+			vm->nr_cpus);
+		return -1;
+	}
+	if (ioctl(vm->vm_fd, VSNIX_CREATE_LAPIC, 0) < 0) {
+		fprintf(stderr, "vsnixctl: VSNIX_CREATE_LAPIC: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* vCPUs 1..nr_cpus-1, each waiting for INIT/SIPI (SDM Vol 3, 8.4). */
+int vm_create_aps(struct vm *vm)
+{
+	struct vsnix_vcpu_events ev;
+	unsigned int i;
+	long size = ioctl(vm->sys_fd, VSNIX_GET_VCPU_MMAP_SIZE, 0);
+
+	for (i = 1; i < vm->nr_cpus; i++) {
+		void *run;
+		int fd = ioctl(vm->vm_fd, VSNIX_CREATE_VCPU, i);
+
+		if (fd < 0) {
+			fprintf(stderr, "vsnixctl: VSNIX_CREATE_VCPU %u: %s\n", i, strerror(errno));
+			return -1;
+		}
+		vm->ap_fd[i] = fd;
+		run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (run == MAP_FAILED) {
+			fprintf(stderr, "vsnixctl: mmap of vCPU %u: %s\n", i, strerror(errno));
+			return -1;
+		}
+		vm->ap_run[i] = run;
+		if (ioctl(fd, VSNIX_GET_VCPU_EVENTS, &ev) < 0)
+			goto err_events;
+		ev.mp_state = VSNIX_MP_WAIT_FOR_SIPI;
+		if (ioctl(fd, VSNIX_SET_VCPU_EVENTS, &ev) < 0)
+			goto err_events;
+	}
+	return 0;
+
+err_events:
+	fprintf(stderr, "vsnixctl: vCPU %u: wait-for-SIPI state: %s\n", i, strerror(errno));
+	return -1;
+}
+
 int vm_create_vcpu(struct vm *vm)
 {
 	long size;
@@ -206,9 +261,17 @@ int vm_create_device(struct vm *vm, struct vsnix_device_config *cfg,
 }
 
 int vm_set_state(struct vm *vm, const struct vsnix_regs *regs,
-		 const struct vsnix_sregs *sregs)
+		 const struct vsnix_sregs *in)
 {
-	if (ioctl(vm->vcpu_fd, VSNIX_SET_SREGS, sregs) < 0) {
+	struct vsnix_sregs cur, sregs = *in;
+
+	/*
+	 * The loaders leave apic_base 0, which would turn the in-kernel LAPIC
+	 * off: keep the reset value (enabled at 0xfee00000) instead.
+	 */
+	if (!sregs.apic_base && ioctl(vm->vcpu_fd, VSNIX_GET_SREGS, &cur) == 0)
+		sregs.apic_base = cur.apic_base;
+	if (ioctl(vm->vcpu_fd, VSNIX_SET_SREGS, &sregs) < 0) {
 		fprintf(stderr, "vsnixctl: VSNIX_SET_SREGS: %s\n", strerror(errno));
 		return -1;
 	}
@@ -240,7 +303,15 @@ static void vm_report_console_drops(struct vm *vm)
 
 void vm_destroy(struct vm *vm)
 {
+	unsigned int i;
+
 	vm_report_console_drops(vm);
+	for (i = 1; i < vm->nr_cpus && i < MAX_CPUS; i++) {
+		if (vm->ap_run[i])
+			munmap(vm->ap_run[i], vm->run_size);
+		if (vm->ap_fd[i] > 0)
+			close(vm->ap_fd[i]);
+	}
 	if (vm->run)
 		munmap(vm->run, vm->run_size);
 	if (vm->vcpu_fd >= 0)
@@ -449,19 +520,21 @@ static int report_exit(struct vm *vm)
 	return EXIT_VM_ERROR;
 }
 
-/* Runs the vCPU until the guest ends; returns the process exit code. */
-int vm_run(struct vm *vm)
+/* Set when vCPU 0 is done: the AP threads return. */
+static volatile sig_atomic_t vcpus_stop;
+
+static void on_kick_signal(int sig)
 {
-	struct sigaction sa = { .sa_handler = on_stop_signal };
+}
+
+/* Runs one vCPU (vm->vcpu_fd, vm->run) until the guest ends. */
+static int vcpu_loop(struct vm *vm)
+{
 	struct vsnix_run *run = vm->run;
 
-	/* No SA_RESTART: RUN must come back with EINTR so we can stop. */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-
 	for (;;) {
+		if (vcpus_stop)
+			return 0;
 		if (stop_signal) {
 			fprintf(stderr, "vsnixctl: stopped by signal %d\n",
 				(int)stop_signal);
@@ -493,4 +566,63 @@ int vm_run(struct vm *vm)
 			return report_exit(vm);
 		}
 	}
+}
+
+struct ap_thread {
+	struct vm vm;		/* a copy with this AP's fd and run area */
+	pthread_t thread;
+	bool started;
+};
+
+static void *ap_main(void *arg)
+{
+	struct ap_thread *ap = arg;
+	sigset_t set;
+
+	/* Stop signals are for vCPU 0's thread; SIGUSR1 kicks this one. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	vcpu_loop(&ap->vm);
+	return NULL;
+}
+
+/* Runs every vCPU, one thread each, until the guest ends (vCPU 0 decides). */
+int vm_run(struct vm *vm)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+	struct sigaction kick = { .sa_handler = on_kick_signal };
+	static struct ap_thread aps[MAX_CPUS];
+	unsigned int i;
+	int code;
+
+	/* No SA_RESTART: RUN must come back with EINTR so we can stop. */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigemptyset(&kick.sa_mask);
+	sigaction(SIGUSR1, &kick, NULL);
+
+	for (i = 1; i < vm->nr_cpus && i < MAX_CPUS; i++) {
+		aps[i].vm = *vm;
+		aps[i].vm.vcpu_fd = vm->ap_fd[i];
+		aps[i].vm.run = vm->ap_run[i];
+		aps[i].started = !pthread_create(&aps[i].thread, NULL, ap_main, &aps[i]);
+		if (!aps[i].started)
+			fprintf(stderr, "vsnixctl: vCPU %u: no thread\n", i);
+	}
+	code = vcpu_loop(vm);
+	vcpus_stop = 1;
+	for (i = 1; i < vm->nr_cpus && i < MAX_CPUS; i++) {
+		if (!aps[i].started)
+			continue;
+		while (pthread_tryjoin_np(aps[i].thread, NULL)) {
+			pthread_kill(aps[i].thread, SIGUSR1);
+			usleep(1000);
+		}
+	}
+	return code;
 }

@@ -26,6 +26,7 @@
 #define MAX_NET			VSNIX_HVT_MAX_HANDLE
 #define MAX_MODULES		16
 #define MAX_CMDLINE		8192
+#define MAX_CPUS		64	/* VSNIX_CAP_NR_VCPUS */
 
 enum guest_kind {
 	GUEST_HVT,
@@ -59,6 +60,7 @@ struct run_options {
 	const char *sector_arg[MAX_BLOCK];
 	unsigned int nr_sector_args;
 	bool verbose;
+	unsigned int nr_cpus;	/* --cpus, 1 if not given */
 };
 
 /* The VM being built and run. */
@@ -72,6 +74,10 @@ struct vm {
 	uint64_t mem_size;
 	enum guest_kind kind;
 	bool verbose;
+	unsigned int nr_cpus;
+	/* vCPUs 1.. (APs): fds and run areas; they wait for INIT/SIPI. */
+	int ap_fd[MAX_CPUS];
+	struct vsnix_run *ap_run[MAX_CPUS];
 	int console_fd;		/* stdout, or a pipe console_copier reads */
 	bool console_copier;
 	pthread_t console_thread;
@@ -84,6 +90,8 @@ int vm_map_memory(struct vm *vm);
 int vm_map_memory_prot(struct vm *vm, const uint8_t *flags);
 bool vm_has_noexec(struct vm *vm);
 int vm_create_vcpu(struct vm *vm);
+int vm_create_lapic(struct vm *vm);
+int vm_create_aps(struct vm *vm);
 int vm_set_cpuid(struct vm *vm);
 int vm_create_device(struct vm *vm, struct vsnix_device_config *cfg,
 		     const char *what);

@@ -15,6 +15,7 @@
 #include "vsnix.h"
 #include "internal.h"
 #include "irq.h"
+#include "../arch/x86/lapic.h"
 
 static void vsnix_vm_free(struct kref *ref)
 {
@@ -100,6 +101,20 @@ static long vsnix_vm_ioctl_status(struct vsnix_vm *vm, void __user *argp)
 	return copy_to_user(argp, &st, sizeof(st)) ? -EFAULT : 0;
 }
 
+/* VSNIX_SET_HALT_CONFIG: may HLT sleep in the kernel (arch/x86/events.c)? */
+static long vsnix_vm_ioctl_halt(struct vsnix_vm *vm, void __user *argp)
+{
+	struct vsnix_halt_config cfg;
+
+	if (copy_from_user(&cfg, argp, sizeof(cfg)))
+		return -EFAULT;
+	if ((cfg.flags & ~VSNIX_HALT_IN_KERNEL) || cfg.pad ||
+	    memchr_inv(cfg.reserved, 0, sizeof(cfg.reserved)))
+		return -EINVAL;
+	WRITE_ONCE(vm->halt_flags, cfg.flags);
+	return 0;
+}
+
 static long vsnix_vm_ioctl(struct file *file, unsigned int cmd,
 			   unsigned long arg)
 {
@@ -133,6 +148,10 @@ static long vsnix_vm_ioctl(struct file *file, unsigned int cmd,
 		return vsnix_vm_get_device_state(vm, argp);
 	case VSNIX_SET_DEVICE_STATE:
 		return vsnix_vm_set_device_state(vm, argp);
+	case VSNIX_SET_HALT_CONFIG:
+		return vsnix_vm_ioctl_halt(vm, argp);
+	case VSNIX_CREATE_LAPIC:
+		return vsnix_lapic_vm_enable(vm, arg);
 	default:
 		return -ENOTTY;
 	}

@@ -27,6 +27,9 @@ struct vsnix_vcpu;
 struct vsnix_io_device;
 struct vsnix_io_bus;
 struct vsnix_irq_routing;
+struct vsnix_x86_event;
+struct vsnix_x86_events;
+struct vsnix_lapic;
 
 /* ---------------------------------------------------------------- memory */
 
@@ -164,6 +167,7 @@ void vsnix_cpuid_lookup(struct vsnix_vcpu *vcpu, u32 function, u32 index,
 /* vcpu->requests bits, handled before each guest entry. */
 #define VSNIX_REQ_TLB_FLUSH	0	/* TDP changed: flush this vCPU's TLB */
 #define VSNIX_REQ_EXIT		1	/* leave the guest (kick) */
+#define VSNIX_REQ_EVENT		2	/* re-evaluate events before entering */
 
 enum vsnix_vcpu_mode {
 	VSNIX_OUTSIDE_GUEST,
@@ -231,7 +235,9 @@ struct vsnix_vcpu {
 
 	unsigned long requests;
 	int mode;		/* enum vsnix_vcpu_mode, read by kickers */
-	bool halted;
+	/* A halted vCPU sleeps here; vsnix_vcpu_kick wakes it. */
+	wait_queue_head_t wq;
+	struct vsnix_x86_events *events;	/* arch/x86/events.c */
 
 	/* Completion of an exit to userspace (see enum vsnix_pending). */
 	enum vsnix_pending pending;
@@ -243,6 +249,9 @@ struct vsnix_vcpu {
 	/* Guest FPU/XSAVE state, switched by kmod/arch/x86/fpu.c. */
 	struct fpu_guest guest_fpu;
 	u64 xcr0;
+
+	/* In-kernel local APIC (arch/x86/lapic.c), NULL without one. */
+	struct vsnix_lapic *lapic;
 
 	void *arch;		/* backend state (VMCB/VMCS, FPU, MSRs) */
 };
@@ -292,6 +301,7 @@ struct vsnix_vm {
 	/* Set once by a device ending the VM (hvt HALT, exit port). */
 	bool exited;
 	int exit_status;
+	u32 halt_flags;			/* VSNIX_HALT_*, VSNIX_SET_HALT_CONFIG */
 	atomic64_t console_bytes;
 	/* Console output no file took (EAGAIN, EPIPE, ...); see devices.c. */
 	atomic64_t console_dropped;
@@ -306,6 +316,8 @@ struct vsnix_vm {
 	 */
 	struct vsnix_pic *pic;
 	struct vsnix_ioapic *ioapic;
+	/* VSNIX_CREATE_LAPIC: vCPUs get an in-kernel LAPIC; set once. */
+	bool lapic;
 
 	void *arch;			/* backend state (NPT/EPT root, ASID) */
 };
@@ -383,13 +395,38 @@ struct vsnix_arch_ops {
 	int (*get_msr)(struct vsnix_vcpu *vcpu, u32 index, u64 *data);
 	int (*set_msr)(struct vsnix_vcpu *vcpu, u32 index, u64 data);
 	/*
-	 * Validated by the core; queued and injected at the next entry (an
-	 * external interrupt waits until the guest can take it: RFLAGS.IF and
-	 * no interrupt shadow, using the interrupt-window exit). -EBUSY when
-	 * an event of that kind is already queued.
+	 * Event hooks for the x86 event layer (arch/x86/events.c), which
+	 * decides what to deliver. inject_* and enable_*_window run inside
+	 * vcpu_run, IRQs off, right before the entry: each loads one event
+	 * for this entry, or asks for an exit as soon as the guest can take
+	 * an interrupt / NMI (the vendor drops both at the next entry).
+	 * *_allowed: the same conditions, read at that point (RFLAGS.IF,
+	 * interrupt shadow, NMI blocking). The get/set hooks may also run
+	 * outside vcpu_run (mutex held). get_exit_event: after an exit, the
+	 * event whose delivery the exit cut short (type NONE if none).
 	 */
-	int (*inject_event)(struct vsnix_vcpu *vcpu,
-			    const struct vsnix_event *ev);
+	void (*inject_irq)(struct vsnix_vcpu *vcpu,
+			   const struct vsnix_x86_event *e);
+	void (*inject_nmi)(struct vsnix_vcpu *vcpu);
+	void (*inject_exception)(struct vsnix_vcpu *vcpu,
+				 const struct vsnix_x86_event *e);
+	void (*enable_irq_window)(struct vsnix_vcpu *vcpu);
+	void (*enable_nmi_window)(struct vsnix_vcpu *vcpu);
+	bool (*interrupt_allowed)(struct vsnix_vcpu *vcpu);
+	bool (*nmi_allowed)(struct vsnix_vcpu *vcpu);
+	u8 (*get_interrupt_shadow)(struct vsnix_vcpu *vcpu);
+	void (*set_interrupt_shadow)(struct vsnix_vcpu *vcpu, u8 shadow);
+	bool (*get_nmi_mask)(struct vsnix_vcpu *vcpu);
+	void (*set_nmi_mask)(struct vsnix_vcpu *vcpu, bool masked);
+	void (*get_exit_event)(struct vsnix_vcpu *vcpu,
+			       struct vsnix_x86_event *e);
+	/* DR0-3, DR6, DR7; set: -EINVAL for bits 63:32 of DR6/DR7. */
+	void (*get_debugregs)(struct vsnix_vcpu *vcpu,
+			      struct vsnix_debugregs *dr);
+	int (*set_debugregs)(struct vsnix_vcpu *vcpu,
+			     const struct vsnix_debugregs *dr);
+	/* INIT: the register state of SDM Vol 3, 9.1.1 (table 9-1). */
+	void (*vcpu_reset)(struct vsnix_vcpu *vcpu);
 };
 
 #define VSNIX_RAN	1

@@ -45,6 +45,9 @@
 #define VSNIX_IRQFD		_IOW(VSNIXIO, 0x51, struct vsnix_irqfd)
 #define VSNIX_GET_DEVICE_STATE	_IOWR(VSNIXIO, 0x52, struct vsnix_device_state)
 #define VSNIX_SET_DEVICE_STATE	_IOW(VSNIXIO, 0x53, struct vsnix_device_state)
+#define VSNIX_SET_HALT_CONFIG	_IOW(VSNIXIO, 0x46, struct vsnix_halt_config)
+/* In-kernel local APIC for every vCPU created afterwards (VSNIX_CAP_LAPIC). */
+#define VSNIX_CREATE_LAPIC	_IO(VSNIXIO, 0x54)	/* arg: 0 (flags) */
 
 /* ---- vCPU ioctls ---- */
 #define VSNIX_RUN		_IO(VSNIXIO, 0x80)
@@ -57,6 +60,12 @@
 #define VSNIX_GET_MSRS		_IOWR(VSNIXIO, 0x87, struct vsnix_msrs)
 #define VSNIX_SET_MSRS		_IOW(VSNIXIO, 0x88, struct vsnix_msrs)
 #define VSNIX_INJECT_EVENT	_IOW(VSNIXIO, 0x89, struct vsnix_event)
+#define VSNIX_GET_VCPU_EVENTS	_IOR(VSNIXIO, 0x8a, struct vsnix_vcpu_events)
+#define VSNIX_SET_VCPU_EVENTS	_IOW(VSNIXIO, 0x8b, struct vsnix_vcpu_events)
+#define VSNIX_GET_DEBUGREGS	_IOR(VSNIXIO, 0x8c, struct vsnix_debugregs)
+#define VSNIX_SET_DEBUGREGS	_IOW(VSNIXIO, 0x8d, struct vsnix_debugregs)
+#define VSNIX_GET_LAPIC		_IOR(VSNIXIO, 0x94, struct vsnix_lapic_state)
+#define VSNIX_SET_LAPIC		_IOW(VSNIXIO, 0x95, struct vsnix_lapic_state)
 
 /* ---- capabilities (VSNIX_CHECK_EXTENSION) ---- */
 #define VSNIX_CAP_VENDOR	1	/* VSNIX_VENDOR_* of this host */
@@ -74,6 +83,10 @@
 #define VSNIX_CAP_IOEVENTFD	25	/* VSNIX_IOEVENTFD */
 #define VSNIX_CAP_IRQFD		26	/* VSNIX_IRQ_LINE, VSNIX_IRQFD */
 #define VSNIX_CAP_DEVICE_STATE	27	/* VSNIX_GET/SET_DEVICE_STATE */
+#define VSNIX_CAP_VCPU_EVENTS	12	/* GET/SET_VCPU_EVENTS, GET/SET_DEBUGREGS */
+#define VSNIX_CAP_HALT_IN_KERNEL 13	/* VSNIX_SET_HALT_CONFIG */
+#define VSNIX_CAP_EXTINT_QUEUE	14	/* INJECT_EVENT from any thread; EXTINT queue depth */
+#define VSNIX_CAP_LAPIC		28	/* VSNIX_CREATE_LAPIC, GET/SET_LAPIC */
 
 #define VSNIX_VENDOR_SVM	1
 #define VSNIX_VENDOR_VMX	2
@@ -191,13 +204,111 @@ struct vsnix_event {
 	__u32 reserved[5];
 };
 
+/* ---- in-kernel local APIC ---- */
+#define VSNIX_LAPIC_NR_REGS	64
+
+/*
+ * The state of a vCPU's local APIC. regs[i] is the 32-bit register at
+ * offset 16 * i of the xAPIC page (Intel SDM Vol 3, table 10-1): ID at
+ * regs[2], ISR at regs[0x10..0x17], IRR at regs[0x20..0x27], the timer's
+ * current count at regs[0x39] (GET: the count now; SET: the timer restarts
+ * from it). In x2APIC mode regs[2] holds the 32-bit x2APIC ID and the ICR
+ * destination is regs[0x31].
+ */
+struct vsnix_lapic_state {
+	__u64 apic_base;	/* IA32_APIC_BASE */
+	__u64 tsc_deadline;	/* IA32_TSC_DEADLINE (guest TSC), 0: disarmed */
+	__u32 flags;		/* must be 0 */
+	__u32 pad;
+	__u64 reserved[5];
+	__u32 regs[VSNIX_LAPIC_NR_REGS];
+};
+
+/*
+ * VSNIX_INJECT_EVENT may be called from any thread while RUN runs: an
+ * EXTINT joins a FIFO of VSNIX_MAX_QUEUED_IRQS vectors (EAGAIN when full),
+ * an NMI is latched (a second one before delivery merges with it), an
+ * exception is refused with EBUSY while the vCPU runs or has one pending.
+ */
+#define VSNIX_MAX_QUEUED_IRQS	64
+
+/* ---- vCPU event state (VSNIX_CAP_VCPU_EVENTS) ---- */
+#define VSNIX_MP_RUNNABLE	0
+#define VSNIX_MP_HALTED		1	/* HLT, sleeping in the kernel */
+#define VSNIX_MP_WAIT_FOR_SIPI	2	/* INIT received */
+
+/* interrupt_shadow */
+#define VSNIX_SHADOW_STI	(1u << 0)
+#define VSNIX_SHADOW_MOV_SS	(1u << 1)
+
+/* injected.type: an event whose delivery an exit cut short */
+#define VSNIX_INJECTED_NONE		0
+#define VSNIX_INJECTED_EXTINT		1
+#define VSNIX_INJECTED_NMI		2
+#define VSNIX_INJECTED_EXCEPTION	3
+#define VSNIX_INJECTED_SOFT_INT		4	/* INT n, insn_len */
+#define VSNIX_INJECTED_SOFT_EXC		5	/* INT3/INTO, insn_len */
+#define VSNIX_INJECTED_PRIV_SOFT_EXC	6	/* INT1, insn_len */
+
+struct vsnix_vcpu_events {
+	struct {
+		__u8 pending;		/* queued, not yet delivered */
+		__u8 vector;
+		__u8 has_error_code;
+		__u8 pad;
+		__u32 error_code;
+	} exception;
+	struct {
+		__u8 type;		/* VSNIX_INJECTED_* */
+		__u8 vector;
+		__u8 has_error_code;
+		__u8 pad;
+		__u32 error_code;
+		__u32 insn_len;
+		__u32 pad2;
+	} injected;
+	__u8 nmi_pending;
+	__u8 nmi_masked;	/* NMIs blocked until the next IRET */
+	__u8 interrupt_shadow;	/* VSNIX_SHADOW_* */
+	__u8 mp_state;		/* VSNIX_MP_* */
+	__u8 init_pending;
+	__u8 sipi_pending;
+	__u8 sipi_vector;
+	__u8 irq_requeued;	/* requeued_vector goes before irqs[] */
+	__u8 requeued_vector;	/* an EXTINT an exception interrupted */
+	__u8 pad2[3];
+	__u32 flags;		/* must be 0 */
+	__u32 nr_irqs;		/* queued EXTINT vectors in irqs[], FIFO */
+	__u32 pad3;
+	__u8 irqs[VSNIX_MAX_QUEUED_IRQS];
+	__u64 reserved[8];
+};
+
+struct vsnix_debugregs {
+	__u64 db[4];		/* DR0-DR3 */
+	__u64 dr6;
+	__u64 dr7;
+	__u32 flags;		/* must be 0 */
+	__u32 pad;
+	__u64 reserved[8];
+};
+
+/* ---- HLT (VSNIX_CAP_HALT_IN_KERNEL) ---- */
+#define VSNIX_HALT_IN_KERNEL	(1u << 0)	/* IF=1 HLT sleeps until an event */
+
+struct vsnix_halt_config {
+	__u32 flags;		/* VSNIX_HALT_* */
+	__u32 pad;
+	__u64 reserved[3];
+};
+
 /* ---- in-kernel devices ---- */
 #define VSNIX_DEV_HVT		0	/* Solo5 hvt hypercalls, ports 0x500+ */
 #define VSNIX_DEV_UART16550	1	/* 16550 UART at config.base */
 #define VSNIX_DEV_EXIT_PORT	2	/* 32-bit write of a status ends the run */
 #define VSNIX_DEV_FW_CFG	3	/* QEMU fw_cfg (selector 0x510, data 0x511) */
 #define VSNIX_DEV_HVT2		4	/* VSNIX_DEV_HVT, up to 63 devices */
-/* 5: the local APIC */
+/* 5: unused (the local APIC is VSNIX_CREATE_LAPIC) */
 #define VSNIX_DEV_IOAPIC	6	/* 82093AA I/O APIC, MMIO at config.base */
 #define VSNIX_DEV_PIC		7	/* 8259A pair: 0x20, 0xa0, ELCR 0x4d0 */
 #define VSNIX_DEV_PIT		8	/* 8254 at 0x40-0x43, port 0x61 */

@@ -40,6 +40,7 @@
 #define L1_ECX_OSXSAVE		BIT(27)
 #define L1_ECX_HYPERVISOR	BIT(31)
 /* Leaf 1 EDX (table 3-11): debug store, thermal monitor, ACPI MSRs. */
+#define L1_EDX_APIC		BIT(9)
 #define L1_EDX_DS		BIT(21)
 #define L1_EDX_ACPI		BIT(22)
 #define L1_EDX_TM		BIT(29)
@@ -262,6 +263,21 @@ void vsnix_cpuid_apply_dynamic(struct vsnix_cpuid_entry *e, u32 vcpu_id,
 			e->ebx = vsnix_xsave_size(xcr0);
 		break;
 	}
+}
+
+/*
+ * With the in-kernel LAPIC: x2APIC and TSC-deadline are there, and
+ * CPUID.1:EDX.APIC follows IA32_APIC_BASE.EN (SDM Vol 3, 10.4.3).
+ */
+void vsnix_cpuid_apply_lapic(struct vsnix_cpuid_entry *e, u64 apic_base)
+{
+	if (e->function != 1)
+		return;
+	e->ecx |= L1_ECX_X2APIC | L1_ECX_TSC_DEADLINE;
+	if (apic_base & BIT_ULL(11))
+		e->edx |= L1_EDX_APIC;
+	else
+		e->edx &= ~L1_EDX_APIC;
 }
 
 static int add_entry(struct vsnix_cpuid_entry *entries, u32 max, u32 *nent,

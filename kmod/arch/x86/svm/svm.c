@@ -17,6 +17,8 @@
 #include <asm/nospec-branch.h>
 #include <asm/processor.h>
 #include "svm.h"
+#include "../events.h"
+#include "../lapic.h"
 
 /* APM 15.10.1 / 15.11: an IOPM of 12 KiB and an MSRPM of 8 KiB. */
 #define SVM_IOPM_ORDER		2
@@ -412,6 +414,9 @@ static void svm_init_vmcb_control(struct vsnix_vcpu *vcpu)
 
 	for (i = 0; i < ARRAY_SIZE(intercepts); i++)
 		svm_set_intercept(vmcb, intercepts[i]);
+	/* CR8 is the LAPIC's TPR: a write may unmask an interrupt. */
+	if (vcpu->vm->lapic)
+		svm_set_intercept(vmcb, INTERCEPT_CR8_WRITE);
 	/*
 	 * #MC goes to the host. #DB and #AC are reflected so that a guest
 	 * cannot loop the CPU in microcode delivering them (CVE-2015-5307,
@@ -601,7 +606,10 @@ static void svm_prepare_entry(struct vsnix_vcpu *vcpu, struct svm_cpu *sc,
 	    sv->asid_shared)
 		vmcb->control.tlb_ctl = svm_flush_cmd;
 
-	svm_inject_events(vcpu);
+	/* CR8 reads come from V_TPR; writes exit (svm_exit_cr8_write). */
+	if (vcpu->lapic)
+		vmcb->control.int_ctl = (vmcb->control.int_ctl & ~V_TPR_MASK) |
+					vsnix_lapic_get_cr8(vcpu);
 
 	vmcb->save.rax = vcpu->gpr[VSNIX_RAX];
 	vmcb->save.rsp = vcpu->gpr[VSNIX_RSP];
@@ -645,6 +653,9 @@ static int svm_vcpu_run(struct vsnix_vcpu *vcpu)
 		local_irq_enable();
 		return svm_fail_entry(vcpu, SVM_EXIT_ERR);
 	}
+	/* Events after IRQs are off: see vsnix_x86_inject_events(). */
+	svm_clear_events(sv);
+	vsnix_x86_inject_events(vcpu);
 	asm volatile("clgi" ::: "memory");
 	if (!vsnix_vcpu_enter_prepare(vcpu)) {
 		asm volatile("stgi" ::: "memory");
@@ -690,7 +701,7 @@ static int svm_vcpu_run(struct vsnix_vcpu *vcpu)
 	sv->exit_code = vmcb->control.exit_code |
 			((u64)vmcb->control.exit_code_hi << 32);
 	vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
-	svm_save_exit_events(sv);
+	svm_events_exited(vcpu);
 
 	asm volatile("stgi" ::: "memory");
 	vsnix_vcpu_exit_done(vcpu);
@@ -721,5 +732,19 @@ const struct vsnix_arch_ops vsnix_svm_ops = {
 	.set_sregs = svm_set_sregs,
 	.get_msr = svm_get_msr,
 	.set_msr = svm_set_msr,
-	.inject_event = svm_inject_event,
+	.inject_irq = svm_inject_irq,
+	.inject_nmi = svm_inject_nmi,
+	.inject_exception = svm_inject_exception,
+	.enable_irq_window = svm_enable_irq_window,
+	.enable_nmi_window = svm_enable_nmi_window,
+	.interrupt_allowed = svm_interrupt_allowed,
+	.nmi_allowed = svm_nmi_allowed,
+	.get_interrupt_shadow = svm_get_interrupt_shadow,
+	.set_interrupt_shadow = svm_set_interrupt_shadow,
+	.get_nmi_mask = svm_get_nmi_mask,
+	.set_nmi_mask = svm_set_nmi_mask,
+	.get_exit_event = svm_get_exit_event,
+	.get_debugregs = svm_get_debugregs,
+	.set_debugregs = svm_set_debugregs,
+	.vcpu_reset = svm_vcpu_reset,
 };

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * SVM backend: guest register state in the VMCB (reset state, REGS, SREGS),
- * the MSRs vsnix emulates, and queued events.
+ * and the MSRs vsnix emulates.
  */
 #include <linux/kernel.h>
 #include <asm/cpufeature.h>
 #include <asm/msr.h>
 #include <asm/processor-flags.h>
 #include "svm.h"
+#include "../events.h"
+#include "../lapic.h"
 
 #define SVM_RESET_CR0		0x60000010ULL	/* CD, NW, ET */
 #define SVM_RESET_PAT		0x0007040600070406ULL
@@ -15,7 +17,7 @@
 #define SVM_RESET_DR7		0x400ULL
 #define SVM_APIC_BASE_DEFAULT	0xfee00000ULL
 #define SVM_APIC_BASE_VALID	(MSR_IA32_APICBASE_BSP | MSR_IA32_APICBASE_ENABLE | \
-				 GENMASK_ULL(51, 12))
+				 BIT_ULL(10) | GENMASK_ULL(51, 12))
 #define SVM_MTRR_DEF_VALID	(0xffULL | BIT_ULL(10) | BIT_ULL(11))
 
 static void svm_reset_seg(struct vmcb_seg *seg, u16 attrib)
@@ -155,6 +157,10 @@ void svm_get_sregs(struct vsnix_vcpu *vcpu, struct vsnix_sregs *sregs)
 	sregs->cr8 = sv->vmcb->control.int_ctl & V_TPR_MASK;
 	sregs->efer = save->efer & ~EFER_SVME;
 	sregs->apic_base = sv->apic_base;
+	if (vsnix_lapic_in_kernel(vcpu)) {
+		sregs->cr8 = vsnix_lapic_get_cr8(vcpu);
+		sregs->apic_base = vsnix_lapic_get_base(vcpu);
+	}
 }
 
 static u64 svm_efer_valid(void)
@@ -237,6 +243,8 @@ int svm_set_sregs(struct vsnix_vcpu *vcpu, const struct vsnix_sregs *sregs)
 	err = svm_check_sregs(sregs);
 	if (err)
 		return err;
+	if (vsnix_lapic_set_sregs(vcpu, sregs->apic_base, sregs->cr8))
+		return -EINVAL;
 
 	svm_seg_from_user(&save->cs, &sregs->cs);
 	svm_seg_from_user(&save->ds, &sregs->ds);
@@ -271,7 +279,7 @@ int svm_set_sregs(struct vsnix_vcpu *vcpu, const struct vsnix_sregs *sregs)
 		save->g_pat = SVM_RESET_PAT;
 		sv->vmcb->control.int_state = 0;
 		sv->vmcb->control.event_inj = 0;
-		sv->reinject_info = 0;
+		vsnix_x86_set_injected(vcpu, NULL);
 	}
 	return 0;
 }
@@ -302,6 +310,9 @@ static int svm_msr_read(struct vsnix_vcpu *vcpu, u32 index, u64 *data)
 	struct svm_vcpu *sv = to_svm(vcpu);
 	struct vmcb_save_area *save = &sv->vmcb->save;
 
+	if (vsnix_lapic_in_kernel(vcpu) && vsnix_lapic_msr(index))
+		return vsnix_lapic_rdmsr(vcpu, index, data);
+
 	switch (index) {
 	case MSR_EFER:
 		*data = save->efer & ~EFER_SVME;
@@ -326,6 +337,13 @@ static int svm_msr_read(struct vsnix_vcpu *vcpu, u32 index, u64 *data)
 	case MSR_IA32_MCG_STATUS:
 	case MSR_IA32_DEBUGCTLMSR:
 	case MSR_K7_HWCR:
+	/*
+	 * The legacy performance counters exist on every AMD CPU (APM Vol 2,
+	 * 13.2.1), and the core ones where CPUID says so: no guest PMU here,
+	 * so they read 0 and take only 0.
+	 */
+	case MSR_K7_EVNTSEL0 ... MSR_K7_PERFCTR3:
+	case MSR_F15H_PERF_CTL0 ... MSR_F15H_PERF_CTR5:
 		*data = 0;
 		return 0;
 	case MSR_MTRRdefType:
@@ -405,6 +423,9 @@ static int svm_msr_write(struct vsnix_vcpu *vcpu, u32 index, u64 data,
 	struct svm_vcpu *sv = to_svm(vcpu);
 	struct vmcb_save_area *save = &sv->vmcb->save;
 
+	if (vsnix_lapic_in_kernel(vcpu) && vsnix_lapic_msr(index))
+		return vsnix_lapic_wrmsr(vcpu, index, data);
+
 	switch (index) {
 	case MSR_EFER:
 		return svm_set_efer(vcpu, data, host);
@@ -437,6 +458,8 @@ static int svm_msr_write(struct vsnix_vcpu *vcpu, u32 index, u64 data,
 	case MSR_IA32_MCG_STATUS:
 	case MSR_IA32_DEBUGCTLMSR:
 	case MSR_K7_HWCR:
+	case MSR_K7_EVNTSEL0 ... MSR_K7_PERFCTR3:
+	case MSR_F15H_PERF_CTL0 ... MSR_F15H_PERF_CTR5:
 		return data ? -EINVAL : 0;
 	case MSR_MTRRdefType:
 		if (data & ~SVM_MTRR_DEF_VALID)
@@ -528,37 +551,4 @@ int svm_guest_rdmsr(struct vsnix_vcpu *vcpu, u32 index, u64 *data)
 int svm_guest_wrmsr(struct vsnix_vcpu *vcpu, u32 index, u64 data)
 {
 	return svm_msr_write(vcpu, index, data, false);
-}
-
-/* ------------------------------------------------------------ events */
-
-int svm_inject_event(struct vsnix_vcpu *vcpu, const struct vsnix_event *ev)
-{
-	struct svm_vcpu *sv = to_svm(vcpu);
-	struct svm_event *slot;
-
-	switch (ev->type) {
-	case VSNIX_EVENT_EXTINT:
-		slot = &sv->extint;
-		break;
-	case VSNIX_EVENT_NMI:
-		slot = &sv->nmi;
-		break;
-	case VSNIX_EVENT_EXCEPTION:
-		/* An exception-type EVENTINJ of vector 2 fails VMRUN (15.20). */
-		if (ev->vector > 31 || ev->vector == NMI_VECTOR)
-			return -EINVAL;
-		slot = &sv->exception;
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (slot->pending)
-		return -EBUSY;
-	slot->vector = ev->type == VSNIX_EVENT_NMI ? NMI_VECTOR : ev->vector;
-	slot->has_error_code = ev->type == VSNIX_EVENT_EXCEPTION &&
-			       (ev->flags & VSNIX_EVENT_HAS_ERROR_CODE);
-	slot->error_code = slot->has_error_code ? ev->error_code : 0;
-	slot->pending = true;
-	return 0;
 }

@@ -10,6 +10,7 @@
 #include <asm/processor-flags.h>
 #include <asm/spec-ctrl.h>
 #include "vmx.h"
+#include "../lapic.h"
 #include "vmcs.h"
 
 #define VMX_RESET_PAT		0x0007040600070406ull
@@ -431,6 +432,10 @@ void vmx_get_sregs(struct vsnix_vcpu *vcpu, struct vsnix_sregs *sregs)
 	sregs->cr2 = vmx->cr2;
 	sregs->cr8 = vmx->cr8;
 	sregs->apic_base = vmx->apic_base;
+	if (vsnix_lapic_in_kernel(vcpu)) {
+		sregs->cr8 = vsnix_lapic_get_cr8(vcpu);
+		sregs->apic_base = vsnix_lapic_get_base(vcpu);
+	}
 }
 
 static bool vmx_apic_base_valid(u64 v)
@@ -502,6 +507,8 @@ int vmx_set_sregs(struct vsnix_vcpu *vcpu, const struct vsnix_sregs *sregs)
 		if (!p.valid)
 			return vmx_bad_sreg("PAE PDPTEs unreadable or reserved bits set");
 	}
+	if (vsnix_lapic_set_sregs(vcpu, sregs->apic_base, sregs->cr8))
+		return vmx_bad_sreg("APIC base transition");
 
 	r = vmx_vmcs_get(vcpu);
 	if (r)
@@ -645,6 +652,9 @@ int vmx_get_msr(struct vsnix_vcpu *vcpu, u32 index, u64 *data)
 	u32 field = vmx_vmcs_msr_field(index);
 	int i = vmx_swapped_msr(index);
 
+	if (vsnix_lapic_in_kernel(vcpu) && vsnix_lapic_msr(index))
+		return vsnix_lapic_rdmsr(vcpu, index, data);
+
 	if (field) {
 		int r = vmx_vmcs_get(vcpu);
 
@@ -746,6 +756,9 @@ int vmx_set_msr(struct vsnix_vcpu *vcpu, u32 index, u64 data)
 	u32 field = vmx_vmcs_msr_field(index);
 	int i = vmx_swapped_msr(index);
 	int r;
+
+	if (vsnix_lapic_in_kernel(vcpu) && vsnix_lapic_msr(index))
+		return vsnix_lapic_wrmsr(vcpu, index, data);
 
 	if (field)
 		return vmx_set_vmcs_msr(vcpu, index, field, data);
