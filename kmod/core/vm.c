@@ -24,12 +24,13 @@ static void vsnix_vm_free(struct kref *ref)
 
 	/* First: an eventfd signal must not reach a vCPU being freed. */
 	vsnix_irqfd_release(vm);
-	/* Nor may the slots' MMU notifiers, which look at the vCPUs. */
+	/* Then devices: their timers (PIT) raise interrupts to vCPUs. */
+	vsnix_io_destroy_all(vm);
+	/* Then the slots: their MMU notifiers look at the vCPUs. */
 	vsnix_memslots_free(vm);
 	for (i = 0; i < VSNIX_MAX_VCPUS; i++)
 		if (vm->vcpus[i])
 			vsnix_vcpu_destroy(vm->vcpus[i]);
-	vsnix_io_destroy_all(vm);
 	vsnix_irq_destroy(vm);
 	vsnix_ops->vm_destroy(vm);
 	vsnix_vm_cpuid_free(vm);

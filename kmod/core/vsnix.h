@@ -358,6 +358,14 @@ struct vsnix_vm {
 	/* Orders console writes and the f_pos of a shared console file. */
 	struct mutex console_lock;
 
+	/*
+	 * The chipset's interrupt controllers (kmod/devices/pic.c, ioapic.c)
+	 * for the LAPIC's LINT0 and EOI broadcast: set under vm->lock when
+	 * created, cleared when destroyed; read under vm->srcu (their
+	 * destroy waits for a grace period before freeing).
+	 */
+	struct vsnix_pic *pic;
+	struct vsnix_ioapic *ioapic;
 	/* VSNIX_CREATE_LAPIC: vCPUs get an in-kernel LAPIC; set once. */
 	bool lapic;
 

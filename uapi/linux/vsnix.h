@@ -329,7 +329,13 @@ struct vsnix_halt_config {
 #define VSNIX_DEV_EXIT_PORT	2	/* 32-bit write of a status ends the run */
 #define VSNIX_DEV_FW_CFG	3	/* QEMU fw_cfg (selector 0x510, data 0x511) */
 #define VSNIX_DEV_HVT2		4	/* VSNIX_DEV_HVT, up to 63 devices */
-#define VSNIX_NR_DEVICES	5
+/* 5: unused (the local APIC is VSNIX_CREATE_LAPIC) */
+#define VSNIX_DEV_IOAPIC	6	/* 82093AA I/O APIC, MMIO at config.base */
+#define VSNIX_DEV_PIC		7	/* 8259A pair: 0x20, 0xa0, ELCR 0x4d0 */
+#define VSNIX_DEV_PIT		8	/* 8254 at 0x40-0x43, port 0x61 */
+#define VSNIX_DEV_RTC		9	/* MC146818 CMOS RTC at 0x70/0x71 */
+#define VSNIX_DEV_PM_TIMER	10	/* ACPI PM timer at config.port */
+#define VSNIX_NR_DEVICES	11
 
 #define VSNIX_HVT_MAX_BLOCK	4
 #define VSNIX_HVT_MAX_NET	4
@@ -407,6 +413,36 @@ struct vsnix_fw_cfg_config {
 	__u64 reserved[6];
 };
 
+/* VSNIX_DEV_IOAPIC: 24 pins serving GSIs gsi_base..gsi_base + 23. */
+struct vsnix_ioapic_config {
+	__u64 base;		/* 0xfec00000; 4 KiB aligned, below 4 GiB */
+	__u32 id;		/* IOAPIC ID register, 0..15 */
+	__u32 gsi_base;		/* 0 for the first (and only) IOAPIC */
+	__u64 reserved[6];
+};
+
+/* VSNIX_DEV_PIC, VSNIX_DEV_PIT: fixed ports, nothing to configure. */
+struct vsnix_pic_config {
+	__u64 reserved[8];
+};
+
+struct vsnix_pit_config {
+	__u64 reserved[8];
+};
+
+/* VSNIX_DEV_RTC: the CMOS memory-size bytes are filled from ram_size. */
+struct vsnix_rtc_config {
+	__u64 ram_size;		/* bytes of guest RAM; 0: leave them 0 */
+	__u64 reserved[7];
+};
+
+/* VSNIX_DEV_PM_TIMER: a 24-bit counter at 3.579545 MHz (FADT TMR_VAL_EXT = 0). */
+struct vsnix_pm_timer_config {
+	__u16 port;		/* 0x608 (QEMU q35) or 0xb008 (piix4) */
+	__u16 pad;
+	__u32 reserved[7];
+};
+
 /*
  * Devices write console output to console_fd (a regular file, pipe, tty,
  * /dev/null or TCP/UDP socket opened for writing; never a file that can
@@ -425,6 +461,11 @@ struct vsnix_device_config {
 		struct vsnix_uart_config uart;
 		struct vsnix_exit_port_config exit_port;
 		struct vsnix_fw_cfg_config fw_cfg;
+		struct vsnix_ioapic_config ioapic;
+		struct vsnix_pic_config pic;
+		struct vsnix_pit_config pit;
+		struct vsnix_rtc_config rtc;
+		struct vsnix_pm_timer_config pm_timer;
 		__u8 raw[1024];
 	};
 };
@@ -522,6 +563,90 @@ struct vsnix_fw_cfg_state {
  * state (an hvt device's files are fixed at creation); size 0.
  */
 #define VSNIX_STATELESS_VERSION		1
+
+/* VSNIX_DEV_IOAPIC, version 1: registers and pin inputs (82093AA). */
+#define VSNIX_IOAPIC_STATE_VERSION	1
+struct vsnix_ioapic_state {
+	__u64 redir[24];	/* redirection entries, remote IRR included */
+	__u32 levels;		/* bit n: pin n asserted */
+	__u8 ioregsel;
+	__u8 id;		/* 0..15 */
+	__u8 pad[2];
+};
+
+/* VSNIX_DEV_PIC, version 1: each 8259A (master, slave) and the inputs. */
+#define VSNIX_PIC_STATE_VERSION		1
+#define VSNIX_8259_ICW4			(1u << 0)	/* ICW1: IC4 */
+#define VSNIX_8259_SINGLE		(1u << 1)	/* ICW1: SNGL */
+#define VSNIX_8259_LTIM			(1u << 2)	/* ICW1: level mode */
+#define VSNIX_8259_AUTO_EOI		(1u << 3)	/* ICW4: AEOI */
+#define VSNIX_8259_ROTATE_AUTO_EOI	(1u << 4)	/* OCW2 */
+#define VSNIX_8259_SFNM			(1u << 5)	/* ICW4 */
+#define VSNIX_8259_SPECIAL_MASK		(1u << 6)	/* OCW3: SMM */
+#define VSNIX_8259_READ_ISR		(1u << 7)	/* OCW3: RR, RIS */
+#define VSNIX_8259_POLL			(1u << 8)	/* OCW3: P */
+struct vsnix_8259_state {
+	__u8 irr, isr, imr, elcr;
+	__u8 lines;		/* input levels */
+	__u8 prio_base;		/* IR of the highest priority, 0..7 */
+	__u8 vector_base;	/* ICW2, low 3 bits 0 */
+	__u8 init_step;		/* 0, or the ICW expected next: 2..4 */
+	__u16 flags;		/* VSNIX_8259_* */
+	__u8 pad[6];
+};
+struct vsnix_pic_state {
+	struct vsnix_8259_state chip[2];
+	__u16 gsi_levels;	/* bit n: GSI n asserted */
+	__u8 pad[6];
+};
+
+/*
+ * VSNIX_DEV_PIT, version 1: each counter of the 8254 and port 0x61.
+ * elapsed counts the ticks since the count was loaded: a restored
+ * counter goes on from there.
+ */
+#define VSNIX_PIT_STATE_VERSION		1
+#define VSNIX_PIT_BCD			(1u << 0)
+#define VSNIX_PIT_GATE			(1u << 1)
+#define VSNIX_PIT_ARMED			(1u << 2)	/* counting */
+#define VSNIX_PIT_NULL_COUNT		(1u << 3)
+#define VSNIX_PIT_WRITE_MSB		(1u << 4)	/* next write: MSB */
+#define VSNIX_PIT_READ_MSB		(1u << 5)	/* next read: MSB */
+#define VSNIX_PIT_COUNT_LATCHED		(1u << 6)
+#define VSNIX_PIT_STATUS_LATCHED	(1u << 7)
+struct vsnix_pit_channel_state {
+	__u64 elapsed;
+	__u32 reload;		/* 1..65536 (BCD: 1..10000) */
+	__u16 latched_count;
+	__u16 flags;		/* VSNIX_PIT_* */
+	__u8 mode;		/* 0..5 */
+	__u8 rw;		/* access mode 1..3, 0 before a control word */
+	__u8 write_lsb;
+	__u8 latch_reads;	/* 0..2 */
+	__u8 status;
+	__u8 pad[3];
+};
+struct vsnix_pit_state {
+	struct vsnix_pit_channel_state ch[3];
+	__u8 port_b;		/* bits 0-3 */
+	__u8 pad[7];
+};
+
+/* VSNIX_DEV_RTC, version 1: the CMOS bytes and the guest's clock. */
+#define VSNIX_RTC_STATE_VERSION		1
+struct vsnix_rtc_state {
+	__u8 cmos[128];
+	__s64 time_ns;		/* guest time, ns since 1970 */
+	__u8 index;		/* 0..127 */
+	__u8 nmi_masked;
+	__u8 pad[6];
+};
+
+/* VSNIX_DEV_PM_TIMER, version 1: the counter goes on from ticks. */
+#define VSNIX_PM_TIMER_STATE_VERSION	1
+struct vsnix_pm_timer_state {
+	__u64 ticks;		/* since creation, 3.579545 MHz */
+};
 
 /* State of a VM that in-kernel devices ended. */
 struct vsnix_vm_status {
