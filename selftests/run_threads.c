@@ -76,6 +76,32 @@ static void on_usr1(int sig)
 	(void)sig;
 }
 
+/*
+ * Signal every thread not yet joined, in each round. A thread waiting for
+ * the vCPU mutex (mutex_lock_killable: SIGUSR1 does not wake it) only gets
+ * in once the other leaves RUN: signalling one thread at a time would wait
+ * for ever on the one that is queued behind the other's endless RUN.
+ */
+static void join_all_kicking(pthread_t *t, int n)
+{
+	bool joined[8] = { false };
+	int i, left = n;
+
+	while (left) {
+		for (i = 0; i < n; i++) {
+			if (joined[i])
+				continue;
+			if (!pthread_tryjoin_np(t[i], NULL)) {
+				joined[i] = true;
+				left--;
+			} else {
+				pthread_kill(t[i], SIGUSR1);
+			}
+		}
+		usleep(1000);
+	}
+}
+
 static void test_two_runners(void)
 {
 	struct vsnix_test_vm *vm = vm_create_long(0);
@@ -91,12 +117,7 @@ static void test_two_runners(void)
 	/* The guest spins once finished: signals end the last RUNs. */
 	for (i = 0; i < 200000 && !GUEST_VAR(vm, rt_finished); i++)
 		usleep(100);
-	for (i = 0; i < 2; i++) {
-		while (pthread_tryjoin_np(t[i], NULL)) {
-			pthread_kill(t[i], SIGUSR1);
-			usleep(1000);
-		}
-	}
+	join_all_kicking(t, 2);
 	tap_diag("runs: %d and %d, errors %d and %d", runs_by[0], runs_by[1], errors_by[0],
 		 errors_by[1]);
 	tap_ok(!errors_by[0] && !errors_by[1], "two threads RUN one vCPU: no error");

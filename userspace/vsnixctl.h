@@ -10,8 +10,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include <linux/vsnix.h>
+
+#include "vsnix/libvsnix.h"
+#include "vsnix/elf.h"
+#include "vsnix/boot.h"
 
 /*
  * Exit codes of `vsnixctl run`. A guest's own status is passed through
@@ -24,7 +29,7 @@
 /* A Solo5 manifest has 63 device entries (VSNIX_HVT_MAX_HANDLE). */
 #define MAX_BLOCK		VSNIX_HVT_MAX_HANDLE
 #define MAX_NET			VSNIX_HVT_MAX_HANDLE
-#define MAX_MODULES		16
+#define MAX_MODULES		VX_MAX_MODULES
 #define MAX_CMDLINE		8192
 
 enum guest_kind {
@@ -64,12 +69,8 @@ struct run_options {
 /* The VM being built and run. */
 struct vm {
 	int sys_fd;
-	int vm_fd;
-	int vcpu_fd;
-	struct vsnix_run *run;
-	size_t run_size;
-	uint8_t *mem;		/* host mapping of guest RAM at GPA 0 */
-	uint64_t mem_size;
+	struct vx_vm *vx;
+	struct vx_vcpu *boot_vcpu;	/* vCPU 0, set up by the loader */
 	enum guest_kind kind;
 	bool verbose;
 	int console_fd;		/* stdout, or a pipe console_copier reads */
@@ -77,79 +78,18 @@ struct vm {
 	pthread_t console_thread;
 };
 
-/* vm.c */
+/* vm.c. report(): for r < 0, prints "vsnixctl: <vx_errmsg()>", -1; else 0. */
+int report(long r);
 int vm_create(struct vm *vm);
-int vm_alloc_memory(struct vm *vm, uint64_t size);
-int vm_map_memory(struct vm *vm);
-int vm_map_memory_prot(struct vm *vm, const uint8_t *flags);
-bool vm_has_noexec(struct vm *vm);
-int vm_create_vcpu(struct vm *vm);
-int vm_set_cpuid(struct vm *vm);
-int vm_create_device(struct vm *vm, struct vsnix_device_config *cfg,
-		     const char *what);
-int vm_set_state(struct vm *vm, const struct vsnix_regs *regs,
-		 const struct vsnix_sregs *sregs);
-int vm_run(struct vm *vm);
 void vm_destroy(struct vm *vm);
-/* The one bounds check for host access to guest memory: NULL if outside. */
-void *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len);
-uint64_t tsc_frequency_hz(void);
+/* run.c: one thread per vCPU until the guest ends; the exit code. */
+int vm_run(struct vm *vm, const sigset_t *stop_signals);
 
-/* elf_load.c */
-struct elf_image {
-	int fd;
-	const char *path;
-	uint64_t file_size;
-	bool is64;
-	uint16_t machine;
-	uint64_t entry;
-	unsigned int phnum;
-	struct elf_segment *seg;	/* all program headers, widened */
-};
-
-struct elf_segment {
-	uint32_t type;
-	uint32_t flags;
-	uint64_t offset;
-	uint64_t vaddr;
-	uint64_t paddr;
-	uint64_t filesz;
-	uint64_t memsz;
-	uint64_t align;
-};
-
-/* Is this file an ELF (any class)? Reads only the magic. */
-bool elf_is_elf(const uint8_t *head, size_t len);
-int elf_open(struct elf_image *img, int fd, const char *path);
-void elf_close(struct elf_image *img);
-/*
- * Finds the note (name, type) in the PT_NOTE segments and copies its
- * descriptor (after desc_align padding) into buf. Returns the descriptor
- * size, 0 when absent, -1 on a malformed note (message printed).
- */
-ssize_t elf_find_note(struct elf_image *img, const char *name, uint32_t type,
-		      size_t desc_align, void *buf, size_t buf_size);
-/*
- * Loads every PT_LOAD at its physical address into [min_addr, vm->mem_size)
- * and returns the end of the highest segment in *end.
- */
-int elf_load_segments(struct elf_image *img, struct vm *vm, uint64_t min_addr,
-		      uint64_t *end);
-
-/* x86_setup.c */
-void x86_segment_flat(struct vsnix_segment *s, uint16_t selector, bool code,
-		      bool long_mode);
-int x86_write_flat_gdt(struct vm *vm, uint64_t gdt_gpa, bool long_mode,
-		       struct vsnix_sregs *sregs);
-
-/* hvt_boot.c */
-bool hvt_is_hvt_elf(struct elf_image *img);
-int hvt_setup(struct vm *vm, struct elf_image *img,
+/* boot.c: the command line's guest to libvsnix's loaders */
+bool hvt_is_hvt_elf(struct vx_elf_image *img);
+int hvt_setup(struct vm *vm, struct vx_elf_image *img,
 	      const struct run_options *opt);
 
-/* multiboot.c */
-/* Offset of a valid multiboot v1 header in the first 8 KiB, or -1. */
-long multiboot_find_header(const uint8_t *head, size_t len);
 int multiboot_setup(struct vm *vm, int fd, const struct run_options *opt,
 		    long header_offset);
 
@@ -161,6 +101,20 @@ int block_open(const char *path, uint64_t *size);
 int tap_open(const char *ifname);
 int parse_mac(const char *s, uint8_t mac[6]);
 void random_mac(uint8_t mac[6]);
+
+/* main.c: the command table. */
+struct command {
+	const char *name;
+	/* argv[0] is the command's name; returns the exit code. */
+	int (*handler)(int argc, char **argv);
+	const char *summary;	/* one line for `vsnixctl help` */
+	const char *usage;	/* after "usage: vsnixctl " */
+	const char *help;	/* the options, one per line */
+};
+
+void command_help(FILE *out, const char *name);
+int cmd_run(int argc, char **argv);	/* cmd_run.c */
+int cmd_caps(int argc, char **argv);	/* cmd_caps.c */
 
 /* util */
 int parse_size(const char *s, uint64_t *out);

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vSnix selftest library, host side. Everything here is fatal on error
+ * vSnix selftest library, host side, on libvsnix (userspace/lib): the VM
+ * plumbing is the library's; this file adds the test guest layout, ucalls
+ * and fatal-on-error forms. Everything here is fatal on error
  * (TEST_ASSERT) unless its name ends in _raw: tests that check error paths
- * use the raw forms.
+ * use the raw forms (-1 and errno, like the ioctl).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -19,6 +21,15 @@
 #include <unistd.h>
 
 #include "vsnix_util.h"
+
+/* A libvsnix -errno result as an ioctl's: -1 and errno. */
+static int raw_result(int r)
+{
+	if (r >= 0)
+		return r;
+	errno = -r;
+	return -1;
+}
 
 #define PAGE_SIZE	4096ul
 #define SZ_2M		(2ul << 20)
@@ -60,11 +71,11 @@ int vsnix_dev_fd(void)
 {
 	if (dev_fd >= 0)
 		return dev_fd;
-	dev_fd = open("/dev/vsnix", O_RDWR | O_CLOEXEC);
-	if (dev_fd < 0 && (errno == ENOENT || errno == ENODEV || errno == ENXIO))
+	dev_fd = vx_open();
+	if (dev_fd == -ENOENT || dev_fd == -ENODEV || dev_fd == -ENXIO)
 		tap_skip_all("/dev/vsnix not present (vsnix.ko not loaded): %s",
-			     strerror(errno));
-	TEST_ASSERT(dev_fd >= 0, "open /dev/vsnix");
+			     strerror(-dev_fd));
+	TEST_ASSERT(dev_fd >= 0, "%s", vx_errmsg());
 	taint_at_start = kernel_taint();
 	warns_at_start = read_long_file("/sys/kernel/warn_count");
 	oopses_at_start = read_long_file("/sys/kernel/oops_count");
@@ -73,9 +84,9 @@ int vsnix_dev_fd(void)
 
 long vsnix_cap(unsigned int cap)
 {
-	long ret = ioctl(vsnix_dev_fd(), VSNIX_CHECK_EXTENSION, cap);
+	long ret = vx_check_cap(vsnix_dev_fd(), cap);
 
-	TEST_ASSERT(ret >= 0, "CHECK_EXTENSION %u", cap);
+	TEST_ASSERT(ret >= 0, "%s", vx_errmsg());
 	return ret;
 }
 
@@ -174,74 +185,47 @@ int count_open_fds(void)
 
 struct vsnix_test_vm *vm_create_bare(void)
 {
-	struct vsnix_test_vm *vm = calloc(1, sizeof(*vm));
+	struct vsnix_test_vm *vm;
 
-	TEST_ASSERT(vm, "calloc");
-	vm->fd = ioctl(vsnix_dev_fd(), VSNIX_CREATE_VM, 0);
-	TEST_ASSERT(vm->fd >= 0, "VSNIX_CREATE_VM");
+	TEST_ASSERT(!vx_vm_create(vsnix_dev_fd(), &vm), "%s", vx_errmsg());
 	return vm;
 }
 
 int vm_set_region_raw(struct vsnix_test_vm *vm, uint32_t slot, uint32_t flags,
 		      uint64_t gpa, uint64_t size, void *hva)
 {
-	struct vsnix_memory_region r = {
-		.slot = slot,
-		.flags = flags,
-		.guest_phys_addr = gpa,
-		.memory_size = size,
-		.userspace_addr = (uintptr_t)hva,
-	};
-
-	return ioctl(vm->fd, VSNIX_SET_MEMORY_REGION, &r);
+	return raw_result(vx_vm_set_region(vm, slot, flags, gpa, size, hva));
 }
 
 void vm_set_region(struct vsnix_test_vm *vm, uint32_t slot, uint32_t flags,
 		   uint64_t gpa, uint64_t size, void *hva)
 {
-	int ret = vm_set_region_raw(vm, slot, flags, gpa, size, hva);
+	int ret = vx_vm_set_region(vm, slot, flags, gpa, size, hva);
 
-	TEST_ASSERT(ret == 0, "SET_MEMORY_REGION slot %u gpa 0x%lx size 0x%lx",
-		    slot, (unsigned long)gpa, (unsigned long)size);
+	TEST_ASSERT(ret == 0, "%s", vx_errmsg());
 }
 
 struct vsnix_test_vm *vm_create(uint64_t mem_size)
 {
 	struct vsnix_test_vm *vm = vm_create_bare();
 
-	mem_size = ALIGN_UP(mem_size, PAGE_SIZE);
-	vm->mem = mmap(NULL, mem_size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	TEST_ASSERT(vm->mem != MAP_FAILED, "mmap guest memory");
-	vm->mem_size = mem_size;
-	vm_set_region(vm, 0, 0, 0, mem_size, vm->mem);
+	TEST_ASSERT(!vx_vm_add_ram(vm, VX_MEM_ANON, mem_size), "%s", vx_errmsg());
 	return vm;
 }
 
 void vm_destroy(struct vsnix_test_vm *vm)
 {
-	unsigned int i;
-
-	for (i = 0; i < vm->nr_vcpus; i++) {
-		struct vsnix_test_vcpu *vcpu = vm->vcpus[i];
-
-		munmap(vcpu->run, vcpu->run_size);
-		close(vcpu->fd);
-		free(vcpu);
-	}
-	close(vm->fd);
-	if (vm->mem)
-		munmap(vm->mem, vm->mem_size);
-	free(vm);
+	vx_vm_destroy(vm);
 }
 
 void *gpa2hva(struct vsnix_test_vm *vm, uint64_t gpa, uint64_t len)
 {
-	TEST_ASSERT(gpa < vm->mem_size && len <= vm->mem_size - gpa,
-		    "GPA range 0x%lx+0x%lx outside guest RAM (0x%lx bytes)",
+	void *hva = vx_gpa(vm, gpa, len);
+
+	TEST_ASSERT(hva, "GPA range 0x%lx+0x%lx outside guest RAM (0x%lx bytes)",
 		    (unsigned long)gpa, (unsigned long)len,
 		    (unsigned long)vm->mem_size);
-	return vm->mem + gpa;
+	return hva;
 }
 
 void vm_write(struct vsnix_test_vm *vm, uint64_t gpa, const void *src, uint64_t len)
@@ -251,13 +235,9 @@ void vm_write(struct vsnix_test_vm *vm, uint64_t gpa, const void *src, uint64_t 
 
 uint64_t vm_alloc(struct vsnix_test_vm *vm, uint64_t size)
 {
-	uint64_t gpa = vm->alloc_next;
+	uint64_t gpa = vx_vm_alloc(vm, size, 64);
 
-	size = ALIGN_UP(size, 64);
-	TEST_ASSERT(gpa && size <= vm->mem_size - gpa, "vm_alloc(%lu): out of guest RAM",
-		    (unsigned long)size);
-	vm->alloc_next += size;
-	memset(vm->mem + gpa, 0, size);
+	TEST_ASSERT(gpa, "vm_alloc(%lu): out of guest RAM", (unsigned long)size);
 	return gpa;
 }
 
@@ -384,63 +364,40 @@ struct vsnix_test_vm *vm_create_long(uint64_t extra_mem)
 
 struct vsnix_test_vcpu *vcpu_create(struct vsnix_test_vm *vm, uint32_t id)
 {
-	struct vsnix_test_vcpu *vcpu = calloc(1, sizeof(*vcpu));
-	long size;
+	struct vsnix_test_vcpu *vcpu;
 
-	TEST_ASSERT(vcpu && vm->nr_vcpus < VSNIX_SELFTEST_MAX_VCPUS, "too many vCPUs");
-	size = ioctl(vsnix_dev_fd(), VSNIX_GET_VCPU_MMAP_SIZE, 0);
-	TEST_ASSERT(size >= (long)sizeof(struct vsnix_run), "GET_VCPU_MMAP_SIZE %ld", size);
-	vcpu->fd = ioctl(vm->fd, VSNIX_CREATE_VCPU, id);
-	TEST_ASSERT(vcpu->fd >= 0, "CREATE_VCPU %u", id);
-	vcpu->run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd, 0);
-	TEST_ASSERT(vcpu->run != MAP_FAILED, "mmap vCPU %u run area", id);
-	vcpu->run_size = size;
-	vcpu->id = id;
-	vcpu->vm = vm;
-	vm->vcpus[vm->nr_vcpus++] = vcpu;
+	TEST_ASSERT(!vx_vcpu_create(vm, id, &vcpu), "%s", vx_errmsg());
 	return vcpu;
 }
 
 void vcpu_get_regs(struct vsnix_test_vcpu *vcpu, struct vsnix_regs *regs)
 {
-	TEST_ASSERT(!ioctl(vcpu->fd, VSNIX_GET_REGS, regs), "GET_REGS");
+	TEST_ASSERT(!vx_vcpu_get_regs(vcpu, regs), "%s", vx_errmsg());
 }
 
 void vcpu_set_regs(struct vsnix_test_vcpu *vcpu, const struct vsnix_regs *regs)
 {
-	TEST_ASSERT(!ioctl(vcpu->fd, VSNIX_SET_REGS, regs), "SET_REGS");
+	TEST_ASSERT(!vx_vcpu_set_regs(vcpu, regs), "%s", vx_errmsg());
 }
 
 void vcpu_get_sregs(struct vsnix_test_vcpu *vcpu, struct vsnix_sregs *sregs)
 {
-	TEST_ASSERT(!ioctl(vcpu->fd, VSNIX_GET_SREGS, sregs), "GET_SREGS");
+	TEST_ASSERT(!vx_vcpu_get_sregs(vcpu, sregs), "%s", vx_errmsg());
 }
 
 void vcpu_set_sregs(struct vsnix_test_vcpu *vcpu, const struct vsnix_sregs *sregs)
 {
-	TEST_ASSERT(!ioctl(vcpu->fd, VSNIX_SET_SREGS, sregs), "SET_SREGS");
+	TEST_ASSERT(!vx_vcpu_set_sregs(vcpu, sregs), "%s", vx_errmsg());
 }
 
 int vcpu_get_msr(struct vsnix_test_vcpu *vcpu, uint32_t index, uint64_t *data)
 {
-	struct {
-		struct vsnix_msrs hdr;
-		struct vsnix_msr_entry entry;
-	} msrs = { .hdr.nmsrs = 1, .entry.index = index };
-	int ret = ioctl(vcpu->fd, VSNIX_GET_MSRS, &msrs);
-
-	*data = msrs.entry.data;
-	return ret;
+	return raw_result(vx_vcpu_get_msr(vcpu, index, data));
 }
 
 int vcpu_set_msr(struct vsnix_test_vcpu *vcpu, uint32_t index, uint64_t data)
 {
-	struct {
-		struct vsnix_msrs hdr;
-		struct vsnix_msr_entry entry;
-	} msrs = { .hdr.nmsrs = 1, .entry = { .index = index, .data = data } };
-
-	return ioctl(vcpu->fd, VSNIX_SET_MSRS, &msrs);
+	return raw_result(vx_vcpu_set_msr(vcpu, index, data));
 }
 
 static void seg_set(struct vsnix_segment *s, uint16_t sel, uint64_t base, uint32_t limit,
@@ -588,7 +545,7 @@ void vcpu_setup_prot_mode(struct vsnix_test_vcpu *vcpu, uint32_t eip, uint32_t e
 
 int vcpu_run_raw(struct vsnix_test_vcpu *vcpu)
 {
-	return ioctl(vcpu->fd, VSNIX_RUN, 0);
+	return raw_result(vx_vcpu_run(vcpu));
 }
 
 void vcpu_run(struct vsnix_test_vcpu *vcpu)
@@ -600,22 +557,7 @@ void vcpu_run(struct vsnix_test_vcpu *vcpu)
 
 const char *exit_reason_str(uint32_t reason)
 {
-	static const char *const names[] = {
-		[VSNIX_EXIT_UNKNOWN] = "UNKNOWN",
-		[VSNIX_EXIT_IO] = "IO",
-		[VSNIX_EXIT_MMIO] = "MMIO",
-		[VSNIX_EXIT_HLT] = "HLT",
-		[VSNIX_EXIT_SHUTDOWN] = "SHUTDOWN",
-		[VSNIX_EXIT_FAIL_ENTRY] = "FAIL_ENTRY",
-		[VSNIX_EXIT_INTERNAL_ERROR] = "INTERNAL_ERROR",
-		[VSNIX_EXIT_INTR] = "INTR",
-		[VSNIX_EXIT_GUEST_EXIT] = "GUEST_EXIT",
-		[VSNIX_EXIT_DEBUG] = "DEBUG",
-	};
-
-	if (reason < sizeof(names) / sizeof(names[0]) && names[reason])
-		return names[reason];
-	return "(invalid)";
+	return vx_exit_reason_str(reason);
 }
 
 const char *vcpu_exit_str(struct vsnix_test_vcpu *vcpu)

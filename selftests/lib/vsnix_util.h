@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <linux/vsnix.h>
+#include <vsnix/libvsnix.h>
 
 #include "guest.h"
 
@@ -67,26 +68,15 @@ bool kernel_healthy(void);
 
 /* ------------------------------------------------------------ VM, vCPU */
 
-#define VSNIX_SELFTEST_MAX_VCPUS	16
-
-struct vsnix_test_vcpu {
-	struct vsnix_test_vm *vm;
-	int fd;
-	uint32_t id;
-	struct vsnix_run *run;
-	size_t run_size;
-};
-
-struct vsnix_test_vm {
-	int fd;
-	/* Slot 0: guest RAM at GPA 0, host copy at mem. */
-	uint8_t *mem;
-	uint64_t mem_size;
-	/* Bump allocator for guest data above the test binary (long mode). */
-	uint64_t alloc_next;
-	unsigned int nr_vcpus;
-	struct vsnix_test_vcpu *vcpus[VSNIX_SELFTEST_MAX_VCPUS];
-};
+/*
+ * The VM and vCPU objects are libvsnix's (userspace/lib): the selftest
+ * names are kept for the tests. Fields tests use: vm->fd, vm->mem,
+ * vm->mem_size, vm->vcpus[], vcpu->vm, vcpu->fd, vcpu->id, vcpu->run,
+ * vcpu->run_size. libvsnix's vx_* calls work on them too (vCPU threads).
+ */
+#define vsnix_test_vm			vx_vm
+#define vsnix_test_vcpu			vx_vcpu
+#define VSNIX_SELFTEST_MAX_VCPUS	VX_MAX_VCPUS
 
 /* An empty VM (no memory); fatal on error. */
 struct vsnix_test_vm *vm_create_bare(void);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vsnixctl: a strict ELF reader for guest images. Every header field is
+ * libvsnix: a strict ELF reader for guest images. Every header field is
  * checked before use: the image is as untrusted as the guest it carries.
+ * Errors: -EINVAL (-EIO for a failed read) and "PATH: invalid ELF: why".
  */
 #include <elf.h>
 #include <errno.h>
@@ -11,7 +12,8 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "vsnixctl.h"
+#include "vsnix/libvsnix.h"
+#include "vsnix/elf.h"
 
 #define MAX_PHNUM	512
 #define MAX_NOTES_SIZE	(1 << 20)
@@ -34,24 +36,23 @@ static int pread_full(int fd, void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
-static int bad(struct elf_image *img, const char *msg)
+static int bad(struct vx_elf_image *img, const char *msg)
 {
-	fprintf(stderr, "vsnixctl: %s: invalid ELF: %s\n", img->path, msg);
-	return -1;
+	return vx_fail(EINVAL, "%s: invalid ELF: %s", img->path, msg);
 }
 
-bool elf_is_elf(const uint8_t *head, size_t len)
+bool vx_elf_is_elf(const uint8_t *head, size_t len)
 {
 	return len >= SELFMAG && memcmp(head, ELFMAG, SELFMAG) == 0;
 }
 
 /* True when [off, off + len) lies inside the file. */
-static bool in_file(struct elf_image *img, uint64_t off, uint64_t len)
+static bool in_file(struct vx_elf_image *img, uint64_t off, uint64_t len)
 {
 	return off <= img->file_size && len <= img->file_size - off;
 }
 
-static int read_phdrs64(struct elf_image *img, const Elf64_Ehdr *eh)
+static int read_phdrs64(struct vx_elf_image *img, const Elf64_Ehdr *eh)
 {
 	Elf64_Phdr ph;
 	unsigned int i;
@@ -63,7 +64,7 @@ static int read_phdrs64(struct elf_image *img, const Elf64_Ehdr *eh)
 	for (i = 0; i < img->phnum; i++) {
 		if (pread_full(img->fd, &ph, sizeof(ph), eh->e_phoff + i * sizeof(ph)))
 			return bad(img, "cannot read a program header");
-		img->seg[i] = (struct elf_segment) {
+		img->seg[i] = (struct vx_elf_segment) {
 			.type = ph.p_type, .flags = ph.p_flags,
 			.offset = ph.p_offset, .vaddr = ph.p_vaddr,
 			.paddr = ph.p_paddr, .filesz = ph.p_filesz,
@@ -73,7 +74,7 @@ static int read_phdrs64(struct elf_image *img, const Elf64_Ehdr *eh)
 	return 0;
 }
 
-static int read_phdrs32(struct elf_image *img, const Elf32_Ehdr *eh)
+static int read_phdrs32(struct vx_elf_image *img, const Elf32_Ehdr *eh)
 {
 	Elf32_Phdr ph;
 	unsigned int i;
@@ -85,7 +86,7 @@ static int read_phdrs32(struct elf_image *img, const Elf32_Ehdr *eh)
 	for (i = 0; i < img->phnum; i++) {
 		if (pread_full(img->fd, &ph, sizeof(ph), eh->e_phoff + i * sizeof(ph)))
 			return bad(img, "cannot read a program header");
-		img->seg[i] = (struct elf_segment) {
+		img->seg[i] = (struct vx_elf_segment) {
 			.type = ph.p_type, .flags = ph.p_flags,
 			.offset = ph.p_offset, .vaddr = ph.p_vaddr,
 			.paddr = ph.p_paddr, .filesz = ph.p_filesz,
@@ -96,7 +97,7 @@ static int read_phdrs32(struct elf_image *img, const Elf32_Ehdr *eh)
 }
 
 /* Reads and checks the ELF and program headers (x86 only, executables). */
-int elf_open(struct elf_image *img, int fd, const char *path)
+int vx_elf_open(struct vx_elf_image *img, int fd, const char *path)
 {
 	union {
 		Elf64_Ehdr e64;
@@ -158,11 +159,11 @@ int elf_open(struct elf_image *img, int fd, const char *path)
 		return bad(img, "out of memory");
 	ret = img->is64 ? read_phdrs64(img, &eh.e64) : read_phdrs32(img, &eh.e32);
 	if (ret)
-		elf_close(img);
+		vx_elf_close(img);
 	return ret;
 }
 
-void elf_close(struct elf_image *img)
+void vx_elf_close(struct vx_elf_image *img)
 {
 	free(img->seg);
 	img->seg = NULL;
@@ -174,7 +175,7 @@ static size_t align_up(size_t v, size_t a)
 }
 
 /* Walks the notes of one PT_NOTE segment (ELF gABI "Note Section"). */
-static ssize_t find_in_segment(struct elf_image *img, const uint8_t *notes,
+static ssize_t find_in_segment(struct vx_elf_image *img, const uint8_t *notes,
 			       size_t size, const char *name, uint32_t type,
 			       size_t desc_align, void *buf, size_t buf_size)
 {
@@ -213,13 +214,13 @@ static ssize_t find_in_segment(struct elf_image *img, const uint8_t *notes,
 	return 0;
 }
 
-ssize_t elf_find_note(struct elf_image *img, const char *name, uint32_t type,
+ssize_t vx_elf_find_note(struct vx_elf_image *img, const char *name, uint32_t type,
 		      size_t desc_align, void *buf, size_t buf_size)
 {
 	unsigned int i;
 
 	for (i = 0; i < img->phnum; i++) {
-		struct elf_segment *s = &img->seg[i];
+		struct vx_elf_segment *s = &img->seg[i];
 		uint8_t *notes;
 		ssize_t ret;
 
@@ -243,7 +244,7 @@ ssize_t elf_find_note(struct elf_image *img, const char *name, uint32_t type,
 	return 0;
 }
 
-int elf_load_segments(struct elf_image *img, struct vm *vm, uint64_t min_addr,
+int vx_elf_load_segments(struct vx_elf_image *img, struct vx_vm *vm, uint64_t min_addr,
 		      uint64_t *end)
 {
 	uint64_t highest = 0, prev_end = 0;
@@ -252,7 +253,7 @@ int elf_load_segments(struct elf_image *img, struct vm *vm, uint64_t min_addr,
 	char msg[160];
 
 	for (i = 0; i < img->phnum; i++) {
-		struct elf_segment *s = &img->seg[i];
+		struct vx_elf_segment *s = &img->seg[i];
 		uint8_t *dst;
 
 		if (s->type != PT_LOAD || s->memsz == 0)
@@ -268,7 +269,7 @@ int elf_load_segments(struct elf_image *img, struct vm *vm, uint64_t min_addr,
 				 (unsigned long long)min_addr);
 			return bad(img, msg);
 		}
-		dst = vm_gpa(vm, s->paddr, s->memsz);
+		dst = vx_gpa(vm, s->paddr, s->memsz);
 		if (!dst) {
 			snprintf(msg, sizeof(msg),
 				 "segment %u [%#llx, +%#llx) outside guest memory (%llu MiB)",

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vsnixctl: boots a Multiboot (version 1, specification 0.6.96) kernel:
+ * libvsnix: boots a Multiboot (version 1, specification 0.6.96) kernel:
  * ELF images through their program headers, anything else through the
  * header's address fields (the "a.out kludge", flag 16). The machine state
  * at entry is the spec's section 3.2; the kernel gets a 16550 UART at
@@ -18,7 +18,9 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "vsnixctl.h"
+#include "vsnix/libvsnix.h"
+#include "vsnix/elf.h"
+#include "vsnix/boot.h"
 
 #define MB_HEADER_MAGIC		0x1BADB002
 #define MB_BOOT_MAGIC		0x2BADB002
@@ -96,7 +98,7 @@ struct mb_mmap_entry {
 	uint32_t type;		/* 1 = available RAM, else reserved */
 } __attribute__((packed));
 
-long multiboot_find_header(const uint8_t *head, size_t len)
+long vx_multiboot_find_header(const uint8_t *head, size_t len)
 {
 	size_t off;
 
@@ -115,11 +117,10 @@ long multiboot_find_header(const uint8_t *head, size_t len)
 
 static int mb_error(const char *path, const char *msg)
 {
-	fprintf(stderr, "vsnixctl: %s: invalid multiboot image: %s\n", path, msg);
-	return -1;
+	return vx_fail(EINVAL, "%s: invalid multiboot image: %s", path, msg);
 }
 
-static int load_kludge(struct vm *vm, int fd, const char *path,
+static int load_kludge(struct vx_vm *vm, int fd, const char *path,
 		       const struct mb_header *h, long hoff, uint64_t file_size,
 		       uint64_t *entry, uint64_t *end)
 {
@@ -146,7 +147,7 @@ static int load_kludge(struct vm *vm, int fd, const char *path,
 	}
 	if (h->load_addr < MB_KERNEL_MIN)
 		return mb_error(path, "load_addr is below 1 MiB (the boot area)");
-	dst = vm_gpa(vm, h->load_addr, mem_end - h->load_addr);
+	dst = vx_gpa(vm, h->load_addr, mem_end - h->load_addr);
 	if (!dst)
 		return mb_error(path, "image does not fit in guest memory");
 	if (pread(fd, dst, load_len, file_off) != (ssize_t)load_len)
@@ -159,20 +160,21 @@ static int load_kludge(struct vm *vm, int fd, const char *path,
 	return 0;
 }
 
-static int load_elf(struct vm *vm, int fd, const char *path, uint64_t *entry,
+static int load_elf(struct vx_vm *vm, int fd, const char *path, uint64_t *entry,
 		    uint64_t *end)
 {
-	struct elf_image img;
+	struct vx_elf_image img;
 	unsigned int i;
 	int ret;
 
-	if (elf_open(&img, fd, path))
-		return -1;
-	ret = elf_load_segments(&img, vm, MB_KERNEL_MIN, end);
+	ret = vx_elf_open(&img, fd, path);
+	if (ret)
+		return ret;
+	ret = vx_elf_load_segments(&img, vm, MB_KERNEL_MIN, end);
 	*entry = img.entry;
 	/* A higher-half kernel links e_entry at its virtual address. */
 	for (i = 0; !ret && i < img.phnum; i++) {
-		struct elf_segment *s = &img.seg[i];
+		struct vx_elf_segment *s = &img.seg[i];
 
 		if (s->type == 1 /* PT_LOAD */ && img.entry >= s->vaddr &&
 		    img.entry - s->vaddr < s->memsz) {
@@ -182,12 +184,12 @@ static int load_elf(struct vm *vm, int fd, const char *path, uint64_t *entry,
 	}
 	if (!ret && *entry > 0xffffffffULL)
 		ret = mb_error(path, "entry point above 4 GiB");
-	elf_close(&img);
+	vx_elf_close(&img);
 	return ret;
 }
 
 /* Appends a string to the strings area; returns its GPA or 0. */
-static uint32_t put_string(struct vm *vm, uint64_t *pos, uint64_t limit,
+static uint32_t put_string(struct vx_vm *vm, uint64_t *pos, uint64_t limit,
 			   const char *s)
 {
 	size_t len = strlen(s) + 1;
@@ -196,7 +198,7 @@ static uint32_t put_string(struct vm *vm, uint64_t *pos, uint64_t limit,
 
 	if (len > limit - *pos)
 		return 0;
-	dst = vm_gpa(vm, *pos, len);
+	dst = vx_gpa(vm, *pos, len);
 	if (!dst)
 		return 0;
 	memcpy(dst, s, len);
@@ -204,65 +206,71 @@ static uint32_t put_string(struct vm *vm, uint64_t *pos, uint64_t limit,
 	return gpa;
 }
 
-static int load_modules(struct vm *vm, const struct run_options *opt,
+/* One module, page-aligned at *at; its string "PATH ARGS" as GRUB's. */
+static int load_module(struct vx_vm *vm, const struct vx_boot_module *m,
+		       uint64_t *at, struct mb_module *mod, uint64_t *strings)
+{
+	char line[1024];
+	struct stat st;
+	uint8_t *dst;
+	int fd, e;
+
+	fd = open(m->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		e = fd < 0 ? errno : EINVAL;
+		if (fd >= 0)
+			close(fd);
+		return vx_fail(e, "module %s: %s", m->path,
+			       e == EINVAL ? "not a regular file" : strerror(e));
+	}
+	dst = vx_gpa(vm, *at, st.st_size);
+	if (!dst || *at + st.st_size > 0xffffffffULL) {
+		close(fd);
+		return vx_fail(ENOSPC, "module %s does not fit in guest memory", m->path);
+	}
+	if (st.st_size && pread(fd, dst, st.st_size, 0) != st.st_size) {
+		close(fd);
+		return vx_fail(EIO, "cannot read module %s", m->path);
+	}
+	close(fd);
+	snprintf(line, sizeof(line), "%s%s%s", m->path,
+		 m->args ? " " : "", m->args ? m->args : "");
+	mod->mod_start = *at;
+	mod->mod_end = *at + st.st_size;
+	mod->string = put_string(vm, strings, MB_STRINGS_END, line);
+	mod->reserved = 0;
+	if (!mod->string)
+		return vx_fail(E2BIG, "module command lines too long");
+	*at = (*at + st.st_size + 0xfff) & ~0xfffULL;
+	return 0;
+}
+
+static int load_modules(struct vx_vm *vm, const struct vx_boot *b,
 			uint64_t kernel_end, struct mb_info *mbi,
 			uint64_t *strings)
 {
-	struct mb_module *mods = vm_gpa(vm, MB_MODS_GPA,
-					MAX_MODULES * sizeof(*mods));
+	struct mb_module *mods = vx_gpa(vm, MB_MODS_GPA,
+					VX_MAX_MODULES * sizeof(*mods));
 	uint64_t at = (kernel_end + 0xfff) & ~0xfffULL;
 	unsigned int i;
+	int r;
 
 	if (!mods)
-		return -1;
-	for (i = 0; i < opt->nr_modules; i++) {
-		const struct module_spec *m = &opt->module[i];
-		char line[1024];
-		struct stat st;
-		uint8_t *dst;
-		int fd;
-
-		fd = open(m->path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-			fprintf(stderr, "vsnixctl: module %s: %s\n", m->path,
-				fd < 0 ? strerror(errno) : "not a regular file");
-			if (fd >= 0)
-				close(fd);
-			return -1;
-		}
-		dst = vm_gpa(vm, at, st.st_size);
-		if (!dst || at + st.st_size > 0xffffffffULL) {
-			fprintf(stderr, "vsnixctl: module %s does not fit in guest memory\n",
-				m->path);
-			close(fd);
-			return -1;
-		}
-		if (st.st_size && pread(fd, dst, st.st_size, 0) != st.st_size) {
-			fprintf(stderr, "vsnixctl: cannot read module %s\n", m->path);
-			close(fd);
-			return -1;
-		}
-		close(fd);
-		/* Like GRUB: the module's string is its path, then its args. */
-		snprintf(line, sizeof(line), "%s%s%s", m->path,
-			 m->args ? " " : "", m->args ? m->args : "");
-		mods[i].mod_start = at;
-		mods[i].mod_end = at + st.st_size;
-		mods[i].string = put_string(vm, strings, MB_STRINGS_END, line);
-		mods[i].reserved = 0;
-		if (!mods[i].string) {
-			fprintf(stderr, "vsnixctl: module command lines too long\n");
-			return -1;
-		}
-		at = (at + st.st_size + 0xfff) & ~0xfffULL;
+		return vx_fail(EINVAL, "guest memory too small for the module list");
+	if (b->nr_modules > VX_MAX_MODULES)
+		return vx_fail(E2BIG, "at most %d modules", VX_MAX_MODULES);
+	for (i = 0; i < b->nr_modules; i++) {
+		r = load_module(vm, &b->modules[i], &at, &mods[i], strings);
+		if (r)
+			return r;
 	}
 	mbi->flags |= MB_IF_MODS;
-	mbi->mods_count = opt->nr_modules;
+	mbi->mods_count = b->nr_modules;
 	mbi->mods_addr = MB_MODS_GPA;
 	return 0;
 }
 
-static int write_mmap(struct vm *vm, struct mb_info *mbi)
+static int write_mmap(struct vx_vm *vm, struct mb_info *mbi)
 {
 	const struct mb_mmap_entry map[] = {
 		{ 20, 0, MB_LOW_RAM_END, 1 },
@@ -270,10 +278,10 @@ static int write_mmap(struct vm *vm, struct mb_info *mbi)
 		{ 20, MB_BIOS_START, MB_KERNEL_MIN - MB_BIOS_START, 2 },
 		{ 20, MB_KERNEL_MIN, vm->mem_size - MB_KERNEL_MIN, 1 },
 	};
-	void *dst = vm_gpa(vm, MB_MMAP_GPA, sizeof(map));
+	void *dst = vx_gpa(vm, MB_MMAP_GPA, sizeof(map));
 
 	if (!dst)
-		return -1;
+		return vx_fail(EINVAL, "guest memory too small for the memory map");
 	memcpy(dst, map, sizeof(map));
 	mbi->flags |= MB_IF_MEMORY | MB_IF_MMAP;
 	mbi->mem_lower = MB_LOW_RAM_END >> 10;
@@ -283,10 +291,11 @@ static int write_mmap(struct vm *vm, struct mb_info *mbi)
 	return 0;
 }
 
-static int create_devices(struct vm *vm)
+static int create_devices(struct vx_vm *vm, const struct vx_boot *b)
 {
+	int console_fd = b->console_fd;
 	struct vsnix_device_config uart = {
-		.type = VSNIX_DEV_UART16550, .console_fd = vm->console_fd,
+		.type = VSNIX_DEV_UART16550, .console_fd = console_fd,
 		.uart = { .base = 0x3f8 },
 	};
 	struct vsnix_device_config exit_port = {
@@ -295,81 +304,118 @@ static int create_devices(struct vm *vm)
 	};
 	struct vsnix_device_config fw_cfg = {
 		.type = VSNIX_DEV_FW_CFG, .console_fd = -1,
-		.fw_cfg = { .ram_size = vm->mem_size, .nr_cpus = 1 },
+		.fw_cfg = { .ram_size = vm->mem_size, .nr_cpus = b->nr_cpus ?: 1 },
 	};
+	int r = vx_vm_create_device(vm, &uart);
 
-	if (vm_create_device(vm, &uart, "uart 0x3f8") ||
-	    vm_create_device(vm, &exit_port, "exit port 0xf4") ||
-	    vm_create_device(vm, &fw_cfg, "fw_cfg 0x510"))
-		return -1;
-	return 0;
+	if (!r)
+		r = vx_vm_create_device(vm, &exit_port);
+	return r ? r : vx_vm_create_device(vm, &fw_cfg);
 }
 
-int multiboot_setup(struct vm *vm, int fd, const struct run_options *opt,
-		    long hoff)
+/* Reads and checks the header; RAM of the size asked. */
+static int check_header(struct vx_vm *vm, int fd, const char *path, long hoff,
+			const struct vx_boot *b, struct mb_header *h)
 {
-	struct vsnix_sregs sregs = { 0 };
-	struct vsnix_regs regs = { 0 };
-	uint64_t mem_size = (opt->mem_size + 0xfff) & ~0xfffULL;
-	uint64_t strings = MB_STRINGS_GPA, entry, end;
-	const char *cmdline = opt->cmdline ? opt->cmdline : "";
-	struct mb_info *mbi;
-	struct mb_header h;
+	uint64_t mem_size = (b->mem_size + 0xfff) & ~0xfffULL;
+
+	memset(h, 0, sizeof(*h));
+	if (pread(fd, h, sizeof(*h), hoff) < 12)
+		return mb_error(path, "cannot read the header");
+	if (h->flags & 0xffff & ~MB_HF_KNOWN_REQUIRED) {
+		if (h->flags & MB_HF_VIDEO_MODE)
+			return mb_error(path, "it requires a video mode (flag 2); vsnix has no display");
+		return mb_error(path, "it requires features this loader does not know (flags bits 3-15)");
+	}
+	if (mem_size < MB_MEM_MIN || mem_size > MB_MEM_MAX)
+		return vx_fail(EINVAL, "--mem must be between %llu MiB and %llu MiB for a multiboot guest",
+			       MB_MEM_MIN >> 20, MB_MEM_MAX >> 20);
+	return vx_vm_alloc_ram(vm, VX_MEM_ANON, mem_size);
+}
+
+/* The kernel image, by the header's addresses or as an ELF. */
+static int load_kernel(struct vx_vm *vm, int fd, const char *path, long hoff,
+		       const struct mb_header *h, uint64_t *entry, uint64_t *end)
+{
+	uint8_t magic[4];
 	struct stat st;
-	char *cl;
 
-	vm->kind = GUEST_MULTIBOOT;
 	if (fstat(fd, &st) < 0)
-		return mb_error(opt->kernel, strerror(errno));
-	memset(&h, 0, sizeof(h));
-	if (pread(fd, &h, sizeof(h), hoff) < 12)
-		return mb_error(opt->kernel, "cannot read the header");
-	if (h.flags & 0xffff & ~MB_HF_KNOWN_REQUIRED) {
-		if (h.flags & MB_HF_VIDEO_MODE)
-			return mb_error(opt->kernel, "it requires a video mode (flag 2); vsnix has no display");
-		return mb_error(opt->kernel, "it requires features this loader does not know (flags bits 3-15)");
-	}
-	if (mem_size < MB_MEM_MIN || mem_size > MB_MEM_MAX) {
-		fprintf(stderr, "vsnixctl: --mem must be between %llu MiB and %llu MiB for a multiboot guest\n",
-			MB_MEM_MIN >> 20, MB_MEM_MAX >> 20);
-		return -1;
-	}
-	if (vm_alloc_memory(vm, mem_size))
-		return -1;
+		return mb_error(path, strerror(errno));
+	if (h->flags & MB_HF_ADDRESSES)
+		return load_kludge(vm, fd, path, h, hoff, st.st_size, entry, end);
+	if (pread(fd, magic, 4, 0) != 4 || !vx_elf_is_elf(magic, 4))
+		return mb_error(path, "not ELF and no address fields (flag 16)");
+	return load_elf(vm, fd, path, entry, end);
+}
 
-	if (h.flags & MB_HF_ADDRESSES) {
-		if (load_kludge(vm, fd, opt->kernel, &h, hoff, st.st_size, &entry, &end))
-			return -1;
-	} else {
-		uint8_t magic[4];
+/* The multiboot information: command line, loader name, map, modules. */
+static int write_info(struct vx_vm *vm, const struct vx_boot *b, uint64_t end)
+{
+	const char *cmdline = b->cmdline ? b->cmdline : "";
+	uint64_t strings = MB_STRINGS_GPA;
+	struct mb_info *mbi;
+	char *cl;
+	int r;
 
-		if (pread(fd, magic, 4, 0) != 4 || !elf_is_elf(magic, 4))
-			return mb_error(opt->kernel, "not ELF and no address fields (flag 16)");
-		if (load_elf(vm, fd, opt->kernel, &entry, &end))
-			return -1;
-	}
-
-	mbi = vm_gpa(vm, MB_INFO_GPA, sizeof(*mbi));
-	cl = vm_gpa(vm, MB_CMDLINE_GPA, MB_STRINGS_GPA - MB_CMDLINE_GPA);
+	mbi = vx_gpa(vm, MB_INFO_GPA, sizeof(*mbi));
+	cl = vx_gpa(vm, MB_CMDLINE_GPA, MB_STRINGS_GPA - MB_CMDLINE_GPA);
 	if (!mbi || !cl)
-		return -1;
+		return vx_fail(EINVAL, "guest memory too small for the multiboot information");
 	memset(mbi, 0, sizeof(*mbi));
-	if (strlen(cmdline) >= MB_STRINGS_GPA - MB_CMDLINE_GPA) {
-		fprintf(stderr, "vsnixctl: command line too long (max %d characters)\n",
-			MB_STRINGS_GPA - MB_CMDLINE_GPA - 1);
-		return -1;
-	}
+	if (strlen(cmdline) >= MB_STRINGS_GPA - MB_CMDLINE_GPA)
+		return vx_fail(E2BIG, "command line too long (max %d characters)",
+			       MB_STRINGS_GPA - MB_CMDLINE_GPA - 1);
 	strcpy(cl, cmdline);
 	mbi->flags |= MB_IF_CMDLINE;
 	mbi->cmdline = MB_CMDLINE_GPA;
 	mbi->boot_loader_name = put_string(vm, &strings, MB_STRINGS_END, "vsnixctl");
 	mbi->flags |= MB_IF_LOADER_NAME;
-	if (write_mmap(vm, mbi) || load_modules(vm, opt, end, mbi, &strings))
-		return -1;
+	r = write_mmap(vm, mbi);
+	return r ? r : load_modules(vm, b, end, mbi, &strings);
+}
 
+/* The platform hook, vCPU 0, then the APs, parked by ap_init. */
+static int create_vcpus(struct vx_vm *vm, struct vx_boot *b)
+{
+	unsigned int i, n = b->nr_cpus ?: 1;
+	struct vx_vcpu *ap;
+	int r;
+
+	if (n > 1 && !b->ap_init)
+		return vx_fail(EINVAL, "%u vCPUs: the APs need a start-up hook (in-kernel LAPIC)", n);
+	if (n > VX_MAX_VCPUS)
+		return vx_fail(EINVAL, "%u vCPUs: at most %d", n, VX_MAX_VCPUS);
+	r = b->platform ? b->platform(vm, b->opaque) : 0;
+	if (!r)
+		r = vx_vcpu_create(vm, 0, &b->vcpu);
+	for (i = 1; !r && i < n; i++) {
+		r = vx_vcpu_create(vm, i, &ap);
+		if (!r)
+			r = b->ap_init(ap, b->opaque);
+	}
+	return r;
+}
+
+int vx_multiboot_load(struct vx_vm *vm, int fd, const char *path, long hoff,
+		      struct vx_boot *b)
+{
+	struct vsnix_sregs sregs = { 0 };
+	struct vsnix_regs regs = { 0 };
+	struct mb_header h;
+	uint64_t entry = 0, end = 0;
+	int r;
+
+	r = check_header(vm, fd, path, hoff, b, &h);
+	if (!r)
+		r = load_kernel(vm, fd, path, hoff, &h, &entry, &end);
+	if (!r)
+		r = write_info(vm, b, end);
 	/* Spec 3.2: flat 32-bit segments, CR0.PE=1, paging off, IF=0. */
-	if (x86_write_flat_gdt(vm, MB_GDT_GPA, false, &sregs))
-		return -1;
+	if (!r)
+		r = vx_write_flat_gdt(vm, MB_GDT_GPA, false, &sregs);
+	if (r)
+		return r;
 	sregs.cr0 = 0x11;		/* PE | ET */
 	regs.rip = entry;
 	regs.rflags = 0x2;
@@ -377,11 +423,12 @@ int multiboot_setup(struct vm *vm, int fd, const struct run_options *opt,
 	regs.rbx = MB_INFO_GPA;
 	regs.rsp = MB_STACK_TOP;	/* undefined by the spec; harmless */
 
-	if (vm_map_memory(vm) || vm_create_vcpu(vm))
-		return -1;
-	if (vm_set_cpuid(vm))
-		fprintf(stderr, "vsnixctl: warning: running with the default CPUID\n");
-	if (vm_set_state(vm, &regs, &sregs) || create_devices(vm))
-		return -1;
-	return 0;
+	r = vx_vm_map_ram(vm, NULL);
+	if (!r)
+		r = create_vcpus(vm, b);
+	if (r)
+		return r;
+	b->default_cpuid = vx_vm_set_cpuid_host(vm) != 0;
+	r = vx_vcpu_set_state(b->vcpu, &regs, &sregs);
+	return r ? r : create_devices(vm, b);
 }

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vsnixctl: the command line's guest (its kind, devices and modules) handed
+ * to libvsnix's loaders, and their messages printed.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vsnixctl.h"
+#include "vsnix/boot.h"
+
+bool hvt_is_hvt_elf(struct vx_elf_image *img)
+{
+	int r = vx_hvt_is_hvt(img);
+
+	report(r);
+	return r > 0;
+}
+
+/* Checks each name against the manifest before opening its backing. */
+static int attach_devices(struct vx_hvt *h, const struct run_options *opt)
+{
+	uint8_t mac[6];
+	uint64_t size;
+	unsigned int i;
+	int fd, r;
+
+	for (i = 0; i < opt->nr_block; i++) {
+		const struct attach_spec *a = &opt->block[i];
+
+		if (report(vx_hvt_check_device(h, a->name, false)))
+			return -1;
+		fd = block_open(a->path, &size);
+		if (fd < 0)
+			return -1;
+		r = vx_hvt_attach_block(h, a->name, fd, size, a->sector_size);
+		close(fd);
+		if (report(r))
+			return -1;
+	}
+	for (i = 0; i < opt->nr_net; i++) {
+		const struct attach_spec *a = &opt->net[i];
+
+		if (report(vx_hvt_check_device(h, a->name, true)))
+			return -1;
+		fd = tap_open(a->path);
+		if (fd < 0)
+			return -1;
+		if (a->has_mac)
+			memcpy(mac, a->mac, 6);
+		else
+			random_mac(mac);
+		r = vx_hvt_attach_net(h, a->name, fd, mac);
+		close(fd);
+		if (report(r))
+			return -1;
+	}
+	return 0;
+}
+
+static void loaded(struct vm *vm, struct vx_boot *b)
+{
+	if (b->default_cpuid)
+		fprintf(stderr, "vsnixctl: warning: running with the default CPUID\n");
+	vm->boot_vcpu = b->vcpu;
+}
+
+int hvt_setup(struct vm *vm, struct vx_elf_image *img,
+	      const struct run_options *opt)
+{
+	struct vx_boot b = {
+		.cmdline = opt->cmdline,
+		.console_fd = vm->console_fd,
+	};
+	struct vx_hvt *h;
+	int ret = -1;
+
+	vm->kind = GUEST_HVT;
+	if (report(vx_hvt_open(img, &h)))
+		return -1;
+	if (report(vx_hvt_mem_size(opt->mem_size, &b.mem_size)))
+		goto out;
+	if (b.mem_size != opt->mem_size)
+		fprintf(stderr, "vsnixctl: memory rounded to %llu MiB (a multiple of 2 MiB)\n",
+			(unsigned long long)(b.mem_size >> 20));
+	if (attach_devices(h, opt) || report(vx_hvt_load(h, vm->vx, &b)))
+		goto out;
+	loaded(vm, &b);
+	ret = 0;
+out:
+	/* The kernel holds its own references to the backing files now. */
+	vx_hvt_close(h);
+	return ret;
+}
+
+int multiboot_setup(struct vm *vm, int fd, const struct run_options *opt,
+		    long header_offset)
+{
+	struct vx_boot_module mods[VX_MAX_MODULES];
+	struct vx_boot b = {
+		.mem_size = opt->mem_size,
+		.cmdline = opt->cmdline,
+		.console_fd = vm->console_fd,
+		.modules = mods,
+		.nr_modules = opt->nr_modules,
+	};
+	unsigned int i;
+
+	vm->kind = GUEST_MULTIBOOT;
+	for (i = 0; i < opt->nr_modules; i++) {
+		mods[i].path = opt->module[i].path;
+		mods[i].args = opt->module[i].args;
+	}
+	if (report(vx_multiboot_load(vm->vx, fd, opt->kernel, header_offset, &b)))
+		return -1;
+	loaded(vm, &b);
+	return 0;
+}

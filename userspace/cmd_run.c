@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vsnixctl run: boots a Solo5 hvt unikernel or a multiboot kernel and
+ * exits with the guest's status.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vsnixctl.h"
+
+#define DEFAULT_MEM	(128ULL << 20)
+
+/* NAME=VALUE with NAME a manifest name; VALUE kept as a pointer into arg. */
+static int parse_attach(const char *arg, struct attach_spec *a, bool net)
+{
+	const char *eq = strchr(arg, '=');
+	size_t n = eq ? (size_t)(eq - arg) : 0;
+	char *comma;
+
+	if (!eq || n == 0 || n >= sizeof(a->name) || !eq[1])
+		return -1;
+	memcpy(a->name, arg, n);
+	a->name[n] = '\0';
+	a->path = eq + 1;
+	comma = strchr(a->path, ',');
+	if (net && comma) {
+		if (parse_mac(comma + 1, a->mac))
+			return -1;
+		a->has_mac = true;
+		*comma = '\0';
+	}
+	return 0;
+}
+
+/* --block-sector-size NAME=N: N is checked by the hvt loader. */
+static int apply_sector_sizes(struct run_options *opt)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < opt->nr_sector_args; i++) {
+		const char *arg = opt->sector_arg[i], *eq = strchr(arg, '=');
+		char *end;
+		unsigned long n;
+
+		n = eq ? strtoul(eq + 1, &end, 10) : 0;
+		if (!eq || !eq[1] || *end || !n || n > UINT32_MAX) {
+			fprintf(stderr, "vsnixctl: bad --block-sector-size '%s' (NAME=N)\n", arg);
+			return -1;
+		}
+		for (j = 0; j < opt->nr_block; j++) {
+			if (strlen(opt->block[j].name) == (size_t)(eq - arg) &&
+			    !strncmp(opt->block[j].name, arg, eq - arg))
+				break;
+		}
+		if (j == opt->nr_block) {
+			fprintf(stderr, "vsnixctl: --block-sector-size '%s': no --block with that name\n",
+				arg);
+			return -1;
+		}
+		opt->block[j].sector_size = n;
+	}
+	return 0;
+}
+
+/* One getopt_long() result of `run`: 0, or -1 after a message. */
+static int run_option(int c, struct run_options *opt)
+{
+	char *comma;
+
+	switch (c) {
+	case 'k':
+		opt->kernel = optarg;
+		break;
+	case 'm':
+		if (parse_size(optarg, &opt->mem_size) || !opt->mem_size) {
+			fprintf(stderr, "vsnixctl: bad --mem '%s'\n", optarg);
+			return -1;
+		}
+		/* A bare number is MiB, as in solo5-hvt --mem. */
+		if (strspn(optarg, "0123456789") == strlen(optarg))
+			opt->mem_size <<= 20;
+		break;
+	case 'c':
+		opt->cmdline = optarg;
+		break;
+	case 'b':
+		if (opt->nr_block == MAX_BLOCK ||
+		    parse_attach(optarg, &opt->block[opt->nr_block], false)) {
+			fprintf(stderr, "vsnixctl: bad --block '%s' (NAME=PATH, at most %d)\n",
+				optarg, MAX_BLOCK);
+			return -1;
+		}
+		opt->nr_block++;
+		break;
+	case 'n':
+		if (opt->nr_net == MAX_NET ||
+		    parse_attach(optarg, &opt->net[opt->nr_net], true)) {
+			fprintf(stderr, "vsnixctl: bad --net '%s' (NAME=TAP[,MAC], at most %d)\n",
+				optarg, MAX_NET);
+			return -1;
+		}
+		opt->nr_net++;
+		break;
+	case 'S':
+		if (opt->nr_sector_args == MAX_BLOCK) {
+			fprintf(stderr, "vsnixctl: too many --block-sector-size\n");
+			return -1;
+		}
+		opt->sector_arg[opt->nr_sector_args++] = optarg;
+		break;
+	case 'M':
+		if (opt->nr_modules == MAX_MODULES) {
+			fprintf(stderr, "vsnixctl: at most %d modules\n", MAX_MODULES);
+			return -1;
+		}
+		comma = strchr(optarg, ',');
+		if (comma)
+			*comma = '\0';
+		opt->module[opt->nr_modules].path = optarg;
+		opt->module[opt->nr_modules].args = comma ? comma + 1 : NULL;
+		opt->nr_modules++;
+		break;
+	case 'v':
+		opt->verbose = true;
+		break;
+	case 'h':
+		command_help(stdout, "run");
+		exit(0);
+	default:
+		command_help(stderr, "run");
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_run(int argc, char **argv, struct run_options *opt)
+{
+	static const struct option longopts[] = {
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "mem", required_argument, NULL, 'm' },
+		{ "cmdline", required_argument, NULL, 'c' },
+		{ "block", required_argument, NULL, 'b' },
+		{ "net", required_argument, NULL, 'n' },
+		{ "block-sector-size", required_argument, NULL, 'S' },
+		{ "module", required_argument, NULL, 'M' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	int c;
+
+	opt->mem_size = DEFAULT_MEM;
+	while ((c = getopt_long(argc, argv, "k:m:c:b:n:S:M:vh", longopts, NULL)) != -1)
+		if (run_option(c, opt))
+			return -1;
+	if (optind != argc) {
+		fprintf(stderr, "vsnixctl: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	if (!opt->kernel) {
+		fprintf(stderr, "vsnixctl: --kernel FILE is required\n");
+		command_help(stderr, "run");
+		return -1;
+	}
+	return apply_sector_sizes(opt);
+}
+
+/* Detects the image kind, builds the VM and sets up the vCPU. */
+static int prepare(struct vm *vm, struct run_options *opt)
+{
+	uint8_t head[8192];
+	struct vx_elf_image img;
+	ssize_t len;
+	long mb;
+	int fd, ret = -1;
+
+	fd = open(opt->kernel, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "vsnixctl: cannot open %s: %s\n", opt->kernel,
+			strerror(errno));
+		return -1;
+	}
+	len = pread(fd, head, sizeof(head), 0);
+	if (len < 0)
+		len = 0;
+
+	/* An ELF with the Solo5 ABI note is hvt, whatever else it holds. */
+	if (vx_elf_is_elf(head, len)) {
+		if (report(vx_elf_open(&img, fd, opt->kernel)))
+			goto out;
+		if (hvt_is_hvt_elf(&img)) {
+			if (opt->nr_modules)
+				fprintf(stderr, "vsnixctl: --module is for multiboot kernels; ignored\n");
+			ret = vm_create(vm) ? -1 : hvt_setup(vm, &img, opt);
+			vx_elf_close(&img);
+			goto out;
+		}
+		vx_elf_close(&img);
+	}
+	mb = vx_multiboot_find_header(head, len);
+	if (mb >= 0) {
+		if (opt->nr_block || opt->nr_net) {
+			fprintf(stderr, "vsnixctl: --block/--net need an hvt unikernel; %s is multiboot\n",
+				opt->kernel);
+			goto out;
+		}
+		ret = vm_create(vm) ? -1 : multiboot_setup(vm, fd, opt, mb);
+		goto out;
+	}
+	fprintf(stderr, "vsnixctl: %s is neither a Solo5 hvt unikernel (no Solo5 ABI note)"
+		" nor a multiboot kernel (no header in the first 8 KiB)\n",
+		opt->kernel);
+out:
+	close(fd);
+	return ret;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_options opt = { 0 };
+	struct vm vm = { .sys_fd = -1 };
+	sigset_t stop;
+	int code;
+
+	if (parse_run(argc, argv, &opt))
+		return EXIT_SETUP_ERROR;
+	/*
+	 * Blocked in every thread from here on (the console copier and the
+	 * vCPU threads inherit the mask); vm_run() reads them from a signalfd.
+	 */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	vm.verbose = opt.verbose;
+	if (prepare(&vm, &opt)) {
+		vm_destroy(&vm);
+		return EXIT_SETUP_ERROR;
+	}
+	/* Console bytes come from the kernel: flush ours first. */
+	fflush(stdout);
+	code = vm_run(&vm, &stop);
+	vm_destroy(&vm);
+	return code;
+}
+
