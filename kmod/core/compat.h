@@ -62,5 +62,24 @@
 #define vsnix_unregister_syscore(s)	unregister_syscore_ops(s)
 #endif
 
+/*
+ * 6.7: vfs_iter_write() takes the file's freeze protection itself; before,
+ * its caller does (as kernel_write() does for its own callers).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+#define vsnix_file_start_write(file)	do { } while (0)
+#define vsnix_file_end_write(file)	do { } while (0)
+#else
+#define vsnix_file_start_write(file)	file_start_write(file)
+#define vsnix_file_end_write(file)	file_end_write(file)
+#endif
+
+/* 6.8: eventfd_signal() lost its count argument (always 1 since). */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+#define vsnix_eventfd_signal(ctx)	eventfd_signal(ctx)
+#else
+#define vsnix_eventfd_signal(ctx)	eventfd_signal(ctx, 1)
+#endif
+
 #endif /* !__ASSEMBLY__ */
 #endif /* VSNIX_COMPAT_H */

@@ -47,6 +47,10 @@ static long vsnix_check_extension(unsigned long cap)
 	case VSNIX_CAP_XSAVE:
 	case VSNIX_CAP_REAL_MODE:
 	case VSNIX_CAP_INJECT_EVENT:
+	case VSNIX_CAP_DESTROY_DEVICE:
+	case VSNIX_CAP_IOEVENTFD:
+	case VSNIX_CAP_IRQFD:
+	case VSNIX_CAP_DEVICE_STATE:
 		return 1;
 	case VSNIX_CAP_DEVICES:
 		return (1 << VSNIX_NR_DEVICES) - 1;
@@ -114,14 +118,20 @@ static int __init vsnix_init(void)
 	if (ret)
 		goto err_unprobe;
 
-	ret = misc_register(&vsnix_miscdev);
+	ret = vsnix_irqfd_module_init();
 	if (ret)
 		goto err_virt;
+
+	ret = misc_register(&vsnix_miscdev);
+	if (ret)
+		goto err_irqfd;
 
 	pr_info("loaded, %s backend, API version %d\n", vsnix_ops->name,
 		VSNIX_API_VERSION);
 	return 0;
 
+err_irqfd:
+	vsnix_irqfd_module_exit();
 err_virt:
 	vsnix_virt_exit();
 err_unprobe:
@@ -132,6 +142,7 @@ err_unprobe:
 static void __exit vsnix_exit(void)
 {
 	misc_deregister(&vsnix_miscdev);
+	vsnix_irqfd_module_exit();
 	vsnix_virt_exit();
 	vsnix_ops->hardware_unprobe();
 	pr_info("unloaded\n");

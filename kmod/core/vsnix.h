@@ -14,6 +14,7 @@
 #include <linux/wait.h>
 #include <linux/kref.h>
 #include <linux/srcu.h>
+#include <linux/workqueue.h>
 #include <asm/fpu/types.h>
 #include <uapi/linux/vsnix.h>
 
@@ -25,6 +26,8 @@
 struct vsnix_vm;
 struct vsnix_vcpu;
 struct vsnix_io_device;
+struct vsnix_io_bus;
+struct vsnix_irq_routing;
 
 /* ---------------------------------------------------------------- memory */
 
@@ -92,12 +95,34 @@ enum vsnix_bus {
 #define VSNIX_IO_EXIT	0
 
 struct vsnix_io_ops {
-	/* Called in preemptible context: devices may sleep (block I/O). */
+	u32 type;		/* VSNIX_DEV_*: names the state blob's layout */
+	/*
+	 * Called in preemptible context, under no lock of the bus: devices
+	 * may sleep (block I/O, hvt POLL). The device holds a reference for
+	 * the call, so it stays valid even if it is removed meanwhile.
+	 */
 	int (*read)(struct vsnix_io_device *dev, struct vsnix_vcpu *vcpu,
 		    u64 addr, unsigned int len, void *val);
 	int (*write)(struct vsnix_io_device *dev, struct vsnix_vcpu *vcpu,
 		     u64 addr, unsigned int len, const void *val);
+	/*
+	 * The last reference went: free the device. Process context: the
+	 * ioctl that removed it, the VM's end, or a work item when a vCPU
+	 * thread dropped it (so destroy may wait for vm->srcu, e.g. to
+	 * unregister an irqchip, whatever the run loop holds).
+	 */
 	void (*destroy)(struct vsnix_io_device *dev);
+
+	/*
+	 * Optional. reset: back to the power-on state. save/restore: the
+	 * guest-visible state as state_size bytes of layout state_version
+	 * (uapi/linux/vsnix.h); restore checks every value (-EINVAL).
+	 */
+	void (*reset)(struct vsnix_io_device *dev);
+	void (*save)(struct vsnix_io_device *dev, void *state);
+	int (*restore)(struct vsnix_io_device *dev, const void *state);
+	u32 state_version;
+	u32 state_size;
 };
 
 struct vsnix_io_device {
@@ -105,14 +130,27 @@ struct vsnix_io_device {
 	u64 base;
 	u64 len;
 	const struct vsnix_io_ops *ops;
-	struct list_head node;	/* vm->io_devices */
+	u32 id;			/* VM-unique, set by vsnix_io_register */
+	refcount_t users;	/* the bus's reference + calls in flight */
+	struct work_struct destroy_work;	/* last put in a vCPU thread */
 };
 
-/* Register a device on a range; -EEXIST when it overlaps another. */
+/*
+ * Register a device on a range; -EEXIST when it overlaps another. The
+ * bus takes over the device: vsnix_io_unregister or the VM's end drops
+ * it, and ops->destroy runs once the last call in flight returns.
+ * Sleeps (waits for an SRCU grace period).
+ */
 int vsnix_io_register(struct vsnix_vm *vm, struct vsnix_io_device *dev);
+/* The same, also giving the new device's id (VSNIX_CREATE_DEVICE). */
+int vsnix_io_register_id(struct vsnix_vm *vm, struct vsnix_io_device *dev,
+			 u32 *id);
+/* Take a registered device off its bus and drop the bus's reference. */
+void vsnix_io_unregister(struct vsnix_vm *vm, struct vsnix_io_device *dev);
 /*
  * Dispatch an access: returns VSNIX_IO_DONE/EXIT/-errno from the device, or
- * -ENODEV when no device covers [addr, addr + len).
+ * -ENODEV when no device covers [addr, addr + len). A write that matches
+ * an ioeventfd signals it and returns VSNIX_IO_DONE.
  */
 int vsnix_io_dispatch(struct vsnix_vcpu *vcpu, enum vsnix_bus bus, u64 addr,
 		      unsigned int len, bool write, void *val);
@@ -242,8 +280,19 @@ struct vsnix_vm {
 	struct vsnix_vcpu *vcpus[VSNIX_MAX_VCPUS];
 	atomic_t nr_vcpus;
 
-	struct rw_semaphore io_lock;	/* io_devices */
-	struct list_head io_devices;
+	/*
+	 * The I/O buses (kmod/core/iobus.c): an immutable sorted array per
+	 * bus, read under vm->srcu, replaced whole under io_lock.
+	 */
+	struct vsnix_io_bus __rcu *buses[VSNIX_NR_BUSES];
+	struct mutex io_lock;
+	u32 next_dev_id;
+
+	/* Interrupt lines (kmod/core/irq.c): chips read under vm->srcu. */
+	struct vsnix_irq_routing __rcu *irq_routing;
+	struct mutex irq_lock;		/* irq_routing writers */
+	spinlock_t irqfds_lock;		/* irqfds */
+	struct list_head irqfds;
 
 	struct mutex cpuid_lock;
 	struct vsnix_cpuid_policy cpuid;
