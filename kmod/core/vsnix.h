@@ -296,8 +296,12 @@ struct vsnix_vcpu {
 	u64 pending_mmio_gpa;
 	struct vsnix_pending_pio pending_pio;
 
-	/* Guest FPU/XSAVE state, switched by kmod/arch/x86/fpu.c. */
+	/*
+	 * Guest FPU/XSAVE state, switched by kmod/arch/x86/fpu.c: the kernel's
+	 * guest fpstate, or the module's own XSAVE image (fpu_own.c).
+	 */
 	struct fpu_guest guest_fpu;
+	void *fpu_own;
 	u64 xcr0;
 
 	/* In-kernel local APIC (arch/x86/lapic.c), NULL without one. */

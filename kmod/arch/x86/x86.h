@@ -74,10 +74,11 @@ bool vsnix_xcr0_valid(u64 xcr0, u64 supported);
 
 /*
  * Guest FPU through the kernel's guest-fpstate API (fpu_alloc_guest_fpstate
- * and fpu_swap_kvm_fpstate): loaded for the whole RUN ioctl so that a
- * context switch in the middle saves the guest's registers, not the
- * task's. vsnix_x86_fpu_enter/exit run with IRQs off around the hardware
- * entry: they reload registers after a context switch and switch XCR0.
+ * and fpu_swap_kvm_fpstate, loaded for the whole RUN ioctl) or, where the
+ * kernel exports that to KVM only or with fpu_own=1, the module's own
+ * XSAVE switch (fpu_own.c). vsnix_x86_fpu_enter/exit run with IRQs off
+ * around the hardware entry: they load/save the guest's registers as the
+ * path needs and switch XCR0. See fpu.c.
  */
 int vsnix_x86_fpu_init(struct vsnix_vcpu *vcpu);
 void vsnix_x86_fpu_free(struct vsnix_vcpu *vcpu);
