@@ -4,7 +4,8 @@
  * interrupts join a FIFO (no vCPU mutex, a kick makes the vCPU take them),
  * and the guest, spinning with IF=1, receives every vector once, in the
  * order they were queued. A full queue answers EAGAIN; the capability
- * gives its depth.
+ * gives its depth. An interrupt restored as "injected" (SET_VCPU_EVENTS)
+ * while the guest has IF=0 waits for STI like a queued one.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -36,7 +37,7 @@ asm(".pushsection .text\n"
 	"  pushq %rdx\n"
 	"  movq 24(%rsp), %rax\n"
 	"  movq xq_n(%rip), %rcx\n"
-	"  cmpq $" "1000" ", %rcx\n"
+	"  cmpq $1000, %rcx\n"
 	"  jae 1f\n"
 	"  leaq xq_seq(%rip), %rdx\n"
 	"  movb %al, (%rdx,%rcx)\n"
@@ -61,6 +62,15 @@ static void guest_main(uint64_t target)
 	GUEST_SYNC2(2, xq_n);
 }
 
+static void guest_injected(void)
+{
+	asm volatile("cli");
+	GUEST_SYNC2(1, xq_n);		/* injected EXTINT set here */
+	GUEST_SYNC2(2, xq_n);
+	asm volatile("sti; nop; cli");
+	GUEST_SYNC2(3, xq_n);
+}
+
 static void set_gate(struct vsnix_test_vm *vm, int vector, uint64_t h)
 {
 	uint64_t *idt = gpa2hva(vm, GUEST_IDT_GPA + vector * 16, 16);
@@ -72,6 +82,7 @@ static void set_gate(struct vsnix_test_vm *vm, int vector, uint64_t h)
 
 static uint8_t sent[NR_INJECT];
 static unsigned long retries;
+static int exception_errno = -1;
 
 static int inject_extint(int fd, uint8_t vector)
 {
@@ -83,9 +94,19 @@ static int inject_extint(int fd, uint8_t vector)
 static void *injector(void *arg)
 {
 	struct vsnix_test_vcpu *vcpu = arg;
+	struct vsnix_event ud = { .type = VSNIX_EVENT_EXCEPTION, .vector = 6 };
 	int i;
 
 	for (i = 0; i < NR_INJECT; i++) {
+		/*
+		 * The guest took one and waits for the rest: RUN runs, so an
+		 * exception must be refused.
+		 */
+		if (i == 10) {
+			while (!GUEST_VAR(vcpu->vm, xq_n))
+				sched_yield();
+			exception_errno = ioctl(vcpu->fd, VSNIX_INJECT_EVENT, &ud) ? errno : 0;
+		}
 		sent[i] = FIRST_VECTOR + (i * 7) % NR_VECTORS;
 		while (inject_extint(vcpu->fd, sent[i])) {
 			if (errno != EAGAIN)
@@ -95,6 +116,47 @@ static void *injector(void *arg)
 		}
 	}
 	return NULL;
+}
+
+static struct vsnix_test_vm *vm_with_gates(struct vsnix_test_vcpu **vcpu, void *fn)
+{
+	struct vsnix_test_vm *vm = vm_create_long(0);
+	struct vsnix_sregs sregs;
+	int i;
+
+	*vcpu = vcpu_create_long(vm, 0, fn);
+	for (i = 0; i < NR_VECTORS; i++)
+		set_gate(vm, FIRST_VECTOR + i, (uintptr_t)xq_stubs + 16 * i);
+	vcpu_get_sregs(*vcpu, &sregs);
+	sregs.idt.limit = (FIRST_VECTOR + NR_VECTORS) * 16 - 1;
+	vcpu_set_sregs(*vcpu, &sregs);
+	return vm;
+}
+
+static bool sync_is(struct vsnix_test_vcpu *vcpu, struct ucall *uc, uint64_t stage,
+		    uint64_t count)
+{
+	return vcpu_run_ucall_soft(vcpu, uc) == UCALL_SYNC && uc->args[0] == stage &&
+	       uc->args[1] == count;
+}
+
+static void test_injected_if0(void)
+{
+	struct vsnix_test_vcpu *vcpu;
+	struct vsnix_test_vm *vm = vm_with_gates(&vcpu, guest_injected);
+	struct vsnix_vcpu_events ev;
+	struct ucall uc;
+	bool ok;
+
+	ok = sync_is(vcpu, &uc, 1, 0) && !ioctl(vcpu->fd, VSNIX_GET_VCPU_EVENTS, &ev);
+	ev.injected.type = VSNIX_INJECTED_EXTINT;
+	ev.injected.vector = FIRST_VECTOR + 5;
+	ok = ok && !ioctl(vcpu->fd, VSNIX_SET_VCPU_EVENTS, &ev);
+	ok = ok && sync_is(vcpu, &uc, 2, 0) && sync_is(vcpu, &uc, 3, 1) &&
+	     GUEST_VAR(vm, xq_seq)[0] == FIRST_VECTOR + 5;
+	tap_ok(ok, "an injected EXTINT restored while IF=0 waits for STI (%lu at stage %lu)",
+	       (unsigned long)uc.args[1], (unsigned long)uc.args[0]);
+	vm_destroy(vm);
 }
 
 static void test_full_queue(void)
@@ -116,7 +178,6 @@ int main(void)
 {
 	struct vsnix_test_vcpu *vcpu;
 	struct vsnix_test_vm *vm;
-	struct vsnix_sregs sregs;
 	unsigned int lost = 0, wrong = 0, i;
 	struct ucall uc;
 	pthread_t t;
@@ -126,21 +187,17 @@ int main(void)
 	vsnix_dev_fd();
 	if (!vsnix_cap(VSNIX_CAP_EXTINT_QUEUE))
 		tap_skip_all("no VSNIX_CAP_EXTINT_QUEUE");
-	tap_plan(5);
-	vm = vm_create_long(0);
-	vcpu = vcpu_create_long(vm, 0, guest_main);
+	tap_plan(7);
+	vm = vm_with_gates(&vcpu, guest_main);
 	vcpu_set_args(vcpu, 1, (uint64_t)NR_INJECT);
-	for (i = 0; i < NR_VECTORS; i++)
-		set_gate(vm, FIRST_VECTOR + i, (uintptr_t)xq_stubs + 16 * i);
-	vcpu_get_sregs(vcpu, &sregs);
-	sregs.idt.limit = (FIRST_VECTOR + NR_VECTORS) * 16 - 1;
-	vcpu_set_sregs(vcpu, &sregs);
 
 	TEST_ASSERT(!pthread_create(&t, NULL, injector, vcpu), "pthread_create");
 	ok = vcpu_run_ucall_soft(vcpu, &uc) == UCALL_SYNC && uc.args[0] == 1;
 	TEST_ASSERT(!pthread_join(t, &res), "pthread_join");
 	tap_ok(ok && !res, "%d EXTINTs injected from another thread during RUN (%lu EAGAIN retries)",
 	       NR_INJECT, retries);
+	tap_ok(exception_errno == EBUSY, "an exception while RUN runs: EBUSY (%s)",
+	       exception_errno > 0 ? strerror(exception_errno) : "accepted");
 	for (i = 0; i < NR_INJECT; i++) {
 		uint8_t got = GUEST_VAR(vm, xq_seq)[i];
 
@@ -155,6 +212,7 @@ int main(void)
 	       (unsigned long)uc.args[1]);
 	vm_destroy(vm);
 	test_full_queue();
+	test_injected_if0();
 	tap_ok(kernel_healthy(), "kernel not tainted by an oops or WARN");
 	tap_finish();
 }

@@ -104,10 +104,10 @@ static void test_not_asked(void)
 	struct vsnix_test_vcpu *vcpu;
 	struct vsnix_test_vm *vm = halt_vm(&vcpu, false);
 	struct ucall uc;
+	bool ok = sync_is(vcpu, &uc, 1) && vcpu_run_raw(vcpu) == 0 &&
+		  vcpu->run->exit_reason == VSNIX_EXIT_HLT;
 
-	tap_ok(sync_is(vcpu, &uc, 1) && vcpu_run_raw(vcpu) == 0 &&
-	       vcpu->run->exit_reason == VSNIX_EXIT_HLT,
-	       "without VSNIX_HALT_IN_KERNEL: HLT with IF=1 exits (%s)", vcpu_exit_str(vcpu));
+	tap_ok(ok, "without VSNIX_HALT_IN_KERNEL: HLT with IF=1 exits (%s)", vcpu_exit_str(vcpu));
 	vm_destroy(vm);
 }
 

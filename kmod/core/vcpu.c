@@ -71,9 +71,10 @@ bool vsnix_vcpu_enter_prepare(struct vsnix_vcpu *vcpu)
 	 * first and reads the mode second, so one of us sees the other.
 	 */
 	smp_mb();
+	/* A TLB flush asked after the backend looked: it looks again. */
 	if (test_bit(VSNIX_REQ_EXIT, &vcpu->requests) ||
-	    test_bit(VSNIX_REQ_EVENT, &vcpu->requests) ||
-	    atomic_read(&vcpu->vm->mem_update) || need_resched() ||
+	    test_bit(VSNIX_REQ_TLB_FLUSH, &vcpu->requests) ||
+	    test_bit(VSNIX_REQ_EVENT, &vcpu->requests) || need_resched() ||
 	    signal_pending(current) || READ_ONCE(vcpu->vm->exited) ||
 	    vsnix_virt_rebooting()) {
 		/* Nothing of the guest happened: order nothing but the mode. */
@@ -116,16 +117,18 @@ void vsnix_exit_guest(struct vsnix_vcpu *vcpu, int status, u32 source)
 	vcpu->run->guest_exit.source = source;
 }
 
-/* One guest entry; mem_lock keeps slots and TDP tables stable during it. */
+/*
+ * One guest entry. No memory lock: slots are read under SRCU when a fault
+ * needs them, and TDP changes reach a running vCPU as a TLB flush request
+ * and an IPI (vsnix_vm_flush_tlbs).
+ */
 static int vsnix_vcpu_enter_once(struct vsnix_vcpu *vcpu)
 {
 	int r;
 
-	down_read(&vcpu->vm->mem_lock);
 	preempt_disable();
 	r = vsnix_ops->vcpu_run(vcpu);
 	preempt_enable();
-	up_read(&vcpu->vm->mem_lock);
 	return r;
 }
 

@@ -199,7 +199,11 @@ void vsnix_console_write(struct vsnix_vm *vm, struct file *console,
 int vsnix_dev_register(struct vsnix_vm *vm, struct vsnix_io_device *io,
 		       const char *who)
 {
-	int ret = vsnix_io_register(vm, io);
+	u32 id;
+	int ret = vsnix_io_register_id(vm, io, &id);
+
+	if (!ret)
+		return id;
 
 	if (ret == -EEXIST)
 		pr_warn_ratelimited("%s: ports 0x%llx-0x%llx overlap another device\n",
@@ -269,8 +273,8 @@ int vsnix_device_create(struct vsnix_vm *vm,
 				    cfg->type);
 		return -EINVAL;
 	}
-	/* On success the device owns the console reference. */
-	if (ret)
+	/* On success (the new id) the device owns the console reference. */
+	if (ret < 0)
 		vsnix_console_put(console);
 	return ret;
 }

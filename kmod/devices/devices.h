@@ -39,11 +39,15 @@ u32 vsnix_pio_value(const void *val, unsigned int len);
 /* Stores the low len bytes of value, little-endian. */
 void vsnix_pio_fill(void *val, unsigned int len, u32 value);
 
-/* vsnix_io_register with a message naming the device and its range. */
+/*
+ * vsnix_io_register with a message naming the device and its range.
+ * Returns the device's id (> 0) or -errno; once it returns an id, the
+ * device may already be gone (DESTROY_DEVICE): do not touch it.
+ */
 int vsnix_dev_register(struct vsnix_vm *vm, struct vsnix_io_device *io,
 		       const char *who);
 
-/* The per-type constructors, called with vm->lock held. */
+/* The per-type constructors, called with vm->lock held: id or -errno. */
 int vsnix_hvt_create(struct vsnix_vm *vm, const struct vsnix_hvt_config *cfg,
 		     struct file *console);
 int vsnix_hvt2_create(struct vsnix_vm *vm,

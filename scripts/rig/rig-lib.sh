@@ -10,8 +10,8 @@ DEFAULT_TEST_TIMEOUT=60
 STOCK_9P_MODULES="9p 9pnet_virtio virtio_pci"
 # Stock modules the tests may modprobe inside the guest (Bochs has no 9p
 # host root to reach the host's /lib/modules): tun is loaded at boot; msr
-# gives /dev/cpu/N/msr.
-STOCK_EXTRA_MODULES="tun kvm_intel kvm_amd msr"
+# gives /dev/cpu/N/msr; zram is swap for mem_swap.
+STOCK_EXTRA_MODULES="tun kvm_intel kvm_amd msr zram"
 
 # Print "name timeout" for each selected selftest, sorted by name. A test
 # is selftests/<name>.c built into selftests/build/<name>; its timeout is

@@ -39,6 +39,14 @@
 #define VSNIX_GET_CPUID		_IOWR(VSNIXIO, 0x43, struct vsnix_cpuid)
 #define VSNIX_CREATE_DEVICE	_IOWR(VSNIXIO, 0x44, struct vsnix_device_config)
 #define VSNIX_GET_VM_STATUS	_IOR(VSNIXIO, 0x45, struct vsnix_vm_status)
+/* Fetch and clear a slot's dirty bitmap (VSNIX_CAP_DIRTY_LOG). */
+#define VSNIX_GET_DIRTY_LOG	_IOW(VSNIXIO, 0x4a, struct vsnix_dirty_log)
+#define VSNIX_DESTROY_DEVICE	_IO(VSNIXIO, 0x4e)	/* arg: device id */
+#define VSNIX_IOEVENTFD		_IOW(VSNIXIO, 0x4f, struct vsnix_ioeventfd_config)
+#define VSNIX_IRQ_LINE		_IOW(VSNIXIO, 0x50, struct vsnix_irq_level)
+#define VSNIX_IRQFD		_IOW(VSNIXIO, 0x51, struct vsnix_irqfd)
+#define VSNIX_GET_DEVICE_STATE	_IOWR(VSNIXIO, 0x52, struct vsnix_device_state)
+#define VSNIX_SET_DEVICE_STATE	_IOW(VSNIXIO, 0x53, struct vsnix_device_state)
 #define VSNIX_SET_HALT_CONFIG	_IOW(VSNIXIO, 0x46, struct vsnix_halt_config)
 /* In-kernel local APIC for every vCPU created afterwards (VSNIX_CAP_LAPIC). */
 #define VSNIX_CREATE_LAPIC	_IO(VSNIXIO, 0x54)	/* arg: 0 (flags) */
@@ -73,6 +81,13 @@
 #define VSNIX_CAP_INJECT_EVENT	9	/* VSNIX_INJECT_EVENT */
 #define VSNIX_CAP_NOEXEC_MEM	10	/* VSNIX_MEM_NOEXEC, EXIT_MEMORY_FAULT */
 #define VSNIX_CAP_HVT_MAX_DEVICES 11	/* devices of VSNIX_DEV_HVT_MANY */
+#define VSNIX_CAP_MEM_ON_DEMAND	20	/* RAM faulted in, not pinned; MEM_PIN */
+#define VSNIX_CAP_DIRTY_LOG	21	/* VSNIX_MEM_LOG_DIRTY, GET_DIRTY_LOG */
+#define VSNIX_CAP_HUGE_TDP	22	/* 2 MiB NPT/EPT entries over THP/hugetlb */
+#define VSNIX_CAP_DESTROY_DEVICE 24	/* device ids, VSNIX_DESTROY_DEVICE */
+#define VSNIX_CAP_IOEVENTFD	25	/* VSNIX_IOEVENTFD */
+#define VSNIX_CAP_IRQFD		26	/* VSNIX_IRQ_LINE, VSNIX_IRQFD */
+#define VSNIX_CAP_DEVICE_STATE	27	/* VSNIX_GET/SET_DEVICE_STATE */
 #define VSNIX_CAP_VCPU_EVENTS	12	/* GET/SET_VCPU_EVENTS, GET/SET_DEBUGREGS */
 #define VSNIX_CAP_HALT_IN_KERNEL 13	/* VSNIX_SET_HALT_CONFIG */
 #define VSNIX_CAP_EXTINT_QUEUE	14	/* INJECT_EVENT from any thread; EXTINT queue depth */
@@ -84,12 +99,15 @@
 /* ---- memory ---- */
 #define VSNIX_MEM_READONLY	(1u << 0)	/* guest writes exit as MMIO */
 #define VSNIX_MEM_NOEXEC	(1u << 1)	/* fetches exit as MEMORY_FAULT */
+#define VSNIX_MEM_PIN		(1u << 2)	/* pinned whole, charged to memlock */
+#define VSNIX_MEM_LOG_DIRTY	(1u << 3)	/* track guest writes per page */
 
 /*
  * Maps [guest_phys_addr, +memory_size) onto the calling process's memory at
- * userspace_addr. The pages are pinned for as long as the region exists, so
- * the guest never writes memory the host has freed. memory_size == 0
- * deletes the slot. Addresses and size are 4 KiB aligned.
+ * userspace_addr. Pages are faulted in when the guest first touches them
+ * and follow the host's changes to the mapping (munmap, swap, migration);
+ * VSNIX_MEM_PIN pins them all up front instead, charged to RLIMIT_MEMLOCK.
+ * memory_size == 0 deletes the slot. Addresses and size are 4 KiB aligned.
  */
 struct vsnix_memory_region {
 	__u32 slot;
@@ -97,6 +115,19 @@ struct vsnix_memory_region {
 	__u64 guest_phys_addr;
 	__u64 memory_size;
 	__u64 userspace_addr;
+	__u64 reserved[2];
+};
+
+/*
+ * VSNIX_GET_DIRTY_LOG: copies the bitmap of the pages of a
+ * VSNIX_MEM_LOG_DIRTY slot written since the last call (bit n = page n of
+ * the slot, in unsigned 64-bit words, ceil(pages / 64) of them) to
+ * dirty_bitmap, and clears it: later writes set bits again.
+ */
+struct vsnix_dirty_log {
+	__u32 slot;
+	__u32 flags;		/* 0 */
+	__u64 dirty_bitmap;	/* user pointer */
 	__u64 reserved[2];
 };
 
@@ -386,7 +417,7 @@ struct vsnix_device_config {
 	__u32 type;		/* VSNIX_DEV_* */
 	__u32 flags;		/* must be 0 */
 	__s32 console_fd;	/* -1: no console */
-	__u32 pad;
+	__u32 id;		/* out: device id (in: ignored; was pad) */
 	__u64 reserved[4];
 	union {
 		struct vsnix_hvt_config hvt;
@@ -397,6 +428,100 @@ struct vsnix_device_config {
 		__u8 raw[1024];
 	};
 };
+
+/*
+ * VSNIX_IOEVENTFD: a guest write of len bytes at addr (and, with
+ * DATAMATCH, of the value datamatch) signals the eventfd fd in the kernel
+ * and the guest goes on; other writes there are served as before (device
+ * or exit). DEASSIGN removes the registration with the same fields.
+ */
+#define VSNIX_IOEVENTFD_MMIO		(1u << 0)	/* else port I/O */
+#define VSNIX_IOEVENTFD_DATAMATCH	(1u << 1)
+#define VSNIX_IOEVENTFD_DEASSIGN	(1u << 2)
+#define VSNIX_IOEVENTFD_FLAGS		0x7u
+
+struct vsnix_ioeventfd_config {
+	__u64 addr;
+	__u64 datamatch;	/* 0 without DATAMATCH */
+	__u32 len;		/* 1, 2, 4 (8: MMIO only) */
+	__s32 fd;		/* eventfd */
+	__u32 flags;		/* VSNIX_IOEVENTFD_* */
+	__u32 pad;
+	__u64 reserved[4];
+};
+
+/* VSNIX_IRQ_LINE: drive a GSI's input (level 1: asserted). */
+struct vsnix_irq_level {
+	__u32 gsi;
+	__u32 level;		/* 0 or 1 */
+	__u64 reserved[2];
+};
+
+/*
+ * VSNIX_IRQFD: each signal of the eventfd fd pulses gsi (an edge) or, with
+ * MSI, sends the message (msi_address, msi_data), in the kernel. DEASSIGN
+ * removes the irqfd of fd (other fields: as at assignment).
+ */
+#define VSNIX_IRQFD_MSI		(1u << 0)
+#define VSNIX_IRQFD_DEASSIGN	(1u << 1)
+#define VSNIX_IRQFD_FLAGS	0x3u
+
+struct vsnix_irqfd {
+	__s32 fd;
+	__u32 gsi;		/* 0 with MSI */
+	__u32 flags;		/* VSNIX_IRQFD_* */
+	__u32 msi_data;
+	__u64 msi_address;
+	__u64 reserved[4];
+};
+
+/*
+ * VSNIX_GET/SET_DEVICE_STATE: a device's guest-visible state as a blob at
+ * data: a header, then the type's own struct (below). GET: size in is the
+ * room at data, out the bytes written. SET: size is the blob's size;
+ * flags RESET instead puts the device in its power-on state (size and
+ * data 0).
+ */
+#define VSNIX_DEVICE_STATE_RESET	(1u << 0)
+#define VSNIX_DEVICE_STATE_MAX		4096
+
+struct vsnix_device_state {
+	__u32 id;		/* from VSNIX_CREATE_DEVICE */
+	__u32 flags;		/* SET: VSNIX_DEVICE_STATE_RESET */
+	__u32 size;
+	__u32 pad;
+	__u64 data;		/* address of the blob */
+	__u64 reserved[4];
+};
+
+struct vsnix_device_state_header {
+	__u32 type;		/* VSNIX_DEV_* */
+	__u32 version;		/* of the type's struct */
+	__u32 size;		/* bytes after the header */
+	__u32 pad;
+};
+
+/* VSNIX_DEV_UART16550, version 1: the registers (PC16550D, 8). */
+#define VSNIX_UART_STATE_VERSION	1
+struct vsnix_uart_state {
+	__u8 ier, lcr, mcr, scr, fcr, dll, dlm, rbr;
+	__u8 rx_full;
+	__u8 pad[7];
+};
+
+/* VSNIX_DEV_FW_CFG, version 1: the item being read. */
+#define VSNIX_FW_CFG_STATE_VERSION	1
+struct vsnix_fw_cfg_state {
+	__u16 selector;
+	__u16 pad;
+	__u32 offset;
+};
+
+/*
+ * VSNIX_DEV_EXIT_PORT and VSNIX_DEV_HVT(2), version 1: no guest-visible
+ * state (an hvt device's files are fixed at creation); size 0.
+ */
+#define VSNIX_STATELESS_VERSION		1
 
 /* State of a VM that in-kernel devices ended. */
 struct vsnix_vm_status {

@@ -305,6 +305,17 @@ void vsnix_x86_inject_events(struct vsnix_vcpu *vcpu)
 	/* Pairs with vsnix_vcpu_request(): queue first, then the bit. */
 	smp_mb__after_atomic();
 
+	/*
+	 * An interrupt restored as "injected" (SET_VCPU_EVENTS) that the
+	 * guest cannot take now waits in the queue: VMX refuses an entry
+	 * that injects one with IF=0 or in a shadow (SDM Vol 3, 26.3.1.5).
+	 */
+	if (ev->injected.type == VSNIX_X86_EV_IRQ && ev->requeued_irq < 0 &&
+	    !vsnix_ops->interrupt_allowed(vcpu)) {
+		ev->requeued_irq = ev->injected.vector;
+		ev->injected.type = VSNIX_X86_EV_NONE;
+	}
+
 	if (ev->injected.type != VSNIX_X86_EV_NONE) {
 		vsnix_x86_load(vcpu, &ev->injected);
 	} else if (ev->exception.type != VSNIX_X86_EV_NONE) {
@@ -490,8 +501,9 @@ static int vsnix_x86_block(struct vsnix_vcpu *vcpu)
 		if (READ_ONCE(vcpu->vm->exited) || vsnix_virt_rebooting() ||
 		    test_bit(VSNIX_REQ_EXIT, &vcpu->requests))
 			return 1;
-		/* The bit only says "look again"; the checks above looked. */
+		/* The bit only says "look again": clear it, look once more. */
 		clear_bit(VSNIX_REQ_EVENT, &vcpu->requests);
+		/* A queuer sets it after its event: one of us sees the other. */
 		smp_mb__after_atomic();
 		if (vsnix_x86_wakeup_pending(vcpu) ||
 		    READ_ONCE(ev->init_pending) || READ_ONCE(ev->sipi_pending))

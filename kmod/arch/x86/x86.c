@@ -191,15 +191,16 @@ static bool gva_writable(struct vsnix_vm *vm, const struct vsnix_paging *pg,
 			 u64 linear)
 {
 	struct vsnix_memslot *slot;
+	int idx;
 	bool ok;
 	u64 gpa;
 
 	if (vsnix_gva_to_gpa(vm, pg, linear, &gpa))
 		return false;
-	down_read(&vm->mem_lock);
+	idx = srcu_read_lock(&vm->srcu);
 	slot = vsnix_memslot_find(vm, gpa);
 	ok = slot && !(slot->flags & VSNIX_MEM_READONLY);
-	up_read(&vm->mem_lock);
+	srcu_read_unlock(&vm->srcu, idx);
 	return ok;
 }
 
@@ -430,11 +431,12 @@ bool vsnix_x86_fetch_fault(struct vsnix_vcpu *vcpu, u64 gpa)
 	struct vsnix_run *run = vcpu->run;
 	struct vsnix_memslot *slot;
 	bool noexec;
+	int idx;
 
-	down_read(&vm->mem_lock);
+	idx = srcu_read_lock(&vm->srcu);
 	slot = vsnix_memslot_find(vm, gpa);
 	noexec = slot && (slot->flags & VSNIX_MEM_NOEXEC);
-	up_read(&vm->mem_lock);
+	srcu_read_unlock(&vm->srcu, idx);
 	if (!noexec)
 		return false;
 	run->exit_reason = VSNIX_EXIT_MEMORY_FAULT;

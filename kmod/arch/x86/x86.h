@@ -143,10 +143,10 @@ int vsnix_write_gva(struct vsnix_vm *vm, const struct vsnix_paging *pg,
 /* ------------------------------------------------------ TDP (NPT/EPT) */
 
 /*
- * A 4-level table mapping guest-physical to host-physical 4 KiB pages. The
- * vendor supplies how an entry is encoded: NPT entries are ordinary x86
- * page-table entries (AMD APM Vol 2, 15.25.5), EPT entries are not (Intel
- * SDM Vol 3, 29.3.2).
+ * A 4-level table mapping guest-physical to host-physical 4 KiB or 2 MiB
+ * pages. The vendor supplies how an entry is encoded: NPT entries are
+ * ordinary x86 page-table entries (AMD APM Vol 2, 15.25.5), EPT entries are
+ * not (Intel SDM Vol 3, 29.3.2).
  */
 struct vsnix_tdp_format {
 	u64 (*table_entry)(phys_addr_t table);	/* non-leaf pointing at table */
@@ -154,20 +154,42 @@ struct vsnix_tdp_format {
 	bool (*present)(u64 entry);
 	/* Host-physical address of the table an entry points at (optional). */
 	phys_addr_t (*table_addr)(u64 entry);
+	u64 write_bit;		/* the write permission of a leaf */
+	u64 huge_bit;		/* a level-2 leaf (2 MiB); 0: none */
 };
 
 struct vsnix_tdp {
 	const struct vsnix_tdp_format *fmt;
+	spinlock_t *lock;	/* the VM's mmu_lock: every change */
 	u64 *root;		/* PML4, one zeroed page */
 	unsigned long nr_tables;
 };
 
-int vsnix_tdp_init(struct vsnix_tdp *tdp, const struct vsnix_tdp_format *fmt);
+int vsnix_tdp_init(struct vsnix_tdp *tdp, const struct vsnix_tdp_format *fmt,
+		   spinlock_t *lock);
 void vsnix_tdp_destroy(struct vsnix_tdp *tdp);
-/* mem_flags: the slot's VSNIX_MEM_READONLY and VSNIX_MEM_NOEXEC. */
+/*
+ * Map pinned pages (takes the lock itself). mem_flags: the slot's
+ * VSNIX_MEM_READONLY, VSNIX_MEM_NOEXEC and VSNIX_MEM_LOG_DIRTY (mapped
+ * read-only until the first write).
+ */
 int vsnix_tdp_map(struct vsnix_tdp *tdp, u64 gpa, struct page **pages,
 		  unsigned long npages, u32 mem_flags);
-void vsnix_tdp_unmap(struct vsnix_tdp *tdp, u64 gpa, unsigned long npages);
+/* With tdp->lock held; true when a leaf changed (flush the TLBs). */
+bool vsnix_tdp_unmap(struct vsnix_tdp *tdp, u64 gpa, unsigned long npages);
+bool vsnix_tdp_wrprotect(struct vsnix_tdp *tdp, u64 gpa, unsigned long npages);
+int vsnix_tdp_set_leaf(struct vsnix_tdp *tdp, u64 gpa, phys_addr_t pa,
+		       int level, bool writable, bool executable, u64 **spare);
+u64 vsnix_tdp_lookup(struct vsnix_tdp *tdp, u64 gpa, int *level);
+u64 *vsnix_tdp_alloc_spare(void);
+/*
+ * An NPT/EPT fault at gpa (access: VSNIX_MEMORY_FAULT_* bits) resolved for
+ * both vendors (kmod/arch/x86/mmu.c): 1 when the page is mapped now (resume
+ * the guest), 0 when run is filled (an exit to userspace), -ENOENT when gpa
+ * is no RAM for this access (emulate MMIO), or -EINTR.
+ */
+int vsnix_x86_tdp_fault(struct vsnix_vcpu *vcpu, struct vsnix_tdp *tdp,
+			u64 gpa, u32 access);
 /* Index math, KUnit-tested: level 1 = page table ... 4 = PML4. */
 unsigned int vsnix_tdp_level_shift(int level);
 unsigned int vsnix_tdp_index(u64 gpa, int level);

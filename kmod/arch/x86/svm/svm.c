@@ -320,11 +320,14 @@ static phys_addr_t npt_table_addr(u64 entry)
 	return __sme_clr(entry & GENMASK_ULL(51, 12));
 }
 
+/* A PDE with PS (bit 7) maps a 2 MiB page (APM Vol 2, 5.3.4). */
 static const struct vsnix_tdp_format svm_npt_format = {
 	.table_entry = npt_table_entry,
 	.leaf_entry = npt_leaf_entry,
 	.present = npt_present,
 	.table_addr = npt_table_addr,
+	.write_bit = _PAGE_RW,
+	.huge_bit = _PAGE_PSE,
 };
 
 static int svm_vm_init(struct vsnix_vm *vm)
@@ -335,7 +338,7 @@ static int svm_vm_init(struct vsnix_vm *vm)
 	svm_vm = kzalloc(sizeof(*svm_vm), GFP_KERNEL_ACCOUNT);
 	if (!svm_vm)
 		return -ENOMEM;
-	err = vsnix_tdp_init(&svm_vm->tdp, &svm_npt_format);
+	err = vsnix_tdp_init(&svm_vm->tdp, &svm_npt_format, &vm->mmu_lock);
 	if (err) {
 		kfree(svm_vm);
 		return err;
@@ -373,11 +376,25 @@ static bool svm_tdp_noexec(void)
 	return boot_cpu_has(X86_FEATURE_NX);
 }
 
-static void svm_tdp_unmap(struct vsnix_vm *vm, u64 gpa, unsigned long npages)
+/* Long-mode nested tables always have 2 MiB pages (APM Vol 2, 15.25.5). */
+static bool svm_tdp_huge(void)
+{
+	return true;
+}
+
+static bool svm_tdp_unmap(struct vsnix_vm *vm, u64 gpa, unsigned long npages)
 {
 	struct svm_vm *svm_vm = vm->arch;
 
-	vsnix_tdp_unmap(&svm_vm->tdp, gpa, npages);
+	return vsnix_tdp_unmap(&svm_vm->tdp, gpa, npages);
+}
+
+static bool svm_tdp_wrprotect(struct vsnix_vm *vm, u64 gpa,
+			      unsigned long npages)
+{
+	struct svm_vm *svm_vm = vm->arch;
+
+	return vsnix_tdp_wrprotect(&svm_vm->tdp, gpa, npages);
 }
 
 /* ------------------------------------------------------------ vCPU */
@@ -464,7 +481,6 @@ static int svm_vcpu_create(struct vsnix_vcpu *vcpu)
 	sv->vmcb = page_address(page);
 	sv->vmcb_pa = svm_page_pa(page);
 	sv->asid = asid;
-	sv->last_npf_gpa = U64_MAX;
 	vcpu->arch = sv;
 
 	svm_init_vmcb_control(vcpu);
@@ -721,6 +737,8 @@ const struct vsnix_arch_ops vsnix_svm_ops = {
 	.vm_destroy = svm_vm_destroy,
 	.tdp_map = svm_tdp_map,
 	.tdp_unmap = svm_tdp_unmap,
+	.tdp_wrprotect = svm_tdp_wrprotect,
+	.tdp_huge = svm_tdp_huge,
 	.tdp_noexec = svm_tdp_noexec,
 	.vcpu_create = svm_vcpu_create,
 	.vcpu_free = svm_vcpu_free,

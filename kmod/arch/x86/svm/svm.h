@@ -63,9 +63,6 @@ struct svm_vcpu {
 	/* Guest DR0-3: loaded once the guest touched them or DR7. */
 	bool dr_active;
 	u64 dr[4];
-
-	/* NPF on a mapped GPA: retried once (slot race), then an error. */
-	u64 last_npf_gpa;
 };
 
 #define SVM_RESET_SREGS	BIT(0)

@@ -316,30 +316,23 @@ static int svm_exit_npf(struct vsnix_vcpu *vcpu)
 {
 	struct svm_vcpu *sv = to_svm(vcpu);
 	struct vmcb *vmcb = sv->vmcb;
-	struct vsnix_vm *vm = vcpu->vm;
+	struct svm_vm *svm_vm = vcpu->vm->arch;
 	u64 gpa = vmcb->control.exit_info_2;
 	u64 err = vmcb->control.exit_info_1;
-	struct vsnix_memslot *slot;
-	bool mapped;
+	u32 access;
 	u8 len = 0;
+	int r;
 
 	if ((err & SVM_NPF_FETCH) && vsnix_x86_fetch_fault(vcpu, gpa))
 		return 0;
-	down_read(&vm->mem_lock);
-	slot = vsnix_memslot_find(vm, gpa);
-	mapped = slot && !((err & SVM_NPF_WRITE) &&
-			   (slot->flags & VSNIX_MEM_READONLY));
-	up_read(&vm->mem_lock);
-
-	if (mapped) {
-		/* The slot may have appeared after the fault: retry once. */
-		if (sv->last_npf_gpa != gpa) {
-			sv->last_npf_gpa = gpa;
-			return 1;
-		}
-		return svm_unhandled(vcpu);
-	}
-	sv->last_npf_gpa = U64_MAX;
+	/* Error code bits 1 and 4: a write, a fetch (APM Vol 2, 15.25.6). */
+	access = err & SVM_NPF_WRITE ? VSNIX_MEMORY_FAULT_WRITE :
+				       VSNIX_MEMORY_FAULT_READ;
+	if (err & SVM_NPF_FETCH)
+		access |= VSNIX_MEMORY_FAULT_EXEC;
+	r = vsnix_x86_tdp_fault(vcpu, &svm_vm->tdp, gpa, access);
+	if (r != -ENOENT)
+		return r;
 
 	/* Decode assists: the bytes fetched at the fault (APM 15.33.1). */
 	if (svm_has_decode_assists)
@@ -434,8 +427,6 @@ int svm_handle_exit(struct vsnix_vcpu *vcpu)
 
 	if (code == (u64)SVM_EXIT_ERR)
 		return svm_exit_invalid(vcpu);
-	if (code != SVM_EXIT_NPF)
-		sv->last_npf_gpa = U64_MAX;
 	if (code < ARRAY_SIZE(svm_exit_handlers) && svm_exit_handlers[code])
 		return svm_exit_handlers[code](vcpu);
 	return svm_unhandled(vcpu);

@@ -36,6 +36,7 @@ struct vmx_config {
 	u64 cr0_must1, cr0_must0;	/* from IA32_VMX_CR0_FIXED0/1 */
 	u64 cr4_must1, cr4_must0;	/* from IA32_VMX_CR4_FIXED0/1 */
 	bool invept_single;
+	bool ept_2m;		/* 2 MiB EPT leaves (EPT_VPID_CAP bit 16) */
 	bool invept_all;
 	bool vpid;		/* VPID in use (INVVPID available) */
 	bool rdtscp;
@@ -47,6 +48,9 @@ struct vmx_config {
 };
 
 extern struct vmx_config vmx_cfg;
+
+/* The VM's EPT tables (vmx.c). */
+struct vsnix_tdp *vmx_tdp(struct vsnix_vm *vm);
 
 /* Software L1D flush: twice the 32 KiB L1D of the affected CPUs. */
 #define VMX_L1D_FLUSH_ORDER	4

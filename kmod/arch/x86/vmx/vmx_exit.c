@@ -291,6 +291,20 @@ static int vmx_exit_wrmsr(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
 static int vmx_exit_ept_violation(struct vsnix_vcpu *vcpu,
 				  struct vmx_vcpu *vmx)
 {
+	/* Qualification bits 1, 2: a write, a fetch (SDM Vol 3, 28.2.1). */
+	u32 access = vmx->exit_qual & BIT_ULL(1) ? VSNIX_MEMORY_FAULT_WRITE :
+						   VSNIX_MEMORY_FAULT_READ;
+	int r;
+
+	if (vmx->exit_qual & BIT_ULL(2))
+		access |= VSNIX_MEMORY_FAULT_EXEC;
+	/*
+	 * RAM not mapped yet. Also during event delivery: the event was
+	 * saved for reinjection and is delivered again at the next entry.
+	 */
+	r = vsnix_x86_tdp_fault(vcpu, vmx_tdp(vcpu->vm), vmx->exit_gpa, access);
+	if (r != -ENOENT)
+		return r;
 	/*
 	 * During event delivery (IDT, stack in MMIO) RIP is not the access
 	 * that faulted, so there is no instruction to emulate.
