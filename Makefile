@@ -16,7 +16,7 @@ export KDIR
 T ?=
 
 .PHONY: all modules userspace selftests bpf clean deps deps-check \
-	rig-modules test test-quick test-612 test-vmx test-debug kunit-kernel demo fuzz \
+	rig-modules test test-quick test-612 test-vmx test-debug kunit-kernel demo fuzz test-kut \
 	test-solo5
 all: modules userspace selftests bpf
 
@@ -90,6 +90,19 @@ test-solo5:
 else
 test-solo5: rig-modules userspace
 	scripts/solo5/test.sh "$(SOLO5)" $(SOLO5_ONLY)
+endif
+
+# kvm-unit-tests (x86, the LAPIC/SMP entries) through vsnixctl in the rig:
+# make test-kut KUT=<kvm-unit-tests checkout> [KUT_ONLY=--vmx|--both].
+# Needs a checkout (network), so it is not part of make test.
+KUT ?=
+KUT_ONLY ?=
+ifeq ($(KUT),)
+test-kut:
+	@scripts/kut/test.sh ""
+else
+test-kut: rig-modules userspace
+	scripts/kut/test.sh "$(KUT)" $(KUT_ONLY)
 endif
 
 # The KUnit/debug kernel alone (cached in $VSNIX_CACHE, ~15-20 min cold).

@@ -23,18 +23,8 @@
 #include <unistd.h>
 #include "vsnix_util.h"
 
-/* Solo5 hvt ABI 2 (include/hvt_abi.h), the guest's view. */
-#define HVT_PORT	0x500
-enum { HC_WALLTIME = 1, HC_PUTS, HC_POLL, HC_BLOCK_WRITE, HC_BLOCK_READ,
-       HC_NET_WRITE, HC_NET_READ, HC_HALT };
-enum { SOLO5_R_OK, SOLO5_R_AGAIN, SOLO5_R_EINVAL, SOLO5_R_EUNSPEC };
-
-struct hc_walltime { uint64_t nsecs; };
-struct hc_puts { uint64_t data, len; };
-struct hc_poll { uint64_t timeout_nsecs, ready_set; int ret; };
-struct hc_block { uint64_t handle, offset, data, len; int ret; };
-struct hc_net { uint64_t handle, data, len; int ret; };
-struct hc_halt { uint64_t cookie; int exit_status; };
+/* Solo5 hvt ABI 2, the guest's view: the project's one declaration. */
+#include <linux/vsnix_hvt.h>
 
 #define NET_HANDLE	1	/* manifest order: net first, then block */
 #define BLOCK_HANDLE	2
@@ -46,22 +36,22 @@ static const char puts_msg[] = "hvt puts ok\n";
 static const char frame_in[] = "frame from the host, sixty bytes long, give or take a few..";
 static const char frame_out[] = "reply from the guest";
 
-static struct hc_walltime g_wt;
-static struct hc_puts g_puts;
-static struct hc_poll g_poll;
-static struct hc_block g_blk;
-static struct hc_net g_net;
-static struct hc_halt g_halt;
+static struct hvt_hc_walltime g_wt;
+static struct hvt_hc_puts g_puts;
+static struct hvt_hc_poll g_poll;
+static struct hvt_hc_block_io g_blk;
+static struct hvt_hc_net_io g_net;
+static struct hvt_hc_halt g_halt;
 static uint8_t g_sector[512], g_readback[512], g_frame[2048], g_cookie[512];
 
 static void hvt_call(int nr, void *arg)
 {
-	guest_outl(HVT_PORT + nr, (uint32_t)(uintptr_t)arg);
+	guest_outl(HVT_HYPERCALL_PIO_BASE + nr, (uint32_t)(uintptr_t)arg);
 }
 
 static uint64_t walltime(void)
 {
-	hvt_call(HC_WALLTIME, &g_wt);
+	hvt_call(HVT_HYPERCALL_WALLTIME, &g_wt);
 	return g_wt.nsecs;
 }
 
@@ -91,7 +81,7 @@ static int poll_ns(uint64_t ns)
 	g_poll.timeout_nsecs = ns;
 	g_poll.ready_set = ~0ul;
 	g_poll.ret = -1;
-	hvt_call(HC_POLL, &g_poll);
+	hvt_call(HVT_HYPERCALL_POLL, &g_poll);
 	return g_poll.ret;
 }
 
@@ -125,27 +115,27 @@ static void guest_main(void)
 	/* 2: puts */
 	g_puts.data = (uintptr_t)puts_msg;
 	g_puts.len = sizeof(puts_msg) - 1;
-	hvt_call(HC_PUTS, &g_puts);
+	hvt_call(HVT_HYPERCALL_PUTS, &g_puts);
 	GUEST_SYNC(2);
 
 	/* 3: block write, read back, ABI errors */
 	for (i = 0; i < 512; i++)
 		g_sector[i] = i * 7 + 1;
-	GUEST_ASSERT_EQ(block_io(HC_BLOCK_WRITE, BLOCK_HANDLE, 512, g_sector, 512), SOLO5_R_OK);
-	GUEST_ASSERT_EQ(block_io(HC_BLOCK_READ, BLOCK_HANDLE, 512, g_readback, 512), SOLO5_R_OK);
+	GUEST_ASSERT_EQ(block_io(HVT_HYPERCALL_BLOCK_WRITE, BLOCK_HANDLE, 512, g_sector, 512), SOLO5_R_OK);
+	GUEST_ASSERT_EQ(block_io(HVT_HYPERCALL_BLOCK_READ, BLOCK_HANDLE, 512, g_readback, 512), SOLO5_R_OK);
 	for (i = 0; i < 512; i++)
 		GUEST_ASSERT_EQ(g_readback[i], g_sector[i]);
-	GUEST_ASSERT_EQ(block_io(HC_BLOCK_READ, NET_HANDLE, 0, g_readback, 512), SOLO5_R_EINVAL);
-	GUEST_ASSERT_EQ(block_io(HC_BLOCK_READ, 63, 0, g_readback, 512), SOLO5_R_EINVAL);
-	GUEST_ASSERT_EQ(block_io(HC_BLOCK_READ, BLOCK_HANDLE, DISK_SIZE, g_readback, 512),
+	GUEST_ASSERT_EQ(block_io(HVT_HYPERCALL_BLOCK_READ, NET_HANDLE, 0, g_readback, 512), SOLO5_R_EINVAL);
+	GUEST_ASSERT_EQ(block_io(HVT_HYPERCALL_BLOCK_READ, 63, 0, g_readback, 512), SOLO5_R_EINVAL);
+	GUEST_ASSERT_EQ(block_io(HVT_HYPERCALL_BLOCK_READ, BLOCK_HANDLE, DISK_SIZE, g_readback, 512),
 			SOLO5_R_EINVAL);
-	GUEST_ASSERT_EQ(block_io(HC_BLOCK_READ, BLOCK_HANDLE, DISK_SIZE - 512, g_readback,
+	GUEST_ASSERT_EQ(block_io(HVT_HYPERCALL_BLOCK_READ, BLOCK_HANDLE, DISK_SIZE - 512, g_readback,
 				 1024), SOLO5_R_EINVAL);
-	GUEST_ASSERT_EQ(block_io(HC_BLOCK_WRITE, BLOCK_HANDLE, 100, g_sector, 512), SOLO5_R_EINVAL);
-	GUEST_ASSERT_EQ(block_io(HC_BLOCK_WRITE, BLOCK_HANDLE, 512, g_sector, 100), SOLO5_R_EINVAL);
-	GUEST_ASSERT_EQ(block_io(HC_BLOCK_READ, BLOCK_HANDLE, 512, g_readback, 1ul << 62),
+	GUEST_ASSERT_EQ(block_io(HVT_HYPERCALL_BLOCK_WRITE, BLOCK_HANDLE, 100, g_sector, 512), SOLO5_R_EINVAL);
+	GUEST_ASSERT_EQ(block_io(HVT_HYPERCALL_BLOCK_WRITE, BLOCK_HANDLE, 512, g_sector, 100), SOLO5_R_EINVAL);
+	GUEST_ASSERT_EQ(block_io(HVT_HYPERCALL_BLOCK_READ, BLOCK_HANDLE, 512, g_readback, 1ul << 62),
 			SOLO5_R_EINVAL);
-	GUEST_ASSERT_EQ(block_io(HC_BLOCK_READ, BLOCK_HANDLE, ~511ul, g_readback, 512),
+	GUEST_ASSERT_EQ(block_io(HVT_HYPERCALL_BLOCK_READ, BLOCK_HANDLE, ~511ul, g_readback, 512),
 			SOLO5_R_EINVAL);
 	GUEST_SYNC(3);
 
@@ -159,13 +149,13 @@ static void guest_main(void)
 	/* 5: the host sent a frame: poll sees it, read it, then nothing */
 	GUEST_ASSERT_EQ(poll_ns(5000ul * 1000 * 1000), 1);
 	GUEST_ASSERT_EQ(g_poll.ready_set, 1ul << NET_HANDLE);
-	GUEST_ASSERT_EQ(net_io(HC_NET_READ, NET_HANDLE, g_frame, sizeof(g_frame)), SOLO5_R_OK);
+	GUEST_ASSERT_EQ(net_io(HVT_HYPERCALL_NET_READ, NET_HANDLE, g_frame, sizeof(g_frame)), SOLO5_R_OK);
 	GUEST_ASSERT_EQ(g_net.len, sizeof(frame_in));
 	for (i = 0; i < (int)sizeof(frame_in); i++)
 		GUEST_ASSERT_EQ(g_frame[i], frame_in[i]);
-	GUEST_ASSERT_EQ(net_io(HC_NET_READ, NET_HANDLE, g_frame, sizeof(g_frame)), SOLO5_R_AGAIN);
-	GUEST_ASSERT_EQ(net_io(HC_NET_READ, BLOCK_HANDLE, g_frame, sizeof(g_frame)), SOLO5_R_EINVAL);
-	GUEST_ASSERT_EQ(net_io(HC_NET_WRITE, NET_HANDLE, (void *)frame_out,
+	GUEST_ASSERT_EQ(net_io(HVT_HYPERCALL_NET_READ, NET_HANDLE, g_frame, sizeof(g_frame)), SOLO5_R_AGAIN);
+	GUEST_ASSERT_EQ(net_io(HVT_HYPERCALL_NET_READ, BLOCK_HANDLE, g_frame, sizeof(g_frame)), SOLO5_R_EINVAL);
+	GUEST_ASSERT_EQ(net_io(HVT_HYPERCALL_NET_WRITE, NET_HANDLE, (void *)frame_out,
 			       sizeof(frame_out)), SOLO5_R_OK);
 	GUEST_SYNC(5);
 
@@ -206,7 +196,7 @@ static void guest_main(void)
 
 	/* 8: a long poll that a signal interrupts; a frame ends it */
 	GUEST_ASSERT_EQ(poll_ns(20000ul * 1000 * 1000), 1);
-	GUEST_ASSERT_EQ(net_io(HC_NET_READ, NET_HANDLE, g_frame, sizeof(g_frame)), SOLO5_R_OK);
+	GUEST_ASSERT_EQ(net_io(HVT_HYPERCALL_NET_READ, NET_HANDLE, g_frame, sizeof(g_frame)), SOLO5_R_OK);
 	GUEST_SYNC(8);
 
 	/* 9: the exit port ends the VM with the value written */
@@ -218,7 +208,7 @@ static void guest_halt(void)
 {
 	g_halt.cookie = (uintptr_t)g_cookie;
 	g_halt.exit_status = 7;
-	hvt_call(HC_HALT, &g_halt);
+	hvt_call(HVT_HYPERCALL_HALT, &g_halt);
 	GUEST_SYNC(99);
 }
 
@@ -483,7 +473,7 @@ static void *arg_at(struct vsnix_test_vm *vm, uint32_t *value, size_t size)
 
 static void puts_huge_len(struct vsnix_test_vm *vm, uint32_t *value)
 {
-	struct hc_puts *p = arg_at(vm, value, sizeof(*p));
+	struct hvt_hc_puts *p = arg_at(vm, value, sizeof(*p));
 
 	p->data = GUEST_IMAGE_MIN_GPA;
 	p->len = 1ull << 40;
@@ -491,7 +481,7 @@ static void puts_huge_len(struct vsnix_test_vm *vm, uint32_t *value)
 
 static void puts_bad_data(struct vsnix_test_vm *vm, uint32_t *value)
 {
-	struct hc_puts *p = arg_at(vm, value, sizeof(*p));
+	struct hvt_hc_puts *p = arg_at(vm, value, sizeof(*p));
 
 	p->data = 0xfffff000;
 	p->len = 16;
@@ -499,7 +489,7 @@ static void puts_bad_data(struct vsnix_test_vm *vm, uint32_t *value)
 
 static void puts_wrapping(struct vsnix_test_vm *vm, uint32_t *value)
 {
-	struct hc_puts *p = arg_at(vm, value, sizeof(*p));
+	struct hvt_hc_puts *p = arg_at(vm, value, sizeof(*p));
 
 	p->data = 0x1000;
 	p->len = ~0ull - 0x800;	/* data + len wraps around */
@@ -507,7 +497,7 @@ static void puts_wrapping(struct vsnix_test_vm *vm, uint32_t *value)
 
 static void block_read_bad_buf(struct vsnix_test_vm *vm, uint32_t *value)
 {
-	struct hc_block *b = arg_at(vm, value, sizeof(*b));
+	struct hvt_hc_block_io *b = arg_at(vm, value, sizeof(*b));
 
 	b->handle = BLOCK_HANDLE;
 	b->offset = 0;
@@ -517,7 +507,7 @@ static void block_read_bad_buf(struct vsnix_test_vm *vm, uint32_t *value)
 
 static void halt_bad_cookie(struct vsnix_test_vm *vm, uint32_t *value)
 {
-	struct hc_halt *h = arg_at(vm, value, sizeof(*h));
+	struct hvt_hc_halt *h = arg_at(vm, value, sizeof(*h));
 
 	h->cookie = vm->mem_size - 100;
 }
@@ -529,20 +519,20 @@ static void struct_at_end(struct vsnix_test_vm *vm, uint32_t *value)
 
 static void test_bad_guest_input(void)
 {
-	expect_fault("PUTS struct beyond RAM", HVT_PORT + HC_PUTS, 0xfffff000, 4, false, NULL);
-	expect_fault("PUTS struct crossing the end of RAM", HVT_PORT + HC_PUTS, 0, 4, false,
+	expect_fault("PUTS struct beyond RAM", HVT_HYPERCALL_PIO_BASE + HVT_HYPERCALL_PUTS, 0xfffff000, 4, false, NULL);
+	expect_fault("PUTS struct crossing the end of RAM", HVT_HYPERCALL_PIO_BASE + HVT_HYPERCALL_PUTS, 0, 4, false,
 		     struct_at_end);
-	expect_fault("PUTS length 2^40", HVT_PORT + HC_PUTS, 0, 4, false, puts_huge_len);
-	expect_fault("PUTS data beyond RAM", HVT_PORT + HC_PUTS, 0, 4, false, puts_bad_data);
-	expect_fault("PUTS data + len wraps", HVT_PORT + HC_PUTS, 0, 4, false, puts_wrapping);
-	expect_fault("BLOCK_READ buffer crossing the end of RAM", HVT_PORT + HC_BLOCK_READ, 0, 4,
+	expect_fault("PUTS length 2^40", HVT_HYPERCALL_PIO_BASE + HVT_HYPERCALL_PUTS, 0, 4, false, puts_huge_len);
+	expect_fault("PUTS data beyond RAM", HVT_HYPERCALL_PIO_BASE + HVT_HYPERCALL_PUTS, 0, 4, false, puts_bad_data);
+	expect_fault("PUTS data + len wraps", HVT_HYPERCALL_PIO_BASE + HVT_HYPERCALL_PUTS, 0, 4, false, puts_wrapping);
+	expect_fault("BLOCK_READ buffer crossing the end of RAM", HVT_HYPERCALL_PIO_BASE + HVT_HYPERCALL_BLOCK_READ, 0, 4,
 		     false, block_read_bad_buf);
-	expect_fault("HALT cookie crossing the end of RAM", HVT_PORT + HC_HALT, 0, 4, false,
+	expect_fault("HALT cookie crossing the end of RAM", HVT_HYPERCALL_PIO_BASE + HVT_HYPERCALL_HALT, 0, 4, false,
 		     halt_bad_cookie);
-	expect_fault("hypercall 0 (reserved)", HVT_PORT, 0x1000, 4, false, NULL);
-	expect_fault("hypercall 9 (none)", HVT_PORT + 9, 0x1000, 4, false, NULL);
-	expect_fault("outb to a hypercall port", HVT_PORT + HC_PUTS, 0x10, 1, false, NULL);
-	expect_fault("inb from a hypercall port", HVT_PORT + HC_PUTS, 0, 1, true, NULL);
+	expect_fault("hypercall 0 (reserved)", HVT_HYPERCALL_PIO_BASE, 0x1000, 4, false, NULL);
+	expect_fault("hypercall 9 (none)", HVT_HYPERCALL_PIO_BASE + 9, 0x1000, 4, false, NULL);
+	expect_fault("outb to a hypercall port", HVT_HYPERCALL_PIO_BASE + HVT_HYPERCALL_PUTS, 0x10, 1, false, NULL);
+	expect_fault("inb from a hypercall port", HVT_HYPERCALL_PIO_BASE + HVT_HYPERCALL_PUTS, 0, 1, true, NULL);
 }
 
 static void test_bad_configs(void)
@@ -555,7 +545,7 @@ static void test_bad_configs(void)
 	TEST_ASSERT(pipe(pipe_fds) == 0, "pipe");
 	ro = open("/proc/self/exe", O_RDONLY);
 
-	c = (struct vsnix_device_config){ .type = 9, .console_fd = -1 };
+	c = (struct vsnix_device_config){ .type = VSNIX_NR_DEVICES, .console_fd = -1 };
 	ok = expect_errno(create_device(vm, &c), EINVAL, "unknown type");
 	c = hvt_config(-1, -1, -1);
 	c.raw[sizeof(c.hvt)] = 1;

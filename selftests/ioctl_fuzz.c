@@ -451,6 +451,12 @@ static const struct request known_requests[] = {
 	{ VSNIX_SET_CPUID, FD_VM },
 	{ VSNIX_GET_CPUID, FD_VM },
 	{ VSNIX_GET_VM_STATUS, FD_VM },
+	{ VSNIX_DESTROY_DEVICE, FD_VM },
+	{ VSNIX_IOEVENTFD, FD_VM },
+	{ VSNIX_IRQ_LINE, FD_VM },
+	{ VSNIX_IRQFD, FD_VM },
+	{ VSNIX_GET_DEVICE_STATE, FD_VM },
+	{ VSNIX_SET_DEVICE_STATE, FD_VM },
 	{ VSNIX_GET_REGS, FD_VCPU },
 	{ VSNIX_SET_REGS, FD_VCPU },
 	{ VSNIX_GET_SREGS, FD_VCPU },
@@ -494,6 +500,17 @@ static void mutate_arg(struct fuzz_thread *t, unsigned long nr, int fd)
 			msrs->entries[i].index = one_in(t, 2) ?
 				interesting_u64(t) : 0xc0000080 + rnd_below(t, 0x110);
 	}
+	if (nr == VSNIX_IOEVENTFD)
+		((struct vsnix_ioeventfd_config *)t->arg)->fd = fd_pick(t, FD_FREE);
+	if (nr == VSNIX_IRQFD)
+		((struct vsnix_irqfd *)t->arg)->fd = fd_pick(t, FD_FREE);
+	if (nr == VSNIX_GET_DEVICE_STATE || nr == VSNIX_SET_DEVICE_STATE) {
+		struct vsnix_device_state *st = (void *)t->arg;
+
+		st->id = rnd_below(t, 8);
+		st->size = rnd_below(t, 64);
+		st->data = (uintptr_t)(t->arg + 256);
+	}
 	flips = rnd_below(t, 4);
 	for (i = 0; i < flips; i++)
 		t->arg[rnd_below(t, 512)] ^= 1u << rnd_below(t, 8);
@@ -508,6 +525,9 @@ static long op_ioctl_valid(struct fuzz_thread *t)
 	mutate_arg(t, r->nr, fd);
 	if (r->nr == VSNIX_CHECK_EXTENSION)
 		return ioctl(fd, r->nr, rnd_below(t, 32));
+	if (r->nr == VSNIX_DESTROY_DEVICE)	/* ids are small integers */
+		return ioctl(fd, r->nr, one_in(t, 8) ? interesting_u64(t) :
+					 rnd_below(t, 8));
 	if (one_in(t, 16))	/* a bad pointer: unmapped or kernel */
 		arg = (void *)(uintptr_t)interesting_u64(t);
 	return ioctl(fd, r->nr, arg);

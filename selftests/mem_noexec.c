@@ -95,8 +95,8 @@ int main(void)
 
 	/* A flag the kernel does not know is still refused. */
 	vm = vm_create_long(0);
-	tap_ok(expect_errno(vm_set_region_raw(vm, 1, 1u << 2, X_GPA, PAGE, x), EINVAL,
-			    "SET_MEMORY_REGION with flag bit 2"),
+	tap_ok(expect_errno(vm_set_region_raw(vm, 1, 1u << 31, X_GPA, PAGE, x), EINVAL,
+			    "SET_MEMORY_REGION with flag bit 31"),
 	       "unknown memory flag: EINVAL");
 	vm_destroy(vm);
 	tap_ok(kernel_healthy(), "kernel not tainted by an oops or WARN");

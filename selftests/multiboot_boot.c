@@ -4,11 +4,12 @@
  * flat "a.out kludge" image see their magic, command line, module and a
  * sane memory map; the UART prints without junk around the divisor
  * programming; fw_cfg answers CPU count and RAM size; the exit port value
- * becomes the exit code; a triple fault is reported as a VM error.
+ * becomes the exit code; a triple fault is reported as a VM error;
+ * with --cpus 3 the kernel starts two APs by INIT/SIPI.
  */
 #include "guests/run_guest.h"
 
-#define NR_TESTS 11
+#define NR_TESTS 12
 
 /* Only printable ASCII and newlines: divisor bytes must not leak. */
 static bool clean_text(const struct rg_result *r)
@@ -94,6 +95,13 @@ int main(void)
 		   rg_has(r.err, "triple fault"),
 		   "a triple fault ends the VM with a clear error and exit code %d",
 		   EXIT_VM_ERROR))
+		rg_diag(&r);
+	rg_run(&r, (const char *[]){ "run", "--kernel", rg_guest("mbtest.elf"),
+				     "--mem", "16M", "--cpus", "3", "--cmdline",
+				     "smp=1 exit=3", NULL });
+	if (!rg_ok(r.code == 3 && rg_has(r.out, "cpus=3 ") &&
+		   rg_has(r.out, "smp aps=2\n"),
+		   "--cpus 3: fw_cfg says 3 and INIT/SIPI starts both APs"))
 		rg_diag(&r);
 	unlink(module);
 	return rg_exit();

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Guest memory is pinned for the life of its slot: after the process
- * munmap()s it, and even maps other memory at the same address, the guest
- * keeps running on its own pages and the host does not crash.
+ * A VSNIX_MEM_PIN slot is pinned for its life: after the process munmap()s
+ * it, and even maps other memory at the same address, the guest keeps
+ * running on its own pages and the host does not crash. (Unpinned slots
+ * follow the host's mapping instead: see munmap_ondemand.)
  */
 #include <sys/mman.h>
 
@@ -44,6 +45,9 @@ int main(void)
 	vsnix_dev_fd();
 	tap_plan(5);
 	vm = vm_create_long(0);
+	/* The same RAM again, pinned: slot 0 deleted and set with the flag. */
+	vm_set_region(vm, 0, 0, 0, 0, NULL);
+	vm_set_region(vm, 0, VSNIX_MEM_PIN, 0, vm->mem_size, vm->mem);
 	vcpu = vcpu_create_long(vm, 0, guest_pinned);
 	ok = run_expect_value(vcpu, 1) && run_expect_value(vcpu, 2);
 	tap_ok(ok, "guest counts before the munmap");

@@ -172,6 +172,9 @@ static void test_close_vm_fd(void)
 	bool ok;
 
 	vm = vm_create_long(0);
+	/* Pinned (VSNIX_MEM_PIN), so that VmLck shows the RAM going away. */
+	vm_set_region(vm, 0, 0, 0, 0, NULL);
+	vm_set_region(vm, 0, VSNIX_MEM_PIN, 0, vm->mem_size, vm->mem);
 	vcpu = vcpu_create_long(vm, 0, guest_spin);
 	lck_vm = proc_status_kb("VmLck");
 	TEST_ASSERT(!pthread_create(&t, NULL, spin_thread, vcpu), "pthread_create");
@@ -200,7 +203,7 @@ static void test_close_vm_fd(void)
 	tap_diag("module refcnt %ld -> %ld, VmLck %ld -> %ld (with the VM) -> %ld kB",
 		 ref0, ref1, lck0, lck_vm, lck1);
 	tap_ok(ref0 > 0 && ref1 == ref0, "vCPU fd closed: the VM's module references are gone");
-	tap_ok(lck_vm > lck0 && lck1 == lck0, "and its guest memory is unpinned (VmLck back)");
+	tap_ok(lck_vm > lck0 && lck1 == lck0, "and its pinned guest memory is unpinned (VmLck back)");
 }
 
 int main(void)

@@ -3,9 +3,11 @@
  * vsnixctl: the command line's guest (its kind, devices and modules) handed
  * to libvsnix's loaders, and their messages printed.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 
 #include "vsnixctl.h"
 #include "vsnix/boot.h"
@@ -94,6 +96,34 @@ out:
 	return ret;
 }
 
+/*
+ * Multiboot guests get the platform x86 kernels expect: a local APIC per
+ * vCPU, in the kernel. Without VSNIX_CAP_LAPIC one vCPU runs as before.
+ */
+static int mb_platform(struct vx_vm *vx, void *opaque __attribute__((unused)))
+{
+	if (ioctl(vx->sys_fd, VSNIX_CHECK_EXTENSION, VSNIX_CAP_LAPIC) <= 0)
+		return 0;
+	if (ioctl(vx->fd, VSNIX_CREATE_LAPIC, 0) < 0)
+		return vx_fail(errno, "VSNIX_CREATE_LAPIC: %s", strerror(errno));
+	return 0;
+}
+
+/* An AP waits for INIT/SIPI (SDM Vol 3, 8.4), as after reset. */
+static int mb_ap_init(struct vx_vcpu *ap, void *opaque __attribute__((unused)))
+{
+	struct vsnix_vcpu_events ev;
+
+	if (ioctl(ap->fd, VSNIX_GET_VCPU_EVENTS, &ev) < 0)
+		return vx_fail(errno, "vCPU %u: VSNIX_GET_VCPU_EVENTS: %s", ap->id,
+			       strerror(errno));
+	ev.mp_state = VSNIX_MP_WAIT_FOR_SIPI;
+	if (ioctl(ap->fd, VSNIX_SET_VCPU_EVENTS, &ev) < 0)
+		return vx_fail(errno, "vCPU %u: wait-for-SIPI: %s", ap->id,
+			       strerror(errno));
+	return 0;
+}
+
 int multiboot_setup(struct vm *vm, int fd, const struct run_options *opt,
 		    long header_offset)
 {
@@ -104,10 +134,20 @@ int multiboot_setup(struct vm *vm, int fd, const struct run_options *opt,
 		.console_fd = vm->console_fd,
 		.modules = mods,
 		.nr_modules = opt->nr_modules,
+		.nr_cpus = opt->nr_cpus,
+		.platform = mb_platform,
 	};
 	unsigned int i;
 
 	vm->kind = GUEST_MULTIBOOT;
+	if (opt->nr_cpus > 1) {
+		if (vx_check_cap(vm->vx->sys_fd, VSNIX_CAP_LAPIC) <= 0) {
+			fprintf(stderr, "vsnixctl: --cpus %u needs the in-kernel LAPIC (VSNIX_CAP_LAPIC)\n",
+				opt->nr_cpus);
+			return -1;
+		}
+		b.ap_init = mb_ap_init;
+	}
 	for (i = 0; i < opt->nr_modules; i++) {
 		mods[i].path = opt->module[i].path;
 		mods[i].args = opt->module[i].args;

@@ -15,6 +15,7 @@
 #include "vsnixctl.h"
 
 #define DEFAULT_MEM	(128ULL << 20)
+#define VSNIX_MAX_CPUS	64	/* VSNIX_CAP_NR_VCPUS */
 
 /* NAME=VALUE with NAME a manifest name; VALUE kept as a pointer into arg. */
 static int parse_attach(const char *arg, struct attach_spec *a, bool net)
@@ -129,6 +130,18 @@ static int run_option(int c, struct run_options *opt)
 	case 'v':
 		opt->verbose = true;
 		break;
+	case 'C': {
+		char *end;
+		unsigned long n = strtoul(optarg, &end, 10);
+
+		if (*end || !n || n > VSNIX_MAX_CPUS) {
+			fprintf(stderr, "vsnixctl: bad --cpus '%s' (1..%d)\n", optarg,
+				VSNIX_MAX_CPUS);
+			return -1;
+		}
+		opt->nr_cpus = n;
+		break;
+	}
 	case 'h':
 		command_help(stdout, "run");
 		exit(0);
@@ -150,13 +163,14 @@ static int parse_run(int argc, char **argv, struct run_options *opt)
 		{ "block-sector-size", required_argument, NULL, 'S' },
 		{ "module", required_argument, NULL, 'M' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "cpus", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	int c;
 
 	opt->mem_size = DEFAULT_MEM;
-	while ((c = getopt_long(argc, argv, "k:m:c:b:n:S:M:vh", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "k:m:c:b:n:S:M:vhC:", longopts, NULL)) != -1)
 		if (run_option(c, opt))
 			return -1;
 	if (optind != argc) {

@@ -26,6 +26,8 @@ static const struct command commands[] = {
 		"                       hvt: sector size of block device NAME (default 512)\n"
 		"  --net NAME=TAP[,MAC] hvt: attach tap interface TAP as network device NAME\n"
 		"  --module FILE[,ARGS] multiboot: load FILE as a boot module\n"
+		"  --cpus N             multiboot: N vCPUs; vCPU 0 boots, the others wait\n"
+		"                       for INIT/SIPI (in-kernel LAPIC)\n"
 		"  --verbose            report the exit and stray I/O on stderr\n"
 		"exit code: the guest's exit status; 120 setup error, 121 VM error,\n"
 		"           128+N stopped by signal N\n",

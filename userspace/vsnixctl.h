@@ -64,6 +64,7 @@ struct run_options {
 	const char *sector_arg[MAX_BLOCK];
 	unsigned int nr_sector_args;
 	bool verbose;
+	unsigned int nr_cpus;	/* --cpus; 0 means 1 */
 };
 
 /* The VM being built and run. */

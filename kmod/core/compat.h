@@ -22,6 +22,15 @@
 #include <linux/smp.h>
 #include <linux/syscore_ops.h>
 
+/* 6.5: get_user_pages_remote() lost its vmas argument. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#define vsnix_gup_remote(mm, addr, flags, pagep) \
+	get_user_pages_remote(mm, addr, 1, flags, pagep, NULL)
+#else
+#define vsnix_gup_remote(mm, addr, flags, pagep) \
+	get_user_pages_remote(mm, addr, 1, flags, pagep, NULL, NULL)
+#endif
+
 /* 6.4: smp_send_reschedule() became a macro that traces the IPI. */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
 #include <trace/events/ipi.h>
@@ -60,6 +69,25 @@
 	}
 #define vsnix_register_syscore(s)	register_syscore_ops(s)
 #define vsnix_unregister_syscore(s)	unregister_syscore_ops(s)
+#endif
+
+/*
+ * 6.7: vfs_iter_write() takes the file's freeze protection itself; before,
+ * its caller does (as kernel_write() does for its own callers).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+#define vsnix_file_start_write(file)	do { } while (0)
+#define vsnix_file_end_write(file)	do { } while (0)
+#else
+#define vsnix_file_start_write(file)	file_start_write(file)
+#define vsnix_file_end_write(file)	file_end_write(file)
+#endif
+
+/* 6.8: eventfd_signal() lost its count argument (always 1 since). */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+#define vsnix_eventfd_signal(ctx)	eventfd_signal(ctx)
+#else
+#define vsnix_eventfd_signal(ctx)	eventfd_signal(ctx, 1)
 #endif
 
 #endif /* !__ASSEMBLY__ */

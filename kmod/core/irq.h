@@ -3,7 +3,7 @@
  * Interrupt lines of a VM, arch-neutral: devices raise a GSI or send an
  * MSI from any thread; interrupt controllers register as the chips behind
  * GSIs. Implemented in irq.c (the device model); MSI decoding is arch
- * code (vsnix_arch_msi). stub_irq.c holds placeholders until irq.c lands.
+ * code (vsnix_arch_msi). irqfd.c turns eventfd signals into either.
  */
 #ifndef VSNIX_CORE_IRQ_H
 #define VSNIX_CORE_IRQ_H
@@ -33,9 +33,15 @@ void vsnix_irqchip_unregister(struct vsnix_vm *vm, struct vsnix_irqchip *chip);
  * a GSI no chip serves.
  */
 int vsnix_irq_set_line(struct vsnix_vm *vm, u32 gsi, bool level);
+/* True when a chip serves gsi now. Any context. */
+bool vsnix_irq_gsi_routed(struct vsnix_vm *vm, u32 gsi);
 /* An MSI write (address, data), e.g. from MSI-X or an irqfd route. */
 int vsnix_irq_msi(struct vsnix_vm *vm, u64 address, u32 data);
 /* Arch: decode and deliver an MSI (x86: to the APIC bus). */
 int vsnix_arch_msi(struct vsnix_vm *vm, u64 address, u32 data);
+
+/* The VM's irq state (vm.c): init at creation, destroy at the end. */
+void vsnix_irq_init(struct vsnix_vm *vm);
+void vsnix_irq_destroy(struct vsnix_vm *vm);
 
 #endif /* VSNIX_CORE_IRQ_H */

@@ -48,13 +48,28 @@ static long vsnix_check_extension(unsigned long cap)
 	case VSNIX_CAP_REAL_MODE:
 	case VSNIX_CAP_INJECT_EVENT:
 	case VSNIX_CAP_MSR_LIST:
+	case VSNIX_CAP_DESTROY_DEVICE:
+	case VSNIX_CAP_IOEVENTFD:
+	case VSNIX_CAP_IRQFD:
+	case VSNIX_CAP_DEVICE_STATE:
+	case VSNIX_CAP_VCPU_EVENTS:
+	case VSNIX_CAP_HALT_IN_KERNEL:
+	case VSNIX_CAP_LAPIC:
 		return 1;
+	case VSNIX_CAP_EXTINT_QUEUE:
+		return VSNIX_MAX_QUEUED_IRQS;
 	case VSNIX_CAP_DEVICES:
-		return (1 << VSNIX_NR_DEVICES) - 1;
+		/* 5 was kept for the LAPIC, which came as VSNIX_CREATE_LAPIC. */
+		return ((1 << VSNIX_NR_DEVICES) - 1) & ~(1 << 5);
 	case VSNIX_CAP_HVT_MAX_DEVICES:
 		return VSNIX_HVT_MAX_HANDLE;
 	case VSNIX_CAP_NOEXEC_MEM:
 		return vsnix_ops->tdp_noexec();
+	case VSNIX_CAP_MEM_ON_DEMAND:
+	case VSNIX_CAP_DIRTY_LOG:
+		return 1;
+	case VSNIX_CAP_HUGE_TDP:
+		return vsnix_ops->tdp_huge();
 	default:
 		return 0;
 	}
@@ -115,14 +130,20 @@ static int __init vsnix_init(void)
 	if (ret)
 		goto err_unprobe;
 
-	ret = misc_register(&vsnix_miscdev);
+	ret = vsnix_irqfd_module_init();
 	if (ret)
 		goto err_virt;
+
+	ret = misc_register(&vsnix_miscdev);
+	if (ret)
+		goto err_irqfd;
 
 	pr_info("loaded, %s backend, API version %d\n", vsnix_ops->name,
 		VSNIX_API_VERSION);
 	return 0;
 
+err_irqfd:
+	vsnix_irqfd_module_exit();
 err_virt:
 	vsnix_virt_exit();
 err_unprobe:
@@ -133,6 +154,7 @@ err_unprobe:
 static void __exit vsnix_exit(void)
 {
 	misc_deregister(&vsnix_miscdev);
+	vsnix_irqfd_module_exit();
 	vsnix_virt_exit();
 	vsnix_ops->hardware_unprobe();
 	pr_info("unloaded\n");

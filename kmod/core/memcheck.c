@@ -8,7 +8,8 @@
 #include <linux/overflow.h>
 #include "vsnix.h"
 
-#define VSNIX_MEM_FLAGS_KNOWN	(VSNIX_MEM_READONLY | VSNIX_MEM_NOEXEC)
+#define VSNIX_MEM_FLAGS_KNOWN	(VSNIX_MEM_READONLY | VSNIX_MEM_NOEXEC | \
+				 VSNIX_MEM_PIN | VSNIX_MEM_LOG_DIRTY)
 #define VSNIX_MEM_ALIGN		4096ULL
 
 static bool vsnix_ranges_overlap(u64 a, u64 alen, u64 b, u64 blen)

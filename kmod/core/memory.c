@@ -1,50 +1,153 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Guest memory: slots backed by the VMM's anonymous, shmem or hugetlb
- * memory, pinned for the slot's life (FOLL_LONGTERM) and charged to the
- * owner's RLIMIT_MEMLOCK like VFIO does. Pinning is what makes munmap() or process exit safe: the pages the
- * TDP tables point at cannot be freed while the guest can still reach them.
+ * Guest memory slots. The slot set is an immutable array sorted by GPA,
+ * published with rcu_assign_pointer and read under vm->srcu: a vCPU looks
+ * slots up without a lock. Writers (SET_MEMORY_REGION) hold slots_lock,
+ * publish a new copy and wait for readers with synchronize_srcu.
+ *
+ * Guest RAM is not pinned: NPT/EPT entries are made when the guest first
+ * touches a page (kmod/arch/x86/mmu.c) and an MMU interval notifier on each
+ * slot removes them, and flushes the vCPUs' TLBs, before the host changes
+ * or frees the page (munmap, swap-out, migration, KSM, THP split). The
+ * guest can thus never reach a page the host has reused. VSNIX_MEM_PIN
+ * keeps the old behaviour: every page pinned (FOLL_LONGTERM) and charged to
+ * RLIMIT_MEMLOCK as VFIO does, mapped up front.
  */
 #define pr_fmt(fmt) "vsnix: " fmt
 
-#include <linux/highmem.h>
+#include <linux/mm.h>
 #include <linux/hugetlb_inline.h>
 #include <linux/magic.h>
-#include <linux/mm.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include "vsnix.h"
 #include "internal.h"
 
+static struct vsnix_memslots *vsnix_memslots(struct vsnix_vm *vm)
+{
+	return srcu_dereference_check(vm->memslots, &vm->srcu,
+				      lockdep_is_held(&vm->slots_lock));
+}
+
 struct vsnix_memslot *vsnix_memslot_find(struct vsnix_vm *vm, u64 gpa)
 {
-	int i;
+	struct vsnix_memslots *ms = vsnix_memslots(vm);
+	int lo = 0, hi;
 
-	for (i = 0; i < VSNIX_MAX_MEMSLOTS; i++) {
-		struct vsnix_memslot *s = vm->slots[i];
+	if (!ms)
+		return NULL;
+	/* The last slot that starts at or below gpa. */
+	hi = (int)ms->nr - 1;
+	while (lo <= hi) {
+		int mid = lo + (hi - lo) / 2;
 
-		if (s && gpa >= s->gpa && gpa - s->gpa < s->size)
-			return s;
+		if (ms->by_gpa[mid]->gpa <= gpa)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
 	}
+	if (hi < 0)
+		return NULL;
+	if (gpa - ms->by_gpa[hi]->gpa < ms->by_gpa[hi]->size)
+		return ms->by_gpa[hi];
 	return NULL;
 }
 
-static void vsnix_memslot_release(struct vsnix_memslot *s)
+/* ------------------------------------------------------- TLB shootdown */
+
+static void vsnix_flush_ipi(void *unused)
 {
-	unpin_user_pages_dirty_lock(s->pages, s->npages,
-				    !(s->flags & VSNIX_MEM_READONLY));
-	account_locked_vm(s->mm, s->npages, false);
-	mmdrop(s->mm);
-	kvfree(s->pages);
-	kfree(s);
+	/* Taking the IPI was the point: the vCPU left guest mode. */
 }
+
+void vsnix_vm_flush_tlbs(struct vsnix_vm *vm)
+{
+	struct cpumask *mask = vm->flush_mask;
+	int i, me = smp_processor_id();
+
+	lockdep_assert_held(&vm->mmu_lock);
+	cpumask_clear(mask);
+	for (i = 0; i < VSNIX_MAX_VCPUS; i++) {
+		struct vsnix_vcpu *vcpu = READ_ONCE(vm->vcpus[i]);
+		int cpu;
+
+		if (!vcpu)
+			continue;
+		set_bit(VSNIX_REQ_TLB_FLUSH, &vcpu->requests);
+		/*
+		 * Request before mode; vsnix_vcpu_enter_prepare() publishes
+		 * the mode before it reads requests and refuses the entry
+		 * while this one is set, so a vCPU we see outside the guest
+		 * flushes before it enters.
+		 */
+		smp_mb__after_atomic();
+		/* Acquire: vcpu->cpu was set before the mode was published. */
+		if (smp_load_acquire(&vcpu->mode) != VSNIX_IN_GUEST)
+			continue;
+		cpu = READ_ONCE(vcpu->cpu);
+		if (cpu >= 0 && cpu != me)
+			__cpumask_set_cpu(cpu, mask);
+	}
+	/*
+	 * An interrupt makes a CPU in guest mode exit (INTR intercept,
+	 * external-interrupt exiting), and the IPI runs only once it is back
+	 * in the host with interrupts on: waiting for it means no vCPU still
+	 * runs on the old entries.
+	 */
+	smp_call_function_many(mask, vsnix_flush_ipi, NULL, true);
+}
+
+/* ------------------------------------------------------- MMU notifier */
+
+static bool vsnix_memslot_invalidate(struct mmu_interval_notifier *mni,
+				     const struct mmu_notifier_range *range,
+				     unsigned long cur_seq)
+{
+	struct vsnix_memslot *s = container_of(mni, struct vsnix_memslot, mni);
+	struct vsnix_vm *vm = s->vm;
+	u64 start = max_t(u64, range->start, s->uaddr) & PAGE_MASK;
+	u64 end = PAGE_ALIGN(min_t(u64, range->end, s->uaddr + s->size));
+
+	/*
+	 * A spinlock, so this also works where the notifier may not block
+	 * (the OOM reaper). Faults check the sequence under the same lock.
+	 */
+	spin_lock(&vm->mmu_lock);
+	mmu_interval_set_seq(mni, cur_seq);
+	if (start < end &&
+	    vsnix_ops->tdp_unmap(vm, s->gpa + (start - s->uaddr),
+				 (end - start) >> PAGE_SHIFT))
+		vsnix_vm_flush_tlbs(vm);
+	spin_unlock(&vm->mmu_lock);
+	return true;
+}
+
+static const struct mmu_interval_notifier_ops vsnix_memslot_mn_ops = {
+	.invalidate = vsnix_memslot_invalidate,
+};
+
+unsigned long vsnix_memslot_seq_begin(struct vsnix_memslot *s)
+{
+	if (s->pages)
+		return 0;
+	return mmu_interval_read_begin(&s->mni);
+}
+
+bool vsnix_memslot_retry(struct vsnix_memslot *s, unsigned long seq)
+{
+	lockdep_assert_held(&s->vm->mmu_lock);
+	if (s->pages)
+		return false;
+	return mmu_interval_read_retry(&s->mni, seq);
+}
+
+/* ------------------------------------------------------- slot life */
 
 /*
  * Guest memory may be anonymous, shmem (memfd, tmpfs files,
  * MAP_SHARED|MAP_ANONYMOUS, SysV shm) or hugetlb memory, as io_uring's
- * fixed buffers: a long-term pin of other file pages (ext4, ramfs, a
- * MAP_PRIVATE file mapping) would be written behind the filesystem's back,
- * without dirty tracking or writeback, for the VM's whole life.
+ * fixed buffers: other file pages (ext4, ramfs, a MAP_PRIVATE file
+ * mapping) would be written behind the filesystem's back.
  */
 static bool vsnix_vma_ok(struct vm_area_struct *vma)
 {
@@ -54,8 +157,12 @@ static bool vsnix_vma_ok(struct vm_area_struct *vma)
 	       (file && file_inode(file)->i_sb->s_magic == TMPFS_MAGIC);
 }
 
-/* -EFAULT for a hole in [uaddr, uaddr + size), -EOPNOTSUPP (+ message). */
-static int vsnix_memslot_check_vmas(u64 uaddr, u64 size)
+/*
+ * -EFAULT for a hole in [uaddr, uaddr + size) or, for a writable slot, a
+ * read-only VMA (the guest's writes would only fault); -EOPNOTSUPP (+ a
+ * message) for memory of the wrong kind.
+ */
+static int vsnix_memslot_check_vmas(u64 uaddr, u64 size, bool write)
 {
 	struct mm_struct *mm = current->mm;
 	struct vm_area_struct *vma;
@@ -65,7 +172,8 @@ static int vsnix_memslot_check_vmas(u64 uaddr, u64 size)
 	mmap_read_lock(mm);
 	while (addr < uaddr + size) {
 		vma = find_vma(mm, addr);
-		if (!vma || vma->vm_start > addr) {
+		if (!vma || vma->vm_start > addr ||
+		    (write && !(vma->vm_flags & VM_WRITE))) {
 			ret = -EFAULT;
 			break;
 		}
@@ -102,43 +210,25 @@ static int vsnix_memslot_check_pages(struct page **pages, unsigned long n)
 	return 0;
 }
 
-static struct vsnix_memslot *
-vsnix_memslot_pin(const struct vsnix_memory_region *r)
+/* VSNIX_MEM_PIN: every page pinned now, charged to RLIMIT_MEMLOCK. */
+static int vsnix_memslot_pin(struct vsnix_memslot *s)
 {
 	unsigned int gup = FOLL_LONGTERM;
-	struct vsnix_memslot *s;
 	unsigned long done = 0;
 	int ret;
 
-	ret = vsnix_memslot_check_vmas(r->userspace_addr, r->memory_size);
-	if (ret)
-		return ERR_PTR(ret);
-	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
-	if (!s)
-		return ERR_PTR(-ENOMEM);
-	s->id = r->slot;
-	s->flags = r->flags;
-	s->gpa = r->guest_phys_addr;
-	s->size = r->memory_size;
-	s->uaddr = r->userspace_addr;
-	s->npages = r->memory_size >> PAGE_SHIFT;
 	s->pages = kvmalloc_array(s->npages, sizeof(*s->pages),
 				  GFP_KERNEL_ACCOUNT);
-	if (!s->pages) {
-		ret = -ENOMEM;
-		goto err_free;
-	}
-	s->mm = current->mm;
-	mmgrab(s->mm);
+	if (!s->pages)
+		return -ENOMEM;
 	ret = account_locked_vm(s->mm, s->npages, true);
 	if (ret) {
 		pr_info_ratelimited("guest memory of %llu MiB exceeds RLIMIT_MEMLOCK of %s[%d]\n",
-				    r->memory_size >> 20, current->comm,
+				    s->size >> 20, current->comm,
 				    task_pid_nr(current));
-		goto err_mm;
+		goto err_free;
 	}
-
-	if (!(r->flags & VSNIX_MEM_READONLY))
+	if (!(s->flags & VSNIX_MEM_READONLY))
 		gup |= FOLL_WRITE;
 	while (done < s->npages) {
 		ret = pin_user_pages_fast(s->uaddr + (done << PAGE_SHIFT),
@@ -157,51 +247,194 @@ vsnix_memslot_pin(const struct vsnix_memory_region *r)
 		if (ret)
 			goto err_unpin;
 	}
-	return s;
+	return 0;
 
 err_unpin:
 	unpin_user_pages(s->pages, done);
 	account_locked_vm(s->mm, s->npages, false);
-err_mm:
-	mmdrop(s->mm);
-	kvfree(s->pages);
 err_free:
+	kvfree(s->pages);
+	s->pages = NULL;
+	return ret;
+}
+
+static void vsnix_memslot_free(struct vsnix_memslot *s)
+{
+	if (s->pages) {
+		unpin_user_pages_dirty_lock(s->pages, s->npages,
+					    !(s->flags & VSNIX_MEM_READONLY));
+		account_locked_vm(s->mm, s->npages, false);
+		kvfree(s->pages);
+	} else {
+		mmu_interval_notifier_remove(&s->mni);
+	}
+	kvfree(s->dirty_bitmap);
+	mmdrop(s->mm);
+	kfree(s);
+}
+
+static struct vsnix_memslot *
+vsnix_memslot_create(struct vsnix_vm *vm, const struct vsnix_memory_region *r)
+{
+	struct vsnix_memslot *s;
+	int ret;
+
+	ret = vsnix_memslot_check_vmas(r->userspace_addr, r->memory_size,
+				       !(r->flags & VSNIX_MEM_READONLY));
+	if (ret)
+		return ERR_PTR(ret);
+	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
+	if (!s)
+		return ERR_PTR(-ENOMEM);
+	s->id = r->slot;
+	s->flags = r->flags;
+	s->gpa = r->guest_phys_addr;
+	s->size = r->memory_size;
+	s->uaddr = r->userspace_addr;
+	s->npages = r->memory_size >> PAGE_SHIFT;
+	s->vm = vm;
+	s->mm = current->mm;
+	mmgrab(s->mm);
+	if (s->flags & VSNIX_MEM_LOG_DIRTY) {
+		s->dirty_bitmap = kvcalloc(BITS_TO_LONGS(s->npages),
+					   sizeof(long), GFP_KERNEL_ACCOUNT);
+		if (!s->dirty_bitmap) {
+			ret = -ENOMEM;
+			goto err;
+		}
+	}
+	if (s->flags & VSNIX_MEM_PIN)
+		ret = vsnix_memslot_pin(s);
+	else
+		ret = mmu_interval_notifier_insert(&s->mni, s->mm, s->uaddr,
+						   s->size,
+						   &vsnix_memslot_mn_ops);
+	if (ret)
+		goto err;
+	return s;
+
+err:
+	kvfree(s->dirty_bitmap);
+	mmdrop(s->mm);
 	kfree(s);
 	return ERR_PTR(ret);
 }
 
-/*
- * Keeps vCPUs out of the guest while slots and TDP tables change: new
- * entries are refused (vsnix_vcpu_enter_prepare), running ones are kicked
- * out, and the write lock waits for them.
- */
-static void vsnix_mem_update_begin(struct vsnix_vm *vm)
+/* A copy of the slot set with slot s added (or, when !add, taken out). */
+static struct vsnix_memslots *
+vsnix_memslots_copy(const struct vsnix_memslots *old, struct vsnix_memslot *s,
+		    bool add)
 {
-	atomic_inc(&vm->mem_update);
-	vsnix_vm_kick_all(vm);
-	down_write(&vm->mem_lock);
+	struct vsnix_memslots *ms = kzalloc(sizeof(*ms), GFP_KERNEL_ACCOUNT);
+	unsigned int i;
+
+	if (!ms)
+		return NULL;
+	for (i = 0; old && i < old->nr; i++) {
+		struct vsnix_memslot *o = old->by_gpa[i];
+
+		if (add && s->gpa < o->gpa && !ms->by_id[s->id]) {
+			ms->by_gpa[ms->nr++] = s;
+			ms->by_id[s->id] = s;
+		}
+		if (o == s)
+			continue;
+		ms->by_gpa[ms->nr++] = o;
+		ms->by_id[o->id] = o;
+	}
+	if (add && !ms->by_id[s->id]) {
+		ms->by_gpa[ms->nr++] = s;
+		ms->by_id[s->id] = s;
+	}
+	return ms;
 }
 
-static void vsnix_mem_update_end(struct vsnix_vm *vm)
+/* Publish ms and wait until no reader can see the old set. */
+static void vsnix_memslots_publish(struct vsnix_vm *vm,
+				   struct vsnix_memslots *ms)
 {
-	int i;
+	struct vsnix_memslots *old = vsnix_memslots(vm);
 
-	for (i = 0; i < VSNIX_MAX_VCPUS; i++)
-		if (vm->vcpus[i])
-			vsnix_vcpu_request(vm->vcpus[i], VSNIX_REQ_TLB_FLUSH);
-	up_write(&vm->mem_lock);
-	atomic_dec(&vm->mem_update);
+	lockdep_assert_held(&vm->slots_lock);
+	rcu_assign_pointer(vm->memslots, ms);
+	synchronize_srcu(&vm->srcu);
+	kfree(old);
+}
+
+/* No reader can find s any more: take its pages out of the guest. */
+static void vsnix_memslot_unmap(struct vsnix_vm *vm, struct vsnix_memslot *s)
+{
+	spin_lock(&vm->mmu_lock);
+	if (vsnix_ops->tdp_unmap(vm, s->gpa, s->npages))
+		vsnix_vm_flush_tlbs(vm);
+	spin_unlock(&vm->mmu_lock);
+}
+
+static int vsnix_memslot_delete(struct vsnix_vm *vm, u32 id)
+{
+	struct vsnix_memslots *old = vsnix_memslots(vm), *ms;
+	struct vsnix_memslot *s = old ? old->by_id[id] : NULL;
+
+	lockdep_assert_held(&vm->slots_lock);
+	if (!s)
+		return 0;	/* deleting an empty slot is a no-op */
+	ms = vsnix_memslots_copy(old, s, false);
+	if (!ms)
+		return -ENOMEM;
+	vsnix_memslots_publish(vm, ms);
+	/* Unmapped before the notifier goes, so no host change is missed. */
+	vsnix_memslot_unmap(vm, s);
+	vm->mem_bytes -= s->size;
+	vsnix_memslot_free(s);
+	return 0;
+}
+
+static int vsnix_memslot_add(struct vsnix_vm *vm,
+			     const struct vsnix_memory_region *r)
+{
+	struct vsnix_memslot *s;
+	struct vsnix_memslots *ms;
+	int ret;
+
+	lockdep_assert_held(&vm->slots_lock);
+	s = vsnix_memslot_create(vm, r);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	ms = vsnix_memslots_copy(vsnix_memslots(vm), s, true);
+	if (!ms) {
+		ret = -ENOMEM;
+		goto err;
+	}
+	if (s->pages) {
+		/* Mapped before the slot is visible: a pinned guest never faults. */
+		ret = vsnix_ops->tdp_map(vm, s->gpa, s->pages, s->npages,
+					 s->flags);
+		if (ret) {
+			kfree(ms);
+			goto err;
+		}
+	}
+	vsnix_memslots_publish(vm, ms);
+	vm->mem_bytes += s->size;
+	return 0;
+
+err:
+	vsnix_memslot_free(s);
+	return ret;
 }
 
 int vsnix_set_memory_region(struct vsnix_vm *vm,
 			    const struct vsnix_memory_region *r)
 {
-	struct vsnix_memslot *old = NULL, *new = NULL;
+	static struct vsnix_memslot *const none[VSNIX_MAX_MEMSLOTS];
 	u64 max_bytes = (u64)VSNIX_MAX_MEM_MB << 20;
+	struct vsnix_memslots *ms;
 	int ret;
 
-	mutex_lock(&vm->lock);
-	ret = vsnix_memregion_check(r, vm->slots, VSNIX_MAX_MEMSLOTS,
+	mutex_lock(&vm->slots_lock);
+	ms = vsnix_memslots(vm);
+	ret = vsnix_memregion_check(r, ms ? ms->by_id : none,
+				    VSNIX_MAX_MEMSLOTS,
 				    max_bytes - vm->mem_bytes);
 	if (ret)
 		goto out;
@@ -210,125 +443,45 @@ int vsnix_set_memory_region(struct vsnix_vm *vm,
 		ret = -EINVAL;
 		goto out;
 	}
-
-	if (r->memory_size) {
-		new = vsnix_memslot_pin(r);
-		if (IS_ERR(new)) {
-			ret = PTR_ERR(new);
-			goto out;
-		}
-	} else {
-		old = vm->slots[r->slot];
-		if (!old)
-			goto out;	/* deleting an empty slot is a no-op */
-	}
-
-	vsnix_mem_update_begin(vm);
-	if (old) {
-		vsnix_ops->tdp_unmap(vm, old->gpa, old->npages);
-		vm->slots[r->slot] = NULL;
-		vm->mem_bytes -= old->size;
-	} else {
-		ret = vsnix_ops->tdp_map(vm, new->gpa, new->pages, new->npages,
-					 new->flags);
-		if (ret) {
-			vsnix_ops->tdp_unmap(vm, new->gpa, new->npages);
-			old = new;	/* released below */
-		} else {
-			vm->slots[r->slot] = new;
-			vm->mem_bytes += new->size;
-		}
-	}
-	vsnix_mem_update_end(vm);
-	if (old)
-		vsnix_memslot_release(old);
+	if (r->memory_size)
+		ret = vsnix_memslot_add(vm, r);
+	else
+		ret = vsnix_memslot_delete(vm, r->slot);
 out:
-	mutex_unlock(&vm->lock);
+	mutex_unlock(&vm->slots_lock);
 	return ret;
+}
+
+int vsnix_vm_memory_init(struct vsnix_vm *vm)
+{
+	mutex_init(&vm->slots_lock);
+	spin_lock_init(&vm->mmu_lock);
+	RCU_INIT_POINTER(vm->memslots, NULL);
+	if (!zalloc_cpumask_var(&vm->flush_mask, GFP_KERNEL_ACCOUNT))
+		return -ENOMEM;
+	return 0;
 }
 
 /* VM teardown: no vCPU can run any more. */
 void vsnix_memslots_free(struct vsnix_vm *vm)
 {
-	int i;
+	struct vsnix_memslots *ms;
+	unsigned int i;
 
-	for (i = 0; i < VSNIX_MAX_MEMSLOTS; i++) {
-		struct vsnix_memslot *s = vm->slots[i];
-
-		if (!s)
-			continue;
-		vsnix_ops->tdp_unmap(vm, s->gpa, s->npages);
-		vm->slots[i] = NULL;
-		vsnix_memslot_release(s);
+	mutex_lock(&vm->slots_lock);
+	ms = vsnix_memslots(vm);
+	RCU_INIT_POINTER(vm->memslots, NULL);
+	mutex_unlock(&vm->slots_lock);
+	synchronize_srcu(&vm->srcu);
+	for (i = 0; ms && i < ms->nr; i++) {
+		vsnix_memslot_unmap(vm, ms->by_gpa[i]);
+		vsnix_memslot_free(ms->by_gpa[i]);
 	}
+	kfree(ms);
+	vsnix_vm_memory_free(vm);
 }
 
-/* Walks [gpa, gpa + len) page by page; stops at the first hole. */
-static int vsnix_guest_access(struct vsnix_vm *vm, u64 gpa, void *buf,
-			      size_t len, bool write)
+void vsnix_vm_memory_free(struct vsnix_vm *vm)
 {
-	int ret = 0;
-
-	if (gpa + len < gpa)
-		return -EFAULT;
-
-	down_read(&vm->mem_lock);
-	while (len) {
-		struct vsnix_memslot *s = vsnix_memslot_find(vm, gpa);
-		u64 off = gpa & ~PAGE_MASK;
-		size_t chunk = min_t(size_t, len, PAGE_SIZE - off);
-		void *va;
-
-		if (!s || (write && (s->flags & VSNIX_MEM_READONLY))) {
-			ret = -EFAULT;
-			break;
-		}
-		va = kmap_local_page(s->pages[(gpa - s->gpa) >> PAGE_SHIFT]);
-		if (write)
-			memcpy(va + off, buf, chunk);
-		else
-			memcpy(buf, va + off, chunk);
-		kunmap_local(va);
-		gpa += chunk;
-		buf += chunk;
-		len -= chunk;
-	}
-	up_read(&vm->mem_lock);
-	return ret;
-}
-
-int vsnix_guest_read(struct vsnix_vm *vm, u64 gpa, void *buf, size_t len)
-{
-	return vsnix_guest_access(vm, gpa, buf, len, false);
-}
-
-int vsnix_guest_write(struct vsnix_vm *vm, u64 gpa, const void *buf,
-		      size_t len)
-{
-	return vsnix_guest_access(vm, gpa, (void *)buf, len, true);
-}
-
-bool vsnix_guest_range_ok(struct vsnix_vm *vm, u64 gpa, u64 len)
-{
-	bool ok = true;
-
-	if (gpa + len < gpa)
-		return false;
-	down_read(&vm->mem_lock);
-	while (len) {
-		struct vsnix_memslot *s = vsnix_memslot_find(vm, gpa);
-		u64 left;
-
-		if (!s) {
-			ok = false;
-			break;
-		}
-		left = s->gpa + s->size - gpa;
-		if (left >= len)
-			break;
-		gpa += left;
-		len -= left;
-	}
-	up_read(&vm->mem_lock);
-	return ok;
+	free_cpumask_var(vm->flush_mask);
 }

@@ -21,6 +21,8 @@
 #include "internal.h"
 #include "compat.h"
 #include "../arch/x86/x86.h"
+#include "../arch/x86/events.h"
+#include "../arch/x86/lapic.h"
 
 void vsnix_vcpu_request(struct vsnix_vcpu *vcpu, int req)
 {
@@ -34,6 +36,9 @@ void vsnix_vcpu_kick(struct vsnix_vcpu *vcpu)
 {
 	int cpu, me;
 
+	/* A halted vCPU sleeps on wq (wq_has_sleeper orders the caller's stores). */
+	if (wq_has_sleeper(&vcpu->wq))
+		wake_up_interruptible(&vcpu->wq);
 	if (READ_ONCE(vcpu->mode) != VSNIX_IN_GUEST)
 		return;
 	cpu = READ_ONCE(vcpu->cpu);
@@ -66,8 +71,10 @@ bool vsnix_vcpu_enter_prepare(struct vsnix_vcpu *vcpu)
 	 * first and reads the mode second, so one of us sees the other.
 	 */
 	smp_mb();
+	/* A TLB flush asked after the backend looked: it looks again. */
 	if (test_bit(VSNIX_REQ_EXIT, &vcpu->requests) ||
-	    atomic_read(&vcpu->vm->mem_update) || need_resched() ||
+	    test_bit(VSNIX_REQ_TLB_FLUSH, &vcpu->requests) ||
+	    test_bit(VSNIX_REQ_EVENT, &vcpu->requests) || need_resched() ||
 	    signal_pending(current) || READ_ONCE(vcpu->vm->exited) ||
 	    vsnix_virt_rebooting()) {
 		/* Nothing of the guest happened: order nothing but the mode. */
@@ -110,16 +117,18 @@ void vsnix_exit_guest(struct vsnix_vcpu *vcpu, int status, u32 source)
 	vcpu->run->guest_exit.source = source;
 }
 
-/* One guest entry; mem_lock keeps slots and TDP tables stable during it. */
+/*
+ * One guest entry. No memory lock: slots are read under SRCU when a fault
+ * needs them, and TDP changes reach a running vCPU as a TLB flush request
+ * and an IPI (vsnix_vm_flush_tlbs).
+ */
 static int vsnix_vcpu_enter_once(struct vsnix_vcpu *vcpu)
 {
 	int r;
 
-	down_read(&vcpu->vm->mem_lock);
 	preempt_disable();
 	r = vsnix_ops->vcpu_run(vcpu);
 	preempt_enable();
-	up_read(&vcpu->vm->mem_lock);
 	return r;
 }
 
@@ -158,6 +167,13 @@ static long vsnix_vcpu_run(struct vsnix_vcpu *vcpu)
 			/* Root mode is gone on the way to reboot or kexec. */
 			run->exit_reason = VSNIX_EXIT_SHUTDOWN;
 			r = -EIO;
+			break;
+		}
+		/* Halted or waiting for SIPI: sleep until an event. */
+		r = vsnix_x86_vcpu_ready(vcpu);
+		if (r <= 0) {
+			if (r == -EINTR)
+				run->exit_reason = VSNIX_EXIT_INTR;
 			break;
 		}
 		cond_resched();
@@ -306,17 +322,13 @@ static long vsnix_vcpu_msrs(struct vsnix_vcpu *vcpu, void __user *argp,
 }
 
 /*
- * Exceptions that push an error code and that both vendors deliver with
- * one: #DF, #TS, #NP, #SS, #GP, #PF, #AC (SDM Vol 3, 6.13 and 27.2.1.3).
+ * INJECT_EVENT runs without the vCPU's mutex, so another thread can queue
+ * interrupts while RUN runs; an exception only between two RUNs.
  */
-static bool vsnix_exception_has_error_code(u8 vector)
-{
-	return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17;
-}
-
 static long vsnix_vcpu_inject(struct vsnix_vcpu *vcpu, void __user *argp)
 {
 	struct vsnix_event ev;
+	long r;
 
 	if (copy_from_user(&ev, argp, sizeof(ev)))
 		return -EFAULT;
@@ -342,7 +354,7 @@ static long vsnix_vcpu_inject(struct vsnix_vcpu *vcpu, void __user *argp)
 		 * the guest's handler does not expect (APM Vol 2, 15.20).
 		 */
 		if (!(ev.flags & VSNIX_EVENT_HAS_ERROR_CODE) !=
-		    !vsnix_exception_has_error_code(ev.vector))
+		    !vsnix_x86_exception_has_error_code(ev.vector))
 			return -EINVAL;
 		break;
 	default:
@@ -350,7 +362,42 @@ static long vsnix_vcpu_inject(struct vsnix_vcpu *vcpu, void __user *argp)
 	}
 	if (!(ev.flags & VSNIX_EVENT_HAS_ERROR_CODE) && ev.error_code)
 		return -EINVAL;
-	return vsnix_ops->inject_event(vcpu, &ev);
+	if (ev.type != VSNIX_EVENT_EXCEPTION)
+		return vsnix_x86_inject_user(vcpu, &ev);
+	/* RUN holds the mutex: the vCPU is running. */
+	if (!mutex_trylock(&vcpu->mutex))
+		return -EBUSY;
+	r = vsnix_x86_inject_user(vcpu, &ev);
+	mutex_unlock(&vcpu->mutex);
+	return r;
+}
+
+static long vsnix_vcpu_events_ioctl(struct vsnix_vcpu *vcpu, unsigned int cmd,
+				    void __user *argp)
+{
+	struct vsnix_vcpu_events ev;
+	struct vsnix_debugregs dr;
+	long r;
+
+	switch (cmd) {
+	case VSNIX_GET_VCPU_EVENTS:
+		r = vsnix_x86_get_vcpu_events(vcpu, &ev);
+		if (!r && copy_to_user(argp, &ev, sizeof(ev)))
+			r = -EFAULT;
+		return r;
+	case VSNIX_SET_VCPU_EVENTS:
+		if (copy_from_user(&ev, argp, sizeof(ev)))
+			return -EFAULT;
+		return vsnix_x86_set_vcpu_events(vcpu, &ev);
+	case VSNIX_GET_DEBUGREGS:
+		vsnix_x86_get_debugregs(vcpu, &dr);
+		return copy_to_user(argp, &dr, sizeof(dr)) ? -EFAULT : 0;
+	case VSNIX_SET_DEBUGREGS:
+		if (copy_from_user(&dr, argp, sizeof(dr)))
+			return -EFAULT;
+		return vsnix_x86_set_debugregs(vcpu, &dr);
+	}
+	return -ENOTTY;
 }
 
 static long vsnix_vcpu_ioctl(struct file *file, unsigned int cmd,
@@ -360,6 +407,8 @@ static long vsnix_vcpu_ioctl(struct file *file, unsigned int cmd,
 	void __user *argp = (void __user *)arg;
 	long r;
 
+	if (cmd == VSNIX_INJECT_EVENT)
+		return vsnix_vcpu_inject(vcpu, argp);
 	if (mutex_lock_killable(&vcpu->mutex))
 		return -EINTR;
 
@@ -391,8 +440,17 @@ static long vsnix_vcpu_ioctl(struct file *file, unsigned int cmd,
 	case VSNIX_SET_MSRS:
 		r = vsnix_vcpu_msrs(vcpu, argp, true);
 		break;
-	case VSNIX_INJECT_EVENT:
-		r = vsnix_vcpu_inject(vcpu, argp);
+	case VSNIX_GET_VCPU_EVENTS:
+	case VSNIX_SET_VCPU_EVENTS:
+	case VSNIX_GET_DEBUGREGS:
+	case VSNIX_SET_DEBUGREGS:
+		r = vsnix_vcpu_events_ioctl(vcpu, cmd, argp);
+		break;
+	case VSNIX_GET_LAPIC:
+		r = vsnix_lapic_get_state(vcpu, argp);
+		break;
+	case VSNIX_SET_LAPIC:
+		r = vsnix_lapic_set_state(vcpu, argp);
 		break;
 	default:
 		r = -ENOTTY;
@@ -443,7 +501,9 @@ static const struct file_operations vsnix_vcpu_fops = {
 
 void vsnix_vcpu_destroy(struct vsnix_vcpu *vcpu)
 {
+	vsnix_lapic_free(vcpu);
 	vsnix_ops->vcpu_free(vcpu);
+	vsnix_x86_events_free(vcpu);
 	vsnix_x86_fpu_free(vcpu);
 	vsnix_free_pages(vcpu->run_pages[0], 0);
 	vsnix_free_pages(vcpu->run_pages[1], 0);
@@ -462,6 +522,7 @@ static struct vsnix_vcpu *vsnix_vcpu_alloc(struct vsnix_vm *vm, u32 id)
 	vcpu->id = id;
 	vcpu->cpu = -1;
 	mutex_init(&vcpu->mutex);
+	init_waitqueue_head(&vcpu->wq);
 	for (i = 0; i < ARRAY_SIZE(vcpu->run_pages); i++) {
 		vcpu->run_pages[i] = vsnix_alloc_pages(GFP_KERNEL_ACCOUNT | __GFP_ZERO,
 							NUMA_NO_NODE, 0);
@@ -476,11 +537,21 @@ static struct vsnix_vcpu *vsnix_vcpu_alloc(struct vsnix_vm *vm, u32 id)
 	r = vsnix_x86_fpu_init(vcpu);
 	if (r)
 		goto err_pages;
-	r = vsnix_ops->vcpu_create(vcpu);
+	r = vsnix_x86_events_create(vcpu);
 	if (r)
 		goto err_fpu;
+	r = vsnix_ops->vcpu_create(vcpu);
+	if (r)
+		goto err_events;
+	r = vsnix_lapic_create(vcpu);
+	if (r)
+		goto err_vcpu;
 	return vcpu;
 
+err_vcpu:
+	vsnix_ops->vcpu_free(vcpu);
+err_events:
+	vsnix_x86_events_free(vcpu);
 err_fpu:
 	vsnix_x86_fpu_free(vcpu);
 err_pages:

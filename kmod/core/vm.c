@@ -15,17 +15,24 @@
 #include "vsnix.h"
 #include "internal.h"
 #include "../arch/x86/x86.h"
+#include "irq.h"
+#include "../arch/x86/lapic.h"
 
 static void vsnix_vm_free(struct kref *ref)
 {
 	struct vsnix_vm *vm = container_of(ref, struct vsnix_vm, ref);
 	int i;
 
+	/* First: an eventfd signal must not reach a vCPU being freed. */
+	vsnix_irqfd_release(vm);
+	/* Then devices: their timers (PIT) raise interrupts to vCPUs. */
+	vsnix_io_destroy_all(vm);
+	/* Then the slots: their MMU notifiers look at the vCPUs. */
+	vsnix_memslots_free(vm);
 	for (i = 0; i < VSNIX_MAX_VCPUS; i++)
 		if (vm->vcpus[i])
 			vsnix_vcpu_destroy(vm->vcpus[i]);
-	vsnix_io_destroy_all(vm);
-	vsnix_memslots_free(vm);
+	vsnix_irq_destroy(vm);
 	vsnix_ops->vm_destroy(vm);
 	vsnix_vm_cpuid_free(vm);
 	cleanup_srcu_struct(&vm->srcu);
@@ -53,6 +60,17 @@ static long vsnix_vm_ioctl_memory(struct vsnix_vm *vm, void __user *argp)
 	return vsnix_set_memory_region(vm, &r);
 }
 
+static long vsnix_vm_ioctl_dirty_log(struct vsnix_vm *vm, void __user *argp)
+{
+	struct vsnix_dirty_log log;
+
+	if (copy_from_user(&log, argp, sizeof(log)))
+		return -EFAULT;
+	if (log.flags || log.reserved[0] || log.reserved[1])
+		return -EINVAL;
+	return vsnix_get_dirty_log(vm, &log);
+}
+
 static long vsnix_vm_ioctl_device(struct vsnix_vm *vm, void __user *argp)
 {
 	struct vsnix_device_config *cfg;
@@ -61,14 +79,25 @@ static long vsnix_vm_ioctl_device(struct vsnix_vm *vm, void __user *argp)
 	cfg = memdup_user(argp, sizeof(*cfg));
 	if (IS_ERR(cfg))
 		return PTR_ERR(cfg);
-	if (cfg->flags || cfg->pad || memchr_inv(cfg->reserved, 0,
-						 sizeof(cfg->reserved))) {
+	/*
+	 * id is out only, and ignored in: callers that reuse a config after
+	 * a CREATE_DEVICE (which writes it) must not start to fail.
+	 */
+	if (cfg->flags || memchr_inv(cfg->reserved, 0, sizeof(cfg->reserved))) {
 		ret = -EINVAL;
 		goto out;
 	}
 	mutex_lock(&vm->lock);
 	ret = vsnix_device_create(vm, cfg);
 	mutex_unlock(&vm->lock);
+	/* The new device's id goes back in the config (_IOWR). */
+	if (ret > 0) {
+		cfg->id = ret;
+		ret = 0;
+		if (put_user(cfg->id, &((struct vsnix_device_config __user *)
+					argp)->id))
+			ret = -EFAULT;
+	}
 out:
 	kfree(cfg);
 	return ret;
@@ -83,6 +112,20 @@ static long vsnix_vm_ioctl_status(struct vsnix_vm *vm, void __user *argp)
 	st.console_bytes = atomic64_read(&vm->console_bytes);
 	st.console_dropped = atomic64_read(&vm->console_dropped);
 	return copy_to_user(argp, &st, sizeof(st)) ? -EFAULT : 0;
+}
+
+/* VSNIX_SET_HALT_CONFIG: may HLT sleep in the kernel (arch/x86/events.c)? */
+static long vsnix_vm_ioctl_halt(struct vsnix_vm *vm, void __user *argp)
+{
+	struct vsnix_halt_config cfg;
+
+	if (copy_from_user(&cfg, argp, sizeof(cfg)))
+		return -EFAULT;
+	if ((cfg.flags & ~VSNIX_HALT_IN_KERNEL) || cfg.pad ||
+	    memchr_inv(cfg.reserved, 0, sizeof(cfg.reserved)))
+		return -EINVAL;
+	WRITE_ONCE(vm->halt_flags, cfg.flags);
+	return 0;
 }
 
 static long vsnix_vm_ioctl(struct file *file, unsigned int cmd,
@@ -106,6 +149,26 @@ static long vsnix_vm_ioctl(struct file *file, unsigned int cmd,
 		return vsnix_vm_ioctl_status(vm, argp);
 	case VSNIX_GET_MSR_INDEX_LIST:
 		return vsnix_x86_msr_list(vm, argp);
+	case VSNIX_GET_DIRTY_LOG:
+		return vsnix_vm_ioctl_dirty_log(vm, argp);
+	case VSNIX_DESTROY_DEVICE:
+		if (!arg || arg > U32_MAX)
+			return -EINVAL;
+		return vsnix_io_destroy_id(vm, arg);
+	case VSNIX_IOEVENTFD:
+		return vsnix_vm_ioeventfd(vm, argp);
+	case VSNIX_IRQ_LINE:
+		return vsnix_vm_irq_line(vm, argp);
+	case VSNIX_IRQFD:
+		return vsnix_vm_irqfd(vm, argp);
+	case VSNIX_GET_DEVICE_STATE:
+		return vsnix_vm_get_device_state(vm, argp);
+	case VSNIX_SET_DEVICE_STATE:
+		return vsnix_vm_set_device_state(vm, argp);
+	case VSNIX_SET_HALT_CONFIG:
+		return vsnix_vm_ioctl_halt(vm, argp);
+	case VSNIX_CREATE_LAPIC:
+		return vsnix_lapic_vm_enable(vm, arg);
 	default:
 		return -ENOTTY;
 	}
@@ -138,19 +201,20 @@ static struct vsnix_vm *vsnix_vm_create(void)
 		return ERR_PTR(-ENOMEM);
 	kref_init(&vm->ref);
 	mutex_init(&vm->lock);
-	init_rwsem(&vm->mem_lock);
-	init_rwsem(&vm->io_lock);
-	INIT_LIST_HEAD(&vm->io_devices);
+	vsnix_io_init(vm);
+	vsnix_irq_init(vm);
 	mutex_init(&vm->cpuid_lock);
 	atomic_set(&vm->nr_vcpus, 0);
-	atomic_set(&vm->mem_update, 0);
 	atomic64_set(&vm->console_bytes, 0);
 	atomic64_set(&vm->console_dropped, 0);
 	mutex_init(&vm->console_lock);
 
-	ret = init_srcu_struct(&vm->srcu);
+	ret = vsnix_vm_memory_init(vm);
 	if (ret)
 		goto err_free;
+	ret = init_srcu_struct(&vm->srcu);
+	if (ret)
+		goto err_mem;
 	ret = vsnix_vm_cpuid_init(vm);
 	if (ret)
 		goto err_srcu;
@@ -170,6 +234,8 @@ err_cpuid:
 	vsnix_vm_cpuid_free(vm);
 err_srcu:
 	cleanup_srcu_struct(&vm->srcu);
+err_mem:
+	vsnix_vm_memory_free(vm);
 err_free:
 	kfree(vm);
 	return ERR_PTR(ret);

@@ -14,6 +14,8 @@
 #include <linux/wait.h>
 #include <linux/kref.h>
 #include <linux/srcu.h>
+#include <linux/mmu_notifier.h>
+#include <linux/workqueue.h>
 #include <asm/fpu/types.h>
 #include <uapi/linux/vsnix.h>
 
@@ -25,9 +27,18 @@
 struct vsnix_vm;
 struct vsnix_vcpu;
 struct vsnix_io_device;
+struct vsnix_io_bus;
+struct vsnix_irq_routing;
+struct vsnix_x86_event;
+struct vsnix_x86_events;
+struct vsnix_lapic;
 
 /* ---------------------------------------------------------------- memory */
 
+/*
+ * A slot: guest RAM at [gpa, +size) backed by the VMM's memory at uaddr.
+ * Immutable once published, freed after an SRCU grace period.
+ */
 struct vsnix_memslot {
 	u32 id;
 	u32 flags;		/* VSNIX_MEM_* */
@@ -35,18 +46,56 @@ struct vsnix_memslot {
 	u64 size;
 	u64 uaddr;
 	unsigned long npages;
-	struct page **pages;	/* pinned for the slot's life */
-	struct mm_struct *mm;	/* for locked_vm accounting */
+	struct page **pages;	/* VSNIX_MEM_PIN only: pinned for its life */
+	unsigned long *dirty_bitmap;	/* VSNIX_MEM_LOG_DIRTY only */
+	struct mm_struct *mm;	/* the owner's (mmgrab) */
+	struct vsnix_vm *vm;
+	/* Not pinned: the host's changes to [uaddr, +size) unmap the TDP. */
+	struct mmu_interval_notifier mni;
 };
 
-/* Looks a GPA up; NULL when no slot maps it. Caller holds vm->mem_lock. */
+/* The published slot set: one immutable copy, replaced whole. */
+struct vsnix_memslots {
+	unsigned int nr;
+	struct vsnix_memslot *by_gpa[VSNIX_MAX_MEMSLOTS];	/* sorted */
+	struct vsnix_memslot *by_id[VSNIX_MAX_MEMSLOTS];
+};
+
+/*
+ * Looks a GPA up (binary search); NULL when no slot maps it. Caller holds
+ * srcu_read_lock(&vm->srcu) or vm->slots_lock, and the slot stays valid
+ * until it drops it.
+ */
 struct vsnix_memslot *vsnix_memslot_find(struct vsnix_vm *vm, u64 gpa);
+
+/*
+ * The host page behind gpa for an NPT/EPT fault (core/guest_mem.c), with a
+ * reference that the caller drops with put_page() once the TDP entry is in
+ * (under vm->mmu_lock, after vsnix_memslot_retry() said no invalidation
+ * came in between). *writable: the entry may allow writes. *huge: the
+ * 2 MiB around gpa is one host huge page the slot maps whole, at gpa's
+ * 2 MiB alignment. -EFAULT when the host has no page there, -EINTR on a
+ * fatal signal.
+ */
+int vsnix_memslot_get_page(struct vsnix_memslot *s, u64 gpa, bool write,
+			   struct page **page, bool *writable, bool *huge);
+unsigned long vsnix_memslot_seq_begin(struct vsnix_memslot *s);
+bool vsnix_memslot_retry(struct vsnix_memslot *s, unsigned long seq);
+/* A write to gpa (VSNIX_MEM_LOG_DIRTY slots; a no-op for others). */
+void vsnix_memslot_mark_dirty(struct vsnix_memslot *s, u64 gpa);
+
+/*
+ * With vm->mmu_lock held after TDP entries were cleared or write-protected:
+ * every vCPU flushes its TLB before it enters again, and running ones are
+ * out of guest mode when this returns.
+ */
+void vsnix_vm_flush_tlbs(struct vsnix_vm *vm);
 
 /*
  * The one way the host touches guest memory. Fails with -EFAULT when any
  * byte of [gpa, gpa + len) is outside guest RAM (or, for writes, read-only).
- * May cross page and slot boundaries. Safe from any context that may sleep
- * or not (uses kmap_local).
+ * May cross page and slot boundaries. Process context only: unpinned
+ * memory is read through the owner's page tables and may fault in.
  */
 int vsnix_guest_read(struct vsnix_vm *vm, u64 gpa, void *buf, size_t len);
 int vsnix_guest_write(struct vsnix_vm *vm, u64 gpa, const void *buf,
@@ -92,12 +141,34 @@ enum vsnix_bus {
 #define VSNIX_IO_EXIT	0
 
 struct vsnix_io_ops {
-	/* Called in preemptible context: devices may sleep (block I/O). */
+	u32 type;		/* VSNIX_DEV_*: names the state blob's layout */
+	/*
+	 * Called in preemptible context, under no lock of the bus: devices
+	 * may sleep (block I/O, hvt POLL). The device holds a reference for
+	 * the call, so it stays valid even if it is removed meanwhile.
+	 */
 	int (*read)(struct vsnix_io_device *dev, struct vsnix_vcpu *vcpu,
 		    u64 addr, unsigned int len, void *val);
 	int (*write)(struct vsnix_io_device *dev, struct vsnix_vcpu *vcpu,
 		     u64 addr, unsigned int len, const void *val);
+	/*
+	 * The last reference went: free the device. Process context: the
+	 * ioctl that removed it, the VM's end, or a work item when a vCPU
+	 * thread dropped it (so destroy may wait for vm->srcu, e.g. to
+	 * unregister an irqchip, whatever the run loop holds).
+	 */
 	void (*destroy)(struct vsnix_io_device *dev);
+
+	/*
+	 * Optional. reset: back to the power-on state. save/restore: the
+	 * guest-visible state as state_size bytes of layout state_version
+	 * (uapi/linux/vsnix.h); restore checks every value (-EINVAL).
+	 */
+	void (*reset)(struct vsnix_io_device *dev);
+	void (*save)(struct vsnix_io_device *dev, void *state);
+	int (*restore)(struct vsnix_io_device *dev, const void *state);
+	u32 state_version;
+	u32 state_size;
 };
 
 struct vsnix_io_device {
@@ -105,14 +176,27 @@ struct vsnix_io_device {
 	u64 base;
 	u64 len;
 	const struct vsnix_io_ops *ops;
-	struct list_head node;	/* vm->io_devices */
+	u32 id;			/* VM-unique, set by vsnix_io_register */
+	refcount_t users;	/* the bus's reference + calls in flight */
+	struct work_struct destroy_work;	/* last put in a vCPU thread */
 };
 
-/* Register a device on a range; -EEXIST when it overlaps another. */
+/*
+ * Register a device on a range; -EEXIST when it overlaps another. The
+ * bus takes over the device: vsnix_io_unregister or the VM's end drops
+ * it, and ops->destroy runs once the last call in flight returns.
+ * Sleeps (waits for an SRCU grace period).
+ */
 int vsnix_io_register(struct vsnix_vm *vm, struct vsnix_io_device *dev);
+/* The same, also giving the new device's id (VSNIX_CREATE_DEVICE). */
+int vsnix_io_register_id(struct vsnix_vm *vm, struct vsnix_io_device *dev,
+			 u32 *id);
+/* Take a registered device off its bus and drop the bus's reference. */
+void vsnix_io_unregister(struct vsnix_vm *vm, struct vsnix_io_device *dev);
 /*
  * Dispatch an access: returns VSNIX_IO_DONE/EXIT/-errno from the device, or
- * -ENODEV when no device covers [addr, addr + len).
+ * -ENODEV when no device covers [addr, addr + len). A write that matches
+ * an ioeventfd signals it and returns VSNIX_IO_DONE.
  */
 int vsnix_io_dispatch(struct vsnix_vcpu *vcpu, enum vsnix_bus bus, u64 addr,
 		      unsigned int len, bool write, void *val);
@@ -133,6 +217,7 @@ void vsnix_cpuid_lookup(struct vsnix_vcpu *vcpu, u32 function, u32 index,
 /* vcpu->requests bits, handled before each guest entry. */
 #define VSNIX_REQ_TLB_FLUSH	0	/* TDP changed: flush this vCPU's TLB */
 #define VSNIX_REQ_EXIT		1	/* leave the guest (kick) */
+#define VSNIX_REQ_EVENT		2	/* re-evaluate events before entering */
 
 enum vsnix_vcpu_mode {
 	VSNIX_OUTSIDE_GUEST,
@@ -200,7 +285,9 @@ struct vsnix_vcpu {
 
 	unsigned long requests;
 	int mode;		/* enum vsnix_vcpu_mode, read by kickers */
-	bool halted;
+	/* A halted vCPU sleeps here; vsnix_vcpu_kick wakes it. */
+	wait_queue_head_t wq;
+	struct vsnix_x86_events *events;	/* arch/x86/events.c */
 
 	/* Completion of an exit to userspace (see enum vsnix_pending). */
 	enum vsnix_pending pending;
@@ -209,9 +296,16 @@ struct vsnix_vcpu {
 	u64 pending_mmio_gpa;
 	struct vsnix_pending_pio pending_pio;
 
-	/* Guest FPU/XSAVE state, switched by kmod/arch/x86/fpu.c. */
+	/*
+	 * Guest FPU/XSAVE state, switched by kmod/arch/x86/fpu.c: the kernel's
+	 * guest fpstate, or the module's own XSAVE image (fpu_own.c).
+	 */
 	struct fpu_guest guest_fpu;
+	void *fpu_own;
 	u64 xcr0;
+
+	/* In-kernel local APIC (arch/x86/lapic.c), NULL without one. */
+	struct vsnix_lapic *lapic;
 
 	void *arch;		/* backend state (VMCB/VMCS, FPU, MSRs) */
 };
@@ -228,33 +322,56 @@ struct vsnix_vm {
 	struct srcu_struct srcu;
 	struct mutex lock;		/* vCPU creation, devices, CPUID */
 	/*
-	 * Memory slots and the TDP tables. Readers: vCPUs around each entry
-	 * and devices accessing guest memory; writer: SET_MEMORY_REGION.
+	 * Memory: slots_lock serializes writers of memslots (read under
+	 * srcu). mmu_lock covers the TDP tables and, with each slot's
+	 * notifier sequence, orders faults against host invalidations.
 	 */
-	struct rw_semaphore mem_lock;
-	struct vsnix_memslot *slots[VSNIX_MAX_MEMSLOTS];
+	struct mutex slots_lock;
+	struct vsnix_memslots __rcu *memslots;
+	spinlock_t mmu_lock;
+	cpumask_var_t flush_mask;	/* vsnix_vm_flush_tlbs, mmu_lock */
 	u64 mem_bytes;
 
 	struct vsnix_vcpu *vcpus[VSNIX_MAX_VCPUS];
 	atomic_t nr_vcpus;
 
-	struct rw_semaphore io_lock;	/* io_devices */
-	struct list_head io_devices;
+	/*
+	 * The I/O buses (kmod/core/iobus.c): an immutable sorted array per
+	 * bus, read under vm->srcu, replaced whole under io_lock.
+	 */
+	struct vsnix_io_bus __rcu *buses[VSNIX_NR_BUSES];
+	struct mutex io_lock;
+	u32 next_dev_id;
+
+	/* Interrupt lines (kmod/core/irq.c): chips read under vm->srcu. */
+	struct vsnix_irq_routing __rcu *irq_routing;
+	struct mutex irq_lock;		/* irq_routing writers */
+	spinlock_t irqfds_lock;		/* irqfds */
+	struct list_head irqfds;
 
 	struct mutex cpuid_lock;
 	struct vsnix_cpuid_policy cpuid;
 
-	/* Memory update in progress: vCPUs must not enter the guest. */
-	atomic_t mem_update;
-
 	/* Set once by a device ending the VM (hvt HALT, exit port). */
 	bool exited;
 	int exit_status;
+	u32 halt_flags;			/* VSNIX_HALT_*, VSNIX_SET_HALT_CONFIG */
 	atomic64_t console_bytes;
 	/* Console output no file took (EAGAIN, EPIPE, ...); see devices.c. */
 	atomic64_t console_dropped;
 	/* Orders console writes and the f_pos of a shared console file. */
 	struct mutex console_lock;
+
+	/*
+	 * The chipset's interrupt controllers (kmod/devices/pic.c, ioapic.c)
+	 * for the LAPIC's LINT0 and EOI broadcast: set under vm->lock when
+	 * created, cleared when destroyed; read under vm->srcu (their
+	 * destroy waits for a grace period before freeing).
+	 */
+	struct vsnix_pic *pic;
+	struct vsnix_ioapic *ioapic;
+	/* VSNIX_CREATE_LAPIC: vCPUs get an in-kernel LAPIC; set once. */
+	bool lapic;
 
 	void *arch;			/* backend state (NPT/EPT root, ASID) */
 };
@@ -290,15 +407,24 @@ struct vsnix_arch_ops {
 	int (*vm_init)(struct vsnix_vm *vm);
 	void (*vm_destroy)(struct vsnix_vm *vm);
 	/*
-	 * Map [gpa, +npages) to pages with the slot's VSNIX_MEM_* flags:
-	 * READONLY drops write permission, NOEXEC execute permission.
+	 * Map pinned pages [gpa, +npages) with the slot's VSNIX_MEM_* flags:
+	 * READONLY drops write permission, NOEXEC execute permission,
+	 * LOG_DIRTY write permission until the first write. Takes mmu_lock.
 	 */
 	int (*tdp_map)(struct vsnix_vm *vm, u64 gpa, struct page **pages,
 		       unsigned long npages, u32 mem_flags);
 	/* Can TDP entries refuse instruction fetches (VSNIX_MEM_NOEXEC)? */
 	bool (*tdp_noexec)(void);
-	/* Unmap; the core then requests VSNIX_REQ_TLB_FLUSH on all vCPUs. */
-	void (*tdp_unmap)(struct vsnix_vm *vm, u64 gpa, unsigned long npages);
+	/* Can TDP map 2 MiB pages? */
+	bool (*tdp_huge)(void);
+	/*
+	 * With mmu_lock held: unmap, or drop write permission from,
+	 * [gpa, +npages). True when an entry changed: the caller then calls
+	 * vsnix_vm_flush_tlbs() before it drops mmu_lock.
+	 */
+	bool (*tdp_unmap)(struct vsnix_vm *vm, u64 gpa, unsigned long npages);
+	bool (*tdp_wrprotect)(struct vsnix_vm *vm, u64 gpa,
+			      unsigned long npages);
 
 	/* Allocate backend state; vcpu starts in the x86 reset state. */
 	int (*vcpu_create)(struct vsnix_vcpu *vcpu);
@@ -332,13 +458,41 @@ struct vsnix_arch_ops {
 	int (*get_msr)(struct vsnix_vcpu *vcpu, u32 index, u64 *data);
 	int (*set_msr)(struct vsnix_vcpu *vcpu, u32 index, u64 data);
 	/*
-	 * Validated by the core; queued and injected at the next entry (an
-	 * external interrupt waits until the guest can take it: RFLAGS.IF and
-	 * no interrupt shadow, using the interrupt-window exit). -EBUSY when
-	 * an event of that kind is already queued.
+	 * Event hooks for the x86 event layer (arch/x86/events.c), which
+	 * decides what to deliver. inject_* and enable_*_window run inside
+	 * vcpu_run, IRQs off, right before the entry: each loads one event
+	 * for this entry, or asks for an exit as soon as the guest can take
+	 * an interrupt / NMI (the vendor drops both at the next entry).
+	 * *_allowed: the same conditions, read at that point (RFLAGS.IF,
+	 * interrupt shadow, NMI blocking). The get/set hooks may also run
+	 * outside vcpu_run (mutex held). get_exit_event: after an exit, the
+	 * event whose delivery the exit cut short (type NONE if none).
 	 */
-	int (*inject_event)(struct vsnix_vcpu *vcpu,
-			    const struct vsnix_event *ev);
+	void (*inject_irq)(struct vsnix_vcpu *vcpu,
+			   const struct vsnix_x86_event *e);
+	void (*inject_nmi)(struct vsnix_vcpu *vcpu);
+	void (*inject_exception)(struct vsnix_vcpu *vcpu,
+				 const struct vsnix_x86_event *e);
+	void (*enable_irq_window)(struct vsnix_vcpu *vcpu);
+	void (*enable_nmi_window)(struct vsnix_vcpu *vcpu);
+	bool (*interrupt_allowed)(struct vsnix_vcpu *vcpu);
+	bool (*nmi_allowed)(struct vsnix_vcpu *vcpu);
+	u8 (*get_interrupt_shadow)(struct vsnix_vcpu *vcpu);
+	void (*set_interrupt_shadow)(struct vsnix_vcpu *vcpu, u8 shadow);
+	bool (*get_nmi_mask)(struct vsnix_vcpu *vcpu);
+	void (*set_nmi_mask)(struct vsnix_vcpu *vcpu, bool masked);
+	void (*get_exit_event)(struct vsnix_vcpu *vcpu,
+			       struct vsnix_x86_event *e);
+	/* DR0-3, DR6, DR7; set: -EINVAL for bits 63:32 of DR6/DR7. */
+	void (*get_debugregs)(struct vsnix_vcpu *vcpu,
+			      struct vsnix_debugregs *dr);
+	int (*set_debugregs)(struct vsnix_vcpu *vcpu,
+			     const struct vsnix_debugregs *dr);
+	/*
+	 * INIT, after vsnix_x86_vcpu_init_state set the registers (SDM Vol
+	 * 3, 9.1.1): what is left in the vendor's state (shadow, activity).
+	 */
+	void (*vcpu_reset)(struct vsnix_vcpu *vcpu);
 };
 
 #define VSNIX_RAN	1

@@ -199,7 +199,11 @@ void vsnix_console_write(struct vsnix_vm *vm, struct file *console,
 int vsnix_dev_register(struct vsnix_vm *vm, struct vsnix_io_device *io,
 		       const char *who)
 {
-	int ret = vsnix_io_register(vm, io);
+	u32 id;
+	int ret = vsnix_io_register_id(vm, io, &id);
+
+	if (!ret)
+		return id;
 
 	if (ret == -EEXIST)
 		pr_warn_ratelimited("%s: ports 0x%llx-0x%llx overlap another device\n",
@@ -208,6 +212,39 @@ int vsnix_dev_register(struct vsnix_vm *vm, struct vsnix_io_device *io,
 		pr_warn_ratelimited("%s: cannot register ports 0x%llx+%llu (%d)\n",
 				    who, io->base, io->len, ret);
 	return ret;
+}
+
+int vsnix_dev_register_extra(struct vsnix_vm *vm, struct vsnix_io_device *io,
+			     unsigned int n, atomic_t *refs, const char *who)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 1; i < n; i++) {
+		atomic_inc(refs);
+		ret = vsnix_io_register(vm, &io[i]);
+		if (ret) {
+			atomic_dec(refs);
+			pr_warn_ratelimited("%s: ports 0x%llx-0x%llx: %s (%d)\n",
+					    who, io[i].base,
+					    io[i].base + io[i].len - 1,
+					    ret == -EEXIST ? "taken" : "refused",
+					    ret);
+			vsnix_dev_unregister_extra(vm, io, i);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* Each range's destroy drops its ref; already removed ones are skipped. */
+void vsnix_dev_unregister_extra(struct vsnix_vm *vm,
+				struct vsnix_io_device *io, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 1; i < n; i++)
+		vsnix_io_unregister(vm, &io[i]);
 }
 
 /* The bytes of the union past the type's own config must be zero. */
@@ -219,6 +256,36 @@ static int vsnix_device_check_tail(const struct vsnix_device_config *cfg,
 	pr_warn_ratelimited("%s: config bytes past its %zu-byte struct must be zero\n",
 			    who, used);
 	return -EINVAL;
+}
+
+/* The chipset's devices: no console (console_fd is ignored). */
+static int vsnix_chipset_create(struct vsnix_vm *vm,
+				const struct vsnix_device_config *cfg)
+{
+	int ret;
+
+	switch (cfg->type) {
+	case VSNIX_DEV_IOAPIC:
+		ret = vsnix_device_check_tail(cfg, sizeof(cfg->ioapic), "ioapic");
+		return ret ? ret : vsnix_ioapic_create(vm, &cfg->ioapic);
+	case VSNIX_DEV_PIC:
+		ret = vsnix_device_check_tail(cfg, sizeof(cfg->pic), "pic");
+		return ret ? ret : vsnix_pic_create(vm, &cfg->pic);
+	case VSNIX_DEV_PIT:
+		ret = vsnix_device_check_tail(cfg, sizeof(cfg->pit), "pit");
+		return ret ? ret : vsnix_pit_create(vm, &cfg->pit);
+	case VSNIX_DEV_RTC:
+		ret = vsnix_device_check_tail(cfg, sizeof(cfg->rtc), "rtc");
+		return ret ? ret : vsnix_rtc_create(vm, &cfg->rtc);
+	case VSNIX_DEV_PM_TIMER:
+		ret = vsnix_device_check_tail(cfg, sizeof(cfg->pm_timer),
+					      "pm timer");
+		return ret ? ret : vsnix_pm_timer_create(vm, &cfg->pm_timer);
+	default:
+		pr_warn_ratelimited("CREATE_DEVICE: unknown device type %u\n",
+				    cfg->type);
+		return -EINVAL;
+	}
 }
 
 int vsnix_device_create(struct vsnix_vm *vm,
@@ -265,12 +332,11 @@ int vsnix_device_create(struct vsnix_vm *vm,
 					      "fw_cfg");
 		return ret ? ret : vsnix_fw_cfg_create(vm, &cfg->fw_cfg);
 	default:
-		pr_warn_ratelimited("CREATE_DEVICE: unknown device type %u\n",
-				    cfg->type);
-		return -EINVAL;
+		return vsnix_chipset_create(vm, cfg);
 	}
-	/* On success the device owns the console reference. */
-	if (ret)
+	/* On success (the new id) the device owns the console reference. */
+	if (ret < 0)
 		vsnix_console_put(console);
 	return ret;
 }
+

@@ -39,11 +39,15 @@ u32 vsnix_pio_value(const void *val, unsigned int len);
 /* Stores the low len bytes of value, little-endian. */
 void vsnix_pio_fill(void *val, unsigned int len, u32 value);
 
-/* vsnix_io_register with a message naming the device and its range. */
+/*
+ * vsnix_io_register with a message naming the device and its range.
+ * Returns the device's id (> 0) or -errno; once it returns an id, the
+ * device may already be gone (DESTROY_DEVICE): do not touch it.
+ */
 int vsnix_dev_register(struct vsnix_vm *vm, struct vsnix_io_device *io,
 		       const char *who);
 
-/* The per-type constructors, called with vm->lock held. */
+/* The per-type constructors, called with vm->lock held: id or -errno. */
 int vsnix_hvt_create(struct vsnix_vm *vm, const struct vsnix_hvt_config *cfg,
 		     struct file *console);
 int vsnix_hvt2_create(struct vsnix_vm *vm,
@@ -56,5 +60,24 @@ int vsnix_exit_port_create(struct vsnix_vm *vm,
 			   const struct vsnix_exit_port_config *cfg);
 int vsnix_fw_cfg_create(struct vsnix_vm *vm,
 			const struct vsnix_fw_cfg_config *cfg);
+/*
+ * Devices with several ranges (PIC, PIT): io[0] is the device (its id,
+ * its state ops), io[1..n-1] are extra ranges that go when io[0] goes.
+ * The device counts in refs its creator and each range registered.
+ * register_extra takes a ref per range and undoes itself on failure.
+ */
+int vsnix_dev_register_extra(struct vsnix_vm *vm, struct vsnix_io_device *io,
+			     unsigned int n, atomic_t *refs, const char *who);
+void vsnix_dev_unregister_extra(struct vsnix_vm *vm,
+				struct vsnix_io_device *io, unsigned int n);
+
+/* The chipset (Documentation/devices.rst). */
+int vsnix_ioapic_create(struct vsnix_vm *vm,
+			const struct vsnix_ioapic_config *cfg);
+int vsnix_pic_create(struct vsnix_vm *vm, const struct vsnix_pic_config *cfg);
+int vsnix_pit_create(struct vsnix_vm *vm, const struct vsnix_pit_config *cfg);
+int vsnix_rtc_create(struct vsnix_vm *vm, const struct vsnix_rtc_config *cfg);
+int vsnix_pm_timer_create(struct vsnix_vm *vm,
+			  const struct vsnix_pm_timer_config *cfg);
 
 #endif /* VSNIX_DEVICES_H */

@@ -40,10 +40,13 @@ static void vsnix_exit_port_destroy(struct vsnix_io_device *io)
 	kfree(container_of(io, struct vsnix_exit_port, io));
 }
 
+/* No state: reset and restore have nothing to do. */
 static const struct vsnix_io_ops vsnix_exit_port_ops = {
+	.type = VSNIX_DEV_EXIT_PORT,
 	.read = vsnix_exit_port_read,
 	.write = vsnix_exit_port_write,
 	.destroy = vsnix_exit_port_destroy,
+	.state_version = VSNIX_STATELESS_VERSION,
 };
 
 int vsnix_exit_port_create(struct vsnix_vm *vm,
@@ -70,7 +73,7 @@ int vsnix_exit_port_create(struct vsnix_vm *vm,
 	ep->io.len = EXIT_PORT_NR_PORTS;
 	ep->io.ops = &vsnix_exit_port_ops;
 	ret = vsnix_dev_register(vm, &ep->io, "exit port");
-	if (ret)
+	if (ret < 0)
 		kfree(ep);
 	return ret;
 }

@@ -111,10 +111,53 @@ static void vsnix_fw_cfg_destroy(struct vsnix_io_device *io)
 	kfree(to_fw_cfg(io));
 }
 
+/* Power-on: no item selected yet (key 0, the signature, at its start). */
+static void vsnix_fw_cfg_reset(struct vsnix_io_device *io)
+{
+	struct vsnix_fw_cfg *fc = to_fw_cfg(io);
+
+	mutex_lock(&fc->lock);
+	fc->selector = 0;
+	fc->offset = 0;
+	mutex_unlock(&fc->lock);
+}
+
+static void vsnix_fw_cfg_save(struct vsnix_io_device *io, void *state)
+{
+	struct vsnix_fw_cfg *fc = to_fw_cfg(io);
+	struct vsnix_fw_cfg_state *st = state;
+
+	mutex_lock(&fc->lock);
+	st->selector = fc->selector;
+	st->offset = fc->offset;
+	mutex_unlock(&fc->lock);
+}
+
+/* Any selector and offset are safe: unknown keys and the end read 0. */
+static int vsnix_fw_cfg_restore(struct vsnix_io_device *io, const void *state)
+{
+	struct vsnix_fw_cfg *fc = to_fw_cfg(io);
+	const struct vsnix_fw_cfg_state *st = state;
+
+	if (st->pad)
+		return -EINVAL;
+	mutex_lock(&fc->lock);
+	fc->selector = st->selector;
+	fc->offset = st->offset;
+	mutex_unlock(&fc->lock);
+	return 0;
+}
+
 static const struct vsnix_io_ops vsnix_fw_cfg_ops = {
+	.type = VSNIX_DEV_FW_CFG,
 	.read = vsnix_fw_cfg_read,
 	.write = vsnix_fw_cfg_write,
 	.destroy = vsnix_fw_cfg_destroy,
+	.reset = vsnix_fw_cfg_reset,
+	.save = vsnix_fw_cfg_save,
+	.restore = vsnix_fw_cfg_restore,
+	.state_version = VSNIX_FW_CFG_STATE_VERSION,
+	.state_size = sizeof(struct vsnix_fw_cfg_state),
 };
 
 static void vsnix_fw_cfg_fill(struct vsnix_fw_cfg *fc,
@@ -174,7 +217,7 @@ int vsnix_fw_cfg_create(struct vsnix_vm *vm,
 	fc->io.len = FW_CFG_NR_PORTS;
 	fc->io.ops = &vsnix_fw_cfg_ops;
 	ret = vsnix_dev_register(vm, &fc->io, "fw_cfg");
-	if (ret)
+	if (ret < 0)
 		kfree(fc);
 	return ret;
 }

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The Solo5 hvt hypercalls (hvt ABI version 2, Solo5 include/hvt_abi.h),
+ * The Solo5 hvt hypercalls (hvt ABI version 2, uapi/linux/vsnix_hvt.h),
  * served inside RUN. A hypercall is an `outl` to port 0x500 + n whose value
  * is the low 32 bits of the guest-physical address of an argument struct.
- * The structs below are the guest's x86-64 layout of those structs.
  *
  * Everything the guest hands us is untrusted. Every guest range (argument
  * struct, data buffer, halt cookie) goes through hvt_check_range() before
@@ -14,120 +13,16 @@
  */
 #define pr_fmt(fmt) "vsnix: " fmt
 
-#include <linux/file.h>
-#include <linux/fs.h>
 #include <linux/hrtimer.h>
-#include <linux/major.h>
-#include <linux/miscdevice.h>
 #include <linux/mm.h>
-#include <linux/net.h>
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 #include <linux/uio.h>
-#include "devices.h"
+#include <uapi/linux/vsnix_hvt.h>
+#include "hvt.h"
 #include "../core/compat.h"
-
-#define HVT_HYPERCALL_PIO_BASE	0x500
-/* 0x500..0x50f: room for an outl at the last hypercall (HALT = 8). */
-#define HVT_NR_PORTS		16
-
-enum hvt_hypercall {
-	HVT_HC_WALLTIME = 1,
-	HVT_HC_PUTS,
-	HVT_HC_POLL,
-	HVT_HC_BLOCK_WRITE,
-	HVT_HC_BLOCK_READ,
-	HVT_HC_NET_WRITE,
-	HVT_HC_NET_READ,
-	HVT_HC_HALT,
-};
-
-/* solo5_result_t (Solo5 include/solo5.h). */
-#define SOLO5_R_OK	0
-#define SOLO5_R_AGAIN	1
-#define SOLO5_R_EINVAL	2
-#define SOLO5_R_EUNSPEC	3
-
-/* Bytes the tender may read behind a non-NULL halt cookie. */
-#define HVT_HALT_COOKIE_MAX	512
-
-/* The guest's argument structs; size_t and pointers are 64-bit. */
-struct hvt_arg_walltime {
-	u64 nsecs;		/* out */
-};
-
-struct hvt_arg_puts {
-	u64 data;
-	u64 len;
-};
-
-struct hvt_arg_poll {
-	u64 timeout_nsecs;
-	u64 ready_set;		/* out */
-	s32 ret;		/* out */
-	u32 pad;
-};
-
-/* hvt_hc_block_write and hvt_hc_block_read share this layout. */
-struct hvt_arg_block {
-	u64 handle;
-	u64 offset;
-	u64 data;
-	u64 len;
-	s32 ret;		/* out */
-	u32 pad;
-};
-
-/* hvt_hc_net_write and hvt_hc_net_read; read writes len back. */
-struct hvt_arg_net {
-	u64 handle;
-	u64 data;
-	u64 len;
-	s32 ret;		/* out */
-	u32 pad;
-};
-
-struct hvt_arg_halt {
-	u64 cookie;
-	s32 exit_status;
-	u32 pad;
-};
-
-/*
- * Data moves between files and guest RAM through one buffer per device.
- * It holds the largest tap frame (64 KiB MTU + Ethernet and VLAN headers).
- */
-#define HVT_BOUNCE_SIZE		(68 * 1024)
-#define HVT_MAX_SECTOR_SIZE	32768	/* Solo5's block_size is a u16 */
-
-struct vsnix_hvt_blk {
-	struct file *file;
-	u64 capacity;		/* bytes, a multiple of sector_size */
-	u32 sector_size;
-	u8 handle;
-	char name[VSNIX_DEV_NAME_LEN];
-};
-
-struct vsnix_hvt_netdev {
-	struct file *file;	/* tap */
-	u8 handle;
-	char name[VSNIX_DEV_NAME_LEN];
-};
-
-/* All of one hvt device's state. */
-struct vsnix_hvt {
-	struct vsnix_io_device io;
-	struct vsnix_vm *vm;
-	struct file *console;
-	unsigned int nr_block;
-	unsigned int nr_net;
-	struct vsnix_hvt_blk *block;	/* nr_block of them */
-	struct vsnix_hvt_netdev *net;	/* nr_net of them */
-	struct mutex bounce_lock;	/* bounce */
-	void *bounce;
-};
 
 /* One hypercall in progress. */
 struct hvt_call {
@@ -236,11 +131,11 @@ static struct vsnix_hvt_netdev *hvt_find_net(struct vsnix_hvt *hvt,
 static int hvt_walltime(struct hvt_call *hc, u64 gpa)
 {
 	int ret = hvt_check_range(hc, "argument struct", gpa,
-				  sizeof(struct hvt_arg_walltime));
+				  sizeof(struct hvt_hc_walltime));
 
 	if (ret)
 		return ret;
-	ret = hvt_put_field(hc, gpa, struct hvt_arg_walltime, nsecs,
+	ret = hvt_put_field(hc, gpa, struct hvt_hc_walltime, nsecs,
 			    ktime_get_real_ns());
 	return ret ? ret : VSNIX_IO_DONE;
 }
@@ -248,7 +143,7 @@ static int hvt_walltime(struct hvt_call *hc, u64 gpa)
 static int hvt_puts(struct hvt_call *hc, u64 gpa)
 {
 	struct vsnix_hvt *hvt = hc->hvt;
-	struct hvt_arg_puts args;
+	struct hvt_hc_puts args;
 	u64 done;
 	int ret;
 
@@ -295,7 +190,8 @@ static s64 hvt_poll_wait(struct vsnix_hvt *hvt, u64 timeout_ns)
 	poll_initwait(&table);
 	for (;;) {
 		for (i = 0; i < hvt->nr_net; i++)
-			if (vfs_poll(hvt->net[i].file, pt) & EPOLLIN)
+			if (hvt->net[i].be->ops->poll(hvt->net[i].be, pt) &
+			    EPOLLIN)
 				ready |= BIT_ULL(hvt->net[i].handle);
 		/* Registered on every queue: later rounds only look. */
 		pt->_qproc = NULL;
@@ -320,7 +216,7 @@ static s64 hvt_poll_wait(struct vsnix_hvt *hvt, u64 timeout_ns)
 
 static int hvt_poll(struct hvt_call *hc, u64 gpa)
 {
-	struct hvt_arg_poll args;
+	struct hvt_hc_poll args;
 	s64 ready;
 	int ret;
 
@@ -330,29 +226,40 @@ static int hvt_poll(struct hvt_call *hc, u64 gpa)
 	ready = hvt_poll_wait(hc->hvt, args.timeout_nsecs);
 	if (ready < 0)
 		return ready;	/* -EINTR: POLL runs again at the next RUN */
-	ret = hvt_put_field(hc, gpa, struct hvt_arg_poll, ready_set, ready);
+	ret = hvt_put_field(hc, gpa, struct hvt_hc_poll, ready_set, ready);
 	if (!ret)
-		ret = hvt_put_field(hc, gpa, struct hvt_arg_poll, ret,
+		ret = hvt_put_field(hc, gpa, struct hvt_hc_poll, ret,
 				    hweight64(ready));
 	return ret ? ret : VSNIX_IO_DONE;
 }
 
+/* An iterator over the first n bytes of the bounce buffer. */
+static void hvt_bounce_iter(struct vsnix_hvt *hvt, struct iov_iter *iter,
+			    struct kvec *kvec, size_t n, bool dest)
+{
+	lockdep_assert_held(&hvt->bounce_lock);
+	kvec->iov_base = hvt->bounce;
+	kvec->iov_len = n;
+	iov_iter_kvec(iter, dest ? ITER_DEST : ITER_SOURCE, kvec, 1, n);
+}
+
 /*
- * Moves len bytes between guest RAM at gpa and the file at pos, through the
- * bounce buffer. Returns SOLO5_R_OK or _EUNSPEC (host I/O error), -EINTR
+ * Moves len bytes between guest RAM at gpa and the backend at pos, through
+ * the bounce buffer. Returns SOLO5_R_OK or _EUNSPEC (host I/O error), -EINTR
  * when a signal stopped it (the whole hypercall runs again), or -EFAULT.
  */
 static int hvt_block_io(struct hvt_call *hc, struct vsnix_hvt_blk *blk,
 			u64 gpa, u64 pos, u64 len, bool write)
 {
 	struct vsnix_hvt *hvt = hc->hvt;
+	struct iov_iter iter;
+	struct kvec kvec;
 	u64 done;
 	int ret = SOLO5_R_OK;
 
 	mutex_lock(&hvt->bounce_lock);
 	for (done = 0; done < len; done += HVT_BOUNCE_SIZE) {
 		size_t n = min_t(u64, len - done, HVT_BOUNCE_SIZE);
-		loff_t off = pos + done;
 		ssize_t io;
 
 		if (write) {
@@ -360,10 +267,9 @@ static int hvt_block_io(struct hvt_call *hc, struct vsnix_hvt_blk *blk,
 					     hvt->bounce, n);
 			if (ret)
 				break;
-			io = kernel_write(blk->file, hvt->bounce, n, &off);
-		} else {
-			io = kernel_read(blk->file, hvt->bounce, n, &off);
 		}
+		hvt_bounce_iter(hvt, &iter, &kvec, n, !write);
+		io = blk->be->ops->rw(blk->be, &iter, pos + done, write);
 		if (io == -EINTR || io == -ERESTARTSYS) {
 			ret = -EINTR;
 			break;
@@ -392,7 +298,7 @@ static int hvt_block_io(struct hvt_call *hc, struct vsnix_hvt_blk *blk,
 
 static int hvt_block_rw(struct hvt_call *hc, u64 gpa, bool write)
 {
-	struct hvt_arg_block args;
+	struct hvt_hc_block_io args;
 	struct vsnix_hvt_blk *blk;
 	int ret;
 
@@ -414,7 +320,7 @@ static int hvt_block_rw(struct hvt_call *hc, u64 gpa, bool write)
 		if (ret < 0)
 			return ret;
 	}
-	ret = hvt_put_field(hc, gpa, struct hvt_arg_block, ret, ret);
+	ret = hvt_put_field(hc, gpa, struct hvt_hc_block_io, ret, ret);
 	return ret ? ret : VSNIX_IO_DONE;
 }
 
@@ -422,8 +328,9 @@ static int hvt_net_write(struct hvt_call *hc, u64 gpa)
 {
 	struct vsnix_hvt *hvt = hc->hvt;
 	struct vsnix_hvt_netdev *net;
-	struct hvt_arg_net args;
-	loff_t pos = 0;
+	struct hvt_hc_net_io args;
+	struct iov_iter iter;
+	struct kvec kvec;
 	ssize_t io;
 	int ret;
 
@@ -442,7 +349,8 @@ static int hvt_net_write(struct hvt_call *hc, u64 gpa)
 	mutex_lock(&hvt->bounce_lock);
 	ret = hvt_read_guest(hc, "frame", args.data, hvt->bounce, args.len);
 	if (!ret) {
-		io = kernel_write(net->file, hvt->bounce, args.len, &pos);
+		hvt_bounce_iter(hvt, &iter, &kvec, args.len, false);
+		io = net->be->ops->send(net->be, &iter);
 		if (io == -EINTR || io == -ERESTARTSYS) {
 			ret = -EINTR;	/* nothing sent: send it again */
 		} else if (io != args.len) {
@@ -455,28 +363,17 @@ static int hvt_net_write(struct hvt_call *hc, u64 gpa)
 	if (ret < 0)
 		return ret;
 out:
-	ret = hvt_put_field(hc, gpa, struct hvt_arg_net, ret, ret);
+	ret = hvt_put_field(hc, gpa, struct hvt_hc_net_io, ret, ret);
 	return ret ? ret : VSNIX_IO_DONE;
-}
-
-/* Reads one frame without waiting for one (IOCB_NOWAIT, as tun honours). */
-static ssize_t hvt_tap_read_nowait(struct file *file, void *buf, size_t len)
-{
-	struct kvec kvec = { .iov_base = buf, .iov_len = len };
-	struct iov_iter iter;
-	struct kiocb kiocb;
-
-	init_sync_kiocb(&kiocb, file);
-	kiocb.ki_flags |= IOCB_NOWAIT;
-	iov_iter_kvec(&iter, ITER_DEST, &kvec, 1, len);
-	return vfs_iocb_iter_read(file, &kiocb, &iter);
 }
 
 static int hvt_net_read(struct hvt_call *hc, u64 gpa)
 {
 	struct vsnix_hvt *hvt = hc->hvt;
 	struct vsnix_hvt_netdev *net;
-	struct hvt_arg_net args;
+	struct hvt_hc_net_io args;
+	struct iov_iter iter;
+	struct kvec kvec;
 	ssize_t io;
 	int ret;
 
@@ -493,14 +390,9 @@ static int hvt_net_read(struct hvt_call *hc, u64 gpa)
 		return ret;
 
 	mutex_lock(&hvt->bounce_lock);
-	/* Only a poll says a frame is there: a read must not block. */
-	if (!(vfs_poll(net->file, NULL) & EPOLLIN)) {
-		io = -EAGAIN;
-	} else {
-		io = hvt_tap_read_nowait(net->file, hvt->bounce,
-					 min_t(u64, args.len,
-					       HVT_BOUNCE_SIZE));
-	}
+	hvt_bounce_iter(hvt, &iter, &kvec,
+			min_t(u64, args.len, HVT_BOUNCE_SIZE), true);
+	io = net->be->ops->recv(net->be, &iter);
 	if (io == 0 || io == -EAGAIN) {
 		ret = SOLO5_R_AGAIN;
 	} else if (io < 0) {
@@ -511,20 +403,20 @@ static int hvt_net_read(struct hvt_call *hc, u64 gpa)
 		ret = hvt_write_guest(hc, "frame buffer", args.data,
 				      hvt->bounce, io);
 		if (!ret)
-			ret = hvt_put_field(hc, gpa, struct hvt_arg_net, len,
+			ret = hvt_put_field(hc, gpa, struct hvt_hc_net_io, len,
 					    io);
 	}
 	mutex_unlock(&hvt->bounce_lock);
 	if (ret < 0)
 		return ret;
 out:
-	ret = hvt_put_field(hc, gpa, struct hvt_arg_net, ret, ret);
+	ret = hvt_put_field(hc, gpa, struct hvt_hc_net_io, ret, ret);
 	return ret ? ret : VSNIX_IO_DONE;
 }
 
 static int hvt_halt(struct hvt_call *hc, u64 gpa)
 {
-	struct hvt_arg_halt args;
+	struct hvt_hc_halt args;
 	int ret;
 
 	ret = hvt_read_args(hc, gpa, &args, sizeof(args));
@@ -555,21 +447,21 @@ static int vsnix_hvt_write(struct vsnix_io_device *io, struct vsnix_vcpu *vcpu,
 	gpa = get_unaligned_le32(val);
 
 	switch (hc.nr) {
-	case HVT_HC_WALLTIME:
+	case HVT_HYPERCALL_WALLTIME:
 		return hvt_walltime(&hc, gpa);
-	case HVT_HC_PUTS:
+	case HVT_HYPERCALL_PUTS:
 		return hvt_puts(&hc, gpa);
-	case HVT_HC_POLL:
+	case HVT_HYPERCALL_POLL:
 		return hvt_poll(&hc, gpa);
-	case HVT_HC_BLOCK_WRITE:
+	case HVT_HYPERCALL_BLOCK_WRITE:
 		return hvt_block_rw(&hc, gpa, true);
-	case HVT_HC_BLOCK_READ:
+	case HVT_HYPERCALL_BLOCK_READ:
 		return hvt_block_rw(&hc, gpa, false);
-	case HVT_HC_NET_WRITE:
+	case HVT_HYPERCALL_NET_WRITE:
 		return hvt_net_write(&hc, gpa);
-	case HVT_HC_NET_READ:
+	case HVT_HYPERCALL_NET_READ:
 		return hvt_net_read(&hc, gpa);
-	case HVT_HC_HALT:
+	case HVT_HYPERCALL_HALT:
 		return hvt_halt(&hc, gpa);
 	default:
 		return hvt_guest_fault(&hc, "hypercall number", addr, len);
@@ -589,16 +481,16 @@ static int vsnix_hvt_read(struct vsnix_io_device *io, struct vsnix_vcpu *vcpu,
 	return hvt_guest_fault(&hc, "hypercall: an in from the port", addr, len);
 }
 
-static void vsnix_hvt_free(struct vsnix_hvt *hvt)
+void vsnix_hvt_free(struct vsnix_hvt *hvt)
 {
 	unsigned int i;
 
 	for (i = 0; i < hvt->nr_block; i++)
-		if (hvt->block[i].file)
-			fput(hvt->block[i].file);
+		if (hvt->block[i].be)
+			hvt->block[i].be->ops->close(hvt->block[i].be);
 	for (i = 0; i < hvt->nr_net; i++)
-		if (hvt->net[i].file)
-			fput(hvt->net[i].file);
+		if (hvt->net[i].be)
+			hvt->net[i].be->ops->close(hvt->net[i].be);
 	kfree(hvt->block);
 	kfree(hvt->net);
 	kvfree(hvt->bounce);
@@ -613,341 +505,12 @@ static void vsnix_hvt_destroy(struct vsnix_io_device *io)
 	vsnix_hvt_free(hvt);
 }
 
-static const struct vsnix_io_ops vsnix_hvt_ops = {
+/* The guest sees no state: files and handles are fixed at creation. */
+const struct vsnix_io_ops vsnix_hvt_ops = {
+	.type = VSNIX_DEV_HVT,
 	.read = vsnix_hvt_read,
 	.write = vsnix_hvt_write,
 	.destroy = vsnix_hvt_destroy,
+	.state_version = VSNIX_STATELESS_VERSION,
 };
 
-/* ------------------------------------------------------------ creation */
-
-static const char *hvt_kind_name(u32 kind)
-{
-	return kind == VSNIX_HVT_DEV_BLOCK ? "block" : "net";
-}
-
-/* A device name: NUL-terminated inside its field (used in messages). */
-static int hvt_copy_name(char *dst, const struct vsnix_hvt_dev *in,
-			 unsigned int i)
-{
-	if (!memchr(in->name, 0, VSNIX_DEV_NAME_LEN)) {
-		pr_warn_ratelimited("hvt: device %u (%s): name is not NUL-terminated\n",
-				    i, hvt_kind_name(in->kind));
-		return -EINVAL;
-	}
-	strscpy(dst, in->name, VSNIX_DEV_NAME_LEN);
-	return 0;
-}
-
-/* Handles are manifest indices: 1..63, each used once. */
-static int hvt_check_handle(u64 *used, const struct vsnix_hvt_dev *in,
-			    unsigned int i)
-{
-	const char *kind = hvt_kind_name(in->kind);
-
-	if (!in->handle || in->handle > VSNIX_HVT_MAX_HANDLE) {
-		pr_warn_ratelimited("hvt: %s %u '%s': handle %u is not a manifest index in 1..%d\n",
-				    kind, i, in->name, in->handle,
-				    VSNIX_HVT_MAX_HANDLE);
-		return -EINVAL;
-	}
-	if (*used & BIT_ULL(in->handle)) {
-		pr_warn_ratelimited("hvt: %s %u '%s': handle %u is given twice\n",
-				    kind, i, in->name, in->handle);
-		return -EINVAL;
-	}
-	*used |= BIT_ULL(in->handle);
-	return 0;
-}
-
-/* fget(fd), requiring it open for reading and writing. */
-static struct file *hvt_get_rw_file(const struct vsnix_hvt_dev *in,
-				    unsigned int i)
-{
-	const char *kind = hvt_kind_name(in->kind);
-	struct file *file = fget(in->fd);
-
-	if (!file) {
-		pr_warn_ratelimited("hvt: %s %u '%s': fd %d is not an open file\n",
-				    kind, i, in->name, in->fd);
-		return ERR_PTR(-EBADF);
-	}
-	if ((file->f_mode & (FMODE_READ | FMODE_WRITE)) !=
-	    (FMODE_READ | FMODE_WRITE)) {
-		pr_warn_ratelimited("hvt: %s %u '%s': fd %d is not open O_RDWR\n",
-				    kind, i, in->name, in->fd);
-		fput(file);
-		return ERR_PTR(-EBADF);
-	}
-	return file;
-}
-
-static int hvt_setup_block(struct vsnix_hvt_blk *blk,
-			   const struct vsnix_hvt_dev *in, unsigned int i)
-{
-	struct inode *inode;
-	int ret;
-
-	ret = hvt_copy_name(blk->name, in, i);
-	if (ret)
-		return ret;
-	blk->handle = in->handle;
-	blk->sector_size = in->sector_size ? in->sector_size : 512;
-	if (blk->sector_size < 512 || blk->sector_size > HVT_MAX_SECTOR_SIZE ||
-	    !is_power_of_2(blk->sector_size)) {
-		pr_warn_ratelimited("hvt: block %u '%s': sector size %u is not a power of 2 in 512..%d\n",
-				    i, blk->name, blk->sector_size,
-				    HVT_MAX_SECTOR_SIZE);
-		return -EINVAL;
-	}
-
-	blk->file = hvt_get_rw_file(in, i);
-	if (IS_ERR(blk->file)) {
-		ret = PTR_ERR(blk->file);
-		blk->file = NULL;
-		return ret;
-	}
-	/* For a block device, the mapping's host is the bdev inode. */
-	inode = blk->file->f_mapping->host;
-	/* Anonymous inodes are S_IFREG on newer kernels: not a disk. */
-	if ((!S_ISREG(file_inode(blk->file)->i_mode) &&
-	     !S_ISBLK(file_inode(blk->file)->i_mode)) ||
-	    vsnix_file_may_hold_files(blk->file)) {
-		pr_warn_ratelimited("hvt: block %u '%s': fd %d is neither a regular file nor a block device\n",
-				    i, blk->name, in->fd);
-		return -EINVAL;
-	}
-	if (blk->file->f_flags & O_APPEND) {
-		/* Writes would land at the end, not at the guest's offset. */
-		pr_warn_ratelimited("hvt: block %u '%s': fd %d is O_APPEND\n",
-				    i, blk->name, in->fd);
-		return -EINVAL;
-	}
-	blk->capacity = round_down(i_size_read(inode), blk->sector_size);
-	if (!blk->capacity) {
-		pr_warn_ratelimited("hvt: block %u '%s': smaller than one %u-byte sector\n",
-				    i, blk->name, blk->sector_size);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/*
- * A net fd carries Ethernet frames: /dev/net/tun attached to a tap (char
- * 10:200, whatever its path) or an AF_PACKET SOCK_RAW socket. Neither can
- * hold another file, so the VM cannot end up holding itself.
- */
-static bool hvt_net_file_ok(struct file *file)
-{
-	struct inode *inode = file_inode(file);
-	struct socket *sock;
-
-	if (S_ISCHR(inode->i_mode))
-		return inode->i_rdev == MKDEV(MISC_MAJOR, TUN_MINOR);
-	sock = sock_from_file(file);
-	return sock && sock->ops && sock->ops->family == PF_PACKET &&
-	       sock->type == SOCK_RAW;
-}
-
-static int hvt_setup_net(struct vsnix_hvt_netdev *net,
-			 const struct vsnix_hvt_dev *in, unsigned int i)
-{
-	int ret;
-
-	ret = hvt_copy_name(net->name, in, i);
-	if (ret)
-		return ret;
-	if (in->sector_size) {
-		pr_warn_ratelimited("hvt: net %u '%s': sector_size must be zero\n",
-				    i, net->name);
-		return -EINVAL;
-	}
-	net->handle = in->handle;
-	net->file = hvt_get_rw_file(in, i);
-	if (IS_ERR(net->file)) {
-		ret = PTR_ERR(net->file);
-		net->file = NULL;
-		return ret;
-	}
-	if (!hvt_net_file_ok(net->file) ||
-	    !(net->file->f_mode & FMODE_CAN_READ) ||
-	    !(net->file->f_mode & FMODE_CAN_WRITE) ||
-	    !net->file->f_op->read_iter || !net->file->f_op->write_iter) {
-		pr_warn_ratelimited("hvt: net %u '%s': fd %d is neither a tun/tap file nor a raw packet socket\n",
-				    i, net->name, in->fd);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/* Counts the devices of each kind; rejects unknown kinds and set reserved. */
-static int hvt_count_devs(const struct vsnix_hvt_dev *devs, unsigned int n,
-			  unsigned int *nr_block, unsigned int *nr_net)
-{
-	unsigned int i;
-
-	*nr_block = *nr_net = 0;
-	for (i = 0; i < n; i++) {
-		if (!vsnix_dev_all_zero(devs[i].reserved,
-					sizeof(devs[i].reserved))) {
-			pr_warn_ratelimited("hvt: device %u: reserved must be zero\n",
-					    i);
-			return -EINVAL;
-		}
-		if (devs[i].kind == VSNIX_HVT_DEV_BLOCK) {
-			(*nr_block)++;
-		} else if (devs[i].kind == VSNIX_HVT_DEV_NET) {
-			(*nr_net)++;
-		} else {
-			pr_warn_ratelimited("hvt: device %u: unknown kind %u\n",
-					    i, devs[i].kind);
-			return -EINVAL;
-		}
-	}
-	return 0;
-}
-
-static struct vsnix_hvt *hvt_alloc(unsigned int nr_block, unsigned int nr_net)
-{
-	struct vsnix_hvt *hvt = kzalloc(sizeof(*hvt), GFP_KERNEL_ACCOUNT);
-
-	if (!hvt)
-		return NULL;
-	hvt->block = kcalloc(nr_block, sizeof(*hvt->block), GFP_KERNEL_ACCOUNT);
-	hvt->net = kcalloc(nr_net, sizeof(*hvt->net), GFP_KERNEL_ACCOUNT);
-	hvt->bounce = kvmalloc(HVT_BOUNCE_SIZE, GFP_KERNEL_ACCOUNT);
-	if ((nr_block && !hvt->block) || (nr_net && !hvt->net) ||
-	    !hvt->bounce) {
-		vsnix_hvt_free(hvt);
-		return NULL;
-	}
-	mutex_init(&hvt->bounce_lock);
-	return hvt;
-}
-
-/* Creates the device from n checked-size entries (both config versions). */
-static int hvt_create_devs(struct vsnix_vm *vm,
-			   const struct vsnix_hvt_dev *devs, unsigned int n,
-			   struct file *console)
-{
-	unsigned int i, nr_block, nr_net;
-	struct vsnix_hvt *hvt;
-	u64 used_handles = 0;
-	int ret;
-
-	ret = hvt_count_devs(devs, n, &nr_block, &nr_net);
-	if (ret)
-		return ret;
-	hvt = hvt_alloc(nr_block, nr_net);
-	if (!hvt)
-		return -ENOMEM;
-	hvt->vm = vm;
-
-	/* nr_* grow as devices are set up, so a failure frees what exists. */
-	for (i = 0; i < n; i++) {
-		ret = hvt_check_handle(&used_handles, &devs[i], i);
-		if (ret)
-			goto fail;
-		if (devs[i].kind == VSNIX_HVT_DEV_BLOCK)
-			ret = hvt_setup_block(&hvt->block[hvt->nr_block++],
-					      &devs[i], i);
-		else
-			ret = hvt_setup_net(&hvt->net[hvt->nr_net++],
-					    &devs[i], i);
-		if (ret)
-			goto fail;
-	}
-
-	hvt->console = console;	/* not put by vsnix_hvt_free(): caller's */
-	hvt->io.bus = VSNIX_BUS_PIO;
-	hvt->io.base = HVT_HYPERCALL_PIO_BASE;
-	hvt->io.len = HVT_NR_PORTS;
-	hvt->io.ops = &vsnix_hvt_ops;
-	ret = vsnix_dev_register(vm, &hvt->io, "hvt");
-	if (ret)
-		goto fail;
-	return 0;
-
-fail:
-	vsnix_hvt_free(hvt);
-	return ret;
-}
-
-/* The first config: fixed arrays of 4 block and 4 net devices. */
-int vsnix_hvt_create(struct vsnix_vm *vm, const struct vsnix_hvt_config *cfg,
-		     struct file *console)
-{
-	struct vsnix_hvt_dev *devs;
-	unsigned int i, n = 0;
-	int ret;
-
-	if (!vsnix_dev_all_zero(cfg->reserved, sizeof(cfg->reserved))) {
-		pr_warn_ratelimited("hvt: reserved must be zero\n");
-		return -EINVAL;
-	}
-	if (cfg->nr_block > VSNIX_HVT_MAX_BLOCK ||
-	    cfg->nr_net > VSNIX_HVT_MAX_NET) {
-		pr_warn_ratelimited("hvt: %u block and %u net devices; at most %d of each (VSNIX_DEV_HVT2 takes more)\n",
-				    cfg->nr_block, cfg->nr_net,
-				    VSNIX_HVT_MAX_BLOCK);
-		return -EINVAL;
-	}
-	for (i = 0; i < cfg->nr_net; i++) {
-		const struct vsnix_hvt_net *in = &cfg->net[i];
-
-		if (in->pad || in->pad2[0] || in->pad2[1]) {
-			pr_warn_ratelimited("hvt: net[%u]: pad must be zero\n",
-					    i);
-			return -EINVAL;
-		}
-	}
-	devs = kcalloc(VSNIX_HVT_MAX_BLOCK + VSNIX_HVT_MAX_NET, sizeof(*devs),
-		       GFP_KERNEL);
-	if (!devs)
-		return -ENOMEM;
-	for (i = 0; i < cfg->nr_block; i++, n++) {
-		devs[n].kind = VSNIX_HVT_DEV_BLOCK;
-		devs[n].fd = cfg->block[i].fd;
-		devs[n].handle = cfg->block_handle[i];
-		devs[n].sector_size = cfg->block[i].sector_size;
-		memcpy(devs[n].name, cfg->block[i].name, VSNIX_DEV_NAME_LEN);
-	}
-	for (i = 0; i < cfg->nr_net; i++, n++) {
-		devs[n].kind = VSNIX_HVT_DEV_NET;
-		devs[n].fd = cfg->net[i].fd;
-		devs[n].handle = cfg->net_handle[i];
-		memcpy(devs[n].name, cfg->net[i].name, VSNIX_DEV_NAME_LEN);
-	}
-	ret = hvt_create_devs(vm, devs, n, console);
-	kfree(devs);
-	return ret;
-}
-
-/* The second config: up to one device per manifest handle. */
-int vsnix_hvt2_create(struct vsnix_vm *vm,
-		      const struct vsnix_hvt2_config *cfg,
-		      struct file *console)
-{
-	struct vsnix_hvt_dev *devs;
-	int ret;
-
-	if (cfg->pad || !vsnix_dev_all_zero(cfg->reserved,
-					    sizeof(cfg->reserved))) {
-		pr_warn_ratelimited("hvt2: pad and reserved must be zero\n");
-		return -EINVAL;
-	}
-	if (cfg->nr_devices > VSNIX_HVT_MAX_HANDLE) {
-		pr_warn_ratelimited("hvt2: %u devices; at most %d\n",
-				    cfg->nr_devices, VSNIX_HVT_MAX_HANDLE);
-		return -EINVAL;
-	}
-	if (!cfg->nr_devices)
-		return hvt_create_devs(vm, NULL, 0, console);
-	devs = memdup_user(u64_to_user_ptr(cfg->devices),
-			   cfg->nr_devices * sizeof(*devs));
-	if (IS_ERR(devs))
-		return PTR_ERR(devs);
-	ret = hvt_create_devs(vm, devs, cfg->nr_devices, console);
-	kfree(devs);
-	return ret;
-}

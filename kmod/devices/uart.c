@@ -182,10 +182,82 @@ static void vsnix_uart_destroy(struct vsnix_io_device *io)
 	kfree(u);
 }
 
+/* Reset values (8.6), but 8 data bits at 115200 as firmware leaves it. */
+static void vsnix_uart_reset_locked(struct vsnix_uart *u)
+{
+	lockdep_assert_held(&u->lock);
+	u->ier = 0;
+	u->mcr = 0;
+	u->scr = 0;
+	u->fcr = 0;
+	u->dlm = 0;
+	u->rbr = 0;
+	u->rx_full = false;
+	u->lcr = 0x03;
+	u->dll = 0x01;
+}
+
+static void vsnix_uart_reset(struct vsnix_io_device *io)
+{
+	struct vsnix_uart *u = to_uart(io);
+
+	mutex_lock(&u->lock);
+	vsnix_uart_reset_locked(u);
+	mutex_unlock(&u->lock);
+}
+
+static void vsnix_uart_save(struct vsnix_io_device *io, void *state)
+{
+	struct vsnix_uart *u = to_uart(io);
+	struct vsnix_uart_state *st = state;
+
+	mutex_lock(&u->lock);
+	st->ier = u->ier;
+	st->lcr = u->lcr;
+	st->mcr = u->mcr;
+	st->scr = u->scr;
+	st->fcr = u->fcr;
+	st->dll = u->dll;
+	st->dlm = u->dlm;
+	st->rbr = u->rbr;
+	st->rx_full = u->rx_full;
+	mutex_unlock(&u->lock);
+}
+
+/* Only values a guest could have written are taken. */
+static int vsnix_uart_restore(struct vsnix_io_device *io, const void *state)
+{
+	const struct vsnix_uart_state *st = state;
+	struct vsnix_uart *u = to_uart(io);
+
+	if ((st->ier & ~IER_MASK) || (st->mcr & ~MCR_MASK) ||
+	    (st->fcr & ~FCR_ENABLE) || st->rx_full > 1 ||
+	    !vsnix_dev_all_zero(st->pad, sizeof(st->pad)))
+		return -EINVAL;
+	mutex_lock(&u->lock);
+	u->ier = st->ier;
+	u->lcr = st->lcr;
+	u->mcr = st->mcr;
+	u->scr = st->scr;
+	u->fcr = st->fcr;
+	u->dll = st->dll;
+	u->dlm = st->dlm;
+	u->rbr = st->rbr;
+	u->rx_full = st->rx_full;
+	mutex_unlock(&u->lock);
+	return 0;
+}
+
 static const struct vsnix_io_ops vsnix_uart_ops = {
+	.type = VSNIX_DEV_UART16550,
 	.read = vsnix_uart_read,
 	.write = vsnix_uart_write,
 	.destroy = vsnix_uart_destroy,
+	.reset = vsnix_uart_reset,
+	.save = vsnix_uart_save,
+	.restore = vsnix_uart_restore,
+	.state_version = VSNIX_UART_STATE_VERSION,
+	.state_size = sizeof(struct vsnix_uart_state),
 };
 
 int vsnix_uart_create(struct vsnix_vm *vm,
@@ -211,15 +283,15 @@ int vsnix_uart_create(struct vsnix_vm *vm,
 	mutex_init(&u->lock);
 	u->vm = vm;
 	u->console = console;
-	/* Reset values (8.6): 8 data bits is what firmware leaves behind. */
-	u->lcr = 0x03;
-	u->dll = 0x01;		/* 115200 baud */
+	mutex_lock(&u->lock);
+	vsnix_uart_reset_locked(u);
+	mutex_unlock(&u->lock);
 	u->io.bus = VSNIX_BUS_PIO;
 	u->io.base = cfg->base;
 	u->io.len = UART_NR_PORTS;
 	u->io.ops = &vsnix_uart_ops;
 	ret = vsnix_dev_register(vm, &u->io, "uart");
-	if (ret)
+	if (ret < 0)
 		kfree(u);
 	return ret;
 }

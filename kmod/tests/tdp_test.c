@@ -9,6 +9,7 @@
 #define T_PRESENT	BIT_ULL(0)
 #define T_WRITE		BIT_ULL(1)
 #define T_TABLE		BIT_ULL(2)
+#define T_HUGE		BIT_ULL(7)
 #define T_NOEXEC	BIT_ULL(63)
 #define T_ADDR		GENMASK_ULL(51, 12)
 
@@ -32,7 +33,18 @@ static const struct vsnix_tdp_format test_format = {
 	.table_entry = t_table_entry,
 	.leaf_entry = t_leaf_entry,
 	.present = t_present,
+	.write_bit = T_WRITE,
+	.huge_bit = T_HUGE,
 };
+
+static DEFINE_SPINLOCK(t_lock);
+
+static void t_unmap(struct vsnix_tdp *tdp, u64 gpa, unsigned long npages)
+{
+	spin_lock(&t_lock);
+	vsnix_tdp_unmap(tdp, gpa, npages);
+	spin_unlock(&t_lock);
+}
 
 /*
  * A format with a key bit among the address bits of its table entries, as
@@ -56,6 +68,7 @@ static const struct vsnix_tdp_format keyed_format = {
 	.leaf_entry = t_leaf_entry,
 	.present = t_present,
 	.table_addr = t_keyed_table_addr,
+	.write_bit = T_WRITE,
 };
 
 /* Walk the tree like the hardware: the leaf entry for gpa, or 0. */
@@ -111,7 +124,7 @@ static void tdp_map_unmap(struct kunit *test)
 		pages[i] = alloc_page(GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, pages[i]);
 	}
-	KUNIT_ASSERT_EQ(test, 0, vsnix_tdp_init(&tdp, &test_format));
+	KUNIT_ASSERT_EQ(test, 0, vsnix_tdp_init(&tdp, &test_format, &t_lock));
 	KUNIT_EXPECT_EQ(test, tdp.nr_tables, 1ul);
 
 	/* Three pages across a 2 MiB boundary: PDPT, PD and two PTs. */
@@ -133,10 +146,10 @@ static void tdp_map_unmap(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, tdp.nr_tables, 5ul);
 
 	/* Emptying the first PT frees it; emptying all leaves the root. */
-	vsnix_tdp_unmap(&tdp, 0x1ff000, 1);
+	t_unmap(&tdp, 0x1ff000, 1);
 	KUNIT_EXPECT_EQ(test, t_lookup(&tdp, 0x1ff000), 0ull);
 	KUNIT_EXPECT_EQ(test, tdp.nr_tables, 4ul);
-	vsnix_tdp_unmap(&tdp, 0x200000, 2);
+	t_unmap(&tdp, 0x200000, 2);
 	KUNIT_EXPECT_EQ(test, tdp.nr_tables, 1ul);
 
 	/* Read-only mapping near the top of the 48-bit space. */
@@ -156,7 +169,7 @@ static void tdp_map_unmap(struct kunit *test)
 			T_NOEXEC);
 	KUNIT_EXPECT_EQ(test, t_lookup(&tdp, 0x801000),
 			page_to_phys(pages[1]) | T_PRESENT | T_NOEXEC);
-	vsnix_tdp_unmap(&tdp, 0x800000, 2);
+	t_unmap(&tdp, 0x800000, 2);
 	KUNIT_EXPECT_EQ(test, t_lookup(&tdp, 0x800000), 0ull);
 
 	/* Bad requests. */
@@ -195,7 +208,7 @@ static void tdp_key_bit_stripped(struct kunit *test)
 		pages[i] = alloc_page(GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, pages[i]);
 	}
-	KUNIT_ASSERT_EQ(test, 0, vsnix_tdp_init(&tdp, &keyed_format));
+	KUNIT_ASSERT_EQ(test, 0, vsnix_tdp_init(&tdp, &keyed_format, &t_lock));
 	KUNIT_ASSERT_EQ(test, 0, vsnix_tdp_map(&tdp, 0x1000, pages, 1, false));
 	KUNIT_EXPECT_TRUE(test, (tdp.root[0] & T_KEY) != 0);
 	/* The same PML4, PDPT, PD and PT: walked, not allocated again. */
@@ -206,7 +219,7 @@ static void tdp_key_bit_stripped(struct kunit *test)
 			page_to_phys(pages[1]) | T_PRESENT | T_WRITE);
 	KUNIT_EXPECT_EQ(test, -EEXIST,
 			vsnix_tdp_map(&tdp, 0x1000, pages + 1, 1, false));
-	vsnix_tdp_unmap(&tdp, 0x1000, 1);
+	t_unmap(&tdp, 0x1000, 1);
 	KUNIT_EXPECT_EQ(test, t_lookup(&tdp, 0x1000), 0ull);
 	KUNIT_EXPECT_EQ(test, tdp.nr_tables, 4ul);
 	vsnix_tdp_destroy(&tdp);
@@ -215,7 +228,53 @@ static void tdp_key_bit_stripped(struct kunit *test)
 	__free_page(pages[1]);
 }
 
+/*
+ * A 2 MiB leaf: the lookup finds it at level 2, a 4 KiB request inside it
+ * leaves it alone, an unmap of one 4 KiB page in it removes it whole, and
+ * write-protect drops only the write bit.
+ */
+static void tdp_huge_and_wrprotect(struct kunit *test)
+{
+	u64 *spare = vsnix_tdp_alloc_spare();
+	struct vsnix_tdp tdp;
+	int level = 0;
+	u64 e;
+
+	KUNIT_ASSERT_NOT_NULL(test, spare);
+	KUNIT_ASSERT_EQ(test, 0, vsnix_tdp_init(&tdp, &test_format, &t_lock));
+	spin_lock(&t_lock);
+	/* PDPT and PD needed, one spare: -ENOMEM until a second is given. */
+	KUNIT_EXPECT_EQ(test, -ENOMEM, vsnix_tdp_set_leaf(&tdp, 0x40000000,
+							  0x200000, 2, true,
+							  true, &spare));
+	KUNIT_EXPECT_NULL(test, spare);
+	spin_unlock(&t_lock);
+	spare = vsnix_tdp_alloc_spare();
+	KUNIT_ASSERT_NOT_NULL(test, spare);
+	spin_lock(&t_lock);
+	KUNIT_EXPECT_EQ(test, 0, vsnix_tdp_set_leaf(&tdp, 0x40000000, 0x200000,
+						    2, true, true, &spare));
+	e = vsnix_tdp_lookup(&tdp, 0x40123000, &level);
+	KUNIT_EXPECT_EQ(test, level, 2);
+	KUNIT_EXPECT_EQ(test, e, 0x200000 | T_PRESENT | T_WRITE | T_HUGE);
+	KUNIT_EXPECT_EQ(test, 0, vsnix_tdp_set_leaf(&tdp, 0x40001000, 0x5000,
+						    1, true, true, &spare));
+	KUNIT_EXPECT_EQ(test, vsnix_tdp_lookup(&tdp, 0x40001000, &level), e);
+	KUNIT_EXPECT_TRUE(test, vsnix_tdp_wrprotect(&tdp, 0x40000000, 1));
+	KUNIT_EXPECT_EQ(test, vsnix_tdp_lookup(&tdp, 0x40000000, &level),
+			0x200000 | T_PRESENT | T_HUGE);
+	KUNIT_EXPECT_FALSE(test, vsnix_tdp_wrprotect(&tdp, 0x40000000, 1));
+	KUNIT_EXPECT_TRUE(test, vsnix_tdp_unmap(&tdp, 0x401ff000, 1));
+	KUNIT_EXPECT_EQ(test, vsnix_tdp_lookup(&tdp, 0x40000000, &level), 0ull);
+	KUNIT_EXPECT_FALSE(test, vsnix_tdp_unmap(&tdp, 0x40000000, 512));
+	spin_unlock(&t_lock);
+	KUNIT_EXPECT_EQ(test, tdp.nr_tables, 1ul);	/* the root */
+	vsnix_tdp_destroy(&tdp);
+	vsnix_free_page(spare);
+}
+
 static struct kunit_case tdp_cases[] = {
+	KUNIT_CASE(tdp_huge_and_wrprotect),
 	KUNIT_CASE(tdp_index_math),
 	KUNIT_CASE(tdp_range_checks),
 	KUNIT_CASE(tdp_map_unmap),

@@ -91,7 +91,8 @@ static void uapi_vm_structs_layout(struct kunit *test)
 
 static void uapi_device_config_layout(struct kunit *test)
 {
-	EXPECT_ADJACENT(test, struct vsnix_device_config, pad, reserved);
+	EXPECT_ADJACENT(test, struct vsnix_device_config, console_fd, id);
+	EXPECT_ADJACENT(test, struct vsnix_device_config, id, reserved);
 	EXPECT_ADJACENT(test, struct vsnix_device_config, reserved, raw);
 	EXPECT_LAST(test, struct vsnix_device_config, raw);
 	/* Every device's config fits the union's fixed 1 KiB. */
@@ -110,6 +111,32 @@ static void uapi_device_config_layout(struct kunit *test)
 	EXPECT_LAST(test, struct vsnix_hvt_dev, reserved);
 }
 
+/* The device model's ioctls: ioeventfd, irq lines, irqfd, device state. */
+static void uapi_devmodel_layout(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, sizeof(struct vsnix_ioeventfd_config), 64);
+	EXPECT_ADJACENT(test, struct vsnix_ioeventfd_config, datamatch, len);
+	EXPECT_ADJACENT(test, struct vsnix_ioeventfd_config, flags, pad);
+	EXPECT_LAST(test, struct vsnix_ioeventfd_config, reserved);
+	KUNIT_EXPECT_EQ(test, sizeof(struct vsnix_irq_level), 24);
+	EXPECT_LAST(test, struct vsnix_irq_level, reserved);
+	KUNIT_EXPECT_EQ(test, sizeof(struct vsnix_irqfd), 56);
+	EXPECT_ADJACENT(test, struct vsnix_irqfd, msi_data, msi_address);
+	EXPECT_LAST(test, struct vsnix_irqfd, reserved);
+	KUNIT_EXPECT_EQ(test, sizeof(struct vsnix_device_state), 56);
+	EXPECT_ADJACENT(test, struct vsnix_device_state, pad, data);
+	EXPECT_LAST(test, struct vsnix_device_state, reserved);
+	KUNIT_EXPECT_EQ(test, sizeof(struct vsnix_device_state_header), 16);
+	KUNIT_EXPECT_EQ(test, sizeof(struct vsnix_uart_state), 16);
+	EXPECT_LAST(test, struct vsnix_uart_state, pad);
+	KUNIT_EXPECT_EQ(test, sizeof(struct vsnix_fw_cfg_state), 8);
+	EXPECT_LAST(test, struct vsnix_fw_cfg_state, offset);
+	KUNIT_EXPECT_LE(test, sizeof(struct vsnix_device_state_header) +
+			sizeof(struct vsnix_uart_state), VSNIX_DEVICE_STATE_MAX);
+	KUNIT_EXPECT_EQ(test, _IOC_NR(VSNIX_DESTROY_DEVICE), 0x4e);
+	KUNIT_EXPECT_EQ(test, _IOC_NR(VSNIX_SET_DEVICE_STATE), 0x53);
+}
+
 /* Ioctl numbers stay in the range of the fd kind they belong to. */
 static void uapi_ioctl_ranges(struct kunit *test)
 {
@@ -121,6 +148,32 @@ static void uapi_ioctl_ranges(struct kunit *test)
 	KUNIT_EXPECT_LE(test, _IOC_NR(VSNIX_INJECT_EVENT), 0xbf);
 	KUNIT_EXPECT_EQ(test, _IOC_SIZE(VSNIX_SET_REGS), sizeof(struct vsnix_regs));
 	KUNIT_EXPECT_EQ(test, _IOC_SIZE(VSNIX_GET_SREGS), sizeof(struct vsnix_sregs));
+	KUNIT_EXPECT_LE(test, _IOC_NR(VSNIX_SET_HALT_CONFIG), 0x7f);
+	KUNIT_EXPECT_LE(test, _IOC_NR(VSNIX_SET_DEBUGREGS), 0xbf);
+	KUNIT_EXPECT_EQ(test, _IOC_SIZE(VSNIX_SET_VCPU_EVENTS),
+			sizeof(struct vsnix_vcpu_events));
+}
+
+/* VSNIX_CAP_VCPU_EVENTS and VSNIX_CAP_HALT_IN_KERNEL structs. */
+static void uapi_events_layout(struct kunit *test)
+{
+	EXPECT_ADJACENT(test, struct vsnix_vcpu_events, exception, injected);
+	EXPECT_ADJACENT(test, struct vsnix_vcpu_events, injected, nmi_pending);
+	EXPECT_ADJACENT(test, struct vsnix_vcpu_events, requeued_vector, pad2);
+	EXPECT_ADJACENT(test, struct vsnix_vcpu_events, pad2, flags);
+	EXPECT_ADJACENT(test, struct vsnix_vcpu_events, flags, nr_irqs);
+	EXPECT_ADJACENT(test, struct vsnix_vcpu_events, nr_irqs, pad3);
+	EXPECT_ADJACENT(test, struct vsnix_vcpu_events, pad3, irqs);
+	EXPECT_ADJACENT(test, struct vsnix_vcpu_events, irqs, reserved);
+	EXPECT_LAST(test, struct vsnix_vcpu_events, reserved);
+	KUNIT_EXPECT_EQ(test, sizeof(struct vsnix_vcpu_events), 176);
+	KUNIT_EXPECT_EQ(test, sizeof(((struct vsnix_vcpu_events *)0)->injected), 16);
+
+	EXPECT_ADJACENT(test, struct vsnix_debugregs, dr7, flags);
+	EXPECT_ADJACENT(test, struct vsnix_debugregs, pad, reserved);
+	EXPECT_LAST(test, struct vsnix_debugregs, reserved);
+	EXPECT_ADJACENT(test, struct vsnix_halt_config, pad, reserved);
+	EXPECT_LAST(test, struct vsnix_halt_config, reserved);
 }
 
 static struct kunit_case uapi_cases[] = {
@@ -129,7 +182,9 @@ static struct kunit_case uapi_cases[] = {
 	KUNIT_CASE(uapi_sregs_layout),
 	KUNIT_CASE(uapi_vm_structs_layout),
 	KUNIT_CASE(uapi_device_config_layout),
+	KUNIT_CASE(uapi_devmodel_layout),
 	KUNIT_CASE(uapi_ioctl_ranges),
+	KUNIT_CASE(uapi_events_layout),
 	{}
 };
 

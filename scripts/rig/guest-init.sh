@@ -186,8 +186,9 @@ elif [ "$RIG_MODE" = test ]; then
 	check devnode skip "$RIG_UDEV_WHY"
 fi
 
-if insmod /lib/vsnix/vsnix.ko; then
-	check insmod ok "insmod vsnix.ko"
+# shellcheck disable=SC2086 # RIG_KO_ARGS: name=value words
+if insmod /lib/vsnix/vsnix.ko $RIG_KO_ARGS; then
+	check insmod ok "insmod vsnix.ko${RIG_KO_ARGS:+ $RIG_KO_ARGS}"
 	pages_base=$(cat "$PAGES" 2>/dev/null || echo -)
 else
 	check insmod fail "insmod vsnix.ko failed (see console above)"

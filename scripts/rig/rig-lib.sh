@@ -10,8 +10,8 @@ DEFAULT_TEST_TIMEOUT=60
 STOCK_9P_MODULES="9p 9pnet_virtio virtio_pci"
 # Stock modules the tests may modprobe inside the guest (Bochs has no 9p
 # host root to reach the host's /lib/modules): tun is loaded at boot; msr
-# gives /dev/cpu/N/msr.
-STOCK_EXTRA_MODULES="tun kvm_intel kvm_amd msr"
+# gives /dev/cpu/N/msr; zram is swap for mem_swap.
+STOCK_EXTRA_MODULES="tun kvm_intel kvm_amd msr zram"
 
 # Print "name timeout" for each selected selftest, sorted by name. A test
 # is selftests/<name>.c built into selftests/build/<name>; its timeout is
@@ -175,11 +175,16 @@ rig_make_initramfs() {
 		*) die "VSNIX_RIG_TEST_ENV: '$path' is not NAME=VALUE" ;;
 		esac
 	done >"$stage/etc/vsnix/test.env"
+	# VSNIX_KO_ARGS="fpu_own=1": parameters for insmod vsnix.ko.
+	case "$VSNIX_KO_ARGS" in
+	*[!a-z0-9_=,.\ -]*) die "VSNIX_KO_ARGS: '$VSNIX_KO_ARGS' is not name=value words" ;;
+	esac
 	cat >"$stage/etc/vsnix/rig.conf" <<-CONF
 		RIG_MACHINE=$RIG_MACHINE
 		RIG_MODE=$RIG_MODE
 		RIG_KUNIT=${RIG_KUNIT:-0}
 		RIG_UDEV=${RIG_UDEV:-0}
+		RIG_KO_ARGS="${VSNIX_KO_ARGS:-}"
 		RIG_UDEV_WHY="${RIG_UDEV_WHY:-no virtio-9p host root on this machine}"
 	CONF
 	(cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) |

@@ -57,7 +57,18 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
-command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing: run 'make deps'"
+# VSNIX_QEMU: another qemu-system-x86_64 than the one on PATH, e.g. one
+# unpacked with dpkg -x (README.md, "Another QEMU"). Its own data folder
+# comes first on the firmware path, the system's second (SeaBIOS).
+qemu_bin=${VSNIX_QEMU:-qemu-system-x86_64}
+qemu_data=()
+if [ -n "$VSNIX_QEMU" ]; then
+	[ -x "$VSNIX_QEMU" ] || die "VSNIX_QEMU=$VSNIX_QEMU is not an executable"
+	own=$(cd "$(dirname "$VSNIX_QEMU")/../share/qemu" 2>/dev/null && pwd)
+	[ -n "$own" ] && [ "$own" != /usr/share/qemu ] && qemu_data+=(-L "$own")
+	[ -d /usr/share/qemu ] && qemu_data+=(-L /usr/share/qemu)
+fi
+command -v "$qemu_bin" >/dev/null || die "$qemu_bin missing: run 'make deps'"
 RIG_STOCK_KVER=
 if [ -z "$kernel" ]; then
 	RIG_STOCK_KVER=$(stock_kernel_version "$series")
@@ -95,13 +106,14 @@ elif [ -z "$machine_timeout" ]; then
 	machine_timeout=$(rig_timeout "$RIG_TESTS" "$boot_allowance" "${VSNIX_QEMU_MAX_S:-1200}")
 fi
 
-note "$RIG_MACHINE: booting $(basename "$kernel") under QEMU TCG (SVM+NPT)," \
+note "$RIG_MACHINE: booting $(basename "$kernel") under" \
+	"$("$qemu_bin" --version | sed -n '1s/ (.*//; 1s/emulator version //p') TCG (SVM+NPT)," \
 	"limit ${machine_timeout}s"
 # Test mode: each console line carries its syslog level ("<3>"), so that
 # report.awk can tell vsnix's errors from its notices.
 console_fmt=
 [ "$RIG_MODE" = test ] && console_fmt=" console_msg_format=syslog"
-qemu=(qemu-system-x86_64 -M q35 -accel tcg -cpu EPYC,+svm,+npt -m 2G -smp 2
+qemu=("$qemu_bin" "${qemu_data[@]}" -M q35 -accel tcg -cpu EPYC,+svm,+npt -m 2G -smp 2
       -display none -monitor none -no-reboot
       -serial stdio -serial "file:$riglog"
       -kernel "$kernel" -initrd "$initrd"

@@ -9,9 +9,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "../../userspace/hvt_abi.h"
+#include "../../uapi/linux/vsnix_hvt.h"
 
-/* A hypercall is a 32-bit OUT of the argument's address (hvt_abi.h). */
+/* A hypercall is a 32-bit OUT of the argument's address (vsnix_hvt.h). */
 static inline void hvt_hypercall(int nr, volatile void *arg)
 {
 	__asm__ volatile("outl %0, %1"

@@ -3,7 +3,8 @@
  * Multiboot test kernel: programs the UART divisor (whose bytes must not
  * reach the console), reports what the loader gave it (magic, command
  * line, modules, memory map) and what fw_cfg says, then writes "exit=N"
- * from its command line to the exit port; "crash=1" triple-faults first.
+ * from its command line to the exit port; "crash=1" triple-faults first;
+ * "smp=1" starts the other CPUs with INIT/SIPI/SIPI and counts them.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -131,6 +132,41 @@ static uint64_t fw_cfg_read(uint16_t key, unsigned int len)
 	return v;
 }
 
+#define APIC_ICR	0xfee00300u
+#define AP_COUNT	0x7000u		/* each AP adds one here */
+#define AP_START	0x8000u		/* SIPI vector 0x08 */
+
+static void apic_icr(uint32_t v)
+{
+	*(volatile uint32_t *)(uintptr_t)APIC_ICR = v;
+}
+
+/*
+ * The MP start-up (Intel SDM Vol 3, 8.4.4.1): INIT, then two SIPIs, all
+ * to "all excluding self"; each AP counts itself from real mode and halts.
+ */
+static void start_aps(uint64_t cpus)
+{
+	static const uint8_t trampoline[] = {
+		0xf0, 0xff, 0x06, AP_COUNT & 0xff, AP_COUNT >> 8,	/* lock inc word [0x7000] */
+		0xfa, 0xf4, 0xeb, 0xfd,				/* cli; hlt; jmp hlt */
+	};
+	volatile uint16_t *count = (volatile uint16_t *)(uintptr_t)AP_COUNT;
+	uint32_t i, spin;
+
+	for (i = 0; i < sizeof(trampoline); i++)
+		((volatile uint8_t *)(uintptr_t)AP_START)[i] = trampoline[i];
+	*count = 0;
+	apic_icr(0x000c4500);			/* INIT, assert, all but self */
+	apic_icr(0x000c4600 | (AP_START >> 12));	/* SIPI */
+	apic_icr(0x000c4600 | (AP_START >> 12));	/* second SIPI: ignored */
+	for (spin = 0; spin < 200000000 && *count < cpus - 1; spin++)
+		__asm__ volatile("pause");
+	puts_uart("smp aps=");
+	put_dec(*count);
+	puts_uart("\n");
+}
+
 static void report_mmap(const struct mb_info *mbi)
 {
 	uint32_t off = 0, n = 0;
@@ -211,6 +247,8 @@ void mb_main(uint32_t magic, const struct mb_info *mbi)
 	puts_uart(" ram=");
 	put_dec(fw_cfg_read(0x0003, 8));
 	puts_uart("\n");
+	if (cmdline_number(cmdline, "smp"))
+		start_aps(fw_cfg_read(0x0005, 2));
 	if (cmdline_number(cmdline, "crash")) {
 		/* An empty IDT: the #UD escalates to a triple fault. */
 		static const struct { uint16_t limit; uint32_t base; }

@@ -40,6 +40,17 @@
 #define VSNIX_CREATE_DEVICE	_IOWR(VSNIXIO, 0x44, struct vsnix_device_config)
 #define VSNIX_GET_VM_STATUS	_IOR(VSNIXIO, 0x45, struct vsnix_vm_status)
 #define VSNIX_GET_MSR_INDEX_LIST _IOWR(VSNIXIO, 0x48, struct vsnix_msr_list)
+/* Fetch and clear a slot's dirty bitmap (VSNIX_CAP_DIRTY_LOG). */
+#define VSNIX_GET_DIRTY_LOG	_IOW(VSNIXIO, 0x4a, struct vsnix_dirty_log)
+#define VSNIX_DESTROY_DEVICE	_IO(VSNIXIO, 0x4e)	/* arg: device id */
+#define VSNIX_IOEVENTFD		_IOW(VSNIXIO, 0x4f, struct vsnix_ioeventfd_config)
+#define VSNIX_IRQ_LINE		_IOW(VSNIXIO, 0x50, struct vsnix_irq_level)
+#define VSNIX_IRQFD		_IOW(VSNIXIO, 0x51, struct vsnix_irqfd)
+#define VSNIX_GET_DEVICE_STATE	_IOWR(VSNIXIO, 0x52, struct vsnix_device_state)
+#define VSNIX_SET_DEVICE_STATE	_IOW(VSNIXIO, 0x53, struct vsnix_device_state)
+#define VSNIX_SET_HALT_CONFIG	_IOW(VSNIXIO, 0x46, struct vsnix_halt_config)
+/* In-kernel local APIC for every vCPU created afterwards (VSNIX_CAP_LAPIC). */
+#define VSNIX_CREATE_LAPIC	_IO(VSNIXIO, 0x54)	/* arg: 0 (flags) */
 
 /* ---- vCPU ioctls ---- */
 #define VSNIX_RUN		_IO(VSNIXIO, 0x80)
@@ -52,6 +63,12 @@
 #define VSNIX_GET_MSRS		_IOWR(VSNIXIO, 0x87, struct vsnix_msrs)
 #define VSNIX_SET_MSRS		_IOW(VSNIXIO, 0x88, struct vsnix_msrs)
 #define VSNIX_INJECT_EVENT	_IOW(VSNIXIO, 0x89, struct vsnix_event)
+#define VSNIX_GET_VCPU_EVENTS	_IOR(VSNIXIO, 0x8a, struct vsnix_vcpu_events)
+#define VSNIX_SET_VCPU_EVENTS	_IOW(VSNIXIO, 0x8b, struct vsnix_vcpu_events)
+#define VSNIX_GET_DEBUGREGS	_IOR(VSNIXIO, 0x8c, struct vsnix_debugregs)
+#define VSNIX_SET_DEBUGREGS	_IOW(VSNIXIO, 0x8d, struct vsnix_debugregs)
+#define VSNIX_GET_LAPIC		_IOR(VSNIXIO, 0x94, struct vsnix_lapic_state)
+#define VSNIX_SET_LAPIC		_IOW(VSNIXIO, 0x95, struct vsnix_lapic_state)
 
 /* ---- capabilities (VSNIX_CHECK_EXTENSION) ---- */
 #define VSNIX_CAP_VENDOR	1	/* VSNIX_VENDOR_* of this host */
@@ -66,6 +83,17 @@
 #define VSNIX_CAP_NOEXEC_MEM	10	/* VSNIX_MEM_NOEXEC, EXIT_MEMORY_FAULT */
 #define VSNIX_CAP_HVT_MAX_DEVICES 11	/* devices of VSNIX_DEV_HVT_MANY */
 #define VSNIX_CAP_MSR_LIST	16	/* VSNIX_GET_MSR_INDEX_LIST */
+#define VSNIX_CAP_MEM_ON_DEMAND	20	/* RAM faulted in, not pinned; MEM_PIN */
+#define VSNIX_CAP_DIRTY_LOG	21	/* VSNIX_MEM_LOG_DIRTY, GET_DIRTY_LOG */
+#define VSNIX_CAP_HUGE_TDP	22	/* 2 MiB NPT/EPT entries over THP/hugetlb */
+#define VSNIX_CAP_DESTROY_DEVICE 24	/* device ids, VSNIX_DESTROY_DEVICE */
+#define VSNIX_CAP_IOEVENTFD	25	/* VSNIX_IOEVENTFD */
+#define VSNIX_CAP_IRQFD		26	/* VSNIX_IRQ_LINE, VSNIX_IRQFD */
+#define VSNIX_CAP_DEVICE_STATE	27	/* VSNIX_GET/SET_DEVICE_STATE */
+#define VSNIX_CAP_VCPU_EVENTS	12	/* GET/SET_VCPU_EVENTS, GET/SET_DEBUGREGS */
+#define VSNIX_CAP_HALT_IN_KERNEL 13	/* VSNIX_SET_HALT_CONFIG */
+#define VSNIX_CAP_EXTINT_QUEUE	14	/* INJECT_EVENT from any thread; EXTINT queue depth */
+#define VSNIX_CAP_LAPIC		28	/* VSNIX_CREATE_LAPIC, GET/SET_LAPIC */
 
 #define VSNIX_VENDOR_SVM	1
 #define VSNIX_VENDOR_VMX	2
@@ -73,12 +101,15 @@
 /* ---- memory ---- */
 #define VSNIX_MEM_READONLY	(1u << 0)	/* guest writes exit as MMIO */
 #define VSNIX_MEM_NOEXEC	(1u << 1)	/* fetches exit as MEMORY_FAULT */
+#define VSNIX_MEM_PIN		(1u << 2)	/* pinned whole, charged to memlock */
+#define VSNIX_MEM_LOG_DIRTY	(1u << 3)	/* track guest writes per page */
 
 /*
  * Maps [guest_phys_addr, +memory_size) onto the calling process's memory at
- * userspace_addr. The pages are pinned for as long as the region exists, so
- * the guest never writes memory the host has freed. memory_size == 0
- * deletes the slot. Addresses and size are 4 KiB aligned.
+ * userspace_addr. Pages are faulted in when the guest first touches them
+ * and follow the host's changes to the mapping (munmap, swap, migration);
+ * VSNIX_MEM_PIN pins them all up front instead, charged to RLIMIT_MEMLOCK.
+ * memory_size == 0 deletes the slot. Addresses and size are 4 KiB aligned.
  */
 struct vsnix_memory_region {
 	__u32 slot;
@@ -86,6 +117,19 @@ struct vsnix_memory_region {
 	__u64 guest_phys_addr;
 	__u64 memory_size;
 	__u64 userspace_addr;
+	__u64 reserved[2];
+};
+
+/*
+ * VSNIX_GET_DIRTY_LOG: copies the bitmap of the pages of a
+ * VSNIX_MEM_LOG_DIRTY slot written since the last call (bit n = page n of
+ * the slot, in unsigned 64-bit words, ceil(pages / 64) of them) to
+ * dirty_bitmap, and clears it: later writes set bits again.
+ */
+struct vsnix_dirty_log {
+	__u32 slot;
+	__u32 flags;		/* 0 */
+	__u64 dirty_bitmap;	/* user pointer */
 	__u64 reserved[2];
 };
 
@@ -193,13 +237,117 @@ struct vsnix_event {
 	__u32 reserved[5];
 };
 
+/* ---- in-kernel local APIC ---- */
+#define VSNIX_LAPIC_NR_REGS	64
+
+/*
+ * The state of a vCPU's local APIC. regs[i] is the 32-bit register at
+ * offset 16 * i of the xAPIC page (Intel SDM Vol 3, table 10-1): ID at
+ * regs[2], ISR at regs[0x10..0x17], IRR at regs[0x20..0x27], the timer's
+ * current count at regs[0x39] (GET: the count now; SET: the timer restarts
+ * from it). In x2APIC mode regs[2] holds the 32-bit x2APIC ID and the ICR
+ * destination is regs[0x31].
+ */
+struct vsnix_lapic_state {
+	__u64 apic_base;	/* IA32_APIC_BASE */
+	__u64 tsc_deadline;	/* IA32_TSC_DEADLINE (guest TSC), 0: disarmed */
+	__u32 flags;		/* must be 0 */
+	__u32 pad;
+	__u64 reserved[5];
+	__u32 regs[VSNIX_LAPIC_NR_REGS];
+};
+
+/*
+ * VSNIX_INJECT_EVENT may be called from any thread while RUN runs: an
+ * EXTINT joins a FIFO of VSNIX_MAX_QUEUED_IRQS vectors (EAGAIN when full),
+ * an NMI is latched (a second one before delivery merges with it), an
+ * exception is refused with EBUSY while the vCPU runs or has one pending.
+ */
+#define VSNIX_MAX_QUEUED_IRQS	64
+
+/* ---- vCPU event state (VSNIX_CAP_VCPU_EVENTS) ---- */
+#define VSNIX_MP_RUNNABLE	0
+#define VSNIX_MP_HALTED		1	/* HLT, sleeping in the kernel */
+#define VSNIX_MP_WAIT_FOR_SIPI	2	/* INIT received */
+
+/* interrupt_shadow */
+#define VSNIX_SHADOW_STI	(1u << 0)
+#define VSNIX_SHADOW_MOV_SS	(1u << 1)
+
+/* injected.type: an event whose delivery an exit cut short */
+#define VSNIX_INJECTED_NONE		0
+#define VSNIX_INJECTED_EXTINT		1
+#define VSNIX_INJECTED_NMI		2
+#define VSNIX_INJECTED_EXCEPTION	3
+#define VSNIX_INJECTED_SOFT_INT		4	/* INT n, insn_len */
+#define VSNIX_INJECTED_SOFT_EXC		5	/* INT3/INTO, insn_len */
+#define VSNIX_INJECTED_PRIV_SOFT_EXC	6	/* INT1, insn_len */
+
+struct vsnix_vcpu_events {
+	struct {
+		__u8 pending;		/* queued, not yet delivered */
+		__u8 vector;
+		__u8 has_error_code;
+		__u8 pad;
+		__u32 error_code;
+	} exception;
+	struct {
+		__u8 type;		/* VSNIX_INJECTED_* */
+		__u8 vector;
+		__u8 has_error_code;
+		__u8 pad;
+		__u32 error_code;
+		__u32 insn_len;
+		__u32 pad2;
+	} injected;
+	__u8 nmi_pending;
+	__u8 nmi_masked;	/* NMIs blocked until the next IRET */
+	__u8 interrupt_shadow;	/* VSNIX_SHADOW_* */
+	__u8 mp_state;		/* VSNIX_MP_* */
+	__u8 init_pending;
+	__u8 sipi_pending;
+	__u8 sipi_vector;
+	__u8 irq_requeued;	/* requeued_vector goes before irqs[] */
+	__u8 requeued_vector;	/* an EXTINT an exception interrupted */
+	__u8 pad2[3];
+	__u32 flags;		/* must be 0 */
+	__u32 nr_irqs;		/* queued EXTINT vectors in irqs[], FIFO */
+	__u32 pad3;
+	__u8 irqs[VSNIX_MAX_QUEUED_IRQS];
+	__u64 reserved[8];
+};
+
+struct vsnix_debugregs {
+	__u64 db[4];		/* DR0-DR3 */
+	__u64 dr6;
+	__u64 dr7;
+	__u32 flags;		/* must be 0 */
+	__u32 pad;
+	__u64 reserved[8];
+};
+
+/* ---- HLT (VSNIX_CAP_HALT_IN_KERNEL) ---- */
+#define VSNIX_HALT_IN_KERNEL	(1u << 0)	/* IF=1 HLT sleeps until an event */
+
+struct vsnix_halt_config {
+	__u32 flags;		/* VSNIX_HALT_* */
+	__u32 pad;
+	__u64 reserved[3];
+};
+
 /* ---- in-kernel devices ---- */
 #define VSNIX_DEV_HVT		0	/* Solo5 hvt hypercalls, ports 0x500+ */
 #define VSNIX_DEV_UART16550	1	/* 16550 UART at config.base */
 #define VSNIX_DEV_EXIT_PORT	2	/* 32-bit write of a status ends the run */
 #define VSNIX_DEV_FW_CFG	3	/* QEMU fw_cfg (selector 0x510, data 0x511) */
 #define VSNIX_DEV_HVT2		4	/* VSNIX_DEV_HVT, up to 63 devices */
-#define VSNIX_NR_DEVICES	5
+/* 5: unused (the local APIC is VSNIX_CREATE_LAPIC) */
+#define VSNIX_DEV_IOAPIC	6	/* 82093AA I/O APIC, MMIO at config.base */
+#define VSNIX_DEV_PIC		7	/* 8259A pair: 0x20, 0xa0, ELCR 0x4d0 */
+#define VSNIX_DEV_PIT		8	/* 8254 at 0x40-0x43, port 0x61 */
+#define VSNIX_DEV_RTC		9	/* MC146818 CMOS RTC at 0x70/0x71 */
+#define VSNIX_DEV_PM_TIMER	10	/* ACPI PM timer at config.port */
+#define VSNIX_NR_DEVICES	11
 
 #define VSNIX_HVT_MAX_BLOCK	4
 #define VSNIX_HVT_MAX_NET	4
@@ -277,6 +425,36 @@ struct vsnix_fw_cfg_config {
 	__u64 reserved[6];
 };
 
+/* VSNIX_DEV_IOAPIC: 24 pins serving GSIs gsi_base..gsi_base + 23. */
+struct vsnix_ioapic_config {
+	__u64 base;		/* 0xfec00000; 4 KiB aligned, below 4 GiB */
+	__u32 id;		/* IOAPIC ID register, 0..15 */
+	__u32 gsi_base;		/* 0 for the first (and only) IOAPIC */
+	__u64 reserved[6];
+};
+
+/* VSNIX_DEV_PIC, VSNIX_DEV_PIT: fixed ports, nothing to configure. */
+struct vsnix_pic_config {
+	__u64 reserved[8];
+};
+
+struct vsnix_pit_config {
+	__u64 reserved[8];
+};
+
+/* VSNIX_DEV_RTC: the CMOS memory-size bytes are filled from ram_size. */
+struct vsnix_rtc_config {
+	__u64 ram_size;		/* bytes of guest RAM; 0: leave them 0 */
+	__u64 reserved[7];
+};
+
+/* VSNIX_DEV_PM_TIMER: a 24-bit counter at 3.579545 MHz (FADT TMR_VAL_EXT = 0). */
+struct vsnix_pm_timer_config {
+	__u16 port;		/* 0x608 (QEMU q35) or 0xb008 (piix4) */
+	__u16 pad;
+	__u32 reserved[7];
+};
+
 /*
  * Devices write console output to console_fd (a regular file, pipe, tty,
  * /dev/null or TCP/UDP socket opened for writing; never a file that can
@@ -287,7 +465,7 @@ struct vsnix_device_config {
 	__u32 type;		/* VSNIX_DEV_* */
 	__u32 flags;		/* must be 0 */
 	__s32 console_fd;	/* -1: no console */
-	__u32 pad;
+	__u32 id;		/* out: device id (in: ignored; was pad) */
 	__u64 reserved[4];
 	union {
 		struct vsnix_hvt_config hvt;
@@ -295,8 +473,191 @@ struct vsnix_device_config {
 		struct vsnix_uart_config uart;
 		struct vsnix_exit_port_config exit_port;
 		struct vsnix_fw_cfg_config fw_cfg;
+		struct vsnix_ioapic_config ioapic;
+		struct vsnix_pic_config pic;
+		struct vsnix_pit_config pit;
+		struct vsnix_rtc_config rtc;
+		struct vsnix_pm_timer_config pm_timer;
 		__u8 raw[1024];
 	};
+};
+
+/*
+ * VSNIX_IOEVENTFD: a guest write of len bytes at addr (and, with
+ * DATAMATCH, of the value datamatch) signals the eventfd fd in the kernel
+ * and the guest goes on; other writes there are served as before (device
+ * or exit). DEASSIGN removes the registration with the same fields.
+ */
+#define VSNIX_IOEVENTFD_MMIO		(1u << 0)	/* else port I/O */
+#define VSNIX_IOEVENTFD_DATAMATCH	(1u << 1)
+#define VSNIX_IOEVENTFD_DEASSIGN	(1u << 2)
+#define VSNIX_IOEVENTFD_FLAGS		0x7u
+
+struct vsnix_ioeventfd_config {
+	__u64 addr;
+	__u64 datamatch;	/* 0 without DATAMATCH */
+	__u32 len;		/* 1, 2, 4 (8: MMIO only) */
+	__s32 fd;		/* eventfd */
+	__u32 flags;		/* VSNIX_IOEVENTFD_* */
+	__u32 pad;
+	__u64 reserved[4];
+};
+
+/* VSNIX_IRQ_LINE: drive a GSI's input (level 1: asserted). */
+struct vsnix_irq_level {
+	__u32 gsi;
+	__u32 level;		/* 0 or 1 */
+	__u64 reserved[2];
+};
+
+/*
+ * VSNIX_IRQFD: each signal of the eventfd fd pulses gsi (an edge) or, with
+ * MSI, sends the message (msi_address, msi_data), in the kernel. DEASSIGN
+ * removes the irqfd of fd (other fields: as at assignment).
+ */
+#define VSNIX_IRQFD_MSI		(1u << 0)
+#define VSNIX_IRQFD_DEASSIGN	(1u << 1)
+#define VSNIX_IRQFD_FLAGS	0x3u
+
+struct vsnix_irqfd {
+	__s32 fd;
+	__u32 gsi;		/* 0 with MSI */
+	__u32 flags;		/* VSNIX_IRQFD_* */
+	__u32 msi_data;
+	__u64 msi_address;
+	__u64 reserved[4];
+};
+
+/*
+ * VSNIX_GET/SET_DEVICE_STATE: a device's guest-visible state as a blob at
+ * data: a header, then the type's own struct (below). GET: size in is the
+ * room at data, out the bytes written. SET: size is the blob's size;
+ * flags RESET instead puts the device in its power-on state (size and
+ * data 0).
+ */
+#define VSNIX_DEVICE_STATE_RESET	(1u << 0)
+#define VSNIX_DEVICE_STATE_MAX		4096
+
+struct vsnix_device_state {
+	__u32 id;		/* from VSNIX_CREATE_DEVICE */
+	__u32 flags;		/* SET: VSNIX_DEVICE_STATE_RESET */
+	__u32 size;
+	__u32 pad;
+	__u64 data;		/* address of the blob */
+	__u64 reserved[4];
+};
+
+struct vsnix_device_state_header {
+	__u32 type;		/* VSNIX_DEV_* */
+	__u32 version;		/* of the type's struct */
+	__u32 size;		/* bytes after the header */
+	__u32 pad;
+};
+
+/* VSNIX_DEV_UART16550, version 1: the registers (PC16550D, 8). */
+#define VSNIX_UART_STATE_VERSION	1
+struct vsnix_uart_state {
+	__u8 ier, lcr, mcr, scr, fcr, dll, dlm, rbr;
+	__u8 rx_full;
+	__u8 pad[7];
+};
+
+/* VSNIX_DEV_FW_CFG, version 1: the item being read. */
+#define VSNIX_FW_CFG_STATE_VERSION	1
+struct vsnix_fw_cfg_state {
+	__u16 selector;
+	__u16 pad;
+	__u32 offset;
+};
+
+/*
+ * VSNIX_DEV_EXIT_PORT and VSNIX_DEV_HVT(2), version 1: no guest-visible
+ * state (an hvt device's files are fixed at creation); size 0.
+ */
+#define VSNIX_STATELESS_VERSION		1
+
+/* VSNIX_DEV_IOAPIC, version 1: registers and pin inputs (82093AA). */
+#define VSNIX_IOAPIC_STATE_VERSION	1
+struct vsnix_ioapic_state {
+	__u64 redir[24];	/* redirection entries, remote IRR included */
+	__u32 levels;		/* bit n: pin n asserted */
+	__u8 ioregsel;
+	__u8 id;		/* 0..15 */
+	__u8 pad[2];
+};
+
+/* VSNIX_DEV_PIC, version 1: each 8259A (master, slave) and the inputs. */
+#define VSNIX_PIC_STATE_VERSION		1
+#define VSNIX_8259_ICW4			(1u << 0)	/* ICW1: IC4 */
+#define VSNIX_8259_SINGLE		(1u << 1)	/* ICW1: SNGL */
+#define VSNIX_8259_LTIM			(1u << 2)	/* ICW1: level mode */
+#define VSNIX_8259_AUTO_EOI		(1u << 3)	/* ICW4: AEOI */
+#define VSNIX_8259_ROTATE_AUTO_EOI	(1u << 4)	/* OCW2 */
+#define VSNIX_8259_SFNM			(1u << 5)	/* ICW4 */
+#define VSNIX_8259_SPECIAL_MASK		(1u << 6)	/* OCW3: SMM */
+#define VSNIX_8259_READ_ISR		(1u << 7)	/* OCW3: RR, RIS */
+#define VSNIX_8259_POLL			(1u << 8)	/* OCW3: P */
+struct vsnix_8259_state {
+	__u8 irr, isr, imr, elcr;
+	__u8 lines;		/* input levels */
+	__u8 prio_base;		/* IR of the highest priority, 0..7 */
+	__u8 vector_base;	/* ICW2, low 3 bits 0 */
+	__u8 init_step;		/* 0, or the ICW expected next: 2..4 */
+	__u16 flags;		/* VSNIX_8259_* */
+	__u8 pad[6];
+};
+struct vsnix_pic_state {
+	struct vsnix_8259_state chip[2];
+	__u16 gsi_levels;	/* bit n: GSI n asserted */
+	__u8 pad[6];
+};
+
+/*
+ * VSNIX_DEV_PIT, version 1: each counter of the 8254 and port 0x61.
+ * elapsed counts the ticks since the count was loaded: a restored
+ * counter goes on from there.
+ */
+#define VSNIX_PIT_STATE_VERSION		1
+#define VSNIX_PIT_BCD			(1u << 0)
+#define VSNIX_PIT_GATE			(1u << 1)
+#define VSNIX_PIT_ARMED			(1u << 2)	/* counting */
+#define VSNIX_PIT_NULL_COUNT		(1u << 3)
+#define VSNIX_PIT_WRITE_MSB		(1u << 4)	/* next write: MSB */
+#define VSNIX_PIT_READ_MSB		(1u << 5)	/* next read: MSB */
+#define VSNIX_PIT_COUNT_LATCHED		(1u << 6)
+#define VSNIX_PIT_STATUS_LATCHED	(1u << 7)
+struct vsnix_pit_channel_state {
+	__u64 elapsed;
+	__u32 reload;		/* 1..65536 (BCD: 1..10000) */
+	__u16 latched_count;
+	__u16 flags;		/* VSNIX_PIT_* */
+	__u8 mode;		/* 0..5 */
+	__u8 rw;		/* access mode 1..3, 0 before a control word */
+	__u8 write_lsb;
+	__u8 latch_reads;	/* 0..2 */
+	__u8 status;
+	__u8 pad[3];
+};
+struct vsnix_pit_state {
+	struct vsnix_pit_channel_state ch[3];
+	__u8 port_b;		/* bits 0-3 */
+	__u8 pad[7];
+};
+
+/* VSNIX_DEV_RTC, version 1: the CMOS bytes and the guest's clock. */
+#define VSNIX_RTC_STATE_VERSION		1
+struct vsnix_rtc_state {
+	__u8 cmos[128];
+	__s64 time_ns;		/* guest time, ns since 1970 */
+	__u8 index;		/* 0..127 */
+	__u8 nmi_masked;
+	__u8 pad[6];
+};
+
+/* VSNIX_DEV_PM_TIMER, version 1: the counter goes on from ticks. */
+#define VSNIX_PM_TIMER_STATE_VERSION	1
+struct vsnix_pm_timer_state {
+	__u64 ticks;		/* since creation, 3.579545 MHz */
 };
 
 /* State of a VM that in-kernel devices ended. */

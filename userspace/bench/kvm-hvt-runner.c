@@ -21,7 +21,7 @@
 #include <sys/stat.h>
 #include <linux/kvm.h>
 
-#include "hvt_abi.h"
+#include <linux/vsnix_hvt.h>
 
 #define PTE_P	1ULL
 #define PTE_RW	2ULL

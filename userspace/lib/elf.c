@@ -243,6 +243,22 @@ ssize_t vx_elf_find_note(struct vx_elf_image *img, const char *name, uint32_t ty
 	}
 	return 0;
 }
+/*
+ * Zero a BSS. Guest RAM is fresh anonymous memory, already zero, and vsnix
+ * backs it on demand: writing zeros would allocate every page of the BSS
+ * (2 MiB for a Solo5 unikernel) that the guest may never touch. Reading
+ * untouched memory costs nothing (the zero page), so only non-zero bytes
+ * are written.
+ */
+static void zero_fill(uint8_t *p, uint64_t len)
+{
+	uint64_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i])
+			p[i] = 0;
+}
+
 
 int vx_elf_load_segments(struct vx_elf_image *img, struct vx_vm *vm, uint64_t min_addr,
 		      uint64_t *end)
@@ -284,7 +300,7 @@ int vx_elf_load_segments(struct vx_elf_image *img, struct vx_vm *vm, uint64_t mi
 		prev_end = s->paddr + s->memsz;
 		if (pread_full(img->fd, dst, s->filesz, s->offset))
 			return bad(img, "cannot read segment data");
-		memset(dst + s->filesz, 0, s->memsz - s->filesz);
+		zero_fill(dst + s->filesz, s->memsz - s->filesz);
 		if (prev_end > highest)
 			highest = prev_end;
 		/* The entry point is an address in a loaded segment. */

@@ -21,7 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../hvt_abi.h"
+#include <linux/vsnix_hvt.h>
 #include "vsnix/libvsnix.h"
 #include "vsnix/elf.h"
 #include "vsnix/boot.h"

@@ -74,9 +74,19 @@ VCPU_IOCTL(get_sregs, VSNIX_GET_SREGS, struct vsnix_sregs *)
 VCPU_IOCTL(set_sregs, VSNIX_SET_SREGS, const struct vsnix_sregs *)
 
 int vx_vcpu_set_state(struct vx_vcpu *vcpu, const struct vsnix_regs *regs,
-		      const struct vsnix_sregs *sregs)
+		      const struct vsnix_sregs *in)
 {
-	int r = vx_vcpu_set_sregs(vcpu, sregs);
+	struct vsnix_sregs cur, s = *in;
+	const struct vsnix_sregs *sregs = &s;
+	int r;
+
+	/*
+	 * The loaders leave apic_base 0, which would turn an in-kernel LAPIC
+	 * off: keep the vCPU's own (enabled at 0xfee00000 after reset).
+	 */
+	if (!s.apic_base && !vx_vcpu_get_sregs(vcpu, &cur))
+		s.apic_base = cur.apic_base;
+	r = vx_vcpu_set_sregs(vcpu, sregs);
 
 	return r ? r : vx_vcpu_set_regs(vcpu, regs);
 }

@@ -24,6 +24,9 @@
 #include "x86.h"
 
 #define L1_ECX_PCID		BIT(17)
+/* Leaf 1 ECX: x2APIC (21), TSC deadline (24): only with the LAPIC. */
+#define L1_ECX_X2APIC		BIT(21)
+#define L1_ECX_TSC_DEADLINE	BIT(24)
 #define L1_ECX_XSAVE		BIT(26)
 #define L1_ECX_OSXSAVE		BIT(27)
 #define L1_ECX_HYPERVISOR	BIT(31)
@@ -32,6 +35,8 @@
 #define L7_EBX_FSGSBASE		BIT(0)
 #define L7_EBX_TSC_ADJUST	BIT(1)
 #define L7_EBX_SMEP		BIT(7)
+/* Leaf 1 EDX: APIC (9), follows IA32_APIC_BASE.EN with the LAPIC. */
+#define L1_EDX_APIC		BIT(9)
 #define L7_EBX_INVPCID		BIT(10)
 #define L7_EBX_SMAP		BIT(20)
 /* Leaf 7 EBX: AVX2 (5) needs YMM; AVX512F/DQ/IFMA/PF/ER/CD/BW/VL AVX-512. */
@@ -340,6 +345,21 @@ void vsnix_cpuid_apply_dynamic(struct vsnix_cpuid_entry *e, u32 vcpu_id,
 			e->ebx = vsnix_xsave_size(xcr0);
 		break;
 	}
+}
+
+/*
+ * With the in-kernel LAPIC: x2APIC and TSC-deadline are there, and
+ * CPUID.1:EDX.APIC follows IA32_APIC_BASE.EN (SDM Vol 3, 10.4.3).
+ */
+void vsnix_cpuid_apply_lapic(struct vsnix_cpuid_entry *e, u64 apic_base)
+{
+	if (e->function != 1)
+		return;
+	e->ecx |= L1_ECX_X2APIC | L1_ECX_TSC_DEADLINE;
+	if (apic_base & BIT_ULL(11))
+		e->edx |= L1_EDX_APIC;
+	else
+		e->edx &= ~L1_EDX_APIC;
 }
 
 static int add_entry(struct vsnix_cpuid_entry *entries, u32 max, u32 *nent,

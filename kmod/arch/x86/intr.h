@@ -51,7 +51,8 @@ int vsnix_apic_deliver(struct vsnix_vm *vm, const struct vsnix_apic_irq *irq);
 
 /*
  * Asked by the event layer before each entry, with the vCPU's mutex held
- * and preemption possibly off: the highest-priority vector the LAPIC (or,
+ * and preemption and IRQs possibly off (must not sleep; also asked,
+ * preemptible, by a halted vCPU): the highest-priority vector the LAPIC (or,
  * through LINT0 in ExtINT mode, the PIC) wants to inject now, per
  * IRR/ISR/PPR (SDM Vol 3, 10.8.3), or -1.
  */

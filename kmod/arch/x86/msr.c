@@ -89,6 +89,13 @@ static const struct msr_desc msr_list[] = {
 	{ MSR_FS_BASE,			3, W_VENDOR, F_ALWAYS },  /* ..KGS */
 	{ MSR_TSC_AUX,			1, W_VENDOR, F_ALWAYS },
 	{ MSR_K7_HWCR,			1, W_X86, F_AMD },
+	/*
+	 * The legacy performance counters exist on every AMD CPU (APM Vol 2,
+	 * 13.2.1), the core ones with PerfCtrExtCore: no guest PMU here, so
+	 * they read 0 and take only 0 (guests probe them without CPUID).
+	 */
+	{ MSR_K7_EVNTSEL0,		8, W_X86, F_AMD },  /* ..PERFCTR3 */
+	{ MSR_F15H_PERF_CTL0,		12, W_X86, F_AMD }, /* ..PERF_CTR5 */
 };
 
 static const struct msr_desc *msr_find(u32 index)
@@ -317,6 +324,12 @@ static bool is_mca(u32 index)
 
 /* ------------------------------------------------------------ read/write */
 
+static bool is_amd_perf(u32 index)
+{
+	return index - MSR_K7_EVNTSEL0 < 8 ||
+	       index - MSR_F15H_PERF_CTL0 < 12;
+}
+
 static int x86_msr_read(struct vsnix_vcpu *vcpu, u32 index, u64 *data)
 {
 	struct vsnix_x86_msrs *m = &to_x86(vcpu)->msrs;
@@ -327,6 +340,10 @@ static int x86_msr_read(struct vsnix_vcpu *vcpu, u32 index, u64 *data)
 	}
 	if (is_mca(index)) {
 		*data = mca_read(m, index);
+		return 0;
+	}
+	if (is_amd_perf(index)) {
+		*data = 0;
 		return 0;
 	}
 	switch (index) {
@@ -366,6 +383,8 @@ static int x86_msr_write(struct vsnix_vcpu *vcpu, u32 index, u64 data,
 		return mtrr_write(x, index, data);
 	if (is_mca(index))
 		return mca_write(x, index, data, host);
+	if (is_amd_perf(index))
+		return data ? -EINVAL : 0;
 	switch (index) {
 	case MSR_IA32_TSC:
 		write_tsc(vcpu, data, host);
@@ -409,16 +428,21 @@ static int x86_msr_write(struct vsnix_vcpu *vcpu, u32 index, u64 data,
 	return -EINVAL;
 }
 
-static bool x2apic_msr(u32 index)
+/*
+ * The LAPIC's own MSRs, only with an in-kernel LAPIC: x2APIC (SDM Vol 3,
+ * 10.12.1.2) and TSC_DEADLINE (10.5.4.1, CPUID.1:ECX.24 set by the LAPIC).
+ */
+static bool lapic_owned_msr(u32 index)
 {
-	return index >= 0x800 && index <= 0x8ff;
+	return (index >= 0x800 && index <= 0x8ff) ||
+	       index == MSR_IA32_TSC_DEADLINE;
 }
 
 static int msr_get(struct vsnix_vcpu *vcpu, u32 index, u64 *data)
 {
 	const struct msr_desc *d;
 
-	if (x2apic_msr(index))
+	if (lapic_owned_msr(index))
 		return vsnix_lapic_in_kernel(vcpu) ?
 		       vsnix_lapic_rdmsr(vcpu, index, data) : -ENOENT;
 	d = msr_find(index);
@@ -433,7 +457,7 @@ static int msr_set(struct vsnix_vcpu *vcpu, u32 index, u64 data, bool host)
 {
 	const struct msr_desc *d;
 
-	if (x2apic_msr(index))
+	if (lapic_owned_msr(index))
 		return vsnix_lapic_in_kernel(vcpu) ?
 		       vsnix_lapic_wrmsr(vcpu, index, data) : -ENOENT;
 	d = msr_find(index);

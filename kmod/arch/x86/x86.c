@@ -13,6 +13,7 @@
 #include <linux/string.h>
 #include <asm/processor-flags.h>
 #include "x86.h"
+#include "lapic.h"
 
 #define MAX_INSN_BYTES	15	/* SDM Vol 2, 2.3.11 */
 
@@ -190,15 +191,16 @@ static bool gva_writable(struct vsnix_vm *vm, const struct vsnix_paging *pg,
 			 u64 linear)
 {
 	struct vsnix_memslot *slot;
+	int idx;
 	bool ok;
 	u64 gpa;
 
 	if (vsnix_gva_to_gpa(vm, pg, linear, &gpa))
 		return false;
-	down_read(&vm->mem_lock);
+	idx = srcu_read_lock(&vm->srcu);
 	slot = vsnix_memslot_find(vm, gpa);
 	ok = slot && !(slot->flags & VSNIX_MEM_READONLY);
-	up_read(&vm->mem_lock);
+	srcu_read_unlock(&vm->srcu, idx);
 	return ok;
 }
 
@@ -429,11 +431,12 @@ bool vsnix_x86_fetch_fault(struct vsnix_vcpu *vcpu, u64 gpa)
 	struct vsnix_run *run = vcpu->run;
 	struct vsnix_memslot *slot;
 	bool noexec;
+	int idx;
 
-	down_read(&vm->mem_lock);
+	idx = srcu_read_lock(&vm->srcu);
 	slot = vsnix_memslot_find(vm, gpa);
 	noexec = slot && (slot->flags & VSNIX_MEM_NOEXEC);
-	up_read(&vm->mem_lock);
+	srcu_read_unlock(&vm->srcu, idx);
 	if (!noexec)
 		return false;
 	run->exit_reason = VSNIX_EXIT_MEMORY_FAULT;
@@ -466,8 +469,12 @@ int vsnix_x86_handle_mmio(struct vsnix_vcpu *vcpu, u64 gpa, const u8 *insn,
 	}
 
 	val = mi.is_write ? mmio_write_value(vcpu, &mi) : 0;
-	ret = vsnix_io_dispatch(vcpu, VSNIX_BUS_MMIO, gpa, mi.size,
-				mi.is_write, &val);
+	/* The xAPIC page is per vCPU: before the VM's MMIO bus. */
+	if (vsnix_lapic_mmio(vcpu, gpa, mi.size, mi.is_write, &val))
+		ret = VSNIX_IO_DONE;
+	else
+		ret = vsnix_io_dispatch(vcpu, VSNIX_BUS_MMIO, gpa, mi.size,
+					mi.is_write, &val);
 	if (ret == -ENODEV) {
 		struct vsnix_run *run = vcpu->run;
 
@@ -557,6 +564,8 @@ void vsnix_x86_emulate_cpuid(struct vsnix_vcpu *vcpu, unsigned int insn_len)
 		cr4 = sregs.cr4;
 	}
 	vsnix_cpuid_apply_dynamic(&e, vcpu->id, cr4, vcpu->xcr0);
+	if (function == 1 && vsnix_lapic_in_kernel(vcpu))
+		vsnix_cpuid_apply_lapic(&e, vsnix_lapic_get_base(vcpu));
 
 	/* CPUID writes the 32-bit registers: upper halves cleared. */
 	vcpu->gpr[VSNIX_RAX] = e.eax;

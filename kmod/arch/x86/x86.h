@@ -65,6 +65,7 @@ int vsnix_x86_cpuid_supported(struct vsnix_cpuid_entry *entries, u32 max,
 /* CPUID helpers (cpuid.c); the filter and XCR0 rules are KUnit-tested. */
 bool vsnix_cpuid_filter_entry(struct vsnix_cpuid_entry *e, u64 supported_xcr0);
 bool vsnix_cpuid_needs_cr4(u32 function);
+void vsnix_cpuid_apply_lapic(struct vsnix_cpuid_entry *e, u64 apic_base);
 void vsnix_cpuid_apply_dynamic(struct vsnix_cpuid_entry *e, u32 vcpu_id,
 			       u64 cr4, u64 xcr0);
 unsigned int vsnix_xsave_size(u64 xcr0);
@@ -167,9 +168,10 @@ void vsnix_x86_refresh_features(struct vsnix_vcpu *vcpu);
 /* Architectural RESET (init false) or INIT (SDM Vol 3, 9.1.1, table 9-1). */
 int vsnix_x86_vcpu_reset(struct vsnix_vcpu *vcpu, bool init);
 /*
- * INIT semantics, for the event layer (INIT IPI, SIPI): real mode at
- * F000:FFF0, MSRs kept. Process context with the vCPU's mutex held, not
- * inside vcpu_run (it may sleep: CPUID lock, VMCS load). 0 or -errno.
+ * INIT semantics, for the event layer (events.c, INIT IPI): real mode at
+ * F000:FFF0, MSRs kept. Process context with the vCPU's mutex held and
+ * preemption on (it may sleep: CPUID lock, VMCS load): the run loop
+ * before an entry is fine, not with IRQs off near VMRUN/VMLAUNCH.
  */
 int vsnix_x86_vcpu_init_state(struct vsnix_vcpu *vcpu);
 /* The checks every SET_SREGS passes on both vendors: 0 or -EINVAL. */
@@ -182,10 +184,11 @@ bool vsnix_x86_cr4_valid(struct vsnix_vcpu *vcpu, u64 cr4);
 
 /*
  * Guest FPU through the kernel's guest-fpstate API (fpu_alloc_guest_fpstate
- * and fpu_swap_kvm_fpstate): loaded for the whole RUN ioctl so that a
- * context switch in the middle saves the guest's registers, not the
- * task's. vsnix_x86_fpu_enter/exit run with IRQs off around the hardware
- * entry: they reload registers after a context switch and switch XCR0.
+ * and fpu_swap_kvm_fpstate, loaded for the whole RUN ioctl) or, where the
+ * kernel exports that to KVM only or with fpu_own=1, the module's own
+ * XSAVE switch (fpu_own.c). vsnix_x86_fpu_enter/exit run with IRQs off
+ * around the hardware entry: they load/save the guest's registers as the
+ * path needs and switch XCR0. See fpu.c.
  */
 int vsnix_x86_fpu_init(struct vsnix_vcpu *vcpu);
 void vsnix_x86_fpu_free(struct vsnix_vcpu *vcpu);
@@ -251,10 +254,10 @@ int vsnix_write_gva(struct vsnix_vm *vm, const struct vsnix_paging *pg,
 /* ------------------------------------------------------ TDP (NPT/EPT) */
 
 /*
- * A 4-level table mapping guest-physical to host-physical 4 KiB pages. The
- * vendor supplies how an entry is encoded: NPT entries are ordinary x86
- * page-table entries (AMD APM Vol 2, 15.25.5), EPT entries are not (Intel
- * SDM Vol 3, 29.3.2).
+ * A 4-level table mapping guest-physical to host-physical 4 KiB or 2 MiB
+ * pages. The vendor supplies how an entry is encoded: NPT entries are
+ * ordinary x86 page-table entries (AMD APM Vol 2, 15.25.5), EPT entries are
+ * not (Intel SDM Vol 3, 29.3.2).
  */
 struct vsnix_tdp_format {
 	u64 (*table_entry)(phys_addr_t table);	/* non-leaf pointing at table */
@@ -262,20 +265,42 @@ struct vsnix_tdp_format {
 	bool (*present)(u64 entry);
 	/* Host-physical address of the table an entry points at (optional). */
 	phys_addr_t (*table_addr)(u64 entry);
+	u64 write_bit;		/* the write permission of a leaf */
+	u64 huge_bit;		/* a level-2 leaf (2 MiB); 0: none */
 };
 
 struct vsnix_tdp {
 	const struct vsnix_tdp_format *fmt;
+	spinlock_t *lock;	/* the VM's mmu_lock: every change */
 	u64 *root;		/* PML4, one zeroed page */
 	unsigned long nr_tables;
 };
 
-int vsnix_tdp_init(struct vsnix_tdp *tdp, const struct vsnix_tdp_format *fmt);
+int vsnix_tdp_init(struct vsnix_tdp *tdp, const struct vsnix_tdp_format *fmt,
+		   spinlock_t *lock);
 void vsnix_tdp_destroy(struct vsnix_tdp *tdp);
-/* mem_flags: the slot's VSNIX_MEM_READONLY and VSNIX_MEM_NOEXEC. */
+/*
+ * Map pinned pages (takes the lock itself). mem_flags: the slot's
+ * VSNIX_MEM_READONLY, VSNIX_MEM_NOEXEC and VSNIX_MEM_LOG_DIRTY (mapped
+ * read-only until the first write).
+ */
 int vsnix_tdp_map(struct vsnix_tdp *tdp, u64 gpa, struct page **pages,
 		  unsigned long npages, u32 mem_flags);
-void vsnix_tdp_unmap(struct vsnix_tdp *tdp, u64 gpa, unsigned long npages);
+/* With tdp->lock held; true when a leaf changed (flush the TLBs). */
+bool vsnix_tdp_unmap(struct vsnix_tdp *tdp, u64 gpa, unsigned long npages);
+bool vsnix_tdp_wrprotect(struct vsnix_tdp *tdp, u64 gpa, unsigned long npages);
+int vsnix_tdp_set_leaf(struct vsnix_tdp *tdp, u64 gpa, phys_addr_t pa,
+		       int level, bool writable, bool executable, u64 **spare);
+u64 vsnix_tdp_lookup(struct vsnix_tdp *tdp, u64 gpa, int *level);
+u64 *vsnix_tdp_alloc_spare(void);
+/*
+ * An NPT/EPT fault at gpa (access: VSNIX_MEMORY_FAULT_* bits) resolved for
+ * both vendors (kmod/arch/x86/mmu.c): 1 when the page is mapped now (resume
+ * the guest), 0 when run is filled (an exit to userspace), -ENOENT when gpa
+ * is no RAM for this access (emulate MMIO), or -EINTR.
+ */
+int vsnix_x86_tdp_fault(struct vsnix_vcpu *vcpu, struct vsnix_tdp *tdp,
+			u64 gpa, u32 access);
 /* Index math, KUnit-tested: level 1 = page table ... 4 = PML4. */
 unsigned int vsnix_tdp_level_shift(int level);
 unsigned int vsnix_tdp_index(u64 gpa, int level);

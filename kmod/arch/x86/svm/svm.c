@@ -17,6 +17,8 @@
 #include <asm/nospec-branch.h>
 #include <asm/processor.h>
 #include "svm.h"
+#include "../events.h"
+#include "../lapic.h"
 
 /* APM 15.10.1 / 15.11: an IOPM of 12 KiB and an MSRPM of 8 KiB. */
 #define SVM_IOPM_ORDER		2
@@ -318,11 +320,14 @@ static phys_addr_t npt_table_addr(u64 entry)
 	return __sme_clr(entry & GENMASK_ULL(51, 12));
 }
 
+/* A PDE with PS (bit 7) maps a 2 MiB page (APM Vol 2, 5.3.4). */
 static const struct vsnix_tdp_format svm_npt_format = {
 	.table_entry = npt_table_entry,
 	.leaf_entry = npt_leaf_entry,
 	.present = npt_present,
 	.table_addr = npt_table_addr,
+	.write_bit = _PAGE_RW,
+	.huge_bit = _PAGE_PSE,
 };
 
 static int svm_vm_init(struct vsnix_vm *vm)
@@ -333,7 +338,7 @@ static int svm_vm_init(struct vsnix_vm *vm)
 	svm_vm = kzalloc(sizeof(*svm_vm), GFP_KERNEL_ACCOUNT);
 	if (!svm_vm)
 		return -ENOMEM;
-	err = vsnix_tdp_init(&svm_vm->tdp, &svm_npt_format);
+	err = vsnix_tdp_init(&svm_vm->tdp, &svm_npt_format, &vm->mmu_lock);
 	if (err) {
 		kfree(svm_vm);
 		return err;
@@ -372,11 +377,25 @@ static bool svm_tdp_noexec(void)
 	return boot_cpu_has(X86_FEATURE_NX);
 }
 
-static void svm_tdp_unmap(struct vsnix_vm *vm, u64 gpa, unsigned long npages)
+/* Long-mode nested tables always have 2 MiB pages (APM Vol 2, 15.25.5). */
+static bool svm_tdp_huge(void)
+{
+	return true;
+}
+
+static bool svm_tdp_unmap(struct vsnix_vm *vm, u64 gpa, unsigned long npages)
 {
 	struct svm_vm *svm_vm = vm->arch;
 
-	vsnix_tdp_unmap(&svm_vm->tdp, gpa, npages);
+	return vsnix_tdp_unmap(&svm_vm->tdp, gpa, npages);
+}
+
+static bool svm_tdp_wrprotect(struct vsnix_vm *vm, u64 gpa,
+			      unsigned long npages)
+{
+	struct svm_vm *svm_vm = vm->arch;
+
+	return vsnix_tdp_wrprotect(&svm_vm->tdp, gpa, npages);
 }
 
 /* ------------------------------------------------------------ vCPU */
@@ -415,6 +434,9 @@ static void svm_init_vmcb_control(struct vsnix_vcpu *vcpu)
 
 	for (i = 0; i < ARRAY_SIZE(intercepts); i++)
 		svm_set_intercept(vmcb, intercepts[i]);
+	/* CR8 is the LAPIC's TPR: a write may unmask an interrupt. */
+	if (vcpu->vm->lapic)
+		svm_set_intercept(vmcb, INTERCEPT_CR8_WRITE);
 	/*
 	 * #MC goes to the host. #DB and #AC are reflected so that a guest
 	 * cannot loop the CPU in microcode delivering them (CVE-2015-5307,
@@ -466,7 +488,6 @@ static int svm_vcpu_create(struct vsnix_vcpu *vcpu)
 	sv->vmcb = page_address(page);
 	sv->vmcb_pa = svm_page_pa(page);
 	sv->asid = asid;
-	sv->last_npf_gpa = U64_MAX;
 	vcpu->arch = sv;
 
 	svm_init_vmcb_control(vcpu);
@@ -631,8 +652,11 @@ static void svm_prepare_entry(struct vsnix_vcpu *vcpu, struct svm_cpu *sc,
 	    sv->asid_shared)
 		vmcb->control.tlb_ctl = svm_flush_cmd;
 
-	svm_inject_events(vcpu);
 	svm_follow_cpuid(vcpu, vmcb);
+	/* CR8 reads come from V_TPR; writes exit (svm_exit_cr8_write). */
+	if (vcpu->lapic)
+		vmcb->control.int_ctl = (vmcb->control.int_ctl & ~V_TPR_MASK) |
+					vsnix_lapic_get_cr8(vcpu);
 
 	vmcb->save.rax = vcpu->gpr[VSNIX_RAX];
 	vmcb->save.rsp = vcpu->gpr[VSNIX_RSP];
@@ -676,6 +700,9 @@ static int svm_vcpu_run(struct vsnix_vcpu *vcpu)
 		local_irq_enable();
 		return svm_fail_entry(vcpu, SVM_EXIT_ERR);
 	}
+	/* Events after IRQs are off: see vsnix_x86_inject_events(). */
+	svm_clear_events(sv);
+	vsnix_x86_inject_events(vcpu);
 	asm volatile("clgi" ::: "memory");
 	if (!vsnix_vcpu_enter_prepare(vcpu)) {
 		asm volatile("stgi" ::: "memory");
@@ -721,7 +748,7 @@ static int svm_vcpu_run(struct vsnix_vcpu *vcpu)
 	sv->exit_code = vmcb->control.exit_code |
 			((u64)vmcb->control.exit_code_hi << 32);
 	vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
-	svm_save_exit_events(sv);
+	svm_events_exited(vcpu);
 
 	asm volatile("stgi" ::: "memory");
 	vsnix_vcpu_exit_done(vcpu);
@@ -741,6 +768,8 @@ const struct vsnix_arch_ops vsnix_svm_ops = {
 	.vm_destroy = svm_vm_destroy,
 	.tdp_map = svm_tdp_map,
 	.tdp_unmap = svm_tdp_unmap,
+	.tdp_wrprotect = svm_tdp_wrprotect,
+	.tdp_huge = svm_tdp_huge,
 	.tdp_noexec = svm_tdp_noexec,
 	.vcpu_create = svm_vcpu_create,
 	.vcpu_free = svm_vcpu_free,
@@ -752,5 +781,19 @@ const struct vsnix_arch_ops vsnix_svm_ops = {
 	.set_sregs = svm_set_sregs,
 	.get_msr = vsnix_x86_get_msr,
 	.set_msr = vsnix_x86_set_msr,
-	.inject_event = svm_inject_event,
+	.inject_irq = svm_inject_irq,
+	.inject_nmi = svm_inject_nmi,
+	.inject_exception = svm_inject_exception,
+	.enable_irq_window = svm_enable_irq_window,
+	.enable_nmi_window = svm_enable_nmi_window,
+	.interrupt_allowed = svm_interrupt_allowed,
+	.nmi_allowed = svm_nmi_allowed,
+	.get_interrupt_shadow = svm_get_interrupt_shadow,
+	.set_interrupt_shadow = svm_set_interrupt_shadow,
+	.get_nmi_mask = svm_get_nmi_mask,
+	.set_nmi_mask = svm_set_nmi_mask,
+	.get_exit_event = svm_get_exit_event,
+	.get_debugregs = svm_get_debugregs,
+	.set_debugregs = svm_set_debugregs,
+	.vcpu_reset = svm_vcpu_reset,
 };

@@ -34,14 +34,6 @@ struct svm_vmrun_args {
 /* gprs: vcpu->gpr[], indexed by enum vsnix_gpr (RAX and RSP unused). */
 void __vsnix_svm_vmrun(u64 *gprs, struct svm_vmrun_args *args);
 
-/* An event waiting for the next entry. */
-struct svm_event {
-	bool pending;
-	u8 vector;
-	bool has_error_code;
-	u32 error_code;
-};
-
 struct svm_vcpu {
 	struct vsnix_x86_vcpu x86;	/* first: see to_x86() */
 	struct vmcb *vmcb;
@@ -53,13 +45,12 @@ struct svm_vcpu {
 	bool shutdown;		/* VMCB undefined until SET_SREGS + SET_REGS */
 	u8 reset_seen;		/* SVM_RESET_* since the shutdown */
 
-	/* Events: the one the exit interrupted comes back first. */
-	u32 reinject_info;	/* EXITINTINFO format, 0 when none */
-	u32 reinject_err;
-	struct svm_event exception;
-	struct svm_event nmi;
-	struct svm_event extint;
-	bool nmi_masked;	/* injected NMI until its IRET */
+	/* NMI blocking (no vNMI): from the injection until its IRET ran. */
+	bool nmi_masked;
+	bool nmi_iret_pending;	/* IRET intercepted at nmi_iret_rip */
+	u64 nmi_iret_rip;
+	bool nmi_singlestep;	/* TF set to trap right after that IRET */
+	bool nmi_singlestep_guest_tf;	/* the guest had TF itself */
 
 	/* MSRs kept in software (everything else lives in the VMCB). */
 	u64 spec_ctrl;
@@ -70,9 +61,6 @@ struct svm_vcpu {
 	/* Guest DR0-3: loaded once the guest touched them or DR7. */
 	bool dr_active;
 	u64 dr[4];
-
-	/* NPF on a mapped GPA: retried once (slot race), then an error. */
-	u64 last_npf_gpa;
 };
 
 #define SVM_RESET_SREGS	BIT(0)
@@ -107,10 +95,30 @@ static inline void svm_clr_intercept(struct vmcb *vmcb, u32 bit)
 
 /* svm_exit.c */
 int svm_handle_exit(struct vsnix_vcpu *vcpu);
-void svm_queue_exception(struct svm_vcpu *sv, u8 vector, bool has_err,
-			 u32 err);
-void svm_inject_events(struct vsnix_vcpu *vcpu);
-void svm_save_exit_events(struct svm_vcpu *sv);
+
+/* svm_events.c: the event hooks (struct vsnix_arch_ops) and their helpers. */
+struct vsnix_x86_event;
+void svm_clear_events(struct svm_vcpu *sv);
+void svm_events_exited(struct vsnix_vcpu *vcpu);
+void svm_dr_activate(struct svm_vcpu *sv);
+bool svm_nmi_singlestep_done(struct vsnix_vcpu *vcpu);
+void svm_inject_irq(struct vsnix_vcpu *vcpu, const struct vsnix_x86_event *e);
+void svm_inject_nmi(struct vsnix_vcpu *vcpu);
+void svm_inject_exception(struct vsnix_vcpu *vcpu,
+			  const struct vsnix_x86_event *e);
+void svm_enable_irq_window(struct vsnix_vcpu *vcpu);
+void svm_enable_nmi_window(struct vsnix_vcpu *vcpu);
+bool svm_interrupt_allowed(struct vsnix_vcpu *vcpu);
+bool svm_nmi_allowed(struct vsnix_vcpu *vcpu);
+u8 svm_get_interrupt_shadow(struct vsnix_vcpu *vcpu);
+void svm_set_interrupt_shadow(struct vsnix_vcpu *vcpu, u8 shadow);
+bool svm_get_nmi_mask(struct vsnix_vcpu *vcpu);
+void svm_set_nmi_mask(struct vsnix_vcpu *vcpu, bool masked);
+void svm_get_exit_event(struct vsnix_vcpu *vcpu, struct vsnix_x86_event *e);
+void svm_get_debugregs(struct vsnix_vcpu *vcpu, struct vsnix_debugregs *dr);
+int svm_set_debugregs(struct vsnix_vcpu *vcpu,
+		      const struct vsnix_debugregs *dr);
+void svm_vcpu_reset(struct vsnix_vcpu *vcpu);
 
 /* svm_state.c */
 void svm_init_vmcb_state(struct vsnix_vcpu *vcpu);
@@ -118,7 +126,6 @@ void svm_get_regs(struct vsnix_vcpu *vcpu, struct vsnix_regs *regs);
 int svm_set_regs(struct vsnix_vcpu *vcpu, const struct vsnix_regs *regs);
 void svm_get_sregs(struct vsnix_vcpu *vcpu, struct vsnix_sregs *sregs);
 int svm_set_sregs(struct vsnix_vcpu *vcpu, const struct vsnix_sregs *sregs);
-int svm_inject_event(struct vsnix_vcpu *vcpu, const struct vsnix_event *ev);
 
 #endif /* __ASSEMBLY__ */
 #endif /* VSNIX_SVM_H */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * SVM backend: #VMEXIT handlers (AMD APM Vol 2, 15.6 and appendix C) and
- * event injection (15.20, 15.21).
+ * SVM backend: #VMEXIT handlers (AMD APM Vol 2, 15.6 and appendix C).
+ * Events are the x86 layer's (arch/x86/events.c, svm_events.c).
  *
  * Handlers return 1 to resume the guest, 0 when vcpu->run is filled for
  * userspace, or -errno.
@@ -11,6 +11,8 @@
 #include <asm/processor-flags.h>
 #include <asm/traps.h>
 #include "svm.h"
+#include "../events.h"
+#include "../lapic.h"
 
 /* NPF error code: bit 1 set for a write, 4 for a fetch (APM 15.25.6). */
 #define SVM_NPF_WRITE		BIT_ULL(1)
@@ -110,15 +112,6 @@ static const u8 op_invd[] = { 0x0f, 0x08 };
 static const u8 op_wbinvd[] = { 0x0f, 0x09 };
 static const u8 op_xsetbv[] = { 0x0f, 0x01, 0xd1 };
 
-void svm_queue_exception(struct svm_vcpu *sv, u8 vector, bool has_err,
-			 u32 err)
-{
-	sv->exception.pending = true;
-	sv->exception.vector = vector;
-	sv->exception.has_error_code = has_err;
-	sv->exception.error_code = err;
-}
-
 static int svm_unhandled(struct vsnix_vcpu *vcpu)
 {
 	struct svm_vcpu *sv = to_svm(vcpu);
@@ -135,106 +128,22 @@ static int svm_unhandled(struct vsnix_vcpu *vcpu)
 
 /* ------------------------------------------------------------ events */
 
-/* Keep what the exit interrupted so that it is delivered again (15.7.2). */
-void svm_save_exit_events(struct svm_vcpu *sv)
-{
-	struct vmcb *vmcb = sv->vmcb;
-	u32 info = vmcb->control.exit_int_info;
-	u32 type = info & SVM_EXITINTINFO_TYPE_MASK;
-	u8 vector = info & SVM_EXITINTINFO_VEC_MASK;
-
-	vmcb->control.event_inj = 0;
-	vmcb->control.event_inj_err = 0;
-	sv->reinject_info = 0;
-	if (!(info & SVM_EXITINTINFO_VALID))
-		return;
-	/* INTn, INT3 and INTO run again from their instruction. */
-	if (type == SVM_EXITINTINFO_TYPE_SOFT ||
-	    (type == SVM_EXITINTINFO_TYPE_EXEPT &&
-	     (vector == BP_VECTOR || vector == OF_VECTOR)))
-		return;
-	sv->reinject_info = info & (SVM_EXITINTINFO_VALID |
-				    SVM_EXITINTINFO_VALID_ERR |
-				    SVM_EXITINTINFO_TYPE_MASK |
-				    SVM_EXITINTINFO_VEC_MASK);
-	sv->reinject_err = vmcb->control.exit_int_info_err;
-}
-
-static bool svm_interruptible(struct vsnix_vcpu *vcpu)
-{
-	return (vcpu->rflags & X86_EFLAGS_IF) &&
-	       !(vmcb_of(vcpu)->control.int_state & SVM_INTERRUPT_SHADOW_MASK);
-}
-
-/* Load at most one event into EVENTINJ (APM 15.20); ask for a window. */
-void svm_inject_events(struct vsnix_vcpu *vcpu)
-{
-	struct svm_vcpu *sv = to_svm(vcpu);
-	struct vmcb *vmcb = sv->vmcb;
-	struct svm_event *ev;
-	bool has_err;
-
-	/* A skipped entry leaves its event loaded: keep it. */
-	if (vmcb->control.event_inj & SVM_EVTINJ_VALID)
-		goto window;
-
-	if (sv->reinject_info) {
-		vmcb->control.event_inj = sv->reinject_info;
-		vmcb->control.event_inj_err = sv->reinject_err;
-		sv->reinject_info = 0;
-	} else if (sv->exception.pending) {
-		ev = &sv->exception;
-		/* Real mode pushes no error code (SDM Vol 3, "8086 Emulation"). */
-		has_err = ev->has_error_code && (vmcb->save.cr0 & X86_CR0_PE);
-		vmcb->control.event_inj = ev->vector | SVM_EVTINJ_TYPE_EXEPT |
-					  SVM_EVTINJ_VALID |
-					  (has_err ? SVM_EVTINJ_VALID_ERR : 0);
-		vmcb->control.event_inj_err = ev->error_code;
-		ev->pending = false;
-	} else if (sv->nmi.pending && !sv->nmi_masked) {
-		vmcb->control.event_inj = NMI_VECTOR | SVM_EVTINJ_TYPE_NMI |
-					  SVM_EVTINJ_VALID;
-		sv->nmi.pending = false;
-		/* NMIs stay blocked until the handler's IRET (15.21.4). */
-		sv->nmi_masked = true;
-		svm_set_intercept(vmcb, INTERCEPT_IRET);
-	} else if (sv->extint.pending && svm_interruptible(vcpu)) {
-		vmcb->control.event_inj = sv->extint.vector |
-					  SVM_EVTINJ_TYPE_INTR | SVM_EVTINJ_VALID;
-		sv->extint.pending = false;
-	}
-
-window:
-	/*
-	 * An interrupt that must wait: a virtual interrupt with the VINTR
-	 * intercept exits as soon as the guest could take it (15.21.4).
-	 */
-	if (sv->extint.pending) {
-		vmcb->control.int_ctl |= V_IRQ_MASK | V_IGN_TPR_MASK |
-					 V_INTR_PRIO_MASK;
-		svm_set_intercept(vmcb, INTERCEPT_VINTR);
-	} else {
-		vmcb->control.int_ctl &= ~(V_IRQ_MASK | V_IGN_TPR_MASK |
-					   V_INTR_PRIO_MASK);
-		svm_clr_intercept(vmcb, INTERCEPT_VINTR);
-	}
-}
-
 static int svm_exit_vintr(struct vsnix_vcpu *vcpu)
 {
-	struct vmcb *vmcb = vmcb_of(vcpu);
-
-	/* The window is open: the next entry injects the interrupt. */
-	vmcb->control.int_ctl &= ~V_IRQ_MASK;
-	svm_clr_intercept(vmcb, INTERCEPT_VINTR);
+	/* The window is open: the next entry injects (svm_clear_events). */
 	return 1;
 }
 
+/*
+ * The intercept comes before the IRET runs (APM 15.9): NMIs open once
+ * RIP has moved past it (svm_events_exited).
+ */
 static int svm_exit_iret(struct vsnix_vcpu *vcpu)
 {
 	struct svm_vcpu *sv = to_svm(vcpu);
 
-	sv->nmi_masked = false;
+	sv->nmi_iret_pending = true;
+	sv->nmi_iret_rip = vcpu->rip;
 	svm_clr_intercept(sv->vmcb, INTERCEPT_IRET);
 	return 1;
 }
@@ -249,13 +158,13 @@ static int svm_exit_resume(struct vsnix_vcpu *vcpu)
 
 static int svm_exit_ud(struct vsnix_vcpu *vcpu)
 {
-	svm_queue_exception(to_svm(vcpu), UD_VECTOR, false, 0);
+	vsnix_x86_queue_exception(vcpu, UD_VECTOR, false, 0);
 	return 1;
 }
 
 static int svm_exit_gp(struct vsnix_vcpu *vcpu)
 {
-	svm_queue_exception(to_svm(vcpu), GP_VECTOR, true, 0);
+	vsnix_x86_queue_exception(vcpu, GP_VECTOR, true, 0);
 	return 1;
 }
 
@@ -286,8 +195,40 @@ static int svm_exit_hlt(struct vsnix_vcpu *vcpu)
 {
 	if (!svm_skip_insn(vcpu, op_hlt, sizeof(op_hlt)))
 		return 0;
-	vcpu->run->exit_reason = VSNIX_EXIT_HLT;
-	return 0;
+	return vsnix_x86_halt(vcpu);
+}
+
+/*
+ * MOV to CR8 (intercepted with the in-kernel LAPIC): REX.R 0F 22 /r with
+ * ModRM.reg 0; the CPU takes the r/m field as a register whatever mod
+ * says (SDM Vol 2, MOV--Move to/from Control Registers).
+ */
+static int svm_exit_cr8_write(struct vsnix_vcpu *vcpu)
+{
+	enum vsnix_cpu_mode mode;
+	u8 buf[SVM_MAX_INSN], rex = 0;
+	unsigned int n, i;
+
+	n = svm_fetch_insn(vcpu, buf, &mode);
+	for (i = 0; i < n && svm_is_prefix(buf[i], mode); i++)
+		rex = (buf[i] & 0xf0) == 0x40 ? buf[i] : 0;
+	if (!vcpu->lapic || mode != VSNIX_MODE_LONG64 || i + 3 > n ||
+	    buf[i] != 0x0f || buf[i + 1] != 0x22 || !(rex & 4) ||
+	    (buf[i + 2] & 0x38)) {
+		u64 data[3] = { to_svm(vcpu)->exit_code, vcpu->rip, n };
+
+		vsnix_exit_internal(vcpu, VSNIX_INTERNAL_EMULATION,
+				    ARRAY_SIZE(data), data);
+		return 0;
+	}
+	if (vsnix_lapic_set_cr8(vcpu, vcpu->gpr[(buf[i + 2] & 7) |
+						 ((rex & 1) << 3)])) {
+		vsnix_x86_queue_exception(vcpu, GP_VECTOR, true, 0);
+		return 1;
+	}
+	vcpu->rip += i + 3;
+	vmcb_of(vcpu)->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+	return 1;
 }
 
 /* EXITINFO1 of an IOIO intercept: APM 15.10.2, figure 15-2. */
@@ -353,17 +294,7 @@ static int svm_exit_xsetbv(struct vsnix_vcpu *vcpu)
  */
 static int svm_exit_dr(struct vsnix_vcpu *vcpu)
 {
-	struct svm_vcpu *sv = to_svm(vcpu);
-	int i;
-
-	for (i = 0; i < 4; i++) {
-		svm_clr_intercept(sv->vmcb, INTERCEPT_DR0_READ + i);
-		svm_clr_intercept(sv->vmcb, INTERCEPT_DR0_WRITE + i);
-	}
-	svm_clr_intercept(sv->vmcb, INTERCEPT_DR4_WRITE);
-	svm_clr_intercept(sv->vmcb, INTERCEPT_DR5_WRITE);
-	svm_clr_intercept(sv->vmcb, INTERCEPT_DR7_WRITE);
-	sv->dr_active = true;
+	svm_dr_activate(to_svm(vcpu));
 	return 1;
 }
 
@@ -448,30 +379,23 @@ static int svm_exit_npf(struct vsnix_vcpu *vcpu)
 {
 	struct svm_vcpu *sv = to_svm(vcpu);
 	struct vmcb *vmcb = sv->vmcb;
-	struct vsnix_vm *vm = vcpu->vm;
+	struct svm_vm *svm_vm = vcpu->vm->arch;
 	u64 gpa = vmcb->control.exit_info_2;
 	u64 err = vmcb->control.exit_info_1;
-	struct vsnix_memslot *slot;
-	bool mapped;
+	u32 access;
 	u8 len = 0;
+	int r;
 
 	if ((err & SVM_NPF_FETCH) && vsnix_x86_fetch_fault(vcpu, gpa))
 		return 0;
-	down_read(&vm->mem_lock);
-	slot = vsnix_memslot_find(vm, gpa);
-	mapped = slot && !((err & SVM_NPF_WRITE) &&
-			   (slot->flags & VSNIX_MEM_READONLY));
-	up_read(&vm->mem_lock);
-
-	if (mapped) {
-		/* The slot may have appeared after the fault: retry once. */
-		if (sv->last_npf_gpa != gpa) {
-			sv->last_npf_gpa = gpa;
-			return 1;
-		}
-		return svm_unhandled(vcpu);
-	}
-	sv->last_npf_gpa = U64_MAX;
+	/* Error code bits 1 and 4: a write, a fetch (APM Vol 2, 15.25.6). */
+	access = err & SVM_NPF_WRITE ? VSNIX_MEMORY_FAULT_WRITE :
+				       VSNIX_MEMORY_FAULT_READ;
+	if (err & SVM_NPF_FETCH)
+		access |= VSNIX_MEMORY_FAULT_EXEC;
+	r = vsnix_x86_tdp_fault(vcpu, &svm_vm->tdp, gpa, access);
+	if (r != -ENOENT)
+		return r;
 
 	/* Decode assists: the bytes fetched at the fault (APM 15.33.1). */
 	if (svm_has_decode_assists)
@@ -486,7 +410,6 @@ static int svm_exit_exception(struct vsnix_vcpu *vcpu)
 	struct svm_vcpu *sv = to_svm(vcpu);
 	struct vmcb *vmcb = sv->vmcb;
 	u8 vector = sv->exit_code - SVM_EXIT_EXCP_BASE;
-	u32 info = sv->reinject_info;
 
 	if (vector == MC_VECTOR) {
 		struct pt_regs regs = { .cs = 3, .flags = X86_EFLAGS_IF };
@@ -498,26 +421,15 @@ static int svm_exit_exception(struct vsnix_vcpu *vcpu)
 	}
 	if (vector != DB_VECTOR && vector != AC_VECTOR)
 		return svm_unhandled(vcpu);
-
+	if (vector == DB_VECTOR && svm_nmi_singlestep_done(vcpu))
+		return 1;
 	/*
-	 * Raised while delivering another event. Both are benign (SDM Vol 3,
-	 * table 6-5): they are delivered first and the other comes after,
-	 * if it is an interrupt (a fault recurs by itself).
+	 * Both are benign (SDM Vol 3, table 6-5): an event whose delivery
+	 * they interrupted comes after them (vsnix_x86_queue_exception).
 	 */
-	sv->reinject_info = 0;
-	if (info & SVM_EXITINTINFO_VALID) {
-		u32 type = info & SVM_EXITINTINFO_TYPE_MASK;
-
-		if (type == SVM_EXITINTINFO_TYPE_INTR && !sv->extint.pending) {
-			sv->extint.pending = true;
-			sv->extint.vector = info & SVM_EXITINTINFO_VEC_MASK;
-		} else if (type == SVM_EXITINTINFO_TYPE_NMI) {
-			sv->nmi.pending = true;
-			sv->nmi_masked = false;
-		}
-	}
-	svm_queue_exception(sv, vector, vector == AC_VECTOR,
-			    vector == AC_VECTOR ? vmcb->control.exit_info_1 : 0);
+	vsnix_x86_queue_exception(vcpu, vector, vector == AC_VECTOR,
+				  vector == AC_VECTOR ?
+				  vmcb->control.exit_info_1 : 0);
 	return 1;
 }
 
@@ -550,6 +462,7 @@ static const svm_exit_fn svm_exit_handlers[] = {
 	[SVM_EXIT_IRET] = svm_exit_iret,
 	[SVM_EXIT_INVD] = svm_exit_invd,
 	[SVM_EXIT_HLT] = svm_exit_hlt,
+	[SVM_EXIT_WRITE_CR8] = svm_exit_cr8_write,
 	[SVM_EXIT_INVLPGA] = svm_exit_ud,
 	[SVM_EXIT_IOIO] = svm_exit_ioio,
 	[SVM_EXIT_MSR] = svm_exit_msr,
@@ -579,8 +492,6 @@ int svm_handle_exit(struct vsnix_vcpu *vcpu)
 
 	if (code == (u64)SVM_EXIT_ERR)
 		return svm_exit_invalid(vcpu);
-	if (code != SVM_EXIT_NPF)
-		sv->last_npf_gpa = U64_MAX;
 	if (code < ARRAY_SIZE(svm_exit_handlers) && svm_exit_handlers[code])
 		return svm_exit_handlers[code](vcpu);
 	return svm_unhandled(vcpu);

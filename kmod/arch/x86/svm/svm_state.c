@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * SVM backend: guest register state in the VMCB (reset state, REGS, SREGS),
- * the MSRs vsnix emulates, and queued events.
+ * and the MSRs vsnix emulates.
  */
 #include <linux/kernel.h>
 #include <asm/cpufeature.h>
 #include <asm/msr.h>
 #include <asm/processor-flags.h>
 #include "svm.h"
+#include "../events.h"
+#include "../lapic.h"
 
 #define SVM_RESET_PAT		0x0007040600070406ULL
 #define SVM_RESET_DR6		0xffff0ff0ULL
@@ -119,6 +121,8 @@ void svm_get_sregs(struct vsnix_vcpu *vcpu, struct vsnix_sregs *sregs)
 	sregs->cr8 = sv->vmcb->control.int_ctl & V_TPR_MASK;
 	sregs->efer = save->efer & ~EFER_SVME;
 	sregs->apic_base = vsnix_x86_apic_base(vcpu);
+	if (vsnix_lapic_in_kernel(vcpu))
+		sregs->cr8 = vsnix_lapic_get_cr8(vcpu);
 }
 
 int svm_set_sregs(struct vsnix_vcpu *vcpu, const struct vsnix_sregs *sregs)
@@ -129,10 +133,13 @@ int svm_set_sregs(struct vsnix_vcpu *vcpu, const struct vsnix_sregs *sregs)
 
 	/* The checks are the x86 layer's; here only the VMCB format. */
 	err = vsnix_x86_check_sregs(vcpu, sregs);
-	if (!err)
+	/* With the LAPIC, its own rules (x2APIC, EXTD): below. */
+	if (!err && !vsnix_lapic_in_kernel(vcpu))
 		err = vsnix_x86_set_apic_base(vcpu, sregs->apic_base, true);
 	if (err)
 		return err;
+	if (vsnix_lapic_set_sregs(vcpu, sregs->apic_base, sregs->cr8))
+		return -EINVAL;
 
 	svm_seg_from_user(&save->cs, &sregs->cs);
 	svm_seg_from_user(&save->ds, &sregs->ds);
@@ -166,7 +173,7 @@ int svm_set_sregs(struct vsnix_vcpu *vcpu, const struct vsnix_sregs *sregs)
 		save->g_pat = SVM_RESET_PAT;
 		sv->vmcb->control.int_state = 0;
 		sv->vmcb->control.event_inj = 0;
-		sv->reinject_info = 0;
+		vsnix_x86_set_injected(vcpu, NULL);
 	}
 	return 0;
 }
@@ -392,36 +399,3 @@ const struct vsnix_x86_vendor_ops svm_x86_ops = {
 	.set_tsc_offset = svm_set_tsc_offset,
 	.set_dr = svm_set_dr,
 };
-
-/* ------------------------------------------------------------ events */
-
-int svm_inject_event(struct vsnix_vcpu *vcpu, const struct vsnix_event *ev)
-{
-	struct svm_vcpu *sv = to_svm(vcpu);
-	struct svm_event *slot;
-
-	switch (ev->type) {
-	case VSNIX_EVENT_EXTINT:
-		slot = &sv->extint;
-		break;
-	case VSNIX_EVENT_NMI:
-		slot = &sv->nmi;
-		break;
-	case VSNIX_EVENT_EXCEPTION:
-		/* An exception-type EVENTINJ of vector 2 fails VMRUN (15.20). */
-		if (ev->vector > 31 || ev->vector == NMI_VECTOR)
-			return -EINVAL;
-		slot = &sv->exception;
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (slot->pending)
-		return -EBUSY;
-	slot->vector = ev->type == VSNIX_EVENT_NMI ? NMI_VECTOR : ev->vector;
-	slot->has_error_code = ev->type == VSNIX_EVENT_EXCEPTION &&
-			       (ev->flags & VSNIX_EVENT_HAS_ERROR_CODE);
-	slot->error_code = slot->has_error_code ? ev->error_code : 0;
-	slot->pending = true;
-	return 0;
-}

@@ -285,6 +285,8 @@ static int vmx_hardware_probe(void)
 		return vmx_missing("INVEPT");
 	vmx_cfg.invept_single = ept_vpid & VMX_EPT_EXTENT_CONTEXT_BIT;
 	vmx_cfg.invept_all = ept_vpid & VMX_EPT_EXTENT_GLOBAL_BIT;
+	/* SDM Appendix A.10: bit 16, EPT PDEs may map 2 MiB pages. */
+	vmx_cfg.ept_2m = ept_vpid & VMX_EPT_2MB_PAGE_BIT;
 
 	r = vmx_probe_controls(basic, ept_vpid);
 	if (r)
@@ -478,11 +480,29 @@ static bool vmx_ept_present(u64 entry)
 			VMX_EPT_EXECUTABLE_MASK);
 }
 
+/* Bit 1 is write access; bit 7 in a PDE maps a 2 MiB page (table 29-4). */
 static const struct vsnix_tdp_format vmx_ept_format = {
 	.table_entry = vmx_ept_table_entry,
 	.leaf_entry = vmx_ept_leaf_entry,
 	.present = vmx_ept_present,
+	.write_bit = VMX_EPT_WRITABLE_MASK,
+	.huge_bit = BIT_ULL(7),
 };
+
+/* The format without 2 MiB leaves, for CPUs without them. */
+static const struct vsnix_tdp_format vmx_ept_format_4k = {
+	.table_entry = vmx_ept_table_entry,
+	.leaf_entry = vmx_ept_leaf_entry,
+	.present = vmx_ept_present,
+	.write_bit = VMX_EPT_WRITABLE_MASK,
+};
+
+struct vsnix_tdp *vmx_tdp(struct vsnix_vm *vm)
+{
+	struct vmx_vm *vvm = vm->arch;
+
+	return &vvm->tdp;
+}
 
 static int vmx_vm_init(struct vsnix_vm *vm)
 {
@@ -492,7 +512,8 @@ static int vmx_vm_init(struct vsnix_vm *vm)
 	vvm = kzalloc(sizeof(*vvm), GFP_KERNEL_ACCOUNT);
 	if (!vvm)
 		return -ENOMEM;
-	r = vsnix_tdp_init(&vvm->tdp, &vmx_ept_format);
+	r = vsnix_tdp_init(&vvm->tdp, vmx_cfg.ept_2m ? &vmx_ept_format :
+			   &vmx_ept_format_4k, &vm->mmu_lock);
 	if (r) {
 		kfree(vvm);
 		return r;
@@ -540,11 +561,24 @@ static bool vmx_tdp_noexec(void)
 	return true;
 }
 
-static void vmx_tdp_unmap(struct vsnix_vm *vm, u64 gpa, unsigned long npages)
+static bool vmx_tdp_huge(void)
+{
+	return vmx_cfg.ept_2m;
+}
+
+static bool vmx_tdp_unmap(struct vsnix_vm *vm, u64 gpa, unsigned long npages)
 {
 	struct vmx_vm *vvm = vm->arch;
 
-	vsnix_tdp_unmap(&vvm->tdp, gpa, npages);
+	return vsnix_tdp_unmap(&vvm->tdp, gpa, npages);
+}
+
+static bool vmx_tdp_wrprotect(struct vsnix_vm *vm, u64 gpa,
+			      unsigned long npages)
+{
+	struct vmx_vm *vvm = vm->arch;
+
+	return vsnix_tdp_wrprotect(&vvm->tdp, gpa, npages);
 }
 
 void vmx_flush_guest_tlb(struct vsnix_vcpu *vcpu)
@@ -840,6 +874,8 @@ const struct vsnix_arch_ops vsnix_vmx_ops = {
 	.vm_destroy = vmx_vm_destroy,
 	.tdp_map = vmx_tdp_map,
 	.tdp_unmap = vmx_tdp_unmap,
+	.tdp_wrprotect = vmx_tdp_wrprotect,
+	.tdp_huge = vmx_tdp_huge,
 	.tdp_noexec = vmx_tdp_noexec,
 	.vcpu_create = vmx_vcpu_create,
 	.vcpu_free = vmx_vcpu_free,
@@ -851,5 +887,19 @@ const struct vsnix_arch_ops vsnix_vmx_ops = {
 	.set_sregs = vmx_set_sregs,
 	.get_msr = vsnix_x86_get_msr,
 	.set_msr = vsnix_x86_set_msr,
-	.inject_event = vmx_inject_event,
+	.inject_irq = vmx_inject_irq,
+	.inject_nmi = vmx_inject_nmi,
+	.inject_exception = vmx_inject_exception,
+	.enable_irq_window = vmx_enable_irq_window,
+	.enable_nmi_window = vmx_enable_nmi_window,
+	.interrupt_allowed = vmx_interrupt_allowed,
+	.nmi_allowed = vmx_nmi_allowed,
+	.get_interrupt_shadow = vmx_get_interrupt_shadow,
+	.set_interrupt_shadow = vmx_set_interrupt_shadow,
+	.get_nmi_mask = vmx_get_nmi_mask,
+	.set_nmi_mask = vmx_set_nmi_mask,
+	.get_exit_event = vmx_get_exit_event,
+	.get_debugregs = vmx_get_debugregs,
+	.set_debugregs = vmx_set_debugregs,
+	.vcpu_reset = vmx_vcpu_reset,
 };

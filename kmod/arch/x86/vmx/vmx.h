@@ -36,6 +36,7 @@ struct vmx_config {
 	u64 cr0_must1, cr0_must0;	/* from IA32_VMX_CR0_FIXED0/1 */
 	u64 cr4_must1, cr4_must0;	/* from IA32_VMX_CR4_FIXED0/1 */
 	bool invept_single;
+	bool ept_2m;		/* 2 MiB EPT leaves (EPT_VPID_CAP bit 16) */
 	bool invept_all;
 	bool vpid;		/* VPID in use (INVVPID available) */
 	bool rdtscp;
@@ -48,17 +49,12 @@ struct vmx_config {
 
 extern struct vmx_config vmx_cfg;
 
+/* The VM's EPT tables (vmx.c). */
+struct vsnix_tdp *vmx_tdp(struct vsnix_vm *vm);
+
 /* Software L1D flush: twice the 32 KiB L1D of the affected CPUs. */
 #define VMX_L1D_FLUSH_ORDER	4
 #define VMX_L1D_FLUSH_SIZE	(PAGE_SIZE << VMX_L1D_FLUSH_ORDER)
-
-/* An event waiting for injection (SDM 26.6, VM-entry event injection). */
-struct vmx_pending_event {
-	bool pending;
-	u8 vector;
-	bool has_error_code;
-	u32 error_code;
-};
 
 /* MSRs the VMCS does not switch; vmx_run.c swaps them around entries. */
 enum vmx_swapped_msr {
@@ -103,14 +99,10 @@ struct vmx_vcpu {
 	u64 exit_rip;
 	bool regs_dirty;	/* set_regs since the last entry */
 
-	/* Events. reinject: an event whose delivery a VM exit interrupted. */
-	u32 reinject_info, reinject_error, reinject_len;
-	/* What the last entry was to deliver (SDM 26.6): info, code, length. */
-	u32 injected_info, injected_error, injected_len;
-	struct vmx_pending_event exception;
-	bool nmi_pending;
-	bool extint_pending;
-	u8 extint_vector;
+	/* Events (vmx_events.c): state for the entry being prepared. */
+	u32 intr_state;		/* guest interruptibility for this entry */
+	u32 want_proc;		/* proc_ctls with the windows asked for */
+	bool entry_info_set;	/* VM_ENTRY_INTR_INFO_FIELD holds an event */
 
 	/* Guest state the VMCS does not hold. */
 	bool shutdown;		/* triple fault: reset through SET_(S)REGS */
@@ -159,9 +151,28 @@ void __vsnix_vmx_do_nmi(void);
 
 /* vmx_run.c */
 int vmx_vcpu_run(struct vsnix_vcpu *vcpu);
-int vmx_inject_event(struct vsnix_vcpu *vcpu, const struct vsnix_event *ev);
-void vmx_queue_exception(struct vsnix_vcpu *vcpu, u8 vector, bool has_error,
-			 u32 error_code);
+
+/* vmx_events.c: the event hooks (struct vsnix_arch_ops) and their helpers. */
+struct vsnix_x86_event;
+void vmx_clear_events(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx);
+void vmx_commit_windows(struct vmx_vcpu *vmx);
+void vmx_inject_irq(struct vsnix_vcpu *vcpu, const struct vsnix_x86_event *e);
+void vmx_inject_nmi(struct vsnix_vcpu *vcpu);
+void vmx_inject_exception(struct vsnix_vcpu *vcpu,
+			  const struct vsnix_x86_event *e);
+void vmx_enable_irq_window(struct vsnix_vcpu *vcpu);
+void vmx_enable_nmi_window(struct vsnix_vcpu *vcpu);
+bool vmx_interrupt_allowed(struct vsnix_vcpu *vcpu);
+bool vmx_nmi_allowed(struct vsnix_vcpu *vcpu);
+u8 vmx_get_interrupt_shadow(struct vsnix_vcpu *vcpu);
+void vmx_set_interrupt_shadow(struct vsnix_vcpu *vcpu, u8 shadow);
+bool vmx_get_nmi_mask(struct vsnix_vcpu *vcpu);
+void vmx_set_nmi_mask(struct vsnix_vcpu *vcpu, bool masked);
+void vmx_get_exit_event(struct vsnix_vcpu *vcpu, struct vsnix_x86_event *e);
+void vmx_get_debugregs(struct vsnix_vcpu *vcpu, struct vsnix_debugregs *dr);
+int vmx_set_debugregs(struct vsnix_vcpu *vcpu,
+		      const struct vsnix_debugregs *dr);
+void vmx_vcpu_reset(struct vsnix_vcpu *vcpu);
 
 /* vmx_exit.c */
 int vmx_handle_exit(struct vsnix_vcpu *vcpu);

@@ -9,7 +9,9 @@
 #include <linux/kernel.h>
 #include <asm/trapnr.h>
 #include "vmx.h"
+#include "../lapic.h"
 #include "vmcs.h"
+#include "../events.h"
 
 typedef int (*vmx_exit_handler)(struct vsnix_vcpu *vcpu,
 				struct vmx_vcpu *vmx);
@@ -41,13 +43,13 @@ static int vmx_exit_skip(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
 
 static int vmx_inject_ud(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
 {
-	vmx_queue_exception(vcpu, X86_TRAP_UD, false, 0);
+	vsnix_x86_queue_exception(vcpu, X86_TRAP_UD, false, 0);
 	return 1;
 }
 
 static int vmx_inject_gp(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
 {
-	vmx_queue_exception(vcpu, X86_TRAP_GP, true, 0);
+	vsnix_x86_queue_exception(vcpu, X86_TRAP_GP, true, 0);
 	return 1;
 }
 
@@ -85,10 +87,13 @@ static int vmx_exit_exception_nmi(struct vsnix_vcpu *vcpu,
 		return 1;
 	/* INT1 (ICEBP) hits the #DB intercept: deliver it as it was. */
 	if (type == INTR_TYPE_PRIV_SW_EXCEPTION && vector == X86_TRAP_DB) {
-		vmx->reinject_info = info & (INTR_INFO_VALID_MASK |
-					     INTR_INFO_INTR_TYPE_MASK |
-					     INTR_INFO_VECTOR_MASK);
-		vmx->reinject_len = vmx->exit_insn_len;
+		struct vsnix_x86_event e = {
+			.type = VSNIX_X86_EV_PRIV_SOFT_EXC,
+			.vector = X86_TRAP_DB,
+			.insn_len = vmx->exit_insn_len,
+		};
+
+		vsnix_x86_set_injected(vcpu, &e);
 		return 1;
 	}
 	if (type != INTR_TYPE_HARD_EXCEPTION)
@@ -99,10 +104,10 @@ static int vmx_exit_exception_nmi(struct vsnix_vcpu *vcpu,
 	case X86_TRAP_DB:
 		/* The qualification holds the DR6 bits (SDM 27.2.1). */
 		vmx->dr6 = 0xffff0ff0 | (vmx->exit_qual & 0x600f);
-		vmx_queue_exception(vcpu, X86_TRAP_DB, false, 0);
+		vsnix_x86_queue_exception(vcpu, X86_TRAP_DB, false, 0);
 		return 1;
 	case X86_TRAP_AC:
-		vmx_queue_exception(vcpu, X86_TRAP_AC, true, 0);
+		vsnix_x86_queue_exception(vcpu, X86_TRAP_AC, true, 0);
 		return 1;
 	default:
 		return vmx_exit_unhandled(vcpu, vmx);
@@ -128,8 +133,7 @@ static int vmx_exit_cpuid(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
 static int vmx_exit_hlt(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
 {
 	vmx_skip_insn(vcpu, vmx);
-	vcpu->run->exit_reason = VSNIX_EXIT_HLT;
-	return 0;
+	return vsnix_x86_halt(vcpu);
 }
 
 static int vmx_exit_invlpg(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
@@ -158,6 +162,8 @@ static int vmx_exit_cr(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
 			r = vmx_set_cr3_locked(vcpu, val);
 		else if (cr == 4)
 			r = vmx_set_cr4_locked(vcpu, val);
+		else if (cr == 8 && vsnix_lapic_in_kernel(vcpu))
+			r = vsnix_lapic_set_cr8(vcpu, val);
 		else if (cr == 8)
 			r = val > 15 ? -EINVAL : (vmx->cr8 = val, 0);
 		else
@@ -165,7 +171,9 @@ static int vmx_exit_cr(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
 		break;
 	case 1:		/* MOV from CR */
 		if (cr == 8) {
-			vcpu->gpr[reg] = vmx->cr8;
+			/* CR8 is the LAPIC's TPR[7:4] (SDM Vol 3, 10.8.6.1). */
+			vcpu->gpr[reg] = vsnix_lapic_in_kernel(vcpu) ?
+					 vsnix_lapic_get_cr8(vcpu) : vmx->cr8;
 		} else if (cr == 3) {
 			r = vmx_vmcs_get(vcpu);
 			if (r)
@@ -257,6 +265,20 @@ static int vmx_exit_wrmsr(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
 static int vmx_exit_ept_violation(struct vsnix_vcpu *vcpu,
 				  struct vmx_vcpu *vmx)
 {
+	/* Qualification bits 1, 2: a write, a fetch (SDM Vol 3, 28.2.1). */
+	u32 access = vmx->exit_qual & BIT_ULL(1) ? VSNIX_MEMORY_FAULT_WRITE :
+						   VSNIX_MEMORY_FAULT_READ;
+	int r;
+
+	if (vmx->exit_qual & BIT_ULL(2))
+		access |= VSNIX_MEMORY_FAULT_EXEC;
+	/*
+	 * RAM not mapped yet. Also during event delivery: the event was
+	 * saved for reinjection and is delivered again at the next entry.
+	 */
+	r = vsnix_x86_tdp_fault(vcpu, vmx_tdp(vcpu->vm), vmx->exit_gpa, access);
+	if (r != -ENOENT)
+		return r;
 	/*
 	 * During event delivery (IDT, stack in MMIO) RIP is not the access
 	 * that faulted, so there is no instruction to emulate.
@@ -265,7 +287,7 @@ static int vmx_exit_ept_violation(struct vsnix_vcpu *vcpu,
 		u64 data[4] = { vmx->exit_reason, vmx->exit_qual,
 				vmx->exit_gpa, vmx->idt_vectoring_info };
 
-		vmx->reinject_info = 0;
+		vsnix_x86_set_injected(vcpu, NULL);
 		vsnix_exit_internal(vcpu, VSNIX_INTERNAL_UNHANDLED_EXIT,
 				    ARRAY_SIZE(data), data);
 		return 0;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vSnix VMX: one guest entry (vcpu_run) and event injection.
+ * vSnix VMX: one guest entry (vcpu_run). Events: arch/x86/events.c and
+ * vmx_events.c.
  */
 #include <linux/kernel.h>
 #include <linux/hw_breakpoint.h>
@@ -13,6 +14,7 @@
 #include <asm/trapnr.h>
 #include "vmx.h"
 #include "vmcs.h"
+#include "../events.h"
 
 /* Value of fail_entry.hardware_entry_failure_reason when VMX was off. */
 #define VMX_ENTRY_FAIL_NO_VMX	0xffffffffull
@@ -28,144 +30,6 @@ static void vmx_machine_check(void)
 
 	do_machine_check(&regs);
 #endif
-}
-
-/* ------------------------------------------------------------ events */
-
-int vmx_inject_event(struct vsnix_vcpu *vcpu, const struct vsnix_event *ev)
-{
-	struct vmx_vcpu *vmx = to_vmx(vcpu);
-
-	switch (ev->type) {
-	case VSNIX_EVENT_EXTINT:
-		if (vmx->extint_pending)
-			return -EBUSY;
-		vmx->extint_vector = ev->vector;
-		vmx->extint_pending = true;
-		return 0;
-	case VSNIX_EVENT_NMI:
-		if (vmx->nmi_pending)
-			return -EBUSY;
-		vmx->nmi_pending = true;
-		return 0;
-	case VSNIX_EVENT_EXCEPTION:
-		if (vmx->exception.pending)
-			return -EBUSY;
-		if (ev->vector >= 32 || ev->vector == X86_TRAP_NMI)
-			return -EINVAL;
-		vmx_queue_exception(vcpu, ev->vector,
-				    ev->flags & VSNIX_EVENT_HAS_ERROR_CODE,
-				    ev->error_code);
-		return 0;
-	default:
-		return -EINVAL;
-	}
-}
-
-void vmx_queue_exception(struct vsnix_vcpu *vcpu, u8 vector, bool has_error,
-			 u32 error_code)
-{
-	struct vmx_vcpu *vmx = to_vmx(vcpu);
-
-	vmx->exception.pending = true;
-	vmx->exception.vector = vector;
-	vmx->exception.has_error_code = has_error;
-	vmx->exception.error_code = has_error ? error_code : 0;
-}
-
-/* Exceptions that push an error code (SDM 26.2.1.3, Vol 3 6.13). */
-static bool vmx_vector_has_error_code(u8 vector)
-{
-	switch (vector) {
-	case X86_TRAP_DF: case X86_TRAP_TS: case X86_TRAP_NP: case X86_TRAP_SS:
-	case X86_TRAP_GP: case X86_TRAP_PF: case X86_TRAP_AC:
-		return true;
-	default:
-		return false;
-	}
-}
-
-/*
- * Pick at most one event for this entry (SDM 26.6): one whose delivery an
- * exit interrupted, then exceptions, NMIs, external interrupts. An NMI or
- * interrupt that the guest blocks now waits for its window exit.
- */
-static void vmx_inject_pending(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
-{
-	u32 intr = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
-	u32 shadow = GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS;
-	u32 info = 0, err = 0, len = 0, proc;
-
-	/* An emulated instruction ends the STI/MOV SS shadow (SDM 6.8.3). */
-	if ((vmx->regs_dirty || vcpu->rip != vmx->exit_rip) && (intr & shadow)) {
-		intr &= ~shadow;
-		vmcs_write(GUEST_INTERRUPTIBILITY_INFO, intr);
-	}
-	/* SDM 26.3.1.5: STI blocking needs IF=1. */
-	if (!(vcpu->rflags & X86_EFLAGS_IF) && (intr & GUEST_INTR_STATE_STI)) {
-		intr &= ~GUEST_INTR_STATE_STI;
-		vmcs_write(GUEST_INTERRUPTIBILITY_INFO, intr);
-	}
-
-	if (vmx->reinject_info & INTR_INFO_VALID_MASK) {
-		u32 type = vmx->reinject_info & INTR_INFO_INTR_TYPE_MASK;
-
-		info = vmx->reinject_info & (INTR_INFO_VALID_MASK |
-					     INTR_INFO_DELIVER_CODE_MASK |
-					     INTR_INFO_INTR_TYPE_MASK |
-					     INTR_INFO_VECTOR_MASK);
-		err = vmx->reinject_error;
-		len = vmx->reinject_len;
-		if (info & INTR_INFO_DELIVER_CODE_MASK)
-			vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, err);
-		if (type == INTR_TYPE_SOFT_INTR ||
-		    type == INTR_TYPE_PRIV_SW_EXCEPTION ||
-		    type == INTR_TYPE_SOFT_EXCEPTION)
-			vmcs_write(VM_ENTRY_INSTRUCTION_LEN, len);
-		if (type == INTR_TYPE_NMI_INTR && (intr & GUEST_INTR_STATE_NMI))
-			vmcs_write(GUEST_INTERRUPTIBILITY_INFO,
-				   intr & ~GUEST_INTR_STATE_NMI);
-		vmx->reinject_info = 0;
-	} else if (vmx->exception.pending) {
-		u8 vector = vmx->exception.vector;
-
-		info = vector | INTR_TYPE_HARD_EXCEPTION | INTR_INFO_VALID_MASK;
-		/* No error code in real mode (SDM 26.2.1.3). */
-		if (vmx_vector_has_error_code(vector) &&
-		    (vmx_guest_cr0_locked() & X86_CR0_PE)) {
-			info |= INTR_INFO_DELIVER_CODE_MASK;
-			err = vmx->exception.error_code;
-			vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, err);
-		}
-		vmx->exception.pending = false;
-	} else if (vmx->nmi_pending &&
-		   !(intr & (shadow | GUEST_INTR_STATE_NMI))) {
-		info = X86_TRAP_NMI | INTR_TYPE_NMI_INTR | INTR_INFO_VALID_MASK;
-		vmx->nmi_pending = false;
-	} else if (vmx->extint_pending && (vcpu->rflags & X86_EFLAGS_IF) &&
-		   !(intr & shadow)) {
-		info = vmx->extint_vector | INTR_TYPE_EXT_INTR |
-		       INTR_INFO_VALID_MASK;
-		vmx->extint_pending = false;
-	}
-	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, info);
-	/* Kept for an entry that a machine check stops (vmx_mce_during_entry). */
-	vmx->injected_info = info;
-	vmx->injected_error = err;
-	vmx->injected_len = len;
-
-	/* SDM 26.7.5/26.7.6: exit as soon as the guest can take them. */
-	proc = vmx_cfg.proc_ctls;
-	if (vmx->dr_active)
-		proc &= ~CPU_BASED_MOV_DR_EXITING;
-	if (vmx->nmi_pending)
-		proc |= CPU_BASED_NMI_WINDOW_EXITING;
-	if (vmx->extint_pending)
-		proc |= CPU_BASED_INTR_WINDOW_EXITING;
-	if (proc != vmx->proc_ctls) {
-		vmcs_write(CPU_BASED_VM_EXEC_CONTROL, proc);
-		vmx->proc_ctls = proc;
-	}
 }
 
 /* See vmx_probe_preempt_timer: a backstop for entries with IF=0. */
@@ -209,13 +73,8 @@ static void vmx_read_exit_info(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
 	vcpu->gpr[VSNIX_RSP] = vmcs_read(GUEST_RSP);
 	vcpu->rflags = vmcs_read(GUEST_RFLAGS);
 	vmx->exit_rip = vcpu->rip;
-
-	/* An event whose delivery the exit cut short is delivered again. */
-	if (vmx->idt_vectoring_info & VECTORING_INFO_VALID_MASK) {
-		vmx->reinject_info = vmx->idt_vectoring_info;
-		vmx->reinject_error = vmx->idt_vectoring_error;
-		vmx->reinject_len = vmx->exit_insn_len;
-	}
+	/* The exit cleared the valid bit of the entry's event (SDM 27.2.5?). */
+	vmx->entry_info_set = false;
 
 	/*
 	 * A guest IRET that faulted unblocked NMIs; the exit undoes that
@@ -268,18 +127,13 @@ static void vmx_relaunch(struct vmx_vcpu *vmx)
 /*
  * A machine check during VM entry (exit reason 41, SDM 26.8) is the host's
  * machine check, not bad guest state: the guest did not run. Handle it as
- * for an #MC exit, queue again the event the entry was to deliver, and
- * enter again with VMLAUNCH (the launch state is not to be trusted).
+ * for an #MC exit and enter again with VMLAUNCH (the launch state is not
+ * to be trusted); the event layer still holds the event to deliver.
  */
 static void vmx_mce_during_entry(struct vsnix_vcpu *vcpu,
 				 struct vmx_vcpu *vmx)
 {
 	vmx_machine_check();
-	if (vmx->injected_info & INTR_INFO_VALID_MASK) {
-		vmx->reinject_info = vmx->injected_info;
-		vmx->reinject_error = vmx->injected_error;
-		vmx->reinject_len = vmx->injected_len;
-	}
 	vmx_relaunch(vmx);
 	vsnix_vcpu_exit_done(vcpu);
 	local_irq_enable();
@@ -496,6 +350,10 @@ int vmx_vcpu_run(struct vsnix_vcpu *vcpu)
 	local_irq_disable();
 	if (vsnix_vcpu_check_request(vcpu, VSNIX_REQ_TLB_FLUSH))
 		vmx->need_flush = true;
+	/* Before the mode is published: see vsnix_x86_inject_events(). */
+	vmx_clear_events(vcpu, vmx);
+	vsnix_x86_inject_events(vcpu);
+	vmx_commit_windows(vmx);
 	if (!vsnix_vcpu_enter_prepare(vcpu)) {
 		local_irq_enable();
 		return VSNIX_SKIPPED;
@@ -507,7 +365,6 @@ int vmx_vcpu_run(struct vsnix_vcpu *vcpu)
 	vmcs_write(GUEST_RIP, vcpu->rip);
 	vmcs_write(GUEST_RSP, vcpu->gpr[VSNIX_RSP]);
 	vmcs_write(GUEST_RFLAGS, vcpu->rflags);
-	vmx_inject_pending(vcpu, vmx);
 	vmx_arm_preempt_timer(vcpu, vmx);
 	vmx->regs_dirty = false;
 
@@ -554,7 +411,7 @@ int vmx_vcpu_run(struct vsnix_vcpu *vcpu)
 	}
 	if (vmx->exit_reason & VMX_EXIT_REASONS_FAILED_VMENTRY) {
 		/* Guest state the checks refused: nothing of it ran. */
-		vmx->reinject_info = 0;
+		vsnix_x86_set_injected(vcpu, NULL);
 		vmx_relaunch(vmx);
 		vsnix_vcpu_exit_done(vcpu);
 		local_irq_enable();
@@ -563,6 +420,7 @@ int vmx_vcpu_run(struct vsnix_vcpu *vcpu)
 	}
 	vmx->launched = true;
 	vmx_read_exit_info(vcpu, vmx);
+	vsnix_x86_events_exited(vcpu);
 	vsnix_vcpu_exit_done(vcpu);
 	local_irq_enable();
 	return VSNIX_RAN;

@@ -10,6 +10,7 @@
 #include <asm/processor-flags.h>
 #include <asm/spec-ctrl.h>
 #include "vmx.h"
+#include "../lapic.h"
 #include "vmcs.h"
 
 #define VMX_RESET_PAT		0x0007040600070406ull
@@ -452,6 +453,8 @@ void vmx_get_sregs(struct vsnix_vcpu *vcpu, struct vsnix_sregs *sregs)
 	sregs->cr2 = vmx->cr2;
 	sregs->cr8 = vmx->cr8;
 	sregs->apic_base = vsnix_x86_apic_base(vcpu);
+	if (vsnix_lapic_in_kernel(vcpu))
+		sregs->cr8 = vsnix_lapic_get_cr8(vcpu);
 }
 
 int vmx_set_sregs(struct vsnix_vcpu *vcpu, const struct vsnix_sregs *sregs)
@@ -497,9 +500,14 @@ int vmx_set_sregs(struct vsnix_vcpu *vcpu, const struct vsnix_sregs *sregs)
 		if (!p.valid)
 			return vmx_bad_sreg("PAE PDPTEs unreadable or reserved bits set");
 	}
-	r = vsnix_x86_set_apic_base(vcpu, sregs->apic_base, true);
-	if (r)
-		return r;
+	/* With the LAPIC, its own rules (x2APIC, EXTD). */
+	if (!vsnix_lapic_in_kernel(vcpu)) {
+		r = vsnix_x86_set_apic_base(vcpu, sregs->apic_base, true);
+		if (r)
+			return r;
+	} else if (vsnix_lapic_set_sregs(vcpu, sregs->apic_base, sregs->cr8)) {
+		return vmx_bad_sreg("APIC base transition");
+	}
 
 	r = vmx_vmcs_get(vcpu);
 	if (r)

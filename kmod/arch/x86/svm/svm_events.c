@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * SVM backend: the event hooks of the x86 event layer (arch/x86/events.c).
+ * EVENTINJ loads one event per VMRUN (AMD APM Vol 2, 15.20); a virtual
+ * interrupt with the VINTR intercept is the interrupt window (15.21.4);
+ * EXITINTINFO is the event an exit cut short (15.7.2). Without vNMI the
+ * CPU does not track NMI blocking for the guest: it is kept here, until
+ * the guest's IRET has run.
+ */
+#include <linux/kernel.h>
+#include <linux/percpu.h>
+#include <asm/debugreg.h>
+#include <asm/processor-flags.h>
+#include <asm/traps.h>
+#include "svm.h"
+#include "../events.h"
+
+/* Before the layer picks this entry's event: nothing loaded, no window. */
+void svm_clear_events(struct svm_vcpu *sv)
+{
+	struct vmcb *vmcb = sv->vmcb;
+
+	vmcb->control.event_inj = 0;
+	vmcb->control.event_inj_err = 0;
+	vmcb->control.int_ctl &= ~(V_IRQ_MASK | V_IGN_TPR_MASK |
+				   V_INTR_PRIO_MASK);
+	svm_clr_intercept(vmcb, INTERCEPT_VINTR);
+}
+
+/* Right after #VMEXIT, GIF clear. */
+void svm_events_exited(struct vsnix_vcpu *vcpu)
+{
+	struct svm_vcpu *sv = to_svm(vcpu);
+
+	/* Still before the IRET: the TF of svm_enable_nmi_window is ours. */
+	if (sv->nmi_singlestep && vcpu->rip == sv->nmi_iret_rip &&
+	    !sv->nmi_singlestep_guest_tf)
+		vcpu->rflags &= ~X86_EFLAGS_TF;
+	/* The IRET that the intercept stopped has run: NMIs are open. */
+	if (sv->nmi_iret_pending && vcpu->rip != sv->nmi_iret_rip) {
+		sv->nmi_iret_pending = false;
+		sv->nmi_masked = false;
+	}
+	sv->vmcb->control.event_inj = 0;
+	vsnix_x86_events_exited(vcpu);
+}
+
+static bool svm_shadowed(struct svm_vcpu *sv)
+{
+	return sv->vmcb->control.int_state & SVM_INTERRUPT_SHADOW_MASK;
+}
+
+void svm_inject_irq(struct vsnix_vcpu *vcpu,
+			   const struct vsnix_x86_event *e)
+{
+	to_svm(vcpu)->vmcb->control.event_inj = e->vector |
+		SVM_EVTINJ_TYPE_INTR | SVM_EVTINJ_VALID;
+}
+
+void svm_inject_nmi(struct vsnix_vcpu *vcpu)
+{
+	struct svm_vcpu *sv = to_svm(vcpu);
+
+	sv->vmcb->control.event_inj = NMI_VECTOR | SVM_EVTINJ_TYPE_NMI |
+				      SVM_EVTINJ_VALID;
+	/* NMIs stay blocked until the handler's IRET (15.21.4). */
+	sv->nmi_masked = true;
+	sv->nmi_iret_pending = false;
+	svm_set_intercept(sv->vmcb, INTERCEPT_IRET);
+}
+
+void svm_inject_exception(struct vsnix_vcpu *vcpu,
+				 const struct vsnix_x86_event *e)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+	bool has_err;
+
+	/*
+	 * INT n, INT3, INTO and INT1 are not read back from EXITINTINFO:
+	 * RIP is at the instruction, which runs again.
+	 */
+	if (e->type != VSNIX_X86_EV_EXCEPTION)
+		return;
+	/* Real mode pushes no error code (SDM Vol 3, "8086 Emulation"). */
+	has_err = e->has_error_code && (vmcb->save.cr0 & X86_CR0_PE);
+	vmcb->control.event_inj = e->vector | SVM_EVTINJ_TYPE_EXEPT |
+				  SVM_EVTINJ_VALID |
+				  (has_err ? SVM_EVTINJ_VALID_ERR : 0);
+	vmcb->control.event_inj_err = e->error_code;
+}
+
+/* A virtual interrupt exits (VINTR) as soon as the guest could take it. */
+void svm_enable_irq_window(struct vsnix_vcpu *vcpu)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+
+	vmcb->control.int_ctl |= V_IRQ_MASK | V_IGN_TPR_MASK |
+				 V_INTR_PRIO_MASK;
+	svm_set_intercept(vmcb, INTERCEPT_VINTR);
+}
+
+/*
+ * NMI blocked by an NMI handler: the IRET intercept is set. At that exit
+ * the IRET has not run yet: single-step it (TF, with #DB intercepted) so
+ * that the exit right after it opens NMIs; a single-step trap follows an
+ * IRET even when the IRET clears TF (SDM Vol 3, 17.3.1.4). A shadow ends
+ * with the next instruction: the VINTR window, when IF=1.
+ */
+void svm_enable_nmi_window(struct vsnix_vcpu *vcpu)
+{
+	struct svm_vcpu *sv = to_svm(vcpu);
+
+	if (sv->nmi_masked && sv->nmi_iret_pending) {
+		if (!sv->nmi_singlestep) {
+			sv->nmi_singlestep = true;
+			sv->nmi_singlestep_guest_tf = vcpu->rflags &
+						      X86_EFLAGS_TF;
+		}
+		sv->vmcb->save.rflags |= X86_EFLAGS_TF;
+	} else if (!sv->nmi_masked) {
+		svm_enable_irq_window(vcpu);
+	}
+}
+
+/* A #DB exit: true when it is the single-step of svm_enable_nmi_window. */
+bool svm_nmi_singlestep_done(struct vsnix_vcpu *vcpu)
+{
+	struct svm_vcpu *sv = to_svm(vcpu);
+
+	if (!sv->nmi_singlestep || sv->nmi_singlestep_guest_tf)
+		return false;
+	sv->nmi_singlestep = false;
+	sv->vmcb->save.dr6 &= ~DR_STEP;
+	return true;
+}
+
+bool svm_interrupt_allowed(struct vsnix_vcpu *vcpu)
+{
+	/* GIF is always set for the guest: CLGI and STGI raise #UD. */
+	return (vcpu->rflags & X86_EFLAGS_IF) && !svm_shadowed(to_svm(vcpu));
+}
+
+bool svm_nmi_allowed(struct vsnix_vcpu *vcpu)
+{
+	struct svm_vcpu *sv = to_svm(vcpu);
+
+	return !sv->nmi_masked && !svm_shadowed(sv);
+}
+
+/* One shadow bit covers STI and MOV SS (APM 15.21.5). */
+u8 svm_get_interrupt_shadow(struct vsnix_vcpu *vcpu)
+{
+	return svm_shadowed(to_svm(vcpu)) ? VSNIX_X86_SHADOW_STI : 0;
+}
+
+void svm_set_interrupt_shadow(struct vsnix_vcpu *vcpu, u8 shadow)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+
+	if (shadow)
+		vmcb->control.int_state |= SVM_INTERRUPT_SHADOW_MASK;
+	else
+		vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+}
+
+bool svm_get_nmi_mask(struct vsnix_vcpu *vcpu)
+{
+	return to_svm(vcpu)->nmi_masked;
+}
+
+void svm_set_nmi_mask(struct vsnix_vcpu *vcpu, bool masked)
+{
+	struct svm_vcpu *sv = to_svm(vcpu);
+
+	sv->nmi_masked = masked;
+	sv->nmi_iret_pending = false;
+	sv->nmi_singlestep = false;
+	if (masked)
+		svm_set_intercept(sv->vmcb, INTERCEPT_IRET);
+	else
+		svm_clr_intercept(sv->vmcb, INTERCEPT_IRET);
+}
+
+void svm_get_exit_event(struct vsnix_vcpu *vcpu,
+			       struct vsnix_x86_event *e)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+	u32 info = vmcb->control.exit_int_info;
+	u32 type = info & SVM_EXITINTINFO_TYPE_MASK;
+	u8 vector = info & SVM_EXITINTINFO_VEC_MASK;
+
+	e->type = VSNIX_X86_EV_NONE;
+	if (!(info & SVM_EXITINTINFO_VALID))
+		return;
+	e->vector = vector;
+	e->has_error_code = false;
+	e->error_code = 0;
+	e->insn_len = 0;
+	switch (type) {
+	case SVM_EXITINTINFO_TYPE_INTR:
+		e->type = VSNIX_X86_EV_IRQ;
+		break;
+	case SVM_EXITINTINFO_TYPE_NMI:
+		e->type = VSNIX_X86_EV_NMI;
+		break;
+	case SVM_EXITINTINFO_TYPE_EXEPT:
+		/* INT3 and INTO run again from their instruction. */
+		if (vector == BP_VECTOR || vector == OF_VECTOR)
+			return;
+		e->type = VSNIX_X86_EV_EXCEPTION;
+		e->has_error_code = info & SVM_EXITINTINFO_VALID_ERR;
+		e->error_code = e->has_error_code ?
+				vmcb->control.exit_int_info_err : 0;
+		break;
+	default:
+		/* INTn: runs again from its instruction. */
+		break;
+	}
+}
+
+/* From now on DR0-3 are the guest's at each entry; no more DR exits. */
+void svm_dr_activate(struct svm_vcpu *sv)
+{
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		svm_clr_intercept(sv->vmcb, INTERCEPT_DR0_READ + i);
+		svm_clr_intercept(sv->vmcb, INTERCEPT_DR0_WRITE + i);
+	}
+	svm_clr_intercept(sv->vmcb, INTERCEPT_DR4_WRITE);
+	svm_clr_intercept(sv->vmcb, INTERCEPT_DR5_WRITE);
+	svm_clr_intercept(sv->vmcb, INTERCEPT_DR7_WRITE);
+	sv->dr_active = true;
+}
+
+void svm_get_debugregs(struct vsnix_vcpu *vcpu,
+			      struct vsnix_debugregs *dr)
+{
+	struct svm_vcpu *sv = to_svm(vcpu);
+
+	memcpy(dr->db, sv->dr, sizeof(dr->db));
+	dr->dr6 = sv->vmcb->save.dr6;
+	dr->dr7 = sv->vmcb->save.dr7;
+}
+
+int svm_set_debugregs(struct vsnix_vcpu *vcpu,
+			     const struct vsnix_debugregs *dr)
+{
+	struct svm_vcpu *sv = to_svm(vcpu);
+
+	memcpy(sv->dr, dr->db, sizeof(sv->dr));
+	/* DR6 bits that read as 1, DR7 bit 10 (SDM Vol 3, 18.2.3-4). */
+	sv->vmcb->save.dr6 = dr->dr6 | 0xffff0ff0;
+	sv->vmcb->save.dr7 = dr->dr7 | 0x400;
+	if (!sv->dr_active && (memchr_inv(sv->dr, 0, sizeof(sv->dr)) ||
+			       (dr->dr7 & 0xff)))
+		svm_dr_activate(sv);
+	return 0;
+}
+
+/*
+ * INIT, after vsnix_x86_vcpu_init_state set the registers and DRs: only
+ * the interrupt shadow is left (APM Vol 2, 14.1.3).
+ */
+void svm_vcpu_reset(struct vsnix_vcpu *vcpu)
+{
+	to_svm(vcpu)->vmcb->control.int_state = 0;
+}

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Net backend on a tap file (/dev/net/tun, char 10:200, whatever its
+ * path) or an AF_PACKET SOCK_RAW socket: one read or write is one frame.
+ * Neither kind can hold another file, so a VM cannot end up holding
+ * itself through its backend.
+ */
+#define pr_fmt(fmt) "vsnix: " fmt
+
+#include <linux/file.h>
+#include <linux/major.h>
+#include <linux/miscdevice.h>
+#include <linux/net.h>
+#include <linux/slab.h>
+#include "backend.h"
+
+struct vsnix_tap {
+	struct vsnix_net_backend be;
+	struct file *file;
+};
+
+static struct file *tap_file(struct vsnix_net_backend *be)
+{
+	return container_of(be, struct vsnix_tap, be)->file;
+}
+
+static ssize_t tap_send(struct vsnix_net_backend *be, struct iov_iter *iter)
+{
+	loff_t pos = 0;
+
+	return vfs_iter_write(tap_file(be), iter, &pos, 0);
+}
+
+/* Never waits (IOCB_NOWAIT, which tun and packet sockets honour). */
+static ssize_t tap_recv(struct vsnix_net_backend *be, struct iov_iter *iter)
+{
+	struct file *file = tap_file(be);
+	struct kiocb kiocb;
+	ssize_t ret;
+
+	/* Only a poll says a frame is there: a read must not block. */
+	if (!(vfs_poll(file, NULL) & EPOLLIN))
+		return -EAGAIN;
+	init_sync_kiocb(&kiocb, file);
+	kiocb.ki_flags |= IOCB_NOWAIT;
+	ret = vfs_iocb_iter_read(file, &kiocb, iter);
+	return ret ? ret : -EAGAIN;
+}
+
+static __poll_t tap_poll(struct vsnix_net_backend *be, poll_table *pt)
+{
+	return vfs_poll(tap_file(be), pt);
+}
+
+static void tap_close(struct vsnix_net_backend *be)
+{
+	struct vsnix_tap *tap = container_of(be, struct vsnix_tap, be);
+
+	fput(tap->file);
+	kfree(tap);
+}
+
+static const struct vsnix_net_backend_ops tap_ops = {
+	.send = tap_send,
+	.recv = tap_recv,
+	.poll = tap_poll,
+	.close = tap_close,
+};
+
+static bool tap_file_ok(struct file *file)
+{
+	struct inode *inode = file_inode(file);
+	struct socket *sock;
+
+	if (!(file->f_mode & FMODE_CAN_READ) ||
+	    !(file->f_mode & FMODE_CAN_WRITE) ||
+	    !file->f_op->read_iter || !file->f_op->write_iter)
+		return false;
+	if (S_ISCHR(inode->i_mode))
+		return inode->i_rdev == MKDEV(MISC_MAJOR, TUN_MINOR);
+	sock = sock_from_file(file);
+	return sock && sock->ops && sock->ops->family == PF_PACKET &&
+	       sock->type == SOCK_RAW;
+}
+
+struct vsnix_net_backend *vsnix_tap_open(struct file *file, const char *who)
+{
+	struct vsnix_tap *tap;
+
+	if (!tap_file_ok(file)) {
+		pr_warn_ratelimited("%s: neither a tun/tap file nor a raw packet socket\n",
+				    who);
+		return ERR_PTR(-EINVAL);
+	}
+	tap = kzalloc(sizeof(*tap), GFP_KERNEL_ACCOUNT);
+	if (!tap)
+		return ERR_PTR(-ENOMEM);
+	tap->file = file;
+	tap->be.ops = &tap_ops;
+	return &tap->be;
+}

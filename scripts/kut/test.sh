@@ -1,0 +1,96 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# kvm-unit-tests with vsnixctl: builds the checkout unmodified (its own
+# ./configure && make), then runs the x86/unittests.cfg entries named in
+# VSNIX_KUT_TESTS (the LAPIC/SMP ones by default) with their smp count
+# and test arguments, each image through `vsnixctl run --cpus N` in the
+# rig (QEMU/SVM; --vmx: Bochs/VMX). Prints TAP and "N passed, N failed".
+#
+#   scripts/kut/test.sh KUT_CHECKOUT [--svm|--vmx]
+set -o pipefail
+. "$(dirname "$0")/../rig/rig-lib.sh"
+
+kut=$1
+machines=svm
+case "$2" in
+--svm) machines=svm ;;
+--vmx) machines=vmx ;;
+--both) machines="svm vmx" ;;
+"") ;;
+*) die "unknown option '$2'" ;;
+esac
+tests=${VSNIX_KUT_TESTS:-"xapic x2apic apic-split ioapic smptest smptest3 eventinj tsc_deadline_timer vmexit_cpuid vmexit_ipi vmexit_ipi_halt vmexit_tscdeadline vmexit_tscdeadline_immed vmexit_mov_from_cr8 vmexit_mov_to_cr8 vmexit_inl_pmtimer vmexit_vmcall"}
+
+if [ -z "$kut" ]; then
+	echo "1..0 # SKIP no kvm-unit-tests checkout: make test-kut KUT=<path to kvm-unit-tests>"
+	echo "0 passed, 0 failed"
+	exit 0
+fi
+cfg=$kut/x86/unittests.cfg
+[ -f "$kut/configure" ] && [ -f "$cfg" ] ||
+	die "$kut is not a kvm-unit-tests checkout (no configure, x86/unittests.cfg)"
+
+mkdir -p "$RIG_DIR/kut"
+if [ ! -f "$kut/config.mak" ]; then
+	(cd "$kut" && ./configure --arch=x86_64) >"$RIG_DIR/kut/configure.log" 2>&1 ||
+		die "kvm-unit-tests' configure failed, see $RIG_DIR/kut/configure.log"
+fi
+make -C "$kut" >"$RIG_DIR/kut/build.log" 2>&1 ||
+	die "kvm-unit-tests' make failed, see $RIG_DIR/kut/build.log"
+
+# The cfg's entries: [name], file =, smp =, test_args =, timeout =.
+cases=$RIG_DIR/kut/kut-cases
+# VSNIX_KUT_TIMEOUT: seconds for every case (the cfg's timeouts are for
+# KVM on hardware; the rig's nested emulation is far slower).
+awk -v want=" $tests " -v force="${VSNIX_KUT_TIMEOUT:-0}" '
+	function flush() {
+		if (name != "" && index(want, " " name " "))
+			printf "%s|%s|%s|%s|%s\n", name, file, smp, args,
+			       (force > 0 ? force : tmo)
+	}
+	/^\[.*\]$/ { flush(); name = substr($0, 2, length($0) - 2)
+		     file = ""; smp = 1; args = ""; tmo = 90; next }
+	/^file *=/ { sub(/^file *= */, ""); file = $0 }
+	/^smp *=/ { sub(/^smp *= */, ""); smp = $0 }
+	/^test_args *=/ { sub(/^test_args *= */, ""); gsub(/\047|"/, ""); args = $0 }
+	/^timeout *=/ { sub(/^timeout *= */, ""); tmo = $0 + 30 }
+	END { flush() }' "$cfg" >"$cases"
+adds=(--add "$VSNIX_ROOT/scripts/kut/guest.sh" --add "$cases")
+for f in $(cut -d'|' -f2 "$cases" | sort -u); do
+	adds+=(--add "$kut/x86/$f")
+done
+
+next=1 pass=0 fail=0 skip=0
+for machine in $machines; do
+	if [ "$machine" = vmx ]; then
+		runner=(run-bochs.sh --timeout "${VSNIX_KUT_BOCHS_S:-3000}")
+	else
+		runner=(run-qemu.sh --timeout "${VSNIX_KUT_QEMU_S:-1500}")
+	fi
+	"$VSNIX_ROOT/scripts/rig/${runner[0]}" "${runner[@]:1}" "${adds[@]}" \
+		--cmd "sh /data/guest.sh" >"$RIG_DIR/kut/$machine.out" 2>&1
+	rc=$?
+	seen=0
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "*) echo "ok $next $machine: kut ${line#ok }"; pass=$((pass + 1)) ;;
+		"not ok "*) echo "not ok $next $machine: kut ${line#not ok }"; fail=$((fail + 1)) ;;
+		"skip "*)
+			rest=${line#skip }
+			echo "ok $next $machine: kut ${rest%%: *} # SKIP ${rest#*: }"
+			skip=$((skip + 1)) ;;
+		"# "*) echo "$line"; continue ;;
+		*) continue ;;
+		esac
+		next=$((next + 1))
+		seen=$((seen + 1))
+	done < <(tr -d '\r' <"$RIG_DIR/$machine.rig.log" 2>/dev/null | sed -n 's/^@@KUT //p')
+	want=$(wc -l <"$cases")
+	if [ "$rc" -ne 0 ] || [ "$seen" -ne "$want" ]; then
+		echo "not ok $next $machine: kut run ended early (exit $rc, $seen of $want cases), see $RIG_DIR/kut/$machine.out"
+		next=$((next + 1)) fail=$((fail + 1))
+	fi
+done
+echo "1..$((next - 1))"
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]
