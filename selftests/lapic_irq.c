@@ -231,6 +231,7 @@ static void set_gate(struct vsnix_test_vm *vm, int vector, void *handler)
 struct ap_result {
 	struct vsnix_test_vcpu *vcpu;
 	bool synced, ipi, started;
+	bool reported;		/* synced and ipi are final (atomic) */
 	uint16_t cs;
 };
 
@@ -252,6 +253,7 @@ static void *ap_thread(void *arg)
 	r->synced = vcpu_run_ucall_soft(r->vcpu, &uc) == UCALL_SYNC &&
 		    uc.args[0] == 100;
 	r->ipi = r->synced && uc.args[1] == 1;
+	__atomic_store_n(&r->reported, true, __ATOMIC_RELEASE);
 	/* Halts until INIT, waits for the SIPI, then runs the trampoline. */
 	if (vcpu_run_raw(r->vcpu) == 0 &&
 	    vcpu_is_io(r->vcpu, AP_PORT, VSNIX_EXIT_IO_OUT, 1) &&
@@ -300,6 +302,7 @@ int main(void)
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct vsnix_test_vcpu *v[2];
 	struct ap_result ap = { };
+	int i;
 	struct vsnix_test_vm *vm;
 	pthread_t t;
 	struct ucall uc;
@@ -336,6 +339,13 @@ int main(void)
 	tap_ok(ok && uc.args[1] == 2, "CR8 = 6 holds vector 0x50 in IRR; CR8 = 0 delivers it");
 	ok = bsp_stage(v[0], 6, &uc);
 	tap_ok(ok && uc.args[1] == 1, "fixed IPI from vCPU 0 to vCPU 1 (physical ID 1)");
+	/*
+	 * The BSP's stage 6 ends once the AP's handler ran; the AP thread
+	 * sees its own SYNC exit a little later (much later on the debug
+	 * kernel): wait for it (10 s).
+	 */
+	for (i = 0; i < 10000 && !__atomic_load_n(&ap.reported, __ATOMIC_ACQUIRE); i++)
+		usleep(1000);
 	tap_ok(ap.synced && ap.ipi, "vCPU 1 took the IPI while halted");
 	ok = bsp_stage(v[0], 7, &uc);
 	tap_ok(ok && uc.args[1] == 0xbeef, "INIT/SIPI: vCPU 1 ran the real-mode trampoline");
