@@ -545,7 +545,7 @@ static void test_bad_configs(void)
 	TEST_ASSERT(pipe(pipe_fds) == 0, "pipe");
 	ro = open("/proc/self/exe", O_RDONLY);
 
-	c = (struct vsnix_device_config){ .type = 9, .console_fd = -1 };
+	c = (struct vsnix_device_config){ .type = VSNIX_NR_DEVICES, .console_fd = -1 };
 	ok = expect_errno(create_device(vm, &c), EINVAL, "unknown type");
 	c = hvt_config(-1, -1, -1);
 	c.raw[sizeof(c.hvt)] = 1;
