@@ -137,20 +137,21 @@ static int irqfd_assign(struct vsnix_vm *vm, const struct vsnix_irqfd *a)
 {
 	struct vsnix_irqfd_entry *irqfd, *tmp;
 	unsigned int n = 0;
-	struct fd f;
+	struct file *file;
 	__poll_t events;
 	int ret = 0;
 
 	lockdep_assert_held(&vm->irq_lock);
-	f = fdget(a->fd);
-	if (!f.file)
+	/* fget, not fdget: struct fd changed shape in 6.12. */
+	file = fget(a->fd);
+	if (!file)
 		return -EBADF;
 	irqfd = kzalloc(sizeof(*irqfd), GFP_KERNEL_ACCOUNT);
 	if (!irqfd) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	irqfd->ctx = eventfd_ctx_fileget(f.file);
+	irqfd->ctx = eventfd_ctx_fileget(file);
 	if (IS_ERR(irqfd->ctx)) {
 		ret = PTR_ERR(irqfd->ctx);
 		kfree(irqfd);
@@ -182,11 +183,11 @@ static int irqfd_assign(struct vsnix_vm *vm, const struct vsnix_irqfd *a)
 		goto out;
 	}
 	/* Registers on the wait queue; a signal sent before counts too. */
-	events = vfs_poll(f.file, &irqfd->pt);
+	events = vfs_poll(file, &irqfd->pt);
 	if (events & EPOLLIN)
 		irqfd_inject(irqfd);	/* the count goes at the next wakeup */
 out:
-	fdput(f);
+	fput(file);
 	return ret;
 }
 
