@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <linux/vsnix_hvt.h>
@@ -431,6 +432,13 @@ static int load_memory(struct vx_hvt *h, struct vx_vm *vm, struct vx_boot *b,
 	r = vx_hvt_mem_size(b->mem_size, &mem_size);
 	if (!r)
 		r = vx_vm_alloc_ram(vm, VX_MEM_ANON, mem_size);
+	/*
+	 * A unikernel touches little of its RAM: with THP "always" each first
+	 * touch would take a whole 2 MiB page (Documentation/benchmarks.rst,
+	 * host memory per idle VM). Best effort: no THP, no error.
+	 */
+	if (!r)
+		(void)madvise(vm->mem, vm->mem_size, MADV_NOHUGEPAGE);
 	if (!r)
 		r = vx_elf_load_segments(img, vm, HVT_GUEST_MIN_BASE, &kernel_end);
 	if (r)
