@@ -139,16 +139,6 @@ static void guest_main(void)
 	GUEST_SYNC3(5, irq_count[V_PIC_BASE], irq_count[V_SPURIOUS]);
 }
 
-static void set_gate(struct vsnix_test_vm *vm, int vector, void *handler)
-{
-	uint64_t *idt = gpa2hva(vm, GUEST_IDT_GPA + vector * 16, 16);
-	uint64_t h = (uintptr_t)handler;
-
-	idt[0] = (h & 0xffff) | (uint64_t)GUEST_SEL_CODE64 << 16 | 0x8eull << 40 |
-		 ((h >> 16) & 0xffff) << 48;
-	idt[1] = h >> 32;
-}
-
 static void on_signal(int sig)
 {
 }
@@ -195,10 +185,10 @@ int main(void)
 	TEST_ASSERT(!ioctl(vm->fd, VSNIX_CREATE_LAPIC, 0), "CREATE_LAPIC: %s",
 		    strerror(errno));
 	vcpu = vcpu_create_long(vm, 0, guest_main);
-	set_gate(vm, V_PIT, irq_stub_0x30);
-	set_gate(vm, V_LEVEL, irq_stub_0x31);
-	set_gate(vm, V_PIC_BASE, irq_stub_0x20);
-	set_gate(vm, V_SPURIOUS, irq_stub_0xff);
+	vm_set_idt_gate(vm, V_PIT, (uintptr_t)irq_stub_0x30);
+	vm_set_idt_gate(vm, V_LEVEL, (uintptr_t)irq_stub_0x31);
+	vm_set_idt_gate(vm, V_PIC_BASE, (uintptr_t)irq_stub_0x20);
+	vm_set_idt_gate(vm, V_SPURIOUS, (uintptr_t)irq_stub_0xff);
 	vcpu_get_sregs(vcpu, &sregs);
 	sregs.idt.limit = 256 * 16 - 1;
 	vcpu_set_sregs(vcpu, &sregs);

@@ -71,15 +71,6 @@ static void guest_injected(void)
 	GUEST_SYNC2(3, xq_n);
 }
 
-static void set_gate(struct vsnix_test_vm *vm, int vector, uint64_t h)
-{
-	uint64_t *idt = gpa2hva(vm, GUEST_IDT_GPA + vector * 16, 16);
-
-	idt[0] = (h & 0xffff) | (uint64_t)GUEST_SEL_CODE64 << 16 | 0x8eull << 40 |
-		 ((h >> 16) & 0xffff) << 48;
-	idt[1] = h >> 32;
-}
-
 static uint8_t sent[NR_INJECT];
 static unsigned long retries;
 static int exception_errno = -1;
@@ -126,7 +117,7 @@ static struct vsnix_test_vm *vm_with_gates(struct vsnix_test_vcpu **vcpu, void *
 
 	*vcpu = vcpu_create_long(vm, 0, fn);
 	for (i = 0; i < NR_VECTORS; i++)
-		set_gate(vm, FIRST_VECTOR + i, (uintptr_t)xq_stubs + 16 * i);
+		vm_set_idt_gate(vm, FIRST_VECTOR + i, (uintptr_t)xq_stubs + 16 * i);
 	vcpu_get_sregs(*vcpu, &sregs);
 	sregs.idt.limit = (FIRST_VECTOR + NR_VECTORS) * 16 - 1;
 	vcpu_set_sregs(*vcpu, &sregs);

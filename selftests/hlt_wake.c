@@ -37,15 +37,6 @@ static void guest_main(void)
 	GUEST_SYNC2(4, hw_irqs);
 }
 
-static void set_gate(struct vsnix_test_vm *vm, int vector, uint64_t h)
-{
-	uint64_t *idt = gpa2hva(vm, GUEST_IDT_GPA + vector * 16, 16);
-
-	idt[0] = (h & 0xffff) | (uint64_t)GUEST_SEL_CODE64 << 16 | 0x8eull << 40 |
-		 ((h >> 16) & 0xffff) << 48;
-	idt[1] = h >> 32;
-}
-
 static double now(void)
 {
 	struct timespec ts;
@@ -85,7 +76,7 @@ static struct vsnix_test_vm *halt_vm(struct vsnix_test_vcpu **vcpu, bool in_kern
 	struct vsnix_sregs sregs;
 
 	*vcpu = vcpu_create_long(vm, 0, guest_main);
-	set_gate(vm, VECTOR, (uintptr_t)hw_handler);
+	vm_set_idt_gate(vm, VECTOR, (uintptr_t)hw_handler);
 	vcpu_get_sregs(*vcpu, &sregs);
 	sregs.idt.limit = (VECTOR + 1) * 16 - 1;
 	vcpu_set_sregs(*vcpu, &sregs);

@@ -65,16 +65,6 @@ static void guest_main(void)
 	GUEST_SYNC3(9, inj_gp_count, inj_gp_error);
 }
 
-static void set_gate(struct vsnix_test_vm *vm, int vector, void *handler)
-{
-	uint64_t *idt = gpa2hva(vm, GUEST_IDT_GPA + vector * 16, 16);
-	uint64_t h = (uintptr_t)handler;
-
-	idt[0] = (h & 0xffff) | (uint64_t)GUEST_SEL_CODE64 << 16 | 0x8eull << 40 |
-		 ((h >> 16) & 0xffff) << 48;
-	idt[1] = h >> 32;
-}
-
 static int inject(struct vsnix_test_vcpu *vcpu, uint8_t type, uint8_t vector, uint32_t flags,
 		  uint32_t error_code)
 {
@@ -123,9 +113,9 @@ int main(void)
 	tap_plan(11);
 	vm = vm_create_long(0);
 	vcpu = vcpu_create_long(vm, 0, guest_main);
-	set_gate(vm, 2, inj_nmi_handler);
-	set_gate(vm, 13, inj_gp_handler);
-	set_gate(vm, EXTINT_VECTOR, inj_extint_handler);
+	vm_set_idt_gate(vm, 2, (uintptr_t)inj_nmi_handler);
+	vm_set_idt_gate(vm, 13, (uintptr_t)inj_gp_handler);
+	vm_set_idt_gate(vm, EXTINT_VECTOR, (uintptr_t)inj_extint_handler);
 	vcpu_get_sregs(vcpu, &sregs);
 	sregs.idt.limit = (EXTINT_VECTOR + 1) * 16 - 1;
 	vcpu_set_sregs(vcpu, &sregs);

@@ -54,16 +54,6 @@ static void guest_code(void)
 	GUEST_DONE();
 }
 
-static void set_gate(struct vsnix_test_vm *vm, int vector, void *handler)
-{
-	uint64_t *idt = gpa2hva(vm, GUEST_IDT_GPA + vector * 16, 16);
-	uint64_t h = (uintptr_t)handler;
-
-	idt[0] = (h & 0xffff) | (uint64_t)GUEST_SEL_CODE64 << 16 | 0x8eull << 40 |
-		 ((h >> 16) & 0xffff) << 48;
-	idt[1] = h >> 32;
-}
-
 static int irqfd(int vm_fd, int fd, uint32_t flags, uint32_t data)
 {
 	struct vsnix_irqfd a = { .fd = fd, .flags = flags };
@@ -103,7 +93,7 @@ int main(void)
 	TEST_ASSERT(!ioctl(vm->fd, VSNIX_CREATE_LAPIC, 0), "CREATE_LAPIC: %s",
 		    strerror(errno));
 	vcpu = vcpu_create_long(vm, 0, guest_code);
-	set_gate(vm, VECTOR, msi_stub);
+	vm_set_idt_gate(vm, VECTOR, (uintptr_t)msi_stub);
 	vcpu_get_sregs(vcpu, &sregs);
 	sregs.idt.limit = 256 * 16 - 1;
 	vcpu_set_sregs(vcpu, &sregs);

@@ -218,16 +218,6 @@ static const uint8_t trampoline[] = {
 	0xeb, 0xfd,			/* jmp hlt */
 };
 
-static void set_gate(struct vsnix_test_vm *vm, int vector, void *handler)
-{
-	uint64_t *idt = gpa2hva(vm, GUEST_IDT_GPA + vector * 16, 16);
-	uint64_t h = (uintptr_t)handler;
-
-	idt[0] = (h & 0xffff) | (uint64_t)GUEST_SEL_CODE64 << 16 | 0x8eull << 40 |
-		 ((h >> 16) & 0xffff) << 48;
-	idt[1] = h >> 32;
-}
-
 struct ap_result {
 	struct vsnix_test_vcpu *vcpu;
 	bool synced, ipi, started;
@@ -282,13 +272,13 @@ static void setup_idt(struct vsnix_test_vm *vm, struct vsnix_test_vcpu **v)
 	struct vsnix_sregs sregs;
 	int i;
 
-	set_gate(vm, V_TIMER, irq_stub_0x40);
-	set_gate(vm, V_PERIODIC, irq_stub_0x41);
-	set_gate(vm, V_DEADLINE, irq_stub_0x42);
-	set_gate(vm, V_SELF, irq_stub_0x50);
-	set_gate(vm, V_X2SELF, irq_stub_0x51);
-	set_gate(vm, V_IPI, irq_stub_0x60);
-	set_gate(vm, V_SPURIOUS, irq_stub_0xff);
+	vm_set_idt_gate(vm, V_TIMER, (uintptr_t)irq_stub_0x40);
+	vm_set_idt_gate(vm, V_PERIODIC, (uintptr_t)irq_stub_0x41);
+	vm_set_idt_gate(vm, V_DEADLINE, (uintptr_t)irq_stub_0x42);
+	vm_set_idt_gate(vm, V_SELF, (uintptr_t)irq_stub_0x50);
+	vm_set_idt_gate(vm, V_X2SELF, (uintptr_t)irq_stub_0x51);
+	vm_set_idt_gate(vm, V_IPI, (uintptr_t)irq_stub_0x60);
+	vm_set_idt_gate(vm, V_SPURIOUS, (uintptr_t)irq_stub_0xff);
 	for (i = 0; i < 2; i++) {
 		vcpu_get_sregs(v[i], &sregs);
 		sregs.idt.limit = 256 * 16 - 1;

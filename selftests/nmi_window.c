@@ -78,15 +78,6 @@ static void guest_main(void)
 	GUEST_SYNC3(5, before, nw_count);
 }
 
-static void set_gate(struct vsnix_test_vm *vm, int vector, uint64_t h)
-{
-	uint64_t *idt = gpa2hva(vm, GUEST_IDT_GPA + vector * 16, 16);
-
-	idt[0] = (h & 0xffff) | (uint64_t)GUEST_SEL_CODE64 << 16 | 0x8eull << 40 |
-		 ((h >> 16) & 0xffff) << 48;
-	idt[1] = h >> 32;
-}
-
 static int inject_nmi(struct vsnix_test_vcpu *vcpu)
 {
 	struct vsnix_event ev = { .type = VSNIX_EVENT_NMI, .vector = 2 };
@@ -113,7 +104,7 @@ int main(void)
 	tap_plan(6);
 	vm = vm_create_long(0);
 	vcpu = vcpu_create_long(vm, 0, guest_main);
-	set_gate(vm, 2, (uintptr_t)nw_handler);
+	vm_set_idt_gate(vm, 2, (uintptr_t)nw_handler);
 
 	ok = sync_is(vcpu, &uc, 1) && !inject_nmi(vcpu) && !inject_nmi(vcpu) &&
 	     !ioctl(vcpu->fd, VSNIX_GET_VCPU_EVENTS, &ev) && ev.nmi_pending == 1;

@@ -49,15 +49,6 @@ static void guest_main(void)
 		    sr_nmi | sr_ud << 8 | sr_ext << 16, 0);
 }
 
-static void set_gate(struct vsnix_test_vm *vm, int vector, uint64_t h)
-{
-	uint64_t *idt = gpa2hva(vm, GUEST_IDT_GPA + vector * 16, 16);
-
-	idt[0] = (h & 0xffff) | (uint64_t)GUEST_SEL_CODE64 << 16 | 0x8eull << 40 |
-		 ((h >> 16) & 0xffff) << 48;
-	idt[1] = h >> 32;
-}
-
 static const uint32_t msr_list[] = {
 	0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084,	/* STAR .. SFMASK */
 	0xc0000100, 0xc0000101, 0xc0000102,		/* FS, GS, KERNEL_GS base */
@@ -194,9 +185,9 @@ int main(void)
 
 	vm = vm_create_long(0);
 	vcpu = vcpu_create_long(vm, 0, guest_main);
-	set_gate(vm, 2, (uintptr_t)sr_nmi_handler);
-	set_gate(vm, 6, (uintptr_t)sr_ud_handler);
-	set_gate(vm, EXT_VECTOR, (uintptr_t)sr_ext_handler);
+	vm_set_idt_gate(vm, 2, (uintptr_t)sr_nmi_handler);
+	vm_set_idt_gate(vm, 6, (uintptr_t)sr_ud_handler);
+	vm_set_idt_gate(vm, EXT_VECTOR, (uintptr_t)sr_ext_handler);
 	vcpu_get_sregs(vcpu, &sregs);
 	sregs.idt.limit = (EXT_VECTOR + 1) * 16 - 1;
 	vcpu_set_sregs(vcpu, &sregs);

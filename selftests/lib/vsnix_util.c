@@ -228,6 +228,15 @@ void *gpa2hva(struct vsnix_test_vm *vm, uint64_t gpa, uint64_t len)
 	return hva;
 }
 
+void vm_set_idt_gate(struct vsnix_test_vm *vm, int vector, uint64_t handler)
+{
+	uint64_t *idt = gpa2hva(vm, GUEST_IDT_GPA + vector * 16, 16);
+
+	idt[0] = (handler & 0xffff) | (uint64_t)GUEST_SEL_CODE64 << 16 |
+		 0x8eull << 40 | ((handler >> 16) & 0xffff) << 48;
+	idt[1] = handler >> 32;
+}
+
 void vm_write(struct vsnix_test_vm *vm, uint64_t gpa, const void *src, uint64_t len)
 {
 	memcpy(gpa2hva(vm, gpa, len), src, len);

@@ -98,6 +98,11 @@ void vm_set_region(struct vsnix_test_vm *vm, uint32_t slot, uint32_t flags,
 
 /* Host pointer for [gpa, gpa + len) of slot 0; fatal when out of range. */
 void *gpa2hva(struct vsnix_test_vm *vm, uint64_t gpa, uint64_t len);
+/*
+ * A 64-bit interrupt gate (type 0xe, DPL 0, present) for vector at
+ * handler in the guest's IDT at GUEST_IDT_GPA (SDM Vol 3, 6.14.1).
+ */
+void vm_set_idt_gate(struct vsnix_test_vm *vm, int vector, uint64_t handler);
 /* The guest's copy of a global of this binary (long-mode VMs). */
 #define GUEST_VAR(vm, var) \
 	(*(__typeof__(var) *)gpa2hva((vm), (uintptr_t)&(var), sizeof(var)))
