@@ -12,48 +12,15 @@
 #include <unistd.h>
 
 #include "vsnix_util.h"
+#include "fpu_img.h"
 
-#define NR_VEC		16
 #define HOST_MXCSR	0x7f80u		/* all masked, round toward zero */
 #define GUEST_MXCSR	0x3f80u		/* all masked, round up */
 #define HOST_FCW	0x0f7fu		/* round toward zero, 64-bit precision */
 #define GUEST_FCW	0x027fu		/* round to nearest, 53-bit precision */
 
-struct fpu_img {
-	uint8_t ymm[NR_VEC][32];
-	uint32_t mxcsr;
-	uint16_t fcw;
-	uint16_t pad;
-	double st0, st1;
-};
-
 static struct fpu_img guest_want, guest_got;
 
-#define LOAD_XMM(i)  "movdqu " #i "*32(%[in]), %%xmm" #i "\n\t"
-#define LOAD_YMM(i)  "vmovdqu " #i "*32(%[in]), %%ymm" #i "\n\t"
-#define STORE_XMM(i) "movdqu %%xmm" #i ", " #i "*32(%[out])\n\t"
-#define STORE_YMM(i) "vmovdqu %%ymm" #i ", " #i "*32(%[out])\n\t"
-#define ALL16(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7) \
-		 M(8) M(9) M(10) M(11) M(12) M(13) M(14) M(15)
-#define VEC_CLOBBERS "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", \
-		     "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15"
-
-/* x87: FCW and two stack registers; MXCSR. Shared by host and guest. */
-#define LOAD_X87 \
-	"fninit\n\t" \
-	"fldcw %c[fcw](%[in])\n\t" \
-	"fldl %c[st1](%[in])\n\t" \
-	"fldl %c[st0](%[in])\n\t" \
-	"ldmxcsr %c[mx](%[in])\n\t"
-#define STORE_X87 \
-	"fnstcw %c[fcw](%[out])\n\t" \
-	"stmxcsr %c[mx](%[out])\n\t" \
-	"fstpl %c[st0](%[out])\n\t" \
-	"fstpl %c[st1](%[out])\n\t"
-#define OFFS [fcw] "i"(offsetof(struct fpu_img, fcw)), \
-	     [st0] "i"(offsetof(struct fpu_img, st0)), \
-	     [st1] "i"(offsetof(struct fpu_img, st1)), \
-	     [mx] "i"(offsetof(struct fpu_img, mxcsr))
 
 /* ------------------------------------------------------------ guest */
 
