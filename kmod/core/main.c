@@ -59,8 +59,7 @@ static long vsnix_check_extension(unsigned long cap)
 	case VSNIX_CAP_EXTINT_QUEUE:
 		return VSNIX_MAX_QUEUED_IRQS;
 	case VSNIX_CAP_DEVICES:
-		/* 5 was kept for the LAPIC, which came as VSNIX_CREATE_LAPIC. */
-		return ((1 << VSNIX_NR_DEVICES) - 1) & ~(1 << 5);
+		return vsnix_device_types();
 	case VSNIX_CAP_HVT_MAX_DEVICES:
 		return VSNIX_HVT_MAX_HANDLE;
 	case VSNIX_CAP_NOEXEC_MEM:

@@ -167,6 +167,14 @@ struct vsnix_io_ops {
 	void (*reset)(struct vsnix_io_device *dev);
 	void (*save)(struct vsnix_io_device *dev, void *state);
 	int (*restore)(struct vsnix_io_device *dev, const void *state);
+	/*
+	 * Optional: console input for the guest (VSNIX_DEVICE_INPUT; the
+	 * 16550's receiver, virtio-console's RX queue). Process context, no
+	 * bus lock held. Returns the bytes taken (0 when the device's
+	 * buffer is full) or -errno; never blocks.
+	 */
+	ssize_t (*input)(struct vsnix_io_device *dev, const u8 *buf,
+			 size_t len);
 	u32 state_version;
 	u32 state_size;
 };
@@ -525,6 +533,7 @@ void vsnix_exit_internal(struct vsnix_vcpu *vcpu, u32 suberror,
 void vsnix_exit_guest(struct vsnix_vcpu *vcpu, int status, u32 source);
 
 /* In-kernel devices: VSNIX_CREATE_DEVICE (kmod/devices/devices.c). */
+u32 vsnix_device_types(void);	/* devices.c: VSNIX_CAP_DEVICES */
 int vsnix_device_create(struct vsnix_vm *vm,
 			const struct vsnix_device_config *cfg);
 

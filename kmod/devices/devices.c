@@ -288,6 +288,18 @@ static int vsnix_chipset_create(struct vsnix_vm *vm,
 	}
 }
 
+/* VSNIX_CAP_DEVICES: 1 << VSNIX_DEV_* for each type created here. */
+u32 vsnix_device_types(void)
+{
+	u32 types = BIT(VSNIX_DEV_HVT) | BIT(VSNIX_DEV_UART16550) |
+		    BIT(VSNIX_DEV_EXIT_PORT) | BIT(VSNIX_DEV_FW_CFG) |
+		    BIT(VSNIX_DEV_HVT2) | BIT(VSNIX_DEV_IOAPIC) |
+		    BIT(VSNIX_DEV_PIC) | BIT(VSNIX_DEV_PIT) |
+		    BIT(VSNIX_DEV_RTC) | BIT(VSNIX_DEV_PM_TIMER);
+
+	return types;
+}
+
 int vsnix_device_create(struct vsnix_vm *vm,
 			const struct vsnix_device_config *cfg)
 {

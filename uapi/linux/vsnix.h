@@ -347,7 +347,17 @@ struct vsnix_halt_config {
 #define VSNIX_DEV_PIT		8	/* 8254 at 0x40-0x43, port 0x61 */
 #define VSNIX_DEV_RTC		9	/* MC146818 CMOS RTC at 0x70/0x71 */
 #define VSNIX_DEV_PM_TIMER	10	/* ACPI PM timer at config.port */
-#define VSNIX_NR_DEVICES	11
+/*
+ * 11-16: the PC platform for Linux guests. VSNIX_CAP_DEVICES says which
+ * of them this module serves; creating one it does not serve is -EINVAL.
+ */
+#define VSNIX_DEV_ACPI_PM	11	/* ACPI PM1 event/control, reset register */
+#define VSNIX_DEV_PCI_HOST	12	/* PCI host bridge: 0xcf8/0xcfc and ECAM */
+#define VSNIX_DEV_VIRTIO_RNG	13	/* virtio-rng (entropy) over PCI */
+#define VSNIX_DEV_VIRTIO_BLK	14	/* virtio-blk over PCI */
+#define VSNIX_DEV_VIRTIO_CONSOLE 15	/* virtio-console over PCI */
+#define VSNIX_DEV_VIRTIO_NET	16	/* virtio-net over PCI */
+#define VSNIX_NR_DEVICES	17
 
 #define VSNIX_HVT_MAX_BLOCK	4
 #define VSNIX_HVT_MAX_NET	4
@@ -404,6 +414,20 @@ struct vsnix_hvt2_config {
 	__u32 nr_devices;	/* 0..VSNIX_CAP_HVT_MAX_DEVICES */
 	__u32 pad;
 	__u64 reserved[4];
+};
+
+/*
+ * Where a PCI function sits: bus 0, device `slot`, function `func`, and
+ * the guest-physical address of its memory BAR (placed by userspace in
+ * the host bridge's 32-bit MMIO window, aligned to the BAR's size).
+ */
+struct vsnix_pci_placement {
+	__u8 slot;		/* 1..31 (0 is the host bridge) */
+	__u8 func;		/* 0..7 */
+	__u16 pad;
+	__u32 pad2;
+	__u64 bar_base;		/* memory BAR; 0: the device has none */
+	__u64 reserved[2];
 };
 
 struct vsnix_uart_config {
