@@ -14,6 +14,7 @@
 #include <asm/processor-flags.h>
 #include "x86.h"
 #include "lapic.h"
+#include "../../core/trace.h"
 
 #define MAX_INSN_BYTES	15	/* SDM Vol 2, 2.3.11 */
 
@@ -233,6 +234,16 @@ static void fill_io_exit(struct vsnix_vcpu *vcpu, u16 port, u8 size, bool in,
 		.port = port, .size = size, .string = string, .rep = rep,
 		.addr_size = addr_size, .count = count,
 	};
+	vcpu->stat.pio_user++;
+	vcpu->stat.io_bytes_user += (u64)size * count;
+	if (trace_vsnix_io_enabled()) {
+		u64 val = 0;
+
+		if (!in)
+			memcpy(&val, pio_data_area(vcpu), size);
+		trace_vsnix_io(vcpu->vm->id, vcpu->id, false, port, size, !in,
+			       val, 0, VSNIX_TRACE_IO_USER);
+	}
 }
 
 static int handle_string_pio(struct vsnix_vcpu *vcpu, u16 port, u8 size,
@@ -488,6 +499,11 @@ int vsnix_x86_handle_mmio(struct vsnix_vcpu *vcpu, u64 gpa, const u8 *insn,
 		vcpu->pending = VSNIX_PENDING_MMIO;
 		vcpu->pending_mmio = mi;
 		vcpu->pending_mmio_gpa = gpa;
+		vcpu->stat.mmio_user++;
+		vcpu->stat.io_bytes_user += mi.size;
+		trace_vsnix_io(vcpu->vm->id, vcpu->id, true, gpa, mi.size,
+			       mi.is_write, mi.is_write ? val : 0, 0,
+			       VSNIX_TRACE_IO_USER);
 		return 0;
 	}
 	if (ret == VSNIX_IO_DONE || ret == VSNIX_IO_EXIT) {

@@ -490,6 +490,7 @@ int svm_handle_exit(struct vsnix_vcpu *vcpu)
 	struct svm_vcpu *sv = to_svm(vcpu);
 	u64 code = sv->exit_code;
 
+	vsnix_vcpu_exited(vcpu, vsnix_svm_exit_class(code), code);
 	if (code == (u64)SVM_EXIT_ERR)
 		return svm_exit_invalid(vcpu);
 	if (code < ARRAY_SIZE(svm_exit_handlers) && svm_exit_handlers[code])

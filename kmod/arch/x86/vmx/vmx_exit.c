@@ -369,6 +369,7 @@ int vmx_handle_exit(struct vsnix_vcpu *vcpu)
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	u32 reason = vmx->exit_reason & 0xffff;
 
+	vsnix_vcpu_exited(vcpu, vsnix_vmx_exit_class(reason), vmx->exit_reason);
 	if (reason < ARRAY_SIZE(vmx_exit_handlers) && vmx_exit_handlers[reason])
 		return vmx_exit_handlers[reason](vcpu, vmx);
 	return vmx_exit_unhandled(vcpu, vmx);
