@@ -40,6 +40,25 @@ static const struct command commands[] = {
 		.help = "  prints one line per capability: its number, name and value\n",
 	},
 	{
+		.name = "top",
+		.handler = cmd_top,
+		.summary = "live table of the VMs and vCPUs: exit rates, CPU, I/O",
+		.usage = "top [--once] [--json] [--interval S] [--vm ID]",
+		.help =
+		"  --once               print one table after one interval, then exit\n"
+		"  --json               one JSON object per refresh (totals and rates)\n"
+		"  --interval S         seconds between refreshes (default 1)\n"
+		"  --vm ID              only this VM\n"
+		"  VMs of other processes show when they have your uid (any, as root)\n",
+	},
+	{
+		.name = "stats",
+		.handler = cmd_stats,
+		.summary = "print every counter of one VM (by id or name)",
+		.usage = "stats VM",
+		.help = "  VM: the id (`vsnixctl top`) or the name of a running VM\n",
+	},
+	{
 		.name = "help",
 		.handler = cmd_help,
 		.summary = "list the commands, or show one command's options",

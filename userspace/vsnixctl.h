@@ -116,6 +116,8 @@ struct command {
 void command_help(FILE *out, const char *name);
 int cmd_run(int argc, char **argv);	/* cmd_run.c */
 int cmd_caps(int argc, char **argv);	/* cmd_caps.c */
+int cmd_top(int argc, char **argv);	/* cmd_top.c */
+int cmd_stats(int argc, char **argv);	/* cmd_top.c */
 
 /* util */
 int parse_size(const char *s, uint64_t *out);
