@@ -4,8 +4,10 @@
  * N_CALLS hvt WALLTIME hypercalls and M_WRITES port writes: each tool,
  * attached to the vsnix tracepoints through the host's bpftrace
  * (hostrun), counts exactly those; the stats fd agrees; `vsnixctl top
- * --once --json` shows the VM, found by id from another process, with the
- * same counts. bpftrace needs the host root (QEMU machines only).
+ * --once --json` shows the VM, found by id from another process, with
+ * the same counts. bpftrace needs the host root (QEMU machines only).
+ * The five tools run as one bpftrace program (their map names differ):
+ * one bpftrace start can take minutes on a loaded TCG machine.
  */
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -19,11 +21,17 @@
 #define N_CALLS		37
 #define M_WRITES	23
 #define TEST_PORT	0x600
-#define ATTACH_S	240	/* bpftrace starts slowly under TCG */
+#define ATTACH_S	420	/* bpftrace starts slowly under TCG */
+#define BT_OUT		"/tmp/vsnix-bt.out"
 
 static const char *const tools[] = {
 	"vsnix-exits", "vsnix-exit-latency", "vsnix-hypercalls", "vsnix-io",
 	"vsnix-halt",
+};
+/* What each tool's BEGIN prints once it is attached. */
+static const char *const banners[] = {
+	"Tracing vsnix exits...", "Tracing vsnix exit-to-entry latency...",
+	"Tracing vsnix hypercalls...", "Tracing vsnix I/O...", "Tracing vsnix halts...",
 };
 #define NR_TOOLS	(sizeof(tools) / sizeof(tools[0]))
 #define NR_TESTS	(5 + 2 * NR_TOOLS)
@@ -57,39 +65,26 @@ static char *slurp(const char *path)
 	return buf;
 }
 
-static int tool_pid(unsigned int t)
+static int bt_pid(void)
 {
-	char path[64];
-
-	snprintf(path, sizeof(path), "/tmp/vsnix-bt-%s.pid", tools[t]);
-	return atoi(slurp(path));
+	return atoi(slurp("/tmp/vsnix-bt.pid"));
 }
 
-/* Start every tool at once (each takes ~30 s to start under TCG). */
+/* The tools as one program: without their "#!" lines, one after another. */
 static void start_tools(void)
 {
-	char cmd[512];
-	unsigned int t;
-
-	system("mkdir -p /tmp/vsnix-bt && cp /selftests/bpftools/*.bt /tmp/vsnix-bt/");
-	for (t = 0; t < NR_TOOLS; t++) {
-		snprintf(cmd, sizeof(cmd),
-			 "rm -f /tmp/vsnix-bt-%1$s.*; /bin/hostrun sh -c '"
-			 "[ -d /sys/kernel/tracing/events ] || "
-			 "mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null; "
-			 "echo $$ > /tmp/vsnix-bt-%1$s.pid; "
-			 "exec bpftrace /tmp/vsnix-bt/%1$s.bt' "
-			 ">/tmp/vsnix-bt-%1$s.out 2>&1 &", tools[t]);
-		system(cmd);
-	}
+	system("rm -rf /tmp/vsnix-bt /tmp/vsnix-bt.*; mkdir -p /tmp/vsnix-bt && "
+	       "cat /selftests/bpftools/*.bt | grep -v '^#!' > /tmp/vsnix-bt/all.bt");
+	system("/bin/hostrun sh -c '"
+	       "[ -d /sys/kernel/tracing/events ] || "
+	       "mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null; "
+	       "echo $$ > /tmp/vsnix-bt.pid; "
+	       "exec bpftrace /tmp/vsnix-bt/all.bt' >" BT_OUT " 2>&1 &");
 }
 
 static bool tool_ready(unsigned int t)
 {
-	char path[64];
-
-	snprintf(path, sizeof(path), "/tmp/vsnix-bt-%s.out", tools[t]);
-	return strstr(slurp(path), "Hit Ctrl-C") != NULL;
+	return strstr(slurp(BT_OUT), banners[t]) != NULL;
 }
 
 static bool wait_attached(void)
@@ -107,43 +102,49 @@ static bool wait_attached(void)
 	return false;
 }
 
-/* SIGINT: bpftrace prints its maps and exits. */
-static void stop_tools(void)
+static bool bt_alive(void)
 {
-	time_t end = time(NULL) + 120;
-	unsigned int t, alive;
-	char path[64];
+	char path[32];
 
-	for (t = 0; t < NR_TOOLS; t++)
-		if (tool_pid(t) > 0)
-			kill(tool_pid(t), SIGINT);
-	do {
-		for (alive = 0, t = 0; t < NR_TOOLS; t++) {
-			snprintf(path, sizeof(path), "/proc/%d", tool_pid(t));
-			alive += tool_pid(t) > 0 && !access(path, F_OK);
-		}
-		if (!alive)
-			return;
-		sleep(1);
-	} while (time(NULL) < end);
+	snprintf(path, sizeof(path), "/proc/%d", bt_pid());
+	return bt_pid() > 0 && !access(path, F_OK);
 }
 
-/* The value of a map line "@map[key]: value" of a tool's output; 0 if none. */
-static long long map_value(unsigned int t, const char *key)
+/*
+ * SIGINT once attached: bpftrace prints its maps and exits. A bpftrace
+ * still starting ignores SIGINT (sh started it in the background), and it
+ * would hold vsnix.ko: SIGKILL then.
+ */
+static void stop_tools(bool attached)
 {
-	char path[64], *p;
+	time_t end = time(NULL) + 120;
+
+	if (bt_pid() <= 0)
+		return;
+	kill(bt_pid(), attached ? SIGINT : SIGKILL);
+	while (bt_alive() && time(NULL) < end)
+		sleep(1);
+	if (bt_alive()) {
+		kill(bt_pid(), SIGKILL);
+		sleep(2);
+	}
+}
+
+/* The value of a map line "@map[key]: value" of the output; 0 if none. */
+static long long map_value(const char *key)
+{
+	char *p, *text = slurp(BT_OUT);
 	size_t len = strlen(key);
 
-	snprintf(path, sizeof(path), "/tmp/vsnix-bt-%s.out", tools[t]);
-	for (p = slurp(path); (p = strstr(p, key)); p += len)
-		if ((p == slurp(path) || p[-1] == '\n') && p[len] == ':')
+	for (p = text; (p = strstr(p, key)); p += len)
+		if ((p == text || p[-1] == '\n') && p[len] == ':')
 			return atoll(p + len + 1);
 	return 0;
 }
 
 static bool check_tool(unsigned int t, const char *key, long long want)
 {
-	long long got = map_value(t, key);
+	long long got = map_value(key);
 
 	if (got != want)
 		tap_diag("%s: %s is %lld, want %lld", tools[t], key, got, want);
@@ -212,6 +213,7 @@ int main(void)
 	char key[64];
 	long long io_exits;
 	unsigned int t;
+	bool attached;
 
 	vsnix_dev_fd();
 	if (vsnix_cap(VSNIX_CAP_VM_LIST) != 1 || vsnix_cap(VSNIX_CAP_STATS) != 1)
@@ -230,7 +232,8 @@ int main(void)
 	dev = create_hvt(vm);
 	TEST_ASSERT(!vx_vm_set_name(vm->fd, "trace-tools"), "name");
 	TEST_ASSERT(!vx_vm_get_info(vm->fd, &info), "info");
-	tap_ok(wait_attached(), "all %zu bpftrace tools attached", NR_TOOLS);
+	attached = wait_attached();
+	tap_ok(attached, "all %zu bpftrace tools attached", NR_TOOLS);
 	for (t = 0; t < NR_TOOLS; t++)
 		tap_ok(tool_ready(t), "%s attached (tracepoint:vsnix:*)", tools[t]);
 
@@ -251,31 +254,28 @@ int main(void)
 	tap_ok(check_top(info.id, s), "vsnixctl top --once --json shows VM %u with those counts",
 	       info.id);
 
-	stop_tools();
+	stop_tools(attached);
 	snprintf(key, sizeof(key), "@exits[%u, 8]", info.id);
 	tap_ok(check_tool(0, key, io_exits), "vsnix-exits: %lld io exits", io_exits);
-	snprintf(key, sizeof(key), "@count[%u, 8]", info.id);
+	snprintf(key, sizeof(key), "@exit_latency_count[%u, 8]", info.id);
 	tap_ok(check_tool(1, key, N_CALLS + M_WRITES),
 	       "vsnix-exit-latency: %d entries after io exits (not after the last)",
 	       N_CALLS + M_WRITES);
-	snprintf(key, sizeof(key), "@calls[%u, %d]", info.id, HVT_HYPERCALL_WALLTIME);
+	snprintf(key, sizeof(key), "@hypercalls[%u, %d]", info.id, HVT_HYPERCALL_WALLTIME);
 	tap_ok(check_tool(2, key, N_CALLS), "vsnix-hypercalls: %d WALLTIME", N_CALLS);
-	snprintf(key, sizeof(key), "@user[%u, 0, %d, 1]", info.id, TEST_PORT);
+	snprintf(key, sizeof(key), "@io_user[%u, 0, %d, 1]", info.id, TEST_PORT);
 	tap_ok(check_tool(3, key, M_WRITES) &&
-	       (snprintf(key, sizeof(key), "@accesses[%u, %u, 0]", info.id, dev),
+	       (snprintf(key, sizeof(key), "@io_accesses[%u, %u, 0]", info.id, dev),
 		check_tool(3, key, N_CALLS)),
 	       "vsnix-io: %d writes to port %#x by userspace, %d to hvt device %u",
 	       M_WRITES, TEST_PORT, N_CALLS, dev);
 	snprintf(key, sizeof(key), "@halts[%u]", info.id);
 	tap_ok(check_tool(4, key, vx_stats_get(s, "halts")), "vsnix-halt: %llu halts as the stats fd",
 	       (unsigned long long)vx_stats_get(s, "halts"));
-	for (t = 0; t < NR_TOOLS; t++) {
-		char path[64], *line, *nl;
+	{
+		char *line = slurp(BT_OUT), *nl;
 
-		snprintf(path, sizeof(path), "/tmp/vsnix-bt-%s.out", tools[t]);
-		line = slurp(path);
-
-		printf("# --- %s ---\n", tools[t]);
+		printf("# --- bpftrace output ---\n");
 		for (; *line; line = nl + 1) {
 			nl = strchr(line, '\n');
 			if (!nl)
