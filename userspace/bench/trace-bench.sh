@@ -25,7 +25,7 @@ make -C "$kdir" M="$out/notrace" VSNIX_TRACE=0 modules >/dev/null
 cp "$out/notrace/kmod/vsnix.ko" "$out/vsnix-notrace.ko"
 
 "$root/scripts/rig/run-qemu.sh" --cmd \
-	"sh /host$root/userspace/bench/trace-in-rig.sh /host$root $rounds $iters" |
+	"hostrun true && sh /host$root/userspace/bench/trace-in-rig.sh /host$root $rounds $iters" |
 	grep -E '^bench:' | tee "$out/trace-bench.log"
 median() {
 	awk -v k="$1" '$2 == "run" && $3 == k && $5 ~ /^[0-9]+$/ { print $5 }' \
