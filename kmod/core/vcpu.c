@@ -429,7 +429,6 @@ static long vsnix_vcpu_ioctl(struct file *file, unsigned int cmd,
 			r = -EINVAL;
 			break;
 		}
-		WRITE_ONCE(vcpu->tid, task_pid_nr(current));
 		r = vsnix_vcpu_run(vcpu);
 		vcpu->stat.user_exits++;
 		break;

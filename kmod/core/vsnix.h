@@ -323,7 +323,6 @@ struct vsnix_vcpu {
 	/* core/stats.h: written by the vCPU's thread only. */
 	struct vsnix_vcpu_stat stat;
 	struct vsnix_vcpu_trace trace;
-	pid_t tid;		/* the thread of the last RUN */
 };
 
 /* ---------------------------------------------------------------- VM */
