@@ -59,6 +59,24 @@ static const struct command commands[] = {
 		.help = "  VM: the id (`vsnixctl top`) or the name of a running VM\n",
 	},
 	{
+		.name = "pool",
+		.handler = cmd_pool,
+		.summary = "create, load, unload, list and show VM pools",
+		.usage = "pool [--dir DIR] [--json] create DESC.json | load NAME MNT |\n"
+			 "       unload MNT | list | show MNT",
+		.help =
+		"  --dir DIR            the pools' folder (default .): NAME.img + NAME.json\n"
+		"  --json               load, show: each VM's config as JSON\n"
+		"  create DESC.json     build DIR/NAME.img (mkfs.ext4 -d, no root needed)\n"
+		"                       and DIR/NAME.json from a description\n"
+		"  load NAME MNT        loop-mount DIR/NAME.img on MNT (read-only unless a\n"
+		"                       disk writes to the pool), check and print its VMs\n"
+		"  unload MNT           unmount (the loop device goes with it)\n"
+		"  list                 the pools in DIR\n"
+		"  show MNT             the VMs of the pool mounted on MNT\n"
+		"  Documentation/pools.rst describes the files\n",
+	},
+	{
 		.name = "help",
 		.handler = cmd_help,
 		.summary = "list the commands, or show one command's options",

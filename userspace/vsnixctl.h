@@ -118,6 +118,7 @@ int cmd_run(int argc, char **argv);	/* cmd_run.c */
 int cmd_caps(int argc, char **argv);	/* cmd_caps.c */
 int cmd_top(int argc, char **argv);	/* cmd_top.c */
 int cmd_stats(int argc, char **argv);	/* cmd_top.c */
+int cmd_pool(int argc, char **argv);	/* cmd_pool.c */
 
 /* util */
 int parse_size(const char *s, uint64_t *out);
