@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <json-c/json.h>
 
 #include "vsnixctl.h"
 #include "pool/pool.h"
@@ -47,39 +48,49 @@ static int pool_cmd_create(const char *dir, int argc, char **argv)
 	return ret ? fail(&e) : 0;
 }
 
-static void print_vm(const struct pool_vm *vm, bool json)
+static void print_vm(const struct pool_vm *vm)
 {
-	char *s;
-
-	if (json) {
-		s = pool_vm_to_json(vm);
-		printf("%s", s);
-		free(s);
-		return;
-	}
 	printf("%-20s %-9s %6llu MiB %2u vCPU %u disk %u nic %s  %s\n", vm->name,
 	       pool_kind_name(vm->kind), (unsigned long long)vm->memory_mib,
 	       vm->vcpus, vm->nr_disks, vm->nr_nics,
 	       vm->autostart ? "autostart" : "-", vm->hash);
 }
 
+/* --json: { "pool", "mount_point", "read_write", "vms": [ vmcfg... ] } */
+static void print_pool_json(const struct pool *p)
+{
+	json_object *o = json_object_new_object(), *a = json_object_new_array();
+	unsigned int i;
+	char *s;
+
+	json_object_object_add(o, "pool", json_object_new_string(p->name));
+	json_object_object_add(o, "mount_point",
+			       json_object_new_string(p->mount_point));
+	json_object_object_add(o, "read_write",
+			       json_object_new_boolean(p->read_write));
+	for (i = 0; i < p->nr_vms; i++) {
+		s = pool_vm_to_json(&p->vms[i]);
+		json_object_array_add(a, json_tokener_parse(s));
+		free(s);
+	}
+	json_object_object_add(o, "vms", a);
+	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+				JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
 static void print_pool(const struct pool *p, bool json)
 {
 	unsigned int i;
 
-	if (json)
-		printf("{ \"pool\": \"%s\", \"mount_point\": \"%s\", \"vms\": [\n",
-		       p->name, p->mount_point);
-	else
-		printf("pool %s at %s (%s)\n", p->name, p->mount_point,
-		       p->read_write ? "read-write" : "read-only");
-	for (i = 0; i < p->nr_vms; i++) {
-		print_vm(&p->vms[i], json);
-		if (json)
-			printf("%s\n", i + 1 < p->nr_vms ? "," : "");
+	if (json) {
+		print_pool_json(p);
+		return;
 	}
-	if (json)
-		printf("] }\n");
+	printf("pool %s at %s (%s)\n", p->name, p->mount_point,
+	       p->read_write ? "read-write" : "read-only");
+	for (i = 0; i < p->nr_vms; i++)
+		print_vm(&p->vms[i]);
 }
 
 static int pool_cmd_load(const char *dir, bool json, int argc, char **argv)
