@@ -56,6 +56,9 @@ void vsnix_x86_complete_pending(struct vsnix_vcpu *vcpu);
 /* CPUID exit: reads RAX/RCX, answers from the VM's policy, RIP += len. */
 void vsnix_x86_emulate_cpuid(struct vsnix_vcpu *vcpu, unsigned int insn_len);
 
+/* VMCALL/VMMCALL at CPL 0: no services, RAX = VSNIX_HYPERCALL_ENOSYS. */
+void vsnix_x86_hypercall(struct vsnix_vcpu *vcpu, bool long_mode);
+
 /* Default CPUID policy for a new VM, from the host's, filtered. */
 int vsnix_x86_cpuid_default(struct vsnix_cpuid_policy *policy);
 /* What VSNIX_GET_SUPPORTED_CPUID reports. */
