@@ -580,8 +580,10 @@ void vsnix_x86_emulate_cpuid(struct vsnix_vcpu *vcpu, unsigned int insn_len)
 		cr4 = sregs.cr4;
 	}
 	vsnix_cpuid_apply_dynamic(&e, vcpu->id, cr4, vcpu->xcr0);
-	if (function == 1 && vsnix_lapic_in_kernel(vcpu))
-		vsnix_cpuid_apply_lapic(&e, vsnix_lapic_get_base(vcpu));
+	if (function == 1)
+		vsnix_cpuid_apply_lapic(&e, vsnix_lapic_in_kernel(vcpu),
+					vsnix_lapic_in_kernel(vcpu) ?
+					vsnix_lapic_get_base(vcpu) : 0);
 
 	/* CPUID writes the 32-bit registers: upper halves cleared. */
 	vcpu->gpr[VSNIX_RAX] = e.eax;
