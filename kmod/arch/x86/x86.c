@@ -552,9 +552,10 @@ u8 vsnix_x86_maxphyaddr(struct vsnix_vcpu *vcpu)
 /*
  * VMCALL (VMX) and VMMCALL (SVM) at CPL 0: a hypercall. Both exit (SDM
  * Vol 3C, "Instructions That Cause VM Exits Unconditionally"; APM Vol 2,
- * 15.9, VMMCALL intercepted); what they do is the hypervisor's ABI. vsnix (CPUID 0x40000000 "vSnixvSnixvS") has no
- * services: every number returns VSNIX_HYPERCALL_ENOSYS in RAX, the other
- * registers kept, so a guest may probe. At CPL > 0 the caller raises #UD,
+ * 15.9, VMMCALL intercepted); what they do is the hypervisor's ABI. vsnix
+ * (CPUID 0x40000000 "vSnixvSnixvS") has no services: every number returns
+ * VSNIX_HYPERCALL_ENOSYS in RAX, the other registers kept, so a guest may
+ * probe. At CPL > 0 the caller raises #UD,
  * as on a CPU outside VMX/SVM operation. RAX is 32 bits outside 64-bit
  * mode. The caller moves RIP past the instruction.
  */
