@@ -28,6 +28,9 @@ static const struct command commands[] = {
 		"  --module FILE[,ARGS] multiboot: load FILE as a boot module\n"
 		"  --cpus N             multiboot: N vCPUs; vCPU 0 boots, the others wait\n"
 		"                       for INIT/SIPI (in-kernel LAPIC)\n"
+		"  --no-x2apic          multiboot: CPUID offers no x2APIC (an xAPIC-only CPU)\n"
+		"  --testdev            multiboot: QEMU pc-testdev's IRQ lines, a byte OUT to\n"
+		"                       port 0x2000 + n drives GSI n (kvm-unit-tests)\n"
 		"  --verbose            report the exit and stray I/O on stderr\n"
 		"exit code: the guest's exit status; 120 setup error, 121 VM error,\n"
 		"           128+N stopped by signal N\n",

@@ -65,6 +65,8 @@ struct run_options {
 	unsigned int nr_sector_args;
 	bool verbose;
 	unsigned int nr_cpus;	/* --cpus; 0 means 1 */
+	bool no_x2apic;		/* --no-x2apic */
+	bool testdev;		/* --testdev */
 };
 
 /* The VM being built and run. */
@@ -74,6 +76,7 @@ struct vm {
 	struct vx_vcpu *boot_vcpu;	/* vCPU 0, set up by the loader */
 	enum guest_kind kind;
 	bool verbose;
+	bool testdev;		/* pc-testdev IRQ lines (multiboot) */
 	int console_fd;		/* stdout, or a pipe console_copier reads */
 	bool console_copier;
 	pthread_t console_thread;

@@ -149,6 +149,13 @@ struct vsnix_cpuid_entry {
 
 #define VSNIX_MAX_CPUID_ENTRIES	256
 
+/*
+ * The guest ABI of VMCALL (Intel) / VMMCALL (AMD) at CPL 0 (CPUID leaf
+ * 0x40000000 says "vSnixvSnixvS"): vsnix offers no hypercalls, each one
+ * returns this in RAX (EAX outside 64-bit mode). At CPL > 0: #UD.
+ */
+#define VSNIX_HYPERCALL_ENOSYS	(-1000)
+
 struct vsnix_cpuid {
 	__u32 nent;		/* in: room in entries[]; out: entries used */
 	__u32 pad;
