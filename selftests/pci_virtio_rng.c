@@ -437,8 +437,8 @@ int main(void)
 	tap_ok(!create_rng(vm->fd, SLOT, BAR), "virtio-rng at slot %d, BAR 0x%llx",
 	       SLOT, (unsigned long long)BAR);
 
-	tap_ok(vcpu_run_raw(vcpu) == 0 &&
-	       vcpu_is_io(vcpu, 0xcf9, VSNIX_EXIT_IO_OUT, 1),
+	i = vcpu_run_raw(vcpu);
+	tap_ok(!i && vcpu_is_io(vcpu, 0xcf9, VSNIX_EXIT_IO_OUT, 1),
 	       "port 0xcf9 is left to another device (exit to userspace: %s)",
 	       vcpu_exit_str(vcpu));
 	if (!run_sync(vcpu, 1, &uc))
