@@ -66,6 +66,7 @@ static void loaded(struct vm *vm, struct vx_boot *b)
 	if (b->default_cpuid)
 		fprintf(stderr, "vsnixctl: warning: running with the default CPUID\n");
 	vm->boot_vcpu = b->vcpu;
+	vm->console_id = b->console_id;
 }
 
 int hvt_setup(struct vm *vm, struct vx_elf_image *img,

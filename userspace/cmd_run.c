@@ -142,6 +142,9 @@ static int run_option(int c, struct run_options *opt)
 		opt->nr_cpus = n;
 		break;
 	}
+	case 'i':
+		opt->stdin_fwd = true;
+		break;
 	case 'h':
 		command_help(stdout, "run");
 		exit(0);
@@ -164,13 +167,14 @@ static int parse_run(int argc, char **argv, struct run_options *opt)
 		{ "module", required_argument, NULL, 'M' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "cpus", required_argument, NULL, 'C' },
+		{ "stdin", no_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	int c;
 
 	opt->mem_size = DEFAULT_MEM;
-	while ((c = getopt_long(argc, argv, "k:m:c:b:n:S:M:vhC:", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "k:m:c:b:n:S:M:vhC:i", longopts, NULL)) != -1)
 		if (run_option(c, opt))
 			return -1;
 	if (optind != argc) {
@@ -258,9 +262,15 @@ int cmd_run(int argc, char **argv)
 		vm_destroy(&vm);
 		return EXIT_SETUP_ERROR;
 	}
+	if (console_input_start(&vm, opt.stdin_fwd)) {
+		vm_destroy(&vm);
+		return EXIT_SETUP_ERROR;
+	}
 	/* Console bytes come from the kernel: flush ours first. */
 	fflush(stdout);
 	code = vm_run(&vm, &stop);
+	/* Every path out of the run puts the terminal back here. */
+	console_input_stop(&vm);
 	vm_destroy(&vm);
 	return code;
 }

@@ -29,8 +29,12 @@ static const struct command commands[] = {
 		"  --cpus N             multiboot: N vCPUs; vCPU 0 boots, the others wait\n"
 		"                       for INIT/SIPI (in-kernel LAPIC)\n"
 		"  --verbose            report the exit and stray I/O on stderr\n"
+		"  --stdin              forward stdin to the guest's console even when it\n"
+		"                       is not a terminal (a terminal always is, in raw\n"
+		"                       mode: Ctrl-] q stops the VM, Ctrl-] Ctrl-] sends\n"
+		"                       Ctrl-])\n"
 		"exit code: the guest's exit status; 120 setup error, 121 VM error,\n"
-		"           128+N stopped by signal N\n",
+		"           122 stopped from the console, 128+N stopped by signal N\n",
 	},
 	{
 		.name = "caps",

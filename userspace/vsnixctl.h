@@ -17,6 +17,7 @@
 #include "vsnix/libvsnix.h"
 #include "vsnix/elf.h"
 #include "vsnix/boot.h"
+#include "vsnix/console.h"
 
 /*
  * Exit codes of `vsnixctl run`. A guest's own status is passed through
@@ -24,6 +25,7 @@
  */
 #define EXIT_SETUP_ERROR	120	/* bad arguments, image or host setup */
 #define EXIT_VM_ERROR		121	/* triple fault, internal error, ... */
+#define EXIT_CONSOLE_QUIT	122	/* the user typed Ctrl-] q */
 #define EXIT_SIGNAL_BASE	128	/* 128 + signal that stopped the run */
 
 /* A Solo5 manifest has 63 device entries (VSNIX_HVT_MAX_HANDLE). */
@@ -65,6 +67,7 @@ struct run_options {
 	unsigned int nr_sector_args;
 	bool verbose;
 	unsigned int nr_cpus;	/* --cpus; 0 means 1 */
+	bool stdin_fwd;		/* --stdin: forward stdin even if not a tty */
 };
 
 /* The VM being built and run. */
@@ -77,6 +80,8 @@ struct vm {
 	int console_fd;		/* stdout, or a pipe console_copier reads */
 	bool console_copier;
 	pthread_t console_thread;
+	uint32_t console_id;	/* device taking console input, 0: none */
+	struct vx_console_in cin;	/* stdin -> console_id */
 };
 
 /* vm.c. report(): for r < 0, prints "vsnixctl: <vx_errmsg()>", -1; else 0. */
@@ -98,6 +103,9 @@ int multiboot_setup(struct vm *vm, int fd, const struct run_options *opt,
 /* The console fd the devices get: stdout, or a pipe copied to stdout. */
 int console_open(struct vm *vm);
 void console_close(struct vm *vm);
+/* Forwards stdin to the guest's console: a terminal always, else if forced. */
+int console_input_start(struct vm *vm, bool force);
+void console_input_stop(struct vm *vm);
 int block_open(const char *path, uint64_t *size);
 int tap_open(const char *ifname);
 int parse_mac(const char *s, uint8_t mac[6]);

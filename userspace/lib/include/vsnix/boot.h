@@ -40,6 +40,7 @@ struct vx_boot {
 	void *opaque;
 	/* out */
 	struct vx_vcpu *vcpu;	/* vCPU 0, ready to run */
+	uint32_t console_id;	/* the device taking console input, 0: none */
 	bool default_cpuid;	/* VSNIX_SET_CPUID failed: the guest runs on the default */
 };
 
