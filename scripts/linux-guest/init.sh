@@ -16,8 +16,15 @@ fail=""
 cpus=$(nproc)
 mem_kb=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)
 # RAM the kernel found: the System RAM ranges of /proc/iomem.
-ram_kb=$(awk -F'[- :]+' '/System RAM$/ { s += ("0x" $3) - ("0x" $2) + 1 }
-	END { printf "%d", s / 1024 }' /proc/iomem)
+ram=0
+while IFS= read -r line; do
+	case "$line" in
+	[0-9a-f]*" : System RAM")
+		range=${line%% :*}
+		ram=$((ram + 0x${range#*-} - 0x${range%-*} + 1)) ;;
+	esac
+done </proc/iomem
+ram_kb=$((ram / 1024))
 say "nproc=$cpus MemTotal=${mem_kb}kB RAM=${ram_kb}kB uname=$(uname -r)"
 say "up $(cut -d' ' -f1 /proc/uptime) s"
 
