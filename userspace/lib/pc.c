@@ -29,8 +29,8 @@ static int pc_chipset(struct vx_vm *vm, const struct vx_pc *pc)
 
 	memset(&c, 0, sizeof(c));
 	c.type = VSNIX_DEV_IOAPIC;
-	/* IOAPIC ID after the LAPIC IDs 0..nr_cpus-1, as the MADT says. */
-	c.ioapic.id = pc->nr_cpus < 16 ? pc->nr_cpus : 0;
+	/* ID 0, as the MADT says (its own ID space, apart from the LAPICs'). */
+	c.ioapic.id = 0;
 	c.ioapic.base = PC_IOAPIC_BASE;
 	r = pc_device(vm, &c);
 	if (r)
