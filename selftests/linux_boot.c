@@ -40,7 +40,7 @@ static void boot(unsigned int n)
 
 	snprintf(cpus, sizeof(cpus), "%u", n);
 	snprintf(cmdline, sizeof(cmdline),
-		 "console=ttyS0 quiet panic=-1 vsnix.cpus=%u vsnix.mem=%u", n, MEM_MIB);
+		 "console=ttyS0 quiet panic=-1 vsnix.off=port vsnix.cpus=%u vsnix.mem=%u", n, MEM_MIB);
 	rg_run(&r, (const char *[]){ "run", "--kernel", lg_file("vmlinuz"),
 				     "--initrd", lg_file("initrd.cpio.gz"),
 				     "--mem", "256M", "--cpus", cpus,

@@ -13,6 +13,7 @@
 #include "vsnix/libvsnix.h"
 #include "vsnix/boot.h"
 #include "vsnix/pc.h"
+#include "vsnix/acpi.h"
 
 static int pc_device(struct vx_vm *vm, struct vsnix_device_config *c)
 {
@@ -76,6 +77,14 @@ static int pc_io(struct vx_vm *vm, const struct vx_pc *pc)
 	return pc_device(vm, &c);
 }
 
+/* The ACPI tables in the BIOS area; pc->rsdp for the boot protocols. */
+static int pc_acpi(struct vx_vm *vm, struct vx_pc *pc)
+{
+	struct vx_acpi_config cfg = { .nr_cpus = pc->nr_cpus };
+
+	return vx_acpi_build(vm, &cfg, &pc->rsdp);
+}
+
 int vx_pc_platform_create(struct vx_vm *vm, struct vx_pc *pc)
 {
 	int r;
@@ -92,6 +101,8 @@ int vx_pc_platform_create(struct vx_vm *vm, struct vx_pc *pc)
 	if (!r)
 		r = pc_io(vm, pc);
 	/* More platform devices (ACPI PM, PCI host, virtio) go here. */
+	if (!r)
+		r = pc_acpi(vm, pc);
 	return r;
 }
 
