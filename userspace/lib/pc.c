@@ -58,8 +58,12 @@ static int pc_chipset(struct vx_vm *vm, const struct vx_pc *pc)
 	return pc_device(vm, &c);
 }
 
-/* COM1 on the console fd, and the exit port (a guest's way out). */
-static int pc_io(struct vx_vm *vm, const struct vx_pc *pc)
+/*
+ * COM1 on the console fd, on ISA IRQ 4 where vsnix.ko has the UART's
+ * interrupt line (VSNIX_CAP_UART_IRQ; else Linux polls it), and the exit
+ * port (a guest's way out).
+ */
+static int pc_io(struct vx_vm *vm, struct vx_pc *pc)
 {
 	struct vsnix_device_config c;
 	int r;
@@ -68,9 +72,14 @@ static int pc_io(struct vx_vm *vm, const struct vx_pc *pc)
 	c.type = VSNIX_DEV_UART16550;
 	c.console_fd = pc->console_fd;
 	c.uart.base = PC_COM1_PORT;
+	if (vx_check_cap(vm->sys_fd, VSNIX_CAP_UART_IRQ) > 0) {
+		c.uart.flags = VSNIX_UART_HAS_IRQ;
+		c.uart.gsi = PC_COM1_IRQ;
+	}
 	r = vx_vm_create_device(vm, &c);
 	if (r)
 		return r;
+	pc->com1_id = c.id;
 	memset(&c, 0, sizeof(c));
 	c.type = VSNIX_DEV_EXIT_PORT;
 	c.exit_port.port = VX_PC_EXIT_PORT;
@@ -183,6 +192,7 @@ int vx_pc_vcpus(struct vx_vm *vm, struct vx_boot *b, struct vx_pc *pc)
 	}
 	if (r)
 		return r;
+	b->console_id = pc->com1_id;
 	b->default_cpuid = vx_vm_set_cpuid_host(vm) != 0;
 	return 0;
 }

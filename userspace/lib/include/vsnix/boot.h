@@ -83,6 +83,7 @@ struct vx_pc {
 	int console_fd;		/* COM1's output */
 	/* out: the ACPI RSDP's GPA, 0 when no tables were built */
 	uint64_t rsdp;
+	uint32_t com1_id;	/* out: COM1's device id (console input) */
 };
 
 /*
