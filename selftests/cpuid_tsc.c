@@ -9,6 +9,7 @@
  * get no 0x15/0x16 of vsnix's making: Linux reads them only on Intel.
  * The rate is checked against the TSC measured from the host.
  */
+#include <time.h>
 #include "vsnix_util.h"
 
 static void guest_main(void)
@@ -21,6 +22,30 @@ static void guest_main(void)
 		guest_cpuid(leaves[i], 0, &a, &b, &c, &d);
 		guest_ucall(UCALL_SYNC, leaves[i], a, b, c, d, 0);
 	}
+}
+
+/* TSC ticks over 100 ms of CLOCK_MONOTONIC, in Hz. */
+static uint64_t measure_tsc_hz(void)
+{
+	struct timespec t0, t1, pause = { 0, 100 * 1000 * 1000 };
+	uint64_t c0, c1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	c0 = __builtin_ia32_rdtsc();
+	nanosleep(&pause, NULL);
+	c1 = __builtin_ia32_rdtsc();
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (c1 - c0) * 1e9 / ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec));
+}
+
+/* The median of three: an emulator's hiccup spoils one, not the result. */
+static uint64_t host_tsc_hz(void)
+{
+	uint64_t a = measure_tsc_hz(), b = measure_tsc_hz(), c = measure_tsc_hz();
+
+	if (a > b) { uint64_t t = a; a = b; b = t; }
+	if (b > c) b = c;
+	return a > b ? a : b;
 }
 
 struct leaf {
@@ -68,7 +93,7 @@ int main(void)
 	}
 	TEST_ASSERT(vcpu_run_ucall(vcpu, &uc) == UCALL_DONE, "done");
 	vm_destroy(vm);
-	hz = vx_tsc_hz();
+	hz = host_tsc_hz();
 
 	memcpy(sig, &l40.ebx, 4);
 	memcpy(sig + 4, &l40.ecx, 4);
@@ -76,9 +101,9 @@ int main(void)
 	sig[12] = 0;
 	tap_ok(!strcmp(sig, "vSnixvSnixvS") && l40.eax == 0x40000010,
 	       "0x40000000: '%s', max leaf 0x%x", sig, l40.eax);
-	ok = l10.eax && l10.eax > hz / 1000 * 98 / 100 && l10.eax < hz / 1000 * 102 / 100;
+	ok = l10.eax && l10.eax > hz / 1000 * 95 / 100 && l10.eax < hz / 1000 * 105 / 100;
 	tap_ok(ok && l10.ebx == 1000000,
-	       "0x40000010: TSC %u kHz (measured %lu kHz), APIC bus %u kHz",
+	       "0x40000010: TSC %u kHz (host %lu kHz), APIC bus %u kHz",
 	       l10.eax, (unsigned long)(hz / 1000), l10.ebx);
 	tap_ok(supported_has(&l10), "GET_SUPPORTED_CPUID has the same 0x40000010");
 	if (vsnix_is_vmx()) {
