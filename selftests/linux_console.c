@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * A Linux guest's console on vsnix's 16550 (IRQ 4): Debian's stock kernel
- * with console=ttyS0 writes 16 KiB through the tty (THRE interrupts) and
- * 7200 bytes through printk's polled console, then runs a busybox shell on
+ * with console=ttyS0 writes 16 KiB through the tty (THRE interrupts) at
+ * least half as fast as 7200 bytes through printk's polled console, then runs a busybox shell on
  * ttyS0 that this test types into through vsnixctl --stdin; the shell
  * computes what was asked, so its answer proves the input arrived. The
  * guest's wall clock (from the RTC) and TSC rate (CPUID on Intel,
@@ -117,12 +117,11 @@ int main(void)
 	kmsg_rate = 7200 / (t1 - t0 + 0.01);
 	/*
 	 * All of it arrives through THRE interrupts (a lost one would stall
-	 * the tty). The rates are printed, not compared: on the QEMU rig the
-	 * tty is several times slower than printk's polling, an open issue
-	 * (the guest idles between interrupt bursts; see the commit).
+	 * the tty), at least half as fast as printk's polling: both are
+	 * bound by exits, nothing paces them (no baud rate).
 	 */
 	rg_ok(count_char(r.out, 'x') >= 16384 && count_char(r.out, 'y') >= 7200 &&
-	      t1 >= t0 && tty_rate > 0,
+	      t1 >= t0 && tty_rate > kmsg_rate / 2,
 	      "16 KiB through the tty (THRE interrupts) at %.1f KiB/s, printk (polled) at %.1f KiB/s",
 	      tty_rate / 1024, kmsg_rate / 1024);
 	rg_ok(rg_has(r.out, "typed-42"), "typed input reaches the shell, which runs it (typed-42)");
