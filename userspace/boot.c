@@ -67,6 +67,7 @@ static void loaded(struct vm *vm, struct vx_boot *b)
 	if (b->default_cpuid)
 		fprintf(stderr, "vsnixctl: warning: running with the default CPUID\n");
 	vm->boot_vcpu = b->vcpu;
+	vm->console_id = b->console_id;
 }
 
 int hvt_setup(struct vm *vm, struct vx_elf_image *img,
@@ -181,6 +182,58 @@ int multiboot_setup(struct vm *vm, int fd, const struct run_options *opt,
 		mods[i].args = opt->module[i].args;
 	}
 	if (report(vx_multiboot_load(vm->vx, fd, opt->kernel, header_offset, &b)))
+		return -1;
+	loaded(vm, &b);
+	return 0;
+}
+
+/*
+ * Linux 6.1 takes the TSC rate from CPUID only on Intel (leaves 0x15/0x16)
+ * and reads a hypervisor's timing leaf only for hypervisors it knows: an
+ * AMD guest calibrates against the PIT, slow and, where exits are slow,
+ * failing ("Marking TSC unstable"). Its documented tsc_early_khz= tells
+ * it the rate instead (Documentation/devices.rst, "Guest time"); a value
+ * on the user's command line wins.
+ */
+static const char *linux_cmdline(struct vm *vm, const char *cmdline, char *buf,
+				 size_t len)
+{
+	uint32_t khz;
+
+	if (!cmdline)
+		cmdline = "";
+	if (vx_check_cap(vm->vx->sys_fd, VSNIX_CAP_VENDOR) != VSNIX_VENDOR_SVM ||
+	    strstr(cmdline, "tsc_early_khz="))
+		return cmdline;
+	khz = vx_guest_tsc_khz(vm->vx->sys_fd);
+	if (!khz || snprintf(buf, len, "%s%stsc_early_khz=%u", cmdline,
+			     *cmdline ? " " : "", khz) >= (int)len)
+		return cmdline;
+	return buf;
+}
+
+int linux_setup(struct vm *vm, int fd, struct vx_elf_image *img,
+		const struct run_options *opt)
+{
+	static char cmdline[MAX_CMDLINE + 64];
+
+	struct vx_boot b = {
+		.mem_size = opt->mem_size,
+		.cmdline = linux_cmdline(vm, opt->cmdline, cmdline, sizeof(cmdline)),
+		.initrd = opt->initrd,
+		.console_fd = vm->console_fd,
+		.nr_cpus = opt->nr_cpus,
+	};
+	int r;
+
+	vm->kind = GUEST_LINUX;
+	if (opt->nr_block || opt->nr_net || opt->nr_modules) {
+		fprintf(stderr, "vsnixctl: --block/--net/--module are not for Linux guests (%s)\n",
+			opt->kernel);
+		return -1;
+	}
+	r = img ? vx_pvh_load(vm->vx, img, &b) : vx_linux_load(vm->vx, fd, opt->kernel, &b);
+	if (report(r))
 		return -1;
 	loaded(vm, &b);
 	return 0;

@@ -14,6 +14,7 @@
 
 #include "vsnixctl.h"
 
+#define OPT_STDIN	0x100	/* long-only options */
 #define DEFAULT_MEM	(128ULL << 20)
 #define VSNIX_MAX_CPUS	64	/* VSNIX_CAP_NR_VCPUS */
 
@@ -90,6 +91,9 @@ static int run_option(int c, struct run_options *opt)
 	case 'c':
 		opt->cmdline = optarg;
 		break;
+	case 'i':
+		opt->initrd = optarg;
+		break;
 	case 'b':
 		if (opt->nr_block == MAX_BLOCK ||
 		    parse_attach(optarg, &opt->block[opt->nr_block], false)) {
@@ -148,6 +152,9 @@ static int run_option(int c, struct run_options *opt)
 		opt->nr_cpus = n;
 		break;
 	}
+	case OPT_STDIN:
+		opt->stdin_fwd = true;
+		break;
 	case 'h':
 		command_help(stdout, "run");
 		exit(0);
@@ -164,12 +171,14 @@ static int parse_run(int argc, char **argv, struct run_options *opt)
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "mem", required_argument, NULL, 'm' },
 		{ "cmdline", required_argument, NULL, 'c' },
+		{ "initrd", required_argument, NULL, 'i' },
 		{ "block", required_argument, NULL, 'b' },
 		{ "net", required_argument, NULL, 'n' },
 		{ "block-sector-size", required_argument, NULL, 'S' },
 		{ "module", required_argument, NULL, 'M' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "cpus", required_argument, NULL, 'C' },
+		{ "stdin", no_argument, NULL, OPT_STDIN },
 		{ "no-x2apic", no_argument, NULL, 'X' },
 		{ "testdev", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
@@ -178,7 +187,7 @@ static int parse_run(int argc, char **argv, struct run_options *opt)
 	int c;
 
 	opt->mem_size = DEFAULT_MEM;
-	while ((c = getopt_long(argc, argv, "k:m:c:b:n:S:M:vhC:", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "k:m:c:i:b:n:S:M:vhC:", longopts, NULL)) != -1)
 		if (run_option(c, opt))
 			return -1;
 	if (optind != argc) {
@@ -193,11 +202,34 @@ static int parse_run(int argc, char **argv, struct run_options *opt)
 	return apply_sector_sizes(opt);
 }
 
+/* An ELF: hvt (the Solo5 note), PVH (the Xen PVH note), else -1 to go on. */
+static int prepare_elf(struct vm *vm, struct run_options *opt, int fd)
+{
+	struct vx_elf_image img;
+	uint64_t entry;
+	int ret = -1, pvh;
+
+	if (report(vx_elf_open(&img, fd, opt->kernel)))
+		return -2;
+	if (hvt_is_hvt_elf(&img)) {
+		if (opt->nr_modules)
+			fprintf(stderr, "vsnixctl: --module is for multiboot kernels; ignored\n");
+		ret = vm_create(vm) ? -2 : hvt_setup(vm, &img, opt);
+	} else {
+		pvh = vx_pvh_entry(&img, &entry);
+		if (report(pvh))
+			ret = -2;
+		else if (pvh)
+			ret = vm_create(vm) ? -2 : linux_setup(vm, fd, &img, opt);
+	}
+	vx_elf_close(&img);
+	return ret == -1 ? -1 : ret ? -2 : 0;
+}
+
 /* Detects the image kind, builds the VM and sets up the vCPU. */
 static int prepare(struct vm *vm, struct run_options *opt)
 {
 	uint8_t head[8192];
-	struct vx_elf_image img;
 	ssize_t len;
 	long mb;
 	int fd, ret = -1;
@@ -214,16 +246,19 @@ static int prepare(struct vm *vm, struct run_options *opt)
 
 	/* An ELF with the Solo5 ABI note is hvt, whatever else it holds. */
 	if (vx_elf_is_elf(head, len)) {
-		if (report(vx_elf_open(&img, fd, opt->kernel)))
+		ret = prepare_elf(vm, opt, fd);
+		if (ret != -1)
 			goto out;
-		if (hvt_is_hvt_elf(&img)) {
-			if (opt->nr_modules)
-				fprintf(stderr, "vsnixctl: --module is for multiboot kernels; ignored\n");
-			ret = vm_create(vm) ? -1 : hvt_setup(vm, &img, opt);
-			vx_elf_close(&img);
-			goto out;
-		}
-		vx_elf_close(&img);
+		ret = -1;
+	}
+	if (opt->initrd && !vx_linux_is_bzimage(head, len)) {
+		fprintf(stderr, "vsnixctl: --initrd is for Linux kernels; %s is not a bzImage (no \"HdrS\" setup header) nor a PVH ELF\n",
+			opt->kernel);
+		goto out;
+	}
+	if (vx_linux_is_bzimage(head, len)) {
+		ret = vm_create(vm) ? -1 : linux_setup(vm, fd, NULL, opt);
+		goto out;
 	}
 	mb = vx_multiboot_find_header(head, len);
 	if (mb >= 0) {
@@ -235,8 +270,7 @@ static int prepare(struct vm *vm, struct run_options *opt)
 		ret = vm_create(vm) ? -1 : multiboot_setup(vm, fd, opt, mb);
 		goto out;
 	}
-	fprintf(stderr, "vsnixctl: %s is neither a Solo5 hvt unikernel (no Solo5 ABI note)"
-		" nor a multiboot kernel (no header in the first 8 KiB)\n",
+	fprintf(stderr, "vsnixctl: %s is not a kernel vsnix knows: expected a Solo5 hvt unikernel (ELF with the Solo5 ABI note), a PVH ELF (Xen PVH entry note), a Linux bzImage (\"HdrS\" setup header at 0x202) or a multiboot kernel (header in the first 8 KiB)\n",
 		opt->kernel);
 out:
 	close(fd);
@@ -267,9 +301,15 @@ int cmd_run(int argc, char **argv)
 		vm_destroy(&vm);
 		return EXIT_SETUP_ERROR;
 	}
+	if (console_input_start(&vm, opt.stdin_fwd)) {
+		vm_destroy(&vm);
+		return EXIT_SETUP_ERROR;
+	}
 	/* Console bytes come from the kernel: flush ours first. */
 	fflush(stdout);
 	code = vm_run(&vm, &stop);
+	/* Every path out of the run puts the terminal back here. */
+	console_input_stop(&vm);
 	vm_destroy(&vm);
 	return code;
 }

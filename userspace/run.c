@@ -104,11 +104,21 @@ static void report_memory_fault(struct vx_vcpu *vcpu, const char *what, uint64_t
 		(unsigned long long)gpa, rip);
 }
 
+/* Is gpa guest RAM? A PC guest's RAM above 3 GiB starts at 4 GiB. */
+static bool in_ram(struct vm *vm, uint64_t gpa)
+{
+	uint64_t size = vm->vx->mem_size, low = 0xc0000000ull;
+
+	if (vm->kind != GUEST_LINUX || size <= low)
+		return gpa < size;
+	return gpa < low || (gpa >= (1ull << 32) && gpa - (1ull << 32) < size - low);
+}
+
 static int handle_stray_mmio(struct vm *vm, struct vx_vcpu *vcpu)
 {
 	struct vsnix_run *run = vcpu->run;
 
-	if (run->mmio.phys_addr < vm->vx->mem_size) {
+	if (in_ram(vm, run->mmio.phys_addr)) {
 		report_memory_fault(vcpu, run->mmio.is_write ?
 				    "write to read-only" : "read of", run->mmio.phys_addr);
 		return -1;
@@ -230,22 +240,28 @@ static int first_result(struct vm *vm)
 /* Waits for a vCPU thread to end or a stop signal; the exit code. */
 static int wait_vcpus(struct vm *vm, int sig_fd)
 {
-	struct pollfd p[2] = {
+	struct pollfd p[3] = {
 		{ .fd = sig_fd, .events = POLLIN },
 		{ .fd = vm->vx->done_fd, .events = POLLIN },
+		/* Ctrl-] q on the console (poll skips a negative fd). */
+		{ .fd = vm->cin.running ? vm->cin.event_fd : -1, .events = POLLIN },
 	};
 	struct signalfd_siginfo si;
 	uint64_t n;
 	int code;
 
 	for (;;) {
-		if (poll(p, 2, -1) < 0 && errno != EINTR) {
+		if (poll(p, 3, -1) < 0 && errno != EINTR) {
 			fprintf(stderr, "vsnixctl: poll: %s\n", strerror(errno));
 			return EXIT_VM_ERROR;
 		}
 		if (p[0].revents && read(sig_fd, &si, sizeof(si)) == sizeof(si)) {
 			fprintf(stderr, "vsnixctl: stopped by signal %u\n", si.ssi_signo);
 			return EXIT_SIGNAL_BASE + si.ssi_signo;
+		}
+		if (p[2].revents) {
+			fprintf(stderr, "\r\nvsnixctl: stopped from the console (Ctrl-] q)\n");
+			return EXIT_CONSOLE_QUIT;
 		}
 		if (p[1].revents && read(vm->vx->done_fd, &n, sizeof(n)) < 0 &&
 		    errno != EAGAIN)

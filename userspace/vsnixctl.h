@@ -17,6 +17,7 @@
 #include "vsnix/libvsnix.h"
 #include "vsnix/elf.h"
 #include "vsnix/boot.h"
+#include "vsnix/console.h"
 
 /*
  * Exit codes of `vsnixctl run`. A guest's own status is passed through
@@ -24,6 +25,7 @@
  */
 #define EXIT_SETUP_ERROR	120	/* bad arguments, image or host setup */
 #define EXIT_VM_ERROR		121	/* triple fault, internal error, ... */
+#define EXIT_CONSOLE_QUIT	122	/* the user typed Ctrl-] q */
 #define EXIT_SIGNAL_BASE	128	/* 128 + signal that stopped the run */
 
 /* A Solo5 manifest has 63 device entries (VSNIX_HVT_MAX_HANDLE). */
@@ -35,6 +37,7 @@
 enum guest_kind {
 	GUEST_HVT,
 	GUEST_MULTIBOOT,
+	GUEST_LINUX,		/* bzImage or PVH ELF on the PC platform */
 };
 
 struct attach_spec {
@@ -54,6 +57,7 @@ struct run_options {
 	const char *kernel;
 	uint64_t mem_size;
 	const char *cmdline;
+	const char *initrd;	/* --initrd, Linux and PVH guests */
 	struct attach_spec block[MAX_BLOCK];
 	unsigned int nr_block;
 	struct attach_spec net[MAX_NET];
@@ -65,6 +69,7 @@ struct run_options {
 	unsigned int nr_sector_args;
 	bool verbose;
 	unsigned int nr_cpus;	/* --cpus; 0 means 1 */
+	bool stdin_fwd;		/* --stdin: forward stdin even if not a tty */
 	bool no_x2apic;		/* --no-x2apic */
 	bool testdev;		/* --testdev */
 };
@@ -80,6 +85,8 @@ struct vm {
 	int console_fd;		/* stdout, or a pipe console_copier reads */
 	bool console_copier;
 	pthread_t console_thread;
+	uint32_t console_id;	/* device taking console input, 0: none */
+	struct vx_console_in cin;	/* stdin -> console_id */
 };
 
 /* vm.c. report(): for r < 0, prints "vsnixctl: <vx_errmsg()>", -1; else 0. */
@@ -96,11 +103,17 @@ int hvt_setup(struct vm *vm, struct vx_elf_image *img,
 
 int multiboot_setup(struct vm *vm, int fd, const struct run_options *opt,
 		    long header_offset);
+/* A bzImage (img NULL) or a PVH ELF (img set) on the PC platform. */
+int linux_setup(struct vm *vm, int fd, struct vx_elf_image *img,
+		const struct run_options *opt);
 
 /* attach.c */
 /* The console fd the devices get: stdout, or a pipe copied to stdout. */
 int console_open(struct vm *vm);
 void console_close(struct vm *vm);
+/* Forwards stdin to the guest's console: a terminal always, else if forced. */
+int console_input_start(struct vm *vm, bool force);
+void console_input_stop(struct vm *vm);
 int block_open(const char *path, uint64_t *size);
 int tap_open(const char *ifname);
 int parse_mac(const char *s, uint8_t mac[6]);

@@ -291,7 +291,7 @@ static int write_mmap(struct vx_vm *vm, struct mb_info *mbi)
 	return 0;
 }
 
-static int create_devices(struct vx_vm *vm, const struct vx_boot *b)
+static int create_devices(struct vx_vm *vm, struct vx_boot *b)
 {
 	int console_fd = b->console_fd;
 	struct vsnix_device_config uart = {
@@ -308,6 +308,7 @@ static int create_devices(struct vx_vm *vm, const struct vx_boot *b)
 	};
 	int r = vx_vm_create_device(vm, &uart);
 
+	b->console_id = r ? 0 : uart.id;
 	if (!r)
 		r = vx_vm_create_device(vm, &exit_port);
 	return r ? r : vx_vm_create_device(vm, &fw_cfg);

@@ -201,8 +201,15 @@ void vx_segment_flat(struct vsnix_segment *s, uint16_t selector, bool code,
  */
 int vx_write_flat_gdt(struct vx_vm *vm, uint64_t gdt_gpa, bool long_mode,
 		      struct vsnix_sregs *sregs);
+/* The GDT descriptor of a segment (Intel SDM Vol 3A, 3.4.5). */
+uint64_t vx_gdt_descriptor(const struct vsnix_segment *s);
 /* The host TSC rate in Hz (measured over 20 ms): the guest's TSC rate. */
 uint64_t vx_tsc_hz(void);
+/*
+ * The guest TSC rate in kHz that vsnix.ko tells guests (CPUID 0x40000010
+ * EAX of VSNIX_GET_SUPPORTED_CPUID), or 0 when it has no such leaf.
+ */
+uint32_t vx_guest_tsc_khz(int sys_fd);
 /* Names of VSNIX_EXIT_* and VSNIX_INTERNAL_*, for messages. */
 const char *vx_exit_reason_str(uint32_t reason);
 const char *vx_internal_reason_str(uint32_t suberror);
