@@ -65,7 +65,14 @@ struct run_options {
 	unsigned int nr_sector_args;
 	bool verbose;
 	unsigned int nr_cpus;	/* --cpus; 0 means 1 */
+	/* Linux guests: --disk PATH[,ro][,serial=S], --console virtio|serial */
+	struct vx_disk disk[VX_MAX_DISKS];
+	unsigned int nr_disk;
+	bool virtio_console;
 };
+
+/* The PC devices of a Linux guest from the options (--disk, --console). */
+void pc_devices(const struct run_options *opt, struct vx_boot *b);
 
 /* The VM being built and run. */
 struct vm {
