@@ -205,8 +205,9 @@ struct blk_pin {
 
 /*
  * Pins the guest pages under [gpa, gpa + n) through the VMM's page tables
- * (this work item uses its mm): the slot is looked up and checked under
- * vm->srcu, so a page outside guest RAM is never reached.
+ * (this work item uses its mm), one run per memory slot: the slot is
+ * looked up and checked under vm->srcu, so a page outside guest RAM is
+ * never reached.
  */
 static int blk_pin_piece(void *arg, u64 gpa, u32 n)
 {
@@ -214,35 +215,46 @@ static int blk_pin_piece(void *arg, u64 gpa, u32 n)
 	struct vsnix_blk_req *req = p->req;
 	struct vsnix_vm *vm = p->blk->vdev.vm;
 	unsigned int gup = req->write ? 0 : FOLL_WRITE;
-	int idx, ret = 0;
+	int idx, got, i, ret = 0;
 
 	idx = srcu_read_lock(&vm->srcu);
 	while (n) {
 		struct vsnix_memslot *s = vsnix_memslot_find(vm, gpa);
-		u32 chunk = min_t(u64, n, PAGE_SIZE - offset_in_page(gpa));
-		struct bio_vec *bv;
-		struct page *page;
+		u64 run;
+		unsigned int npages;
 
 		if (!s || s->mm != current->mm ||
-		    (!req->write && (s->flags & VSNIX_MEM_READONLY)) ||
-		    req->nr_pages >= p->max_pages) {
+		    (!req->write && (s->flags & VSNIX_MEM_READONLY))) {
 			ret = -EFAULT;
 			break;
 		}
-		if (pin_user_pages_fast((s->uaddr + (gpa - s->gpa)) & PAGE_MASK,
-					1, gup, &page) != 1) {
+		run = min_t(u64, n, s->gpa + s->size - gpa);
+		npages = DIV_ROUND_UP(offset_in_page(gpa) + run, PAGE_SIZE);
+		if (npages > p->max_pages - req->nr_pages) {
 			ret = -EFAULT;
 			break;
 		}
-		req->pages[req->nr_pages++] = page;
-		if (!req->write)
-			vsnix_memslot_mark_dirty(s, gpa);
-		bv = &req->bvec[p->nr_bvec++];
-		bv->bv_page = page;
-		bv->bv_offset = offset_in_page(gpa);
-		bv->bv_len = chunk;
-		gpa += chunk;
-		n -= chunk;
+		got = pin_user_pages_fast((s->uaddr + (gpa - s->gpa)) & PAGE_MASK,
+					  npages, gup, req->pages + req->nr_pages);
+		if (got > 0)
+			req->nr_pages += got;
+		if (got != npages) {
+			ret = -EFAULT;
+			break;
+		}
+		for (i = 0; i < npages; i++) {
+			struct bio_vec *bv = &req->bvec[p->nr_bvec++];
+			u32 chunk = min_t(u64, run, PAGE_SIZE - offset_in_page(gpa));
+
+			bv->bv_page = req->pages[req->nr_pages - npages + i];
+			bv->bv_offset = offset_in_page(gpa);
+			bv->bv_len = chunk;
+			if (!req->write)
+				vsnix_memslot_mark_dirty(s, gpa);
+			gpa += chunk;
+			run -= chunk;
+			n -= chunk;
+		}
 	}
 	srcu_read_unlock(&vm->srcu, idx);
 	return ret;
@@ -299,7 +311,7 @@ static u8 blk_rw(struct vsnix_blk_queue *q, const struct vsnix_vq_chain *c,
 	if (len % SECTOR_SIZE || len > BLK_MAX_XFER ||
 	    !blk_in_range(blk, sector, len))
 		return VIRTIO_BLK_S_IOERR;
-	max_pages = (len >> PAGE_SHIFT) + 2 * c->nr_segs;
+	max_pages = (len >> PAGE_SHIFT) + 3 * c->nr_segs;
 	req = kvmalloc(struct_size(req, bvec, max_pages) +
 		       max_pages * sizeof(struct page *), GFP_KERNEL_ACCOUNT);
 	if (!req)
@@ -479,6 +491,8 @@ static bool blk_serve(struct vsnix_blk_queue *q)
 	bool pushed = false;
 	int ret;
 
+	if (!vq->enabled)
+		return false;
 	do {
 		vsnix_vq_disable_kicks(vq);
 		while (q->inflight < BLK_MAX_INFLIGHT) {
@@ -497,6 +511,7 @@ static bool blk_serve(struct vsnix_blk_queue *q)
 				return pushed;
 			}
 			pushed |= ret;
+			cond_resched();
 		}
 		/* Full: a completion wakes us; kicks stay off meanwhile. */
 		if (q->inflight >= BLK_MAX_INFLIGHT)
@@ -685,7 +700,7 @@ int vsnix_virtio_blk_create(struct vsnix_vm *vm,
 	blk->capacity = be->size >> SECTOR_SHIFT;
 	blk->read_only = be->read_only || (cfg->flags & VSNIX_VIRTIO_BLK_RO);
 	memcpy(blk->serial, cfg->serial, sizeof(blk->serial));
-	ret = vsnix_virtio_pci_create(vm, &blk->vdev, &cfg->where);
+	ret = vsnix_virtio_pci_create(vm, &blk->vdev, &cfg->pci);
 	if (ret < 0)
 		blk_free(blk);
 	return ret;

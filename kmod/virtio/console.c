@@ -272,7 +272,7 @@ int vsnix_virtio_console_create(struct vsnix_vm *vm,
 	vc->vdev.vm = vm;
 	vc->vdev.ops = &vcon_ops;
 	mutex_init(&vc->vdev.lock);
-	ret = vsnix_virtio_pci_create(vm, &vc->vdev, &cfg->where);
+	ret = vsnix_virtio_pci_create(vm, &vc->vdev, &cfg->pci);
 	if (ret < 0) {
 		/* The caller puts the console on failure. */
 		mmdrop(vc->mm);
