@@ -118,6 +118,13 @@ static void blk_fill_config(struct vsnix_blk *blk, struct virtio_blk_config *c)
 	c->write_zeroes_may_unmap = 1;
 }
 
+/*
+ * The fields up to write_zeroes_may_unmap (and its padding): the secure
+ * erase and zoned fields after it are not offered, and their size
+ * differs between kernel headers.
+ */
+#define BLK_CONFIG_SIZE	offsetof(struct virtio_blk_config, max_secure_erase_sectors)
+
 static void blk_config_read(struct vsnix_virtio_dev *vdev, u32 off, void *buf,
 			    u32 len)
 {
@@ -163,35 +170,6 @@ static int blk_walk(const struct vsnix_vq_chain *c, bool writable, u32 off,
 		len -= n;
 	}
 	return len ? -EFAULT : 0;
-}
-
-struct blk_copy {
-	struct vsnix_vm *vm;
-	u8 *buf;
-	bool to_guest;
-};
-
-static int blk_copy_piece(void *arg, u64 gpa, u32 n)
-{
-	struct blk_copy *bc = arg;
-	int ret;
-
-	if (bc->to_guest)
-		ret = vsnix_guest_write(bc->vm, gpa, bc->buf, n);
-	else
-		ret = vsnix_guest_read(bc->vm, gpa, bc->buf, n);
-	bc->buf += n;
-	return ret;
-}
-
-/* Copies the readable bytes [off, +len) to buf, or buf to the writable ones. */
-static int blk_copy(struct vsnix_blk *blk, const struct vsnix_vq_chain *c,
-		    bool to_guest, u32 off, void *buf, u32 len)
-{
-	struct blk_copy bc = { .vm = blk->vdev.vm, .buf = buf,
-			       .to_guest = to_guest };
-
-	return blk_walk(c, to_guest, off, len, blk_copy_piece, &bc);
 }
 
 /* ------------------------------------------------------ pinning */
@@ -341,8 +319,8 @@ static u8 blk_rw(struct vsnix_blk_queue *q, const struct vsnix_vq_chain *c,
 }
 
 /* DISCARD and WRITE_ZEROES: the ranges follow the header (5.2.6). */
-static u8 blk_zero(struct vsnix_blk *blk, const struct vsnix_vq_chain *c,
-		   bool discard)
+static u8 blk_zero(struct vsnix_blk *blk, struct vsnix_virtqueue *vq,
+		   const struct vsnix_vq_chain *c, bool discard)
 {
 	struct virtio_blk_discard_write_zeroes r[BLK_MAX_RANGES];
 	u32 len = c->out_len - sizeof(struct virtio_blk_outhdr);
@@ -352,7 +330,7 @@ static u8 blk_zero(struct vsnix_blk *blk, const struct vsnix_vq_chain *c,
 	if (blk->read_only)
 		return VIRTIO_BLK_S_IOERR;
 	if (!n || len % sizeof(r[0]) || n > BLK_MAX_RANGES ||
-	    blk_copy(blk, c, false, sizeof(struct virtio_blk_outhdr), r, len))
+	    vsnix_vq_read(vq, c, sizeof(struct virtio_blk_outhdr), r, len))
 		return VIRTIO_BLK_S_IOERR;
 	for (i = 0; i < n; i++) {
 		u64 sector = le64_to_cpu((__force __le64)r[i].sector);
@@ -402,17 +380,18 @@ static int blk_request(struct vsnix_blk_queue *q,
 		       const struct vsnix_vq_chain *c)
 {
 	struct vsnix_blk *blk = q->blk;
+	struct vsnix_virtqueue *vq = &blk->vdev.vqs[q->index];
 	struct virtio_blk_outhdr hdr;
 	u32 written = 1;
 	u64 status_gpa;
 	u8 st;
 
 	if (!c->in_len || !blk_status_gpa(c, &status_gpa)) {
-		pr_info_ratelimited("virtio-blk: a request without a status byte\n");
-		return -EINVAL;
+		pr_info_ratelimited("virtio-blk: a request without a status byte: device needs reset\n");
+		return -EPROTO;
 	}
 	if (c->out_len < sizeof(hdr) ||
-	    blk_copy(blk, c, false, 0, &hdr, sizeof(hdr))) {
+	    vsnix_vq_read(vq, c, 0, &hdr, sizeof(hdr))) {
 		st = VIRTIO_BLK_S_IOERR;
 		goto answer;
 	}
@@ -431,13 +410,13 @@ static int blk_request(struct vsnix_blk_queue *q,
 		break;
 	case VIRTIO_BLK_T_GET_ID:
 		written = min_t(u32, c->in_len - 1, VIRTIO_BLK_ID_BYTES);
-		st = blk_copy(blk, c, true, 0, blk->serial, written) ?
+		st = vsnix_vq_write(vq, c, 0, blk->serial, written) ?
 		     VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
 		written = st ? 1 : written + 1;
 		break;
 	case VIRTIO_BLK_T_DISCARD:
 	case VIRTIO_BLK_T_WRITE_ZEROES:
-		st = blk_zero(blk, c, hdr.type ==
+		st = blk_zero(blk, vq, c, hdr.type ==
 			      cpu_to_le32(VIRTIO_BLK_T_DISCARD));
 		break;
 	default:
@@ -447,7 +426,7 @@ static int blk_request(struct vsnix_blk_queue *q,
 answer:
 	if (blk_status(blk, status_gpa, st))
 		written = 0;
-	vsnix_vq_push(&blk->vdev.vqs[q->index], c->head, written);
+	vsnix_vq_push(vq, c->head, written);
 	return 1;
 }
 
@@ -506,8 +485,10 @@ static bool blk_serve(struct vsnix_blk_queue *q)
 			if (ret > 0)
 				ret = blk_request(q, &q->chain);
 			if (ret < 0) {
+				/* virtqueue.c asked for a reset already. */
 				q->broken = true;
-				vsnix_virtio_needs_reset(&q->blk->vdev);
+				if (ret == -EPROTO)
+					vsnix_virtio_needs_reset(&q->blk->vdev);
 				return pushed;
 			}
 			pushed |= ret;
@@ -605,7 +586,7 @@ static void blk_destroy(struct vsnix_virtio_dev *vdev)
 static const struct vsnix_virtio_ops blk_ops = {
 	.device_id = VIRTIO_ID_BLOCK,
 	.queue_max_size = 256,
-	.config_size = sizeof(struct virtio_blk_config),
+	.config_size = BLK_CONFIG_SIZE,
 	.features = blk_features,
 	.config_read = blk_config_read,
 	.config_write = blk_config_write,

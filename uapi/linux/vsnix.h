@@ -493,7 +493,7 @@ struct vsnix_virtio_blk_config {
 	char serial[VSNIX_VIRTIO_BLK_SERIAL_LEN];	/* NUL-padded */
 	__u16 nr_queues;	/* 0: 1; at most VSNIX_VIRTIO_BLK_MAX_QUEUES */
 	__u16 pad;
-	struct vsnix_pci_placement where;
+	struct vsnix_pci_placement pci;	/* BAR: 16 KiB */
 	__u64 reserved[4];
 };
 
@@ -502,7 +502,7 @@ struct vsnix_virtio_blk_config {
  * input comes by VSNIX_DEVICE_INPUT.
  */
 struct vsnix_virtio_console_config {
-	struct vsnix_pci_placement where;
+	struct vsnix_pci_placement pci;	/* BAR: 16 KiB */
 	__u64 reserved[4];
 };
 
