@@ -14,7 +14,7 @@
 #include "vsnix_util.h"
 #include "virtio_blk_test.h"
 
-#define NR_TESTS	18
+#define NR_TESTS	19
 
 static void check_stage(struct ucall *uc, uint64_t want)
 {
@@ -104,6 +104,20 @@ static void guest_main(uint64_t base, uint64_t nr_queues)
 	st2 = vbt_rw(&d, 0, base, VBT_T_IN, 0, vbt_data(base, 5), 512, &used);
 	i = vbt_zero(&d, base, VBT_T_WRITE_ZEROES, 0, 8, 0);
 	GUEST_SYNC3(16, (f >> VBT_F_RO) & 1, st | st2 << 8 | i << 16);
+
+	/* A sparse disk on a full tmpfs: writes into holes fail (ENOSPC). */
+	GUEST_ASSERT(vg_find(&d, VBT_ID_BLOCK, 2) == 0);
+	GUEST_ASSERT(vg_init(&d, VBT_WANT));
+	GUEST_ASSERT(vbt_queues(&d, base, 1) == 0);
+	for (i = 0, st2 = 0; i < 4; i++) {
+		st = vbt_rw(&d, 0, base, VBT_T_OUT, 64 * i, vbt_data(base, 5),
+			    4096, &used);
+		if (st == VBT_S_IOERR)
+			st2++;
+		else if (st != VBT_S_OK)
+			st2 = 100;
+	}
+	GUEST_SYNC2(17, st2);
 }
 
 static int make_disk(const char *dir, const char *name, size_t size,
@@ -125,6 +139,22 @@ static int make_disk(const char *dir, const char *name, size_t size,
 	close(fd);
 	fd = open(path, flags);
 	TEST_ASSERT(fd >= 0, "reopen %s", path);
+	return fd;
+}
+
+/* A 1 MiB sparse file on a tmpfs of one page. */
+static int full_disk(const char *dir)
+{
+	char sub[256], path[300];
+	int fd;
+
+	snprintf(sub, sizeof(sub), "%s/full", dir);
+	TEST_ASSERT(mkdir(sub, 0700) == 0 &&
+		    mount("tmpfs", sub, "tmpfs", 0, "size=4k") == 0,
+		    "a small tmpfs at %s: %s", sub, strerror(errno));
+	snprintf(path, sizeof(path), "%s/disk", sub);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	TEST_ASSERT(fd >= 0 && ftruncate(fd, 1 << 20) == 0, "sparse file");
 	return fd;
 }
 
@@ -229,7 +259,7 @@ int main(void)
 	uint64_t base, *canary;
 	struct ucall uc;
 	bool mounted;
-	int fd, rofd;
+	int fd, rofd, fullfd;
 
 	vsnix_dev_fd();
 	if (!(vsnix_cap(VSNIX_CAP_DEVICES) & (1 << VSNIX_DEV_VIRTIO_BLK)) ||
@@ -242,6 +272,7 @@ int main(void)
 
 	fd = make_disk(dir, "disk", VBT_SECTORS * 512, O_RDWR);
 	rofd = make_disk(dir, "rodisk", 64 * 1024, O_RDWR);
+	fullfd = full_disk(dir);
 
 	vm = vm_create_long(VBT_AREA + 0x10000);
 	base = vm_alloc(vm, VBT_AREA + 0x1000);
@@ -253,6 +284,8 @@ int main(void)
 		    strerror(errno));
 	TEST_ASSERT(vbt_blk(vm, rofd, VSNIX_VIRTIO_BLK_RO, 1, 2) > 0,
 		    "read-only virtio-blk: %s", strerror(errno));
+	TEST_ASSERT(vbt_blk(vm, fullfd, 0, 1, 3) > 0, "third virtio-blk: %s",
+		    strerror(errno));
 	vcpu = vcpu_create_long(vm, 0, guest_main);
 	vcpu_set_args(vcpu, 2, base, 2ul);
 
@@ -266,6 +299,11 @@ int main(void)
 	       file_is(rofd, 0, want, 512),
 	       "read-only disk: RO offered, write IOERR, read OK, file intact (0x%lx)",
 	       (unsigned long)uc.args[2]);
+	vcpu_run_ucall(vcpu, &uc);
+	check_stage(&uc, 17);
+	tap_ok(uc.args[1] >= 1 && uc.args[1] <= 4,
+	       "writes to a full filesystem: %lu of 4 IOERR, the others OK",
+	       (unsigned long)uc.args[1]);
 	tap_ok(vcpu_run_ucall(vcpu, &uc) == UCALL_DONE, "guest done");
 	memset(want, 0x5a, 4096);
 	tap_ok(!memcmp(canary, want, 4096) && kernel_healthy(),
@@ -274,6 +312,14 @@ int main(void)
 	vm_destroy(vm);
 	close(fd);
 	close(rofd);
+	close(fullfd);
+	{
+		char sub[256];
+
+		snprintf(sub, sizeof(sub), "%s/full", dir);
+		umount(sub);
+		rmdir(sub);
+	}
 	if (mounted) {
 		umount(dir);
 	} else {
