@@ -43,7 +43,7 @@ static void guest_main(uint64_t base, uint64_t nr_queues)
 	struct vg_dev d;
 	uint64_t f;
 	uint8_t st, st2;
-	uint32_t used;
+	uint32_t used = 0;
 	int i;
 
 	GUEST_ASSERT(vg_find(&d, VBT_ID_BLOCK, 0) == 0);
@@ -56,7 +56,7 @@ static void guest_main(uint64_t base, uint64_t nr_queues)
 	st = vbt_rw(&d, 0, base, VBT_T_IN, 0, vbt_data(base, 0), 4096, &used);
 	GUEST_SYNC3(3, st, used);
 
-	vbt_fill(vbt_data(base, 1), 4096, 4);
+	vbt_fill((void *)vbt_data(base, 1), 4096, 4);
 	st = vbt_rw(&d, 0, base, VBT_T_OUT, 8, vbt_data(base, 1), 4096, &used);
 	GUEST_SYNC3(4, st, used);
 
@@ -99,7 +99,7 @@ static void guest_main(uint64_t base, uint64_t nr_queues)
 	GUEST_ASSERT(vg_find(&d, VBT_ID_BLOCK, 1) == 0);
 	f = vg_init(&d, VBT_WANT);
 	GUEST_ASSERT(vbt_queues(&d, base, 1) == 0);
-	vbt_fill(vbt_data(base, 5), 512, 16);
+	vbt_fill((void *)vbt_data(base, 5), 512, 16);
 	st = vbt_rw(&d, 0, base, VBT_T_OUT, 0, vbt_data(base, 5), 512, &used);
 	st2 = vbt_rw(&d, 0, base, VBT_T_IN, 0, vbt_data(base, 5), 512, &used);
 	i = vbt_zero(&d, base, VBT_T_WRITE_ZEROES, 0, 8, 0);

@@ -123,7 +123,7 @@ static void guest_main(uint64_t base, uint64_t ram_end)
 {
 	struct vg_dev d;
 	uint64_t out;
-	uint32_t used;
+	uint32_t used = 0;
 	uint8_t st;
 	int k;
 
@@ -146,7 +146,7 @@ static void guest_main(uint64_t base, uint64_t ram_end)
 static void guest_other(uint64_t base)
 {
 	struct vg_dev d;
-	uint32_t used;
+	uint32_t used = 0;
 
 	GUEST_ASSERT(vg_find(&d, VBT_ID_BLOCK, 0) == 0);
 	GUEST_ASSERT(vg_init(&d, VBT_WANT));

@@ -99,6 +99,7 @@ static inline uint8_t vbt_submit(struct vg_dev *d, int qi, uint64_t base,
 {
 	struct vg_used_elem e;
 
+	*used = 0;
 	vg_post(d, qi, head);
 	vg_kick(d, qi);
 	if (!vg_wait_used(d, qi, &e))
@@ -128,7 +129,7 @@ static inline uint8_t vbt_zero(struct vg_dev *d, uint64_t base, uint32_t type,
 			       uint64_t sector, uint32_t n, uint32_t flags)
 {
 	volatile uint32_t *r = (volatile uint32_t *)(base + 0xa000);
-	uint32_t used;
+	uint32_t used = 0;
 
 	*(volatile uint64_t *)r = sector;
 	r[2] = n;
@@ -174,7 +175,7 @@ static inline uint64_t vbt_many(struct vg_dev *d, uint64_t base, int n)
 /* A header of 8 bytes, then the status. */
 static inline uint8_t vbt_short_header(struct vg_dev *d, uint64_t base)
 {
-	uint32_t used;
+	uint32_t used = 0;
 
 	vbt_hdr(base, 0, VBT_T_IN, 0);
 	vg_set_desc(d, 0, 0, base + 0x8000, 8, VG_DESC_F_NEXT, 2);

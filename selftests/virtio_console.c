@@ -5,6 +5,7 @@
  * bytes reach a receive buffer the guest posted, and input that comes
  * before any buffer waits in the device until the guest posts one.
  */
+#define _GNU_SOURCE
 #include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
