@@ -15,6 +15,7 @@
 #include "vsnix/libvsnix.h"
 #include "vsnix/boot.h"
 #include "vsnix/pc.h"
+#include "vsnix/acpi.h"
 
 static int pc_device(struct vx_vm *vm, struct vsnix_device_config *c)
 {
@@ -31,8 +32,8 @@ static int pc_chipset(struct vx_vm *vm, const struct vx_pc *pc)
 
 	memset(&c, 0, sizeof(c));
 	c.type = VSNIX_DEV_IOAPIC;
-	/* IOAPIC ID after the LAPIC IDs 0..nr_cpus-1, as the MADT says. */
-	c.ioapic.id = pc->nr_cpus < 16 ? pc->nr_cpus : 0;
+	/* ID 0, as the MADT says (its own ID space, apart from the LAPICs'). */
+	c.ioapic.id = 0;
 	c.ioapic.base = PC_IOAPIC_BASE;
 	r = pc_device(vm, &c);
 	if (r)
@@ -126,12 +127,40 @@ static int pc_disk(struct vx_vm *vm, struct vx_pc *pc, const struct vx_disk *d)
 	return r;
 }
 
+/*
+ * The PCI host bridge the ACPI tables describe (MCFG, PCI0), where the
+ * module has one; the virtio functions need it.
+ */
+static int pc_pci_host(struct vx_vm *vm, struct vx_pc *pc)
+{
+	struct vsnix_device_config c;
+
+	if (!(vx_check_cap(vm->sys_fd, VSNIX_CAP_DEVICES) &
+	      (1 << VSNIX_DEV_PCI_HOST))) {
+		if (pc->nr_disks || pc->virtio_console)
+			return vx_fail(ENODEV, "vsnix.ko has no PCI host bridge: no virtio devices");
+		return 0;
+	}
+	memset(&c, 0, sizeof(c));
+	c.type = VSNIX_DEV_PCI_HOST;
+	c.console_fd = -1;
+	c.pci_host.ecam_base = PC_PCI_ECAM_BASE;
+	c.pci_host.nr_buses = PC_PCI_BUSES;
+	c.pci_host.intx_gsi_base = PC_PCI_INTX_GSI(0, 0);
+	c.pci_host.mmio_base = PC_PCI_MMIO_START;
+	c.pci_host.mmio_size = PC_PCI_MMIO_END + 1 - PC_PCI_MMIO_START;
+	return vx_vm_create_device(vm, &c);
+}
+
 static int pc_virtio(struct vx_vm *vm, struct vx_pc *pc)
 {
 	struct vsnix_device_config c;
 	unsigned int i;
 	int r;
 
+	r = pc_pci_host(vm, pc);
+	if (r)
+		return r;
 	for (i = 0; i < pc->nr_disks; i++) {
 		r = pc_disk(vm, pc, &pc->disks[i]);
 		if (r)
@@ -144,6 +173,14 @@ static int pc_virtio(struct vx_vm *vm, struct vx_pc *pc)
 	c.console_fd = pc->console_fd;
 	r = pc_pci_place(pc, &c.virtio_console.pci);
 	return r ? r : vx_vm_create_device(vm, &c);
+}
+
+/* The ACPI tables in the BIOS area; pc->rsdp for the boot protocols. */
+static int pc_acpi(struct vx_vm *vm, struct vx_pc *pc)
+{
+	struct vx_acpi_config cfg = { .nr_cpus = pc->nr_cpus };
+
+	return vx_acpi_build(vm, &cfg, &pc->rsdp);
 }
 
 int vx_pc_platform_create(struct vx_vm *vm, struct vx_pc *pc)
@@ -162,6 +199,8 @@ int vx_pc_platform_create(struct vx_vm *vm, struct vx_pc *pc)
 	if (!r)
 		r = pc_io(vm, pc);
 	/* More platform devices (ACPI PM, PCI host, virtio) go here. */
+	if (!r)
+		r = pc_acpi(vm, pc);
 	if (!r)
 		r = pc_virtio(vm, pc);
 	return r;
