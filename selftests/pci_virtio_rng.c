@@ -15,7 +15,7 @@
 #include <vsnix/pc.h>
 #include "vsnix_util.h"
 
-#define NR_TESTS	15
+#define NR_TESTS	16
 #define VEC_QUEUE	0x45
 #define VEC_CONFIG	0x46
 #define SLOT		3
@@ -245,6 +245,8 @@ static void guest_code(struct ring *r)
 	int i, absent = 0;
 
 	*(volatile uint32_t *)(0xfee00000 + 0xf0) = 0x1ff;
+	/* 0: 0xcf9 (the reset control register) is not the bridge's. */
+	guest_outb(0xcf9, 0);
 	/* 1: mechanism 1 and ECAM agree; absent slots read all ones. */
 	for (i = 0; i < 32; i++) {
 		v = cf8_read(i, 0);
@@ -423,6 +425,10 @@ int main(void)
 	tap_ok(!create_rng(vm->fd, SLOT, BAR), "virtio-rng at slot %d, BAR 0x%llx",
 	       SLOT, (unsigned long long)BAR);
 
+	tap_ok(vcpu_run_raw(vcpu) == 0 &&
+	       vcpu_is_io(vcpu, 0xcf9, VSNIX_EXIT_IO_OUT, 1),
+	       "port 0xcf9 is left to another device (exit to userspace: %s)",
+	       vcpu_exit_str(vcpu));
 	if (!run_sync(vcpu, 1, &uc))
 		tap_ok(uc.args[1] == (0x06000000ull << 32 | 0x00081b36) &&
 		       (uint32_t)uc.args[2] == 0x10441af4 &&
