@@ -4,12 +4,22 @@
 # disk-init.sh as /init, the stock kernel KVER's virtio_pci, virtio_blk
 # and ext4 modules with their dependencies (from this machine's
 # /lib/modules, in load order, decompressed) and mke2fs with its libraries.
-#   mkdiskinitrd.sh OUT.cpio.gz KVER
+#   mkdiskinitrd.sh OUT.cpio.gz KVER [--init SCRIPT] [--add HOST=GUEST]...
+# (the benchmark's initramfs passes its own /init and tool).
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
 out=$1
 kver=$2
-[ -n "$kver" ] || { echo "usage: $0 OUT.cpio.gz KVER" >&2; exit 2; }
+[ -n "$kver" ] || { echo "usage: $0 OUT.cpio.gz KVER [mkinitrd.sh options]" >&2; exit 2; }
+shift 2
+init=$here/disk-init.sh
+extra=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--init) init=$2; shift 2 ;;
+	*) extra+=("$1"); shift ;;
+	esac
+done
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 adds=()
@@ -35,4 +45,4 @@ for lib in $(ldd "$mke2fs" | awk '/=>/ { print $3 } /^\t\// { print $1 }'); do
 	adds+=(--add "$lib=$lib")
 done
 [ -f /etc/mke2fs.conf ] && adds+=(--add "/etc/mke2fs.conf=/etc/mke2fs.conf")
-"$here/mkinitrd.sh" "$out" --init "$here/disk-init.sh" "${adds[@]}"
+"$here/mkinitrd.sh" "$out" --init "$init" "${adds[@]}" "${extra[@]}"
