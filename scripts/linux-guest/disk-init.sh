@@ -39,9 +39,10 @@ mb=$(arg vsnix.mb)
 mb=${mb:-64}
 case "$(arg vsnix.disk)" in
 write)
-	mke2fs -q -F -t ext4 /dev/vda || fail "mke2fs"
+	ln -sf /proc/mounts /etc/mtab
+	out=$(mke2fs -q -F -t ext4 /dev/vda 2>&1) || fail "mke2fs: $out"
 	mkdir -p /mnt
-	mount -t ext4 /dev/vda /mnt || fail "mount"
+	out=$(mount -t ext4 /dev/vda /mnt 2>&1) || fail "mount: $out"
 	dd if=/dev/urandom of=/mnt/data bs=1M count="$mb" 2>/dev/null || fail "write"
 	sum=$(sha256sum /mnt/data | cut -d' ' -f1)
 	echo "$sum" >/mnt/sum
@@ -50,7 +51,7 @@ write)
 	;;
 verify)
 	mkdir -p /mnt
-	mount -t ext4 -o ro /dev/vda /mnt || fail "mount"
+	out=$(mount -t ext4 -o ro /dev/vda /mnt 2>&1) || fail "mount: $out"
 	sum=$(sha256sum /mnt/data | cut -d' ' -f1)
 	[ "$sum" = "$(cat /mnt/sum)" ] || fail "checksum $sum, expected $(cat /mnt/sum)"
 	umount /mnt
