@@ -40,7 +40,7 @@ mb=${mb:-64}
 case "$(arg vsnix.disk)" in
 write)
 	ln -sf /proc/mounts /etc/mtab
-	out=$(mke2fs -q -F -t ext4 /dev/vda 2>&1) || fail "mke2fs: $out"
+	out=$(/sbin/mke2fs -q -F -t ext4 /dev/vda 2>&1) || fail "mke2fs: $out"
 	mkdir -p /mnt
 	out=$(mount -t ext4 /dev/vda /mnt 2>&1) || fail "mount: $out"
 	dd if=/dev/urandom of=/mnt/data bs=1M count="$mb" 2>/dev/null || fail "write"
