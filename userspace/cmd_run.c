@@ -171,6 +171,12 @@ static int run_option(int c, struct run_options *opt)
 	case 'v':
 		opt->verbose = true;
 		break;
+	case 'X':
+		opt->no_x2apic = true;
+		break;
+	case 'T':
+		opt->testdev = true;
+		break;
 	case 'C': {
 		char *end;
 		unsigned long n = strtoul(optarg, &end, 10);
@@ -218,6 +224,8 @@ static int parse_run(int argc, char **argv, struct run_options *opt)
 		{ "cpus", required_argument, NULL, 'C' },
 		{ "disk", required_argument, NULL, 'D' },
 		{ "console", required_argument, NULL, 'O' },
+		{ "no-x2apic", no_argument, NULL, 'X' },
+		{ "testdev", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -341,6 +349,7 @@ int cmd_run(int argc, char **argv)
 	sigaddset(&stop, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	vm.verbose = opt.verbose;
+	vm.testdev = opt.testdev;
 	if (prepare(&vm, &opt)) {
 		vm_destroy(&vm);
 		return EXIT_SETUP_ERROR;

@@ -71,6 +71,8 @@ struct run_options {
 	struct vx_disk disk[VX_MAX_DISKS];
 	unsigned int nr_disk;
 	bool virtio_console;
+	bool no_x2apic;		/* --no-x2apic */
+	bool testdev;		/* --testdev */
 };
 
 /* The PC devices of a Linux guest from the options (--disk, --console). */
@@ -83,6 +85,7 @@ struct vm {
 	struct vx_vcpu *boot_vcpu;	/* vCPU 0, set up by the loader */
 	enum guest_kind kind;
 	bool verbose;
+	bool testdev;		/* pc-testdev IRQ lines (multiboot) */
 	int console_fd;		/* stdout, or a pipe console_copier reads */
 	bool console_copier;
 	pthread_t console_thread;
@@ -128,6 +131,8 @@ struct command {
 void command_help(FILE *out, const char *name);
 int cmd_run(int argc, char **argv);	/* cmd_run.c */
 int cmd_caps(int argc, char **argv);	/* cmd_caps.c */
+int cmd_top(int argc, char **argv);	/* cmd_top.c */
+int cmd_stats(int argc, char **argv);	/* cmd_top.c */
 
 /* util */
 int parse_size(const char *s, uint64_t *out);
