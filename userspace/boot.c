@@ -232,6 +232,7 @@ int linux_setup(struct vm *vm, int fd, struct vx_elf_image *img,
 			opt->kernel);
 		return -1;
 	}
+	pc_devices(opt, &b);
 	r = img ? vx_pvh_load(vm->vx, img, &b) : vx_linux_load(vm->vx, fd, opt->kernel, &b);
 	if (report(r))
 		return -1;

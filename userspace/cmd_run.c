@@ -70,6 +70,44 @@ static int apply_sector_sizes(struct run_options *opt)
 	return 0;
 }
 
+/* --disk PATH[,ro][,serial=S]: 0, or -1 after a message. */
+static int parse_disk(char *arg, struct run_options *opt)
+{
+	struct vx_disk *d = &opt->disk[opt->nr_disk];
+	char *tok, *save = NULL;
+
+	if (opt->nr_disk == VX_MAX_DISKS) {
+		fprintf(stderr, "vsnixctl: at most %d --disk\n", VX_MAX_DISKS);
+		return -1;
+	}
+	memset(d, 0, sizeof(*d));
+	d->path = strtok_r(arg, ",", &save);
+	if (!d->path || !*d->path)
+		goto bad;
+	while ((tok = strtok_r(NULL, ",", &save))) {
+		if (!strcmp(tok, "ro"))
+			d->read_only = true;
+		else if (!strncmp(tok, "serial=", 7) &&
+			 strlen(tok + 7) <= VSNIX_VIRTIO_BLK_SERIAL_LEN)
+			d->serial = tok + 7;
+		else
+			goto bad;
+	}
+	opt->nr_disk++;
+	return 0;
+bad:
+	fprintf(stderr, "vsnixctl: bad --disk (PATH[,ro][,serial=S], S at most %d bytes)\n",
+		VSNIX_VIRTIO_BLK_SERIAL_LEN);
+	return -1;
+}
+
+void pc_devices(const struct run_options *opt, struct vx_boot *b)
+{
+	b->disks = opt->disk;
+	b->nr_disks = opt->nr_disk;
+	b->virtio_console = opt->virtio_console;
+}
+
 /* One getopt_long() result of `run`: 0, or -1 after a message. */
 static int run_option(int c, struct run_options *opt)
 {
@@ -155,6 +193,16 @@ static int run_option(int c, struct run_options *opt)
 	case OPT_STDIN:
 		opt->stdin_fwd = true;
 		break;
+	case 'D':
+		return parse_disk(optarg, opt);
+	case 'O':
+		if (strcmp(optarg, "virtio") && strcmp(optarg, "serial")) {
+			fprintf(stderr, "vsnixctl: bad --console '%s' (virtio or serial)\n",
+				optarg);
+			return -1;
+		}
+		opt->virtio_console = !strcmp(optarg, "virtio");
+		break;
 	case 'h':
 		command_help(stdout, "run");
 		exit(0);
@@ -179,6 +227,8 @@ static int parse_run(int argc, char **argv, struct run_options *opt)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "cpus", required_argument, NULL, 'C' },
 		{ "stdin", no_argument, NULL, OPT_STDIN },
+		{ "disk", required_argument, NULL, 'D' },
+		{ "console", required_argument, NULL, 'O' },
 		{ "no-x2apic", no_argument, NULL, 'X' },
 		{ "testdev", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
@@ -187,7 +237,7 @@ static int parse_run(int argc, char **argv, struct run_options *opt)
 	int c;
 
 	opt->mem_size = DEFAULT_MEM;
-	while ((c = getopt_long(argc, argv, "k:m:c:i:b:n:S:M:vhC:", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "k:m:c:i:b:n:S:M:vhC:D:O:", longopts, NULL)) != -1)
 		if (run_option(c, opt))
 			return -1;
 	if (optind != argc) {
@@ -211,7 +261,10 @@ static int prepare_elf(struct vm *vm, struct run_options *opt, int fd)
 
 	if (report(vx_elf_open(&img, fd, opt->kernel)))
 		return -2;
-	if (hvt_is_hvt_elf(&img)) {
+	if (hvt_is_hvt_elf(&img) && (opt->nr_disk || opt->virtio_console)) {
+		fprintf(stderr, "vsnixctl: --disk/--console virtio need a Linux guest; use --block for hvt\n");
+		ret = -2;
+	} else if (hvt_is_hvt_elf(&img)) {
 		if (opt->nr_modules)
 			fprintf(stderr, "vsnixctl: --module is for multiboot kernels; ignored\n");
 		ret = vm_create(vm) ? -2 : hvt_setup(vm, &img, opt);
@@ -264,6 +317,11 @@ static int prepare(struct vm *vm, struct run_options *opt)
 	if (mb >= 0) {
 		if (opt->nr_block || opt->nr_net) {
 			fprintf(stderr, "vsnixctl: --block/--net need an hvt unikernel; %s is multiboot\n",
+				opt->kernel);
+			goto out;
+		}
+		if (opt->nr_disk || opt->virtio_console) {
+			fprintf(stderr, "vsnixctl: --disk/--console virtio need a Linux guest; %s is multiboot\n",
 				opt->kernel);
 			goto out;
 		}

@@ -70,9 +70,16 @@ struct run_options {
 	bool verbose;
 	unsigned int nr_cpus;	/* --cpus; 0 means 1 */
 	bool stdin_fwd;		/* --stdin: forward stdin even if not a tty */
+	/* Linux guests: --disk PATH[,ro][,serial=S], --console virtio|serial */
+	struct vx_disk disk[VX_MAX_DISKS];
+	unsigned int nr_disk;
+	bool virtio_console;
 	bool no_x2apic;		/* --no-x2apic */
 	bool testdev;		/* --testdev */
 };
+
+/* The PC devices of a Linux guest from the options (--disk, --console). */
+void pc_devices(const struct run_options *opt, struct vx_boot *b);
 
 /* The VM being built and run. */
 struct vm {

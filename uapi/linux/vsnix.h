@@ -526,6 +526,33 @@ struct vsnix_pm_timer_config {
 };
 
 /*
+ * VSNIX_DEV_VIRTIO_BLK: a disk on a regular file or block device, fd open
+ * for reading (and writing unless read-only); the device takes its own
+ * reference. Capacity: the file's size, rounded down to 512 bytes.
+ */
+#define VSNIX_VIRTIO_BLK_RO		(1u << 0)	/* VIRTIO_BLK_F_RO */
+#define VSNIX_VIRTIO_BLK_SERIAL_LEN	20		/* GET_ID bytes */
+#define VSNIX_VIRTIO_BLK_MAX_QUEUES	64
+struct vsnix_virtio_blk_config {
+	__s32 fd;
+	__u32 flags;		/* VSNIX_VIRTIO_BLK_* */
+	char serial[VSNIX_VIRTIO_BLK_SERIAL_LEN];	/* NUL-padded */
+	__u16 nr_queues;	/* 0: 1; at most VSNIX_VIRTIO_BLK_MAX_QUEUES */
+	__u16 pad;
+	struct vsnix_pci_placement pci;	/* BAR: 16 KiB */
+	__u64 reserved[4];
+};
+
+/*
+ * VSNIX_DEV_VIRTIO_CONSOLE: hvc0, port 0 only. Output goes to console_fd,
+ * input comes by VSNIX_DEVICE_INPUT.
+ */
+struct vsnix_virtio_console_config {
+	struct vsnix_pci_placement pci;	/* BAR: 16 KiB */
+	__u64 reserved[4];
+};
+
+/*
  * Devices write console output to console_fd (a regular file, pipe, tty,
  * /dev/null or TCP/UDP socket opened for writing; never a file that can
  * hold the VM, see Documentation/api.rst), from the kernel, without a
@@ -550,6 +577,8 @@ struct vsnix_device_config {
 		struct vsnix_pm_timer_config pm_timer;
 		struct vsnix_pci_host_config pci_host;
 		struct vsnix_virtio_rng_config virtio_rng;
+		struct vsnix_virtio_blk_config virtio_blk;
+		struct vsnix_virtio_console_config virtio_console;
 		__u8 raw[1024];
 	};
 };

@@ -7,7 +7,9 @@
  * in one place (ACPI, PCI and virtio add theirs here).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/ioctl.h>
 
 #include "vsnix/libvsnix.h"
@@ -86,6 +88,102 @@ static int pc_io(struct vx_vm *vm, struct vx_pc *pc)
 	return pc_device(vm, &c);
 }
 
+/* The next free slot on bus 0 and its BAR in the PCI window of pc.h. */
+static int pc_pci_place(struct vx_pc *pc, struct vsnix_pci_placement *p)
+{
+	uint64_t bar;
+
+	if (pc->next_slot < PC_PCI_SLOT_FIRST)
+		pc->next_slot = PC_PCI_SLOT_FIRST;
+	bar = PC_PCI_MMIO_START + (uint64_t)(pc->next_slot - PC_PCI_SLOT_FIRST) *
+	      PC_PCI_BAR_SIZE;
+	if (pc->next_slot >= PC_PCI_SLOTS ||
+	    bar + PC_PCI_BAR_SIZE - 1 > PC_PCI_MMIO_END)
+		return vx_fail(ENOSPC, "no free PCI slot");
+	memset(p, 0, sizeof(*p));
+	p->slot = pc->next_slot++;
+	p->bar_base = bar;
+	return 0;
+}
+
+/* One virtio-blk function per disk, one queue per vCPU. */
+static int pc_disk(struct vx_vm *vm, struct vx_pc *pc, const struct vx_disk *d)
+{
+	struct vsnix_device_config c;
+	int fd, r;
+
+	memset(&c, 0, sizeof(c));
+	c.type = VSNIX_DEV_VIRTIO_BLK;
+	c.console_fd = -1;
+	r = pc_pci_place(pc, &c.virtio_blk.pci);
+	if (r)
+		return r;
+	if (d->serial && strlen(d->serial) > VSNIX_VIRTIO_BLK_SERIAL_LEN)
+		return vx_fail(EINVAL, "disk %s: serial longer than %d bytes",
+			       d->path, VSNIX_VIRTIO_BLK_SERIAL_LEN);
+	if (d->serial)
+		memcpy(c.virtio_blk.serial, d->serial, strlen(d->serial));
+	fd = open(d->path, (d->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (fd < 0)
+		return vx_fail(errno, "disk %s: %s", d->path, strerror(errno));
+	c.virtio_blk.fd = fd;
+	c.virtio_blk.flags = d->read_only ? VSNIX_VIRTIO_BLK_RO : 0;
+	c.virtio_blk.nr_queues = pc->nr_cpus < VSNIX_VIRTIO_BLK_MAX_QUEUES ?
+				 pc->nr_cpus : VSNIX_VIRTIO_BLK_MAX_QUEUES;
+	r = vx_vm_create_device(vm, &c);
+	/* The device holds its own reference to the file. */
+	close(fd);
+	return r;
+}
+
+/*
+ * The PCI host bridge the ACPI tables describe (MCFG, PCI0), where the
+ * module has one; the virtio functions need it.
+ */
+static int pc_pci_host(struct vx_vm *vm, struct vx_pc *pc)
+{
+	struct vsnix_device_config c;
+
+	if (!(vx_check_cap(vm->sys_fd, VSNIX_CAP_DEVICES) &
+	      (1 << VSNIX_DEV_PCI_HOST))) {
+		if (pc->nr_disks || pc->virtio_console)
+			return vx_fail(ENODEV, "vsnix.ko has no PCI host bridge: no virtio devices");
+		return 0;
+	}
+	memset(&c, 0, sizeof(c));
+	c.type = VSNIX_DEV_PCI_HOST;
+	c.console_fd = -1;
+	c.pci_host.ecam_base = PC_PCI_ECAM_BASE;
+	c.pci_host.nr_buses = PC_PCI_BUSES;
+	c.pci_host.intx_gsi_base = PC_PCI_INTX_GSI(0, 0);
+	c.pci_host.mmio_base = PC_PCI_MMIO_START;
+	c.pci_host.mmio_size = PC_PCI_MMIO_END + 1 - PC_PCI_MMIO_START;
+	return vx_vm_create_device(vm, &c);
+}
+
+static int pc_virtio(struct vx_vm *vm, struct vx_pc *pc)
+{
+	struct vsnix_device_config c;
+	unsigned int i;
+	int r;
+
+	r = pc_pci_host(vm, pc);
+	if (r)
+		return r;
+	for (i = 0; i < pc->nr_disks; i++) {
+		r = pc_disk(vm, pc, &pc->disks[i]);
+		if (r)
+			return r;
+	}
+	if (!pc->virtio_console)
+		return 0;
+	memset(&c, 0, sizeof(c));
+	c.type = VSNIX_DEV_VIRTIO_CONSOLE;
+	c.console_fd = pc->console_fd;
+	r = pc_pci_place(pc, &c.virtio_console.pci);
+	return r ? r : vx_vm_create_device(vm, &c);
+}
+
 /* The ACPI tables in the BIOS area; pc->rsdp for the boot protocols. */
 static int pc_acpi(struct vx_vm *vm, struct vx_pc *pc)
 {
@@ -112,6 +210,8 @@ int vx_pc_platform_create(struct vx_vm *vm, struct vx_pc *pc)
 	/* More platform devices (ACPI PM, PCI host, virtio) go here. */
 	if (!r)
 		r = pc_acpi(vm, pc);
+	if (!r)
+		r = pc_virtio(vm, pc);
 	return r;
 }
 
@@ -182,6 +282,9 @@ int vx_pc_vcpus(struct vx_vm *vm, struct vx_boot *b, struct vx_pc *pc)
 	pc->nr_cpus = n;
 	pc->mem_size = vm->mem_size;
 	pc->console_fd = b->console_fd;
+	pc->disks = b->disks;
+	pc->nr_disks = b->nr_disks;
+	pc->virtio_console = b->virtio_console;
 	r = vx_pc_platform_create(vm, pc);
 	if (!r)
 		r = vx_vcpu_create(vm, 0, &b->vcpu);

@@ -21,6 +21,14 @@ struct vx_boot_module {
 	const char *args;	/* may be NULL */
 };
 
+/* A virtio-blk disk of a PC guest (vsnixctl run --disk). */
+#define VX_MAX_DISKS		16
+struct vx_disk {
+	const char *path;	/* regular file or block device */
+	const char *serial;	/* GET_ID, at most 20 bytes; NULL: none */
+	bool read_only;
+};
+
 /* What a loader is given, and what it reports back. */
 struct vx_boot {
 	uint64_t mem_size;	/* guest RAM asked for */
@@ -29,6 +37,10 @@ struct vx_boot {
 	const struct vx_boot_module *modules;	/* multiboot only */
 	const char *initrd;	/* Linux, PVH: the initial ramdisk file, or NULL */
 	unsigned int nr_modules;
+	/* PC guests (Linux): virtio-blk disks, virtio-console (hvc0). */
+	const struct vx_disk *disks;
+	unsigned int nr_disks;
+	bool virtio_console;
 	/*
 	 * Multiboot: vCPUs 0..nr_cpus-1 (0 means 1). vCPU 0 boots; each other
 	 * one (an AP) is handed to ap_init, which must park it (e.g. waiting
@@ -82,6 +94,11 @@ struct vx_pc {
 	unsigned int nr_cpus;	/* 0 means 1 */
 	uint64_t mem_size;	/* guest RAM (for the RTC's CMOS and the tables) */
 	int console_fd;		/* COM1's output */
+	/* virtio-blk disks (one queue per vCPU), virtio-console on console_fd */
+	const struct vx_disk *disks;
+	unsigned int nr_disks;
+	bool virtio_console;
+	unsigned int next_slot;	/* the next free PCI slot (internal) */
 	/* out: the ACPI RSDP's GPA, 0 when no tables were built */
 	uint64_t rsdp;
 	uint32_t com1_id;	/* out: COM1's device id (console input) */
