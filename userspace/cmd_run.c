@@ -90,6 +90,9 @@ static int run_option(int c, struct run_options *opt)
 	case 'c':
 		opt->cmdline = optarg;
 		break;
+	case 'i':
+		opt->initrd = optarg;
+		break;
 	case 'b':
 		if (opt->nr_block == MAX_BLOCK ||
 		    parse_attach(optarg, &opt->block[opt->nr_block], false)) {
@@ -166,6 +169,7 @@ static int parse_run(int argc, char **argv, struct run_options *opt)
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "mem", required_argument, NULL, 'm' },
 		{ "cmdline", required_argument, NULL, 'c' },
+		{ "initrd", required_argument, NULL, 'i' },
 		{ "block", required_argument, NULL, 'b' },
 		{ "net", required_argument, NULL, 'n' },
 		{ "block-sector-size", required_argument, NULL, 'S' },
@@ -179,7 +183,7 @@ static int parse_run(int argc, char **argv, struct run_options *opt)
 	int c;
 
 	opt->mem_size = DEFAULT_MEM;
-	while ((c = getopt_long(argc, argv, "k:m:c:b:n:S:M:vhC:R:", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "k:m:c:i:b:n:S:M:vhC:R:", longopts, NULL)) != -1)
 		if (run_option(c, opt))
 			return -1;
 	if (optind != argc) {
@@ -194,11 +198,34 @@ static int parse_run(int argc, char **argv, struct run_options *opt)
 	return apply_sector_sizes(opt);
 }
 
+/* An ELF: hvt (the Solo5 note), PVH (the Xen PVH note), else -1 to go on. */
+static int prepare_elf(struct vm *vm, struct run_options *opt, int fd)
+{
+	struct vx_elf_image img;
+	uint64_t entry;
+	int ret = -1, pvh;
+
+	if (report(vx_elf_open(&img, fd, opt->kernel)))
+		return -2;
+	if (hvt_is_hvt_elf(&img)) {
+		if (opt->nr_modules)
+			fprintf(stderr, "vsnixctl: --module is for multiboot kernels; ignored\n");
+		ret = vm_create(vm) ? -2 : hvt_setup(vm, &img, opt);
+	} else {
+		pvh = vx_pvh_entry(&img, &entry);
+		if (report(pvh))
+			ret = -2;
+		else if (pvh)
+			ret = vm_create(vm) ? -2 : linux_setup(vm, fd, &img, opt);
+	}
+	vx_elf_close(&img);
+	return ret == -1 ? -1 : ret ? -2 : 0;
+}
+
 /* Detects the image kind, builds the VM and sets up the vCPU. */
 static int prepare(struct vm *vm, struct run_options *opt)
 {
 	uint8_t head[8192];
-	struct vx_elf_image img;
 	ssize_t len;
 	long mb;
 	int fd, ret = -1;
@@ -215,16 +242,19 @@ static int prepare(struct vm *vm, struct run_options *opt)
 
 	/* An ELF with the Solo5 ABI note is hvt, whatever else it holds. */
 	if (vx_elf_is_elf(head, len)) {
-		if (report(vx_elf_open(&img, fd, opt->kernel)))
+		ret = prepare_elf(vm, opt, fd);
+		if (ret != -1)
 			goto out;
-		if (hvt_is_hvt_elf(&img)) {
-			if (opt->nr_modules)
-				fprintf(stderr, "vsnixctl: --module is for multiboot kernels; ignored\n");
-			ret = vm_create(vm) ? -1 : hvt_setup(vm, &img, opt);
-			vx_elf_close(&img);
-			goto out;
-		}
-		vx_elf_close(&img);
+		ret = -1;
+	}
+	if (opt->initrd && !vx_linux_is_bzimage(head, len)) {
+		fprintf(stderr, "vsnixctl: --initrd is for Linux kernels; %s is not a bzImage (no \"HdrS\" setup header) nor a PVH ELF\n",
+			opt->kernel);
+		goto out;
+	}
+	if (vx_linux_is_bzimage(head, len)) {
+		ret = vm_create(vm) ? -1 : linux_setup(vm, fd, NULL, opt);
+		goto out;
 	}
 	mb = vx_multiboot_find_header(head, len);
 	if (mb >= 0) {
@@ -236,8 +266,7 @@ static int prepare(struct vm *vm, struct run_options *opt)
 		ret = vm_create(vm) ? -1 : multiboot_setup(vm, fd, opt, mb);
 		goto out;
 	}
-	fprintf(stderr, "vsnixctl: %s is neither a Solo5 hvt unikernel (no Solo5 ABI note)"
-		" nor a multiboot kernel (no header in the first 8 KiB)\n",
+	fprintf(stderr, "vsnixctl: %s is not a kernel vsnix knows: expected a Solo5 hvt unikernel (ELF with the Solo5 ABI note), a PVH ELF (Xen PVH entry note), a Linux bzImage (\"HdrS\" setup header at 0x202) or a multiboot kernel (header in the first 8 KiB)\n",
 		opt->kernel);
 out:
 	close(fd);

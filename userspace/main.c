@@ -15,18 +15,20 @@ static const struct command commands[] = {
 	{
 		.name = "run",
 		.handler = cmd_run,
-		.summary = "boot a Solo5 hvt unikernel or a multiboot kernel",
+		.summary = "boot a Solo5 hvt unikernel, a multiboot kernel or Linux",
 		.usage = "run --kernel FILE [options]",
 		.help =
-		"  --kernel FILE        Solo5 hvt unikernel (ELF) or multiboot v1 kernel\n"
+		"  --kernel FILE        Solo5 hvt unikernel (ELF), multiboot v1 kernel,\n"
+		"                       Linux bzImage or PVH ELF (found by its contents)\n"
 		"  --mem SIZE           guest memory, e.g. 64M (default 128M)\n"
 		"  --cmdline STRING     command line given to the guest\n"
+		"  --initrd FILE        Linux/PVH: the initial ramdisk\n"
 		"  --block NAME=PATH    hvt: attach file/device PATH as block device NAME\n"
 		"  --block-sector-size NAME=N\n"
 		"                       hvt: sector size of block device NAME (default 512)\n"
 		"  --net NAME=TAP[,MAC] hvt: attach tap interface TAP as network device NAME\n"
 		"  --module FILE[,ARGS] multiboot: load FILE as a boot module\n"
-		"  --cpus N             multiboot: N vCPUs; vCPU 0 boots, the others wait\n"
+		"  --cpus N             multiboot, Linux: N vCPUs; vCPU 0 boots, the others wait\n"
 		"                       for INIT/SIPI (in-kernel LAPIC)\n"
 		"  --on-reboot restart|exit\n"
 		"                       a guest reset (ACPI reset register, keyboard\n"

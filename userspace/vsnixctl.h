@@ -36,6 +36,7 @@
 enum guest_kind {
 	GUEST_HVT,
 	GUEST_MULTIBOOT,
+	GUEST_LINUX,		/* bzImage or PVH ELF on the PC platform */
 };
 
 struct attach_spec {
@@ -55,6 +56,7 @@ struct run_options {
 	const char *kernel;
 	uint64_t mem_size;
 	const char *cmdline;
+	const char *initrd;	/* --initrd, Linux and PVH guests */
 	struct attach_spec block[MAX_BLOCK];
 	unsigned int nr_block;
 	struct attach_spec net[MAX_NET];
@@ -96,6 +98,9 @@ int hvt_setup(struct vm *vm, struct vx_elf_image *img,
 
 int multiboot_setup(struct vm *vm, int fd, const struct run_options *opt,
 		    long header_offset);
+/* A bzImage (img NULL) or a PVH ELF (img set) on the PC platform. */
+int linux_setup(struct vm *vm, int fd, struct vx_elf_image *img,
+		const struct run_options *opt);
 
 /* attach.c */
 /* The console fd the devices get: stdout, or a pipe copied to stdout. */
