@@ -41,18 +41,18 @@ static const char *cmdline(unsigned int cpus, const char *act)
 	return buf;
 }
 
-/* The guest's ACPI lines of dmesg, as TAP diagnostics. */
+/* The lines of the guest's /init (its ACPI lines of dmesg), as TAP diagnostics. */
 static void show_log(const char *out)
 {
-	static const char mark[] = "VSNIX-ACPI: log: ";
-	const char *p = out, *nl;
+	const char *p = out, *nl, *bol;
 
-	while ((p = strstr(p, mark))) {
-		p += strlen(mark);
+	while ((p = strstr(p, "VSNIX-ACPI: "))) {
+		for (bol = p; bol > out && bol[-1] != '\n'; bol--)
+			;
 		nl = strchr(p, '\n');
 		if (!nl)
 			nl = p + strlen(p);
-		printf("# %.*s\n", (int)(nl - p), p);
+		printf("# %.*s\n", (int)(nl - bol), bol);
 		p = nl;
 	}
 	fflush(stdout);
@@ -69,8 +69,7 @@ static void boot(unsigned int cpus, const char *act, int want_code)
 				     "--initrd", lg_file("acpi-initrd.cpio.gz"),
 				     "--mem", "256M", "--cpus", n,
 				     "--cmdline", cmdline(cpus, act), NULL });
-	if (cpus > 1)
-		show_log(r.out);
+	show_log(r.out);
 	if (!rg_ok(rg_has(r.out, "VSNIX-ACPI: PASS"),
 		   "%u vCPU(s): Linux finds the tables, SCI, PCI0, COM1, power button; no ACPI error (%.1f s)",
 		   cpus, r.seconds))
