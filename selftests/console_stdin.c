@@ -3,7 +3,7 @@
  * vsnixctl forwards stdin to the guest's 16550 (VSNIX_DEVICE_INPUT): with
  * --stdin from a pipe; from a terminal (a pty here) in raw mode, where
  * Ctrl-] Ctrl-] sends one Ctrl-] and Ctrl-] q stops the VM (exit code
- * 122); the terminal's settings come back after the run, also when a
+ * 123); the terminal's settings come back after the run, also when a
  * signal stops it. A guest without a console input device refuses
  * --stdin. The multiboot test guest (echo=1) prints "ready", then echoes
  * what it reads up to a '.'.
@@ -111,9 +111,9 @@ static void tty_cases(void)
 	ok = start_echo(&p, &r, s, false);
 	ok = ok && write_all(m, "xy\x1dq", 4);
 	rg_finish(&p, &r);
-	if (!rg_ok(ok && r.code == 122 && rg_has(r.err, "stopped from the console") &&
+	if (!rg_ok(ok && r.code == 123 && rg_has(r.err, "stopped from the console") &&
 		   !rg_has(r.out, "echo=["),
-		   "Ctrl-] q stops the VM: exit code %d (122)", r.code))
+		   "Ctrl-] q stops the VM: exit code %d (123)", r.code))
 		rg_diag(&r);
 	rg_ok(tty_cooked(s), "terminal settings restored after Ctrl-] q");
 

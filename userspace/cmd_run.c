@@ -203,6 +203,14 @@ static int run_option(int c, struct run_options *opt)
 		}
 		opt->virtio_console = !strcmp(optarg, "virtio");
 		break;
+	case 'R':
+		if (strcmp(optarg, "restart") && strcmp(optarg, "exit")) {
+			fprintf(stderr, "vsnixctl: bad --on-reboot '%s' (restart or exit)\n",
+				optarg);
+			return -1;
+		}
+		opt->on_reboot_restart = !strcmp(optarg, "restart");
+		break;
 	case 'h':
 		command_help(stdout, "run");
 		exit(0);
@@ -229,6 +237,7 @@ static int parse_run(int argc, char **argv, struct run_options *opt)
 		{ "stdin", no_argument, NULL, OPT_STDIN },
 		{ "disk", required_argument, NULL, 'D' },
 		{ "console", required_argument, NULL, 'O' },
+		{ "on-reboot", required_argument, NULL, 'R' },
 		{ "no-x2apic", no_argument, NULL, 'X' },
 		{ "testdev", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
@@ -237,7 +246,7 @@ static int parse_run(int argc, char **argv, struct run_options *opt)
 	int c;
 
 	opt->mem_size = DEFAULT_MEM;
-	while ((c = getopt_long(argc, argv, "k:m:c:i:b:n:S:M:vhC:D:O:", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "k:m:c:i:b:n:S:M:vhC:D:O:R:", longopts, NULL)) != -1)
 		if (run_option(c, opt))
 			return -1;
 	if (optind != argc) {
@@ -340,7 +349,7 @@ int cmd_run(int argc, char **argv)
 	struct run_options opt = { 0 };
 	struct vm vm = { .sys_fd = -1 };
 	sigset_t stop;
-	int code;
+	int code, reset;
 
 	if (parse_run(argc, argv, &opt))
 		return EXIT_SETUP_ERROR;
@@ -353,22 +362,23 @@ int cmd_run(int argc, char **argv)
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
-	vm.verbose = opt.verbose;
-	vm.testdev = opt.testdev;
-	if (prepare(&vm, &opt)) {
+	/* --on-reboot restart: a guest reset builds the VM again, anew. */
+	do {
+		vm.verbose = opt.verbose;
+		vm.testdev = opt.testdev;
+		if (prepare(&vm, &opt) ||
+		    console_input_start(&vm, opt.stdin_fwd)) {
+			vm_destroy(&vm);
+			return EXIT_SETUP_ERROR;
+		}
+		/* Console bytes come from the kernel: flush ours first. */
+		fflush(stdout);
+		code = vm_run(&vm, &stop);
+		reset = vm.reset;
+		/* Every path out of the run puts the terminal back here. */
+		console_input_stop(&vm);
 		vm_destroy(&vm);
-		return EXIT_SETUP_ERROR;
-	}
-	if (console_input_start(&vm, opt.stdin_fwd)) {
-		vm_destroy(&vm);
-		return EXIT_SETUP_ERROR;
-	}
-	/* Console bytes come from the kernel: flush ours first. */
-	fflush(stdout);
-	code = vm_run(&vm, &stop);
-	/* Every path out of the run puts the terminal back here. */
-	console_input_stop(&vm);
-	vm_destroy(&vm);
+	} while (reset && opt.on_reboot_restart);
 	return code;
 }
 

@@ -34,7 +34,10 @@ static const struct command commands[] = {
 		"                       Linux: a virtio-blk disk on file/device PATH (repeatable)\n"
 		"  --console virtio|serial\n"
 		"                       Linux: the console on hvc0 (virtio-console) or ttyS0\n"
-		"                       for INIT/SIPI (in-kernel LAPIC)\n"
+		"  --on-reboot restart|exit\n"
+		"                       a guest reset (ACPI reset register, keyboard\n"
+		"                       controller) builds the VM again, or ends the run\n"
+		"                       with exit code 122 (default: exit)\n"
 		"  --no-x2apic          multiboot: CPUID offers no x2APIC (an xAPIC-only CPU)\n"
 		"  --testdev            multiboot: QEMU pc-testdev's IRQ lines, a byte OUT to\n"
 		"                       port 0x2000 + n drives GSI n (kvm-unit-tests)\n"
@@ -43,8 +46,9 @@ static const struct command commands[] = {
 		"                       is not a terminal (a terminal always is, in raw\n"
 		"                       mode: Ctrl-] q stops the VM, Ctrl-] Ctrl-] sends\n"
 		"                       Ctrl-])\n"
-		"exit code: the guest's exit status; 120 setup error, 121 VM error,\n"
-		"           122 stopped from the console, 128+N stopped by signal N\n",
+		"exit code: the guest's exit status (ACPI power off: 0); 120 setup\n"
+		"           error, 121 VM error, 122 guest reset, 123 stopped from the\n"
+		"           console, 128+N stopped by signal N\n",
 	},
 	{
 		.name = "caps",

@@ -25,7 +25,8 @@
  */
 #define EXIT_SETUP_ERROR	120	/* bad arguments, image or host setup */
 #define EXIT_VM_ERROR		121	/* triple fault, internal error, ... */
-#define EXIT_CONSOLE_QUIT	122	/* the user typed Ctrl-] q */
+#define EXIT_REBOOT		122	/* the guest reset itself (--on-reboot exit) */
+#define EXIT_CONSOLE_QUIT	123	/* the user typed Ctrl-] q */
 #define EXIT_SIGNAL_BASE	128	/* 128 + signal that stopped the run */
 
 /* A Solo5 manifest has 63 device entries (VSNIX_HVT_MAX_HANDLE). */
@@ -74,6 +75,7 @@ struct run_options {
 	struct vx_disk disk[VX_MAX_DISKS];
 	unsigned int nr_disk;
 	bool virtio_console;
+	bool on_reboot_restart;	/* --on-reboot restart (default: exit) */
 	bool no_x2apic;		/* --no-x2apic */
 	bool testdev;		/* --testdev */
 };
@@ -94,6 +96,7 @@ struct vm {
 	pthread_t console_thread;
 	uint32_t console_id;	/* device taking console input, 0: none */
 	struct vx_console_in cin;	/* stdin -> console_id */
+	int reset;		/* atomic: the guest asked for a reset */
 };
 
 /* vm.c. report(): for r < 0, prints "vsnixctl: <vx_errmsg()>", -1; else 0. */

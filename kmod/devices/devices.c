@@ -289,6 +289,10 @@ static int vsnix_chipset_create(struct vsnix_vm *vm,
 		ret = vsnix_device_check_tail(cfg, sizeof(cfg->virtio_rng),
 					      "virtio-rng");
 		return ret ? ret : vsnix_virtio_rng_create(vm, &cfg->virtio_rng);
+	case VSNIX_DEV_ACPI_PM:
+		ret = vsnix_device_check_tail(cfg, sizeof(cfg->acpi_pm),
+					      "acpi pm");
+		return ret ? ret : vsnix_acpi_pm_create(vm, &cfg->acpi_pm);
 	default:
 		pr_warn_ratelimited("CREATE_DEVICE: unknown device type %u\n",
 				    cfg->type);
@@ -305,7 +309,8 @@ u32 vsnix_device_types(void)
 		    BIT(VSNIX_DEV_PIC) | BIT(VSNIX_DEV_PIT) |
 		    BIT(VSNIX_DEV_RTC) | BIT(VSNIX_DEV_PM_TIMER) |
 		    BIT(VSNIX_DEV_PCI_HOST) | BIT(VSNIX_DEV_VIRTIO_RNG) |
-		    BIT(VSNIX_DEV_VIRTIO_BLK) | BIT(VSNIX_DEV_VIRTIO_CONSOLE);
+		    BIT(VSNIX_DEV_VIRTIO_BLK) | BIT(VSNIX_DEV_VIRTIO_CONSOLE) |
+		    BIT(VSNIX_DEV_ACPI_PM);
 
 	return types;
 }
