@@ -145,6 +145,14 @@ static int run_option(int c, struct run_options *opt)
 		opt->nr_cpus = n;
 		break;
 	}
+	case 'R':
+		if (strcmp(optarg, "restart") && strcmp(optarg, "exit")) {
+			fprintf(stderr, "vsnixctl: bad --on-reboot '%s' (restart or exit)\n",
+				optarg);
+			return -1;
+		}
+		opt->on_reboot_restart = !strcmp(optarg, "restart");
+		break;
 	case 'h':
 		command_help(stdout, "run");
 		exit(0);
@@ -168,13 +176,14 @@ static int parse_run(int argc, char **argv, struct run_options *opt)
 		{ "module", required_argument, NULL, 'M' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "cpus", required_argument, NULL, 'C' },
+		{ "on-reboot", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	int c;
 
 	opt->mem_size = DEFAULT_MEM;
-	while ((c = getopt_long(argc, argv, "k:m:c:i:b:n:S:M:vhC:", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "k:m:c:i:b:n:S:M:vhC:R:", longopts, NULL)) != -1)
 		if (run_option(c, opt))
 			return -1;
 	if (optind != argc) {
@@ -269,7 +278,7 @@ int cmd_run(int argc, char **argv)
 	struct run_options opt = { 0 };
 	struct vm vm = { .sys_fd = -1 };
 	sigset_t stop;
-	int code;
+	int code, reset;
 
 	if (parse_run(argc, argv, &opt))
 		return EXIT_SETUP_ERROR;
@@ -282,15 +291,19 @@ int cmd_run(int argc, char **argv)
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
-	vm.verbose = opt.verbose;
-	if (prepare(&vm, &opt)) {
+	/* --on-reboot restart: a guest reset builds the VM again, anew. */
+	do {
+		vm.verbose = opt.verbose;
+		if (prepare(&vm, &opt)) {
+			vm_destroy(&vm);
+			return EXIT_SETUP_ERROR;
+		}
+		/* Console bytes come from the kernel: flush ours first. */
+		fflush(stdout);
+		code = vm_run(&vm, &stop);
+		reset = vm.reset;
 		vm_destroy(&vm);
-		return EXIT_SETUP_ERROR;
-	}
-	/* Console bytes come from the kernel: flush ours first. */
-	fflush(stdout);
-	code = vm_run(&vm, &stop);
-	vm_destroy(&vm);
+	} while (reset && opt.on_reboot_restart);
 	return code;
 }
 

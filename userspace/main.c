@@ -30,9 +30,13 @@ static const struct command commands[] = {
 		"  --module FILE[,ARGS] multiboot: load FILE as a boot module\n"
 		"  --cpus N             multiboot, Linux: N vCPUs; vCPU 0 boots, the others wait\n"
 		"                       for INIT/SIPI (in-kernel LAPIC)\n"
+		"  --on-reboot restart|exit\n"
+		"                       a guest reset (ACPI reset register, keyboard\n"
+		"                       controller) builds the VM again, or ends the run\n"
+		"                       with exit code 122 (default: exit)\n"
 		"  --verbose            report the exit and stray I/O on stderr\n"
-		"exit code: the guest's exit status; 120 setup error, 121 VM error,\n"
-		"           128+N stopped by signal N\n",
+		"exit code: the guest's exit status (ACPI power off: 0); 120 setup\n"
+		"           error, 121 VM error, 122 guest reset, 128+N stopped by signal N\n",
 	},
 	{
 		.name = "caps",

@@ -55,6 +55,13 @@ static int handle_stray_io(struct vm *vm, struct vx_vcpu *vcpu)
 	data = vx_vcpu_io_data(vcpu);
 	if (!data)
 		return report(-EPROTO);
+	/*
+	 * The keyboard controller's pulse of the reset line (8042 command
+	 * 0xfe): Linux's reboot tries it when the ACPI reset register fails.
+	 */
+	if (run->io.direction == VSNIX_EXIT_IO_OUT && run->io.port == 0x64 &&
+	    run->io.size == 1 && data[0] == 0xfe)
+		return 1;
 	if (vm->verbose)
 		fprintf(stderr, "vsnixctl: unclaimed %s port %#x size %u\n",
 			run->io.direction == VSNIX_EXIT_IO_OUT ? "OUT" : "IN",
@@ -114,6 +121,29 @@ static int handle_stray_mmio(struct vm *vm, struct vx_vcpu *vcpu)
 	return 0;
 }
 
+static const char *guest_exit_source(uint32_t source)
+{
+	switch (source) {
+	case VSNIX_GUEST_EXIT_HVT_HALT:
+		return "hvt halt";
+	case VSNIX_GUEST_EXIT_PORT:
+		return "exit port";
+	case VSNIX_GUEST_EXIT_POWEROFF:
+		return "ACPI power off";
+	default:
+		return "unknown source";
+	}
+}
+
+/* A reset (reboot): cmd_run restarts the VM or exits with EXIT_REBOOT. */
+static int guest_reset(struct vm *vm, const char *how)
+{
+	__atomic_store_n(&vm->reset, 1, __ATOMIC_RELEASE);
+	if (vm->verbose)
+		fprintf(stderr, "vsnixctl: guest reset (%s)\n", how);
+	return EXIT_REBOOT;
+}
+
 /* Prints why the VM stopped; returns the process exit code. */
 static int report_exit(struct vm *vm, struct vx_vcpu *vcpu)
 {
@@ -121,11 +151,12 @@ static int report_exit(struct vm *vm, struct vx_vcpu *vcpu)
 
 	switch (run->exit_reason) {
 	case VSNIX_EXIT_GUEST_EXIT:
+		if (run->guest_exit.source == VSNIX_GUEST_EXIT_RESET)
+			return guest_reset(vm, "ACPI reset register");
 		if (vm->verbose)
 			fprintf(stderr, "vsnixctl: guest exited with status %d (%s)\n",
 				run->guest_exit.status,
-				run->guest_exit.source == VSNIX_GUEST_EXIT_HVT_HALT ?
-				"hvt halt" : "exit port");
+				guest_exit_source(run->guest_exit.source));
 		return run->guest_exit.status & 0xff;
 	case VSNIX_EXIT_HLT:
 		fprintf(stderr, "vsnixctl: guest error: HLT with nothing to wake it (vCPU stopped)\n");
@@ -175,6 +206,8 @@ static int vcpu_exit(struct vx_vcpu *vcpu, void *opaque)
 	switch (vcpu->run->exit_reason) {
 	case VSNIX_EXIT_IO:
 		r = handle_stray_io(vm, vcpu);
+		if (r == 1)
+			return CODE_RESULT(guest_reset(vm, "keyboard controller"));
 		break;
 	case VSNIX_EXIT_MMIO:
 		r = handle_stray_mmio(vm, vcpu);

@@ -24,6 +24,7 @@
  */
 #define EXIT_SETUP_ERROR	120	/* bad arguments, image or host setup */
 #define EXIT_VM_ERROR		121	/* triple fault, internal error, ... */
+#define EXIT_REBOOT		122	/* the guest reset itself (--on-reboot exit) */
 #define EXIT_SIGNAL_BASE	128	/* 128 + signal that stopped the run */
 
 /* A Solo5 manifest has 63 device entries (VSNIX_HVT_MAX_HANDLE). */
@@ -67,6 +68,7 @@ struct run_options {
 	unsigned int nr_sector_args;
 	bool verbose;
 	unsigned int nr_cpus;	/* --cpus; 0 means 1 */
+	bool on_reboot_restart;	/* --on-reboot restart (default: exit) */
 };
 
 /* The VM being built and run. */
@@ -79,6 +81,7 @@ struct vm {
 	int console_fd;		/* stdout, or a pipe console_copier reads */
 	bool console_copier;
 	pthread_t console_thread;
+	int reset;		/* atomic: the guest asked for a reset */
 };
 
 /* vm.c. report(): for r < 0, prints "vsnixctl: <vx_errmsg()>", -1; else 0. */

@@ -281,6 +281,10 @@ static int vsnix_chipset_create(struct vsnix_vm *vm,
 		ret = vsnix_device_check_tail(cfg, sizeof(cfg->pm_timer),
 					      "pm timer");
 		return ret ? ret : vsnix_pm_timer_create(vm, &cfg->pm_timer);
+	case VSNIX_DEV_ACPI_PM:
+		ret = vsnix_device_check_tail(cfg, sizeof(cfg->acpi_pm),
+					      "acpi pm");
+		return ret ? ret : vsnix_acpi_pm_create(vm, &cfg->acpi_pm);
 	default:
 		pr_warn_ratelimited("CREATE_DEVICE: unknown device type %u\n",
 				    cfg->type);
@@ -295,7 +299,8 @@ u32 vsnix_device_types(void)
 		    BIT(VSNIX_DEV_EXIT_PORT) | BIT(VSNIX_DEV_FW_CFG) |
 		    BIT(VSNIX_DEV_HVT2) | BIT(VSNIX_DEV_IOAPIC) |
 		    BIT(VSNIX_DEV_PIC) | BIT(VSNIX_DEV_PIT) |
-		    BIT(VSNIX_DEV_RTC) | BIT(VSNIX_DEV_PM_TIMER);
+		    BIT(VSNIX_DEV_RTC) | BIT(VSNIX_DEV_PM_TIMER) |
+		    BIT(VSNIX_DEV_ACPI_PM);
 
 	return types;
 }

@@ -79,5 +79,7 @@ int vsnix_pit_create(struct vsnix_vm *vm, const struct vsnix_pit_config *cfg);
 int vsnix_rtc_create(struct vsnix_vm *vm, const struct vsnix_rtc_config *cfg);
 int vsnix_pm_timer_create(struct vsnix_vm *vm,
 			  const struct vsnix_pm_timer_config *cfg);
+int vsnix_acpi_pm_create(struct vsnix_vm *vm,
+			 const struct vsnix_acpi_pm_config *cfg);
 
 #endif /* VSNIX_DEVICES_H */

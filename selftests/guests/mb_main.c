@@ -257,5 +257,10 @@ void mb_main(uint32_t magic, const struct mb_info *mbi)
 		puts_uart("crashing\n");
 		__asm__ volatile("lidt %0; ud2" : : "m"(no_idt));
 	}
+	if (cmdline_number(cmdline, "kbdreset")) {
+		/* The 8042's pulse-reset command: a reboot to vsnixctl. */
+		puts_uart("kbd reset\n");
+		outb(0x64, 0xfe);
+	}
 	outl(EXIT_PORT, cmdline_number(cmdline, "exit"));
 }

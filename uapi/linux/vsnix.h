@@ -480,6 +480,26 @@ struct vsnix_pm_timer_config {
 };
 
 /*
+ * VSNIX_DEV_ACPI_PM: the ACPI fixed hardware of Documentation/platform.rst
+ * (ACPI 6.5, 4.8): the PM1a event block (PM1_STS, PM1_EN), the PM1a
+ * control block (SLP_TYP + SLP_EN of s5_slp_typ ends the VM with status 0,
+ * source VSNIX_GUEST_EXIT_POWEROFF), the GPE0 block (GPE0_STS, GPE0_EN,
+ * 16 GPEs), the SCI as a level interrupt on sci_gsi, and a reset register
+ * (a write with bit 2, RST_CPU, set ends the VM with status 0, source
+ * VSNIX_GUEST_EXIT_RESET). Each block on its own ports; none may overlap.
+ */
+struct vsnix_acpi_pm_config {
+	__u16 pm1a_evt;		/* PM1a_EVT_BLK: 4 bytes, 4-aligned (0x600) */
+	__u16 pm1a_cnt;		/* PM1a_CNT_BLK: 2 bytes, 2-aligned (0x604) */
+	__u16 gpe0;		/* GPE0_BLK: 4 bytes, 4-aligned (0x620) */
+	__u16 reset_port;	/* RESET_REG: 1 byte (0xcf9); 0: none */
+	__u32 sci_gsi;		/* 9 (the FADT's SCI_INT) */
+	__u8 s5_slp_typ;	/* the DSDT's \_S5 SLP_TYP, 0..7 */
+	__u8 pad[3];
+	__u64 reserved[5];
+};
+
+/*
  * Devices write console output to console_fd (a regular file, pipe, tty,
  * /dev/null or TCP/UDP socket opened for writing; never a file that can
  * hold the VM, see Documentation/api.rst), from the kernel, without a
@@ -502,6 +522,7 @@ struct vsnix_device_config {
 		struct vsnix_pit_config pit;
 		struct vsnix_rtc_config rtc;
 		struct vsnix_pm_timer_config pm_timer;
+		struct vsnix_acpi_pm_config acpi_pm;
 		__u8 raw[1024];
 	};
 };
@@ -684,6 +705,23 @@ struct vsnix_pm_timer_state {
 	__u64 ticks;		/* since creation, 3.579545 MHz */
 };
 
+/*
+ * VSNIX_DEV_ACPI_PM, version 1: the registers (ACPI 6.5, 4.8.3.1, 4.8.4.1).
+ * pm1_cnt holds SCI_EN (always 1) and SLP_TYP; SLP_EN and GBL_RLS are
+ * write-only. A SET with a status bit that is enabled raises the SCI,
+ * as a press of the power button (PWRBTN_STS) would.
+ */
+#define VSNIX_ACPI_PM_STATE_VERSION	1
+struct vsnix_acpi_pm_state {
+	__u16 pm1_sts;
+	__u16 pm1_en;
+	__u16 pm1_cnt;
+	__u16 gpe0_sts;
+	__u16 gpe0_en;
+	__u8 reset;		/* the reset register's bits 1 and 3 */
+	__u8 pad[5];
+};
+
 /* State of a VM that in-kernel devices ended. */
 struct vsnix_vm_status {
 	__u32 exited;		/* 1 once a device ended the VM */
@@ -723,6 +761,8 @@ struct vsnix_vm_status {
 /* guest_exit.source */
 #define VSNIX_GUEST_EXIT_HVT_HALT	1
 #define VSNIX_GUEST_EXIT_PORT		2
+#define VSNIX_GUEST_EXIT_POWEROFF	3	/* ACPI S5 (VSNIX_DEV_ACPI_PM) */
+#define VSNIX_GUEST_EXIT_RESET		4	/* reset register (VSNIX_DEV_ACPI_PM) */
 
 struct vsnix_run {
 	/* in */

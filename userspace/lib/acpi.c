@@ -357,6 +357,29 @@ static void acpi_write_mcfg(uint8_t *p)
 	acpi_checksum(&m->h);
 }
 
+int vx_acpi_pm_create(struct vx_vm *vm, bool reset_reg)
+{
+	struct vsnix_device_config c = {
+		.type = VSNIX_DEV_ACPI_PM,
+		.console_fd = -1,
+		.acpi_pm = {
+			.pm1a_evt = PC_ACPI_PM1A_EVT,
+			.pm1a_cnt = PC_ACPI_PM1A_CNT,
+			.gpe0 = PC_ACPI_GPE0,
+			.reset_port = reset_reg ? PC_RESET_PORT : 0,
+			.sci_gsi = PC_ACPI_SCI_IRQ,
+			.s5_slp_typ = PC_S5_SLP_TYP,
+		},
+	};
+	long types = vx_check_cap(vm->sys_fd, VSNIX_CAP_DEVICES);
+	int r;
+
+	if (types < 0 || !(types & (1 << VSNIX_DEV_ACPI_PM)))
+		return vx_fail(ENODEV, "vsnix.ko has no ACPI PM device (VSNIX_DEV_ACPI_PM)");
+	r = vx_vm_create_device(vm, &c);
+	return r < 0 ? r : (int)c.id;
+}
+
 int vx_acpi_build(struct vx_vm *vm, const struct vx_acpi_config *cfg,
 		  uint64_t *rsdp_gpa)
 {

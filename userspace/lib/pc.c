@@ -101,7 +101,16 @@ int vx_pc_platform_create(struct vx_vm *vm, struct vx_pc *pc)
 	r = pc_chipset(vm, pc);
 	if (!r)
 		r = pc_io(vm, pc);
-	/* More platform devices (ACPI PM, PCI host, virtio) go here. */
+	/*
+	 * ACPI PM: PM1, GPE0, the SCI and the reset register at 0xcf9. With
+	 * the PCI host bridge (which decodes 0xcf8-0xcff): false here, and
+	 * the bridge serves 0xcf9 (vsnix/acpi.h).
+	 */
+	if (!r) {
+		r = vx_acpi_pm_create(vm, true);
+		r = r < 0 ? r : 0;
+	}
+	/* More platform devices (PCI host, virtio) go here. */
 	if (!r)
 		r = pc_acpi(vm, pc);
 	return r;

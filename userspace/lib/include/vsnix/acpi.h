@@ -6,6 +6,7 @@
 #ifndef VSNIX_LIBVSNIX_ACPI_H
 #define VSNIX_LIBVSNIX_ACPI_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct vx_vm;
@@ -27,6 +28,15 @@ struct vx_acpi_config {
  */
 int vx_acpi_build(struct vx_vm *vm, const struct vx_acpi_config *cfg,
 		  uint64_t *rsdp_gpa);
+
+/*
+ * VSNIX_DEV_ACPI_PM at the ports of pc.h: the fixed hardware the FADT
+ * describes (PM1a event and control, GPE0, the SCI on PC_ACPI_SCI_IRQ),
+ * with the reset register at PC_RESET_PORT when reset_reg is true. A PCI
+ * host bridge decodes 0xcf8-0xcff, 0xcf9 included: with one, pass false
+ * and let the bridge serve the reset register. The device's id, or -errno.
+ */
+int vx_acpi_pm_create(struct vx_vm *vm, bool reset_reg);
 
 /* Sum of len bytes, mod 256: 0 for a table with a right checksum. */
 uint8_t vx_acpi_sum(const void *p, uint64_t len);
