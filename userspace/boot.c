@@ -11,6 +11,7 @@
 
 #include "vsnixctl.h"
 #include "vsnix/boot.h"
+#include "vsnix/pc.h"
 
 bool hvt_is_hvt_elf(struct vx_elf_image *img)
 {
@@ -100,13 +101,39 @@ out:
  * Multiboot guests get the platform x86 kernels expect: a local APIC per
  * vCPU, in the kernel. Without VSNIX_CAP_LAPIC one vCPU runs as before.
  */
+/*
+ * The chipset a multiboot kernel (kvm-unit-tests, say) may probe, where
+ * this module serves it: the I/O APIC at PC_IOAPIC_BASE (GSIs 0-23), the
+ * 8259 pair and the 8254 (pc.h).
+ */
+static int mb_chipset(struct vx_vm *vx)
+{
+	static const uint32_t types[] = {
+		VSNIX_DEV_IOAPIC, VSNIX_DEV_PIC, VSNIX_DEV_PIT,
+	};
+	int mask = ioctl(vx->sys_fd, VSNIX_CHECK_EXTENSION, VSNIX_CAP_DEVICES);
+	unsigned int i;
+
+	for (i = 0; mask > 0 && i < sizeof(types) / sizeof(types[0]); i++) {
+		struct vsnix_device_config cfg = { .type = types[i], .console_fd = -1 };
+
+		if (!(mask & (1 << types[i])))
+			continue;
+		if (types[i] == VSNIX_DEV_IOAPIC)
+			cfg.ioapic.base = PC_IOAPIC_BASE;
+		if (vx_vm_create_device(vx, &cfg))
+			return -1;
+	}
+	return 0;
+}
+
 static int mb_platform(struct vx_vm *vx, void *opaque __attribute__((unused)))
 {
 	if (ioctl(vx->sys_fd, VSNIX_CHECK_EXTENSION, VSNIX_CAP_LAPIC) <= 0)
 		return 0;
 	if (ioctl(vx->fd, VSNIX_CREATE_LAPIC, 0) < 0)
 		return vx_fail(errno, "VSNIX_CREATE_LAPIC: %s", strerror(errno));
-	return 0;
+	return mb_chipset(vx);
 }
 
 /* An AP waits for INIT/SIPI (SDM Vol 3, 8.4), as after reset. */
@@ -135,6 +162,7 @@ int multiboot_setup(struct vm *vm, int fd, const struct run_options *opt,
 		.modules = mods,
 		.nr_modules = opt->nr_modules,
 		.nr_cpus = opt->nr_cpus,
+		.cpuid_1_ecx_clear = opt->no_x2apic ? 1u << 21 : 0,
 		.platform = mb_platform,
 	};
 	unsigned int i;

@@ -133,6 +133,12 @@ static int run_option(int c, struct run_options *opt)
 	case 'v':
 		opt->verbose = true;
 		break;
+	case 'X':
+		opt->no_x2apic = true;
+		break;
+	case 'T':
+		opt->testdev = true;
+		break;
 	case 'C': {
 		char *end;
 		unsigned long n = strtoul(optarg, &end, 10);
@@ -177,13 +183,15 @@ static int parse_run(int argc, char **argv, struct run_options *opt)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "cpus", required_argument, NULL, 'C' },
 		{ "on-reboot", required_argument, NULL, 'R' },
+		{ "no-x2apic", no_argument, NULL, 'X' },
+		{ "testdev", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	int c;
 
 	opt->mem_size = DEFAULT_MEM;
-	while ((c = getopt_long(argc, argv, "k:m:c:i:b:n:S:M:vhC:R:", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "k:m:c:i:b:n:S:M:vhC:R:XT", longopts, NULL)) != -1)
 		if (run_option(c, opt))
 			return -1;
 	if (optind != argc) {
@@ -294,6 +302,7 @@ int cmd_run(int argc, char **argv)
 	/* --on-reboot restart: a guest reset builds the VM again, anew. */
 	do {
 		vm.verbose = opt.verbose;
+		vm.testdev = opt.testdev;
 		if (prepare(&vm, &opt)) {
 			vm_destroy(&vm);
 			return EXIT_SETUP_ERROR;

@@ -34,6 +34,9 @@ static const struct command commands[] = {
 		"                       a guest reset (ACPI reset register, keyboard\n"
 		"                       controller) builds the VM again, or ends the run\n"
 		"                       with exit code 122 (default: exit)\n"
+		"  --no-x2apic          multiboot: CPUID offers no x2APIC (an xAPIC-only CPU)\n"
+		"  --testdev            multiboot: QEMU pc-testdev's IRQ lines, a byte OUT to\n"
+		"                       port 0x2000 + n drives GSI n (kvm-unit-tests)\n"
 		"  --verbose            report the exit and stray I/O on stderr\n"
 		"exit code: the guest's exit status (ACPI power off: 0); 120 setup\n"
 		"           error, 121 VM error, 122 guest reset, 128+N stopped by signal N\n",
@@ -44,6 +47,25 @@ static const struct command commands[] = {
 		.summary = "show what /dev/vsnix supports (VSNIX_CAP_*)",
 		.usage = "caps",
 		.help = "  prints one line per capability: its number, name and value\n",
+	},
+	{
+		.name = "top",
+		.handler = cmd_top,
+		.summary = "live table of the VMs and vCPUs: exit rates, CPU, I/O",
+		.usage = "top [--once] [--json] [--interval S] [--vm ID]",
+		.help =
+		"  --once               print one table after one interval, then exit\n"
+		"  --json               one JSON object per refresh (totals and rates)\n"
+		"  --interval S         seconds between refreshes (default 1)\n"
+		"  --vm ID              only this VM\n"
+		"  VMs of other processes show when they have your uid (any, as root)\n",
+	},
+	{
+		.name = "stats",
+		.handler = cmd_stats,
+		.summary = "print every counter of one VM (by id or name)",
+		.usage = "stats VM",
+		.help = "  VM: the id (`vsnixctl top`) or the name of a running VM\n",
 	},
 	{
 		.name = "help",

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 
 #include "vsnixctl.h"
@@ -35,6 +36,27 @@ static void dump_regs(struct vx_vcpu *vcpu)
 		(unsigned long long)s.efer, s.cs.selector);
 }
 
+/* QEMU's pc-testdev: OUT of a byte to 0x2000 + n sets GSI n to it. */
+#define TESTDEV_IRQ_PORT	0x2000
+#define TESTDEV_IRQ_LINES	24
+
+static bool testdev_irq(struct vm *vm, struct vsnix_run *run, const uint8_t *data)
+{
+	struct vsnix_irq_level l;
+
+	if (!vm->testdev || run->io.direction != VSNIX_EXIT_IO_OUT ||
+	    run->io.size != 1 || run->io.count != 1 ||
+	    run->io.port < TESTDEV_IRQ_PORT ||
+	    run->io.port >= TESTDEV_IRQ_PORT + TESTDEV_IRQ_LINES)
+		return false;
+	l = (struct vsnix_irq_level){ .gsi = run->io.port - TESTDEV_IRQ_PORT,
+				      .level = data[0] != 0 };
+	if (ioctl(vm->vx->fd, VSNIX_IRQ_LINE, &l) < 0 && vm->verbose)
+		fprintf(stderr, "vsnixctl: testdev IRQ line %u: %s\n", l.gsi,
+			strerror(errno));
+	return true;
+}
+
 /*
  * Port I/O nobody claimed. hvt guests only speak hypercalls, so anything
  * else is a bug in the guest (Solo5's tender also stops there). Multiboot
@@ -55,6 +77,8 @@ static int handle_stray_io(struct vm *vm, struct vx_vcpu *vcpu)
 	data = vx_vcpu_io_data(vcpu);
 	if (!data)
 		return report(-EPROTO);
+	if (testdev_irq(vm, run, data))
+		return 0;
 	/*
 	 * The keyboard controller's pulse of the reset line (8042 command
 	 * 0xfe): Linux's reboot tries it when the ACPI reset register fails.

@@ -69,6 +69,8 @@ struct run_options {
 	bool verbose;
 	unsigned int nr_cpus;	/* --cpus; 0 means 1 */
 	bool on_reboot_restart;	/* --on-reboot restart (default: exit) */
+	bool no_x2apic;		/* --no-x2apic */
+	bool testdev;		/* --testdev */
 };
 
 /* The VM being built and run. */
@@ -78,6 +80,7 @@ struct vm {
 	struct vx_vcpu *boot_vcpu;	/* vCPU 0, set up by the loader */
 	enum guest_kind kind;
 	bool verbose;
+	bool testdev;		/* pc-testdev IRQ lines (multiboot) */
 	int console_fd;		/* stdout, or a pipe console_copier reads */
 	bool console_copier;
 	pthread_t console_thread;
@@ -124,6 +127,8 @@ struct command {
 void command_help(FILE *out, const char *name);
 int cmd_run(int argc, char **argv);	/* cmd_run.c */
 int cmd_caps(int argc, char **argv);	/* cmd_caps.c */
+int cmd_top(int argc, char **argv);	/* cmd_top.c */
+int cmd_stats(int argc, char **argv);	/* cmd_top.c */
 
 /* util */
 int parse_size(const char *s, uint64_t *out);

@@ -42,6 +42,9 @@ int vsnix_io_destroy_id(struct vsnix_vm *vm, u32 id);
 struct vsnix_io_device *vsnix_io_get_id(struct vsnix_vm *vm, u32 id);
 void vsnix_io_put_id(struct vsnix_io_device *dev);
 long vsnix_vm_ioeventfd(struct vsnix_vm *vm, void __user *argp);
+void vsnix_io_for_each(struct vsnix_vm *vm,
+		       void (*fn)(struct vsnix_io_device *dev, void *arg),
+		       void *arg);
 
 /* irqfd.c; vsnix_wq: irqfd shutdowns and deferred device destroys. */
 extern struct workqueue_struct *vsnix_wq;

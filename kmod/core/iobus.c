@@ -21,6 +21,7 @@
 #include "vsnix.h"
 #include "internal.h"
 #include "compat.h"
+#include "trace.h"
 
 /* Entries per bus, devices and ioeventfds together. */
 #define VSNIX_IO_BUS_MAX	1024
@@ -155,6 +156,8 @@ int vsnix_io_register_id(struct vsnix_vm *vm, struct vsnix_io_device *dev,
 	    (dev->bus == VSNIX_BUS_PIO && dev->base + dev->len > 0x10000))
 		return -EINVAL;
 
+	if (vsnix_io_dev_stat_alloc(&dev->stat))
+		return -ENOMEM;
 	mutex_lock(&vm->io_lock);
 	old = io_bus_get(vm, dev->bus);
 	at = old ? io_bus_upper(old, dev->base) : 0;
@@ -183,6 +186,10 @@ int vsnix_io_register_id(struct vsnix_vm *vm, struct vsnix_io_device *dev,
 	io_bus_publish(vm, dev->bus, nb);
 out:
 	mutex_unlock(&vm->io_lock);
+	if (ret) {
+		free_percpu(dev->stat);
+		dev->stat = NULL;
+	}
 	return ret;
 }
 
@@ -193,8 +200,11 @@ int vsnix_io_register(struct vsnix_vm *vm, struct vsnix_io_device *dev)
 
 static void vsnix_io_put(struct vsnix_io_device *dev)
 {
-	if (refcount_dec_and_test(&dev->users))
+	if (refcount_dec_and_test(&dev->users)) {
+		free_percpu(dev->stat);
+		dev->stat = NULL;
 		dev->ops->destroy(dev);
+	}
 }
 
 static void io_destroy_work(struct work_struct *work)
@@ -505,6 +515,27 @@ long vsnix_vm_ioeventfd(struct vsnix_vm *vm, void __user *argp)
 
 /* ------------------------------------------------------------ dispatch */
 
+/* Statistics and the trace event of an access a device served. */
+static void vsnix_io_count(struct vsnix_vcpu *vcpu,
+			   struct vsnix_io_device *dev, enum vsnix_bus bus,
+			   u64 addr, unsigned int len, bool write,
+			   const void *val)
+{
+	if (dev->stat) {
+		this_cpu_inc(dev->stat->accesses);
+		this_cpu_add(dev->stat->bytes, len);
+	}
+	if (bus == VSNIX_BUS_MMIO)
+		vcpu->stat.mmio_kernel++;
+	else
+		vcpu->stat.pio_kernel++;
+	vcpu->stat.io_bytes_kernel += len;
+	if (trace_vsnix_io_enabled())
+		trace_vsnix_io(vcpu->vm->id, vcpu->id, bus == VSNIX_BUS_MMIO,
+			       addr, len, write, io_value(val, len), dev->id,
+			       VSNIX_TRACE_IO_KERNEL);
+}
+
 int vsnix_io_dispatch(struct vsnix_vcpu *vcpu, enum vsnix_bus bus, u64 addr,
 		      unsigned int len, bool write, void *val)
 {
@@ -517,6 +548,11 @@ int vsnix_io_dispatch(struct vsnix_vcpu *vcpu, enum vsnix_bus bus, u64 addr,
 	b = srcu_dereference(vm->buses[bus], &vm->srcu);
 	if (write && io_ev_signal(b, addr, len, val)) {
 		srcu_read_unlock(&vm->srcu, idx);
+		vcpu->stat.ioeventfd++;
+		if (trace_vsnix_io_enabled())
+			trace_vsnix_io(vm->id, vcpu->id, bus == VSNIX_BUS_MMIO,
+				       addr, len, write, io_value(val, len), 0,
+				       VSNIX_TRACE_IO_EVENTFD);
 		return VSNIX_IO_DONE;
 	}
 	dev = io_bus_find(b, addr, len);
@@ -535,8 +571,27 @@ int vsnix_io_dispatch(struct vsnix_vcpu *vcpu, enum vsnix_bus bus, u64 addr,
 		ret = dev->ops->read(dev, vcpu, addr, len, val);
 	else
 		ret = VSNIX_IO_DONE;	/* write-only: reads see 0s */
+	vsnix_io_count(vcpu, dev, bus, addr, len, write, val);
 	vsnix_io_put_deferred(dev);
 	return ret;
+}
+
+/* Calls fn for every device on the buses, under vm->srcu (no sleeping). */
+void vsnix_io_for_each(struct vsnix_vm *vm,
+		       void (*fn)(struct vsnix_io_device *dev, void *arg),
+		       void *arg)
+{
+	struct vsnix_io_bus *b;
+	unsigned int bus, i;
+	int idx;
+
+	idx = srcu_read_lock(&vm->srcu);
+	for (bus = 0; bus < VSNIX_NR_BUSES; bus++) {
+		b = srcu_dereference(vm->buses[bus], &vm->srcu);
+		for (i = 0; b && i < b->nr_devs; i++)
+			fn(b->devs[i], arg);
+	}
+	srcu_read_unlock(&vm->srcu, idx);
 }
 
 void vsnix_io_init(struct vsnix_vm *vm)

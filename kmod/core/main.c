@@ -55,6 +55,8 @@ static long vsnix_check_extension(unsigned long cap)
 	case VSNIX_CAP_VCPU_EVENTS:
 	case VSNIX_CAP_HALT_IN_KERNEL:
 	case VSNIX_CAP_LAPIC:
+	case VSNIX_CAP_STATS:
+	case VSNIX_CAP_VM_LIST:
 		return 1;
 	case VSNIX_CAP_EXTINT_QUEUE:
 		return VSNIX_MAX_QUEUED_IRQS;
@@ -93,7 +95,7 @@ static long vsnix_dev_ioctl(struct file *file, unsigned int cmd,
 	case VSNIX_GET_SUPPORTED_CPUID:
 		return vsnix_get_supported_cpuid((void __user *)arg);
 	default:
-		return -ENOTTY;
+		return vsnix_stats_dev_ioctl(cmd, arg);
 	}
 }
 

@@ -22,6 +22,7 @@
 #include <linux/slab.h>
 #include "vsnix.h"
 #include "internal.h"
+#include "trace.h"
 
 static struct vsnix_memslots *vsnix_memslots(struct vsnix_vm *vm)
 {
@@ -448,7 +449,12 @@ int vsnix_set_memory_region(struct vsnix_vm *vm,
 	else
 		ret = vsnix_memslot_delete(vm, r->slot);
 out:
+	if (!ret)
+		vm->memory_changes++;
 	mutex_unlock(&vm->slots_lock);
+	trace_vsnix_memory_region(vm->id, r->slot, r->flags,
+				  r->guest_phys_addr, r->memory_size,
+				  r->userspace_addr, ret);
 	return ret;
 }
 

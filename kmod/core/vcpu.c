@@ -14,6 +14,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/sched/clock.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -23,6 +24,7 @@
 #include "../arch/x86/x86.h"
 #include "../arch/x86/events.h"
 #include "../arch/x86/lapic.h"
+#include "trace.h"
 
 void vsnix_vcpu_request(struct vsnix_vcpu *vcpu, int req)
 {
@@ -81,11 +83,17 @@ bool vsnix_vcpu_enter_prepare(struct vsnix_vcpu *vcpu)
 		smp_store_release(&vcpu->mode, VSNIX_OUTSIDE_GUEST);
 		return false;
 	}
+	if (trace_vsnix_vcpu_entry_enabled() ||
+	    trace_vsnix_vcpu_exit_enabled())
+		vsnix_trace_entry(vcpu);
 	return true;
 }
 
 void vsnix_vcpu_exit_done(struct vsnix_vcpu *vcpu)
 {
+	if (trace_vsnix_vcpu_entry_enabled() ||
+	    trace_vsnix_vcpu_exit_enabled())
+		vcpu->trace.exit_ns = local_clock();
 	/* The exit's state is stored before a kicker can see us outside. */
 	smp_store_release(&vcpu->mode, VSNIX_OUTSIDE_GUEST);
 }
@@ -409,12 +417,20 @@ static long vsnix_vcpu_ioctl(struct file *file, unsigned int cmd,
 
 	if (cmd == VSNIX_INJECT_EVENT)
 		return vsnix_vcpu_inject(vcpu, argp);
+	/* No mutex: a tool reads the stats of a running vCPU. */
+	if (cmd == VSNIX_GET_VCPU_STATS_FD)
+		return arg ? -EINVAL : vsnix_stats_vcpu_fd(vcpu);
 	if (mutex_lock_killable(&vcpu->mutex))
 		return -EINTR;
 
 	switch (cmd) {
 	case VSNIX_RUN:
-		r = arg ? -EINVAL : vsnix_vcpu_run(vcpu);
+		if (arg) {
+			r = -EINVAL;
+			break;
+		}
+		r = vsnix_vcpu_run(vcpu);
+		vcpu->stat.user_exits++;
 		break;
 	case VSNIX_GET_REGS:
 		r = vsnix_vcpu_get_regs(vcpu, argp);

@@ -23,6 +23,7 @@ static void vsnix_vm_free(struct kref *ref)
 	struct vsnix_vm *vm = container_of(ref, struct vsnix_vm, ref);
 	int i;
 
+	vsnix_vm_unregister(vm);
 	/* First: an eventfd signal must not reach a vCPU being freed. */
 	vsnix_irqfd_release(vm);
 	/* Then devices: their timers (PIT) raise interrupts to vCPUs. */
@@ -170,7 +171,7 @@ static long vsnix_vm_ioctl(struct file *file, unsigned int cmd,
 	case VSNIX_CREATE_LAPIC:
 		return vsnix_lapic_vm_enable(vm, arg);
 	default:
-		return -ENOTTY;
+		return vsnix_stats_vm_ioctl(vm, cmd, arg);
 	}
 }
 
@@ -226,6 +227,7 @@ static struct vsnix_vm *vsnix_vm_create(void)
 		goto err_virt;
 	/* Dropped in vsnix_vm_free: vCPU files can outlive the VM fd. */
 	__module_get(THIS_MODULE);
+	vsnix_vm_register(vm);
 	return vm;
 
 err_virt:

@@ -13,11 +13,13 @@
 #include <linux/spinlock.h>
 #include <linux/wait.h>
 #include <linux/kref.h>
+#include <linux/uidgid.h>
 #include <linux/srcu.h>
 #include <linux/mmu_notifier.h>
 #include <linux/workqueue.h>
 #include <asm/fpu/types.h>
 #include <uapi/linux/vsnix.h>
+#include "stats.h"
 
 #define VSNIX_MAX_VCPUS		64
 #define VSNIX_MAX_MEMSLOTS	32
@@ -186,6 +188,7 @@ struct vsnix_io_device {
 	const struct vsnix_io_ops *ops;
 	u32 id;			/* VM-unique, set by vsnix_io_register */
 	refcount_t users;	/* the bus's reference + calls in flight */
+	struct vsnix_io_dev_stat __percpu *stat;	/* core/stats.h */
 	struct work_struct destroy_work;	/* last put in a vCPU thread */
 };
 
@@ -316,12 +319,23 @@ struct vsnix_vcpu {
 	struct vsnix_lapic *lapic;
 
 	void *arch;		/* backend state (VMCB/VMCS, FPU, MSRs) */
+
+	/* core/stats.h: written by the vCPU's thread only. */
+	struct vsnix_vcpu_stat stat;
+	struct vsnix_vcpu_trace trace;
 };
 
 /* ---------------------------------------------------------------- VM */
 
 struct vsnix_vm {
 	struct kref ref;
+	/* Identity (core/stats.c): id and owner fixed, name under vm->lock. */
+	u32 id;
+	pid_t owner_pid;
+	kuid_t owner_uid;
+	char name[VSNIX_VM_NAME_LEN];
+	struct list_head list;		/* vsnix_vms, under its mutex */
+	u64 memory_changes;		/* VSNIX_SET_MEMORY_REGION calls */
 	/*
 	 * Read side of the read-mostly VM data (memory slots, the I/O
 	 * buses): readers hold srcu_read_lock(&vm->srcu); writers publish a

@@ -16,6 +16,7 @@
 #include <linux/hrtimer.h>
 #include <linux/mm.h>
 #include <linux/poll.h>
+#include <linux/sched/clock.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
@@ -23,6 +24,7 @@
 #include <uapi/linux/vsnix_hvt.h>
 #include "hvt.h"
 #include "../core/compat.h"
+#include "../core/trace.h"
 
 /* One hypercall in progress. */
 struct hvt_call {
@@ -431,8 +433,8 @@ static int hvt_halt(struct hvt_call *hc, u64 gpa)
 	return VSNIX_IO_EXIT;
 }
 
-static int vsnix_hvt_write(struct vsnix_io_device *io, struct vsnix_vcpu *vcpu,
-			   u64 addr, unsigned int len, const void *val)
+static int hvt_call(struct vsnix_io_device *io, struct vsnix_vcpu *vcpu,
+		    u64 addr, unsigned int len, const void *val)
 {
 	struct hvt_call hc = {
 		.hvt = to_hvt(io),
@@ -466,6 +468,25 @@ static int vsnix_hvt_write(struct vsnix_io_device *io, struct vsnix_vcpu *vcpu,
 	default:
 		return hvt_guest_fault(&hc, "hypercall number", addr, len);
 	}
+}
+
+/* One hypercall, counted and traced (core/stats.h, core/trace.h). */
+static int vsnix_hvt_write(struct vsnix_io_device *io, struct vsnix_vcpu *vcpu,
+			   u64 addr, unsigned int len, const void *val)
+{
+	u32 nr = addr - io->base;
+	u64 t0 = 0;
+	int ret;
+
+	if (trace_vsnix_hypercall_enabled())
+		t0 = local_clock();
+	ret = hvt_call(io, vcpu, addr, len, val);
+	vcpu->stat.hypercalls++;
+	vcpu->stat.hypercall[nr < VSNIX_STAT_HVT_NR ? nr : 0]++;
+	if (trace_vsnix_hypercall_enabled())
+		trace_vsnix_hypercall(vcpu->vm->id, vcpu->id, nr, ret,
+				      t0 ? local_clock() - t0 : 0);
+	return ret;
 }
 
 /* Hypercall ports are write-only; an `in` is a broken guest. */

@@ -149,6 +149,13 @@ struct vsnix_cpuid_entry {
 
 #define VSNIX_MAX_CPUID_ENTRIES	256
 
+/*
+ * The guest ABI of VMCALL (Intel) / VMMCALL (AMD) at CPL 0 (CPUID leaf
+ * 0x40000000 says "vSnixvSnixvS"): vsnix offers no hypercalls, each one
+ * returns this in RAX (EAX outside 64-bit mode). At CPL > 0: #UD.
+ */
+#define VSNIX_HYPERCALL_ENOSYS	(-1000)
+
 struct vsnix_cpuid {
 	__u32 nent;		/* in: room in entries[]; out: entries used */
 	__u32 pad;
@@ -830,5 +837,109 @@ struct vsnix_run {
 
 /* The I/O data area lives in the second page of the vCPU mapping. */
 #define VSNIX_RUN_IO_DATA_OFFSET	4096
+
+/* ---- statistics and the VM list (VSNIX_CAP_STATS, VSNIX_CAP_VM_LIST) ---- */
+#define VSNIX_CAP_STATS		54	/* VSNIX_GET_STATS_FD (VM and vCPU fds) */
+#define VSNIX_CAP_VM_LIST	55	/* LIST_VMS, STATS_FD_BY_ID, VM names */
+
+/* system ioctls (outside the per-helper VM/vCPU ranges; see api.rst) */
+#define VSNIX_LIST_VMS		_IOWR(VSNIXIO, 0x10, struct vsnix_vm_list)
+#define VSNIX_STATS_FD_BY_ID	_IOW(VSNIXIO, 0x11, struct vsnix_stats_fd_req)
+/* VM ioctls */
+#define VSNIX_GET_STATS_FD	_IO(VSNIXIO, 0x6c)	/* arg: 0; vCPU: 0x98 */
+#define VSNIX_SET_VM_NAME	_IOW(VSNIXIO, 0x6d, struct vsnix_vm_name)
+#define VSNIX_GET_VM_INFO	_IOR(VSNIXIO, 0x6e, struct vsnix_vm_info)
+/* vCPU ioctls */
+#define VSNIX_GET_VCPU_STATS_FD	_IO(VSNIXIO, 0x98)	/* arg: 0 */
+
+#define VSNIX_VM_NAME_LEN	32
+
+/* A name for the VM (tools show it): printable ASCII, NUL-padded. */
+struct vsnix_vm_name {
+	char name[VSNIX_VM_NAME_LEN];
+	__u64 reserved[2];
+};
+
+#define VSNIX_VM_INFO_EXITED	(1u << 0)
+
+struct vsnix_vm_info {
+	__u32 id;		/* unique while the module is loaded, from 1 */
+	__s32 owner_pid;	/* thread group that created it */
+	__u32 owner_uid;	/* its effective uid then */
+	__u32 nr_vcpus;
+	__u32 flags;		/* VSNIX_VM_INFO_* */
+	__u32 pad;
+	__u64 mem_bytes;	/* guest memory in its slots */
+	char name[VSNIX_VM_NAME_LEN];
+	__u64 reserved[4];
+};
+
+/*
+ * VSNIX_LIST_VMS: up to nr entries of the VMs of this host (every user's)
+ * to entries; nr becomes the number of VMs (more than asked: -E2BIG, with
+ * nr set, nothing copied beyond the first nr).
+ */
+struct vsnix_vm_list {
+	__u32 nr;
+	__u32 flags;		/* 0 */
+	__u64 entries;		/* user pointer to struct vsnix_vm_info[nr] */
+	__u64 reserved[2];
+};
+
+#define VSNIX_STATS_VM		0xffffffffu	/* vcpu: the VM's own fd */
+
+/*
+ * VSNIX_STATS_FD_BY_ID: a stats fd of VM vm_id (vcpu VSNIX_STATS_VM) or of
+ * one of its vCPUs, for the VM's owner (same effective uid) or
+ * CAP_SYS_ADMIN; else -EPERM. -ENOENT: no such VM or vCPU.
+ */
+struct vsnix_stats_fd_req {
+	__u32 vm_id;
+	__u32 vcpu;
+	__u32 flags;		/* 0 */
+	__u32 pad;
+	__u64 reserved[2];
+};
+
+/*
+ * A stats fd: read-only, read with pread(). At offset 0 a header; at
+ * id_offset a NUL-terminated id ("vm3" or "vm3/vcpu0"); at desc_offset
+ * nr_desc descriptors of desc_size bytes each; at data_offset the values,
+ * __u64 each, read fresh on every read that covers them. Header, id and
+ * descriptors never change for the life of the fd.
+ */
+#define VSNIX_STATS_MAGIC	0x54535356	/* "VSST" */
+#define VSNIX_STATS_VERSION	1
+
+struct vsnix_stats_header {
+	__u32 magic;
+	__u32 version;
+	__u32 flags;		/* 0 */
+	__u32 nr_desc;
+	__u32 name_size;	/* bytes of vsnix_stats_desc.name */
+	__u32 id_offset;
+	__u32 desc_offset;
+	__u32 desc_size;
+	__u32 data_offset;
+	__u32 data_size;
+	__u32 reserved[6];
+};
+
+/* desc.flags: a type and a unit */
+#define VSNIX_STATS_TYPE_MASK		0x0fu
+#define VSNIX_STATS_TYPE_CUMULATIVE	0x00u	/* only grows */
+#define VSNIX_STATS_TYPE_INSTANT	0x01u	/* a current value */
+#define VSNIX_STATS_UNIT_MASK		0xf0u
+#define VSNIX_STATS_UNIT_NONE		0x00u	/* a count */
+#define VSNIX_STATS_UNIT_BYTES		0x10u
+#define VSNIX_STATS_UNIT_NS		0x20u	/* nanoseconds */
+
+struct vsnix_stats_desc {
+	__u32 flags;		/* VSNIX_STATS_TYPE_* | VSNIX_STATS_UNIT_* */
+	__u32 count;		/* __u64 values (1 for a scalar) */
+	__u32 offset;		/* of the first value, from data_offset */
+	__u32 reserved;
+	char name[];		/* name_size bytes, NUL-terminated */
+};
 
 #endif /* _UAPI_LINUX_VSNIX_H */

@@ -428,7 +428,7 @@ int vx_multiboot_load(struct vx_vm *vm, int fd, const char *path, long hoff,
 		r = create_vcpus(vm, b);
 	if (r)
 		return r;
-	b->default_cpuid = vx_vm_set_cpuid_host(vm) != 0;
+	b->default_cpuid = vx_vm_set_cpuid_host_masked(vm, b->cpuid_1_ecx_clear) != 0;
 	r = vx_vcpu_set_state(b->vcpu, &regs, &sregs);
 	return r ? r : create_devices(vm, b);
 }

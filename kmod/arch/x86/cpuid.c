@@ -351,11 +351,19 @@ void vsnix_cpuid_apply_dynamic(struct vsnix_cpuid_entry *e, u32 vcpu_id,
  * With the in-kernel LAPIC: x2APIC and TSC-deadline are there, and
  * CPUID.1:EDX.APIC follows IA32_APIC_BASE.EN (SDM Vol 3, 10.4.3).
  */
-void vsnix_cpuid_apply_lapic(struct vsnix_cpuid_entry *e, u64 apic_base)
+void vsnix_cpuid_apply_lapic(struct vsnix_cpuid_entry *e, bool in_kernel,
+			     u64 apic_base)
 {
 	if (e->function != 1)
 		return;
-	e->ecx |= L1_ECX_X2APIC | L1_ECX_TSC_DEADLINE;
+	/*
+	 * x2APIC and TSC deadline as userspace's CPUID says (a guest may be
+	 * given an xAPIC-only CPU), but only with the in-kernel LAPIC.
+	 */
+	if (!in_kernel) {
+		e->ecx &= ~(L1_ECX_X2APIC | L1_ECX_TSC_DEADLINE);
+		return;
+	}
 	if (apic_base & BIT_ULL(11))
 		e->edx |= L1_EDX_APIC;
 	else
@@ -372,6 +380,9 @@ static int add_entry(struct vsnix_cpuid_entry *entries, u32 max, u32 *nent,
 		e.flags = VSNIX_CPUID_FLAG_SIGNIFICANT_INDEX;
 	if (!vsnix_cpuid_filter_entry(&e, supported_xcr0))
 		return 0;
+	/* The in-kernel LAPIC (VSNIX_CAP_LAPIC) has both, whatever the host. */
+	if (function == 1)
+		e.ecx |= L1_ECX_X2APIC | L1_ECX_TSC_DEADLINE;
 	if (*nent >= max)
 		return -E2BIG;
 	entries[(*nent)++] = e;

@@ -30,6 +30,7 @@
 #include "lapic.h"
 #include "intr.h"
 #include "../../core/internal.h"
+#include "../../core/trace.h"
 
 /*
  * A vCPU that halts with nothing to do spins this long for an event
@@ -278,14 +279,18 @@ static int vsnix_x86_take_irq(struct vsnix_vcpu *vcpu)
 static void vsnix_x86_load(struct vsnix_vcpu *vcpu,
 			   const struct vsnix_x86_event *e)
 {
+	trace_vsnix_inject(vcpu->vm->id, vcpu->id, e->type, e->vector);
 	switch (e->type) {
 	case VSNIX_X86_EV_IRQ:
+		vcpu->stat.inj_irq++;
 		vsnix_ops->inject_irq(vcpu, e);
 		break;
 	case VSNIX_X86_EV_NMI:
+		vcpu->stat.inj_nmi++;
 		vsnix_ops->inject_nmi(vcpu);
 		break;
 	default:
+		vcpu->stat.inj_exception++;
 		vsnix_ops->inject_exception(vcpu, e);
 		break;
 	}
@@ -528,6 +533,21 @@ static int vsnix_x86_block(struct vsnix_vcpu *vcpu)
 	}
 }
 
+/* A sleep of a halted vCPU, counted and traced (core/stats.h). */
+static int vsnix_x86_halt_wait(struct vsnix_vcpu *vcpu)
+{
+	u64 ns = ktime_get_ns();
+	int r;
+
+	trace_vsnix_halt(vcpu->vm->id, vcpu->id);
+	r = vsnix_x86_block(vcpu);
+	ns = ktime_get_ns() - ns;
+	vcpu->stat.halts++;
+	vcpu->stat.halt_ns += ns;
+	trace_vsnix_wake(vcpu->vm->id, vcpu->id, r, ns);
+	return r;
+}
+
 int vsnix_x86_vcpu_ready(struct vsnix_vcpu *vcpu)
 {
 	struct vsnix_x86_events *ev = vcpu->events;
@@ -544,5 +564,5 @@ int vsnix_x86_vcpu_ready(struct vsnix_vcpu *vcpu)
 	vsnix_x86_check_init_sipi(vcpu);
 	if (ev->mp_state == VSNIX_MP_RUNNABLE)
 		return 1;
-	return vsnix_x86_block(vcpu);
+	return vsnix_x86_halt_wait(vcpu);
 }

@@ -14,6 +14,7 @@
 #include <asm/processor-flags.h>
 #include "x86.h"
 #include "lapic.h"
+#include "../../core/trace.h"
 
 #define MAX_INSN_BYTES	15	/* SDM Vol 2, 2.3.11 */
 
@@ -233,6 +234,16 @@ static void fill_io_exit(struct vsnix_vcpu *vcpu, u16 port, u8 size, bool in,
 		.port = port, .size = size, .string = string, .rep = rep,
 		.addr_size = addr_size, .count = count,
 	};
+	vcpu->stat.pio_user++;
+	vcpu->stat.io_bytes_user += (u64)size * count;
+	if (trace_vsnix_io_enabled()) {
+		u64 val = 0;
+
+		if (!in)
+			memcpy(&val, pio_data_area(vcpu), size);
+		trace_vsnix_io(vcpu->vm->id, vcpu->id, false, port, size, !in,
+			       val, 0, VSNIX_TRACE_IO_USER);
+	}
 }
 
 static int handle_string_pio(struct vsnix_vcpu *vcpu, u16 port, u8 size,
@@ -488,6 +499,11 @@ int vsnix_x86_handle_mmio(struct vsnix_vcpu *vcpu, u64 gpa, const u8 *insn,
 		vcpu->pending = VSNIX_PENDING_MMIO;
 		vcpu->pending_mmio = mi;
 		vcpu->pending_mmio_gpa = gpa;
+		vcpu->stat.mmio_user++;
+		vcpu->stat.io_bytes_user += mi.size;
+		trace_vsnix_io(vcpu->vm->id, vcpu->id, true, gpa, mi.size,
+			       mi.is_write, mi.is_write ? val : 0, 0,
+			       VSNIX_TRACE_IO_USER);
 		return 0;
 	}
 	if (ret == VSNIX_IO_DONE || ret == VSNIX_IO_EXIT) {
@@ -549,6 +565,23 @@ u8 vsnix_x86_maxphyaddr(struct vsnix_vcpu *vcpu)
 	return bits ? clamp_t(u8, bits, 32, 52) : 36;
 }
 
+/*
+ * VMCALL (VMX) and VMMCALL (SVM) at CPL 0: a hypercall. Both exit (SDM
+ * Vol 3C, "Instructions That Cause VM Exits Unconditionally"; APM Vol 2,
+ * 15.9, VMMCALL intercepted); what they do is the hypervisor's ABI. vsnix
+ * (CPUID 0x40000000 "vSnixvSnixvS") has no services: every number returns
+ * VSNIX_HYPERCALL_ENOSYS in RAX, the other registers kept, so a guest may
+ * probe. At CPL > 0 the caller raises #UD,
+ * as on a CPU outside VMX/SVM operation. RAX is 32 bits outside 64-bit
+ * mode. The caller moves RIP past the instruction.
+ */
+void vsnix_x86_hypercall(struct vsnix_vcpu *vcpu, bool long_mode)
+{
+	u64 ret = (u64)(s64)VSNIX_HYPERCALL_ENOSYS;
+
+	vcpu->gpr[VSNIX_RAX] = long_mode ? ret : (u32)ret;
+}
+
 void vsnix_x86_emulate_cpuid(struct vsnix_vcpu *vcpu, unsigned int insn_len)
 {
 	u32 function = vcpu->gpr[VSNIX_RAX], index = vcpu->gpr[VSNIX_RCX];
@@ -564,8 +597,10 @@ void vsnix_x86_emulate_cpuid(struct vsnix_vcpu *vcpu, unsigned int insn_len)
 		cr4 = sregs.cr4;
 	}
 	vsnix_cpuid_apply_dynamic(&e, vcpu->id, cr4, vcpu->xcr0);
-	if (function == 1 && vsnix_lapic_in_kernel(vcpu))
-		vsnix_cpuid_apply_lapic(&e, vsnix_lapic_get_base(vcpu));
+	if (function == 1)
+		vsnix_cpuid_apply_lapic(&e, vsnix_lapic_in_kernel(vcpu),
+					vsnix_lapic_in_kernel(vcpu) ?
+					vsnix_lapic_get_base(vcpu) : 0);
 
 	/* CPUID writes the 32-bit registers: upper halves cleared. */
 	vcpu->gpr[VSNIX_RAX] = e.eax;

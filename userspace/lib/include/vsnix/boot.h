@@ -36,6 +36,7 @@ struct vx_boot {
 	 * before the first vCPU exists (an in-kernel LAPIC, say).
 	 */
 	unsigned int nr_cpus;
+	uint32_t cpuid_1_ecx_clear;	/* CPUID.1:ECX bits hidden (bit 21: x2APIC) */
 	int (*platform)(struct vx_vm *vm, void *opaque);
 	int (*ap_init)(struct vx_vcpu *ap, void *opaque);
 	void *opaque;

@@ -106,6 +106,8 @@ uint64_t vx_vm_alloc(struct vx_vm *vm, uint64_t size, uint64_t align);
 
 /* Gives the guest the CPUID that VSNIX_GET_SUPPORTED_CPUID reports. */
 int vx_vm_set_cpuid_host(struct vx_vm *vm);
+/* The same, with CPUID.1:ECX bits cleared (e.g. 1 << 21: no x2APIC). */
+int vx_vm_set_cpuid_host_masked(struct vx_vm *vm, uint32_t l1_ecx_clear);
 int vx_vm_create_device(struct vx_vm *vm, struct vsnix_device_config *cfg);
 int vx_vm_get_status(struct vx_vm *vm, struct vsnix_vm_status *st);
 

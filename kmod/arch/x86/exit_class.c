@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Vendor exit codes to the vendor-neutral reasons of the statistics and
+ * tracepoints (core/stats.h). SVM: APM Vol 2, appendix C (exit codes);
+ * VMX: SDM Vol 3, appendix C (basic exit reasons).
+ */
+#include <linux/types.h>
+#include <asm/svm.h>
+#include <asm/vmx.h>
+#include "../../core/stats.h"
+
+u32 vsnix_svm_exit_class(u64 code)
+{
+	/* 0x00-0x1f: CR0-15 reads, then writes */
+	if (code >= SVM_EXIT_READ_CR0 && code < SVM_EXIT_READ_DR0)
+		return VSNIX_STAT_EXIT_CR;
+	if (code >= SVM_EXIT_READ_DR0 && code <= SVM_EXIT_WRITE_DR7)
+		return VSNIX_STAT_EXIT_DR;
+	if (code >= SVM_EXIT_EXCP_BASE && code < SVM_EXIT_EXCP_BASE + 32)
+		return VSNIX_STAT_EXIT_EXCEPTION;
+	switch (code) {
+	case SVM_EXIT_INTR:
+		return VSNIX_STAT_EXIT_EXTINT;
+	case SVM_EXIT_NMI:
+		return VSNIX_STAT_EXIT_NMI;
+	case SVM_EXIT_VINTR:
+		return VSNIX_STAT_EXIT_INTR_WINDOW;
+	case SVM_EXIT_IRET:
+		return VSNIX_STAT_EXIT_NMI_WINDOW;
+	case SVM_EXIT_CPUID:
+		return VSNIX_STAT_EXIT_CPUID;
+	case SVM_EXIT_HLT:
+		return VSNIX_STAT_EXIT_HLT;
+	case SVM_EXIT_IOIO:
+		return VSNIX_STAT_EXIT_IO;
+	case SVM_EXIT_NPF:
+		return VSNIX_STAT_EXIT_NPF;
+	case SVM_EXIT_MSR:
+		return VSNIX_STAT_EXIT_MSR;
+	case SVM_EXIT_XSETBV:
+		return VSNIX_STAT_EXIT_XSETBV;
+	case SVM_EXIT_INVD:
+	case SVM_EXIT_WBINVD:
+		return VSNIX_STAT_EXIT_INVD;
+	case SVM_EXIT_SHUTDOWN:
+		return VSNIX_STAT_EXIT_SHUTDOWN;
+	case SVM_EXIT_VMRUN: case SVM_EXIT_VMMCALL: case SVM_EXIT_VMLOAD:
+	case SVM_EXIT_VMSAVE: case SVM_EXIT_STGI: case SVM_EXIT_CLGI:
+	case SVM_EXIT_SKINIT: case SVM_EXIT_RDTSCP: case SVM_EXIT_INVPCID:
+	case SVM_EXIT_MONITOR: case SVM_EXIT_MWAIT:
+	case SVM_EXIT_MWAIT_COND: case SVM_EXIT_RDPRU:
+	case SVM_EXIT_INVLPGA:
+		return VSNIX_STAT_EXIT_UD;
+	}
+	return VSNIX_STAT_EXIT_OTHER;
+}
+
+u32 vsnix_vmx_exit_class(u32 reason)
+{
+	switch (reason) {
+	case EXIT_REASON_EXCEPTION_NMI:	/* NMIs are counted here too */
+		return VSNIX_STAT_EXIT_EXCEPTION;
+	case EXIT_REASON_EXTERNAL_INTERRUPT:
+		return VSNIX_STAT_EXIT_EXTINT;
+	case EXIT_REASON_TRIPLE_FAULT:
+		return VSNIX_STAT_EXIT_SHUTDOWN;
+	case EXIT_REASON_INTERRUPT_WINDOW:
+		return VSNIX_STAT_EXIT_INTR_WINDOW;
+	case EXIT_REASON_NMI_WINDOW:
+		return VSNIX_STAT_EXIT_NMI_WINDOW;
+	case EXIT_REASON_CPUID:
+		return VSNIX_STAT_EXIT_CPUID;
+	case EXIT_REASON_HLT:
+		return VSNIX_STAT_EXIT_HLT;
+	case EXIT_REASON_INVD:
+	case EXIT_REASON_WBINVD:
+		return VSNIX_STAT_EXIT_INVD;
+	case EXIT_REASON_CR_ACCESS:
+		return VSNIX_STAT_EXIT_CR;
+	case EXIT_REASON_DR_ACCESS:
+		return VSNIX_STAT_EXIT_DR;
+	case EXIT_REASON_IO_INSTRUCTION:
+		return VSNIX_STAT_EXIT_IO;
+	case EXIT_REASON_MSR_READ:
+	case EXIT_REASON_MSR_WRITE:
+		return VSNIX_STAT_EXIT_MSR;
+	case EXIT_REASON_EPT_VIOLATION:
+	case EXIT_REASON_EPT_MISCONFIG:
+		return VSNIX_STAT_EXIT_NPF;
+	case EXIT_REASON_XSETBV:
+		return VSNIX_STAT_EXIT_XSETBV;
+	case EXIT_REASON_VMCALL: case EXIT_REASON_VMCLEAR:
+	case EXIT_REASON_VMLAUNCH: case EXIT_REASON_VMPTRLD:
+	case EXIT_REASON_VMPTRST: case EXIT_REASON_VMREAD:
+	case EXIT_REASON_VMRESUME: case EXIT_REASON_VMWRITE:
+	case EXIT_REASON_VMOFF: case EXIT_REASON_VMON:
+	case EXIT_REASON_MWAIT_INSTRUCTION:
+	case EXIT_REASON_MONITOR_INSTRUCTION:
+	case EXIT_REASON_INVEPT: case EXIT_REASON_INVVPID:
+	case EXIT_REASON_VMFUNC:
+		return VSNIX_STAT_EXIT_UD;
+	}
+	return VSNIX_STAT_EXIT_OTHER;
+}
