@@ -40,7 +40,7 @@ static void boot(unsigned int n)
 
 	snprintf(cpus, sizeof(cpus), "%u", n);
 	snprintf(cmdline, sizeof(cmdline),
-		 "console=ttyS0 quiet panic=-1 vsnix.off=port vsnix.cpus=%u vsnix.mem=%u", n, MEM_MIB);
+		 "console=ttyS0 quiet panic=-1 vsnix.cpus=%u vsnix.mem=%u", n, MEM_MIB);
 	rg_run(&r, (const char *[]){ "run", "--kernel", lg_file("vmlinuz"),
 				     "--initrd", lg_file("initrd.cpio.gz"),
 				     "--mem", "256M", "--cpus", cpus,
@@ -111,7 +111,7 @@ static void bad_images(uint8_t *img, size_t len)
 		big[0] = '\0';
 	if (fd >= 0)
 		close(fd);
-	expect_error("initrd larger than RAM", tmp_image("ok", img, len), big, "64M",
+	expect_error("initrd larger than RAM", tmp_image("ok", img, len), big, "128M",
 		     "does not fit");
 	unlink(big);
 	memset(img, 0x5a, head);

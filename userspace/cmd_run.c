@@ -246,7 +246,7 @@ static int parse_run(int argc, char **argv, struct run_options *opt)
 	int c;
 
 	opt->mem_size = DEFAULT_MEM;
-	while ((c = getopt_long(argc, argv, "k:m:c:i:b:n:S:M:vhC:D:O:R:", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "k:m:c:i:b:n:S:M:vhC:D:O:R:XT", longopts, NULL)) != -1)
 		if (run_option(c, opt))
 			return -1;
 	if (optind != argc) {
@@ -261,31 +261,34 @@ static int parse_run(int argc, char **argv, struct run_options *opt)
 	return apply_sector_sizes(opt);
 }
 
-/* An ELF: hvt (the Solo5 note), PVH (the Xen PVH note), else -1 to go on. */
-static int prepare_elf(struct vm *vm, struct run_options *opt, int fd)
+/*
+ * An ELF: hvt (the Solo5 note) or PVH (the Xen PVH note). 1 when it was
+ * one of them (*ret: 0 or -1 after a message), 0 to look further.
+ */
+static int prepare_elf(struct vm *vm, struct run_options *opt, int fd, int *ret)
 {
 	struct vx_elf_image img;
 	uint64_t entry;
-	int ret = -1, pvh;
+	int kind = 1, pvh;
 
+	*ret = -1;
 	if (report(vx_elf_open(&img, fd, opt->kernel)))
-		return -2;
+		return 1;
 	if (hvt_is_hvt_elf(&img) && (opt->nr_disk || opt->virtio_console)) {
 		fprintf(stderr, "vsnixctl: --disk/--console virtio need a Linux guest; use --block for hvt\n");
-		ret = -2;
 	} else if (hvt_is_hvt_elf(&img)) {
 		if (opt->nr_modules)
 			fprintf(stderr, "vsnixctl: --module is for multiboot kernels; ignored\n");
-		ret = vm_create(vm) ? -2 : hvt_setup(vm, &img, opt);
+		*ret = vm_create(vm) ? -1 : hvt_setup(vm, &img, opt);
 	} else {
 		pvh = vx_pvh_entry(&img, &entry);
-		if (report(pvh))
-			ret = -2;
-		else if (pvh)
-			ret = vm_create(vm) ? -2 : linux_setup(vm, fd, &img, opt);
+		if (pvh > 0)
+			*ret = vm_create(vm) ? -1 : linux_setup(vm, fd, &img, opt);
+		else if (report(pvh) == 0)
+			kind = 0;
 	}
 	vx_elf_close(&img);
-	return ret == -1 ? -1 : ret ? -2 : 0;
+	return kind;
 }
 
 /* Detects the image kind, builds the VM and sets up the vCPU. */
@@ -307,12 +310,8 @@ static int prepare(struct vm *vm, struct run_options *opt)
 		len = 0;
 
 	/* An ELF with the Solo5 ABI note is hvt, whatever else it holds. */
-	if (vx_elf_is_elf(head, len)) {
-		ret = prepare_elf(vm, opt, fd);
-		if (ret != -1)
-			goto out;
-		ret = -1;
-	}
+	if (vx_elf_is_elf(head, len) && prepare_elf(vm, opt, fd, &ret))
+		goto out;
 	if (opt->initrd && !vx_linux_is_bzimage(head, len)) {
 		fprintf(stderr, "vsnixctl: --initrd is for Linux kernels; %s is not a bzImage (no \"HdrS\" setup header) nor a PVH ELF\n",
 			opt->kernel);

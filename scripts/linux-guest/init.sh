@@ -46,7 +46,7 @@ fi
 # that WARNING, its backtrace and its "---[ end trace" are not vsnix's.
 # The SRSO advice line ("Speculative Return Stack Overflow: WARNING: See
 # https://...") is a pr_warn about the emulated EPYC, not a WARN().
-bad=$(dmesg | grep -E 'BUG:|Oops|[Pp]anic|WARNING:|Call Trace|general protection|invalid opcode' |
+bad=$(dmesg | grep -E 'BUG:|Oops|[Pp]anic|WARNING:|Call Trace|general protection|invalid opcode|unchecked MSR access' |
 	grep -v 'WARNING: CPU: [0-9]* PID: [0-9]* at arch/x86/kernel/fpu/xstate.c:606' |
 	grep -v 'panic=' |
 	grep -v 'Speculative Return Stack Overflow: WARNING: See https')
