@@ -33,6 +33,22 @@ static const struct command commands[] = {
 		"           128+N stopped by signal N\n",
 	},
 	{
+		.name = "net",
+		.handler = cmd_net,
+		.summary = "eBPF network steering: host interface to VM taps, tap queues",
+		.usage = "net steer|rss ...",
+		.help =
+		"  steer attach DEV     load the steering program on DEV's TC ingress;\n"
+		"                       its maps are pinned in /sys/fs/bpf/vsnix\n"
+		"  steer detach DEV     take it off DEV (the maps stay)\n"
+		"  steer add MAC TAP [IPV4]\n"
+		"                       frames for MAC (or IPV4) go to tap TAP\n"
+		"  steer del MAC        remove MAC's entry\n"
+		"  steer show           the entries and their counters\n"
+		"  rss attach TAP N     spread the flows of multiqueue tap TAP over N\n"
+		"                       queues (TUNSETSTEERINGEBPF, Toeplitz hash)\n",
+	},
+	{
 		.name = "caps",
 		.handler = cmd_caps,
 		.summary = "show what /dev/vsnix supports (VSNIX_CAP_*)",

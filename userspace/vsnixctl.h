@@ -116,6 +116,16 @@ struct command {
 void command_help(FILE *out, const char *name);
 int cmd_run(int argc, char **argv);	/* cmd_run.c */
 int cmd_caps(int argc, char **argv);	/* cmd_caps.c */
+int cmd_net(int argc, char **argv);	/* cmd_net.c */
+
+/* net_bpf.c: the eBPF programs of bpf/ (Documentation/bpf.rst) */
+int steer_attach(const char *dev);
+int steer_detach(const char *dev);
+int steer_add(const uint8_t mac[6], const char *tap, uint32_t ip);
+int steer_del(const uint8_t mac[6]);
+int steer_show(FILE *out);
+int rss_attach_fd(int tun_fd, unsigned int nr_queues);
+int rss_attach(const char *ifname, unsigned int nr_queues);
 
 /* util */
 int parse_size(const char *s, uint64_t *out);
