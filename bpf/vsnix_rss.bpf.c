@@ -43,7 +43,8 @@ static __always_inline __u32 toeplitz(const __u8 *key, const __u8 *in,
 	__u32 hash = 0, j;
 
 	for (j = 0; j < HASH_IN_MAX && j < n; j++) {
-		__u8 next = key[(j + 4) % VSNIX_RSS_KEY_LEN], b = in[j];
+		/* Key byte j + 4 holds the bits shifted in for input byte j. */
+		__u8 next = key[j + 4], b = in[j];
 		int bit;
 
 #pragma unroll

@@ -44,7 +44,7 @@ int net_sh(const char *fmt, ...)
 
 /*
  * A private network namespace without IPv6 (whose own frames would mix
- * with the test's), and a private bpffs on /sys/fs/bpf. NULL or why not.
+ * with the test's), its own sysfs and a private bpffs on /sys/fs/bpf. NULL or why not.
  */
 const char *net_private_ns(void)
 {
@@ -52,9 +52,11 @@ const char *net_private_ns(void)
 
 	if (unshare(CLONE_NEWNET | CLONE_NEWNS))
 		return "cannot make a network and mount namespace";
+	/* sysfs shows the namespace of whoever mounts it (class/net). */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	    mount("sysfs", "/sys", "sysfs", 0, NULL) ||
 	    mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700"))
-		return "cannot mount a private bpffs on /sys/fs/bpf";
+		return "cannot mount a private sysfs and bpffs";
 	net_sh("modprobe -a tun veth sch_ingress cls_bpf");
 	f = fopen("/proc/sys/net/ipv6/conf/default/disable_ipv6", "we");
 	if (f) {
