@@ -100,6 +100,16 @@ static int run_option(int c, struct run_options *opt)
 		opt->nr_block++;
 		break;
 	case 'n':
+		if (!strncmp(optarg, "tap=", 4)) {
+			if (opt->nr_vnet == MAX_VNET ||
+			    parse_vnet(optarg, &opt->vnet[opt->nr_vnet])) {
+				fprintf(stderr, "vsnixctl: bad --net '%s' (tap=NAME[,mac=M][,queues=Q], at most %d)\n",
+					optarg, MAX_VNET);
+				return -1;
+			}
+			opt->nr_vnet++;
+			break;
+		}
 		if (opt->nr_net == MAX_NET ||
 		    parse_attach(optarg, &opt->net[opt->nr_net], true)) {
 			fprintf(stderr, "vsnixctl: bad --net '%s' (NAME=TAP[,MAC], at most %d)\n",
@@ -209,6 +219,11 @@ static int prepare(struct vm *vm, struct run_options *opt)
 		if (report(vx_elf_open(&img, fd, opt->kernel)))
 			goto out;
 		if (hvt_is_hvt_elf(&img)) {
+			if (opt->nr_vnet) {
+				fprintf(stderr, "vsnixctl: --net tap=... is virtio-net for PC guests; an hvt unikernel takes --net NAME=TAP[,MAC]\n");
+				vx_elf_close(&img);
+				goto out;
+			}
 			if (opt->nr_modules)
 				fprintf(stderr, "vsnixctl: --module is for multiboot kernels; ignored\n");
 			ret = vm_create(vm) ? -1 : hvt_setup(vm, &img, opt);
@@ -219,8 +234,8 @@ static int prepare(struct vm *vm, struct run_options *opt)
 	}
 	mb = vx_multiboot_find_header(head, len);
 	if (mb >= 0) {
-		if (opt->nr_block || opt->nr_net) {
-			fprintf(stderr, "vsnixctl: --block/--net need an hvt unikernel; %s is multiboot\n",
+		if (opt->nr_block || opt->nr_net || opt->nr_vnet) {
+			fprintf(stderr, "vsnixctl: --block/--net need an hvt unikernel or a PC guest; %s is multiboot\n",
 				opt->kernel);
 			goto out;
 		}

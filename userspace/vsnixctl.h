@@ -45,6 +45,20 @@ struct attach_spec {
 	uint32_t sector_size;	/* block: 0 means 512 */
 };
 
+/* --net tap=NAME[,mac=M][,queues=Q]: virtio-net for PC guests (net_pc.c). */
+#define MAX_VNET		4
+
+struct vnet_spec {
+	const char *tap;
+	uint8_t mac[6];
+	bool has_mac;
+	unsigned int queues;	/* 0: one per vCPU */
+	/* set up by vnet_create */
+	int fds[VSNIX_VIRTIO_NET_MAX_PAIRS];
+	unsigned int nr_fds;
+	bool steered;		/* in the eBPF steering map */
+};
+
 struct module_spec {
 	const char *path;
 	const char *args;	/* module command line, may be NULL */
@@ -58,6 +72,8 @@ struct run_options {
 	unsigned int nr_block;
 	struct attach_spec net[MAX_NET];
 	unsigned int nr_net;
+	struct vnet_spec vnet[MAX_VNET];
+	unsigned int nr_vnet;
 	struct module_spec module[MAX_MODULES];
 	unsigned int nr_modules;
 	/* --block-sector-size NAME=N, applied once all options are read */
@@ -102,6 +118,14 @@ int block_open(const char *path, uint64_t *size);
 int tap_open(const char *ifname);
 int parse_mac(const char *s, uint8_t mac[6]);
 void random_mac(uint8_t mac[6]);
+
+/* net_pc.c: --net tap=... for PC guests */
+int parse_vnet(const char *arg, struct vnet_spec *v);
+/* Opens the taps and creates the device at where (nr_cpus: default queues). */
+int vnet_create(struct vm *vm, struct vnet_spec *v, unsigned int nr_cpus,
+		const struct vsnix_pci_placement *where);
+/* After the VM: the steering entry goes, the taps close. */
+void vnet_release(struct vnet_spec *v);
 
 /* main.c: the command table. */
 struct command {
