@@ -32,6 +32,7 @@ struct vsnix_irq_routing;
 struct vsnix_x86_event;
 struct vsnix_x86_events;
 struct vsnix_lapic;
+struct vsnix_pci_host;
 
 /* ---------------------------------------------------------------- memory */
 
@@ -125,6 +126,12 @@ void vsnix_free_page(void *addr);	/* NULL is a no-op */
 enum vsnix_bus {
 	VSNIX_BUS_PIO,
 	VSNIX_BUS_MMIO,
+	/*
+	 * Devices with an id but no address range of their own (PCI
+	 * functions, reached through their host bridge): base is a key
+	 * unique on this bus, len 1; never dispatched.
+	 */
+	VSNIX_BUS_ID,
 	VSNIX_NR_BUSES,
 };
 
@@ -378,6 +385,8 @@ struct vsnix_vm {
 	 */
 	struct vsnix_pic *pic;
 	struct vsnix_ioapic *ioapic;
+	/* The PCI host bridge (kmod/pci): set and cleared under vm->lock. */
+	struct vsnix_pci_host *pci;
 	/* VSNIX_CREATE_LAPIC: vCPUs get an in-kernel LAPIC; set once. */
 	bool lapic;
 

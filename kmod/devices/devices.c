@@ -281,6 +281,14 @@ static int vsnix_chipset_create(struct vsnix_vm *vm,
 		ret = vsnix_device_check_tail(cfg, sizeof(cfg->pm_timer),
 					      "pm timer");
 		return ret ? ret : vsnix_pm_timer_create(vm, &cfg->pm_timer);
+	case VSNIX_DEV_PCI_HOST:
+		ret = vsnix_device_check_tail(cfg, sizeof(cfg->pci_host),
+					      "pci host");
+		return ret ? ret : vsnix_pci_host_create(vm, &cfg->pci_host);
+	case VSNIX_DEV_VIRTIO_RNG:
+		ret = vsnix_device_check_tail(cfg, sizeof(cfg->virtio_rng),
+					      "virtio-rng");
+		return ret ? ret : vsnix_virtio_rng_create(vm, &cfg->virtio_rng);
 	default:
 		pr_warn_ratelimited("CREATE_DEVICE: unknown device type %u\n",
 				    cfg->type);
@@ -295,7 +303,8 @@ u32 vsnix_device_types(void)
 		    BIT(VSNIX_DEV_EXIT_PORT) | BIT(VSNIX_DEV_FW_CFG) |
 		    BIT(VSNIX_DEV_HVT2) | BIT(VSNIX_DEV_IOAPIC) |
 		    BIT(VSNIX_DEV_PIC) | BIT(VSNIX_DEV_PIT) |
-		    BIT(VSNIX_DEV_RTC) | BIT(VSNIX_DEV_PM_TIMER);
+		    BIT(VSNIX_DEV_RTC) | BIT(VSNIX_DEV_PM_TIMER) |
+		    BIT(VSNIX_DEV_PCI_HOST) | BIT(VSNIX_DEV_VIRTIO_RNG);
 
 	return types;
 }

@@ -80,4 +80,10 @@ int vsnix_rtc_create(struct vsnix_vm *vm, const struct vsnix_rtc_config *cfg);
 int vsnix_pm_timer_create(struct vsnix_vm *vm,
 			  const struct vsnix_pm_timer_config *cfg);
 
+/* PCI (kmod/pci) and virtio devices over it (kmod/virtio). */
+int vsnix_pci_host_create(struct vsnix_vm *vm,
+			  const struct vsnix_pci_host_config *cfg);
+int vsnix_virtio_rng_create(struct vsnix_vm *vm,
+			    const struct vsnix_virtio_rng_config *cfg);
+
 #endif /* VSNIX_DEVICES_H */

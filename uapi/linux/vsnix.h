@@ -430,6 +430,31 @@ struct vsnix_pci_placement {
 	__u64 reserved[2];
 };
 
+/*
+ * VSNIX_DEV_PCI_HOST: the host bridge (function 00.0) with configuration
+ * mechanism 1 at ports 0xcf8-0xcff and ECAM at ecam_base (1 MiB per bus,
+ * buses 0..nr_buses - 1; functions sit on bus 0). Memory BARs of the
+ * functions must lie in [mmio_base, mmio_base + mmio_size). INTx pin p
+ * (0 = INTA) of slot s is GSI intx_gsi_base + ((s + p) & 3), level.
+ */
+struct vsnix_pci_host_config {
+	__u64 ecam_base;	/* aligned to nr_buses MiB; 0xe0000000 */
+	__u32 nr_buses;		/* 1..256 */
+	__u32 intx_gsi_base;	/* 16 on the PC platform */
+	__u64 mmio_base;	/* 32-bit BAR window, e.g. 0xc0000000 */
+	__u64 mmio_size;	/* e.g. 0x20000000 */
+	__u64 reserved[4];
+};
+
+/* VSNIX_DEV_VIRTIO_RNG: entropy from the host's get_random_bytes. */
+struct vsnix_virtio_rng_config {
+	struct vsnix_pci_placement pci;	/* BAR: VSNIX_VIRTIO_PCI_BAR_SIZE */
+	__u64 reserved[4];
+};
+
+/* Every virtio-pci function has one memory BAR of this size (16 KiB). */
+#define VSNIX_VIRTIO_PCI_BAR_SIZE	0x4000
+
 struct vsnix_uart_config {
 	__u16 base;		/* 0x3f8 for COM1 */
 	__u16 pad;
@@ -520,6 +545,8 @@ struct vsnix_device_config {
 		struct vsnix_pit_config pit;
 		struct vsnix_rtc_config rtc;
 		struct vsnix_pm_timer_config pm_timer;
+		struct vsnix_pci_host_config pci_host;
+		struct vsnix_virtio_rng_config virtio_rng;
 		struct vsnix_virtio_net_config virtio_net;
 		__u8 raw[1024];
 	};
