@@ -289,6 +289,10 @@ static int vsnix_chipset_create(struct vsnix_vm *vm,
 		ret = vsnix_device_check_tail(cfg, sizeof(cfg->virtio_rng),
 					      "virtio-rng");
 		return ret ? ret : vsnix_virtio_rng_create(vm, &cfg->virtio_rng);
+	case VSNIX_DEV_VIRTIO_NET:
+		ret = vsnix_device_check_tail(cfg, sizeof(cfg->virtio_net),
+					      "virtio-net");
+		return ret ? ret : vsnix_virtio_net_create(vm, &cfg->virtio_net);
 	default:
 		pr_warn_ratelimited("CREATE_DEVICE: unknown device type %u\n",
 				    cfg->type);
@@ -304,7 +308,8 @@ u32 vsnix_device_types(void)
 		    BIT(VSNIX_DEV_HVT2) | BIT(VSNIX_DEV_IOAPIC) |
 		    BIT(VSNIX_DEV_PIC) | BIT(VSNIX_DEV_PIT) |
 		    BIT(VSNIX_DEV_RTC) | BIT(VSNIX_DEV_PM_TIMER) |
-		    BIT(VSNIX_DEV_PCI_HOST) | BIT(VSNIX_DEV_VIRTIO_RNG);
+		    BIT(VSNIX_DEV_PCI_HOST) | BIT(VSNIX_DEV_VIRTIO_RNG) |
+		    BIT(VSNIX_DEV_VIRTIO_NET);
 
 	return types;
 }

@@ -85,5 +85,7 @@ int vsnix_pci_host_create(struct vsnix_vm *vm,
 			  const struct vsnix_pci_host_config *cfg);
 int vsnix_virtio_rng_create(struct vsnix_vm *vm,
 			    const struct vsnix_virtio_rng_config *cfg);
+int vsnix_virtio_net_create(struct vsnix_vm *vm,
+			    const struct vsnix_virtio_net_config *cfg);
 
 #endif /* VSNIX_DEVICES_H */

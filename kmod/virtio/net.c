@@ -620,7 +620,7 @@ int vsnix_virtio_net_create(struct vsnix_vm *vm,
 	memcpy(net->mac, cfg->mac, ETH_ALEN);
 	ret = net_open_taps(net, cfg);
 	if (!ret)
-		ret = vsnix_virtio_pci_create(vm, &net->vdev, &cfg->where);
+		ret = vsnix_virtio_pci_create(vm, &net->vdev, &cfg->pci);
 	if (ret < 0)
 		net_free(net);
 	return ret;

@@ -50,6 +50,12 @@ const char *net_private_ns(void)
 {
 	FILE *f;
 
+	/*
+	 * Modules first, from the initial mount namespace: hostrun mounts the
+	 * host root once for the whole machine, and must not do it inside our
+	 * private namespace (later tests would find it gone).
+	 */
+	net_sh("modprobe -a tun veth sch_ingress cls_bpf");
 	if (unshare(CLONE_NEWNET | CLONE_NEWNS))
 		return "cannot make a network and mount namespace";
 	/* sysfs shows the namespace of whoever mounts it (class/net). */
@@ -57,7 +63,6 @@ const char *net_private_ns(void)
 	    mount("sysfs", "/sys", "sysfs", 0, NULL) ||
 	    mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700"))
 		return "cannot mount a private sysfs and bpffs";
-	net_sh("modprobe -a tun veth sch_ingress cls_bpf");
 	f = fopen("/proc/sys/net/ipv6/conf/default/disable_ipv6", "we");
 	if (f) {
 		fputs("1\n", f);

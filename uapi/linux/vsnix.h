@@ -518,7 +518,7 @@ struct vsnix_virtio_net_config {
 	__u16 flags;		/* must be 0 */
 	__u8 mac[6];		/* unicast */
 	__u8 pad[4];
-	struct vsnix_pci_placement where;
+	struct vsnix_pci_placement pci;	/* BAR: 16 KiB */
 	__u64 reserved[4];
 };
 

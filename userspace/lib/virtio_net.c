@@ -75,6 +75,6 @@ int vx_virtio_net_create(struct vx_vm *vm, const int *fds, unsigned int nr,
 		c.virtio_net.fds[i] = fds[i];
 	c.virtio_net.nr_queue_pairs = nr;
 	memcpy(c.virtio_net.mac, mac, 6);
-	c.virtio_net.where = *where;
+	c.virtio_net.pci = *where;
 	return vx_vm_create_device(vm, &c);
 }
