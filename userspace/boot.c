@@ -157,3 +157,32 @@ int multiboot_setup(struct vm *vm, int fd, const struct run_options *opt,
 	loaded(vm, &b);
 	return 0;
 }
+
+int linux_setup(struct vm *vm, int fd, struct vx_elf_image *img,
+		const struct run_options *opt)
+{
+	struct vx_boot b = {
+		.mem_size = opt->mem_size,
+		.cmdline = opt->cmdline,
+		.initrd = opt->initrd,
+		.console_fd = vm->console_fd,
+		.nr_cpus = opt->nr_cpus,
+	};
+	int r;
+
+	vm->kind = GUEST_LINUX;
+	if (opt->nr_block || opt->nr_net || opt->nr_modules) {
+		fprintf(stderr, "vsnixctl: --block/--net/--module are not for Linux guests (%s)\n",
+			opt->kernel);
+		return -1;
+	}
+	pc_devices(opt, &b);
+	if (vnet_open(opt, &b))
+		return -1;
+	r = img ? vx_pvh_load(vm->vx, img, &b) : vx_linux_load(vm->vx, fd, opt->kernel, &b);
+	if (report(r))
+		return -1;
+	vnet_steer();
+	loaded(vm, &b);
+	return 0;
+}

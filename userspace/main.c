@@ -15,12 +15,14 @@ static const struct command commands[] = {
 	{
 		.name = "run",
 		.handler = cmd_run,
-		.summary = "boot a Solo5 hvt unikernel or a multiboot kernel",
+		.summary = "boot a Solo5 hvt unikernel, a multiboot kernel or Linux",
 		.usage = "run --kernel FILE [options]",
 		.help =
-		"  --kernel FILE        Solo5 hvt unikernel (ELF) or multiboot v1 kernel\n"
+		"  --kernel FILE        Solo5 hvt unikernel (ELF), multiboot v1 kernel,\n"
+		"                       Linux bzImage or PVH ELF (found by its contents)\n"
 		"  --mem SIZE           guest memory, e.g. 64M (default 128M)\n"
 		"  --cmdline STRING     command line given to the guest\n"
+		"  --initrd FILE        Linux/PVH: the initial ramdisk\n"
 		"  --block NAME=PATH    hvt: attach file/device PATH as block device NAME\n"
 		"  --block-sector-size NAME=N\n"
 		"                       hvt: sector size of block device NAME (default 512)\n"
@@ -29,7 +31,12 @@ static const struct command commands[] = {
 		"                       PC guests: virtio-net on tap NAME (made if missing),\n"
 		"                       Q queue pairs (default: one per vCPU)\n"
 		"  --module FILE[,ARGS] multiboot: load FILE as a boot module\n"
-		"  --cpus N             multiboot: N vCPUs; vCPU 0 boots, the others wait\n"
+		"  --cpus N             multiboot, Linux: N vCPUs; vCPU 0 boots, the others wait\n"
+		"                       for INIT/SIPI (in-kernel LAPIC)\n"
+		"  --disk PATH[,ro][,serial=S]\n"
+		"                       Linux: a virtio-blk disk on file/device PATH (repeatable)\n"
+		"  --console virtio|serial\n"
+		"                       Linux: the console on hvc0 (virtio-console) or ttyS0\n"
 		"                       for INIT/SIPI (in-kernel LAPIC)\n"
 		"  --verbose            report the exit and stray I/O on stderr\n"
 		"exit code: the guest's exit status; 120 setup error, 121 VM error,\n"

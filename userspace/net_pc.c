@@ -4,7 +4,7 @@
  * The tap gets one queue per queue pair (IFF_MULTI_QUEUE), the flows are
  * spread over them by the eBPF queue-selection program (net_bpf.c), and
  * when a steering program is attached (`vsnixctl net steer attach`), the
- * VM's MAC is added to its map for the VM's life.
+ * VM's MAC is in its map for the VM's life.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +12,15 @@
 #include <unistd.h>
 
 #include "vsnixctl.h"
+
+/* The cards of this run (one VM per vsnixctl). */
+static struct {
+	const char *tap;
+	int fds[VSNIX_VIRTIO_NET_MAX_PAIRS];
+	bool steered;		/* in the eBPF steering map */
+} cards[MAX_VNET];
+static struct vx_nic nics[MAX_VNET];
+static unsigned int nr_cards;
 
 int parse_vnet(const char *arg, struct vnet_spec *v)
 {
@@ -44,37 +53,54 @@ int parse_vnet(const char *arg, struct vnet_spec *v)
 	return v->tap ? 0 : -1;
 }
 
-int vnet_create(struct vm *vm, struct vnet_spec *v, unsigned int nr_cpus,
-		const struct vsnix_pci_placement *where)
+int vnet_open(const struct run_options *opt, struct vx_boot *b)
 {
-	unsigned int nr = v->queues ? v->queues : (nr_cpus ? nr_cpus : 1);
+	unsigned int i, nr;
 
-	if (nr > VSNIX_VIRTIO_NET_MAX_PAIRS)
-		nr = VSNIX_VIRTIO_NET_MAX_PAIRS;
-	if (!v->has_mac)
-		random_mac(v->mac);
-	if (report(vx_tap_open_queues(v->tap, nr, v->fds)))
-		return -1;
-	v->nr_fds = nr;
-	if (nr > 1 && rss_attach_fd(v->fds[0], nr)) {
-		vnet_release(v);
-		return -1;
+	for (i = 0; i < opt->nr_vnet; i++) {
+		const struct vnet_spec *v = &opt->vnet[i];
+
+		nr = v->queues ? v->queues : (opt->nr_cpus ? opt->nr_cpus : 1);
+		if (nr > VSNIX_VIRTIO_NET_MAX_PAIRS)
+			nr = VSNIX_VIRTIO_NET_MAX_PAIRS;
+		if (report(vx_tap_open_queues(v->tap, nr, cards[i].fds)))
+			return -1;
+		cards[i].tap = v->tap;
+		nics[i].fds = cards[i].fds;
+		nics[i].nr_fds = nr;
+		nr_cards = i + 1;
+		if (v->has_mac)
+			memcpy(nics[i].mac, v->mac, 6);
+		else
+			random_mac(nics[i].mac);
+		if (nr > 1 && rss_attach_fd(cards[i].fds[0], nr))
+			return -1;
 	}
-	if (report(vx_virtio_net_create(vm->vx, v->fds, nr, v->mac, where))) {
-		vnet_release(v);
-		return -1;
-	}
-	/* Steering is optional: only where it has been attached. */
-	if (access("/sys/fs/bpf/vsnix/steer_macs", F_OK) == 0)
-		v->steered = steer_add(v->mac, v->tap, 0) == 0;
+	b->nics = nics;
+	b->nr_nics = opt->nr_vnet;
 	return 0;
 }
 
-void vnet_release(struct vnet_spec *v)
+void vnet_steer(void)
 {
-	if (v->steered)
-		steer_del(v->mac);
-	v->steered = false;
-	vx_tap_close_queues(v->fds, v->nr_fds);
-	v->nr_fds = 0;
+	unsigned int i;
+
+	/* Steering is optional: only where it has been attached. */
+	if (access("/sys/fs/bpf/vsnix/steer_macs", F_OK))
+		return;
+	for (i = 0; i < nr_cards; i++)
+		cards[i].steered = !steer_add(nics[i].mac, cards[i].tap, 0);
+}
+
+void vnet_release(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr_cards; i++) {
+		if (cards[i].steered)
+			steer_del(nics[i].mac);
+		cards[i].steered = false;
+		vx_tap_close_queues(cards[i].fds, nics[i].nr_fds);
+	}
+	nr_cards = 0;
 }

@@ -80,11 +80,21 @@ static void report_memory_fault(struct vx_vcpu *vcpu, const char *what, uint64_t
 		(unsigned long long)gpa, rip);
 }
 
+/* Is gpa guest RAM? A PC guest's RAM above 3 GiB starts at 4 GiB. */
+static bool in_ram(struct vm *vm, uint64_t gpa)
+{
+	uint64_t size = vm->vx->mem_size, low = 0xc0000000ull;
+
+	if (vm->kind != GUEST_LINUX || size <= low)
+		return gpa < size;
+	return gpa < low || (gpa >= (1ull << 32) && gpa - (1ull << 32) < size - low);
+}
+
 static int handle_stray_mmio(struct vm *vm, struct vx_vcpu *vcpu)
 {
 	struct vsnix_run *run = vcpu->run;
 
-	if (run->mmio.phys_addr < vm->vx->mem_size) {
+	if (in_ram(vm, run->mmio.phys_addr)) {
 		report_memory_fault(vcpu, run->mmio.is_write ?
 				    "write to read-only" : "read of", run->mmio.phys_addr);
 		return -1;

@@ -35,6 +35,7 @@
 enum guest_kind {
 	GUEST_HVT,
 	GUEST_MULTIBOOT,
+	GUEST_LINUX,		/* bzImage or PVH ELF on the PC platform */
 };
 
 struct attach_spec {
@@ -53,10 +54,6 @@ struct vnet_spec {
 	uint8_t mac[6];
 	bool has_mac;
 	unsigned int queues;	/* 0: one per vCPU */
-	/* set up by vnet_create */
-	int fds[VSNIX_VIRTIO_NET_MAX_PAIRS];
-	unsigned int nr_fds;
-	bool steered;		/* in the eBPF steering map */
 };
 
 struct module_spec {
@@ -68,6 +65,7 @@ struct run_options {
 	const char *kernel;
 	uint64_t mem_size;
 	const char *cmdline;
+	const char *initrd;	/* --initrd, Linux and PVH guests */
 	struct attach_spec block[MAX_BLOCK];
 	unsigned int nr_block;
 	struct attach_spec net[MAX_NET];
@@ -81,7 +79,14 @@ struct run_options {
 	unsigned int nr_sector_args;
 	bool verbose;
 	unsigned int nr_cpus;	/* --cpus; 0 means 1 */
+	/* Linux guests: --disk PATH[,ro][,serial=S], --console virtio|serial */
+	struct vx_disk disk[VX_MAX_DISKS];
+	unsigned int nr_disk;
+	bool virtio_console;
 };
+
+/* The PC devices of a Linux guest from the options (--disk, --console). */
+void pc_devices(const struct run_options *opt, struct vx_boot *b);
 
 /* The VM being built and run. */
 struct vm {
@@ -109,6 +114,9 @@ int hvt_setup(struct vm *vm, struct vx_elf_image *img,
 
 int multiboot_setup(struct vm *vm, int fd, const struct run_options *opt,
 		    long header_offset);
+/* A bzImage (img NULL) or a PVH ELF (img set) on the PC platform. */
+int linux_setup(struct vm *vm, int fd, struct vx_elf_image *img,
+		const struct run_options *opt);
 
 /* attach.c */
 /* The console fd the devices get: stdout, or a pipe copied to stdout. */
@@ -121,11 +129,15 @@ void random_mac(uint8_t mac[6]);
 
 /* net_pc.c: --net tap=... for PC guests */
 int parse_vnet(const char *arg, struct vnet_spec *v);
-/* Opens the taps and creates the device at where (nr_cpus: default queues). */
-int vnet_create(struct vm *vm, struct vnet_spec *v, unsigned int nr_cpus,
-		const struct vsnix_pci_placement *where);
-/* After the VM: the steering entry goes, the taps close. */
-void vnet_release(struct vnet_spec *v);
+/*
+ * Before the PC platform: opens each card's tap queues (one per vCPU
+ * unless queues=), sets the queue-selection program, fills b->nics.
+ */
+int vnet_open(const struct run_options *opt, struct vx_boot *b);
+/* Once the devices exist: the MACs go into the steering map, if attached. */
+void vnet_steer(void);
+/* At the end: the steering entries go, the taps close. */
+void vnet_release(void);
 
 /* main.c: the command table. */
 struct command {

@@ -309,6 +309,7 @@ u32 vsnix_device_types(void)
 		    BIT(VSNIX_DEV_PIC) | BIT(VSNIX_DEV_PIT) |
 		    BIT(VSNIX_DEV_RTC) | BIT(VSNIX_DEV_PM_TIMER) |
 		    BIT(VSNIX_DEV_PCI_HOST) | BIT(VSNIX_DEV_VIRTIO_RNG) |
+		    BIT(VSNIX_DEV_VIRTIO_BLK) | BIT(VSNIX_DEV_VIRTIO_CONSOLE) |
 		    BIT(VSNIX_DEV_VIRTIO_NET);
 
 	return types;
@@ -347,6 +348,22 @@ int vsnix_device_create(struct vsnix_vm *vm,
 		if (IS_ERR(console))
 			return PTR_ERR(console);
 		ret = vsnix_uart_create(vm, &cfg->uart, console);
+		break;
+	case VSNIX_DEV_VIRTIO_BLK:
+		/* No output: console_fd is ignored. */
+		ret = vsnix_device_check_tail(cfg, sizeof(cfg->virtio_blk),
+					      "virtio-blk");
+		return ret ? ret : vsnix_virtio_blk_create(vm, &cfg->virtio_blk);
+	case VSNIX_DEV_VIRTIO_CONSOLE:
+		ret = vsnix_device_check_tail(cfg, sizeof(cfg->virtio_console),
+					      "virtio-console");
+		if (ret)
+			return ret;
+		console = vsnix_console_get(cfg->console_fd, "virtio-console");
+		if (IS_ERR(console))
+			return PTR_ERR(console);
+		ret = vsnix_virtio_console_create(vm, &cfg->virtio_console,
+						  console);
 		break;
 	case VSNIX_DEV_EXIT_PORT:
 		/* No output: console_fd is ignored. */

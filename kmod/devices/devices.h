@@ -85,6 +85,11 @@ int vsnix_pci_host_create(struct vsnix_vm *vm,
 			  const struct vsnix_pci_host_config *cfg);
 int vsnix_virtio_rng_create(struct vsnix_vm *vm,
 			    const struct vsnix_virtio_rng_config *cfg);
+int vsnix_virtio_blk_create(struct vsnix_vm *vm,
+			    const struct vsnix_virtio_blk_config *cfg);
+int vsnix_virtio_console_create(struct vsnix_vm *vm,
+				const struct vsnix_virtio_console_config *cfg,
+				struct file *console);
 int vsnix_virtio_net_create(struct vsnix_vm *vm,
 			    const struct vsnix_virtio_net_config *cfg);
 

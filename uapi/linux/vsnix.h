@@ -51,6 +51,8 @@
 #define VSNIX_SET_HALT_CONFIG	_IOW(VSNIXIO, 0x46, struct vsnix_halt_config)
 /* In-kernel local APIC for every vCPU created afterwards (VSNIX_CAP_LAPIC). */
 #define VSNIX_CREATE_LAPIC	_IO(VSNIXIO, 0x54)	/* arg: 0 (flags) */
+/* Console input for a device: bytes taken, or -EAGAIN (VSNIX_CAP_DEVICE_INPUT). */
+#define VSNIX_DEVICE_INPUT	_IOW(VSNIXIO, 0x5e, struct vsnix_device_input)
 
 /* ---- vCPU ioctls ---- */
 #define VSNIX_RUN		_IO(VSNIXIO, 0x80)
@@ -94,6 +96,8 @@
 #define VSNIX_CAP_HALT_IN_KERNEL 13	/* VSNIX_SET_HALT_CONFIG */
 #define VSNIX_CAP_EXTINT_QUEUE	14	/* INJECT_EVENT from any thread; EXTINT queue depth */
 #define VSNIX_CAP_LAPIC		28	/* VSNIX_CREATE_LAPIC, GET/SET_LAPIC */
+#define VSNIX_CAP_DEVICE_INPUT	40	/* VSNIX_DEVICE_INPUT; its len limit */
+#define VSNIX_CAP_UART_IRQ	41	/* VSNIX_UART_HAS_IRQ, UART state v2 */
 
 #define VSNIX_VENDOR_SVM	1
 #define VSNIX_VENDOR_VMX	2
@@ -455,10 +459,19 @@ struct vsnix_virtio_rng_config {
 /* Every virtio-pci function has one memory BAR of this size (16 KiB). */
 #define VSNIX_VIRTIO_PCI_BAR_SIZE	0x4000
 
+/*
+ * VSNIX_DEV_UART16550. With VSNIX_UART_HAS_IRQ the UART drives gsi as a
+ * PC's 8250 does: high while an enabled interrupt is pending (IIR) and
+ * MCR.OUT2 is set (VSNIX_CAP_UART_IRQ). Without it, no interrupt line.
+ */
+#define VSNIX_UART_HAS_IRQ	(1u << 0)
+
 struct vsnix_uart_config {
 	__u16 base;		/* 0x3f8 for COM1 */
 	__u16 pad;
-	__u32 reserved[7];
+	__u32 flags;		/* VSNIX_UART_* (was reserved[0]) */
+	__u32 gsi;		/* 4 for COM1 (was reserved[1]) */
+	__u32 reserved[5];
 };
 
 struct vsnix_exit_port_config {
@@ -505,6 +518,33 @@ struct vsnix_pm_timer_config {
 };
 
 /*
+ * VSNIX_DEV_VIRTIO_BLK: a disk on a regular file or block device, fd open
+ * for reading (and writing unless read-only); the device takes its own
+ * reference. Capacity: the file's size, rounded down to 512 bytes.
+ */
+#define VSNIX_VIRTIO_BLK_RO		(1u << 0)	/* VIRTIO_BLK_F_RO */
+#define VSNIX_VIRTIO_BLK_SERIAL_LEN	20		/* GET_ID bytes */
+#define VSNIX_VIRTIO_BLK_MAX_QUEUES	64
+struct vsnix_virtio_blk_config {
+	__s32 fd;
+	__u32 flags;		/* VSNIX_VIRTIO_BLK_* */
+	char serial[VSNIX_VIRTIO_BLK_SERIAL_LEN];	/* NUL-padded */
+	__u16 nr_queues;	/* 0: 1; at most VSNIX_VIRTIO_BLK_MAX_QUEUES */
+	__u16 pad;
+	struct vsnix_pci_placement pci;	/* BAR: 16 KiB */
+	__u64 reserved[4];
+};
+
+/*
+ * VSNIX_DEV_VIRTIO_CONSOLE: hvc0, port 0 only. Output goes to console_fd,
+ * input comes by VSNIX_DEVICE_INPUT.
+ */
+struct vsnix_virtio_console_config {
+	struct vsnix_pci_placement pci;	/* BAR: 16 KiB */
+	__u64 reserved[4];
+};
+
+/*
  * VSNIX_DEV_VIRTIO_NET (virtio 1.2 section 5.1): one tap fd per queue pair,
  * each attached with IFF_TAP | IFF_NO_PI | IFF_VNET_HDR (| IFF_MULTI_QUEUE
  * when nr_queue_pairs > 1) and TUNSETVNETHDRSZ 12. The device sets the
@@ -547,6 +587,8 @@ struct vsnix_device_config {
 		struct vsnix_pm_timer_config pm_timer;
 		struct vsnix_pci_host_config pci_host;
 		struct vsnix_virtio_rng_config virtio_rng;
+		struct vsnix_virtio_blk_config virtio_blk;
+		struct vsnix_virtio_console_config virtio_console;
 		struct vsnix_virtio_net_config virtio_net;
 		__u8 raw[1024];
 	};
@@ -624,12 +666,26 @@ struct vsnix_device_state_header {
 	__u32 pad;
 };
 
-/* VSNIX_DEV_UART16550, version 1: the registers (PC16550D, 8). */
-#define VSNIX_UART_STATE_VERSION	1
+/*
+ * VSNIX_DEV_UART16550, version 2: the registers (PC16550D, 8), the
+ * receive FIFO and the interrupt sources. (Version 1 was 16 bytes: the
+ * registers and one received byte, no FIFO and no interrupts.)
+ */
+#define VSNIX_UART_STATE_VERSION	2
+#define VSNIX_UART_FIFO_SIZE		16
+#define VSNIX_UART_THRE_PENDING		(1u << 0)	/* THRE interrupt */
+#define VSNIX_UART_TIMEOUT_PENDING	(1u << 1)	/* character timeout */
 struct vsnix_uart_state {
-	__u8 ier, lcr, mcr, scr, fcr, dll, dlm, rbr;
-	__u8 rx_full;
-	__u8 pad[7];
+	__u8 ier, lcr, mcr, scr;
+	__u8 fcr;		/* FIFO enable, DMA mode, RX trigger (7:6) */
+	__u8 dll, dlm;
+	__u8 rbr;		/* the last byte read */
+	__u8 lsr_errors;	/* LSR bits 1-4 latched until LSR is read */
+	__u8 msr_delta;		/* MSR bits 0-3 until MSR is read */
+	__u8 flags;		/* VSNIX_UART_*_PENDING */
+	__u8 rx_count;		/* bytes in rx_fifo, 0..16 */
+	__u8 pad[4];
+	__u8 rx_fifo[VSNIX_UART_FIFO_SIZE];	/* oldest first */
 };
 
 /* VSNIX_DEV_FW_CFG, version 1: the item being read. */
@@ -728,6 +784,23 @@ struct vsnix_rtc_state {
 #define VSNIX_PM_TIMER_STATE_VERSION	1
 struct vsnix_pm_timer_state {
 	__u64 ticks;		/* since creation, 3.579545 MHz */
+};
+
+/*
+ * VSNIX_DEVICE_INPUT: len bytes at data are offered to device id as
+ * console input (the 16550's receiver, a virtio console's RX queue). The
+ * ioctl returns how many the device took, from the first on (0 only for
+ * len 0); -EAGAIN when it had no room for any: retry once the guest has
+ * read some. -ENOENT: no such device; -EINVAL: a device without input,
+ * len above VSNIX_DEVICE_INPUT_MAX, or reserved not zero.
+ */
+#define VSNIX_DEVICE_INPUT_MAX		4096
+
+struct vsnix_device_input {
+	__u32 id;		/* from VSNIX_CREATE_DEVICE */
+	__u32 len;
+	__u64 data;		/* address of the bytes */
+	__u64 reserved[2];
 };
 
 /* State of a VM that in-kernel devices ended. */

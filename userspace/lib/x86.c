@@ -42,7 +42,7 @@ void vx_segment_flat(struct vsnix_segment *s, uint16_t selector, bool code,
 }
 
 /* Encodes a segment descriptor (Intel SDM Vol 3A, 3.4.5, Figure 3-8). */
-static uint64_t gdt_descriptor(const struct vsnix_segment *s)
+uint64_t vx_gdt_descriptor(const struct vsnix_segment *s)
 {
 	uint32_t limit = s->g ? s->limit >> 12 : s->limit;
 	uint64_t d = 0;
@@ -83,8 +83,8 @@ int vx_write_flat_gdt(struct vx_vm *vm, uint64_t gdt_gpa, bool long_mode,
 	sregs->ss = sregs->ds;
 
 	gdt[0] = 0;
-	gdt[1] = gdt_descriptor(&sregs->cs);
-	gdt[2] = gdt_descriptor(&sregs->ds);
+	gdt[1] = vx_gdt_descriptor(&sregs->cs);
+	gdt[2] = vx_gdt_descriptor(&sregs->ds);
 	sregs->gdt.base = gdt_gpa;
 	sregs->gdt.limit = GDT_ENTRIES * 8 - 1;
 	sregs->idt.base = 0;

@@ -73,6 +73,10 @@ u64 vsnix_x86_supported_xcr0(void);
 bool vsnix_xcr0_valid(u64 xcr0, u64 supported);
 /* CR4 bits a guest with these CPUID words may set (pure). */
 u64 vsnix_cpuid_cr4_allowed(u32 l1_ecx, u32 l1_edx, u32 l7_ebx, u32 l7_ecx);
+/* Leaves 0x15/0x16 for a TSC of tsc_khz and a crystal (APIC bus) of crystal_khz. */
+void vsnix_cpuid_tsc_leaves(u32 tsc_khz, u32 crystal_khz,
+			    struct vsnix_cpuid_entry *l15,
+			    struct vsnix_cpuid_entry *l16);
 
 /* ------------------------------------------------------ x86 vCPU state */
 

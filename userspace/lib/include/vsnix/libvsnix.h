@@ -211,6 +211,8 @@ void vx_segment_flat(struct vsnix_segment *s, uint16_t selector, bool code,
  */
 int vx_write_flat_gdt(struct vx_vm *vm, uint64_t gdt_gpa, bool long_mode,
 		      struct vsnix_sregs *sregs);
+/* The GDT descriptor of a segment (Intel SDM Vol 3A, 3.4.5). */
+uint64_t vx_gdt_descriptor(const struct vsnix_segment *s);
 /* The host TSC rate in Hz (measured over 20 ms): the guest's TSC rate. */
 uint64_t vx_tsc_hz(void);
 /* Names of VSNIX_EXIT_* and VSNIX_INTERNAL_*, for messages. */
