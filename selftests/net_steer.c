@@ -112,6 +112,7 @@ int main(void)
 		return 4;
 	}
 	net_sh("ip addr add 10.77.0.1/24 dev vsva");
+	net_sh("ip -o link show");
 	t1 = net_tap_queue("vstap1", 0);
 	t2 = net_tap_queue("vstap2", 0);
 	net_link_up("vsva", true);

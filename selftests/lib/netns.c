@@ -26,20 +26,32 @@
 
 #include "vsnix_util.h"
 
-/* Runs a shell command line, through hostrun where the rig has it. */
+/*
+ * Runs a shell command line, through hostrun where the rig has it; its
+ * output becomes TAP comments when it fails.
+ */
 int net_sh(const char *fmt, ...)
 {
-	char cmd[512], line[600];
+	char cmd[512], line[700], out[256];
 	va_list ap;
+	FILE *p;
+	int r;
 
 	va_start(ap, fmt);
 	vsnprintf(cmd, sizeof(cmd), fmt, ap);
 	va_end(ap);
-	if (access("/bin/hostrun", X_OK) == 0)
-		snprintf(line, sizeof(line), "hostrun %s >/dev/null 2>&1", cmd);
-	else
-		snprintf(line, sizeof(line), "%s >/dev/null 2>&1", cmd);
-	return system(line);
+	snprintf(line, sizeof(line), "%s%s 2>&1",
+		 access("/bin/hostrun", X_OK) ? "" : "hostrun ", cmd);
+	p = popen(line, "r");
+	if (!p)
+		return -1;
+	while (fgets(out, sizeof(out), p))
+		printf("#   %s: %s", cmd, out);
+	r = pclose(p);
+	if (r)
+		printf("# '%s' failed (%d)\n", cmd, r);
+	fflush(stdout);
+	return r;
 }
 
 /*
