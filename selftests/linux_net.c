@@ -91,7 +91,7 @@ static const char *make_tap(void)
 	if (fd < 0 || ioctl(fd, TUNSETIFF, &ifr) || ioctl(fd, TUNSETPERSIST, 1))
 		return "cannot make the tap";
 	close(fd);
-	if (net_sh("ip addr add 10.99.0.1/24 dev " TAP) || net_link_up(TAP, true))
+	if (net_sh("/bin/ip addr add 10.99.0.1/24 dev " TAP) || net_link_up(TAP, true))
 		return "cannot give the tap its address";
 	return NULL;
 }

@@ -105,14 +105,13 @@ int main(void)
 		return 4;
 	}
 	why = net_private_ns();
-	if (!why && net_sh("ip link add vsva type veth peer name vsvb"))
+	if (!why && net_veth("vsva", "vsvb"))
 		why = "cannot make a veth pair (ip, veth module)";
 	if (why) {
 		rg_skip_rest(NR_TESTS, why);
 		return 4;
 	}
-	net_sh("ip addr add 10.77.0.1/24 dev vsva");
-	net_sh("ip -o link show");
+	net_sh("/bin/ip addr add 10.77.0.1/24 dev vsva");
 	t1 = net_tap_queue("vstap1", 0);
 	t2 = net_tap_queue("vstap2", 0);
 	net_link_up("vsva", true);

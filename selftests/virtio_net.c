@@ -20,7 +20,7 @@
 #include <vsnix/pc.h>
 #include "vsnix_util.h"
 
-#define NR_TESTS	11
+#define NR_TESTS	12
 #define SLOT		3
 #define BAR		PC_PCI_MMIO_START
 #define QSIZE		16
@@ -234,6 +234,7 @@ static uint64_t rx_check(int q, uint64_t buf)
 
 static void guest_code(struct gmem *m)
 {
+	uint16_t rx_used[2];
 	uint64_t spin;
 	uint16_t used;
 	int i;
@@ -267,6 +268,23 @@ static void guest_code(struct gmem *m)
 		GUEST_SYNC3(5, 0, rx_check(0, gm->rx0));
 	else
 		GUEST_SYNC3(5, 2, rx_check(2, gm->rx1));
+	/* 50, 51: a receive buffer the device may only read, on both pairs. */
+	rx_used[0] = R16(USED(0) + 2);
+	rx_used[1] = R16(USED(2) + 2);
+	desc(0, 4, gm->rx0 + 0x400, 64, 0, 0);
+	offer(0, 4);
+	desc(2, 4, gm->rx1 + 0x400, 64, 0, 0);
+	offer(2, 4);
+	GUEST_SYNC3(50, 0, 0);
+	for (spin = 0; spin < 400000000; spin++) {
+		if (R16(USED(0) + 2) != rx_used[0] || R16(USED(2) + 2) != rx_used[1])
+			break;
+		asm volatile("pause");
+	}
+	i = R16(USED(0) + 2) != rx_used[0] ? 0 : 2;
+	GUEST_SYNC3(51, R16(USED(i) + 2) - rx_used[i / 2],
+		    R32(USED(i) + 4 + 8 * (rx_used[i / 2] % QSIZE)) |
+		    (uint64_t)R32(USED(i) + 8 + 8 * (rx_used[i / 2] % QSIZE)) << 32);
 	/* 6: hostile chains on tx0, then a good frame. */
 	used = R16(USED(1) + 2);
 	desc(1, 0, gm->tx, 8, 0, 0);			/* header too short */
@@ -488,6 +506,18 @@ int main(void)
 		tap_ok(false, "receive setup");
 		tap_ok(false, "receive data");
 	}
+	if (stage(vcpu, 50, &uc)) {
+		send_rx_frame(s);
+		if (stage(vcpu, 51, &uc))
+			tap_ok(uc.args[1] == 1 && (uint32_t)uc.args[2] == 4 &&
+			       !(uc.args[2] >> 32),
+			       "a device-readable receive buffer: returned unused, frame dropped (%lu, 0x%lx)",
+			       (unsigned long)uc.args[1], (unsigned long)uc.args[2]);
+		else
+			tap_ok(false, "readable receive buffer");
+	} else {
+		tap_ok(false, "readable receive buffer setup");
+	}
 	if (stage(vcpu, 6, &uc)) {
 		n = tap_tags(s, tags, 8);
 		tap_ok(uc.args[1] && uc.args[2] == S_OK_ALL && n == 1 && !strcmp(tags[0], "after"),
@@ -505,8 +535,8 @@ int main(void)
 	tap_ok(vcpu_run_ucall(vcpu, &uc) == UCALL_DONE, "guest done");
 	vm_destroy(vm);
 	kmsg_counters(kfd, counters, sizeof(counters));
-	tap_ok(strstr(counters, "tx bad header 3 oversize 1 bad chain 1") != NULL,
-	       "counters at the device's end: 3 bad headers (short, flags, GSO), 1 oversize, 1 writable (%s)",
+	tap_ok(strstr(counters, "tx bad header 3 oversize 1 bad chain 1 host 0, rx too small 0 bad chain 1") != NULL,
+	       "counters at the device's end: tx 3 bad headers (short, flags, GSO), 1 oversize, 1 writable; rx 1 readable (%s)",
 	       counters);
 	tap_ok(kernel_healthy(), "kernel healthy");
 	tap_finish();

@@ -85,6 +85,38 @@ const char *net_private_ns(void)
 	return NULL;
 }
 
+/*
+ * A veth pair a <-> b. busybox's ip (which the rig may run) names the peer
+ * vethN whatever it is told: the peer is then renamed to b.
+ */
+int net_veth(const char *a, const char *b)
+{
+	struct ifreq ifr = { 0 };
+	char path[96], peer[IF_NAMESIZE];
+	int idx = 0, sock, r;
+	FILE *f;
+
+	/* A path: busybox runs its own applets before host tools of that name. */
+	net_sh("/bin/ip link add %s type veth peer name %s", a, b);
+	if (if_nametoindex(b))
+		return 0;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/iflink", a);
+	f = fopen(path, "re");
+	if (!f || fscanf(f, "%d", &idx) != 1 || !if_indextoname(idx, peer)) {
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	fclose(f);
+	sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", peer);
+	snprintf(ifr.ifr_newname, IFNAMSIZ, "%s", b);
+	r = sock >= 0 ? ioctl(sock, SIOCSIFNAME, &ifr) : -1;
+	if (sock >= 0)
+		close(sock);
+	return r;
+}
+
 /* Sets interface name up (or down). */
 int net_link_up(const char *name, bool up)
 {
