@@ -10,12 +10,13 @@
  * overflow, indirect in indirect, an avail index jump): each makes the
  * device set DEVICE_NEEDS_RESET (status bit 6) with a configuration
  * interrupt, and after a reset the device serves again. MSI-X masking:
- * a masked vector sets its PBA bit and fires on unmask.
+ * a masked vector sets its PBA bit and fires on unmask. With MSI-X off,
+ * the queue interrupt is the ISR's bit 0 and Status.Interrupt Status.
  */
 #include <vsnix/pc.h>
 #include "vsnix_util.h"
 
-#define NR_TESTS	15
+#define NR_TESTS	17
 #define VEC_QUEUE	0x45
 #define VEC_CONFIG	0x46
 #define SLOT		3
@@ -245,6 +246,8 @@ static void guest_code(struct ring *r)
 	int i, absent = 0;
 
 	*(volatile uint32_t *)(0xfee00000 + 0xf0) = 0x1ff;
+	/* 0: 0xcf9 (the reset control register) is not the bridge's. */
+	guest_outb(0xcf9, 0);
 	/* 1: mechanism 1 and ECAM agree; absent slots read all ones. */
 	for (i = 0; i < 32; i++) {
 		v = cf8_read(i, 0);
@@ -330,6 +333,17 @@ static void guest_code(struct ring *r)
 		v = ret ? 0 : good_request(r, &nq);
 		GUEST_SYNC3(7 + i, ret, v);
 	}
+	/* 12: MSI-X off: INTx, ISR bit 0 and Status.Interrupt Status. */
+	R16(ECAM(SLOT, msix_cap + 2)) = 0;
+	R16(ECAM(SLOT, 4)) = 2 | 4 | 0x400;	/* INTx Disable */
+	desc_set(r->desc, 0, r->buf, 16, 2, 0);
+	offer(r, 0);
+	for (i = 0; i < 100000000 && R16(r->used + 2) != avail_idx; i++)
+		asm volatile("pause");
+	v = (R16(ECAM(SLOT, 6)) >> 3) & 1;
+	v |= R8(isr) << 1;
+	v |= ((R16(ECAM(SLOT, 6)) >> 3) & 1) << 3;
+	GUEST_SYNC3(12, v, irq_queue == nq);
 	GUEST_DONE();
 }
 
@@ -423,6 +437,10 @@ int main(void)
 	tap_ok(!create_rng(vm->fd, SLOT, BAR), "virtio-rng at slot %d, BAR 0x%llx",
 	       SLOT, (unsigned long long)BAR);
 
+	tap_ok(vcpu_run_raw(vcpu) == 0 &&
+	       vcpu_is_io(vcpu, 0xcf9, VSNIX_EXIT_IO_OUT, 1),
+	       "port 0xcf9 is left to another device (exit to userspace: %s)",
+	       vcpu_exit_str(vcpu));
 	if (!run_sync(vcpu, 1, &uc))
 		tap_ok(uc.args[1] == (0x06000000ull << 32 | 0x00081b36) &&
 		       (uint32_t)uc.args[2] == 0x10441af4 &&
@@ -470,6 +488,12 @@ int main(void)
 		else
 			tap_ok(false, "%s", hostile[i]);
 	}
+	if (!run_sync(vcpu, 12, &uc))
+		tap_ok(uc.args[1] == 3 && uc.args[2],
+		       "MSI-X off: Interrupt Status set, ISR reads 1 and clears it (0x%lx)",
+		       (unsigned long)uc.args[1]);
+	else
+		tap_ok(false, "INTx");
 	tap_ok(vcpu_run_ucall(vcpu, &uc) == UCALL_DONE, "guest done");
 	vm_destroy(vm);
 	tap_ok(kernel_healthy(), "kernel healthy");

@@ -101,8 +101,8 @@ static struct vsnix_io_device *io_bus_find(const struct vsnix_io_bus *b,
 	if (!i)
 		return NULL;
 	d = b->devs[i - 1];
-	return addr - d->base < d->len && len <= d->len - (addr - d->base) ?
-	       d : NULL;
+	return addr - d->base < d->len &&
+	       (len <= d->len - (addr - d->base) || d->wide) ? d : NULL;
 }
 
 static unsigned int io_bus_nr_devs(const struct vsnix_io_bus *b)

@@ -192,6 +192,12 @@ struct vsnix_io_device {
 	u64 len;
 	const struct vsnix_io_ops *ops;
 	u32 id;			/* VM-unique, set by vsnix_io_register */
+	/*
+	 * Also takes accesses that start in its range and run past its end
+	 * (the PC's CONFIG_ADDRESS: a dword at 0xcf8, whose byte 0xcf9 is
+	 * the reset control register, another device's).
+	 */
+	bool wide;
 	refcount_t users;	/* the bus's reference + calls in flight */
 	struct work_struct destroy_work;	/* last put in a vCPU thread */
 };

@@ -7,7 +7,9 @@
  *    (bit 31), bus (23:16), device (15:11), function (10:8) and dword
  *    register (7:2); byte, word or dword accesses to CONFIG_DATA
  *    (0xcfc-0xcff) reach that dword at the port's byte offset. Other sizes
- *    at 0xcf8-0xcfb are not CONFIG_ADDRESS: ignored, reading all ones.
+ *    at 0xcf8 are not CONFIG_ADDRESS: ignored, reading all ones; the
+ *    bridge claims 0xcf8 (wide, for the dword) and 0xcfc-0xcff, leaving
+ *    0xcf9, the chipset's reset control register, to another device.
  *  - ECAM (PCI Express Base Specification 7.2.2): 4 KiB per function at
  *    ecam_base + (bus << 20 | device << 15 | function << 12).
  * An absent function reads all ones and ignores writes (PCI 3.0 6.1).
@@ -25,7 +27,11 @@
 #define PCI_CFC_PORT		0xcfc
 
 struct vsnix_pci_host {
-	struct vsnix_io_device io[2];	/* 0xcf8-0xcff (the device), ECAM */
+	/*
+	 * 0xcf8 (the device; wide: dword CONFIG_ADDRESS), ECAM, 0xcfc-0xcff.
+	 * 0xcf9-0xcfb stay free for the reset control register (acpi_pm.c).
+	 */
+	struct vsnix_io_device io[3];
 	atomic_t refs;			/* creator, ranges, functions */
 	struct vsnix_vm *vm;
 	u64 ecam_base;
@@ -158,9 +164,11 @@ static void host_cfg(struct vsnix_pci_host *host, u32 bus, u32 devfn, u32 reg,
 
 static struct vsnix_pci_host *io_to_host(struct vsnix_io_device *io)
 {
-	return io->bus == VSNIX_BUS_PIO ?
-	       container_of(io, struct vsnix_pci_host, io[0]) :
-	       container_of(io, struct vsnix_pci_host, io[1]);
+	if (io->bus == VSNIX_BUS_MMIO)
+		return container_of(io, struct vsnix_pci_host, io[1]);
+	if (io->base == PCI_CFC_PORT)
+		return container_of(io, struct vsnix_pci_host, io[2]);
+	return container_of(io, struct vsnix_pci_host, io[0]);
 }
 
 static int host_pio(struct vsnix_io_device *io, u64 port, unsigned int len,
@@ -231,7 +239,7 @@ static void host_destroy(struct vsnix_io_device *io)
 	struct vsnix_vm *vm = host->vm;
 
 	if (io == &host->io[0]) {
-		vsnix_dev_unregister_extra(vm, host->io, 2);
+		vsnix_dev_unregister_extra(vm, host->io, 3);
 		mutex_lock(&vm->lock);
 		if (vm->pci == host)
 			vm->pci = NULL;
@@ -342,12 +350,15 @@ int vsnix_pci_host_create(struct vsnix_vm *vm,
 	host->bridge.vm = vm;
 	host->funcs[0] = &host->bridge;
 	host->io[0] = (struct vsnix_io_device){ .bus = VSNIX_BUS_PIO,
-		.base = PCI_CF8_PORT, .len = 8, .ops = &host_io_ops };
+		.base = PCI_CF8_PORT, .len = 1, .wide = true,
+		.ops = &host_io_ops };
+	host->io[2] = (struct vsnix_io_device){ .bus = VSNIX_BUS_PIO,
+		.base = PCI_CFC_PORT, .len = 4, .ops = &host_io_ops };
 	host->io[1] = (struct vsnix_io_device){ .bus = VSNIX_BUS_MMIO,
 		.base = c->ecam_base, .len = (u64)c->nr_buses << 20,
 		.ops = &host_io_ops };
 	atomic_set(&host->refs, 1);	/* the creator's */
-	ret = vsnix_dev_register_extra(vm, host->io, 2,
+	ret = vsnix_dev_register_extra(vm, host->io, 3,
 				       &host->refs, "pci host");
 	if (ret)
 		goto out;
@@ -357,7 +368,7 @@ int vsnix_pci_host_create(struct vsnix_vm *vm,
 	if (ret < 0) {
 		vm->pci = NULL;
 		atomic_dec(&host->refs);
-		vsnix_dev_unregister_extra(vm, host->io, 2);
+		vsnix_dev_unregister_extra(vm, host->io, 3);
 	}
 out:
 	vsnix_pci_host_put(host);

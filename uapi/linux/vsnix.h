@@ -436,8 +436,9 @@ struct vsnix_pci_placement {
 
 /*
  * VSNIX_DEV_PCI_HOST: the host bridge (function 00.0) with configuration
- * mechanism 1 at ports 0xcf8-0xcff and ECAM at ecam_base (1 MiB per bus,
- * buses 0..nr_buses - 1; functions sit on bus 0). Memory BARs of the
+ * mechanism 1 at ports 0xcf8 and 0xcfc-0xcff (0xcf9 is left free) and
+ * ECAM at ecam_base (1 MiB per bus, buses 0..nr_buses - 1; functions sit
+ * on bus 0). Memory BARs of the
  * functions must lie in [mmio_base, mmio_base + mmio_size). INTx pin p
  * (0 = INTA) of slot s is GSI intx_gsi_base + ((s + p) & 3), level.
  */
