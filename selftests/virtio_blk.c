@@ -67,7 +67,10 @@ static void guest_main(uint64_t base, uint64_t nr_queues)
 	GUEST_SYNC3(6, st, used);
 
 	st = vbt_zero(&d, base, VBT_T_DISCARD, 8, 8, 0);
-	GUEST_SYNC2(7, st);
+	/* Linux sets the unmap bit on discards; a reserved bit: UNSUPP. */
+	st2 = vbt_zero(&d, base, VBT_T_DISCARD, 8, 8, 1);
+	i = vbt_zero(&d, base, VBT_T_WRITE_ZEROES, 8, 8, 2);
+	GUEST_SYNC3(7, st, st2 | i << 8);
 	st = vbt_zero(&d, base, VBT_T_WRITE_ZEROES, 16, 8, 0);
 	GUEST_SYNC2(8, st);
 
@@ -200,8 +203,9 @@ static void run_checks(struct vsnix_test_vcpu *vcpu, uint64_t base, int fd)
 
 	vcpu_run_ucall(vcpu, &uc);
 	check_stage(&uc, 7);
-	tap_ok(uc.args[1] == 0 && file_is_byte(fd, 8 * 512, 0, 4096),
-	       "discard: the range reads as zeroes in the file");
+	tap_ok(uc.args[1] == 0 && uc.args[2] == (VBT_S_OK | VBT_S_UNSUPP << 8) &&
+	       file_is_byte(fd, 8 * 512, 0, 4096),
+	       "discard (also with the unmap bit): zeroes in the file; a reserved flag: UNSUPP");
 	vcpu_run_ucall(vcpu, &uc);
 	check_stage(&uc, 8);
 	tap_ok(uc.args[1] == 0 && file_is_byte(fd, 16 * 512, 0, 4096),

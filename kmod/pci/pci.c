@@ -497,9 +497,19 @@ static void pci_func_destroy(struct vsnix_io_device *io)
 	vsnix_pci_func_put(f);		/* the identity's reference */
 }
 
+/* VSNIX_DEVICE_INPUT on a function: its device model's, if it has one. */
+static ssize_t pci_func_input(struct vsnix_io_device *io, const u8 *buf,
+			      size_t len)
+{
+	struct vsnix_pci_func *f = io_to_func(io);
+
+	return f->ops->input ? f->ops->input(f, buf, len) : -EINVAL;
+}
+
 /* Functions keep their state in the device model's struct. */
 static const struct vsnix_io_ops pci_func_io_ops = {
 	.destroy = pci_func_destroy,
+	.input = pci_func_input,
 };
 
 int vsnix_pci_func_add(struct vsnix_vm *vm, struct vsnix_pci_func *f,

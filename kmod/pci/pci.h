@@ -61,6 +61,8 @@ struct vsnix_pci_func_ops {
 	 * stop. No BAR access is in flight or will come. Frees nothing.
 	 */
 	void (*remove)(struct vsnix_pci_func *f);
+	/* Optional: VSNIX_DEVICE_INPUT (struct vsnix_io_ops.input). */
+	ssize_t (*input)(struct vsnix_pci_func *f, const u8 *buf, size_t len);
 	/* Last reference gone: free the function (it embeds f). */
 	void (*free)(struct vsnix_pci_func *f);
 };

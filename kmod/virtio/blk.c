@@ -338,8 +338,11 @@ static u8 blk_zero(struct vsnix_blk *blk, struct vsnix_virtqueue *vq,
 			    << SECTOR_SHIFT;
 		u32 flags = le32_to_cpu((__force __le32)r[i].flags);
 
-		/* Discard has no unmap bit; other bits are reserved. */
-		if (flags & ~(discard ? 0 : VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP))
+		/*
+		 * Bit 0 is unmap; Linux sets it on discards too (where the
+		 * spec wants 0), so it is taken for both. Others: reserved.
+		 */
+		if (flags & ~VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP)
 			return VIRTIO_BLK_S_UNSUPP;
 		if (!blk_in_range(blk, sector, bytes))
 			return VIRTIO_BLK_S_IOERR;

@@ -523,6 +523,14 @@ static void vp_free(struct vsnix_pci_func *f)
 	kfree(vp);
 }
 
+/* VSNIX_DEVICE_INPUT: the device model's input op (virtio-console). */
+static ssize_t vp_input(struct vsnix_pci_func *f, const u8 *buf, size_t len)
+{
+	struct vsnix_virtio_dev *vdev = func_to_vp(f)->vdev;
+
+	return vdev->ops->input ? vdev->ops->input(vdev, buf, len) : -EINVAL;
+}
+
 static const struct vsnix_pci_func_ops vp_func_ops = {
 	.bar_read = vp_bar_read,
 	.bar_write = vp_bar_write,
@@ -530,6 +538,7 @@ static const struct vsnix_pci_func_ops vp_func_ops = {
 	.cfg_write = vp_cfg_write,
 	.remove = vp_remove,
 	.free = vp_free,
+	.input = vp_input,
 };
 
 /* A vendor capability (4.1.4) pointing into BAR 0. */
