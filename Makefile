@@ -38,7 +38,7 @@ modules: | deps-check
 	echo "$(MAKE) -C $$kdir M=$(CURDIR) modules"; \
 	$(MAKE) -C $$kdir M=$(CURDIR) modules
 
-userspace: | deps-check
+userspace: bpf | deps-check
 	$(MAKE) -C userspace
 
 selftests: | deps-check

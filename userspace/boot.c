@@ -233,9 +233,12 @@ int linux_setup(struct vm *vm, int fd, struct vx_elf_image *img,
 		return -1;
 	}
 	pc_devices(opt, &b);
+	if (vnet_open(opt, &b))
+		return -1;
 	r = img ? vx_pvh_load(vm->vx, img, &b) : vx_linux_load(vm->vx, fd, opt->kernel, &b);
 	if (report(r))
 		return -1;
+	vnet_steer();
 	loaded(vm, &b);
 	return 0;
 }

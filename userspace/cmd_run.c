@@ -142,6 +142,16 @@ static int run_option(int c, struct run_options *opt)
 		opt->nr_block++;
 		break;
 	case 'n':
+		if (!strncmp(optarg, "tap=", 4)) {
+			if (opt->nr_vnet == MAX_VNET ||
+			    parse_vnet(optarg, &opt->vnet[opt->nr_vnet])) {
+				fprintf(stderr, "vsnixctl: bad --net '%s' (tap=NAME[,mac=M][,queues=Q], at most %d)\n",
+					optarg, MAX_VNET);
+				return -1;
+			}
+			opt->nr_vnet++;
+			break;
+		}
 		if (opt->nr_net == MAX_NET ||
 		    parse_attach(optarg, &opt->net[opt->nr_net], true)) {
 			fprintf(stderr, "vsnixctl: bad --net '%s' (NAME=TAP[,MAC], at most %d)\n",
@@ -276,6 +286,8 @@ static int prepare_elf(struct vm *vm, struct run_options *opt, int fd, int *ret)
 		return 1;
 	if (hvt_is_hvt_elf(&img) && (opt->nr_disk || opt->virtio_console)) {
 		fprintf(stderr, "vsnixctl: --disk/--console virtio need a Linux guest; use --block for hvt\n");
+	} else if (hvt_is_hvt_elf(&img) && opt->nr_vnet) {
+		fprintf(stderr, "vsnixctl: --net tap=... is virtio-net for Linux guests; an hvt unikernel takes --net NAME=TAP[,MAC]\n");
 	} else if (hvt_is_hvt_elf(&img)) {
 		if (opt->nr_modules)
 			fprintf(stderr, "vsnixctl: --module is for multiboot kernels; ignored\n");
@@ -323,8 +335,8 @@ static int prepare(struct vm *vm, struct run_options *opt)
 	}
 	mb = vx_multiboot_find_header(head, len);
 	if (mb >= 0) {
-		if (opt->nr_block || opt->nr_net) {
-			fprintf(stderr, "vsnixctl: --block/--net need an hvt unikernel; %s is multiboot\n",
+		if (opt->nr_block || opt->nr_net || opt->nr_vnet) {
+			fprintf(stderr, "vsnixctl: --block/--net need an hvt unikernel or a PC guest; %s is multiboot\n",
 				opt->kernel);
 			goto out;
 		}
@@ -368,6 +380,7 @@ int cmd_run(int argc, char **argv)
 		if (prepare(&vm, &opt) ||
 		    console_input_start(&vm, opt.stdin_fwd)) {
 			vm_destroy(&vm);
+			vnet_release();
 			return EXIT_SETUP_ERROR;
 		}
 		/* Console bytes come from the kernel: flush ours first. */
@@ -377,6 +390,7 @@ int cmd_run(int argc, char **argv)
 		/* Every path out of the run puts the terminal back here. */
 		console_input_stop(&vm);
 		vm_destroy(&vm);
+		vnet_release();
 	} while (reset && opt.on_reboot_restart);
 	return code;
 }

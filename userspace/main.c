@@ -27,6 +27,9 @@ static const struct command commands[] = {
 		"  --block-sector-size NAME=N\n"
 		"                       hvt: sector size of block device NAME (default 512)\n"
 		"  --net NAME=TAP[,MAC] hvt: attach tap interface TAP as network device NAME\n"
+		"  --net tap=NAME[,mac=M][,queues=Q]\n"
+		"                       PC guests: virtio-net on tap NAME (made if missing),\n"
+		"                       Q queue pairs (default: one per vCPU)\n"
 		"  --module FILE[,ARGS] multiboot: load FILE as a boot module\n"
 		"  --cpus N             multiboot, Linux: N vCPUs; vCPU 0 boots, the others wait\n"
 		"                       for INIT/SIPI (in-kernel LAPIC)\n"
@@ -49,6 +52,22 @@ static const struct command commands[] = {
 		"exit code: the guest's exit status (ACPI power off: 0); 120 setup\n"
 		"           error, 121 VM error, 122 guest reset, 123 stopped from the\n"
 		"           console, 128+N stopped by signal N\n",
+	},
+	{
+		.name = "net",
+		.handler = cmd_net,
+		.summary = "eBPF network steering: host interface to VM taps, tap queues",
+		.usage = "net steer|rss ...",
+		.help =
+		"  steer attach DEV     load the steering program on DEV's TC ingress;\n"
+		"                       its maps are pinned in /sys/fs/bpf/vsnix\n"
+		"  steer detach DEV     take it off DEV (the maps stay)\n"
+		"  steer add MAC TAP [IPV4]\n"
+		"                       frames for MAC (or IPV4) go to tap TAP\n"
+		"  steer del MAC        remove MAC's entry\n"
+		"  steer show           the entries and their counters\n"
+		"  rss attach TAP N     spread the flows of multiqueue tap TAP over N\n"
+		"                       queues (TUNSETSTEERINGEBPF, Toeplitz hash)\n",
 	},
 	{
 		.name = "caps",

@@ -49,6 +49,16 @@ struct attach_spec {
 	uint32_t sector_size;	/* block: 0 means 512 */
 };
 
+/* --net tap=NAME[,mac=M][,queues=Q]: virtio-net for PC guests (net_pc.c). */
+#define MAX_VNET		4
+
+struct vnet_spec {
+	const char *tap;
+	uint8_t mac[6];
+	bool has_mac;
+	unsigned int queues;	/* 0: one per vCPU */
+};
+
 struct module_spec {
 	const char *path;
 	const char *args;	/* module command line, may be NULL */
@@ -63,6 +73,8 @@ struct run_options {
 	unsigned int nr_block;
 	struct attach_spec net[MAX_NET];
 	unsigned int nr_net;
+	struct vnet_spec vnet[MAX_VNET];
+	unsigned int nr_vnet;
 	struct module_spec module[MAX_MODULES];
 	unsigned int nr_modules;
 	/* --block-sector-size NAME=N, applied once all options are read */
@@ -129,6 +141,18 @@ int tap_open(const char *ifname);
 int parse_mac(const char *s, uint8_t mac[6]);
 void random_mac(uint8_t mac[6]);
 
+/* net_pc.c: --net tap=... for PC guests */
+int parse_vnet(const char *arg, struct vnet_spec *v);
+/*
+ * Before the PC platform: opens each card's tap queues (one per vCPU
+ * unless queues=), sets the queue-selection program, fills b->nics.
+ */
+int vnet_open(const struct run_options *opt, struct vx_boot *b);
+/* Once the devices exist: the MACs go into the steering map, if attached. */
+void vnet_steer(void);
+/* At the end: the steering entries go, the taps close. */
+void vnet_release(void);
+
 /* main.c: the command table. */
 struct command {
 	const char *name;
@@ -144,6 +168,16 @@ int cmd_run(int argc, char **argv);	/* cmd_run.c */
 int cmd_caps(int argc, char **argv);	/* cmd_caps.c */
 int cmd_top(int argc, char **argv);	/* cmd_top.c */
 int cmd_stats(int argc, char **argv);	/* cmd_top.c */
+int cmd_net(int argc, char **argv);	/* cmd_net.c */
+
+/* net_bpf.c: the eBPF programs of bpf/ (Documentation/bpf.rst) */
+int steer_attach(const char *dev);
+int steer_detach(const char *dev);
+int steer_add(const uint8_t mac[6], const char *tap, uint32_t ip);
+int steer_del(const uint8_t mac[6]);
+int steer_show(FILE *out);
+int rss_attach_fd(int tun_fd, unsigned int nr_queues);
+int rss_attach(const char *ifname, unsigned int nr_queues);
 
 /* util */
 int parse_size(const char *s, uint64_t *out);

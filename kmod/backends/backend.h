@@ -86,11 +86,17 @@ struct vsnix_net_backend_ops {
 	ssize_t (*recv)(struct vsnix_net_backend *be, struct iov_iter *iter);
 	/* poll(2) of the backend: EPOLLIN when a frame waits. */
 	__poll_t (*poll)(struct vsnix_net_backend *be, poll_table *pt);
+	/*
+	 * A tap with IFF_VNET_HDR only: the offloads (TUN_F_*) that frames
+	 * read from it may carry (TUNSETOFFLOAD). -EOPNOTSUPP elsewhere.
+	 */
+	int (*set_offload)(struct vsnix_net_backend *be, unsigned int tun_f);
 	void (*close)(struct vsnix_net_backend *be);
 };
 
 struct vsnix_net_backend {
 	const struct vsnix_net_backend_ops *ops;
+	bool is_tun;		/* a tun/tap file, not a packet socket */
 };
 
 /*

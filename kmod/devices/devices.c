@@ -293,6 +293,10 @@ static int vsnix_chipset_create(struct vsnix_vm *vm,
 		ret = vsnix_device_check_tail(cfg, sizeof(cfg->acpi_pm),
 					      "acpi pm");
 		return ret ? ret : vsnix_acpi_pm_create(vm, &cfg->acpi_pm);
+	case VSNIX_DEV_VIRTIO_NET:
+		ret = vsnix_device_check_tail(cfg, sizeof(cfg->virtio_net),
+					      "virtio-net");
+		return ret ? ret : vsnix_virtio_net_create(vm, &cfg->virtio_net);
 	default:
 		pr_warn_ratelimited("CREATE_DEVICE: unknown device type %u\n",
 				    cfg->type);
@@ -310,7 +314,7 @@ u32 vsnix_device_types(void)
 		    BIT(VSNIX_DEV_RTC) | BIT(VSNIX_DEV_PM_TIMER) |
 		    BIT(VSNIX_DEV_PCI_HOST) | BIT(VSNIX_DEV_VIRTIO_RNG) |
 		    BIT(VSNIX_DEV_VIRTIO_BLK) | BIT(VSNIX_DEV_VIRTIO_CONSOLE) |
-		    BIT(VSNIX_DEV_ACPI_PM);
+		    BIT(VSNIX_DEV_ACPI_PM) | BIT(VSNIX_DEV_VIRTIO_NET);
 
 	return types;
 }

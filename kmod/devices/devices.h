@@ -92,5 +92,7 @@ int vsnix_virtio_blk_create(struct vsnix_vm *vm,
 int vsnix_virtio_console_create(struct vsnix_vm *vm,
 				const struct vsnix_virtio_console_config *cfg,
 				struct file *console);
+int vsnix_virtio_net_create(struct vsnix_vm *vm,
+			    const struct vsnix_virtio_net_config *cfg);
 
 #endif /* VSNIX_DEVICES_H */

@@ -573,6 +573,24 @@ struct vsnix_acpi_pm_config {
 };
 
 /*
+ * VSNIX_DEV_VIRTIO_NET (virtio 1.2 section 5.1): one tap fd per queue pair,
+ * each attached with IFF_TAP | IFF_NO_PI | IFF_VNET_HDR (| IFF_MULTI_QUEUE
+ * when nr_queue_pairs > 1) and TUNSETVNETHDRSZ 12. The device sets the
+ * tap's offloads (TUNSETOFFLOAD) from the features the driver accepts.
+ */
+#define VSNIX_VIRTIO_NET_MAX_PAIRS	32
+
+struct vsnix_virtio_net_config {
+	__s32 fds[VSNIX_VIRTIO_NET_MAX_PAIRS];	/* [0, nr_queue_pairs) */
+	__u16 nr_queue_pairs;	/* 1..VSNIX_VIRTIO_NET_MAX_PAIRS */
+	__u16 flags;		/* must be 0 */
+	__u8 mac[6];		/* unicast */
+	__u8 pad[4];
+	struct vsnix_pci_placement pci;	/* BAR: 16 KiB */
+	__u64 reserved[4];
+};
+
+/*
  * Devices write console output to console_fd (a regular file, pipe, tty,
  * /dev/null or TCP/UDP socket opened for writing; never a file that can
  * hold the VM, see Documentation/api.rst), from the kernel, without a
@@ -600,6 +618,7 @@ struct vsnix_device_config {
 		struct vsnix_virtio_blk_config virtio_blk;
 		struct vsnix_virtio_console_config virtio_console;
 		struct vsnix_acpi_pm_config acpi_pm;
+		struct vsnix_virtio_net_config virtio_net;
 		__u8 raw[1024];
 	};
 };

@@ -147,7 +147,7 @@ static int pc_pci_host(struct vx_vm *vm, struct vx_pc *pc)
 
 	if (!(vx_check_cap(vm->sys_fd, VSNIX_CAP_DEVICES) &
 	      (1 << VSNIX_DEV_PCI_HOST))) {
-		if (pc->nr_disks || pc->virtio_console)
+		if (pc->nr_disks || pc->virtio_console || pc->nr_nics)
 			return vx_fail(ENODEV, "vsnix.ko has no PCI host bridge: no virtio devices");
 		return 0;
 	}
@@ -173,6 +173,17 @@ static int pc_virtio(struct vx_vm *vm, struct vx_pc *pc)
 		return r;
 	for (i = 0; i < pc->nr_disks; i++) {
 		r = pc_disk(vm, pc, &pc->disks[i]);
+		if (r)
+			return r;
+	}
+	for (i = 0; i < pc->nr_nics; i++) {
+		struct vsnix_pci_placement p;
+
+		r = pc_pci_place(pc, &p);
+		if (!r)
+			r = vx_virtio_net_create(vm, pc->nics[i].fds,
+						 pc->nics[i].nr_fds,
+						 pc->nics[i].mac, &p);
 		if (r)
 			return r;
 	}
@@ -326,6 +337,8 @@ int vx_pc_vcpus(struct vx_vm *vm, struct vx_boot *b, struct vx_pc *pc)
 	pc->disks = b->disks;
 	pc->nr_disks = b->nr_disks;
 	pc->virtio_console = b->virtio_console;
+	pc->nics = b->nics;
+	pc->nr_nics = b->nr_nics;
 	r = vx_pc_platform_create(vm, pc);
 	if (!r)
 		r = vx_vcpu_create(vm, 0, &b->vcpu);

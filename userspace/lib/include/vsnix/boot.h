@@ -29,6 +29,18 @@ struct vx_disk {
 	bool read_only;
 };
 
+/*
+ * A virtio-net card of a PC guest (vsnixctl run --net tap=...): the tap
+ * queues, one per queue pair, opened by the caller (vx_tap_open_queues);
+ * the device takes its own references.
+ */
+#define VX_MAX_NICS		4
+struct vx_nic {
+	const int *fds;
+	unsigned int nr_fds;
+	uint8_t mac[6];
+};
+
 /* What a loader is given, and what it reports back. */
 struct vx_boot {
 	uint64_t mem_size;	/* guest RAM asked for */
@@ -41,6 +53,8 @@ struct vx_boot {
 	const struct vx_disk *disks;
 	unsigned int nr_disks;
 	bool virtio_console;
+	const struct vx_nic *nics;	/* virtio-net cards */
+	unsigned int nr_nics;
 	/*
 	 * Multiboot: vCPUs 0..nr_cpus-1 (0 means 1). vCPU 0 boots; each other
 	 * one (an AP) is handed to ap_init, which must park it (e.g. waiting
@@ -98,6 +112,8 @@ struct vx_pc {
 	const struct vx_disk *disks;
 	unsigned int nr_disks;
 	bool virtio_console;
+	const struct vx_nic *nics;	/* virtio-net, after the disks */
+	unsigned int nr_nics;
 	unsigned int next_slot;	/* the next free PCI slot (internal) */
 	/* out: the ACPI RSDP's GPA, 0 when no tables were built */
 	uint64_t rsdp;

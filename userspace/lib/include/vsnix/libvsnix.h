@@ -111,6 +111,18 @@ int vx_vm_set_cpuid_host_masked(struct vx_vm *vm, uint32_t l1_ecx_clear);
 int vx_vm_create_device(struct vx_vm *vm, struct vsnix_device_config *cfg);
 int vx_vm_get_status(struct vx_vm *vm, struct vsnix_vm_status *st);
 
+/*
+ * virtio-net on a tap (virtio_net.c). vx_tap_open_queues: nr queues of tap
+ * ifname (made if missing), IFF_VNET_HDR with a 12-byte header, and
+ * IFF_MULTI_QUEUE when nr > 1; fds[nr] filled. vx_virtio_net_create: the
+ * device on the PCI host bridge (which must exist) at where.
+ */
+int vx_tap_open_queues(const char *ifname, unsigned int nr, int *fds);
+void vx_tap_close_queues(int *fds, unsigned int nr);
+int vx_virtio_net_create(struct vx_vm *vm, const int *fds, unsigned int nr,
+			 const uint8_t mac[6],
+			 const struct vsnix_pci_placement *where);
+
 /* -------------------------------------------------------------- vCPU */
 
 typedef int (*vx_exit_fn)(struct vx_vcpu *vcpu, void *opaque);
