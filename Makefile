@@ -17,7 +17,7 @@ T ?=
 
 .PHONY: all modules userspace selftests bpf clean deps deps-check \
 	rig-modules test test-quick test-612 test-vmx test-debug kunit-kernel demo fuzz test-kut \
-	test-solo5
+	test-solo5 check
 all: modules userspace selftests bpf
 
 # Every build and test target first checks (cheaply, with dpkg-query) that
@@ -38,7 +38,7 @@ modules: | deps-check
 	echo "$(MAKE) -C $$kdir M=$(CURDIR) modules"; \
 	$(MAKE) -C $$kdir M=$(CURDIR) modules
 
-userspace: | deps-check
+userspace: bpf | deps-check
 	$(MAKE) -C userspace
 
 selftests: | deps-check
@@ -52,9 +52,14 @@ bpf: | deps-check
 rig-modules: | deps-check
 	$(MAKE) modules KDIR=/lib/modules/$$(scripts/rig/stock-kernel.sh)/build
 
+# Host unit tests (no /dev/vsnix): libvsnix's ACPI tables through iasl -d.
+check: | deps-check
+	$(MAKE) -C userspace check
+
 # SVM (QEMU) on 6.1 and on 6.12, VMX (Bochs), then KUnit and the selftests
 # on the debug kernel.
 test: all
+	$(MAKE) check
 	$(MAKE) rig-modules
 	scripts/rig/test.sh --tests "$(T)"
 

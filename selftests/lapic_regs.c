@@ -256,7 +256,8 @@ static bool stage(struct vsnix_test_vcpu *vcpu, uint64_t n)
 
 static void test_save_restore(struct vsnix_test_vcpu *vcpu)
 {
-	struct vsnix_lapic_state st, bad;
+	/* Zeroed: when stage 7 fails, GET_LAPIC is not called and st is printed. */
+	struct vsnix_lapic_state st = { 0 }, bad;
 	bool ok;
 
 	ok = stage(vcpu, 7) && !ioctl(vcpu->fd, VSNIX_GET_LAPIC, &st);

@@ -11,6 +11,8 @@
 #define MSR_STAR		0xc0000081
 #define MSR_LSTAR		0xc0000082
 #define MSR_UNKNOWN		0x12345678
+#define MSR_AMD_SYSCFG		0xc0010010
+#define MSR_AMD_NB_CFG		0xc001001f
 #define LSTAR_VALUE		0xffffffff81234560ul
 #define STAR_FROM_GUEST		0x0023001000000000ul
 
@@ -51,6 +53,14 @@ static void guest_msr(void)
 	GUEST_SYNC2(7, v);
 }
 
+static bool host_is_amd(void)
+{
+	uint32_t a, b, c, d;
+
+	asm volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0), "c"(0));
+	return b == 0x68747541;		/* "Auth" of AuthenticAMD */
+}
+
 static bool sync_is(struct vsnix_test_vcpu *vcpu, struct ucall *uc, uint64_t stage)
 {
 	return vcpu_run_ucall_soft(vcpu, uc) == UCALL_SYNC && uc->args[0] == stage;
@@ -70,7 +80,7 @@ int main(void)
 	bool ok;
 
 	vsnix_dev_fd();
-	tap_plan(12);
+	tap_plan(14);
 	vm = vm_create_long(0);
 	vcpu = vcpu_create_long(vm, 0, guest_msr);
 
@@ -94,6 +104,21 @@ int main(void)
 	tap_ok(ioctl(vcpu->fd, VSNIX_GET_MSRS, &msrs) == 1 && msrs.e[0].data == 0x10,
 	       "GET_MSRS stops at the first unsupported MSR (returns 1)");
 	tap_ok(vcpu_set_msr(vcpu, MSR_UNKNOWN, 0) == 0, "SET_MSRS of an unknown MSR writes 0");
+	/* Linux's MTRR set-up reads SYSCFG on AMD (APM Vol 2, 7.9.1). */
+	if (host_is_amd())
+		tap_ok(vcpu_get_msr(vcpu, MSR_AMD_SYSCFG, &v) == 1 && v == 0,
+		       "AMD: SYSCFG reads 0 (Linux's MTRR set-up reads it)");
+	else
+		tap_ok(vcpu_get_msr(vcpu, MSR_AMD_SYSCFG, &v) == 0,
+		       "Intel: no AMD SYSCFG MSR");
+	/* Linux's amd_bus.c sets NB_CFG.EnableCf8ExtCfg (bit 46) unchecked. */
+	if (host_is_amd())
+		tap_ok(vcpu_get_msr(vcpu, MSR_AMD_NB_CFG, &v) == 1 && v == 0 &&
+		       vcpu_set_msr(vcpu, MSR_AMD_NB_CFG, 1ull << 46) == 1 &&
+		       vcpu_set_msr(vcpu, MSR_AMD_NB_CFG, 1) == 0,
+		       "AMD: NB_CFG reads 0, takes EnableCf8ExtCfg, refuses other bits");
+	else
+		tap_ok(vcpu_get_msr(vcpu, MSR_AMD_NB_CFG, &v) == 0, "Intel: no AMD NB_CFG MSR");
 
 	ok = sync_is(vcpu, &uc, 1);
 	tap_ok(ok && uc.args[1] == LSTAR_VALUE, "guest RDMSR sees the LSTAR the host set (0x%lx)",

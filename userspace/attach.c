@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,4 +226,50 @@ int parse_size(const char *s, uint64_t *out)
 		return -1;
 	*out = v;
 	return 0;
+}
+
+/* The terminal whose settings a fatal signal must put back. */
+static struct vx_console_in *raw_tty;
+
+static void restore_tty_and_die(int sig)
+{
+	if (raw_tty)
+		vx_console_in_restore_tty(raw_tty);
+	raise(sig);	/* SA_RESETHAND: the default action now */
+}
+
+int console_input_start(struct vm *vm, bool force)
+{
+	static const int fatal[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGQUIT };
+	struct sigaction sa = { .sa_handler = restore_tty_and_die,
+				.sa_flags = SA_RESETHAND };
+	bool tty = isatty(0);
+	unsigned int i;
+
+	if (!tty && !force)
+		return 0;
+	if (!vm->console_id) {
+		if (!force)
+			return 0;
+		fprintf(stderr, "vsnixctl: --stdin: this guest has no console input device\n");
+		return -1;
+	}
+	if (report(vx_console_in_start(&vm->cin, vm->vx, vm->console_id, 0, tty)))
+		return -1;
+	if (tty) {
+		raw_tty = &vm->cin;
+		for (i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+			sigaction(fatal[i], &sa, NULL);
+		fprintf(stderr, "vsnixctl: console on stdin; Ctrl-] q stops the VM\r\n");
+	}
+	return 0;
+}
+
+void console_input_stop(struct vm *vm)
+{
+	vx_console_in_stop(&vm->cin);
+	raw_tty = NULL;
+	if (vm->cin.error)
+		fprintf(stderr, "vsnixctl: console input stopped: %s\n",
+			strerror(vm->cin.error));
 }

@@ -11,6 +11,7 @@
 
 #include "vsnixctl.h"
 #include "vsnix/boot.h"
+#include "vsnix/pc.h"
 
 bool hvt_is_hvt_elf(struct vx_elf_image *img)
 {
@@ -66,6 +67,7 @@ static void loaded(struct vm *vm, struct vx_boot *b)
 	if (b->default_cpuid)
 		fprintf(stderr, "vsnixctl: warning: running with the default CPUID\n");
 	vm->boot_vcpu = b->vcpu;
+	vm->console_id = b->console_id;
 }
 
 int hvt_setup(struct vm *vm, struct vx_elf_image *img,
@@ -100,13 +102,39 @@ out:
  * Multiboot guests get the platform x86 kernels expect: a local APIC per
  * vCPU, in the kernel. Without VSNIX_CAP_LAPIC one vCPU runs as before.
  */
+/*
+ * The chipset a multiboot kernel (kvm-unit-tests, say) may probe, where
+ * this module serves it: the I/O APIC at PC_IOAPIC_BASE (GSIs 0-23), the
+ * 8259 pair and the 8254 (pc.h).
+ */
+static int mb_chipset(struct vx_vm *vx)
+{
+	static const uint32_t types[] = {
+		VSNIX_DEV_IOAPIC, VSNIX_DEV_PIC, VSNIX_DEV_PIT,
+	};
+	int mask = ioctl(vx->sys_fd, VSNIX_CHECK_EXTENSION, VSNIX_CAP_DEVICES);
+	unsigned int i;
+
+	for (i = 0; mask > 0 && i < sizeof(types) / sizeof(types[0]); i++) {
+		struct vsnix_device_config cfg = { .type = types[i], .console_fd = -1 };
+
+		if (!(mask & (1 << types[i])))
+			continue;
+		if (types[i] == VSNIX_DEV_IOAPIC)
+			cfg.ioapic.base = PC_IOAPIC_BASE;
+		if (vx_vm_create_device(vx, &cfg))
+			return -1;
+	}
+	return 0;
+}
+
 static int mb_platform(struct vx_vm *vx, void *opaque __attribute__((unused)))
 {
 	if (ioctl(vx->sys_fd, VSNIX_CHECK_EXTENSION, VSNIX_CAP_LAPIC) <= 0)
 		return 0;
 	if (ioctl(vx->fd, VSNIX_CREATE_LAPIC, 0) < 0)
 		return vx_fail(errno, "VSNIX_CREATE_LAPIC: %s", strerror(errno));
-	return 0;
+	return mb_chipset(vx);
 }
 
 /* An AP waits for INIT/SIPI (SDM Vol 3, 8.4), as after reset. */
@@ -135,6 +163,7 @@ int multiboot_setup(struct vm *vm, int fd, const struct run_options *opt,
 		.modules = mods,
 		.nr_modules = opt->nr_modules,
 		.nr_cpus = opt->nr_cpus,
+		.cpuid_1_ecx_clear = opt->no_x2apic ? 1u << 21 : 0,
 		.platform = mb_platform,
 	};
 	unsigned int i;
@@ -154,6 +183,62 @@ int multiboot_setup(struct vm *vm, int fd, const struct run_options *opt,
 	}
 	if (report(vx_multiboot_load(vm->vx, fd, opt->kernel, header_offset, &b)))
 		return -1;
+	loaded(vm, &b);
+	return 0;
+}
+
+/*
+ * Linux 6.1 takes the TSC rate from CPUID only on Intel (leaves 0x15/0x16)
+ * and reads a hypervisor's timing leaf only for hypervisors it knows: an
+ * AMD guest calibrates against the PIT, slow and, where exits are slow,
+ * failing ("Marking TSC unstable"). Its documented tsc_early_khz= tells
+ * it the rate instead (Documentation/devices.rst, "Guest time"); a value
+ * on the user's command line wins.
+ */
+static const char *linux_cmdline(struct vm *vm, const char *cmdline, char *buf,
+				 size_t len)
+{
+	uint32_t khz;
+
+	if (!cmdline)
+		cmdline = "";
+	if (vx_check_cap(vm->vx->sys_fd, VSNIX_CAP_VENDOR) != VSNIX_VENDOR_SVM ||
+	    strstr(cmdline, "tsc_early_khz="))
+		return cmdline;
+	khz = vx_guest_tsc_khz(vm->vx->sys_fd);
+	if (!khz || snprintf(buf, len, "%s%stsc_early_khz=%u", cmdline,
+			     *cmdline ? " " : "", khz) >= (int)len)
+		return cmdline;
+	return buf;
+}
+
+int linux_setup(struct vm *vm, int fd, struct vx_elf_image *img,
+		const struct run_options *opt)
+{
+	static char cmdline[MAX_CMDLINE + 64];
+
+	struct vx_boot b = {
+		.mem_size = opt->mem_size,
+		.cmdline = linux_cmdline(vm, opt->cmdline, cmdline, sizeof(cmdline)),
+		.initrd = opt->initrd,
+		.console_fd = vm->console_fd,
+		.nr_cpus = opt->nr_cpus,
+	};
+	int r;
+
+	vm->kind = GUEST_LINUX;
+	if (opt->nr_block || opt->nr_net || opt->nr_modules) {
+		fprintf(stderr, "vsnixctl: --block/--net/--module are not for Linux guests (%s)\n",
+			opt->kernel);
+		return -1;
+	}
+	pc_devices(opt, &b);
+	if (vnet_open(opt, &b))
+		return -1;
+	r = img ? vx_pvh_load(vm->vx, img, &b) : vx_linux_load(vm->vx, fd, opt->kernel, &b);
+	if (report(r))
+		return -1;
+	vnet_steer();
 	loaded(vm, &b);
 	return 0;
 }

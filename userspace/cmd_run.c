@@ -14,6 +14,7 @@
 
 #include "vsnixctl.h"
 
+#define OPT_STDIN	0x100	/* long-only options */
 #define DEFAULT_MEM	(128ULL << 20)
 #define VSNIX_MAX_CPUS	64	/* VSNIX_CAP_NR_VCPUS */
 
@@ -69,6 +70,44 @@ static int apply_sector_sizes(struct run_options *opt)
 	return 0;
 }
 
+/* --disk PATH[,ro][,serial=S]: 0, or -1 after a message. */
+static int parse_disk(char *arg, struct run_options *opt)
+{
+	struct vx_disk *d = &opt->disk[opt->nr_disk];
+	char *tok, *save = NULL;
+
+	if (opt->nr_disk == VX_MAX_DISKS) {
+		fprintf(stderr, "vsnixctl: at most %d --disk\n", VX_MAX_DISKS);
+		return -1;
+	}
+	memset(d, 0, sizeof(*d));
+	d->path = strtok_r(arg, ",", &save);
+	if (!d->path || !*d->path)
+		goto bad;
+	while ((tok = strtok_r(NULL, ",", &save))) {
+		if (!strcmp(tok, "ro"))
+			d->read_only = true;
+		else if (!strncmp(tok, "serial=", 7) &&
+			 strlen(tok + 7) <= VSNIX_VIRTIO_BLK_SERIAL_LEN)
+			d->serial = tok + 7;
+		else
+			goto bad;
+	}
+	opt->nr_disk++;
+	return 0;
+bad:
+	fprintf(stderr, "vsnixctl: bad --disk (PATH[,ro][,serial=S], S at most %d bytes)\n",
+		VSNIX_VIRTIO_BLK_SERIAL_LEN);
+	return -1;
+}
+
+void pc_devices(const struct run_options *opt, struct vx_boot *b)
+{
+	b->disks = opt->disk;
+	b->nr_disks = opt->nr_disk;
+	b->virtio_console = opt->virtio_console;
+}
+
 /* One getopt_long() result of `run`: 0, or -1 after a message. */
 static int run_option(int c, struct run_options *opt)
 {
@@ -90,6 +129,9 @@ static int run_option(int c, struct run_options *opt)
 	case 'c':
 		opt->cmdline = optarg;
 		break;
+	case 'i':
+		opt->initrd = optarg;
+		break;
 	case 'b':
 		if (opt->nr_block == MAX_BLOCK ||
 		    parse_attach(optarg, &opt->block[opt->nr_block], false)) {
@@ -100,6 +142,16 @@ static int run_option(int c, struct run_options *opt)
 		opt->nr_block++;
 		break;
 	case 'n':
+		if (!strncmp(optarg, "tap=", 4)) {
+			if (opt->nr_vnet == MAX_VNET ||
+			    parse_vnet(optarg, &opt->vnet[opt->nr_vnet])) {
+				fprintf(stderr, "vsnixctl: bad --net '%s' (tap=NAME[,mac=M][,queues=Q], at most %d)\n",
+					optarg, MAX_VNET);
+				return -1;
+			}
+			opt->nr_vnet++;
+			break;
+		}
 		if (opt->nr_net == MAX_NET ||
 		    parse_attach(optarg, &opt->net[opt->nr_net], true)) {
 			fprintf(stderr, "vsnixctl: bad --net '%s' (NAME=TAP[,MAC], at most %d)\n",
@@ -130,6 +182,12 @@ static int run_option(int c, struct run_options *opt)
 	case 'v':
 		opt->verbose = true;
 		break;
+	case 'X':
+		opt->no_x2apic = true;
+		break;
+	case 'T':
+		opt->testdev = true;
+		break;
 	case 'C': {
 		char *end;
 		unsigned long n = strtoul(optarg, &end, 10);
@@ -142,6 +200,27 @@ static int run_option(int c, struct run_options *opt)
 		opt->nr_cpus = n;
 		break;
 	}
+	case OPT_STDIN:
+		opt->stdin_fwd = true;
+		break;
+	case 'D':
+		return parse_disk(optarg, opt);
+	case 'O':
+		if (strcmp(optarg, "virtio") && strcmp(optarg, "serial")) {
+			fprintf(stderr, "vsnixctl: bad --console '%s' (virtio or serial)\n",
+				optarg);
+			return -1;
+		}
+		opt->virtio_console = !strcmp(optarg, "virtio");
+		break;
+	case 'R':
+		if (strcmp(optarg, "restart") && strcmp(optarg, "exit")) {
+			fprintf(stderr, "vsnixctl: bad --on-reboot '%s' (restart or exit)\n",
+				optarg);
+			return -1;
+		}
+		opt->on_reboot_restart = !strcmp(optarg, "restart");
+		break;
 	case 'h':
 		command_help(stdout, "run");
 		exit(0);
@@ -158,19 +237,26 @@ static int parse_run(int argc, char **argv, struct run_options *opt)
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "mem", required_argument, NULL, 'm' },
 		{ "cmdline", required_argument, NULL, 'c' },
+		{ "initrd", required_argument, NULL, 'i' },
 		{ "block", required_argument, NULL, 'b' },
 		{ "net", required_argument, NULL, 'n' },
 		{ "block-sector-size", required_argument, NULL, 'S' },
 		{ "module", required_argument, NULL, 'M' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "cpus", required_argument, NULL, 'C' },
+		{ "stdin", no_argument, NULL, OPT_STDIN },
+		{ "disk", required_argument, NULL, 'D' },
+		{ "console", required_argument, NULL, 'O' },
+		{ "on-reboot", required_argument, NULL, 'R' },
+		{ "no-x2apic", no_argument, NULL, 'X' },
+		{ "testdev", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	int c;
 
 	opt->mem_size = DEFAULT_MEM;
-	while ((c = getopt_long(argc, argv, "k:m:c:b:n:S:M:vhC:", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "k:m:c:i:b:n:S:M:vhC:D:O:R:XT", longopts, NULL)) != -1)
 		if (run_option(c, opt))
 			return -1;
 	if (optind != argc) {
@@ -185,11 +271,42 @@ static int parse_run(int argc, char **argv, struct run_options *opt)
 	return apply_sector_sizes(opt);
 }
 
+/*
+ * An ELF: hvt (the Solo5 note) or PVH (the Xen PVH note). 1 when it was
+ * one of them (*ret: 0 or -1 after a message), 0 to look further.
+ */
+static int prepare_elf(struct vm *vm, struct run_options *opt, int fd, int *ret)
+{
+	struct vx_elf_image img;
+	uint64_t entry;
+	int kind = 1, pvh;
+
+	*ret = -1;
+	if (report(vx_elf_open(&img, fd, opt->kernel)))
+		return 1;
+	if (hvt_is_hvt_elf(&img) && (opt->nr_disk || opt->virtio_console)) {
+		fprintf(stderr, "vsnixctl: --disk/--console virtio need a Linux guest; use --block for hvt\n");
+	} else if (hvt_is_hvt_elf(&img) && opt->nr_vnet) {
+		fprintf(stderr, "vsnixctl: --net tap=... is virtio-net for Linux guests; an hvt unikernel takes --net NAME=TAP[,MAC]\n");
+	} else if (hvt_is_hvt_elf(&img)) {
+		if (opt->nr_modules)
+			fprintf(stderr, "vsnixctl: --module is for multiboot kernels; ignored\n");
+		*ret = vm_create(vm) ? -1 : hvt_setup(vm, &img, opt);
+	} else {
+		pvh = vx_pvh_entry(&img, &entry);
+		if (pvh > 0)
+			*ret = vm_create(vm) ? -1 : linux_setup(vm, fd, &img, opt);
+		else if (report(pvh) == 0)
+			kind = 0;
+	}
+	vx_elf_close(&img);
+	return kind;
+}
+
 /* Detects the image kind, builds the VM and sets up the vCPU. */
 static int prepare(struct vm *vm, struct run_options *opt)
 {
 	uint8_t head[8192];
-	struct vx_elf_image img;
 	ssize_t len;
 	long mb;
 	int fd, ret = -1;
@@ -205,30 +322,33 @@ static int prepare(struct vm *vm, struct run_options *opt)
 		len = 0;
 
 	/* An ELF with the Solo5 ABI note is hvt, whatever else it holds. */
-	if (vx_elf_is_elf(head, len)) {
-		if (report(vx_elf_open(&img, fd, opt->kernel)))
-			goto out;
-		if (hvt_is_hvt_elf(&img)) {
-			if (opt->nr_modules)
-				fprintf(stderr, "vsnixctl: --module is for multiboot kernels; ignored\n");
-			ret = vm_create(vm) ? -1 : hvt_setup(vm, &img, opt);
-			vx_elf_close(&img);
-			goto out;
-		}
-		vx_elf_close(&img);
+	if (vx_elf_is_elf(head, len) && prepare_elf(vm, opt, fd, &ret))
+		goto out;
+	if (opt->initrd && !vx_linux_is_bzimage(head, len)) {
+		fprintf(stderr, "vsnixctl: --initrd is for Linux kernels; %s is not a bzImage (no \"HdrS\" setup header) nor a PVH ELF\n",
+			opt->kernel);
+		goto out;
+	}
+	if (vx_linux_is_bzimage(head, len)) {
+		ret = vm_create(vm) ? -1 : linux_setup(vm, fd, NULL, opt);
+		goto out;
 	}
 	mb = vx_multiboot_find_header(head, len);
 	if (mb >= 0) {
-		if (opt->nr_block || opt->nr_net) {
-			fprintf(stderr, "vsnixctl: --block/--net need an hvt unikernel; %s is multiboot\n",
+		if (opt->nr_block || opt->nr_net || opt->nr_vnet) {
+			fprintf(stderr, "vsnixctl: --block/--net need an hvt unikernel or a PC guest; %s is multiboot\n",
+				opt->kernel);
+			goto out;
+		}
+		if (opt->nr_disk || opt->virtio_console) {
+			fprintf(stderr, "vsnixctl: --disk/--console virtio need a Linux guest; %s is multiboot\n",
 				opt->kernel);
 			goto out;
 		}
 		ret = vm_create(vm) ? -1 : multiboot_setup(vm, fd, opt, mb);
 		goto out;
 	}
-	fprintf(stderr, "vsnixctl: %s is neither a Solo5 hvt unikernel (no Solo5 ABI note)"
-		" nor a multiboot kernel (no header in the first 8 KiB)\n",
+	fprintf(stderr, "vsnixctl: %s is not a kernel vsnix knows: expected a Solo5 hvt unikernel (ELF with the Solo5 ABI note), a PVH ELF (Xen PVH entry note), a Linux bzImage (\"HdrS\" setup header at 0x202) or a multiboot kernel (header in the first 8 KiB)\n",
 		opt->kernel);
 out:
 	close(fd);
@@ -240,7 +360,7 @@ int cmd_run(int argc, char **argv)
 	struct run_options opt = { 0 };
 	struct vm vm = { .sys_fd = -1 };
 	sigset_t stop;
-	int code;
+	int code, reset;
 
 	if (parse_run(argc, argv, &opt))
 		return EXIT_SETUP_ERROR;
@@ -253,15 +373,25 @@ int cmd_run(int argc, char **argv)
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
-	vm.verbose = opt.verbose;
-	if (prepare(&vm, &opt)) {
+	/* --on-reboot restart: a guest reset builds the VM again, anew. */
+	do {
+		vm.verbose = opt.verbose;
+		vm.testdev = opt.testdev;
+		if (prepare(&vm, &opt) ||
+		    console_input_start(&vm, opt.stdin_fwd)) {
+			vm_destroy(&vm);
+			vnet_release();
+			return EXIT_SETUP_ERROR;
+		}
+		/* Console bytes come from the kernel: flush ours first. */
+		fflush(stdout);
+		code = vm_run(&vm, &stop);
+		reset = vm.reset;
+		/* Every path out of the run puts the terminal back here. */
+		console_input_stop(&vm);
 		vm_destroy(&vm);
-		return EXIT_SETUP_ERROR;
-	}
-	/* Console bytes come from the kernel: flush ours first. */
-	fflush(stdout);
-	code = vm_run(&vm, &stop);
-	vm_destroy(&vm);
+		vnet_release();
+	} while (reset && opt.on_reboot_restart);
 	return code;
 }
 

@@ -15,22 +15,59 @@ static const struct command commands[] = {
 	{
 		.name = "run",
 		.handler = cmd_run,
-		.summary = "boot a Solo5 hvt unikernel or a multiboot kernel",
+		.summary = "boot a Solo5 hvt unikernel, a multiboot kernel or Linux",
 		.usage = "run --kernel FILE [options]",
 		.help =
-		"  --kernel FILE        Solo5 hvt unikernel (ELF) or multiboot v1 kernel\n"
+		"  --kernel FILE        Solo5 hvt unikernel (ELF), multiboot v1 kernel,\n"
+		"                       Linux bzImage or PVH ELF (found by its contents)\n"
 		"  --mem SIZE           guest memory, e.g. 64M (default 128M)\n"
 		"  --cmdline STRING     command line given to the guest\n"
+		"  --initrd FILE        Linux/PVH: the initial ramdisk\n"
 		"  --block NAME=PATH    hvt: attach file/device PATH as block device NAME\n"
 		"  --block-sector-size NAME=N\n"
 		"                       hvt: sector size of block device NAME (default 512)\n"
 		"  --net NAME=TAP[,MAC] hvt: attach tap interface TAP as network device NAME\n"
+		"  --net tap=NAME[,mac=M][,queues=Q]\n"
+		"                       PC guests: virtio-net on tap NAME (made if missing),\n"
+		"                       Q queue pairs (default: one per vCPU)\n"
 		"  --module FILE[,ARGS] multiboot: load FILE as a boot module\n"
-		"  --cpus N             multiboot: N vCPUs; vCPU 0 boots, the others wait\n"
+		"  --cpus N             multiboot, Linux: N vCPUs; vCPU 0 boots, the others wait\n"
 		"                       for INIT/SIPI (in-kernel LAPIC)\n"
+		"  --disk PATH[,ro][,serial=S]\n"
+		"                       Linux: a virtio-blk disk on file/device PATH (repeatable)\n"
+		"  --console virtio|serial\n"
+		"                       Linux: the console on hvc0 (virtio-console) or ttyS0\n"
+		"  --on-reboot restart|exit\n"
+		"                       a guest reset (ACPI reset register, keyboard\n"
+		"                       controller) builds the VM again, or ends the run\n"
+		"                       with exit code 122 (default: exit)\n"
+		"  --no-x2apic          multiboot: CPUID offers no x2APIC (an xAPIC-only CPU)\n"
+		"  --testdev            multiboot: QEMU pc-testdev's IRQ lines, a byte OUT to\n"
+		"                       port 0x2000 + n drives GSI n (kvm-unit-tests)\n"
 		"  --verbose            report the exit and stray I/O on stderr\n"
-		"exit code: the guest's exit status; 120 setup error, 121 VM error,\n"
-		"           128+N stopped by signal N\n",
+		"  --stdin              forward stdin to the guest's console even when it\n"
+		"                       is not a terminal (a terminal always is, in raw\n"
+		"                       mode: Ctrl-] q stops the VM, Ctrl-] Ctrl-] sends\n"
+		"                       Ctrl-])\n"
+		"exit code: the guest's exit status (ACPI power off: 0); 120 setup\n"
+		"           error, 121 VM error, 122 guest reset, 123 stopped from the\n"
+		"           console, 128+N stopped by signal N\n",
+	},
+	{
+		.name = "net",
+		.handler = cmd_net,
+		.summary = "eBPF network steering: host interface to VM taps, tap queues",
+		.usage = "net steer|rss ...",
+		.help =
+		"  steer attach DEV     load the steering program on DEV's TC ingress;\n"
+		"                       its maps are pinned in /sys/fs/bpf/vsnix\n"
+		"  steer detach DEV     take it off DEV (the maps stay)\n"
+		"  steer add MAC TAP [IPV4]\n"
+		"                       frames for MAC (or IPV4) go to tap TAP\n"
+		"  steer del MAC        remove MAC's entry\n"
+		"  steer show           the entries and their counters\n"
+		"  rss attach TAP N     spread the flows of multiqueue tap TAP over N\n"
+		"                       queues (TUNSETSTEERINGEBPF, Toeplitz hash)\n",
 	},
 	{
 		.name = "caps",

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 
 #include "vsnixctl.h"
@@ -35,6 +36,27 @@ static void dump_regs(struct vx_vcpu *vcpu)
 		(unsigned long long)s.efer, s.cs.selector);
 }
 
+/* QEMU's pc-testdev: OUT of a byte to 0x2000 + n sets GSI n to it. */
+#define TESTDEV_IRQ_PORT	0x2000
+#define TESTDEV_IRQ_LINES	24
+
+static bool testdev_irq(struct vm *vm, struct vsnix_run *run, const uint8_t *data)
+{
+	struct vsnix_irq_level l;
+
+	if (!vm->testdev || run->io.direction != VSNIX_EXIT_IO_OUT ||
+	    run->io.size != 1 || run->io.count != 1 ||
+	    run->io.port < TESTDEV_IRQ_PORT ||
+	    run->io.port >= TESTDEV_IRQ_PORT + TESTDEV_IRQ_LINES)
+		return false;
+	l = (struct vsnix_irq_level){ .gsi = run->io.port - TESTDEV_IRQ_PORT,
+				      .level = data[0] != 0 };
+	if (ioctl(vm->vx->fd, VSNIX_IRQ_LINE, &l) < 0 && vm->verbose)
+		fprintf(stderr, "vsnixctl: testdev IRQ line %u: %s\n", l.gsi,
+			strerror(errno));
+	return true;
+}
+
 /*
  * Port I/O nobody claimed. hvt guests only speak hypercalls, so anything
  * else is a bug in the guest (Solo5's tender also stops there). Multiboot
@@ -55,6 +77,15 @@ static int handle_stray_io(struct vm *vm, struct vx_vcpu *vcpu)
 	data = vx_vcpu_io_data(vcpu);
 	if (!data)
 		return report(-EPROTO);
+	if (testdev_irq(vm, run, data))
+		return 0;
+	/*
+	 * The keyboard controller's pulse of the reset line (8042 command
+	 * 0xfe): Linux's reboot tries it when the ACPI reset register fails.
+	 */
+	if (run->io.direction == VSNIX_EXIT_IO_OUT && run->io.port == 0x64 &&
+	    run->io.size == 1 && data[0] == 0xfe)
+		return 1;
 	if (vm->verbose)
 		fprintf(stderr, "vsnixctl: unclaimed %s port %#x size %u\n",
 			run->io.direction == VSNIX_EXIT_IO_OUT ? "OUT" : "IN",
@@ -80,11 +111,21 @@ static void report_memory_fault(struct vx_vcpu *vcpu, const char *what, uint64_t
 		(unsigned long long)gpa, rip);
 }
 
+/* Is gpa guest RAM? A PC guest's RAM above 3 GiB starts at 4 GiB. */
+static bool in_ram(struct vm *vm, uint64_t gpa)
+{
+	uint64_t size = vm->vx->mem_size, low = 0xc0000000ull;
+
+	if (vm->kind != GUEST_LINUX || size <= low)
+		return gpa < size;
+	return gpa < low || (gpa >= (1ull << 32) && gpa - (1ull << 32) < size - low);
+}
+
 static int handle_stray_mmio(struct vm *vm, struct vx_vcpu *vcpu)
 {
 	struct vsnix_run *run = vcpu->run;
 
-	if (run->mmio.phys_addr < vm->vx->mem_size) {
+	if (in_ram(vm, run->mmio.phys_addr)) {
 		report_memory_fault(vcpu, run->mmio.is_write ?
 				    "write to read-only" : "read of", run->mmio.phys_addr);
 		return -1;
@@ -104,6 +145,29 @@ static int handle_stray_mmio(struct vm *vm, struct vx_vcpu *vcpu)
 	return 0;
 }
 
+static const char *guest_exit_source(uint32_t source)
+{
+	switch (source) {
+	case VSNIX_GUEST_EXIT_HVT_HALT:
+		return "hvt halt";
+	case VSNIX_GUEST_EXIT_PORT:
+		return "exit port";
+	case VSNIX_GUEST_EXIT_POWEROFF:
+		return "ACPI power off";
+	default:
+		return "unknown source";
+	}
+}
+
+/* A reset (reboot): cmd_run restarts the VM or exits with EXIT_REBOOT. */
+static int guest_reset(struct vm *vm, const char *how)
+{
+	__atomic_store_n(&vm->reset, 1, __ATOMIC_RELEASE);
+	if (vm->verbose)
+		fprintf(stderr, "vsnixctl: guest reset (%s)\n", how);
+	return EXIT_REBOOT;
+}
+
 /* Prints why the VM stopped; returns the process exit code. */
 static int report_exit(struct vm *vm, struct vx_vcpu *vcpu)
 {
@@ -111,11 +175,12 @@ static int report_exit(struct vm *vm, struct vx_vcpu *vcpu)
 
 	switch (run->exit_reason) {
 	case VSNIX_EXIT_GUEST_EXIT:
+		if (run->guest_exit.source == VSNIX_GUEST_EXIT_RESET)
+			return guest_reset(vm, "ACPI reset register");
 		if (vm->verbose)
 			fprintf(stderr, "vsnixctl: guest exited with status %d (%s)\n",
 				run->guest_exit.status,
-				run->guest_exit.source == VSNIX_GUEST_EXIT_HVT_HALT ?
-				"hvt halt" : "exit port");
+				guest_exit_source(run->guest_exit.source));
 		return run->guest_exit.status & 0xff;
 	case VSNIX_EXIT_HLT:
 		fprintf(stderr, "vsnixctl: guest error: HLT with nothing to wake it (vCPU stopped)\n");
@@ -165,6 +230,8 @@ static int vcpu_exit(struct vx_vcpu *vcpu, void *opaque)
 	switch (vcpu->run->exit_reason) {
 	case VSNIX_EXIT_IO:
 		r = handle_stray_io(vm, vcpu);
+		if (r == 1)
+			return CODE_RESULT(guest_reset(vm, "keyboard controller"));
 		break;
 	case VSNIX_EXIT_MMIO:
 		r = handle_stray_mmio(vm, vcpu);
@@ -206,22 +273,28 @@ static int first_result(struct vm *vm)
 /* Waits for a vCPU thread to end or a stop signal; the exit code. */
 static int wait_vcpus(struct vm *vm, int sig_fd)
 {
-	struct pollfd p[2] = {
+	struct pollfd p[3] = {
 		{ .fd = sig_fd, .events = POLLIN },
 		{ .fd = vm->vx->done_fd, .events = POLLIN },
+		/* Ctrl-] q on the console (poll skips a negative fd). */
+		{ .fd = vm->cin.running ? vm->cin.event_fd : -1, .events = POLLIN },
 	};
 	struct signalfd_siginfo si;
 	uint64_t n;
 	int code;
 
 	for (;;) {
-		if (poll(p, 2, -1) < 0 && errno != EINTR) {
+		if (poll(p, 3, -1) < 0 && errno != EINTR) {
 			fprintf(stderr, "vsnixctl: poll: %s\n", strerror(errno));
 			return EXIT_VM_ERROR;
 		}
 		if (p[0].revents && read(sig_fd, &si, sizeof(si)) == sizeof(si)) {
 			fprintf(stderr, "vsnixctl: stopped by signal %u\n", si.ssi_signo);
 			return EXIT_SIGNAL_BASE + si.ssi_signo;
+		}
+		if (p[2].revents) {
+			fprintf(stderr, "\r\nvsnixctl: stopped from the console (Ctrl-] q)\n");
+			return EXIT_CONSOLE_QUIT;
 		}
 		if (p[1].revents && read(vm->vx->done_fd, &n, sizeof(n)) < 0 &&
 		    errno != EAGAIN)

@@ -17,6 +17,7 @@
 #include "vsnix/libvsnix.h"
 #include "vsnix/elf.h"
 #include "vsnix/boot.h"
+#include "vsnix/console.h"
 
 /*
  * Exit codes of `vsnixctl run`. A guest's own status is passed through
@@ -24,6 +25,8 @@
  */
 #define EXIT_SETUP_ERROR	120	/* bad arguments, image or host setup */
 #define EXIT_VM_ERROR		121	/* triple fault, internal error, ... */
+#define EXIT_REBOOT		122	/* the guest reset itself (--on-reboot exit) */
+#define EXIT_CONSOLE_QUIT	123	/* the user typed Ctrl-] q */
 #define EXIT_SIGNAL_BASE	128	/* 128 + signal that stopped the run */
 
 /* A Solo5 manifest has 63 device entries (VSNIX_HVT_MAX_HANDLE). */
@@ -35,6 +38,7 @@
 enum guest_kind {
 	GUEST_HVT,
 	GUEST_MULTIBOOT,
+	GUEST_LINUX,		/* bzImage or PVH ELF on the PC platform */
 };
 
 struct attach_spec {
@@ -43,6 +47,16 @@ struct attach_spec {
 	uint8_t mac[6];
 	bool has_mac;
 	uint32_t sector_size;	/* block: 0 means 512 */
+};
+
+/* --net tap=NAME[,mac=M][,queues=Q]: virtio-net for PC guests (net_pc.c). */
+#define MAX_VNET		4
+
+struct vnet_spec {
+	const char *tap;
+	uint8_t mac[6];
+	bool has_mac;
+	unsigned int queues;	/* 0: one per vCPU */
 };
 
 struct module_spec {
@@ -54,10 +68,13 @@ struct run_options {
 	const char *kernel;
 	uint64_t mem_size;
 	const char *cmdline;
+	const char *initrd;	/* --initrd, Linux and PVH guests */
 	struct attach_spec block[MAX_BLOCK];
 	unsigned int nr_block;
 	struct attach_spec net[MAX_NET];
 	unsigned int nr_net;
+	struct vnet_spec vnet[MAX_VNET];
+	unsigned int nr_vnet;
 	struct module_spec module[MAX_MODULES];
 	unsigned int nr_modules;
 	/* --block-sector-size NAME=N, applied once all options are read */
@@ -65,7 +82,18 @@ struct run_options {
 	unsigned int nr_sector_args;
 	bool verbose;
 	unsigned int nr_cpus;	/* --cpus; 0 means 1 */
+	bool stdin_fwd;		/* --stdin: forward stdin even if not a tty */
+	/* Linux guests: --disk PATH[,ro][,serial=S], --console virtio|serial */
+	struct vx_disk disk[VX_MAX_DISKS];
+	unsigned int nr_disk;
+	bool virtio_console;
+	bool on_reboot_restart;	/* --on-reboot restart (default: exit) */
+	bool no_x2apic;		/* --no-x2apic */
+	bool testdev;		/* --testdev */
 };
+
+/* The PC devices of a Linux guest from the options (--disk, --console). */
+void pc_devices(const struct run_options *opt, struct vx_boot *b);
 
 /* The VM being built and run. */
 struct vm {
@@ -74,9 +102,13 @@ struct vm {
 	struct vx_vcpu *boot_vcpu;	/* vCPU 0, set up by the loader */
 	enum guest_kind kind;
 	bool verbose;
+	bool testdev;		/* pc-testdev IRQ lines (multiboot) */
 	int console_fd;		/* stdout, or a pipe console_copier reads */
 	bool console_copier;
 	pthread_t console_thread;
+	uint32_t console_id;	/* device taking console input, 0: none */
+	struct vx_console_in cin;	/* stdin -> console_id */
+	int reset;		/* atomic: the guest asked for a reset */
 };
 
 /* vm.c. report(): for r < 0, prints "vsnixctl: <vx_errmsg()>", -1; else 0. */
@@ -93,15 +125,33 @@ int hvt_setup(struct vm *vm, struct vx_elf_image *img,
 
 int multiboot_setup(struct vm *vm, int fd, const struct run_options *opt,
 		    long header_offset);
+/* A bzImage (img NULL) or a PVH ELF (img set) on the PC platform. */
+int linux_setup(struct vm *vm, int fd, struct vx_elf_image *img,
+		const struct run_options *opt);
 
 /* attach.c */
 /* The console fd the devices get: stdout, or a pipe copied to stdout. */
 int console_open(struct vm *vm);
 void console_close(struct vm *vm);
+/* Forwards stdin to the guest's console: a terminal always, else if forced. */
+int console_input_start(struct vm *vm, bool force);
+void console_input_stop(struct vm *vm);
 int block_open(const char *path, uint64_t *size);
 int tap_open(const char *ifname);
 int parse_mac(const char *s, uint8_t mac[6]);
 void random_mac(uint8_t mac[6]);
+
+/* net_pc.c: --net tap=... for PC guests */
+int parse_vnet(const char *arg, struct vnet_spec *v);
+/*
+ * Before the PC platform: opens each card's tap queues (one per vCPU
+ * unless queues=), sets the queue-selection program, fills b->nics.
+ */
+int vnet_open(const struct run_options *opt, struct vx_boot *b);
+/* Once the devices exist: the MACs go into the steering map, if attached. */
+void vnet_steer(void);
+/* At the end: the steering entries go, the taps close. */
+void vnet_release(void);
 
 /* main.c: the command table. */
 struct command {
@@ -119,6 +169,16 @@ int cmd_caps(int argc, char **argv);	/* cmd_caps.c */
 int cmd_top(int argc, char **argv);	/* cmd_top.c */
 int cmd_stats(int argc, char **argv);	/* cmd_top.c */
 int cmd_pool(int argc, char **argv);	/* cmd_pool.c */
+int cmd_net(int argc, char **argv);	/* cmd_net.c */
+
+/* net_bpf.c: the eBPF programs of bpf/ (Documentation/bpf.rst) */
+int steer_attach(const char *dev);
+int steer_detach(const char *dev);
+int steer_add(const uint8_t mac[6], const char *tap, uint32_t ip);
+int steer_del(const uint8_t mac[6]);
+int steer_show(FILE *out);
+int rss_attach_fd(int tun_fd, unsigned int nr_queues);
+int rss_attach(const char *ifname, unsigned int nr_queues);
 
 /* util */
 int parse_size(const char *s, uint64_t *out);

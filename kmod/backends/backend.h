@@ -17,6 +17,20 @@
 /* ------------------------------------------------------------ block */
 
 struct vsnix_blk_backend;
+struct vsnix_blk_aio;
+
+/*
+ * The end of an asynchronous request: the bytes done (short: a host I/O
+ * error) or -errno. Called once, from any context (a bio's completion in
+ * interrupt context, or the submitter itself): it may not sleep.
+ */
+typedef void (*vsnix_blk_aio_done_t)(struct vsnix_blk_aio *aio, long ret);
+
+/* One asynchronous request, embedded in the device's request. */
+struct vsnix_blk_aio {
+	struct kiocb iocb;
+	vsnix_blk_aio_done_t done;
+};
 
 struct vsnix_blk_backend_ops {
 	/*
@@ -26,6 +40,21 @@ struct vsnix_blk_backend_ops {
 	 */
 	ssize_t (*rw)(struct vsnix_blk_backend *be, struct iov_iter *iter,
 		      u64 pos, bool write);
+	/*
+	 * Starts moving iter's bytes at byte offset pos without waiting, as
+	 * the loop driver and io_uring do: direct I/O where the file allows
+	 * it and the buffers are aligned, else buffered (which completes
+	 * before submit returns). aio->done is called exactly once. The
+	 * pages under iter stay valid until then. Process context.
+	 */
+	void (*submit)(struct vsnix_blk_backend *be, struct vsnix_blk_aio *aio,
+		       struct iov_iter *iter, u64 pos, bool write);
+	/*
+	 * Makes [pos, pos + len) read as zeroes; unmap: deallocate it too
+	 * (discard). -EOPNOTSUPP when the file cannot, -EROFS, -errno.
+	 */
+	int (*zero)(struct vsnix_blk_backend *be, u64 pos, u64 len,
+		    bool unmap);
 	/* Written data reaches stable storage. */
 	int (*flush)(struct vsnix_blk_backend *be);
 	void (*close)(struct vsnix_blk_backend *be);
@@ -35,6 +64,7 @@ struct vsnix_blk_backend {
 	const struct vsnix_blk_backend_ops *ops;
 	u64 size;		/* bytes */
 	bool read_only;		/* the file was not opened for writing */
+	u32 lbs;		/* logical block size: direct I/O alignment */
 };
 
 /*
@@ -56,11 +86,17 @@ struct vsnix_net_backend_ops {
 	ssize_t (*recv)(struct vsnix_net_backend *be, struct iov_iter *iter);
 	/* poll(2) of the backend: EPOLLIN when a frame waits. */
 	__poll_t (*poll)(struct vsnix_net_backend *be, poll_table *pt);
+	/*
+	 * A tap with IFF_VNET_HDR only: the offloads (TUN_F_*) that frames
+	 * read from it may carry (TUNSETOFFLOAD). -EOPNOTSUPP elsewhere.
+	 */
+	int (*set_offload)(struct vsnix_net_backend *be, unsigned int tun_f);
 	void (*close)(struct vsnix_net_backend *be);
 };
 
 struct vsnix_net_backend {
 	const struct vsnix_net_backend_ops *ops;
+	bool is_tun;		/* a tun/tap file, not a packet socket */
 };
 
 /*

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Block backend on a regular file or a block device: positioned reads and
- * writes through the file's read_iter/write_iter, flush by fsync.
+ * writes through the file's read_iter/write_iter (synchronous for hvt,
+ * asynchronous kiocbs for virtio-blk), flush by fsync, discard and
+ * write-zeroes by fallocate.
  */
 #define pr_fmt(fmt) "vsnix: " fmt
 
+#include <linux/blkdev.h>
+#include <linux/falloc.h>
 #include <linux/file.h>
 #include <linux/slab.h>
 #include "backend.h"
@@ -39,6 +43,104 @@ static ssize_t blockfile_rw(struct vsnix_blk_backend *be,
 	return ret;
 }
 
+/*
+ * Direct I/O needs the offset and every buffer aligned to the logical
+ * block size (the loop driver checks the same before it uses it).
+ */
+static bool blockfile_dio_ok(struct vsnix_blk_backend *be, struct file *file,
+			     const struct iov_iter *iter, u64 pos)
+{
+	u32 mask = be->lbs - 1;
+	unsigned long i;
+
+	if (!(file->f_mode & FMODE_CAN_ODIRECT) || !iov_iter_is_bvec(iter) ||
+	    iter->iov_offset || ((pos | iov_iter_count(iter)) & mask))
+		return false;
+	for (i = 0; i < iter->nr_segs; i++)
+		if ((iter->bvec[i].bv_offset | iter->bvec[i].bv_len) & mask)
+			return false;
+	return true;
+}
+
+static void blockfile_aio_complete(struct kiocb *iocb, long ret)
+{
+	struct vsnix_blk_aio *aio = container_of(iocb, struct vsnix_blk_aio,
+						 iocb);
+
+	aio->done(aio, ret);
+}
+
+static ssize_t blockfile_call(struct file *file, struct kiocb *iocb,
+			      struct iov_iter *iter, bool write)
+{
+	if (write)
+		return file->f_op->write_iter(iocb, iter);
+	return file->f_op->read_iter(iocb, iter);
+}
+
+static void blockfile_submit(struct vsnix_blk_backend *be,
+			     struct vsnix_blk_aio *aio, struct iov_iter *iter,
+			     u64 pos, bool write)
+{
+	struct file *file = to_blockfile(be)->file;
+	struct kiocb *iocb = &aio->iocb;
+	struct iov_iter saved = *iter;
+	ssize_t ret;
+
+	if (write && be->read_only) {
+		aio->done(aio, -EROFS);
+		return;
+	}
+	init_sync_kiocb(iocb, file);
+	iocb->ki_pos = pos;
+	if (write)
+		iocb->ki_flags |= IOCB_WRITE;
+	if (blockfile_dio_ok(be, file, iter, pos)) {
+		/* A kiocb with ki_complete may finish later (-EIOCBQUEUED). */
+		iocb->ki_flags |= IOCB_DIRECT;
+		iocb->ki_complete = blockfile_aio_complete;
+		ret = blockfile_call(file, iocb, iter, write);
+		if (ret == -EIOCBQUEUED)
+			return;
+		if (ret != -EINVAL) {
+			aio->done(aio, ret);
+			return;
+		}
+		/* Alignment the file wants beyond lbs: buffered instead. */
+		*iter = saved;
+		init_sync_kiocb(iocb, file);
+		iocb->ki_pos = pos;
+		if (write)
+			iocb->ki_flags |= IOCB_WRITE;
+	}
+	/* Buffered: a synchronous kiocb, done before the call returns. */
+	if (write)
+		file_start_write(file);
+	ret = blockfile_call(file, iocb, iter, write);
+	if (write)
+		file_end_write(file);
+	aio->done(aio, ret);
+}
+
+static int blockfile_zero(struct vsnix_blk_backend *be, u64 pos, u64 len,
+			  bool unmap)
+{
+	struct file *file = to_blockfile(be)->file;
+	int ret;
+
+	if (be->read_only)
+		return -EROFS;
+	if (!unmap) {
+		ret = vfs_fallocate(file, FALLOC_FL_ZERO_RANGE |
+				    FALLOC_FL_KEEP_SIZE, pos, len);
+		if (ret != -EOPNOTSUPP)
+			return ret;
+	}
+	/* A hole reads as zeroes too (tmpfs has no ZERO_RANGE). */
+	return vfs_fallocate(file, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			     pos, len);
+}
+
 static int blockfile_flush(struct vsnix_blk_backend *be)
 {
 	return vfs_fsync(to_blockfile(be)->file, 0);
@@ -54,6 +156,8 @@ static void blockfile_close(struct vsnix_blk_backend *be)
 
 static const struct vsnix_blk_backend_ops blockfile_ops = {
 	.rw = blockfile_rw,
+	.submit = blockfile_submit,
+	.zero = blockfile_zero,
 	.flush = blockfile_flush,
 	.close = blockfile_close,
 };
@@ -85,5 +189,10 @@ struct vsnix_blk_backend *vsnix_blockfile_open(struct file *file,
 	/* For a block device, the mapping's host is the bdev inode. */
 	bf->be.size = i_size_read(file->f_mapping->host);
 	bf->be.read_only = !(file->f_mode & FMODE_WRITE);
+	bf->be.lbs = SECTOR_SIZE;
+	if (S_ISBLK(mode))
+		bf->be.lbs = bdev_logical_block_size(I_BDEV(file->f_mapping->host));
+	else if (file_inode(file)->i_sb->s_bdev)
+		bf->be.lbs = bdev_logical_block_size(file_inode(file)->i_sb->s_bdev);
 	return &bf->be;
 }

@@ -11,6 +11,7 @@
 #include <linux/major.h>
 #include <linux/miscdevice.h>
 #include <linux/net.h>
+#include <linux/if_tun.h>
 #include <linux/slab.h>
 #include "backend.h"
 
@@ -52,6 +53,19 @@ static __poll_t tap_poll(struct vsnix_net_backend *be, poll_table *pt)
 	return vfs_poll(tap_file(be), pt);
 }
 
+/*
+ * TUNSETOFFLOAD takes its argument by value, so tun's ioctl can be called
+ * from the kernel; it takes the RTNL itself.
+ */
+static int tap_set_offload(struct vsnix_net_backend *be, unsigned int tun_f)
+{
+	struct file *file = tap_file(be);
+
+	if (!be->is_tun || !file->f_op->unlocked_ioctl)
+		return -EOPNOTSUPP;
+	return file->f_op->unlocked_ioctl(file, TUNSETOFFLOAD, tun_f);
+}
+
 static void tap_close(struct vsnix_net_backend *be)
 {
 	struct vsnix_tap *tap = container_of(be, struct vsnix_tap, be);
@@ -64,6 +78,7 @@ static const struct vsnix_net_backend_ops tap_ops = {
 	.send = tap_send,
 	.recv = tap_recv,
 	.poll = tap_poll,
+	.set_offload = tap_set_offload,
 	.close = tap_close,
 };
 
@@ -97,5 +112,6 @@ struct vsnix_net_backend *vsnix_tap_open(struct file *file, const char *who)
 		return ERR_PTR(-ENOMEM);
 	tap->file = file;
 	tap->be.ops = &tap_ops;
+	tap->be.is_tun = S_ISCHR(file_inode(file)->i_mode);
 	return &tap->be;
 }

@@ -135,3 +135,45 @@ long vsnix_vm_set_device_state(struct vsnix_vm *vm, void __user *argp)
 	vsnix_io_put_id(dev);
 	return ret;
 }
+
+/*
+ * VSNIX_DEVICE_INPUT: console input for a device (ops->input). The bytes
+ * are copied in first, so the device never waits on a user page fault.
+ */
+long vsnix_vm_device_input(struct vsnix_vm *vm, void __user *argp)
+{
+	struct vsnix_device_input in;
+	struct vsnix_io_device *dev;
+	ssize_t ret;
+	u8 *buf;
+
+	if (copy_from_user(&in, argp, sizeof(in)))
+		return -EFAULT;
+	if (memchr_inv(in.reserved, 0, sizeof(in.reserved)) ||
+	    in.len > VSNIX_DEVICE_INPUT_MAX)
+		return -EINVAL;
+	dev = vsnix_io_get_id(vm, in.id);
+	if (!dev)
+		return -ENOENT;
+	if (!dev->ops->input) {
+		pr_warn_ratelimited("DEVICE_INPUT: device %u (type %u) takes no input\n",
+				    in.id, dev->ops->type);
+		ret = -EINVAL;
+		goto out;
+	}
+	ret = 0;
+	if (!in.len)
+		goto out;
+	buf = memdup_user(u64_to_user_ptr(in.data), in.len);
+	if (IS_ERR(buf)) {
+		ret = PTR_ERR(buf);
+		goto out;
+	}
+	ret = dev->ops->input(dev, buf, in.len);
+	if (!ret)
+		ret = -EAGAIN;
+	kfree(buf);
+out:
+	vsnix_io_put_id(dev);
+	return ret;
+}

@@ -56,6 +56,7 @@ void vsnix_irqfd_module_exit(void);
 
 /* devstate.c */
 long vsnix_vm_get_device_state(struct vsnix_vm *vm, void __user *argp);
+long vsnix_vm_device_input(struct vsnix_vm *vm, void __user *argp);
 long vsnix_vm_set_device_state(struct vsnix_vm *vm, void __user *argp);
 
 /* cpuid.c */

@@ -102,8 +102,8 @@ static struct vsnix_io_device *io_bus_find(const struct vsnix_io_bus *b,
 	if (!i)
 		return NULL;
 	d = b->devs[i - 1];
-	return addr - d->base < d->len && len <= d->len - (addr - d->base) ?
-	       d : NULL;
+	return addr - d->base < d->len &&
+	       (len <= d->len - (addr - d->base) || d->wide) ? d : NULL;
 }
 
 static unsigned int io_bus_nr_devs(const struct vsnix_io_bus *b)
@@ -603,21 +603,26 @@ void vsnix_io_init(struct vsnix_vm *vm)
 void vsnix_io_destroy_all(struct vsnix_vm *vm)
 {
 	struct vsnix_io_bus *b;
-	unsigned int bus, i;
+	unsigned int bus, i, j;
 
 	/* Devices removed during an access, destroyed in a work item. */
 	flush_workqueue(vsnix_wq);
-	for (bus = 0; bus < VSNIX_NR_BUSES; bus++) {
+	/*
+	 * VSNIX_BUS_ID first: a PCI function takes its BAR ranges off the
+	 * MMIO bus itself, and the host bridge (PIO) goes after them.
+	 */
+	for (i = 0; i < VSNIX_NR_BUSES; i++) {
+		bus = i ? i - 1 : VSNIX_BUS_ID;	/* ID is the last bus */
 		b = rcu_dereference_protected(vm->buses[bus], 1);
 		RCU_INIT_POINTER(vm->buses[bus], NULL);
 		if (!b)
 			continue;
-		for (i = 0; i < b->nr_evs; i++) {
-			eventfd_ctx_put(b->evs[i]->ctx);
-			kfree(b->evs[i]);
+		for (j = 0; j < b->nr_evs; j++) {
+			eventfd_ctx_put(b->evs[j]->ctx);
+			kfree(b->evs[j]);
 		}
-		for (i = 0; i < b->nr_devs; i++)
-			vsnix_io_put(b->devs[i]);
+		for (j = 0; j < b->nr_devs; j++)
+			vsnix_io_put(b->devs[j]);
 		kfree(b);
 	}
 }

@@ -55,9 +55,12 @@ static long vsnix_check_extension(unsigned long cap)
 	case VSNIX_CAP_VCPU_EVENTS:
 	case VSNIX_CAP_HALT_IN_KERNEL:
 	case VSNIX_CAP_LAPIC:
+	case VSNIX_CAP_UART_IRQ:
 	case VSNIX_CAP_STATS:
 	case VSNIX_CAP_VM_LIST:
 		return 1;
+	case VSNIX_CAP_DEVICE_INPUT:
+		return VSNIX_DEVICE_INPUT_MAX;
 	case VSNIX_CAP_EXTINT_QUEUE:
 		return VSNIX_MAX_QUEUED_IRQS;
 	case VSNIX_CAP_DEVICES:

@@ -166,6 +166,8 @@ static long vsnix_vm_ioctl(struct file *file, unsigned int cmd,
 		return vsnix_vm_get_device_state(vm, argp);
 	case VSNIX_SET_DEVICE_STATE:
 		return vsnix_vm_set_device_state(vm, argp);
+	case VSNIX_DEVICE_INPUT:
+		return vsnix_vm_device_input(vm, argp);
 	case VSNIX_SET_HALT_CONFIG:
 		return vsnix_vm_ioctl_halt(vm, argp);
 	case VSNIX_CREATE_LAPIC:

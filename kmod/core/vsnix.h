@@ -34,6 +34,7 @@ struct vsnix_irq_routing;
 struct vsnix_x86_event;
 struct vsnix_x86_events;
 struct vsnix_lapic;
+struct vsnix_pci_host;
 
 /* ---------------------------------------------------------------- memory */
 
@@ -127,6 +128,12 @@ void vsnix_free_page(void *addr);	/* NULL is a no-op */
 enum vsnix_bus {
 	VSNIX_BUS_PIO,
 	VSNIX_BUS_MMIO,
+	/*
+	 * Devices with an id but no address range of their own (PCI
+	 * functions, reached through their host bridge): base is a key
+	 * unique on this bus, len 1; never dispatched.
+	 */
+	VSNIX_BUS_ID,
 	VSNIX_NR_BUSES,
 };
 
@@ -187,6 +194,12 @@ struct vsnix_io_device {
 	u64 len;
 	const struct vsnix_io_ops *ops;
 	u32 id;			/* VM-unique, set by vsnix_io_register */
+	/*
+	 * Also takes accesses that start in its range and run past its end
+	 * (the PC's CONFIG_ADDRESS: a dword at 0xcf8, whose byte 0xcf9 is
+	 * the reset control register, another device's).
+	 */
+	bool wide;
 	refcount_t users;	/* the bus's reference + calls in flight */
 	struct vsnix_io_dev_stat __percpu *stat;	/* core/stats.h */
 	struct work_struct destroy_work;	/* last put in a vCPU thread */
@@ -392,6 +405,8 @@ struct vsnix_vm {
 	 */
 	struct vsnix_pic *pic;
 	struct vsnix_ioapic *ioapic;
+	/* The PCI host bridge (kmod/pci): set and cleared under vm->lock. */
+	struct vsnix_pci_host *pci;
 	/* VSNIX_CREATE_LAPIC: vCPUs get an in-kernel LAPIC; set once. */
 	bool lapic;
 

@@ -281,6 +281,22 @@ static int vsnix_chipset_create(struct vsnix_vm *vm,
 		ret = vsnix_device_check_tail(cfg, sizeof(cfg->pm_timer),
 					      "pm timer");
 		return ret ? ret : vsnix_pm_timer_create(vm, &cfg->pm_timer);
+	case VSNIX_DEV_PCI_HOST:
+		ret = vsnix_device_check_tail(cfg, sizeof(cfg->pci_host),
+					      "pci host");
+		return ret ? ret : vsnix_pci_host_create(vm, &cfg->pci_host);
+	case VSNIX_DEV_VIRTIO_RNG:
+		ret = vsnix_device_check_tail(cfg, sizeof(cfg->virtio_rng),
+					      "virtio-rng");
+		return ret ? ret : vsnix_virtio_rng_create(vm, &cfg->virtio_rng);
+	case VSNIX_DEV_ACPI_PM:
+		ret = vsnix_device_check_tail(cfg, sizeof(cfg->acpi_pm),
+					      "acpi pm");
+		return ret ? ret : vsnix_acpi_pm_create(vm, &cfg->acpi_pm);
+	case VSNIX_DEV_VIRTIO_NET:
+		ret = vsnix_device_check_tail(cfg, sizeof(cfg->virtio_net),
+					      "virtio-net");
+		return ret ? ret : vsnix_virtio_net_create(vm, &cfg->virtio_net);
 	default:
 		pr_warn_ratelimited("CREATE_DEVICE: unknown device type %u\n",
 				    cfg->type);
@@ -295,7 +311,10 @@ u32 vsnix_device_types(void)
 		    BIT(VSNIX_DEV_EXIT_PORT) | BIT(VSNIX_DEV_FW_CFG) |
 		    BIT(VSNIX_DEV_HVT2) | BIT(VSNIX_DEV_IOAPIC) |
 		    BIT(VSNIX_DEV_PIC) | BIT(VSNIX_DEV_PIT) |
-		    BIT(VSNIX_DEV_RTC) | BIT(VSNIX_DEV_PM_TIMER);
+		    BIT(VSNIX_DEV_RTC) | BIT(VSNIX_DEV_PM_TIMER) |
+		    BIT(VSNIX_DEV_PCI_HOST) | BIT(VSNIX_DEV_VIRTIO_RNG) |
+		    BIT(VSNIX_DEV_VIRTIO_BLK) | BIT(VSNIX_DEV_VIRTIO_CONSOLE) |
+		    BIT(VSNIX_DEV_ACPI_PM) | BIT(VSNIX_DEV_VIRTIO_NET);
 
 	return types;
 }
@@ -333,6 +352,22 @@ int vsnix_device_create(struct vsnix_vm *vm,
 		if (IS_ERR(console))
 			return PTR_ERR(console);
 		ret = vsnix_uart_create(vm, &cfg->uart, console);
+		break;
+	case VSNIX_DEV_VIRTIO_BLK:
+		/* No output: console_fd is ignored. */
+		ret = vsnix_device_check_tail(cfg, sizeof(cfg->virtio_blk),
+					      "virtio-blk");
+		return ret ? ret : vsnix_virtio_blk_create(vm, &cfg->virtio_blk);
+	case VSNIX_DEV_VIRTIO_CONSOLE:
+		ret = vsnix_device_check_tail(cfg, sizeof(cfg->virtio_console),
+					      "virtio-console");
+		if (ret)
+			return ret;
+		console = vsnix_console_get(cfg->console_fd, "virtio-console");
+		if (IS_ERR(console))
+			return PTR_ERR(console);
+		ret = vsnix_virtio_console_create(vm, &cfg->virtio_console,
+						  console);
 		break;
 	case VSNIX_DEV_EXIT_PORT:
 		/* No output: console_fd is ignored. */

@@ -79,5 +79,20 @@ int vsnix_pit_create(struct vsnix_vm *vm, const struct vsnix_pit_config *cfg);
 int vsnix_rtc_create(struct vsnix_vm *vm, const struct vsnix_rtc_config *cfg);
 int vsnix_pm_timer_create(struct vsnix_vm *vm,
 			  const struct vsnix_pm_timer_config *cfg);
+int vsnix_acpi_pm_create(struct vsnix_vm *vm,
+			 const struct vsnix_acpi_pm_config *cfg);
+
+/* PCI (kmod/pci) and virtio devices over it (kmod/virtio). */
+int vsnix_pci_host_create(struct vsnix_vm *vm,
+			  const struct vsnix_pci_host_config *cfg);
+int vsnix_virtio_rng_create(struct vsnix_vm *vm,
+			    const struct vsnix_virtio_rng_config *cfg);
+int vsnix_virtio_blk_create(struct vsnix_vm *vm,
+			    const struct vsnix_virtio_blk_config *cfg);
+int vsnix_virtio_console_create(struct vsnix_vm *vm,
+				const struct vsnix_virtio_console_config *cfg,
+				struct file *console);
+int vsnix_virtio_net_create(struct vsnix_vm *vm,
+			    const struct vsnix_virtio_net_config *cfg);
 
 #endif /* VSNIX_DEVICES_H */

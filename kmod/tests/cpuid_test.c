@@ -224,7 +224,41 @@ static void cpuid_cr4_allowed(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, all >> 32);
 }
 
+/* Linux's native_calibrate_tsc(): crystal_khz * EBX / EAX, in 32 bits. */
+static u32 linux_tsc_khz(const struct vsnix_cpuid_entry *l15)
+{
+	u32 crystal_khz = l15->ecx / 1000;
+
+	return crystal_khz * l15->ebx / l15->eax;
+}
+
+static void cpuid_tsc_leaves(struct kunit *test)
+{
+	static const u32 khz[] = { 2994374, 1000000, 3600000, 2100007, 800123, 4999999 };
+	struct vsnix_cpuid_entry l15, l16;
+	unsigned int i, exact = 0;
+
+	for (i = 0; i < ARRAY_SIZE(khz); i++) {
+		vsnix_cpuid_tsc_leaves(khz[i], 1000000, &l15, &l16);
+		KUNIT_EXPECT_EQ(test, l15.ecx, 1000000000u);
+		KUNIT_EXPECT_EQ(test, l16.eax, khz[i] / 1000);
+		KUNIT_EXPECT_EQ(test, !l15.eax, !l15.ebx);
+		if (!l15.eax)
+			continue;
+		KUNIT_EXPECT_LE(test, (u64)l15.ebx * 1000000, (u64)U32_MAX);
+		/* Within 10 ppm of the rate after Linux's arithmetic. */
+		KUNIT_EXPECT_LE(test, abs((s64)linux_tsc_khz(&l15) - khz[i]) * 100000,
+				(s64)khz[i]);
+		exact += linux_tsc_khz(&l15) == khz[i];
+	}
+	KUNIT_EXPECT_GE(test, exact, 4u);
+	/* A 25 MHz crystal: any ratio fits. */
+	vsnix_cpuid_tsc_leaves(2994374, 25000, &l15, &l16);
+	KUNIT_EXPECT_EQ(test, linux_tsc_khz(&l15), 2994374u);
+}
+
 static struct kunit_case cpuid_cases[] = {
+	KUNIT_CASE(cpuid_tsc_leaves),
 	KUNIT_CASE(cpuid_filter_leaf1),
 	KUNIT_CASE(cpuid_filter_allow_list),
 	KUNIT_CASE(cpuid_cr4_allowed),

@@ -127,8 +127,11 @@ static void uapi_devmodel_layout(struct kunit *test)
 	EXPECT_ADJACENT(test, struct vsnix_device_state, pad, data);
 	EXPECT_LAST(test, struct vsnix_device_state, reserved);
 	KUNIT_EXPECT_EQ(test, sizeof(struct vsnix_device_state_header), 16);
-	KUNIT_EXPECT_EQ(test, sizeof(struct vsnix_uart_state), 16);
-	EXPECT_LAST(test, struct vsnix_uart_state, pad);
+	KUNIT_EXPECT_EQ(test, sizeof(struct vsnix_uart_state), 32);
+	EXPECT_LAST(test, struct vsnix_uart_state, rx_fifo);
+	KUNIT_EXPECT_EQ(test, sizeof(struct vsnix_device_input), 32);
+	EXPECT_LAST(test, struct vsnix_device_input, reserved);
+	KUNIT_EXPECT_EQ(test, _IOC_NR(VSNIX_DEVICE_INPUT), 0x5e);
 	KUNIT_EXPECT_EQ(test, sizeof(struct vsnix_fw_cfg_state), 8);
 	EXPECT_LAST(test, struct vsnix_fw_cfg_state, offset);
 	KUNIT_EXPECT_LE(test, sizeof(struct vsnix_device_state_header) +

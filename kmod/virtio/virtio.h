@@ -77,8 +77,11 @@ struct vsnix_vq_chain {
 
 /*
  * Returns 1 with *chain filled, 0 when the ring is empty, or -errno for
- * a malformed ring (the queue is then broken: the caller stops serving it
- * and calls vsnix_virtio_needs_reset). Caller: the queue's only server.
+ * a malformed ring: the queue is then broken (every later pop and push
+ * returns -EIO) and vsnix_virtio_needs_reset has been called (calling it
+ * again is harmless); the caller stops serving it. Caller: the queue's
+ * only server. Works from a worker: guest memory is reached through the
+ * VMM's mm (vsnix_guest_read), never current's.
  */
 int vsnix_vq_pop(struct vsnix_virtqueue *vq, struct vsnix_vq_chain *chain);
 /* Puts the chain back so the next vsnix_vq_pop returns it again. */
@@ -97,7 +100,11 @@ void vsnix_vq_notify(struct vsnix_virtqueue *vq);
  */
 void vsnix_vq_disable_kicks(struct vsnix_virtqueue *vq);
 bool vsnix_vq_enable_kicks(struct vsnix_virtqueue *vq);
-/* Copies between a chain's segments at byte offset off and host memory. */
+/*
+ * Copies between host memory and the chain's readable segments (read) or
+ * writable segments (write), off counted within those only. -EINVAL when
+ * the chain is shorter than off + len, -EFAULT from guest memory.
+ */
 int vsnix_vq_read(struct vsnix_virtqueue *vq, const struct vsnix_vq_chain *c,
 		  u32 off, void *buf, u32 len);
 int vsnix_vq_write(struct vsnix_virtqueue *vq, const struct vsnix_vq_chain *c,
@@ -128,7 +135,9 @@ struct vsnix_virtio_ops {
 	void (*stop)(struct vsnix_virtio_dev *vdev);
 	/*
 	 * The driver notified queue q (a vCPU's exit path or an ioeventfd):
-	 * wake the queue's server; must not block on I/O.
+	 * wake the queue's server; must not block on I/O. A kick may race
+	 * with stop (it is not under vdev->lock): queue work only under a
+	 * lock that stop also takes, so none is queued after stop (rng.c).
 	 */
 	void (*kick)(struct vsnix_virtio_dev *vdev, u16 q);
 	/* Optional console input (struct vsnix_io_ops.input). */

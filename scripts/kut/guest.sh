@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Inside the rig: runs each kvm-unit-tests case of /data/kut-cases
-# (name|file|smp|args|timeout) with vsnixctl and prints, on fd 3 (the
+# (name|file|smp|args|timeout|vsnixctl flags) with vsnixctl and prints, on fd 3 (the
 # rig's channel), one "@@KUT ok|not ok|skip <name>: <why>" line per case,
 # its PASS/FAIL/SKIP counts from the test's own output, and the output's
 # failing lines as "@@KUT # ..." lines.
@@ -13,7 +13,7 @@ say() {
 # module read as KEY=VALUE lines): no QEMU pc-testdev or KVM PV IPI here.
 printf 'TEST_DEVICE=0\n' >/tmp/kut.env
 
-while IFS='|' read -r name file smp args limit; do
+while IFS='|' read -r name file smp args limit flags; do
 	[ -n "$name" ] || continue
 	if [ ! -f "/data/$file" ]; then
 		say "not ok $name: /data/$file was not built"
@@ -21,7 +21,7 @@ while IFS='|' read -r name file smp args limit; do
 	fi
 	# shellcheck disable=SC2086 # args are the test's own words
 	timeout "${limit:-90}" vsnixctl run --kernel "/data/$file" --mem 256M \
-		--cpus "${smp:-1}" --cmdline "$file $args" --module /tmp/kut.env \
+		--cpus "${smp:-1}" --testdev $flags --cmdline "$file $args" --module /tmp/kut.env \
 		</dev/null >/tmp/kut.out 2>&1
 	st=$?
 	p=$(grep -c '^PASS: ' /tmp/kut.out)

@@ -38,18 +38,20 @@ fi
 make -C "$kut" >"$RIG_DIR/kut/build.log" 2>&1 ||
 	die "kvm-unit-tests' make failed, see $RIG_DIR/kut/build.log"
 
-# The cfg's entries: [name], file =, smp =, test_args =, timeout =.
+# The cfg's entries: [name], file =, smp =, test_args =, timeout =, and
+# from qemu_params the CPU model's "-x2apic" (vsnixctl --no-x2apic).
 cases=$RIG_DIR/kut/kut-cases
 # VSNIX_KUT_TIMEOUT: seconds for every case (the cfg's timeouts are for
 # KVM on hardware; the rig's nested emulation is far slower).
 awk -v want=" $tests " -v force="${VSNIX_KUT_TIMEOUT:-0}" '
 	function flush() {
 		if (name != "" && index(want, " " name " "))
-			printf "%s|%s|%s|%s|%s\n", name, file, smp, args,
-			       (force > 0 ? force : tmo)
+			printf "%s|%s|%s|%s|%s|%s\n", name, file, smp, args,
+			       (force > 0 ? force : tmo), flags
 	}
 	/^\[.*\]$/ { flush(); name = substr($0, 2, length($0) - 2)
-		     file = ""; smp = 1; args = ""; tmo = 90; next }
+		     file = ""; smp = 1; args = ""; tmo = 90; flags = ""; next }
+	/^qemu_params *=.*-x2apic/ { flags = "--no-x2apic" }
 	/^file *=/ { sub(/^file *= */, ""); file = $0 }
 	/^smp *=/ { sub(/^smp *= */, ""); smp = $0 }
 	/^test_args *=/ { sub(/^test_args *= */, ""); gsub(/\047|"/, ""); args = $0 }

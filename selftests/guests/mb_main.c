@@ -196,6 +196,33 @@ static void report_mmap(const struct mb_info *mbi)
 	puts_uart(sane && n ? " sane\n" : " BAD\n");
 }
 
+/*
+ * echo=1: prints "ready", then reads the UART (polled) up to a '.', and
+ * prints what came: "echo=[...]". Gives up after about 50M polls.
+ */
+static void echo_input(void)
+{
+	unsigned long spins = 0;
+	char buf[64];
+	uint32_t n = 0;
+	char c;
+
+	puts_uart("ready\n");
+	while (n < sizeof(buf) && spins < 50000000) {
+		if (!(inb(COM1 + 5) & 0x01)) {		/* LSR.DR */
+			spins++;
+			continue;
+		}
+		c = inb(COM1);
+		if (c == '.')
+			break;
+		buf[n++] = c;
+	}
+	puts_uart("echo=[");
+	put_printable(buf, n);
+	puts_uart(spins < 50000000 ? "]\n" : "] timeout\n");
+}
+
 void mb_main(uint32_t magic, const struct mb_info *mbi)
 {
 	const char *cmdline = "";
@@ -247,6 +274,8 @@ void mb_main(uint32_t magic, const struct mb_info *mbi)
 	puts_uart(" ram=");
 	put_dec(fw_cfg_read(0x0003, 8));
 	puts_uart("\n");
+	if (cmdline_number(cmdline, "echo"))
+		echo_input();
 	if (cmdline_number(cmdline, "smp"))
 		start_aps(fw_cfg_read(0x0005, 2));
 	if (cmdline_number(cmdline, "crash")) {
@@ -256,6 +285,11 @@ void mb_main(uint32_t magic, const struct mb_info *mbi)
 
 		puts_uart("crashing\n");
 		__asm__ volatile("lidt %0; ud2" : : "m"(no_idt));
+	}
+	if (cmdline_number(cmdline, "kbdreset")) {
+		/* The 8042's pulse-reset command: a reboot to vsnixctl. */
+		puts_uart("kbd reset\n");
+		outb(0x64, 0xfe);
 	}
 	outl(EXIT_PORT, cmdline_number(cmdline, "exit"));
 }

@@ -180,6 +180,9 @@ RG_FN void rg_drain(int fd, char *buf, size_t *len, bool *open_)
 	buf[*len] = '\0';
 }
 
+/* The next child's stdin (-1: the test's own). */
+static int rg_stdin_fd = -1;
+
 /* A vsnixctl child whose output is being collected. */
 struct rg_proc {
 	pid_t pid;
@@ -207,6 +210,8 @@ RG_FN int rg_start(struct rg_proc *p, const char *const *args)
 	if (p->pid == 0) {
 		dup2(out[1], 1);
 		dup2(err[1], 2);
+		if (rg_stdin_fd >= 0)
+			dup2(rg_stdin_fd, 0);
 		close(out[0]);
 		close(err[0]);
 		execv(argv[0], (char **)argv);

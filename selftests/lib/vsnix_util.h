@@ -181,6 +181,25 @@ void ucall_abort_str(struct vsnix_test_vcpu *vcpu, const struct ucall *uc,
  */
 void net_tap_pair(int *guest_fd, int *peer);
 
+/* netns.c: namespaces, taps, veths and frames for the virtio-net/eBPF tests */
+int __attribute__((format(printf, 1, 2))) net_sh(const char *fmt, ...);
+/* unshare net + mount, private bpffs, no IPv6: NULL, or why not */
+const char *net_private_ns(void);
+int net_link_up(const char *name, bool up);
+int net_veth(const char *a, const char *b);
+/* One queue of tap name (IFF_TAP | IFF_NO_PI | flags), non-blocking. */
+int net_tap_queue(const char *name, short flags);
+int net_packet_socket(const char *name);
+int net_link_mac(const char *name, uint8_t mac[6]);
+int net_read_frames(int fd, uint8_t (*frames)[2048], size_t *lens, int max,
+		    int ms);
+void net_frame(uint8_t *f, size_t len, const uint8_t dst[6],
+	       const uint8_t src[6], uint16_t type);
+uint16_t net_ip_csum(const uint8_t *ip);
+size_t net_udp_frame(uint8_t *f, const uint8_t dst[6], const uint8_t src[6],
+		     uint32_t saddr, uint32_t daddr, uint16_t sport,
+		     uint16_t dport, const char *tag);
+
 /* ---------------------------------------------------------- host state */
 
 /* A field of /proc/self/status in KiB (VmLck, VmPin...), or -1. */

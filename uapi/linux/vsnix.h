@@ -51,6 +51,8 @@
 #define VSNIX_SET_HALT_CONFIG	_IOW(VSNIXIO, 0x46, struct vsnix_halt_config)
 /* In-kernel local APIC for every vCPU created afterwards (VSNIX_CAP_LAPIC). */
 #define VSNIX_CREATE_LAPIC	_IO(VSNIXIO, 0x54)	/* arg: 0 (flags) */
+/* Console input for a device: bytes taken, or -EAGAIN (VSNIX_CAP_DEVICE_INPUT). */
+#define VSNIX_DEVICE_INPUT	_IOW(VSNIXIO, 0x5e, struct vsnix_device_input)
 
 /* ---- vCPU ioctls ---- */
 #define VSNIX_RUN		_IO(VSNIXIO, 0x80)
@@ -94,6 +96,8 @@
 #define VSNIX_CAP_HALT_IN_KERNEL 13	/* VSNIX_SET_HALT_CONFIG */
 #define VSNIX_CAP_EXTINT_QUEUE	14	/* INJECT_EVENT from any thread; EXTINT queue depth */
 #define VSNIX_CAP_LAPIC		28	/* VSNIX_CREATE_LAPIC, GET/SET_LAPIC */
+#define VSNIX_CAP_DEVICE_INPUT	40	/* VSNIX_DEVICE_INPUT; its len limit */
+#define VSNIX_CAP_UART_IRQ	41	/* VSNIX_UART_HAS_IRQ, UART state v2 */
 
 #define VSNIX_VENDOR_SVM	1
 #define VSNIX_VENDOR_VMX	2
@@ -148,6 +152,13 @@ struct vsnix_cpuid_entry {
 };
 
 #define VSNIX_MAX_CPUID_ENTRIES	256
+
+/*
+ * The guest ABI of VMCALL (Intel) / VMMCALL (AMD) at CPL 0 (CPUID leaf
+ * 0x40000000 says "vSnixvSnixvS"): vsnix offers no hypercalls, each one
+ * returns this in RAX (EAX outside 64-bit mode). At CPL > 0: #UD.
+ */
+#define VSNIX_HYPERCALL_ENOSYS	(-1000)
 
 struct vsnix_cpuid {
 	__u32 nent;		/* in: room in entries[]; out: entries used */
@@ -430,10 +441,45 @@ struct vsnix_pci_placement {
 	__u64 reserved[2];
 };
 
+/*
+ * VSNIX_DEV_PCI_HOST: the host bridge (function 00.0) with configuration
+ * mechanism 1 at ports 0xcf8 and 0xcfc-0xcff (0xcf9 is left free) and
+ * ECAM at ecam_base (1 MiB per bus, buses 0..nr_buses - 1; functions sit
+ * on bus 0). Memory BARs of the
+ * functions must lie in [mmio_base, mmio_base + mmio_size). INTx pin p
+ * (0 = INTA) of slot s is GSI intx_gsi_base + ((s + p) & 3), level.
+ */
+struct vsnix_pci_host_config {
+	__u64 ecam_base;	/* aligned to nr_buses MiB; 0xe0000000 */
+	__u32 nr_buses;		/* 1..256 */
+	__u32 intx_gsi_base;	/* 16 on the PC platform */
+	__u64 mmio_base;	/* 32-bit BAR window, e.g. 0xc0000000 */
+	__u64 mmio_size;	/* e.g. 0x20000000 */
+	__u64 reserved[4];
+};
+
+/* VSNIX_DEV_VIRTIO_RNG: entropy from the host's get_random_bytes. */
+struct vsnix_virtio_rng_config {
+	struct vsnix_pci_placement pci;	/* BAR: VSNIX_VIRTIO_PCI_BAR_SIZE */
+	__u64 reserved[4];
+};
+
+/* Every virtio-pci function has one memory BAR of this size (16 KiB). */
+#define VSNIX_VIRTIO_PCI_BAR_SIZE	0x4000
+
+/*
+ * VSNIX_DEV_UART16550. With VSNIX_UART_HAS_IRQ the UART drives gsi as a
+ * PC's 8250 does: high while an enabled interrupt is pending (IIR) and
+ * MCR.OUT2 is set (VSNIX_CAP_UART_IRQ). Without it, no interrupt line.
+ */
+#define VSNIX_UART_HAS_IRQ	(1u << 0)
+
 struct vsnix_uart_config {
 	__u16 base;		/* 0x3f8 for COM1 */
 	__u16 pad;
-	__u32 reserved[7];
+	__u32 flags;		/* VSNIX_UART_* (was reserved[0]) */
+	__u32 gsi;		/* 4 for COM1 (was reserved[1]) */
+	__u32 reserved[5];
 };
 
 struct vsnix_exit_port_config {
@@ -480,6 +526,71 @@ struct vsnix_pm_timer_config {
 };
 
 /*
+ * VSNIX_DEV_VIRTIO_BLK: a disk on a regular file or block device, fd open
+ * for reading (and writing unless read-only); the device takes its own
+ * reference. Capacity: the file's size, rounded down to 512 bytes.
+ */
+#define VSNIX_VIRTIO_BLK_RO		(1u << 0)	/* VIRTIO_BLK_F_RO */
+#define VSNIX_VIRTIO_BLK_SERIAL_LEN	20		/* GET_ID bytes */
+#define VSNIX_VIRTIO_BLK_MAX_QUEUES	64
+struct vsnix_virtio_blk_config {
+	__s32 fd;
+	__u32 flags;		/* VSNIX_VIRTIO_BLK_* */
+	char serial[VSNIX_VIRTIO_BLK_SERIAL_LEN];	/* NUL-padded */
+	__u16 nr_queues;	/* 0: 1; at most VSNIX_VIRTIO_BLK_MAX_QUEUES */
+	__u16 pad;
+	struct vsnix_pci_placement pci;	/* BAR: 16 KiB */
+	__u64 reserved[4];
+};
+
+/*
+ * VSNIX_DEV_VIRTIO_CONSOLE: hvc0, port 0 only. Output goes to console_fd,
+ * input comes by VSNIX_DEVICE_INPUT.
+ */
+struct vsnix_virtio_console_config {
+	struct vsnix_pci_placement pci;	/* BAR: 16 KiB */
+	__u64 reserved[4];
+};
+
+/*
+ * VSNIX_DEV_ACPI_PM: the ACPI fixed hardware of Documentation/platform.rst
+ * (ACPI 6.5, 4.8): the PM1a event block (PM1_STS, PM1_EN), the PM1a
+ * control block (SLP_TYP + SLP_EN of s5_slp_typ ends the VM with status 0,
+ * source VSNIX_GUEST_EXIT_POWEROFF), the GPE0 block (GPE0_STS, GPE0_EN,
+ * 16 GPEs), the SCI as a level interrupt on sci_gsi, and a reset register
+ * (a write with bit 2, RST_CPU, set ends the VM with status 0, source
+ * VSNIX_GUEST_EXIT_RESET). Each block on its own ports; none may overlap.
+ */
+struct vsnix_acpi_pm_config {
+	__u16 pm1a_evt;		/* PM1a_EVT_BLK: 4 bytes, 4-aligned (0x600) */
+	__u16 pm1a_cnt;		/* PM1a_CNT_BLK: 2 bytes, 2-aligned (0x604) */
+	__u16 gpe0;		/* GPE0_BLK: 4 bytes, 4-aligned (0x620) */
+	__u16 reset_port;	/* RESET_REG: 1 byte (0xcf9); 0: none */
+	__u32 sci_gsi;		/* 9 (the FADT's SCI_INT) */
+	__u8 s5_slp_typ;	/* the DSDT's \_S5 SLP_TYP, 0..7 */
+	__u8 pad[3];
+	__u64 reserved[5];
+};
+
+/*
+ * VSNIX_DEV_VIRTIO_NET (virtio 1.2 section 5.1): one tap fd per queue pair,
+ * each attached with IFF_TAP | IFF_NO_PI | IFF_VNET_HDR (| IFF_MULTI_QUEUE
+ * when nr_queue_pairs > 1) and TUNSETVNETHDRSZ 12. The device sets the
+ * tap's offloads (TUNSETOFFLOAD) from the features the driver accepts.
+ */
+#define VSNIX_VIRTIO_NET_MAX_PAIRS	32
+
+struct vsnix_virtio_net_config {
+	__s32 fds[VSNIX_VIRTIO_NET_MAX_PAIRS];	/* [0, nr_queue_pairs) */
+	__u16 nr_queue_pairs;	/* 1..VSNIX_VIRTIO_NET_MAX_PAIRS */
+	__u16 flags;		/* must be 0 */
+	__u8 mac[6];		/* unicast */
+	__u8 pad[4];
+	struct vsnix_pci_placement pci;	/* BAR: 16 KiB */
+	__u64 reserved[4];
+};
+
+/*
  * Devices write console output to console_fd (a regular file, pipe, tty,
  * /dev/null or TCP/UDP socket opened for writing; never a file that can
  * hold the VM, see Documentation/api.rst), from the kernel, without a
@@ -502,6 +613,12 @@ struct vsnix_device_config {
 		struct vsnix_pit_config pit;
 		struct vsnix_rtc_config rtc;
 		struct vsnix_pm_timer_config pm_timer;
+		struct vsnix_pci_host_config pci_host;
+		struct vsnix_virtio_rng_config virtio_rng;
+		struct vsnix_virtio_blk_config virtio_blk;
+		struct vsnix_virtio_console_config virtio_console;
+		struct vsnix_acpi_pm_config acpi_pm;
+		struct vsnix_virtio_net_config virtio_net;
 		__u8 raw[1024];
 	};
 };
@@ -578,12 +695,26 @@ struct vsnix_device_state_header {
 	__u32 pad;
 };
 
-/* VSNIX_DEV_UART16550, version 1: the registers (PC16550D, 8). */
-#define VSNIX_UART_STATE_VERSION	1
+/*
+ * VSNIX_DEV_UART16550, version 2: the registers (PC16550D, 8), the
+ * receive FIFO and the interrupt sources. (Version 1 was 16 bytes: the
+ * registers and one received byte, no FIFO and no interrupts.)
+ */
+#define VSNIX_UART_STATE_VERSION	2
+#define VSNIX_UART_FIFO_SIZE		16
+#define VSNIX_UART_THRE_PENDING		(1u << 0)	/* THRE interrupt */
+#define VSNIX_UART_TIMEOUT_PENDING	(1u << 1)	/* character timeout */
 struct vsnix_uart_state {
-	__u8 ier, lcr, mcr, scr, fcr, dll, dlm, rbr;
-	__u8 rx_full;
-	__u8 pad[7];
+	__u8 ier, lcr, mcr, scr;
+	__u8 fcr;		/* FIFO enable, DMA mode, RX trigger (7:6) */
+	__u8 dll, dlm;
+	__u8 rbr;		/* the last byte read */
+	__u8 lsr_errors;	/* LSR bits 1-4 latched until LSR is read */
+	__u8 msr_delta;		/* MSR bits 0-3 until MSR is read */
+	__u8 flags;		/* VSNIX_UART_*_PENDING */
+	__u8 rx_count;		/* bytes in rx_fifo, 0..16 */
+	__u8 pad[4];
+	__u8 rx_fifo[VSNIX_UART_FIFO_SIZE];	/* oldest first */
 };
 
 /* VSNIX_DEV_FW_CFG, version 1: the item being read. */
@@ -684,6 +815,40 @@ struct vsnix_pm_timer_state {
 	__u64 ticks;		/* since creation, 3.579545 MHz */
 };
 
+/*
+ * VSNIX_DEVICE_INPUT: len bytes at data are offered to device id as
+ * console input (the 16550's receiver, a virtio console's RX queue). The
+ * ioctl returns how many the device took, from the first on (0 only for
+ * len 0); -EAGAIN when it had no room for any: retry once the guest has
+ * read some. -ENOENT: no such device; -EINVAL: a device without input,
+ * len above VSNIX_DEVICE_INPUT_MAX, or reserved not zero.
+ */
+#define VSNIX_DEVICE_INPUT_MAX		4096
+
+struct vsnix_device_input {
+	__u32 id;		/* from VSNIX_CREATE_DEVICE */
+	__u32 len;
+	__u64 data;		/* address of the bytes */
+	__u64 reserved[2];
+};
+
+/*
+ * VSNIX_DEV_ACPI_PM, version 1: the registers (ACPI 6.5, 4.8.3.1, 4.8.4.1).
+ * pm1_cnt holds SCI_EN (always 1) and SLP_TYP; SLP_EN and GBL_RLS are
+ * write-only. A SET with a status bit that is enabled raises the SCI,
+ * as a press of the power button (PWRBTN_STS) would.
+ */
+#define VSNIX_ACPI_PM_STATE_VERSION	1
+struct vsnix_acpi_pm_state {
+	__u16 pm1_sts;
+	__u16 pm1_en;
+	__u16 pm1_cnt;
+	__u16 gpe0_sts;
+	__u16 gpe0_en;
+	__u8 reset;		/* the reset register's bits 1 and 3 */
+	__u8 pad[5];
+};
+
 /* State of a VM that in-kernel devices ended. */
 struct vsnix_vm_status {
 	__u32 exited;		/* 1 once a device ended the VM */
@@ -723,6 +888,8 @@ struct vsnix_vm_status {
 /* guest_exit.source */
 #define VSNIX_GUEST_EXIT_HVT_HALT	1
 #define VSNIX_GUEST_EXIT_PORT		2
+#define VSNIX_GUEST_EXIT_POWEROFF	3	/* ACPI S5 (VSNIX_DEV_ACPI_PM) */
+#define VSNIX_GUEST_EXIT_RESET		4	/* reset register (VSNIX_DEV_ACPI_PM) */
 
 struct vsnix_run {
 	/* in */

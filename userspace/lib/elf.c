@@ -303,8 +303,13 @@ int vx_elf_load_segments(struct vx_elf_image *img, struct vx_vm *vm, uint64_t mi
 		zero_fill(dst + s->filesz, s->memsz - s->filesz);
 		if (prev_end > highest)
 			highest = prev_end;
-		/* The entry point is an address in a loaded segment. */
-		if (img->entry >= s->vaddr && img->entry - s->vaddr < s->memsz)
+		/*
+		 * The entry point is an address in a loaded segment: virtual,
+		 * or physical (Linux's vmlinux has e_entry = startup_64's
+		 * physical address).
+		 */
+		if ((img->entry >= s->vaddr && img->entry - s->vaddr < s->memsz) ||
+		    (img->entry >= s->paddr && img->entry - s->paddr < s->memsz))
 			entry_ok = true;
 	}
 	if (!highest)

@@ -291,7 +291,7 @@ static int write_mmap(struct vx_vm *vm, struct mb_info *mbi)
 	return 0;
 }
 
-static int create_devices(struct vx_vm *vm, const struct vx_boot *b)
+static int create_devices(struct vx_vm *vm, struct vx_boot *b)
 {
 	int console_fd = b->console_fd;
 	struct vsnix_device_config uart = {
@@ -308,6 +308,7 @@ static int create_devices(struct vx_vm *vm, const struct vx_boot *b)
 	};
 	int r = vx_vm_create_device(vm, &uart);
 
+	b->console_id = r ? 0 : uart.id;
 	if (!r)
 		r = vx_vm_create_device(vm, &exit_port);
 	return r ? r : vx_vm_create_device(vm, &fw_cfg);
@@ -428,7 +429,7 @@ int vx_multiboot_load(struct vx_vm *vm, int fd, const char *path, long hoff,
 		r = create_vcpus(vm, b);
 	if (r)
 		return r;
-	b->default_cpuid = vx_vm_set_cpuid_host(vm) != 0;
+	b->default_cpuid = vx_vm_set_cpuid_host_masked(vm, b->cpuid_1_ecx_clear) != 0;
 	r = vx_vcpu_set_state(b->vcpu, &regs, &sregs);
 	return r ? r : create_devices(vm, b);
 }

@@ -283,6 +283,11 @@ uint64_t vx_vm_alloc(struct vx_vm *vm, uint64_t size, uint64_t align)
 /* Give the guest everything the host supports (as Solo5's tender does). */
 int vx_vm_set_cpuid_host(struct vx_vm *vm)
 {
+	return vx_vm_set_cpuid_host_masked(vm, 0);
+}
+
+int vx_vm_set_cpuid_host_masked(struct vx_vm *vm, uint32_t l1_ecx_clear)
+{
 	size_t len = sizeof(struct vsnix_cpuid) +
 		     VSNIX_MAX_CPUID_ENTRIES * sizeof(struct vsnix_cpuid_entry);
 	struct vsnix_cpuid *cpuid = calloc(1, len);
@@ -291,10 +296,16 @@ int vx_vm_set_cpuid_host(struct vx_vm *vm)
 	if (!cpuid)
 		return vx_fail(ENOMEM, "out of memory");
 	cpuid->nent = VSNIX_MAX_CPUID_ENTRIES;
-	if (ioctl(vm->sys_fd, VSNIX_GET_SUPPORTED_CPUID, cpuid) < 0)
+	if (ioctl(vm->sys_fd, VSNIX_GET_SUPPORTED_CPUID, cpuid) < 0) {
 		r = vx_fail_errno("VSNIX_GET_SUPPORTED_CPUID");
-	else if (ioctl(vm->fd, VSNIX_SET_CPUID, cpuid) < 0)
+		goto out;
+	}
+	for (uint32_t i = 0; i < cpuid->nent; i++)
+		if (cpuid->entries[i].function == 1)
+			cpuid->entries[i].ecx &= ~l1_ecx_clear;
+	if (ioctl(vm->fd, VSNIX_SET_CPUID, cpuid) < 0)
 		r = vx_fail_errno("VSNIX_SET_CPUID");
+out:
 	free(cpuid);
 	return r;
 }

@@ -5,9 +5,11 @@
  * for exit reasons.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 
 #include "vsnix/libvsnix.h"
@@ -42,7 +44,7 @@ void vx_segment_flat(struct vsnix_segment *s, uint16_t selector, bool code,
 }
 
 /* Encodes a segment descriptor (Intel SDM Vol 3A, 3.4.5, Figure 3-8). */
-static uint64_t gdt_descriptor(const struct vsnix_segment *s)
+uint64_t vx_gdt_descriptor(const struct vsnix_segment *s)
 {
 	uint32_t limit = s->g ? s->limit >> 12 : s->limit;
 	uint64_t d = 0;
@@ -83,8 +85,8 @@ int vx_write_flat_gdt(struct vx_vm *vm, uint64_t gdt_gpa, bool long_mode,
 	sregs->ss = sregs->ds;
 
 	gdt[0] = 0;
-	gdt[1] = gdt_descriptor(&sregs->cs);
-	gdt[2] = gdt_descriptor(&sregs->ds);
+	gdt[1] = vx_gdt_descriptor(&sregs->cs);
+	gdt[2] = vx_gdt_descriptor(&sregs->ds);
 	sregs->gdt.base = gdt_gpa;
 	sregs->gdt.limit = GDT_ENTRIES * 8 - 1;
 	sregs->idt.base = 0;
@@ -170,6 +172,25 @@ uint64_t vx_tsc_hz(void)
 	if (t1 <= t0 || c1 <= c0)
 		return 1000000000ULL;
 	return (uint64_t)((double)(c1 - c0) * 1e9 / (double)(t1 - t0));
+}
+
+uint32_t vx_guest_tsc_khz(int sys_fd)
+{
+	size_t len = sizeof(struct vsnix_cpuid) +
+		     VSNIX_MAX_CPUID_ENTRIES * sizeof(struct vsnix_cpuid_entry);
+	struct vsnix_cpuid *cpuid = calloc(1, len);
+	uint32_t khz = 0, i;
+
+	if (!cpuid)
+		return 0;
+	cpuid->nent = VSNIX_MAX_CPUID_ENTRIES;
+	if (ioctl(sys_fd, VSNIX_GET_SUPPORTED_CPUID, cpuid) == 0) {
+		for (i = 0; i < cpuid->nent; i++)
+			if (cpuid->entries[i].function == 0x40000010)
+				khz = cpuid->entries[i].eax;
+	}
+	free(cpuid);
+	return khz;
 }
 
 int vx_load_flat(struct vx_vm *vm, int fd, uint64_t gpa, uint64_t *size)

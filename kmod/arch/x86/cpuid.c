@@ -14,6 +14,7 @@
 #include <linux/bits.h>
 #include <linux/errno.h>
 #include <linux/kernel.h>
+#include <linux/math64.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <asm/cpufeature.h>
@@ -21,7 +22,9 @@
 #include <asm/fpu/types.h>
 #include <asm/fpu/xcr.h>
 #include <asm/processor-flags.h>
+#include <asm/tsc.h>
 #include "x86.h"
+#include "lapic.h"
 
 #define L1_ECX_PCID		BIT(17)
 /* Leaf 1 ECX: x2APIC (21), TSC deadline (24): only with the LAPIC. */
@@ -143,6 +146,10 @@ static const struct cpuid_allow *cpuid_allowed(u32 function, u32 index)
 
 #define VSNIX_CPUID_SIGNATURE	"vSnixvSnixvS"
 #define HYPERVISOR_LEAF		0x40000000
+/* The timing leaf of the hypervisor range: TSC and APIC bus kHz. */
+#define HYPERVISOR_TIMING_LEAF	0x40000010
+/* The LAPIC timer's input: one tick per VAPIC_BUS_NS_PER_TICK (lapic.h). */
+#define APIC_BUS_KHZ		(1000000 / VAPIC_BUS_NS_PER_TICK)
 
 /* XCR0 bits the guest FPU switching supports (SDM Vol 1, 13.1). */
 #define VSNIX_XCR0_MASK		(XFEATURE_MASK_FP | XFEATURE_MASK_SSE | \
@@ -351,15 +358,135 @@ void vsnix_cpuid_apply_dynamic(struct vsnix_cpuid_entry *e, u32 vcpu_id,
  * With the in-kernel LAPIC: x2APIC and TSC-deadline are there, and
  * CPUID.1:EDX.APIC follows IA32_APIC_BASE.EN (SDM Vol 3, 10.4.3).
  */
-void vsnix_cpuid_apply_lapic(struct vsnix_cpuid_entry *e, u64 apic_base)
+void vsnix_cpuid_apply_lapic(struct vsnix_cpuid_entry *e, bool in_kernel,
+			     u64 apic_base)
 {
 	if (e->function != 1)
 		return;
-	e->ecx |= L1_ECX_X2APIC | L1_ECX_TSC_DEADLINE;
+	/*
+	 * x2APIC and TSC deadline as userspace's CPUID says (a guest may be
+	 * given an xAPIC-only CPU), but only with the in-kernel LAPIC.
+	 */
+	if (!in_kernel) {
+		e->ecx &= ~(L1_ECX_X2APIC | L1_ECX_TSC_DEADLINE);
+		return;
+	}
 	if (apic_base & BIT_ULL(11))
 		e->edx |= L1_EDX_APIC;
 	else
 		e->edx &= ~L1_EDX_APIC;
+}
+
+/*
+ * The best ratio p/q for num/den with p <= max_p: the last convergent of
+ * the continued fraction that fits, or the semiconvergent after it when
+ * that is closer. Pure.
+ */
+static void best_ratio(u64 num, u64 den, u64 max_p, u64 *p, u64 *q)
+{
+	u64 n = num, d = den, p0 = 0, q0 = 1, p1 = 1, q1 = 0, a, k, r;
+
+	while (d) {
+		a = div64_u64(n, d);
+		if (a * p1 + p0 > max_p || a * q1 + q0 > U32_MAX) {
+			k = div64_u64(max_p - p0, p1);
+			/* |k*p1+p0 - x*(k*q1+q0)| < |p1 - x*q1|, x = num/den */
+			if (k && abs((s64)((k * p1 + p0) * den - num * (k * q1 + q0))) * q1 <
+				 abs((s64)(p1 * den - num * q1)) * (k * q1 + q0)) {
+				p1 = k * p1 + p0;
+				q1 = k * q1 + q0;
+			}
+			break;
+		}
+		r = n - a * d;
+		swap(p0, p1);
+		swap(q0, q1);
+		p1 += a * p0;
+		q1 += a * q0;
+		n = d;
+		d = r;
+	}
+	*p = p1;
+	*q = q1;
+}
+
+/*
+ * Leaves 0x15 (TSC/crystal ratio, crystal Hz) and 0x16 (base, max, bus
+ * MHz) for a TSC of tsc_khz and a crystal of crystal_khz (SDM Vol 2,
+ * CPUID). The crystal is the APIC timer's clock: Linux's
+ * native_calibrate_tsc() sets lapic_timer_period from it, trusts the TSC
+ * rate without refining it, and computes it as crystal_khz * EBX / EAX in
+ * 32 bits. So EBX stays below 2^32 / crystal_khz; where no such ratio
+ * comes within 10 ppm, EAX = EBX = 0 ("not enumerated"): the guest then
+ * takes leaf 0x16's MHz and refines the rate itself. Pure.
+ */
+void vsnix_cpuid_tsc_leaves(u32 tsc_khz, u32 crystal_khz,
+			    struct vsnix_cpuid_entry *l15,
+			    struct vsnix_cpuid_entry *l16)
+{
+	u64 p, q, got;
+
+	best_ratio(tsc_khz, crystal_khz, U32_MAX / crystal_khz, &p, &q);
+	got = q ? div64_u64((u64)crystal_khz * p, q) : 0;
+	if (abs((s64)got - tsc_khz) * 100000 > tsc_khz)
+		p = q = 0;
+	*l15 = (struct vsnix_cpuid_entry) {
+		.function = 0x15, .eax = q, .ebx = p,
+		.ecx = crystal_khz * 1000,
+	};
+	*l16 = (struct vsnix_cpuid_entry) {
+		.function = 0x16, .eax = tsc_khz / 1000, .ebx = tsc_khz / 1000,
+		.ecx = crystal_khz / 1000,
+	};
+}
+
+/*
+ * Intel guests learn the TSC rate from leaves 0x15/0x16, which Linux reads
+ * only on Intel (native_calibrate_tsc, cpu_khz_from_cpuid): given there
+ * whatever the host's own say, leaf 0's max raised to 0x16.
+ */
+static bool tsc_leaves_wanted(void)
+{
+	return boot_cpu_data.x86_vendor == X86_VENDOR_INTEL && tsc_khz &&
+	       APIC_BUS_KHZ;
+}
+
+static int add_tsc_leaves(struct vsnix_cpuid_entry *entries, u32 max,
+			  u32 *nent)
+{
+	u32 i;
+
+	if (*nent + 2 > max)
+		return -E2BIG;
+	vsnix_cpuid_tsc_leaves(tsc_khz, APIC_BUS_KHZ, &entries[*nent],
+			       &entries[*nent + 1]);
+	*nent += 2;
+	for (i = 0; i < *nent; i++)
+		if (entries[i].function == 0 && entries[i].eax < 0x16)
+			entries[i].eax = 0x16;
+	return 0;
+}
+
+/* 0x40000000: the signature, max leaf 0x40000010 (TSC kHz, bus kHz). */
+static int add_hypervisor_leaves(struct vsnix_cpuid_entry *entries, u32 max,
+				 u32 *nent)
+{
+	struct vsnix_cpuid_entry *e;
+
+	if (*nent + 2 > max)
+		return -E2BIG;
+	e = &entries[(*nent)++];
+	*e = (struct vsnix_cpuid_entry) {
+		.function = HYPERVISOR_LEAF, .eax = HYPERVISOR_TIMING_LEAF,
+	};
+	memcpy(&e->ebx, VSNIX_CPUID_SIGNATURE, 4);
+	memcpy(&e->ecx, VSNIX_CPUID_SIGNATURE + 4, 4);
+	memcpy(&e->edx, VSNIX_CPUID_SIGNATURE + 8, 4);
+	entries[(*nent)++] = (struct vsnix_cpuid_entry) {
+		.function = HYPERVISOR_TIMING_LEAF, .eax = tsc_khz,
+		.ebx = APIC_BUS_KHZ,
+	};
+	return 0;
 }
 
 static int add_entry(struct vsnix_cpuid_entry *entries, u32 max, u32 *nent,
@@ -372,6 +499,9 @@ static int add_entry(struct vsnix_cpuid_entry *entries, u32 max, u32 *nent,
 		e.flags = VSNIX_CPUID_FLAG_SIGNIFICANT_INDEX;
 	if (!vsnix_cpuid_filter_entry(&e, supported_xcr0))
 		return 0;
+	/* The in-kernel LAPIC (VSNIX_CAP_LAPIC) has both, whatever the host. */
+	if (function == 1)
+		e.ecx |= L1_ECX_X2APIC | L1_ECX_TSC_DEADLINE;
 	if (*nent >= max)
 		return -E2BIG;
 	entries[(*nent)++] = e;
@@ -423,25 +553,19 @@ static int collect(struct vsnix_cpuid_entry *entries, u32 max, u32 *nent)
 	u64 xcr0 = vsnix_x86_supported_xcr0();
 	u32 max_basic, max_ext, f;
 	int ret = 0;
+	bool tsc = tsc_leaves_wanted();
 
 	*nent = 0;
 	max_basic = min_t(u32, cpuid_eax(0), 0x3f);
-	for (f = 0; f <= max_basic && !ret; f++)
+	for (f = 0; f <= max_basic && !ret; f++) {
+		if (tsc && (f == 0x15 || f == 0x16))
+			continue;
 		ret = add_leaf(entries, max, nent, f, xcr0);
-
-	if (!ret) {
-		struct vsnix_cpuid_entry *e;
-
-		if (*nent >= max)
-			return -E2BIG;
-		e = &entries[(*nent)++];
-		*e = (struct vsnix_cpuid_entry) {
-			.function = HYPERVISOR_LEAF, .eax = HYPERVISOR_LEAF,
-		};
-		memcpy(&e->ebx, VSNIX_CPUID_SIGNATURE, 4);
-		memcpy(&e->ecx, VSNIX_CPUID_SIGNATURE + 4, 4);
-		memcpy(&e->edx, VSNIX_CPUID_SIGNATURE + 8, 4);
 	}
+	if (!ret && tsc)
+		ret = add_tsc_leaves(entries, max, nent);
+	if (!ret)
+		ret = add_hypervisor_leaves(entries, max, nent);
 
 	max_ext = cpuid_eax(0x80000000);
 	if (max_ext < 0x80000000 || max_ext > 0x8000ffff)

@@ -667,6 +667,11 @@ static int lapic_set_base(struct vsnix_vcpu *vcpu, u64 val, bool host)
 	/* BSP is the platform's to set, not the guest's. */
 	if (!host)
 		val = (val & ~VAPIC_BASE_BSP) | (old & VAPIC_BASE_BSP);
+	/* EXTD only where CPUID offers x2APIC (SDM Vol 3, 10.12.1). */
+	if (!host && (val & VAPIC_BASE_EXTD) && !to_x86(vcpu)->feat.x2apic) {
+		raw_spin_unlock_irqrestore(&apic->lock, flags);
+		return -EINVAL;
+	}
 	/* From itself, any valid value is a valid transition. */
 	if (!vsnix_apic_base_write_ok(host ? val : old, val, maxphy)) {
 		raw_spin_unlock_irqrestore(&apic->lock, flags);
@@ -701,6 +706,9 @@ int vsnix_lapic_rdmsr(struct vsnix_vcpu *vcpu, u32 index, u64 *data)
 		*data = READ_ONCE(apic->apic_base);
 		return 0;
 	}
+	/* IA32_TSC_DEADLINE exists only with CPUID.1:ECX[24] (10.5.4.1). */
+	if (index == VAPIC_MSR_TSC_DEADLINE && !to_x86(vcpu)->feat.tsc_deadline)
+		return -EINVAL;
 	raw_spin_lock_irqsave(&apic->lock, flags);
 	if (index == VAPIC_MSR_TSC_DEADLINE) {
 		*data = vsnix_lapic_timer_mode_locked(apic) ==
@@ -733,7 +741,8 @@ int vsnix_lapic_wrmsr(struct vsnix_vcpu *vcpu, u32 index, u64 data)
 	if (index == MSR_IA32_APICBASE)
 		return lapic_set_base(vcpu, data, false);
 	if (index == VAPIC_MSR_TSC_DEADLINE)
-		return vsnix_lapic_write_deadline(vcpu, data);
+		return to_x86(vcpu)->feat.tsc_deadline ?
+		       vsnix_lapic_write_deadline(vcpu, data) : -EINVAL;
 
 	raw_spin_lock_irqsave(&apic->lock, flags);
 	if (vsnix_lapic_mode(apic) != VSNIX_APIC_X2APIC)

@@ -172,8 +172,11 @@ void vsnix_lapic_timer_tmict_locked(struct vsnix_lapic *apic, u32 count);
 /* Start from a current count 'ccr' of the initial count (restore). */
 void vsnix_lapic_timer_resume_locked(struct vsnix_lapic *apic, u32 ccr);
 u32 vsnix_lapic_ccr_locked(struct vsnix_lapic *apic);
-/* Arm at a guest TSC value, given the guest TSC now. */
-void vsnix_lapic_deadline_locked(struct vsnix_lapic *apic, u64 deadline,
+/*
+ * Arm at a guest TSC value, given the guest TSC now. A deadline already
+ * passed sets IRR at once: true then, and the caller calls the event layer.
+ */
+bool vsnix_lapic_deadline_locked(struct vsnix_lapic *apic, u64 deadline,
 				 u64 guest_tsc);
 /* IA32_TSC_DEADLINE write (ignored outside TSC-deadline mode, 10.5.4.1). */
 int vsnix_lapic_write_deadline(struct vsnix_vcpu *vcpu, u64 deadline);

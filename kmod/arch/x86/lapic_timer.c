@@ -36,6 +36,21 @@ static u64 periodic_ns(u64 period_ns)
 	return max(period_ns, VAPIC_MIN_PERIOD_NS);
 }
 
+/* The timer's interrupt into IRR; false when the LVT masks it. */
+static bool timer_irq_locked(struct vsnix_lapic *apic)
+{
+	u32 lvt = *timer_reg(apic, APIC_R_LVT_TIMER);
+	u8 vec = lvt & 0xff;
+
+	lockdep_assert_held(&apic->lock);
+	/* A masked timer counts but does not interrupt (10.5.4). */
+	if ((lvt & VAPIC_LVT_MASKED) || vec < 16)
+		return false;
+	*timer_reg(apic, APIC_R_IRR + (vec / 32) * 16) |= BIT(vec % 32);
+	*timer_reg(apic, APIC_R_TMR + (vec / 32) * 16) &= ~BIT(vec % 32);
+	return true;
+}
+
 static enum hrtimer_restart lapic_timer_fn(struct hrtimer *t)
 {
 	struct vsnix_lapic *apic = container_of(t, struct vsnix_lapic, timer);
@@ -43,22 +58,14 @@ static enum hrtimer_restart lapic_timer_fn(struct hrtimer *t)
 	ktime_t now = ktime_get();
 	unsigned long flags;
 	bool fired = false;
-	u32 lvt, mode;
+	u32 mode;
 
 	raw_spin_lock_irqsave(&apic->lock, flags);
 	/* Stopped, or restarted for later while we waited for the lock. */
 	if (!apic->timer_armed || ktime_after(apic->expires, now))
 		goto out;
-	lvt = *timer_reg(apic, APIC_R_LVT_TIMER);
 	mode = vsnix_lapic_timer_mode_locked(apic);
-	/* A masked timer counts but does not interrupt (10.5.4). */
-	if (!(lvt & VAPIC_LVT_MASKED) && (lvt & 0xff) >= 16) {
-		u8 vec = lvt & 0xff;
-
-		*timer_reg(apic, APIC_R_IRR + (vec / 32) * 16) |= BIT(vec % 32);
-		*timer_reg(apic, APIC_R_TMR + (vec / 32) * 16) &= ~BIT(vec % 32);
-		fired = true;
-	}
+	fired = timer_irq_locked(apic);
 	if (mode == VAPIC_TIMER_PERIODIC && apic->period_ns) {
 		hrtimer_forward(t, now, ns_to_ktime(periodic_ns(apic->period_ns)));
 		apic->expires = hrtimer_get_expires(t);
@@ -163,34 +170,45 @@ u32 vsnix_lapic_ccr_locked(struct vsnix_lapic *apic)
 				  VAPIC_BUS_NS_PER_TICK), tmict);
 }
 
-void vsnix_lapic_deadline_locked(struct vsnix_lapic *apic, u64 deadline,
+bool vsnix_lapic_deadline_locked(struct vsnix_lapic *apic, u64 deadline,
 				 u64 guest_tsc)
 {
 	u32 khz = tsc_khz ? tsc_khz : 1000000;
-	u64 ns = 0;
+	u64 ns;
 
 	lockdep_assert_held(&apic->lock);
 	vsnix_lapic_timer_stop_locked(apic);
 	apic->tsc_deadline = deadline;
 	if (!deadline)
-		return;
-	/* A deadline already passed fires at once. */
-	if (deadline > guest_tsc)
-		ns = mul_u64_u32_div(deadline - guest_tsc, 1000000, khz);
+		return false;
+	/*
+	 * A deadline already passed fires now, in IRR before the guest's
+	 * next instruction (as the WRMSR returns), not from an hrtimer the
+	 * guest could run ahead of; the MSR then reads 0 (10.5.4.1).
+	 */
+	if (deadline <= guest_tsc) {
+		apic->tsc_deadline = 0;
+		return timer_irq_locked(apic);
+	}
+	ns = mul_u64_u32_div(deadline - guest_tsc, 1000000, khz);
 	timer_start_locked(apic, min_t(u64, ns, KTIME_MAX / 2));
+	return false;
 }
 
 int vsnix_lapic_write_deadline(struct vsnix_vcpu *vcpu, u64 deadline)
 {
 	struct vsnix_lapic *apic = vcpu->lapic;
 	unsigned long flags;
+	bool fired = false;
 	u64 tsc;
 
 	if (vsnix_ops->get_msr(vcpu, MSR_IA32_TSC, &tsc))
 		return -EINVAL;
 	raw_spin_lock_irqsave(&apic->lock, flags);
 	if (vsnix_lapic_timer_mode_locked(apic) == VAPIC_TIMER_TSC_DEADLINE)
-		vsnix_lapic_deadline_locked(apic, deadline, tsc);
+		fired = vsnix_lapic_deadline_locked(apic, deadline, tsc);
 	raw_spin_unlock_irqrestore(&apic->lock, flags);
+	if (fired)
+		vsnix_x86_event_update(vcpu);
 	return 0;
 }

@@ -12,7 +12,7 @@
  *   MTRRs            0 (MTRRcap 0x508: 8 variable, fixed, WC)
  *   MCG_CAP          VSNIX_MCE_BANKS banks, MCG_CTL present; the rest 0
  *   TSC              0 at VM creation, for every vCPU of the VM
- *   TSC_ADJUST, HWCR, DEBUGCTL   0
+ *   TSC_ADJUST, HWCR, DEBUGCTL, SYSCFG   0
  */
 #include <linux/kernel.h>
 #include <linux/uaccess.h>
@@ -37,6 +37,7 @@
 #define MCG_STATUS_VALID	GENMASK_ULL(2, 0)
 /* HWCR bits a guest may change: McStatusWrEn (18), TscFreqSel (24). */
 #define HWCR_WRITABLE		(BIT_ULL(18) | BIT_ULL(24))
+#define NB_CFG_ENABLE_CF8_EXT_CFG	BIT_ULL(46)
 
 static const struct vsnix_x86_vendor_ops *vendor(void)
 {
@@ -89,6 +90,19 @@ static const struct msr_desc msr_list[] = {
 	{ MSR_FS_BASE,			3, W_VENDOR, F_ALWAYS },  /* ..KGS */
 	{ MSR_TSC_AUX,			1, W_VENDOR, F_ALWAYS },
 	{ MSR_K7_HWCR,			1, W_X86, F_AMD },
+	/*
+	 * SYSCFG (APM Vol 2, 7.9.1): Linux reads it while setting up MTRRs
+	 * and SME. No MtrrFixDram*, SME or SNP for guests: it reads 0 and
+	 * takes only 0.
+	 */
+	{ MSR_AMD64_SYSCFG,		1, W_X86, F_AMD },
+	/*
+	 * NB_CFG (BKDG for family 10h-16h; Linux's amd_bus.c sets
+	 * EnableCf8ExtCfg, bit 46, unchecked, on family 10h-16h): reads 0;
+	 * that bit is taken and dropped (the platform's extended config
+	 * space is ECAM), anything else is #GP.
+	 */
+	{ MSR_AMD64_NB_CFG,		1, W_X86, F_AMD },
 	/*
 	 * The legacy performance counters exist on every AMD CPU (APM Vol 2,
 	 * 13.2.1), the core ones with PerfCtrExtCore: no guest PMU here, so
@@ -368,6 +382,10 @@ static int x86_msr_read(struct vsnix_vcpu *vcpu, u32 index, u64 *data)
 	case MSR_K7_HWCR:
 		*data = m->hwcr;
 		return 0;
+	case MSR_AMD64_SYSCFG:
+	case MSR_AMD64_NB_CFG:
+		*data = 0;
+		return 0;
 	}
 	/* PRED_CMD and FLUSH_CMD are write-only (SDM Vol 4, table 2-2). */
 	return -EINVAL;
@@ -407,6 +425,10 @@ static int x86_msr_write(struct vsnix_vcpu *vcpu, u32 index, u64 data,
 	case MSR_IA32_DEBUGCTLMSR:
 		/* No LBR or branch trace for guests: only 0. */
 		return data ? -EINVAL : 0;
+	case MSR_AMD64_SYSCFG:
+		return data ? -EINVAL : 0;
+	case MSR_AMD64_NB_CFG:
+		return data & ~NB_CFG_ENABLE_CF8_EXT_CFG ? -EINVAL : 0;
 	case MSR_K7_HWCR:
 		if (data & ~HWCR_WRITABLE)
 			return -EINVAL;

@@ -67,6 +67,8 @@ void vsnix_x86_refresh_features(struct vsnix_vcpu *vcpu)
 	f->invpcid = l7b & BIT(10);
 	f->rdpid = l7c & BIT(22);
 	f->rdtscp = e1d & BIT(27);
+	f->x2apic = l1c & BIT(21);
+	f->tsc_deadline = l1c & BIT(24);
 	f->cr4_allowed = vsnix_cpuid_cr4_allowed(l1c, l1d, l7b, l7c) &
 			 host_cr4_bits();
 	f->maxphyaddr = vsnix_x86_maxphyaddr(vcpu);

@@ -565,6 +565,23 @@ u8 vsnix_x86_maxphyaddr(struct vsnix_vcpu *vcpu)
 	return bits ? clamp_t(u8, bits, 32, 52) : 36;
 }
 
+/*
+ * VMCALL (VMX) and VMMCALL (SVM) at CPL 0: a hypercall. Both exit (SDM
+ * Vol 3C, "Instructions That Cause VM Exits Unconditionally"; APM Vol 2,
+ * 15.9, VMMCALL intercepted); what they do is the hypervisor's ABI. vsnix
+ * (CPUID 0x40000000 "vSnixvSnixvS") has no services: every number returns
+ * VSNIX_HYPERCALL_ENOSYS in RAX, the other registers kept, so a guest may
+ * probe. At CPL > 0 the caller raises #UD,
+ * as on a CPU outside VMX/SVM operation. RAX is 32 bits outside 64-bit
+ * mode. The caller moves RIP past the instruction.
+ */
+void vsnix_x86_hypercall(struct vsnix_vcpu *vcpu, bool long_mode)
+{
+	u64 ret = (u64)(s64)VSNIX_HYPERCALL_ENOSYS;
+
+	vcpu->gpr[VSNIX_RAX] = long_mode ? ret : (u32)ret;
+}
+
 void vsnix_x86_emulate_cpuid(struct vsnix_vcpu *vcpu, unsigned int insn_len)
 {
 	u32 function = vcpu->gpr[VSNIX_RAX], index = vcpu->gpr[VSNIX_RCX];
@@ -580,8 +597,10 @@ void vsnix_x86_emulate_cpuid(struct vsnix_vcpu *vcpu, unsigned int insn_len)
 		cr4 = sregs.cr4;
 	}
 	vsnix_cpuid_apply_dynamic(&e, vcpu->id, cr4, vcpu->xcr0);
-	if (function == 1 && vsnix_lapic_in_kernel(vcpu))
-		vsnix_cpuid_apply_lapic(&e, vsnix_lapic_get_base(vcpu));
+	if (function == 1)
+		vsnix_cpuid_apply_lapic(&e, vsnix_lapic_in_kernel(vcpu),
+					vsnix_lapic_in_kernel(vcpu) ?
+					vsnix_lapic_get_base(vcpu) : 0);
 
 	/* CPUID writes the 32-bit registers: upper halves cleared. */
 	vcpu->gpr[VSNIX_RAX] = e.eax;

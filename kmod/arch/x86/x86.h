@@ -56,6 +56,9 @@ void vsnix_x86_complete_pending(struct vsnix_vcpu *vcpu);
 /* CPUID exit: reads RAX/RCX, answers from the VM's policy, RIP += len. */
 void vsnix_x86_emulate_cpuid(struct vsnix_vcpu *vcpu, unsigned int insn_len);
 
+/* VMCALL/VMMCALL at CPL 0: no services, RAX = VSNIX_HYPERCALL_ENOSYS. */
+void vsnix_x86_hypercall(struct vsnix_vcpu *vcpu, bool long_mode);
+
 /* Default CPUID policy for a new VM, from the host's, filtered. */
 int vsnix_x86_cpuid_default(struct vsnix_cpuid_policy *policy);
 /* What VSNIX_GET_SUPPORTED_CPUID reports. */
@@ -65,7 +68,8 @@ int vsnix_x86_cpuid_supported(struct vsnix_cpuid_entry *entries, u32 max,
 /* CPUID helpers (cpuid.c); the filter and XCR0 rules are KUnit-tested. */
 bool vsnix_cpuid_filter_entry(struct vsnix_cpuid_entry *e, u64 supported_xcr0);
 bool vsnix_cpuid_needs_cr4(u32 function);
-void vsnix_cpuid_apply_lapic(struct vsnix_cpuid_entry *e, u64 apic_base);
+void vsnix_cpuid_apply_lapic(struct vsnix_cpuid_entry *e, bool in_kernel,
+			     u64 apic_base);
 void vsnix_cpuid_apply_dynamic(struct vsnix_cpuid_entry *e, u32 vcpu_id,
 			       u64 cr4, u64 xcr0);
 unsigned int vsnix_xsave_size(u64 xcr0);
@@ -73,6 +77,10 @@ u64 vsnix_x86_supported_xcr0(void);
 bool vsnix_xcr0_valid(u64 xcr0, u64 supported);
 /* CR4 bits a guest with these CPUID words may set (pure). */
 u64 vsnix_cpuid_cr4_allowed(u32 l1_ecx, u32 l1_edx, u32 l7_ebx, u32 l7_ecx);
+/* Leaves 0x15/0x16 for a TSC of tsc_khz and a crystal (APIC bus) of crystal_khz. */
+void vsnix_cpuid_tsc_leaves(u32 tsc_khz, u32 crystal_khz,
+			    struct vsnix_cpuid_entry *l15,
+			    struct vsnix_cpuid_entry *l16);
 
 /* ------------------------------------------------------ x86 vCPU state */
 
@@ -106,6 +114,7 @@ struct vsnix_x86_features {
 	bool amd;		/* CPUID vendor AuthenticAMD / HygonGenuine */
 	bool mtrr, mce, mca, tsc_adjust;
 	bool rdtscp, invpcid, rdpid;
+	bool x2apic, tsc_deadline;	/* CPUID.1:ECX 21, 24 */
 };
 
 struct vsnix_x86_vcpu {

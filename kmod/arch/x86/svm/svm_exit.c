@@ -111,6 +111,7 @@ static const u8 op_wrmsr[] = { 0x0f, 0x30 };
 static const u8 op_invd[] = { 0x0f, 0x08 };
 static const u8 op_wbinvd[] = { 0x0f, 0x09 };
 static const u8 op_xsetbv[] = { 0x0f, 0x01, 0xd1 };
+static const u8 op_vmmcall[] = { 0x0f, 0x01, 0xd9 };
 
 static int svm_unhandled(struct vsnix_vcpu *vcpu)
 {
@@ -270,6 +271,18 @@ static int svm_exit_msr(struct vsnix_vcpu *vcpu)
 		vcpu->gpr[VSNIX_RDX] = data >> 32;
 	}
 	return svm_skip_insn(vcpu, write ? op_wrmsr : op_rdmsr, 2);
+}
+
+/* VMMCALL: a hypercall at CPL 0 (vsnix_x86_hypercall), #UD above. */
+static int svm_exit_vmmcall(struct vsnix_vcpu *vcpu)
+{
+	struct vmcb_save_area *save = &vmcb_of(vcpu)->save;
+
+	if (save->cpl)
+		return svm_exit_ud(vcpu);
+	vsnix_x86_hypercall(vcpu, (save->efer & EFER_LMA) &&
+			    (save->cs.attrib & SVM_SELECTOR_L_MASK));
+	return svm_skip_insn(vcpu, op_vmmcall, sizeof(op_vmmcall)) ? 1 : 0;
 }
 
 static int svm_exit_xsetbv(struct vsnix_vcpu *vcpu)
@@ -468,7 +481,7 @@ static const svm_exit_fn svm_exit_handlers[] = {
 	[SVM_EXIT_MSR] = svm_exit_msr,
 	[SVM_EXIT_SHUTDOWN] = svm_exit_shutdown,
 	[SVM_EXIT_VMRUN] = svm_exit_ud,
-	[SVM_EXIT_VMMCALL] = svm_exit_ud,
+	[SVM_EXIT_VMMCALL] = svm_exit_vmmcall,
 	[SVM_EXIT_VMLOAD] = svm_exit_ud,
 	[SVM_EXIT_VMSAVE] = svm_exit_ud,
 	[SVM_EXIT_STGI] = svm_exit_ud,

@@ -325,6 +325,25 @@ static int vmx_exit_xsetbv(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
 	return vmx_exit_skip(vcpu, vmx);
 }
 
+/* VMCALL: a hypercall at CPL 0 (vsnix_x86_hypercall), #UD above. */
+static int vmx_exit_vmcall(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
+{
+	bool lm = vmx_in_64bit_mode(vcpu);
+	u32 ss_ar;
+	int r;
+
+	r = vmx_vmcs_get(vcpu);
+	if (r)
+		return r;
+	ss_ar = vmcs_read(GUEST_SS_AR_BYTES);
+	vmx_vmcs_put(vcpu);
+	/* CPL is SS.DPL (SDM Vol 3, 26.3.1.2); real mode is CPL 0. */
+	if ((ss_ar >> 5) & 3)
+		return vmx_inject_ud(vcpu, vmx);
+	vsnix_x86_hypercall(vcpu, lm);
+	return vmx_exit_skip(vcpu, vmx);
+}
+
 static const vmx_exit_handler vmx_exit_handlers[] = {
 	[EXIT_REASON_EXCEPTION_NMI]	= vmx_exit_exception_nmi,
 	[EXIT_REASON_EXTERNAL_INTERRUPT] = vmx_exit_resume,
@@ -338,7 +357,7 @@ static const vmx_exit_handler vmx_exit_handlers[] = {
 	[EXIT_REASON_WBINVD]		= vmx_exit_skip,
 	[EXIT_REASON_INVLPG]		= vmx_exit_invlpg,
 	[EXIT_REASON_RDPMC]		= vmx_inject_gp,
-	[EXIT_REASON_VMCALL]		= vmx_inject_ud,
+	[EXIT_REASON_VMCALL]		= vmx_exit_vmcall,
 	[EXIT_REASON_VMCLEAR]		= vmx_inject_ud,
 	[EXIT_REASON_VMLAUNCH]		= vmx_inject_ud,
 	[EXIT_REASON_VMPTRLD]		= vmx_inject_ud,

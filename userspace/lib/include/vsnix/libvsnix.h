@@ -106,8 +106,22 @@ uint64_t vx_vm_alloc(struct vx_vm *vm, uint64_t size, uint64_t align);
 
 /* Gives the guest the CPUID that VSNIX_GET_SUPPORTED_CPUID reports. */
 int vx_vm_set_cpuid_host(struct vx_vm *vm);
+/* The same, with CPUID.1:ECX bits cleared (e.g. 1 << 21: no x2APIC). */
+int vx_vm_set_cpuid_host_masked(struct vx_vm *vm, uint32_t l1_ecx_clear);
 int vx_vm_create_device(struct vx_vm *vm, struct vsnix_device_config *cfg);
 int vx_vm_get_status(struct vx_vm *vm, struct vsnix_vm_status *st);
+
+/*
+ * virtio-net on a tap (virtio_net.c). vx_tap_open_queues: nr queues of tap
+ * ifname (made if missing), IFF_VNET_HDR with a 12-byte header, and
+ * IFF_MULTI_QUEUE when nr > 1; fds[nr] filled. vx_virtio_net_create: the
+ * device on the PCI host bridge (which must exist) at where.
+ */
+int vx_tap_open_queues(const char *ifname, unsigned int nr, int *fds);
+void vx_tap_close_queues(int *fds, unsigned int nr);
+int vx_virtio_net_create(struct vx_vm *vm, const int *fds, unsigned int nr,
+			 const uint8_t mac[6],
+			 const struct vsnix_pci_placement *where);
 
 /* -------------------------------------------------------------- vCPU */
 
@@ -199,8 +213,15 @@ void vx_segment_flat(struct vsnix_segment *s, uint16_t selector, bool code,
  */
 int vx_write_flat_gdt(struct vx_vm *vm, uint64_t gdt_gpa, bool long_mode,
 		      struct vsnix_sregs *sregs);
+/* The GDT descriptor of a segment (Intel SDM Vol 3A, 3.4.5). */
+uint64_t vx_gdt_descriptor(const struct vsnix_segment *s);
 /* The host TSC rate in Hz (measured over 20 ms): the guest's TSC rate. */
 uint64_t vx_tsc_hz(void);
+/*
+ * The guest TSC rate in kHz that vsnix.ko tells guests (CPUID 0x40000010
+ * EAX of VSNIX_GET_SUPPORTED_CPUID), or 0 when it has no such leaf.
+ */
+uint32_t vx_guest_tsc_khz(int sys_fd);
 /* Names of VSNIX_EXIT_* and VSNIX_INTERNAL_*, for messages. */
 const char *vx_exit_reason_str(uint32_t reason);
 const char *vx_internal_reason_str(uint32_t suberror);

@@ -1,0 +1,49 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# /init of the Linux-guest network test (selftests/linux_net): loads the
+# virtio-net driver of the stock kernel, takes the address of
+# vsnix.ip=A/N, pings vsnix.peer=P, downloads a file over TCP from P:5002
+# and sends it back to P:5001, then powers off through the exit port.
+# Prints "VSNIX-NET: ..." lines on the console (through /dev/kmsg).
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+
+say() { echo "<2>VSNIX-NET: $*" >/dev/kmsg; }
+arg() { tr ' ' '\n' </proc/cmdline | sed -n "s/^$1=//p" | tail -n 1; }
+fail=""
+for m in virtio_ring virtio failover net_failover virtio_net \
+	 virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci; do
+	insmod /lib/modules/$m.ko 2>/dev/null || say "insmod $m failed"
+done
+i=0
+while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 50 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+[ -e /sys/class/net/eth0 ] || fail="$fail no-eth0"
+say "eth0 $(cat /sys/class/net/eth0/address 2>/dev/null) queues $(ls /sys/class/net/eth0/queues 2>/dev/null | tr '\n' ' ')"
+ip link set lo up
+ip link set eth0 up
+ip addr add "$(arg vsnix.ip)" dev eth0
+peer=$(arg vsnix.peer)
+if ping -c 3 -W 5 "$peer" >/tmp/ping 2>&1; then
+	say "ping ok $(grep -c 'bytes from' /tmp/ping)"
+else
+	fail="$fail ping"
+	say "ping: $(tail -n 2 /tmp/ping | tr '\n' ' ')"
+fi
+nc "$peer" 5002 >/tmp/d 2>/dev/null
+say "download $(wc -c </tmp/d) bytes md5 $(md5sum </tmp/d | cut -d' ' -f1)"
+nc "$peer" 5001 </tmp/d >/dev/null 2>&1
+say "upload done"
+if [ -z "$fail" ]; then
+	say PASS
+	status=0
+else
+	say "FAIL$fail"
+	status=1
+fi
+/bin/vsnix-exit "$status"
+sleep 1000000

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A Linux guest's console on vsnix's 16550 (IRQ 4): Debian's stock kernel
+ * with console=ttyS0 writes 16 KiB through the tty (THRE interrupts) at
+ * least half as fast as 7200 bytes through printk's polled console, then runs a busybox shell on
+ * ttyS0 that this test types into through vsnixctl --stdin; the shell
+ * computes what was asked, so its answer proves the input arrived. The
+ * guest's wall clock (from the RTC) and TSC rate (CPUID on Intel,
+ * calibration on AMD) are checked against the host's.
+ */
+#include "guests/run_guest.h"
+
+#define NR_TESTS	6
+
+/* The file of selftests/build/linux-guest named name, in buf. */
+static const char *lg_file(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/linux-guest/%s", rg_self_dir(), name);
+	return buf;
+}
+
+/* The number after key in text, or -1. */
+static double number_after(const char *text, const char *key)
+{
+	const char *p = strstr(text, key);
+
+	return p ? strtod(p + strlen(key), NULL) : -1;
+}
+
+static size_t count_char(const char *s, char c)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += *s == c;
+	return n;
+}
+
+/* The host's TSC rate in MHz, measured over 100 ms. */
+static double host_tsc_khz(void)
+{
+	struct timespec t0, t1, pause = { 0, 100 * 1000 * 1000 };
+	uint64_t c0, c1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	c0 = __builtin_ia32_rdtsc();
+	nanosleep(&pause, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	c1 = __builtin_ia32_rdtsc();
+	return (c1 - c0) / ((t1.tv_sec - t0.tv_sec) * 1e6 + (t1.tv_nsec - t0.tv_nsec) / 1e3);
+}
+
+static bool vsnix_vendor_amd(void)
+{
+	const char *m = getenv("VSNIX_RIG_MACHINE");
+
+	return !m || strcmp(m, "vmx");
+}
+
+int main(void)
+{
+	static char kernel[PATH_MAX + 64], initrd[PATH_MAX + 64];
+	const char *args[] = { "run", "--kernel", lg_file(kernel, sizeof(kernel), "vmlinuz"),
+			       "--initrd", lg_file(initrd, sizeof(initrd), "shell.cpio.gz"),
+			       "--mem", "256M", "--cmdline", "console=ttyS0 quiet panic=-1",
+			       "--stdin", NULL };
+	static const char typed[] = "echo typed-$((6*7))\nexit\n";
+	static struct rg_result r;
+	double deadline, t0, t1, mhz, host_khz, tty_rate, kmsg_rate;
+	const char *line;
+	struct rg_proc p;
+	time_t host_now = 0;
+	long guest_date;
+	bool ready;
+	int in[2];
+
+	rg_require(NR_TESTS);
+	rg_plan(NR_TESTS);
+	if (access(initrd, R_OK) || pipe(in)) {
+		rg_ok(false, "linux-guest/shell.cpio.gz built");
+		rg_skip_rest(NR_TESTS, "no Linux guest");
+		return 1;
+	}
+	rg_stdin_fd = in[0];
+	memset(&r, 0, sizeof(r));
+	if (rg_start(&p, args)) {
+		rg_ok(false, "start vsnixctl");
+		return 1;
+	}
+	close(in[0]);
+	deadline = rg_now() + 250;
+	while (!rg_has(r.out, "VSNIX-SHELL-READY") && rg_now() < deadline &&
+	       (p.out_open || p.err_open))
+		rg_collect(&p, &r, 0.2);
+	ready = rg_has(r.out, "VSNIX-SHELL-READY");
+	host_now = time(NULL);
+	if (ready && write(in[1], typed, sizeof(typed) - 1) != sizeof(typed) - 1)
+		ready = false;
+	close(in[1]);
+	rg_finish(&p, &r);
+	for (line = strstr(r.out, "VSNIX-DMESG: "); line; line = strstr(line + 1, "VSNIX-DMESG: "))
+		printf("# %.*s\n", (int)strcspn(line, "\r\n"), line);
+	line = strstr(r.out, "VSNIX-TTY-IRQS: ");
+	if (line)
+		printf("# %.*s\n", (int)strcspn(line, "\r\n"), line);
+
+	if (!rg_ok(ready && r.code == 0, "the stock kernel boots, its shell on ttyS0 ends the run: exit %d (%.1f s)",
+		   r.code, r.seconds))
+		rg_diag(&r);
+	line = strstr(r.out, "VSNIX-TTY: ");
+	if (!line || sscanf(line, "VSNIX-TTY: 16384 bytes from %lf to %lf", &t0, &t1) != 2)
+		t0 = t1 = -1;
+	tty_rate = 16384 / (t1 - t0 + 0.01);
+	line = strstr(r.out, "VSNIX-KMSG: ");
+	if (!line || sscanf(line, "VSNIX-KMSG: 7200 bytes from %lf to %lf", &t0, &t1) != 2)
+		t0 = t1 = -1;
+	kmsg_rate = 7200 / (t1 - t0 + 0.01);
+	/*
+	 * All of it arrives through THRE interrupts (a lost one would stall
+	 * the tty), at least half as fast as printk's polling: both are
+	 * bound by exits, nothing paces them (no baud rate).
+	 */
+	rg_ok(count_char(r.out, 'x') >= 16384 && count_char(r.out, 'y') >= 7200 &&
+	      t1 >= t0 && tty_rate > kmsg_rate / 2,
+	      "16 KiB through the tty (THRE interrupts) at %.1f KiB/s, printk (polled) at %.1f KiB/s",
+	      tty_rate / 1024, kmsg_rate / 1024);
+	rg_ok(rg_has(r.out, "typed-42"), "typed input reaches the shell, which runs it (typed-42)");
+	line = strstr(r.out, "VSNIX-IRQ-AFTER: ");
+	rg_ok(line && number_after(line, "4:") > 0,
+	      "IRQ 4 counted in the guest's /proc/interrupts (%.0f)", line ? number_after(line, "4:") : 0);
+	guest_date = (long)number_after(r.out, "VSNIX-DATE: ");
+	rg_ok(guest_date > 0 && labs(guest_date - (long)host_now) <= 5,
+	      "the guest's date (RTC at boot) is the host's: %ld vs %ld", guest_date, (long)host_now);
+	host_khz = host_tsc_khz() * 1000;
+	line = strstr(r.out, "tsc: Detected ");
+	mhz = line ? number_after(line, "tsc: Detected ") : -1;
+	rg_ok(mhz > 0 && mhz * 1000 > host_khz * 0.98 && mhz * 1000 < host_khz * 1.02 &&
+	      (vsnix_vendor_amd() || !rg_has(r.out, "Fast TSC calibration")),
+	      "the guest's TSC rate %.3f MHz is the host's (%.3f MHz)%s", mhz, host_khz / 1000,
+	      vsnix_vendor_amd() ? " (AMD: tsc_early_khz= from vsnixctl)" :
+	      " (Intel: CPUID 0x15)");
+	return rg_exit();
+}

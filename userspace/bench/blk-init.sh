@@ -1,0 +1,25 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# /init of the virtio-blk benchmark guest (blk-bench.sh), the same under
+# vsnix and under QEMU/KVM: the stock virtio modules, then blkbench on
+# /dev/vda for each workload, vsnix.jobs threads (one per queue),
+# vsnix.secs seconds each; "blkbench:" lines on the kernel console.
+export PATH=/bin:/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+say() { echo "<2>$*" >/dev/kmsg; }
+arg() { tr ' ' '\n' </proc/cmdline | sed -n "s/^$1=//p" | tail -n 1; }
+for m in $(cat /lib/vsnix-modules); do
+	insmod "/lib/vsnix-mod/$m" 2>/dev/null
+done
+i=0
+while [ ! -b /dev/vda ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+jobs=$(arg vsnix.jobs)
+secs=$(arg vsnix.secs)
+say "blkbench: queues=$(ls /sys/block/vda/mq | wc -l)"
+for w in "seqread 1048576" "seqwrite 1048576" "randread 4096" "randwrite 4096"; do
+	set -- $w
+	say "$(/bin/blkbench /dev/vda "$1" "$2" "${jobs:-1}" "${secs:-5}" 2>&1)"
+done
+/bin/vsnix-exit 0
