@@ -124,7 +124,7 @@ int main(void)
 		       "manifest with too many entries refused");
 
 	memset(image, 0x5a, 4096);
-	expect_refusal(write_variant("junk", 4096), "32M", "neither",
+	expect_refusal(write_variant("junk", 4096), "32M", "not a kernel vsnix knows",
 		       "file that is neither hvt nor multiboot refused");
 	return rg_exit();
 }

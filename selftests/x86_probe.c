@@ -400,11 +400,13 @@ static void probe_guest_dump(struct vsnix_test_vm *vm, struct out_stream *o,
 		r[0] = next(o); r[1] = next(o); r[2] = next(o); r[3] = next(o);
 		/*
 		 * What follows the vCPU: leaf 1 APIC ID (EBX 31:24) and
-		 * OSXSAVE (CR4), leaf 0xD EBX (the size for the current XCR0).
+		 * OSXSAVE (CR4), x2APIC (21) and TSC-deadline (24), which
+		 * exist only with the in-kernel LAPIC (this VM has none),
+		 * leaf 0xD EBX (the size for the current XCR0).
 		 */
 		if (cpuid_leaves[i].leaf == 1) {
 			ebx_mask = 0xffffff;
-			ecx_mask = ~(1u << 27);
+			ecx_mask = ~(1u << 27 | 1u << 24 | 1u << 21);
 		} else if (cpuid_leaves[i].leaf == 0xd) {
 			ebx_mask = 0;
 		}
