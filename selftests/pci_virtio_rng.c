@@ -293,6 +293,9 @@ static void guest_code(struct ring *r)
 	offer(r, 0);
 	for (i = 0; i < 100000000 && R16(r->used + 2) != avail_idx; i++)
 		asm volatile("pause");
+	/* The used entry is written before the interrupt is signalled. */
+	for (i = 0; i < 100000000 && !(R32(bar + 0x3000) & 1); i++)
+		asm volatile("pause");
 	v = R32(bar + 0x3000) & 1;
 	ret = irq_queue == nq;
 	R32(bar + 0x200c) = 0;
@@ -339,6 +342,8 @@ static void guest_code(struct ring *r)
 	desc_set(r->desc, 0, r->buf, 16, 2, 0);
 	offer(r, 0);
 	for (i = 0; i < 100000000 && R16(r->used + 2) != avail_idx; i++)
+		asm volatile("pause");
+	for (i = 0; i < 100000000 && !(R16(ECAM(SLOT, 6)) & 8); i++)
 		asm volatile("pause");
 	v = (R16(ECAM(SLOT, 6)) >> 3) & 1;
 	v |= R8(isr) << 1;
