@@ -15,23 +15,6 @@
 
 #define EXIT_REBOOT	122	/* userspace/vsnixctl.h */
 
-static const char *lg_file(const char *name)
-{
-	static char path[4][PATH_MAX + 64];
-	static int next;
-	char *p = path[next++ % 4];
-
-	snprintf(p, PATH_MAX + 64, "%s/linux-guest/%s", rg_self_dir(), name);
-	return p;
-}
-
-static bool on_vmx(void)
-{
-	const char *m = getenv("VSNIX_RIG_MACHINE");
-
-	return m && !strcmp(m, "vmx");
-}
-
 static const char *cmdline(unsigned int cpus, const char *act)
 {
 	static char buf[256];
@@ -65,8 +48,8 @@ static void boot(unsigned int cpus, const char *act, int want_code)
 	char n[16];
 
 	snprintf(n, sizeof(n), "%u", cpus);
-	rg_run(&r, (const char *[]){ "run", "--kernel", lg_file("vmlinuz"),
-				     "--initrd", lg_file("acpi-initrd.cpio.gz"),
+	rg_run(&r, (const char *[]){ "run", "--kernel", rg_linux_guest("vmlinuz"),
+				     "--initrd", rg_linux_guest("acpi-initrd.cpio.gz"),
 				     "--mem", "256M", "--cpus", n,
 				     "--cmdline", cmdline(cpus, act), NULL });
 	show_log(r.out);
@@ -80,17 +63,17 @@ static void boot(unsigned int cpus, const char *act, int want_code)
 
 int main(void)
 {
-	int n = on_vmx() ? 2 : 4;
+	int n = rg_on_vmx() ? 2 : 4;
 
 	rg_require(n);
 	rg_plan(n);
-	if (access(lg_file("vmlinuz"), R_OK) ||
-	    access(lg_file("acpi-initrd.cpio.gz"), R_OK)) {
+	if (access(rg_linux_guest("vmlinuz"), R_OK) ||
+	    access(rg_linux_guest("acpi-initrd.cpio.gz"), R_OK)) {
 		rg_ok(false, "selftests/build/linux-guest/{vmlinuz,acpi-initrd.cpio.gz} present");
 		rg_skip_rest(n, "no Linux guest");
 		return 1;
 	}
-	if (on_vmx()) {
+	if (rg_on_vmx()) {
 		boot(2, "poweroff", 0);
 		return rg_exit();
 	}

@@ -15,23 +15,6 @@
 #define NR_ERR_TESTS	6
 #define MEM_MIB		256
 
-static const char *lg_file(const char *name)
-{
-	static char path[4][PATH_MAX + 64];
-	static int next;
-	char *p = path[next++ % 4];
-
-	snprintf(p, PATH_MAX + 64, "%s/linux-guest/%s", rg_self_dir(), name);
-	return p;
-}
-
-static bool on_vmx(void)
-{
-	const char *m = getenv("VSNIX_RIG_MACHINE");
-
-	return m && !strcmp(m, "vmx");
-}
-
 /* One boot with n vCPUs: two results. */
 static void boot(unsigned int n)
 {
@@ -41,8 +24,8 @@ static void boot(unsigned int n)
 	snprintf(cpus, sizeof(cpus), "%u", n);
 	snprintf(cmdline, sizeof(cmdline),
 		 "console=ttyS0 quiet panic=-1 vsnix.cpus=%u vsnix.mem=%u", n, MEM_MIB);
-	rg_run(&r, (const char *[]){ "run", "--kernel", lg_file("vmlinuz"),
-				     "--initrd", lg_file("initrd.cpio.gz"),
+	rg_run(&r, (const char *[]){ "run", "--kernel", rg_linux_guest("vmlinuz"),
+				     "--initrd", rg_linux_guest("initrd.cpio.gz"),
 				     "--mem", "256M", "--cpus", cpus,
 				     "--cmdline", cmdline, NULL });
 	snprintf(want, sizeof(want), "VSNIX-LINUX: nproc=%u ", n);
@@ -142,25 +125,25 @@ static uint8_t *read_file(const char *path, size_t *len)
 
 int main(void)
 {
-	int n = on_vmx() ? 2 : 5 + NR_ERR_TESTS;
+	int n = rg_on_vmx() ? 2 : 5 + NR_ERR_TESTS;
 	uint8_t *img;
 	size_t len = 0;
 
 	rg_require(n);
-	if (access(lg_file("vmlinuz"), R_OK) || access(lg_file("initrd.cpio.gz"), R_OK)) {
+	if (access(rg_linux_guest("vmlinuz"), R_OK) || access(rg_linux_guest("initrd.cpio.gz"), R_OK)) {
 		rg_plan(n);
 		rg_ok(false, "selftests/build/linux-guest/{vmlinuz,initrd.cpio.gz} present");
 		rg_skip_rest(n, "no Linux guest");
 		return 1;
 	}
 	rg_plan(n);
-	if (on_vmx()) {
+	if (rg_on_vmx()) {
 		boot(2);
 		return rg_exit();
 	}
 	boot(1);
 	boot(2);
-	img = read_file(lg_file("vmlinuz"), &len);
+	img = read_file(rg_linux_guest("vmlinuz"), &len);
 	if (!rg_ok(img && len > 65536, "read the stock bzImage")) {
 		rg_skip_rest(n, "no image");
 		return 1;

@@ -12,13 +12,6 @@
 
 #define NR_TESTS	6
 
-/* The file of selftests/build/linux-guest named name, in buf. */
-static const char *lg_file(char *buf, size_t len, const char *name)
-{
-	snprintf(buf, len, "%s/linux-guest/%s", rg_self_dir(), name);
-	return buf;
-}
-
 /* The number after key in text, or -1. */
 static double number_after(const char *text, const char *key)
 {
@@ -59,9 +52,9 @@ static bool vsnix_vendor_amd(void)
 
 int main(void)
 {
-	static char kernel[PATH_MAX + 64], initrd[PATH_MAX + 64];
-	const char *args[] = { "run", "--kernel", lg_file(kernel, sizeof(kernel), "vmlinuz"),
-			       "--initrd", lg_file(initrd, sizeof(initrd), "shell.cpio.gz"),
+	const char *initrd = rg_linux_guest("shell.cpio.gz");
+	const char *args[] = { "run", "--kernel", rg_linux_guest("vmlinuz"),
+			       "--initrd", initrd,
 			       "--mem", "256M", "--cmdline", "console=ttyS0 quiet panic=-1",
 			       "--stdin", NULL };
 	static const char typed[] = "echo typed-$((6*7))\nexit\n";

@@ -27,16 +27,6 @@ static size_t back_len;
 static int lsock[2];
 static bool served;
 
-static const char *lg_file(const char *name)
-{
-	static char path[4][PATH_MAX + 64];
-	static int next;
-	char *p = path[next++ % 4];
-
-	snprintf(p, PATH_MAX + 64, "%s/linux-guest/%s", rg_self_dir(), name);
-	return p;
-}
-
 static int listener(uint16_t port)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
@@ -106,7 +96,7 @@ int main(void)
 
 	rg_require(NR_TESTS);
 	rg_plan(NR_TESTS);
-	if (access(lg_file("net-initrd.cpio.gz"), R_OK)) {
+	if (access(rg_linux_guest("net-initrd.cpio.gz"), R_OK)) {
 		rg_skip_rest(NR_TESTS, "linux-guest/net-initrd.cpio.gz not built");
 		return 4;
 	}
@@ -126,8 +116,8 @@ int main(void)
 	      "tap " TAP " at 10.99.0.1/24 and two TCP servers in a private netns");
 
 	memset(&r, 0, sizeof(r));
-	if (rg_start(&proc, (const char *[]){ "run", "--kernel", lg_file("vmlinuz"),
-			     "--initrd", lg_file("net-initrd.cpio.gz"),
+	if (rg_start(&proc, (const char *[]){ "run", "--kernel", rg_linux_guest("vmlinuz"),
+			     "--initrd", rg_linux_guest("net-initrd.cpio.gz"),
 			     "--mem", "256M", "--cpus", "2",
 			     "--net", "tap=" TAP ",mac=02:5e:00:00:0b:01,queues=2",
 			     "--cmdline", "console=ttyS0 quiet panic=-1 vsnix.ip=10.99.0.2/24 vsnix.peer=10.99.0.1",

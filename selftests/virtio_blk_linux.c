@@ -11,23 +11,6 @@
 
 #define NR_TESTS	5
 
-static const char *lg_file(const char *name)
-{
-	static char path[4][PATH_MAX + 64];
-	static int next;
-	char *p = path[next++ % 4];
-
-	snprintf(p, PATH_MAX + 64, "%s/linux-guest/%s", rg_self_dir(), name);
-	return p;
-}
-
-static bool on_vmx(void)
-{
-	const char *m = getenv("VSNIX_RIG_MACHINE");
-
-	return m && !strcmp(m, "vmx");
-}
-
 /* One run; the sha256 the guest reported after tag, or "" */
 static const char *run(struct rg_result *r, const char *disk, const char *mode,
 		       int mb, char *sum)
@@ -38,8 +21,8 @@ static const char *run(struct rg_result *r, const char *disk, const char *mode,
 	snprintf(cmdline, sizeof(cmdline),
 		 "console=ttyS0 quiet panic=-1 vsnix.disk=%s vsnix.mb=%d", mode, mb);
 	snprintf(diskarg, sizeof(diskarg), "%s,serial=vsnix-e2e-disk", disk);
-	rg_run(r, (const char *[]){ "run", "--kernel", lg_file("vmlinuz"),
-				    "--initrd", lg_file("disk-initrd.cpio.gz"),
+	rg_run(r, (const char *[]){ "run", "--kernel", rg_linux_guest("vmlinuz"),
+				    "--initrd", rg_linux_guest("disk-initrd.cpio.gz"),
 				    "--mem", "256M", "--cpus", "2",
 				    "--disk", diskarg, "--cmdline", cmdline, NULL });
 	snprintf(tag, sizeof(tag), "VSNIX-DISK: %s-OK ",
@@ -55,14 +38,14 @@ int main(void)
 {
 	char path[] = "/tmp/vsnix-e2e-XXXXXX", sum1[65], sum2[65];
 	static struct rg_result r;
-	int mb = on_vmx() ? 8 : 64;
+	int mb = rg_on_vmx() ? 8 : 64;
 	uint8_t magic[2] = { 0 };
 	int fd;
 
 	rg_require(NR_TESTS);
 	rg_plan(NR_TESTS);
-	if (access(lg_file("vmlinuz"), R_OK) ||
-	    access(lg_file("disk-initrd.cpio.gz"), R_OK)) {
+	if (access(rg_linux_guest("vmlinuz"), R_OK) ||
+	    access(rg_linux_guest("disk-initrd.cpio.gz"), R_OK)) {
 		rg_ok(false, "selftests/build/linux-guest/{vmlinuz,disk-initrd.cpio.gz} present");
 		rg_skip_rest(NR_TESTS, "no Linux guest");
 		return 1;

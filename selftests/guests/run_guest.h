@@ -138,6 +138,25 @@ RG_FN const char *rg_guest(const char *name)
 	return p;
 }
 
+/* A file of the Linux guest (selftests/build/linux-guest/): vmlinuz, initrds. */
+RG_FN const char *rg_linux_guest(const char *name)
+{
+	static char path[4][PATH_MAX + 64];
+	static int next;
+	char *p = path[next++ % 4];
+
+	snprintf(p, PATH_MAX + 64, "%s/linux-guest/%s", rg_self_dir(), name);
+	return p;
+}
+
+/* True on the Bochs machine (the rig sets VSNIX_RIG_MACHINE). */
+RG_FN bool rg_on_vmx(void)
+{
+	const char *m = getenv("VSNIX_RIG_MACHINE");
+
+	return m && !strcmp(m, "vmx");
+}
+
 /* Exits with the kselftest skip code when the test cannot run here. */
 RG_FN void rg_require(int nr_tests)
 {
