@@ -105,7 +105,8 @@ int conn_reply(struct conn *c, json_object *reply)
 
 	json_object_object_add(reply, "version",
 			       json_object_new_int(VSNIXD_PROTO_VERSION));
-	s = json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PLAIN);
+	s = json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PLAIN |
+					    JSON_C_TO_STRING_NOSLASHESCAPE);
 	ret = conn_send(c, s, strlen(s));
 	if (!ret)
 		ret = conn_send(c, "\n", 1);
