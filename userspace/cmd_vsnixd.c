@@ -47,12 +47,23 @@ static int parse(const char *cmd, int argc, char **argv, struct dopts *o)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "jf", lo, NULL)) != -1) {
 		switch (c) {
-		case 'j': o->json = true; break;
-		case 'f': o->follow = true; break;
-		case 'n': o->no_wait = true; break;
-		case 'v': o->vm = optarg; break;
-		case 's': o->since = atoll(optarg); break;
-		default: return usage(cmd);
+		case 'j':
+			o->json = true;
+			break;
+		case 'f':
+			o->follow = true;
+			break;
+		case 'n':
+			o->no_wait = true;
+			break;
+		case 'v':
+			o->vm = optarg;
+			break;
+		case 's':
+			o->since = atoll(optarg);
+			break;
+		default:
+			return usage(cmd);
 		}
 	}
 	return 0;

@@ -81,16 +81,36 @@ static int parse_opts(struct vsnixd_opts *o, int argc, char **argv)
 		"/usr/local/bin/vsnixctl", "vsnix", false };
 	while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (ch) {
-		case 's': o->socket = optarg; break;
-		case 'd': o->db = optarg; break;
-		case 'p': o->pools_dir = optarg; break;
-		case 'm': o->mount_dir = optarg; break;
-		case 'S': o->state_dir = optarg; break;
-		case 'v': o->vmm = optarg; break;
-		case 'g': o->group = optarg; break;
-		case 'M': o->mounted = true; break;
-		case 'h': usage(stdout); exit(0);
-		default: usage(stderr); return -EINVAL;
+		case 's':
+			o->socket = optarg;
+			break;
+		case 'd':
+			o->db = optarg;
+			break;
+		case 'p':
+			o->pools_dir = optarg;
+			break;
+		case 'm':
+			o->mount_dir = optarg;
+			break;
+		case 'S':
+			o->state_dir = optarg;
+			break;
+		case 'v':
+			o->vmm = optarg;
+			break;
+		case 'g':
+			o->group = optarg;
+			break;
+		case 'M':
+			o->mounted = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -EINVAL;
 		}
 	}
 	return optind == argc ? 0 : -EINVAL;
