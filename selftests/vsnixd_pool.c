@@ -114,6 +114,7 @@ static bool wait_stopped(struct rg_result *r, const char *name, int limit_s)
 static void vms(void)
 {
 	static struct rg_result r;
+	double t0;
 	bool ok;
 
 	ok = ctl(&r, (const char *[]){ "create", "p1", "lin", NULL }, 0, NULL) &&
@@ -127,11 +128,13 @@ static void vms(void)
 		 "\"state\":\"stopped\"");
 	rg_ok(ok && rg_has(r.out, "\"exit_code\":143"),
 	      "stop spin: stopped, vsnixctl ended by SIGTERM (143)");
+	t0 = rg_now();
 	rg_ok(ctl(&r, (const char *[]){ "start", "lin", NULL }, 0, NULL),
 	      "start lin: the Linux VM of the pool");
 	ok = wait_stopped(&r, "lin", BOOT_LIMIT_S);
 	if (!rg_ok(ok && rg_has(r.out, "\"exit_code\":0"),
-		   "lin boots from the pool's kernel and initrd and powers off: exit 0"))
+		   "lin boots from the pool's kernel and initrd and powers off: exit 0 (%.1f s)",
+		   rg_now() - t0))
 		rg_diag(&r);
 	ok = ctl(&r, (const char *[]){ "console", "lin", NULL }, 0, "VSNIX-LINUX: PASS");
 	rg_ok(ok, "vsnixctl console lin: vsnixd kept the guest's console (its checks passed)");

@@ -157,7 +157,7 @@ static json_object *op_vm_start(struct vsnixd *d, struct conn *c, json_object *r
 	row = db_row(d, "SELECT pool, entry, state FROM vms WHERE name = ?", "s", name);
 	if (!row)
 		return reply_err(ENOENT, "no VM named %s", name);
-	if (vmproc_find(d, name)) {
+	if (vmproc_running(d, name)) {
 		json_object_put(row);
 		db_audit(d, c, "vm.start", name, "refused: running");
 		return reply_err(EBUSY, "VM %s is running", name);
@@ -184,7 +184,7 @@ static json_object *op_vm_stop(struct vsnixd *d, struct conn *c, json_object *re
 
 	if (!name)
 		return reply_err(EINVAL, "vm.stop: \"name\": a VM name expected");
-	v = vmproc_find(d, name);
+	v = vmproc_running(d, name);
 	if (!v) {
 		db_audit(d, c, "vm.stop", name, "refused: not running");
 		return reply_err(ESRCH, "VM %s is not running", name);
@@ -204,13 +204,14 @@ static json_object *op_vm_delete(struct vsnixd *d, struct conn *c, json_object *
 
 	if (!name)
 		return reply_err(EINVAL, "vm.delete: \"name\": a VM name expected");
-	if (vmproc_find(d, name)) {
+	if (vmproc_running(d, name)) {
 		db_audit(d, c, "vm.delete", name, "refused: running");
 		return reply_err(EBUSY, "VM %s is running", name);
 	}
 	if (db_exec(d, "DELETE FROM vms WHERE name = ?", "s", name) ||
 	    !sqlite3_changes(d->db))
 		return reply_err(ENOENT, "no VM named %s", name);
+	vmproc_forget(d, name);
 	db_audit(d, c, "vm.delete", name, "ok");
 	return reply_ok();
 }
@@ -270,13 +271,13 @@ static json_object *op_vm_console(struct vsnixd *d, struct conn *c, json_object 
 	v = vmproc_find(d, name);
 	db_audit(d, c, "vm.console", name, "ok");
 	row = reply_ok();
-	json_object_object_add(row, "running", json_object_new_boolean(v != NULL));
+	json_object_object_add(row, "running", json_object_new_boolean(v && v->running));
 	if (conn_reply(c, row))
 		return NULL;
 	if (v)
 		n = ring_get(&v->ring, buf, sizeof(buf));
 	conn_send(c, buf, n);
-	if (v && arg_bool(req, "follow"))
+	if (v && v->running && arg_bool(req, "follow"))
 		snprintf(c->console, sizeof(c->console), "%s", name);
 	else
 		c->dead = true;

@@ -66,6 +66,26 @@ struct vmproc *vmproc_find(struct vsnixd *d, const char *name)
 	return NULL;
 }
 
+struct vmproc *vmproc_running(struct vsnixd *d, const char *name)
+{
+	struct vmproc *v = vmproc_find(d, name);
+
+	return v && v->running ? v : NULL;
+}
+
+/* Drops an ended VM's console (a new start, vm.delete). */
+void vmproc_forget(struct vsnixd *d, const char *name)
+{
+	struct vmproc **pp, *v;
+
+	for (pp = &d->vms; (v = *pp); pp = &v->next)
+		if (!v->running && !strcmp(v->name, name)) {
+			*pp = v->next;
+			free(v);
+			return;
+		}
+}
+
 static void child(int pipe_w, char *const argv[])
 {
 	int null = open("/dev/null", O_RDONLY);
@@ -98,6 +118,8 @@ int vmproc_start(struct vsnixd *d, const char *name, char *const argv[],
 		return -ENOMEM;
 	}
 	snprintf(v->name, sizeof(v->name), "%s", name);
+	vmproc_forget(d, name);
+	v->running = true;
 	v->pid = fork();
 	if (v->pid == 0) {
 		close(p[0]);
@@ -133,7 +155,7 @@ void vmproc_tick(struct vsnixd *d, int64_t now)
 	struct vmproc *v;
 
 	for (v = d->vms; v; v = v->next)
-		if (v->kill_at && now >= v->kill_at) {
+		if (v->running && v->kill_at && now >= v->kill_at) {
 			kill(v->pid, SIGKILL);
 			v->kill_at = 0;
 		}
@@ -182,34 +204,45 @@ static void ended(struct vsnixd *d, struct vmproc *v, int status)
 	conn_vm_ended(d, v->name);
 }
 
-static void gone(struct vsnixd *d, struct vmproc **pp, int status)
+/* The child ended: the VM is stopped, its console ring stays. */
+static void gone(struct vsnixd *d, struct vmproc *v, int status)
 {
-	struct vmproc *v = *pp;
-
 	ended(d, v, status);
-	*pp = v->next;
 	if (v->con_fd >= 0)
 		close(v->con_fd);
-	free(v);
+	v->con_fd = -1;
+	v->running = false;
+	v->stopping = false;
+	v->kill_at = 0;
+	v->pid = 0;
 }
 
 /* SIGCHLD: every child that ended. */
 void vmproc_reap(struct vsnixd *d)
 {
-	struct vmproc **pp;
+	struct vmproc *v;
 	int status;
 	pid_t pid;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (pp = &d->vms; *pp; pp = &(*pp)->next)
-			if ((*pp)->pid == pid) {
-				gone(d, pp, status);
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		for (v = d->vms; v; v = v->next)
+			if (v->running && v->pid == pid) {
+				gone(d, v, status);
 				break;
 			}
-	}
 }
 
-/* At exit (SIGTERM to vsnixd): the VMs are stopped, and waited for. */
+static bool any_running(struct vsnixd *d)
+{
+	struct vmproc *v;
+
+	for (v = d->vms; v; v = v->next)
+		if (v->running)
+			return true;
+	return false;
+}
+
+/* At exit (SIGTERM to vsnixd): the VMs are stopped, waited for, freed. */
 void vmproc_kill_all(struct vsnixd *d)
 {
 	struct timespec ts = { 0, 50 * 1000 * 1000 };
@@ -218,15 +251,20 @@ void vmproc_kill_all(struct vsnixd *d)
 	int status;
 
 	for (v = d->vms; v; v = v->next)
-		vmproc_stop(d, v);
-	while (d->vms && now_ms() < deadline) {
+		if (v->running)
+			vmproc_stop(d, v);
+	while (any_running(d) && now_ms() < deadline) {
 		nanosleep(&ts, NULL);
 		vmproc_reap(d);
 	}
-	while (d->vms) {
-		kill(d->vms->pid, SIGKILL);
-		if (waitpid(d->vms->pid, &status, 0) < 0)
-			status = SIGKILL;
-		gone(d, &d->vms, status);
+	while ((v = d->vms)) {
+		if (v->running) {
+			kill(v->pid, SIGKILL);
+			if (waitpid(v->pid, &status, 0) < 0)
+				status = SIGKILL;
+			gone(d, v, status);
+		}
+		d->vms = v->next;
+		free(v);
 	}
 }

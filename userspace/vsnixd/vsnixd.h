@@ -38,9 +38,13 @@ struct ring {
 	uint64_t total;		/* bytes ever written */
 };
 
-/* A running VM: the vsnixctl child and its console pipe. */
+/*
+ * A VM that ran in this daemon's life: its vsnixctl child and console pipe
+ * while it runs, its console ring until it starts again or is deleted.
+ */
 struct vmproc {
 	char name[VSNIXD_NAME_MAX + 1];
+	bool running;
 	pid_t pid;
 	int con_fd;		/* -1 once the pipe hit EOF */
 	bool stopping;
@@ -101,6 +105,8 @@ int pool_mount_of(struct vsnixd *d, const char *pool, char *mnt, size_t len);
 int vmproc_start(struct vsnixd *d, const char *name, char *const argv[],
 		 char *err, size_t errlen);
 struct vmproc *vmproc_find(struct vsnixd *d, const char *name);
+struct vmproc *vmproc_running(struct vsnixd *d, const char *name);
+void vmproc_forget(struct vsnixd *d, const char *name);
 int vmproc_stop(struct vsnixd *d, struct vmproc *v);
 void vmproc_read(struct vsnixd *d, struct vmproc *v);
 void vmproc_reap(struct vsnixd *d);

@@ -336,6 +336,8 @@ static void test_vms(void)
 	ok(!strcmp(str(r, "vm.exit_code"), "3") && !strcmp(str(r, "vm.reason"), "exited with 3"),
 	   "b1 ends on its own: stopped, exit code 3 recorded");
 	json_object_put(r);
+	ok(strstr(console("b1"), "--cmdline exit3") != NULL,
+	   "vm.console b1 after its end: its console is kept");
 	r = call("{ \"op\": \"vm.stop\", \"name\": \"a\", \"wait\": true }");
 	ok(is_ok(r) && !strcmp(str(r, "vm.state"), "stopped") &&
 	   !strcmp(str(r, "vm.reason"), "stopped") && !strcmp(str(r, "vm.exit_code"), "143"),
