@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include "guests/run_guest.h"
 
-#define NR_TESTS	16
+#define NR_TESTS	17
 #define BOOT_LIMIT_S	150
 
 static char dir[] = "/tmp/vsnix-vsnixd-XXXXXX";
@@ -198,6 +198,8 @@ int main(void)
 	setenv("VSNIXD_SOCKET", sock, 1);
 	/* As in pool_load: ext4 needs crc32c, which the guest cannot modprobe. */
 	sh("for m in loop crc32c_generic ext4; do modprobe $m 2>/dev/null || hostrun modprobe $m; done >/dev/null 2>&1");
+	rg_ok(ctl(&r, (const char *[]){ "list", NULL }, EXIT_SETUP_ERROR,
+		  "vsnixd is not running"), "vsnixctl list without a daemon: says so, exit 120");
 	if (!rg_ok(!create_pool(), "pool create (host mkfs.ext4 -d, via hostrun)") ||
 	    !rg_ok(start_daemon(), "vsnixd listens on %s", sock)) {
 		rg_skip_rest(NR_TESTS, "no pool or no daemon");
