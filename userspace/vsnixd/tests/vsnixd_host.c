@@ -29,6 +29,7 @@ static char tmp[] = "/tmp/vsnixd-test-XXXXXX";
 static char sock[256], dbfile[256];
 static const char *vsnixd_bin;
 static pid_t daemon_pid;
+static const char *daemon_group = "no-such-group-vsnixd";
 static int nr, failed;
 
 static bool ok(bool cond, const char *fmt, ...)
@@ -129,7 +130,7 @@ static void start_daemon(void)
 	if (daemon_pid == 0) {
 		execl(vsnixd_bin, vsnixd_bin, "--socket", sock, "--db", dbfile,
 		      "--pools", pools, "--mount-dir", mnt, "--state-dir", state,
-		      "--vmm", vmm, "--group", "no-such-group-vsnixd", "--mounted",
+		      "--vmm", vmm, "--group", daemon_group, "--mounted",
 		      (char *)NULL);
 		_exit(127);
 	}
@@ -352,27 +353,27 @@ static void test_vms(void)
 	json_object_put(r);
 }
 
-/* As uid/gid 65534: the socket is made world-writable, SO_PEERCRED refuses. */
-static void test_refusal(void)
+/*
+ * vm.list as uid 65534 with gid and (if >= 0) one supplementary group, on
+ * a socket made world-writable so that only SO_PEERCRED decides; the reply.
+ */
+static json_object *peer_call(gid_t gid, long supp)
 {
-	json_object *r = NULL;
-	int p[2], st;
+	gid_t groups[1] = { (gid_t)supp };
 	char buf[512] = "";
+	json_object *r;
+	int p[2], st;
 	ssize_t n;
 	pid_t pid;
 
-	if (geteuid()) {
-		skip("a peer outside root and the group is refused", "needs root to setuid");
-		return;
-	}
 	chmod(tmp, 0755);
 	chmod(sock, 0666);
 	if (pipe(p))
-		return;
+		return NULL;
 	pid = fork();
 	if (pid == 0) {
 		close(p[0]);
-		if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+		if (setgroups(supp >= 0, groups) || setgid(gid) || setuid(65534))
 			_exit(1);
 		r = json_tokener_parse("{ \"op\": \"vm.list\" }");
 		if (vsnixd_call(sock, r, &r, NULL) || !r)
@@ -387,11 +388,48 @@ static void test_refusal(void)
 	waitpid(pid, &st, 0);
 	if (!WIFEXITED(st) || WEXITSTATUS(st))
 		printf("# the uid 65534 client failed: status 0x%x\n", st);
-	r = json_tokener_parse(buf);
-	ok(r && err_is(r, EACCES, "permission denied: uid 65534"),
-	   "uid 65534, not in the group: refused, EACCES, with why (%s)", buf);
-	json_object_put(r);
 	chmod(tmp, 0700);
+	return json_tokener_parse(buf);
+}
+
+static void test_refusal(void)
+{
+	json_object *r;
+
+	if (geteuid()) {
+		skip("a peer outside root and the group is refused", "needs root to setuid");
+		return;
+	}
+	r = peer_call(65534, -1);
+	ok(r && err_is(r, EACCES, "permission denied: uid 65534"),
+	   "uid 65534, not in the group: refused, EACCES, with why (%s)",
+	   r ? json_object_to_json_string(r) : "no reply");
+	json_object_put(r);
+}
+
+/* With --group nogroup: its members are served, by gid or supplementary. */
+static void test_group(void)
+{
+	struct group *g = getgrnam(daemon_group);
+	json_object *r;
+
+	if (geteuid() || !g) {
+		skip("members of the group are served", "needs root and a 'nogroup' group");
+		skip("members of the group are served", "needs root and a 'nogroup' group");
+		skip("others are refused", "needs root and a 'nogroup' group");
+		return;
+	}
+	r = peer_call(g->gr_gid + 1, -1);
+	ok(r && err_is(r, EACCES, "in group 'nogroup'"),
+	   "uid 65534 with another group than %s: refused", daemon_group);
+	json_object_put(r);
+	r = peer_call(g->gr_gid, -1);
+	ok(r && is_ok(r), "uid 65534 with primary group %s: served", daemon_group);
+	json_object_put(r);
+	r = peer_call(g->gr_gid + 1, g->gr_gid);
+	ok(r && is_ok(r), "uid 65534 with %s as a supplementary group (SO_PEERGROUPS): served",
+	   daemon_group);
+	json_object_put(r);
 }
 
 static int64_t db_int(sqlite3 *db, const char *sql)
@@ -429,7 +467,8 @@ static void test_db(void)
 	   "audit: the protocol errors");
 	if (!geteuid())
 		ok(db_int(db, "SELECT count(*) FROM audit WHERE action = 'connect' AND uid = 65534"
-			  " AND result LIKE 'refused%'") == 1, "audit: uid 65534's refused connection");
+			  " AND result LIKE 'refused%'") == 1 + (getgrnam("nogroup") != NULL),
+		   "audit: uid 65534's refused connections, one row each");
 	ok(sqlite3_exec(db, "DELETE FROM audit", NULL, NULL, &msg) != SQLITE_OK &&
 	   msg && strstr(msg, "append-only"), "the audit log refuses DELETE (append-only)");
 	sqlite3_free(msg);
@@ -494,7 +533,9 @@ static void test_after_term(void)
 {
 	json_object *r;
 
+	daemon_group = "nogroup";
 	start_daemon();
+	test_group();
 	r = call("{ \"op\": \"vm.show\", \"name\": \"a\" }");
 	ok(!strcmp(str(r, "vm.state"), "stopped") && !strcmp(str(r, "vm.reason"), "stopped"),
 	   "a was stopped by the daemon's SIGTERM, not lost");
