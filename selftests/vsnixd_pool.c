@@ -15,7 +15,7 @@
 #include "guests/run_guest.h"
 
 #define NR_TESTS	17
-#define BOOT_LIMIT_S	150
+#define BOOT_LIMIT_S	180
 
 static char dir[] = "/tmp/vsnix-vsnixd-XXXXXX";
 static char sock[PATH_MAX], mnt[PATH_MAX];
