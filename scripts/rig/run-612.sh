@@ -11,7 +11,7 @@ set -eo pipefail
 . "$(dirname "$0")/rig-lib.sh"
 
 series=6.12
-machine=svm-$series
+machine=${VSNIX_612_MACHINE:-svm-$series}
 kver=$(stock_kernel_version "$series")
 kdir=/lib/modules/$kver/build
 [ -d "$kdir" ] || die "no headers for $kver ($kdir): run 'make deps'"
@@ -21,8 +21,5 @@ rig_lock "$machine-build"
 src=$VSNIX_ROOT/build/k612
 rig_build_module "$machine" "$kdir" "$src"
 
-# Single-threaded TCG: this machine runs the tests that load KVM (see
-# run-qemu.sh on TCG threads).
-export VSNIX_QEMU_TCG_THREAD=${VSNIX_QEMU_TCG_THREAD:-single}
 exec "$VSNIX_ROOT/scripts/rig/run-qemu.sh" --machine "$machine" --series "$series" \
 	--module "$src/kmod/vsnix.ko" "$@"

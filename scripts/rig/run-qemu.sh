@@ -113,14 +113,14 @@ note "$RIG_MACHINE: booting $(basename "$kernel") under" \
 # report.awk can tell vsnix's errors from its notices.
 console_fmt=
 [ "$RIG_MODE" = test ] && console_fmt=" console_msg_format=syslog"
-# TCG threads (VSNIX_QEMU_TCG_THREAD, multi by default; run-612.sh takes
-# single). Under QEMU 7.2's multi-threaded TCG the kernel's cross-CPU code
-# patching (text_poke_bp, e.g. the preempt-notifier static key that KVM
-# flips for each VM) now and then leaves a CPU on a stale int3: "Oops:
-# int3" in __schedule and a panic, or soft lockups; seen with vsnix
-# unloaded, gone with thread=single. But one thread for both CPUs has
-# crashed virtio_blk_linux's guest (open). Documentation/security.rst,
-# "Known limits and open holes", and selftests/EXPECTED_SKIPS.
+# TCG threads (VSNIX_QEMU_TCG_THREAD, multi by default; run-kvm.sh takes
+# single). QEMU 7.2's multi-threaded TCG now and then leaves a CPU on a
+# stale int3 after the kernel's cross-CPU code patching (text_poke_bp, e.g.
+# the static key KVM flips for each VM): "Oops: int3" and a panic, or soft
+# lockups; seen with vsnix unloaded. Single-threaded TCG fixes that, but
+# its frequent vCPU switches replay QEMU's stale SVM EVENTINJ interrupt
+# (extint_queue in selftests/EXPECTED_SKIPS) so often that nested SMP Linux
+# guests crash. Documentation/security.rst, "Known limits and open holes".
 tcg_thread=${VSNIX_QEMU_TCG_THREAD:-multi}
 qemu=("$qemu_bin" "${qemu_data[@]}" -M q35 -accel "tcg,thread=$tcg_thread" -cpu EPYC,+svm,+npt -m 2G -smp 2
       -display none -monitor none -no-reboot
