@@ -255,7 +255,7 @@ static bool linux_boot(struct rg_result *r, const char *boot, const char *what,
 				    "--mem", "256M", "--cpus", "2", "--boot", boot,
 				    "--cmdline", cmdline, NULL });
 	u = strstr(r->out, "VSNIX-LINUX: up ");
-	snprintf(up, up_len, "%.*s", u ? (int)strcspn(u + 16, " \n") : 1, u ? u + 16 : "?");
+	snprintf(up, up_len, "%.*s", u ? (int)strcspn(u + 16, "\n ") : 1, u ? u + 16 : "?");
 	ok = rg_ok(r->code == 0 && rg_has(r->out, "VSNIX-LINUX: PASS") &&
 		   !rg_has(r->err, "booting it as a bzImage"),
 		   "%s, 2 vCPUs: the stock kernel boots, its /init checks pass, exit 0 (%.1f s)",

@@ -155,13 +155,15 @@ static int unpack_lz4(struct unpack *u)
 
 static int unpack_any(struct unpack *u)
 {
+	static const uint8_t xz[6] = { 0xfd, '7', 'z', 'X', 'Z', 0 };
+	static const uint8_t elf[4] = { 0x7f, 'E', 'L', 'F' };
 	const uint8_t *m = u->in;
 
 	if (u->in_len < 6)
 		return unpack_fail(u, "payload too short");
 	if (m[0] == 0x1f && (m[1] == 0x8b || m[1] == 0x9e))
 		return unpack_gzip(u);
-	if (!memcmp(m, "\xfd" "7zXZ\0", 6))
+	if (!memcmp(m, xz, sizeof(xz)))
 		return unpack_lzma(u, true);
 	if (m[0] == 0x5d && m[1] == 0x00)
 		return unpack_lzma(u, false);
@@ -173,7 +175,7 @@ static int unpack_any(struct unpack *u)
 		return unpack_bzip2(u);
 	if (!memcmp(m, "\x89LZO", 4))
 		return unpack_fail(u, "an LZO payload (not supported)");
-	if (!memcmp(m, "\x7f" "ELF", 4))
+	if (!memcmp(m, elf, sizeof(elf)))
 		return unpack_fail(u, "an uncompressed payload (not supported)");
 	return unpack_fail(u, "payload magic %02x %02x is none of gzip, xz, lzma, zstd, lz4, bzip2",
 			   m[0], m[1]);
@@ -296,6 +298,24 @@ static int read_image(int fd, uint8_t **buf, size_t *len)
 	return at == (size_t)st.st_size ? 0 : -1;
 }
 
+/* Unpacks into anonymous memory, then into the cache file or a memfd. */
+static int unpack_store(struct unpack *u, const char *cache)
+{
+	int efd = -1;
+
+	u->out = mmap(NULL, u->out_len, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (u->out == MAP_FAILED)
+		return unpack_fail(u, "no memory for %zu bytes", u->out_len);
+	if (!unpack_any(u)) {
+		efd = store(cache, u->out, u->out_len);
+		if (efd < 0)
+			unpack_fail(u, "cannot store the unpacked kernel: %s", strerror(errno));
+	}
+	munmap(u->out, u->out_len);
+	return efd;
+}
+
 int bzimage_unpack(int fd, const char *path, bool use_cache, char *why, size_t why_len)
 {
 	struct unpack u = { .why = why, .why_len = why_len };
@@ -327,17 +347,8 @@ int bzimage_unpack(int fd, const char *path, bool use_cache, char *why, size_t w
 	} else {
 		use_cache = false;
 	}
-	if (efd < 0) {
-		u.out = mmap(NULL, u.out_len, PROT_READ | PROT_WRITE,
-			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (u.out == MAP_FAILED)
-			efd = unpack_fail(&u, "no memory for %zu bytes", u.out_len);
-		else if (!unpack_any(&u) && (efd = store(use_cache ? cache : NULL,
-							 u.out, u.out_len)) < 0)
-			unpack_fail(&u, "cannot store the unpacked kernel: %s", strerror(errno));
-		if (u.out != MAP_FAILED)
-			munmap(u.out, u.out_len);
-	}
+	if (efd < 0)
+		efd = unpack_store(&u, use_cache ? cache : NULL);
 	free(img);
 	return efd;
 }
