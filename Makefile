@@ -114,7 +114,8 @@ endif
 kunit-kernel: | deps-check
 	scripts/kunit/build-kernel.sh
 
-# The demo: builds, then boots a hello unikernel (userspace/demo.sh).
+# The demo: builds, then boots a hello unikernel and a 2-vCPU Debian kernel
+# (userspace/demo.sh).
 demo: modules userspace selftests
 	userspace/demo.sh
 

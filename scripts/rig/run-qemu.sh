@@ -80,7 +80,7 @@ mkdir -p "$RIG_DIR"
 rig_lock "$RIG_MACHINE"
 log=$RIG_DIR/$RIG_MACHINE.console.log
 riglog=$RIG_DIR/$RIG_MACHINE.rig.log
-rm -f "$log" "$riglog"
+rm -f "$log" "$riglog" "$RIG_DIR/$RIG_MACHINE.status"
 initrd=$RIG_DIR/$RIG_MACHINE.cpio.gz
 : >"$RIG_DIR/$RIG_MACHINE.skips"
 if [ "$RIG_MODE" = test ]; then
@@ -135,6 +135,7 @@ case "$qemu_rc" in
 124|137) status="timed out after ${machine_timeout} s, emulator killed" ;;
 *) status="QEMU exited with status $qemu_rc" ;;
 esac
+echo "$status (after $SECONDS s of this script)" >"$RIG_DIR/$RIG_MACHINE.status"
 
 if [ "$RIG_MODE" = cmd ]; then
 	rc=$(tr -d '\r' <"$riglog" 2>/dev/null | sed -n 's/^@@VSNIX-CMD rc=\([0-9]*\)$/\1/p' | tail -n1)
