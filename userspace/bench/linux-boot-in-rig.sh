@@ -8,7 +8,7 @@
 # /tmp (hostrun binds it); QEMU, its libraries and its three firmware files
 # are copied there first, so it does not load them over 9p on every start.
 # Each run ends with the guest's poweroff; its /init prints its uptime.
-# Per run, one "bench:" line:
+# Each run is killed after 300 s (FAILED). Per run, one "bench:" line:
 #   init_s   from the start of the command to the /init line on the console
 #            (everything: process start, vsnixctl's setup or QEMU's
 #            firmware, the decompressor, the kernel's boot)
@@ -44,7 +44,8 @@ one() {
 	shift
 	rm -f /tmp/lb-init
 	t0=$(now)
-	hostrun "$@" 2>&1 | while IFS= read -r l; do
+	# The host's timeout(1), inside the chroot: a hung guest ends the run.
+	hostrun timeout -s KILL 300 "$@" 2>&1 | while IFS= read -r l; do
 		case "$l" in *"VSNIX-LINUX: up "*) now >/tmp/lb-init ;; esac
 		printf '%s\n' "$l"
 	done >/tmp/lb-out.txt
