@@ -21,5 +21,8 @@ rig_lock "$machine-build"
 src=$VSNIX_ROOT/build/k612
 rig_build_module "$machine" "$kdir" "$src"
 
+# Single-threaded TCG: this machine runs the tests that load KVM (see
+# run-qemu.sh on TCG threads).
+export VSNIX_QEMU_TCG_THREAD=${VSNIX_QEMU_TCG_THREAD:-single}
 exec "$VSNIX_ROOT/scripts/rig/run-qemu.sh" --machine "$machine" --series "$series" \
 	--module "$src/kmod/vsnix.ko" "$@"
