@@ -66,8 +66,8 @@ struct module_spec {
 
 /* --boot: how a bzImage is booted (kunpack.c). */
 enum boot_mode {
-	BOOT_AUTO,		/* PVH from its payload when it has the note */
 	BOOT_BZIMAGE,		/* the bzImage's 64-bit entry, its decompressor */
+	BOOT_AUTO,		/* PVH from its payload when it has the note */
 	BOOT_PVH,		/* PVH from its payload, or fail */
 };
 
