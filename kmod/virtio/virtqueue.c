@@ -17,6 +17,7 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_ring.h>
 #include "virtio.h"
+#include "../core/trace.h"
 
 /* Ring offsets (2.7.6, 2.7.8). */
 #define AVAIL_FLAGS		0
@@ -209,6 +210,10 @@ int vsnix_vq_push(struct vsnix_virtqueue *vq, u16 head, u32 written)
 	if (vq_put16(vq, vq->used_gpa + USED_IDX, vq->used_idx))
 		return vq_break(vq, -EFAULT, "used ring outside guest RAM",
 				vq->used_gpa);
+	/* One request done: written bytes went to the guest (used.len). */
+	if (trace_vsnix_dev_complete_enabled())
+		trace_vsnix_dev_complete(vq->vdev->vm->id, READ_ONCE(vq->vdev->id),
+					 vq->index, 1, written);
 	return 0;
 }
 
