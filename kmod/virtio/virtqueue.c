@@ -245,10 +245,16 @@ void vsnix_vq_notify(struct vsnix_virtqueue *vq)
 	vsnix_virtio_queue_interrupt(vq);
 }
 
+/*
+ * A queue the driver has not enabled (or a reset disabled) has no rings
+ * the device may touch (2.7: the driver owns them until queue_enable),
+ * and vsnix_vq_pop finds it empty: enable must agree, or a server that
+ * polls while enable says "more" would spin forever on such a queue.
+ */
 void vsnix_vq_disable_kicks(struct vsnix_virtqueue *vq)
 {
 	/* With EVENT_IDX the avail_event left behind already suppresses. */
-	if (!vq->broken && !vq_event_idx(vq))
+	if (!vq->broken && READ_ONCE(vq->enabled) && !vq_event_idx(vq))
 		vq_put16(vq, vq->used_gpa + USED_FLAGS, VRING_USED_F_NO_NOTIFY);
 }
 
@@ -256,7 +262,7 @@ bool vsnix_vq_enable_kicks(struct vsnix_virtqueue *vq)
 {
 	u16 avail;
 
-	if (vq->broken)
+	if (vq->broken || !READ_ONCE(vq->enabled))
 		return false;
 	if (vq_event_idx(vq))
 		vq_put16(vq, vq->used_gpa + USED_RING(vq->size),
