@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "fuzz/fuzz.h"
+#include "vsnix/stats.h"
 
 static atomic_long calls_left;
 static atomic_long calls_done;
@@ -152,6 +153,36 @@ static void *fuzz_thread_main(void *arg)
 	return NULL;
 }
 
+/*
+ * A RUN that does not return: do its vCPU's exits go on (the kernel keeps
+ * re-entering) or not (stuck in the guest or in one exit)? The stats fd
+ * needs no vCPU mutex.
+ */
+static void show_run_progress(int vcpu)
+{
+	static const char *const names[] = { "exits", "exits_npf", "exits_extint",
+					     "user_exits" };
+	uint64_t before[4];
+	struct vx_stats *s;
+	int fd = ioctl(vcpu, VSNIX_GET_VCPU_STATS_FD, 0);
+	unsigned int i;
+
+	if (fd < 0 || vx_stats_parse(fd, &s)) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	for (i = 0; i < 4 && !vx_stats_read(s); i++)
+		before[i] = vx_stats_get(s, names[i]);
+	sleep(1);
+	if (i == 4 && !vx_stats_read(s))
+		for (i = 0; i < 4; i++)
+			tap_diag("  vCPU fd %d: %s %llu (+%llu in 1 s)", vcpu, names[i],
+				 (unsigned long long)vx_stats_get(s, names[i]),
+				 (unsigned long long)(vx_stats_get(s, names[i]) - before[i]));
+	vx_stats_free(s);
+}
+
 /* Where each thread is: its call and its kernel stack (as root). */
 static void show_threads(void)
 {
@@ -174,6 +205,8 @@ static void show_threads(void)
 		}
 		if (f)
 			fclose(f);
+		if (op == OP_PLATFORM || op == OP_RUN)
+			show_run_progress(t->run_fd);
 	}
 }
 

@@ -231,6 +231,7 @@ long run_with_timer(struct fuzz_thread *t, int vcpu)
 	long ret;
 
 	t->detail = VSNIX_RUN;
+	t->run_fd = vcpu;
 	timer_settime(t->run_timer, 0, &its, NULL);
 	ret = ioctl(vcpu, VSNIX_RUN, 0);
 	timer_settime(t->run_timer, 0, &off, NULL);

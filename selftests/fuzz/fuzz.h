@@ -37,6 +37,7 @@ struct fuzz_thread {
 	atomic_int current_op;
 	atomic_int os_tid;		/* for /proc/self/task/<tid>/stack */
 	atomic_ulong detail;		/* the request of the call in progress */
+	atomic_int run_fd;		/* the vCPU fd of the last RUN */
 	uint8_t arg[ARG_SIZE] __attribute__((aligned(64)));
 };
 
