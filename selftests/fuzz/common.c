@@ -224,9 +224,15 @@ int random_file_fd(struct fuzz_thread *t)
 	}
 }
 
+/*
+ * Periodic, not one-shot: a thread preempted between timer_settime and
+ * the ioctl took its one signal before RUN began, and a guest whose exits
+ * the kernel serves then ran unbounded (seen on the debug kernel).
+ */
 long run_with_timer(struct fuzz_thread *t, int vcpu)
 {
-	struct itimerspec its = { .it_value.tv_nsec = RUN_TIMER_NS };
+	struct itimerspec its = { .it_value.tv_nsec = RUN_TIMER_NS,
+				  .it_interval.tv_nsec = RUN_TIMER_NS };
 	struct itimerspec off = { 0 };
 	long ret;
 
