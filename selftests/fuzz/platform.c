@@ -307,7 +307,9 @@ static int plat_build(struct fuzz_thread *t, int vm, uint8_t *mem, int *ids)
 	};
 	unsigned int nr = 1 + rnd_below(t, PLAT_MAX_DEVS), d;
 
-	fill_random(t, mem, PLAT_MEM);
+	/* Random bytes where the rings and buffers are; the rest stays 0. */
+	fill_random(t, mem + PLAT_RINGS, 0x3000);
+	fill_random(t, mem + PLAT_DATA, 0x4000);
 	write_rings(t, mem);
 	write_program(t, mem, nr);
 	if (ioctl(vm, VSNIX_SET_MEMORY_REGION, &r))
