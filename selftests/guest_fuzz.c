@@ -296,7 +296,12 @@ static unsigned long bad_run_errnos;
 
 static void run_guest(struct vsnix_test_vcpu *vcpu)
 {
-	struct itimerspec its = { .it_value.tv_nsec = RUN_TIMER_NS };
+	/*
+	 * Periodic: a one-shot signal taken before RUN began (the thread
+	 * preempted after timer_settime) left RUN without any.
+	 */
+	struct itimerspec its = { .it_value.tv_nsec = RUN_TIMER_NS,
+				  .it_interval.tv_nsec = RUN_TIMER_NS };
 	struct itimerspec off = { 0 };
 	unsigned int i;
 	int ret;

@@ -5,18 +5,34 @@
  * port writes that userspace serves; vsnix_vcpu_exit must show K + 1 io
  * exits (the writes and the DONE ucall) with the vendor's raw code, and
  * vsnix_io K writes of port 0x600 served by userspace; vsnix_vm_create,
- * vsnix_memory_region and vsnix_vm_destroy the VM's life.
+ * vsnix_memory_region and vsnix_vm_destroy the VM's life. Then a second
+ * guest drives a virtio-rng function over PCI (selftests/lib's driver):
+ * R requests of distinct lengths, each notified once and waited for;
+ * vsnix_dev_kick must show exactly R kicks of queue 0 of that device, and
+ * vsnix_dev_complete one completion of each request with its length.
  */
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
+#include <vsnix/pc.h>
 #include "vsnix_util.h"
+#include "virtio_guest.h"
 #include "vsnix/stats.h"
 
 #define K_WRITES	11
 #define TEST_PORT	0x600
 #define TRACING		"/sys/kernel/tracing"
-#define NR_TESTS	7
+#define NR_TESTS	9
+#define RNG_REQS	7
+#define RNG_ID		4	/* virtio 1.2, 5: entropy device */
+#define RNG_SLOT	2
+#define RNG_QSIZE	8
+
+/* Request i asks for rng_len(i) bytes: each length tells its completion. */
+static inline uint32_t rng_len(int i)
+{
+	return 16 + 8 * i;
+}
 
 static void guest_writes(void)
 {
@@ -24,6 +40,27 @@ static void guest_writes(void)
 
 	for (i = 0; i < K_WRITES; i++)
 		guest_outb(TEST_PORT, 0x40 + i);
+	GUEST_DONE();
+}
+
+/* One request at a time: post, notify once, wait for its used entry. */
+static void guest_rng(uint64_t ring, uint64_t buf)
+{
+	struct vg_used_elem e;
+	struct vg_dev d;
+	int i;
+
+	GUEST_ASSERT(vg_find(&d, RNG_ID, 0) == 0);
+	GUEST_ASSERT(vg_init(&d, 0));
+	GUEST_ASSERT(vg_queue_setup(&d, 0, ring, RNG_QSIZE) == 0);
+	vg_driver_ok(&d);
+	for (i = 0; i < RNG_REQS; i++) {
+		vg_set_desc(&d, 0, 0, buf, rng_len(i), VG_DESC_F_WRITE, 0);
+		vg_post(&d, 0, 0);
+		vg_kick(&d, 0);
+		GUEST_ASSERT(vg_wait_used(&d, 0, &e) == 1);
+		GUEST_ASSERT(e.id == 0 && e.len == rng_len(i));
+	}
 	GUEST_DONE();
 }
 
@@ -76,6 +113,65 @@ static int count_lines(const char *text, const char *a, const char *b, const cha
 	return n;
 }
 
+/* The rng guest's VM: the PCI host bridge and virtio-rng in RNG_SLOT. */
+static uint32_t run_rng_guest(uint32_t *vm_id)
+{
+	struct vsnix_device_config c = {
+		.type = VSNIX_DEV_PCI_HOST, .console_fd = -1,
+		.pci_host = { .ecam_base = PC_PCI_ECAM_BASE,
+			      .nr_buses = PC_PCI_BUSES, .intx_gsi_base = 16,
+			      .mmio_base = PC_PCI_MMIO_START,
+			      .mmio_size = PC_PCI_MMIO_END + 1 - PC_PCI_MMIO_START },
+	};
+	struct vsnix_test_vcpu *vcpu;
+	struct vsnix_test_vm *vm;
+	struct vsnix_vm_info info;
+	uint64_t ring, buf;
+	struct ucall uc;
+
+	vm = vm_create_long(0x10000);
+	ring = (vm_alloc(vm, 0x5000) + 0xfff) & ~0xfffull;
+	buf = vm_alloc(vm, 0x1000);
+	TEST_ASSERT(ioctl(vm->fd, VSNIX_CREATE_DEVICE, &c) >= 0, "PCI host: %s",
+		    strerror(errno));
+	memset(&c, 0, sizeof(c));
+	c.type = VSNIX_DEV_VIRTIO_RNG;
+	c.console_fd = -1;
+	c.virtio_rng.pci.slot = RNG_SLOT;
+	c.virtio_rng.pci.bar_base = PC_PCI_MMIO_START + (RNG_SLOT - 1) * PC_PCI_BAR_SIZE;
+	TEST_ASSERT(ioctl(vm->fd, VSNIX_CREATE_DEVICE, &c) >= 0, "virtio-rng: %s",
+		    strerror(errno));
+	vcpu = vcpu_create_long(vm, 0, guest_rng);
+	vcpu_set_args(vcpu, 2, ring, buf);
+	TEST_ASSERT(!vx_vm_get_info(vm->fd, &info), "info");
+	*vm_id = info.id;
+	TEST_ASSERT(vcpu_run_ucall(vcpu, &uc) == UCALL_DONE, "rng guest DONE");
+	vm_destroy(vm);
+	return c.id;
+}
+
+/* Exactly RNG_REQS kicks and one completion per request, lengths included. */
+static void check_virtio(const char *t, uint32_t vm_id, uint32_t dev)
+{
+	char tag[64], want[64];
+	int i, n, all, done = 0;
+
+	snprintf(tag, sizeof(tag), "vm %u dev %u queue 0", vm_id, dev);
+	n = count_lines(t, "vsnix_dev_kick:", tag, NULL);
+	all = count_lines(t, "vsnix_dev_kick:", "", NULL);
+	tap_ok(n == RNG_REQS && all == n,
+	       "vsnix_dev_kick: %d kicks of %s (want %d; %d in all)", n, tag,
+	       RNG_REQS, all);
+	for (i = 0; i < RNG_REQS; i++) {
+		snprintf(want, sizeof(want), "count 1 bytes %u", rng_len(i));
+		done += count_lines(t, "vsnix_dev_complete:", tag, want) == 1;
+	}
+	n = count_lines(t, "vsnix_dev_complete:", tag, NULL);
+	tap_ok(done == RNG_REQS && n == RNG_REQS,
+	       "vsnix_dev_complete: each of the %d requests once with its length (%d of %d, %d lines)",
+	       RNG_REQS, done, RNG_REQS, n);
+}
+
 int main(void)
 {
 	struct vsnix_test_vcpu *vcpu;
@@ -83,6 +179,7 @@ int main(void)
 	struct vsnix_vm_info info;
 	char vmtag[32], raw[32], dtag[48], *t;
 	struct ucall uc;
+	uint32_t rng_vm, rng_dev;
 	int i, n;
 
 	vsnix_dev_fd();
@@ -111,6 +208,7 @@ int main(void)
 	}
 	TEST_ASSERT(vcpu_run_ucall(vcpu, &uc) == UCALL_DONE, "DONE");
 	vm_destroy(vm);
+	rng_dev = run_rng_guest(&rng_vm);
 	put("tracing_on", "0");
 	put("events/vsnix/enable", "0");
 	t = trace_text();
@@ -131,6 +229,7 @@ int main(void)
 	tap_ok(count_lines(t, "vsnix_memory_region:", vmtag, "ret 0") >= 1 &&
 	       count_lines(t, "vsnix_vcpu_entry:", vmtag, NULL) >= K_WRITES + 1,
 	       "vsnix_memory_region and vsnix_vcpu_entry seen");
+	check_virtio(t, rng_vm, rng_dev);
 	tap_ok(kernel_healthy(), "kernel not tainted by an oops or WARN");
 	tap_finish();
 }

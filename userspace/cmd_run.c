@@ -18,6 +18,7 @@
 #define OPT_STDIN	0x100	/* long-only options */
 #define OPT_BOOT	0x101
 #define OPT_NO_CACHE	0x102
+#define OPT_RNG		0x103
 #define DEFAULT_MEM	(128ULL << 20)
 #define VSNIX_MAX_CPUS	64	/* VSNIX_CAP_NR_VCPUS */
 
@@ -109,6 +110,7 @@ void pc_devices(const struct run_options *opt, struct vx_boot *b)
 	b->disks = opt->disk;
 	b->nr_disks = opt->nr_disk;
 	b->virtio_console = opt->virtio_console;
+	b->virtio_rng = opt->virtio_rng;
 }
 
 /* One getopt_long() result of `run`: 0, or -1 after a message. */
@@ -206,6 +208,9 @@ static int run_option(int c, struct run_options *opt)
 	case OPT_STDIN:
 		opt->stdin_fwd = true;
 		break;
+	case OPT_RNG:
+		opt->virtio_rng = true;
+		break;
 	case OPT_BOOT:
 		if (!strcmp(optarg, "auto"))
 			opt->boot = BOOT_AUTO;
@@ -264,6 +269,7 @@ static int parse_run(int argc, char **argv, struct run_options *opt)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "cpus", required_argument, NULL, 'C' },
 		{ "stdin", no_argument, NULL, OPT_STDIN },
+		{ "rng", no_argument, NULL, OPT_RNG },
 		{ "boot", required_argument, NULL, OPT_BOOT },
 		{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
 		{ "disk", required_argument, NULL, 'D' },
@@ -305,8 +311,9 @@ static int prepare_elf(struct vm *vm, struct run_options *opt, int fd, int *ret)
 	*ret = -1;
 	if (report(vx_elf_open(&img, fd, opt->kernel)))
 		return 1;
-	if (hvt_is_hvt_elf(&img) && (opt->nr_disk || opt->virtio_console)) {
-		fprintf(stderr, "vsnixctl: --disk/--console virtio need a Linux guest; use --block for hvt\n");
+	if (hvt_is_hvt_elf(&img) && (opt->nr_disk || opt->virtio_console ||
+				     opt->virtio_rng)) {
+		fprintf(stderr, "vsnixctl: --disk/--console virtio/--rng need a Linux guest; use --block for hvt\n");
 	} else if (hvt_is_hvt_elf(&img) && opt->nr_vnet) {
 		fprintf(stderr, "vsnixctl: --net tap=... is virtio-net for Linux guests; an hvt unikernel takes --net NAME=TAP[,MAC]\n");
 	} else if (hvt_is_hvt_elf(&img)) {
@@ -401,8 +408,8 @@ static int prepare(struct vm *vm, struct run_options *opt)
 				opt->kernel);
 			goto out;
 		}
-		if (opt->nr_disk || opt->virtio_console) {
-			fprintf(stderr, "vsnixctl: --disk/--console virtio need a Linux guest; %s is multiboot\n",
+		if (opt->nr_disk || opt->virtio_console || opt->virtio_rng) {
+			fprintf(stderr, "vsnixctl: --disk/--console virtio/--rng need a Linux guest; %s is multiboot\n",
 				opt->kernel);
 			goto out;
 		}

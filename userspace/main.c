@@ -79,6 +79,7 @@ static const struct command commands[] = {
 		"                       Linux: a virtio-blk disk on file/device PATH (repeatable)\n"
 		"  --console virtio|serial\n"
 		"                       Linux: the console on hvc0 (virtio-console) or ttyS0\n"
+		"  --rng                Linux: a virtio-rng function (/dev/hwrng)\n"
 		"  --on-reboot restart|exit\n"
 		"                       a guest reset (ACPI reset register, keyboard\n"
 		"                       controller) builds the VM again, or ends the run\n"

@@ -96,6 +96,7 @@ struct run_options {
 	struct vx_disk disk[VX_MAX_DISKS];
 	unsigned int nr_disk;
 	bool virtio_console;
+	bool virtio_rng;	/* --rng */
 	bool on_reboot_restart;	/* --on-reboot restart (default: exit) */
 	bool no_x2apic;		/* --no-x2apic */
 	bool testdev;		/* --testdev */

@@ -274,7 +274,7 @@ static struct vsnix_io_device *io_find_id_locked(struct vsnix_vm *vm, u32 id)
 	for (bus = 0; bus < VSNIX_NR_BUSES; bus++) {
 		b = io_bus_get(vm, bus);
 		for (i = 0; i < io_bus_nr_devs(b); i++) {
-			if (b->devs[i]->id == id) {
+			if (b->devs[i]->id == id && !b->devs[i]->owned) {
 				refcount_inc(&b->devs[i]->users);
 				return b->devs[i];
 			}

@@ -200,6 +200,13 @@ struct vsnix_io_device {
 	 * the reset control register, another device's).
 	 */
 	bool wide;
+	/*
+	 * A part its owner maps and removes (a PCI function's BAR map): it
+	 * has an id for the statistics and traces, but VSNIX_DESTROY_DEVICE
+	 * and the other by-id ioctls do not find it (the owner would keep a
+	 * pointer to a freed map).
+	 */
+	bool owned;
 	refcount_t users;	/* the bus's reference + calls in flight */
 	struct vsnix_io_dev_stat __percpu *stat;	/* core/stats.h */
 	struct work_struct destroy_work;	/* last put in a vCPU thread */

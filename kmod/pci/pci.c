@@ -374,7 +374,7 @@ static void bar_map(struct vsnix_pci_func *f, unsigned int bar, u64 base)
 	m->f = f;
 	m->bar = bar;
 	m->io = (struct vsnix_io_device){ .bus = VSNIX_BUS_MMIO, .base = base,
-		.len = f->bar_size[bar], .ops = &bar_map_ops };
+		.len = f->bar_size[bar], .ops = &bar_map_ops, .owned = true };
 	vsnix_pci_func_get(f);
 	ret = vsnix_io_register(f->vm, &m->io);
 	if (ret) {

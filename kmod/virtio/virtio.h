@@ -162,6 +162,7 @@ struct vsnix_virtio_dev {
 	u16 config_msix_vector;
 	struct vsnix_virtqueue vqs[VSNIX_VIRTIO_MAX_QUEUES];
 	void *transport;		/* virtio_pci.c's function */
+	u32 id;				/* device id (VSNIX_CREATE_DEVICE), for traces */
 };
 
 /* True when the driver accepted feature bit `bit` (VIRTIO_F_*, ...). */

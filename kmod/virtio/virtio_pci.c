@@ -24,6 +24,7 @@
 #include <linux/virtio_ring.h>
 #include "virtio.h"
 #include "../pci/pci.h"
+#include "../core/trace.h"
 
 #define VP_COMMON		0x0000
 #define VP_COMMON_LEN		0x40
@@ -393,6 +394,8 @@ static void vp_notify(struct vsnix_virtio_pci *vp, u32 off)
 	if (q >= vdev->ops->nr_queues || !READ_ONCE(vp->started) ||
 	    !READ_ONCE(vdev->vqs[q].enabled))
 		return;
+	if (trace_vsnix_dev_kick_enabled())
+		trace_vsnix_dev_kick(vdev->vm->id, vp->func.io.id, q);
 	vdev->ops->kick(vdev, q);
 }
 
@@ -654,6 +657,7 @@ int vsnix_virtio_pci_create(struct vsnix_vm *vm, struct vsnix_virtio_dev *vdev,
 				 "virtio");
 	if (ret < 0)
 		goto fail;
+	WRITE_ONCE(vdev->id, ret);	/* the driver cannot have started it yet */
 	vsnix_pci_func_put(&vp->func);	/* the creator's reference */
 	return ret;
 fail:

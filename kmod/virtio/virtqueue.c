@@ -17,6 +17,7 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_ring.h>
 #include "virtio.h"
+#include "../core/trace.h"
 
 /* Ring offsets (2.7.6, 2.7.8). */
 #define AVAIL_FLAGS		0
@@ -209,6 +210,10 @@ int vsnix_vq_push(struct vsnix_virtqueue *vq, u16 head, u32 written)
 	if (vq_put16(vq, vq->used_gpa + USED_IDX, vq->used_idx))
 		return vq_break(vq, -EFAULT, "used ring outside guest RAM",
 				vq->used_gpa);
+	/* One request done: written bytes went to the guest (used.len). */
+	if (trace_vsnix_dev_complete_enabled())
+		trace_vsnix_dev_complete(vq->vdev->vm->id, READ_ONCE(vq->vdev->id),
+					 vq->index, 1, written);
 	return 0;
 }
 
@@ -240,10 +245,16 @@ void vsnix_vq_notify(struct vsnix_virtqueue *vq)
 	vsnix_virtio_queue_interrupt(vq);
 }
 
+/*
+ * A queue the driver has not enabled (or a reset disabled) has no rings
+ * the device may touch (2.7: the driver owns them until queue_enable),
+ * and vsnix_vq_pop finds it empty: enable must agree, or a server that
+ * polls while enable says "more" would spin forever on such a queue.
+ */
 void vsnix_vq_disable_kicks(struct vsnix_virtqueue *vq)
 {
 	/* With EVENT_IDX the avail_event left behind already suppresses. */
-	if (!vq->broken && !vq_event_idx(vq))
+	if (!vq->broken && READ_ONCE(vq->enabled) && !vq_event_idx(vq))
 		vq_put16(vq, vq->used_gpa + USED_FLAGS, VRING_USED_F_NO_NOTIFY);
 }
 
@@ -251,7 +262,7 @@ bool vsnix_vq_enable_kicks(struct vsnix_virtqueue *vq)
 {
 	u16 avail;
 
-	if (vq->broken)
+	if (vq->broken || !READ_ONCE(vq->enabled))
 		return false;
 	if (vq_event_idx(vq))
 		vq_put16(vq, vq->used_gpa + USED_RING(vq->size),

@@ -41,7 +41,9 @@ rig_select_tests() {
 
 # rig_norun_reason MACHINE NAME: the reason selftests/EXPECTED_SKIPS gives
 # for not running test NAME on MACHINE at all ("<machines> NAME norun why").
+# VSNIX_RIG_RUN_ALL=1 runs such tests anyway (make fuzz, a hang hunt).
 rig_norun_reason() {
+	[ -z "$VSNIX_RIG_RUN_ALL" ] || return 1
 	[ -f "$SELFTESTS/EXPECTED_SKIPS" ] || return 1
 	awk -v m="$1" -v n="$2" '
 		/^[ \t]*(#|$)/ { next }

@@ -147,7 +147,8 @@ static int pc_pci_host(struct vx_vm *vm, struct vx_pc *pc)
 
 	if (!(vx_check_cap(vm->sys_fd, VSNIX_CAP_DEVICES) &
 	      (1 << VSNIX_DEV_PCI_HOST))) {
-		if (pc->nr_disks || pc->virtio_console || pc->nr_nics)
+		if (pc->nr_disks || pc->virtio_console || pc->nr_nics ||
+		    pc->virtio_rng)
 			return vx_fail(ENODEV, "vsnix.ko has no PCI host bridge: no virtio devices");
 		return 0;
 	}
@@ -187,13 +188,23 @@ static int pc_virtio(struct vx_vm *vm, struct vx_pc *pc)
 		if (r)
 			return r;
 	}
-	if (!pc->virtio_console)
+	if (pc->virtio_console) {
+		memset(&c, 0, sizeof(c));
+		c.type = VSNIX_DEV_VIRTIO_CONSOLE;
+		c.console_fd = pc->console_fd;
+		r = pc_pci_place(pc, &c.virtio_console.pci);
+		r = r ? r : vx_vm_create_device(vm, &c);
+		if (r < 0)
+			return r;
+	}
+	if (!pc->virtio_rng)
 		return 0;
 	memset(&c, 0, sizeof(c));
-	c.type = VSNIX_DEV_VIRTIO_CONSOLE;
-	c.console_fd = pc->console_fd;
-	r = pc_pci_place(pc, &c.virtio_console.pci);
-	return r ? r : vx_vm_create_device(vm, &c);
+	c.type = VSNIX_DEV_VIRTIO_RNG;
+	c.console_fd = -1;
+	r = pc_pci_place(pc, &c.virtio_rng.pci);
+	r = r ? r : vx_vm_create_device(vm, &c);
+	return r < 0 ? r : 0;
 }
 
 /* The ACPI tables in the BIOS area; pc->rsdp for the boot protocols. */
@@ -337,6 +348,7 @@ int vx_pc_vcpus(struct vx_vm *vm, struct vx_boot *b, struct vx_pc *pc)
 	pc->disks = b->disks;
 	pc->nr_disks = b->nr_disks;
 	pc->virtio_console = b->virtio_console;
+	pc->virtio_rng = b->virtio_rng;
 	pc->nics = b->nics;
 	pc->nr_nics = b->nr_nics;
 	r = vx_pc_platform_create(vm, pc);

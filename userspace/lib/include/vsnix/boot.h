@@ -53,6 +53,7 @@ struct vx_boot {
 	const struct vx_disk *disks;
 	unsigned int nr_disks;
 	bool virtio_console;
+	bool virtio_rng;	/* a virtio-rng (hw_random) function */
 	const struct vx_nic *nics;	/* virtio-net cards */
 	unsigned int nr_nics;
 	/*
@@ -112,6 +113,7 @@ struct vx_pc {
 	const struct vx_disk *disks;
 	unsigned int nr_disks;
 	bool virtio_console;
+	bool virtio_rng;	/* virtio-rng, after the console */
 	const struct vx_nic *nics;	/* virtio-net, after the disks */
 	unsigned int nr_nics;
 	unsigned int next_slot;	/* the next free PCI slot (internal) */
