@@ -17,7 +17,7 @@ T ?=
 
 .PHONY: all modules userspace selftests bpf clean deps deps-check \
 	rig-modules test test-quick test-612 test-vmx test-debug kunit-kernel demo fuzz test-kut \
-	test-solo5 check
+	test-solo5 check install
 all: modules userspace selftests bpf
 
 # Every build and test target first checks (cheaply, with dpkg-query) that
@@ -64,6 +64,21 @@ test: all
 	scripts/rig/test.sh --tests "$(T)"
 
 # The inner loop: QEMU/SVM on the stock kernel only.
+# make install [PREFIX=/usr/local] [DESTDIR=]: vsnixctl, vsnixd and its
+# systemd unit (Documentation/vsnixd.rst).
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+
+install: userspace
+	install -D -m 0755 userspace/vsnixctl $(DESTDIR)$(BINDIR)/vsnixctl
+	install -D -m 0755 userspace/vsnixd/vsnixd $(DESTDIR)$(SBINDIR)/vsnixd
+	install -d $(DESTDIR)$(UNITDIR)
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SBINDIR@|$(SBINDIR)|g' \
+		userspace/vsnixd/vsnixd.service > $(DESTDIR)$(UNITDIR)/vsnixd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/vsnixd.service
+
 test-quick: rig-modules userspace selftests
 	scripts/rig/test.sh --quick --tests "$(T)"
 
@@ -114,7 +129,8 @@ endif
 kunit-kernel: | deps-check
 	scripts/kunit/build-kernel.sh
 
-# The demo: builds, then boots a hello unikernel (userspace/demo.sh).
+# The demo: builds, then boots a hello unikernel and a 2-vCPU Debian kernel
+# (userspace/demo.sh).
 demo: modules userspace selftests
 	userspace/demo.sh
 

@@ -171,11 +171,12 @@ int cmd_pool(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "dir", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "daemon", no_argument, NULL, 'D' },
 		{ }
 	};
 	const char *dir = ".", *sub;
 	struct pool_err e = { };
-	bool json = false;
+	bool json = false, daemon = false;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "+d:j", opts, NULL)) != -1) {
@@ -183,6 +184,8 @@ int cmd_pool(int argc, char **argv)
 			dir = optarg;
 		else if (c == 'j')
 			json = true;
+		else if (c == 'D')
+			daemon = true;
 		else
 			return usage();
 	}
@@ -191,6 +194,8 @@ int cmd_pool(int argc, char **argv)
 	sub = argv[optind++];
 	argc -= optind;
 	argv += optind;
+	if (daemon)
+		return vsnixd_pool_cmd(sub, json, argc, argv);
 	if (!strcmp(sub, "create"))
 		return pool_cmd_create(dir, argc, argv);
 	if (!strcmp(sub, "load"))

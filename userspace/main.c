@@ -11,6 +11,40 @@
 
 static int cmd_help(int argc, char **argv);
 
+#define VSNIXD_NOTE "  asks vsnixd ($VSNIXD_SOCKET, default /run/vsnix/vsnixd.sock)\n"
+
+/* The commands that are requests to vsnixd (cmd_vsnixd.c). */
+#define VSNIXD_COMMANDS							\
+	{ .name = "list", .handler = cmd_list,				\
+	  .summary = "vsnixd: the VMs, their state and exit codes",	\
+	  .usage = "list [--json]", .help = VSNIXD_NOTE },		\
+	{ .name = "create", .handler = cmd_create,			\
+	  .summary = "vsnixd: a VM from a loaded pool's entry",		\
+	  .usage = "create [--json] POOL VM [NAME]",			\
+	  .help = "  NAME: the new VM's name (default: VM)\n" VSNIXD_NOTE }, \
+	{ .name = "start", .handler = cmd_start,			\
+	  .summary = "vsnixd: start a VM",				\
+	  .usage = "start [--json] NAME", .help = VSNIXD_NOTE },	\
+	{ .name = "stop", .handler = cmd_stop,				\
+	  .summary = "vsnixd: stop a VM (SIGTERM, SIGKILL after 5 s)",	\
+	  .usage = "stop [--json] [--no-wait] NAME",			\
+	  .help = "  --no-wait            do not wait for the VM's end\n" VSNIXD_NOTE }, \
+	{ .name = "show", .handler = cmd_show,				\
+	  .summary = "vsnixd: a VM's state and config (JSON)",		\
+	  .usage = "show NAME", .help = VSNIXD_NOTE },			\
+	{ .name = "delete", .handler = cmd_delete,			\
+	  .summary = "vsnixd: forget a VM that does not run",		\
+	  .usage = "delete [--json] NAME", .help = VSNIXD_NOTE },	\
+	{ .name = "console", .handler = cmd_console,			\
+	  .summary = "vsnixd: a VM's console (the last 64 KiB)",	\
+	  .usage = "console [--follow] NAME",				\
+	  .help = "  --follow             then the live output, until the VM ends\n" \
+		  VSNIXD_NOTE },					\
+	{ .name = "audit", .handler = cmd_audit,			\
+	  .summary = "vsnixd: the audit log",				\
+	  .usage = "audit [--json] [--vm NAME] [--since UNIXTIME]",	\
+	  .help = VSNIXD_NOTE },
+
 static const struct command commands[] = {
 	{
 		.name = "run",
@@ -111,8 +145,11 @@ static const struct command commands[] = {
 		"  unload MNT           unmount (the loop device goes with it)\n"
 		"  list                 the pools in DIR\n"
 		"  show MNT             the VMs of the pool mounted on MNT\n"
+		"  --daemon load NAME | unload NAME | list\n"
+		"                       the same through vsnixd, on its --pools folder\n"
 		"  Documentation/pools.rst describes the files\n",
 	},
+	VSNIXD_COMMANDS
 	{
 		.name = "help",
 		.handler = cmd_help,
@@ -140,7 +177,7 @@ static void list_commands(FILE *out)
 
 	fprintf(out, "usage: vsnixctl COMMAND [options]\ncommands:\n");
 	for (i = 0; i < NR_COMMANDS; i++)
-		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+		fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "`vsnixctl help COMMAND` or `vsnixctl COMMAND --help` shows its options\n");
 }
 

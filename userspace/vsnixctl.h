@@ -170,6 +170,16 @@ int cmd_top(int argc, char **argv);	/* cmd_top.c */
 int cmd_stats(int argc, char **argv);	/* cmd_top.c */
 int cmd_pool(int argc, char **argv);	/* cmd_pool.c */
 int cmd_net(int argc, char **argv);	/* cmd_net.c */
+/* cmd_vsnixd.c: requests to vsnixd */
+int cmd_list(int argc, char **argv);
+int cmd_create(int argc, char **argv);
+int cmd_start(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_delete(int argc, char **argv);
+int cmd_console(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+int vsnixd_pool_cmd(const char *sub, bool json, int argc, char **argv);
 
 /* net_bpf.c: the eBPF programs of bpf/ (Documentation/bpf.rst) */
 int steer_attach(const char *dev);

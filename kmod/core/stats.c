@@ -22,7 +22,7 @@
 #include <linux/fs.h>
 #include <linux/percpu.h>
 #include <linux/sched.h>
-#include <linux/sched/clock.h>
+#include <linux/timekeeping.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include "vsnix.h"
@@ -555,17 +555,21 @@ void vsnix_vcpu_exited(struct vsnix_vcpu *vcpu, u32 reason, u64 raw)
 	}
 }
 
-/* With IRQs off, right before the entry (tracing on only). */
+/*
+ * With IRQs off, right before the entry (tracing on only). The monotonic
+ * fast clock, not local_clock(): the vCPU thread may have moved to another
+ * CPU since its exit, and local_clock() is only monotonic per CPU.
+ */
 void vsnix_trace_entry(struct vsnix_vcpu *vcpu)
 {
 	struct vsnix_vcpu_trace *t = &vcpu->trace;
-	u64 now = local_clock();
+	u64 now = ktime_get_mono_fast_ns();
 
 	trace_vsnix_vcpu_entry(vcpu->vm->id, vcpu->id, vcpu->rip,
 			       t->exit_ns && now > t->exit_ns ?
 			       now - t->exit_ns : 0);
 	t->exit_ns = 0;
-	t->entry_ns = local_clock();
+	t->entry_ns = ktime_get_mono_fast_ns();
 }
 
 int vsnix_io_dev_stat_alloc(struct vsnix_io_dev_stat __percpu **st)

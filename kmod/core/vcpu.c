@@ -14,7 +14,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
-#include <linux/sched/clock.h>
+#include <linux/timekeeping.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -93,7 +93,7 @@ void vsnix_vcpu_exit_done(struct vsnix_vcpu *vcpu)
 {
 	if (trace_vsnix_vcpu_entry_enabled() ||
 	    trace_vsnix_vcpu_exit_enabled())
-		vcpu->trace.exit_ns = local_clock();
+		vcpu->trace.exit_ns = ktime_get_mono_fast_ns();
 	/* The exit's state is stored before a kicker can see us outside. */
 	smp_store_release(&vcpu->mode, VSNIX_OUTSIDE_GUEST);
 }

@@ -479,13 +479,13 @@ static int vsnix_hvt_write(struct vsnix_io_device *io, struct vsnix_vcpu *vcpu,
 	int ret;
 
 	if (trace_vsnix_hypercall_enabled())
-		t0 = local_clock();
+		t0 = ktime_get_mono_fast_ns();
 	ret = hvt_call(io, vcpu, addr, len, val);
 	vcpu->stat.hypercalls++;
 	vcpu->stat.hypercall[nr < VSNIX_STAT_HVT_NR ? nr : 0]++;
 	if (trace_vsnix_hypercall_enabled())
 		trace_vsnix_hypercall(vcpu->vm->id, vcpu->id, nr, ret,
-				      t0 ? local_clock() - t0 : 0);
+				      t0 ? ktime_get_mono_fast_ns() - t0 : 0);
 	return ret;
 }
 

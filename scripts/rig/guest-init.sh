@@ -130,6 +130,44 @@ pages_check() {
 	fi
 }
 
+# A test still alive STUCK_GRACE seconds after timeout(1)'s SIGKILL is stuck
+# in the kernel: the watchdog shows where (sysrq w: blocked tasks; l: each
+# CPU's backtrace), then wakes this shell (USR1 ends its wait) so that the
+# tests after it still run. rc 200 tells report.awk.
+STUCK_GRACE=30
+test_stuck=0
+trap 'test_stuck=1' USR1
+
+stuck_watchdog() {
+	local name=$1 pid=$2 left=$(($3 + STUCK_GRACE))
+
+	while [ "$left" -gt 0 ]; do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 5
+		left=$((left - 5))
+	done
+	kill -0 "$pid" 2>/dev/null || return 0
+	klog "@@VSNIX-STUCK $name: alive ${STUCK_GRACE} s after SIGKILL"
+	echo 1 >/proc/sys/kernel/sysrq
+	echo w >/proc/sysrq-trigger
+	echo l >/proc/sysrq-trigger
+	kill -USR1 $$
+}
+
+run_one() {
+	local name=$1 limit=$2 pid rc
+
+	test_stuck=0
+	VSNIX_RIG_MACHINE=$RIG_MACHINE timeout -s KILL "$limit" \
+		"/selftests/$name" </dev/null >&3 2>&1 &
+	pid=$!
+	stuck_watchdog "$name" "$pid" "$limit" &
+	wait "$pid"
+	rc=$?
+	[ "$test_stuck" = 1 ] && return 200
+	return "$rc"
+}
+
 run_tests() {
 	local name limit rc
 
@@ -142,8 +180,7 @@ run_tests() {
 		klog "@@VSNIX-TEST-BEGIN $name"
 		say "@@VSNIX-TEST-BEGIN $name $limit"
 		if [ -x "/selftests/$name" ]; then
-			VSNIX_RIG_MACHINE=$RIG_MACHINE timeout -s KILL "$limit" \
-				"/selftests/$name" </dev/null >&3 2>&1
+			run_one "$name" "$limit"
 			rc=$?
 		else
 			rc=127

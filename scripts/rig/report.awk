@@ -323,7 +323,10 @@ function emit_test(t,   j, r, why) {
 		return
 	}
 	r = rc[t] + 0
-	if (is_timeout(r)) {
+	if (r == 200) {
+		emit("fail", t ": still running 30 s after SIGKILL at its limit of " limit[t] \
+		     " s: stuck in the kernel (the console has the blocked tasks)")
+	} else if (is_timeout(r)) {
 		emit("fail", t ": killed after its time limit of " limit[t] " s")
 	} else if (r == 127 && nres[t] == 0) {
 		emit("fail", t ": not in the initramfs (selftests/build/" t " not built?)")

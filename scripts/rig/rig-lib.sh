@@ -137,6 +137,7 @@ rig_make_initramfs() {
 		cp "$RIG_KUNIT_MODULE" "$stage/lib/vsnix/vsnix_kunit.ko"
 	fi
 	[ -x "$VSNIX_ROOT/userspace/vsnixctl" ] && cp "$VSNIX_ROOT/userspace/vsnixctl" "$stage/bin/"
+	[ -x "$VSNIX_ROOT/userspace/vsnixd/vsnixd" ] && cp "$VSNIX_ROOT/userspace/vsnixd/vsnixd" "$stage/bin/"
 	# Every file under selftests/build/ goes in, the tests and their data,
 	# object files excepted.
 	if [ -d "$SELFTESTS/build" ]; then

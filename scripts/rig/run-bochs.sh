@@ -61,7 +61,7 @@ work=$RIG_DIR/vmx
 log=$RIG_DIR/vmx.console.log
 riglog=$RIG_DIR/vmx.rig.log
 mkdir -p "$work"
-rm -f "$log" "$riglog" "$work/bochs.log"
+rm -f "$log" "$riglog" "$work/bochs.log" "$RIG_DIR/vmx.status"
 
 RIG_TESTS=
 [ "$RIG_MODE" = cmd ] || RIG_TESTS=$(rig_select_runnable vmx "$factor" "$wanted")
@@ -163,6 +163,7 @@ status=ok
 if grep -q '^[0-9]*[ei]*\[.*\] *>>PANIC<<' "$work/bochs.log" 2>/dev/null; then
 	status="Bochs panicked: $(grep -m1 'PANIC' "$work/bochs.log")"
 fi
+echo "$status (after $SECONDS s of this script)" >"$RIG_DIR/vmx.status"
 
 if [ "$RIG_MODE" = cmd ]; then
 	rc=$(tr -d '\r' <"$riglog" 2>/dev/null | sed -n 's/^@@VSNIX-CMD rc=\([0-9]*\)$/\1/p' | tail -n1)

@@ -80,7 +80,7 @@ mkdir -p "$RIG_DIR"
 rig_lock "$RIG_MACHINE"
 log=$RIG_DIR/$RIG_MACHINE.console.log
 riglog=$RIG_DIR/$RIG_MACHINE.rig.log
-rm -f "$log" "$riglog"
+rm -f "$log" "$riglog" "$RIG_DIR/$RIG_MACHINE.status"
 initrd=$RIG_DIR/$RIG_MACHINE.cpio.gz
 : >"$RIG_DIR/$RIG_MACHINE.skips"
 if [ "$RIG_MODE" = test ]; then
@@ -103,7 +103,7 @@ rig_make_initramfs "$initrd" "$RIG_DIR/$RIG_MACHINE.root"
 if [ -z "$machine_timeout" ] && [ "$RIG_MODE" = cmd ]; then
 	machine_timeout=600
 elif [ -z "$machine_timeout" ]; then
-	machine_timeout=$(rig_timeout "$RIG_TESTS" "$boot_allowance" "${VSNIX_QEMU_MAX_S:-1200}")
+	machine_timeout=$(rig_timeout "$RIG_TESTS" "$boot_allowance" "${VSNIX_QEMU_MAX_S:-2400}")
 fi
 
 note "$RIG_MACHINE: booting $(basename "$kernel") under" \
@@ -113,7 +113,15 @@ note "$RIG_MACHINE: booting $(basename "$kernel") under" \
 # report.awk can tell vsnix's errors from its notices.
 console_fmt=
 [ "$RIG_MODE" = test ] && console_fmt=" console_msg_format=syslog"
-qemu=("$qemu_bin" "${qemu_data[@]}" -M q35 -accel tcg -cpu EPYC,+svm,+npt -m 2G -smp 2
+# One TCG thread for both emulated CPUs (VSNIX_QEMU_TCG_THREAD=multi for
+# one each): under QEMU 7.2's multi-threaded TCG, the kernel's cross-CPU
+# code patching (text_poke_bp, e.g. the preempt-notifier static key that
+# KVM flips for each VM) leaves a CPU executing a stale int3: "Oops: int3"
+# in __schedule and a panic, or soft lockups. Seen with vsnix unloaded
+# (KVM VMs created and destroyed in a loop), gone with thread=single
+# (Documentation/security.rst, "Known limits and open holes").
+tcg_thread=${VSNIX_QEMU_TCG_THREAD:-single}
+qemu=("$qemu_bin" "${qemu_data[@]}" -M q35 -accel "tcg,thread=$tcg_thread" -cpu EPYC,+svm,+npt -m 2G -smp 2
       -display none -monitor none -no-reboot
       -serial stdio -serial "file:$riglog"
       -kernel "$kernel" -initrd "$initrd"
@@ -135,6 +143,7 @@ case "$qemu_rc" in
 124|137) status="timed out after ${machine_timeout} s, emulator killed" ;;
 *) status="QEMU exited with status $qemu_rc" ;;
 esac
+echo "$status (after $SECONDS s of this script)" >"$RIG_DIR/$RIG_MACHINE.status"
 
 if [ "$RIG_MODE" = cmd ]; then
 	rc=$(tr -d '\r' <"$riglog" 2>/dev/null | sed -n 's/^@@VSNIX-CMD rc=\([0-9]*\)$/\1/p' | tail -n1)

@@ -40,6 +40,23 @@ if [ -n "$wanted" ]; then
 	fi
 fi
 
+postmortem() {
+	local machine=$1 con=$RIG_DIR/$1.console.log rig=$RIG_DIR/$1.rig.log
+
+	[ -f "$rig" ] && [ -f "$con" ] || return 0
+	[ "$machine" = svm-panic ] && return 0
+	if ! tr -d '\r' <"$rig" | grep -q '^@@VSNIX-RIG end'; then
+		echo "# $machine: post-mortem: the machine stopped before the end" \
+			"($(cat "$RIG_DIR/$machine.status" 2>/dev/null)); its console's last lines:"
+		tr -d '\r' <"$con" | grep -v '^$' | tail -n 25 | sed "s/^/# $machine: | /"
+	fi
+	if grep -q '@@VSNIX-STUCK' "$con"; then
+		echo "# $machine: post-mortem: a stuck test; the console from its marker:"
+		tr -d '\r' <"$con" | sed -n '/@@VSNIX-STUCK/,$p' | grep -v '^$' | head -n 60 |
+			sed "s/^/# $machine: | /"
+	fi
+}
+
 mkdir -p "$RIG_DIR"
 next=1
 pass=0
@@ -78,6 +95,12 @@ for machine in $machines; do
 		next=$((next + 1))
 		fail=$((fail + 1))
 	fi
+done
+
+# A machine that stopped early or a stuck test: the end of its console,
+# printed last so that a truncated CI log still shows it.
+for machine in $machines; do
+	postmortem "$machine"
 done
 
 if [ "$skip" -gt 0 ]; then

@@ -61,8 +61,13 @@ static enum hrtimer_restart lapic_timer_fn(struct hrtimer *t)
 	u32 mode;
 
 	raw_spin_lock_irqsave(&apic->lock, flags);
-	/* Stopped, or restarted for later while we waited for the lock. */
-	if (!apic->timer_armed || ktime_after(apic->expires, now))
+	/*
+	 * Stopped, or restarted while we waited for the lock: a restart
+	 * queued the timer again (it fires on its own; hrtimer_forward()
+	 * must not touch a queued timer).
+	 */
+	if (!apic->timer_armed || ktime_after(apic->expires, now) ||
+	    hrtimer_is_queued(t))
 		goto out;
 	mode = vsnix_lapic_timer_mode_locked(apic);
 	fired = timer_irq_locked(apic);

@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vsnixctl's vsnixd commands: list, create, start, stop, show, delete,
+ * console, audit and `pool --daemon load|unload|list`, each one request
+ * on the daemon's socket (vsnixd/proto.h, Documentation/vsnixd.rst).
+ * $VSNIXD_SOCKET names another socket than /run/vsnix/vsnixd.sock.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <json-c/json.h>
+
+#include "vsnixctl.h"
+#include "vsnixd/proto.h"
+
+struct dopts {
+	bool json;
+	bool follow;
+	bool no_wait;
+	const char *vm;
+	long long since;
+};
+
+static int usage(const char *cmd)
+{
+	command_help(stderr, cmd);
+	return EXIT_SETUP_ERROR;
+}
+
+/* The common options; the positional arguments stay in argv[optind..]. */
+static int parse(const char *cmd, int argc, char **argv, struct dopts *o)
+{
+	static const struct option lo[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "follow", no_argument, NULL, 'f' },
+		{ "no-wait", no_argument, NULL, 'n' },
+		{ "vm", required_argument, NULL, 'v' },
+		{ "since", required_argument, NULL, 's' },
+		{ }
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "jf", lo, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			o->json = true;
+			break;
+		case 'f':
+			o->follow = true;
+			break;
+		case 'n':
+			o->no_wait = true;
+			break;
+		case 'v':
+			o->vm = optarg;
+			break;
+		case 's':
+			o->since = atoll(optarg);
+			break;
+		default:
+			return usage(cmd);
+		}
+	}
+	return 0;
+}
+
+/* One request; the reply when ok, else NULL after a one-line error. */
+static json_object *request(json_object *req, int *fd_out)
+{
+	const char *path = vsnixd_socket_path();
+	const char *op = json_object_get_string(json_object_object_get(req, "op"));
+	json_object *reply = NULL;
+	int ret = vsnixd_call(path, req, &reply, fd_out);
+
+	json_object_put(req);
+	if (ret == -ENOENT || ret == -ECONNREFUSED) {
+		fprintf(stderr, "vsnixctl: vsnixd is not running (nothing listens on %s;"
+			" `systemctl start vsnixd`, or set %s)\n", path, VSNIXD_SOCKET_ENV);
+		return NULL;
+	}
+	if (ret) {
+		fprintf(stderr, "vsnixctl: %s: %s\n", path, strerror(-ret));
+		return NULL;
+	}
+	if (!json_object_get_boolean(json_object_object_get(reply, "ok"))) {
+		fprintf(stderr, "vsnixctl: %s: %s\n", op, json_object_get_string(
+				json_object_object_get(reply, "error")));
+		json_object_put(reply);
+		if (fd_out && *fd_out >= 0)
+			close(*fd_out);
+		return NULL;
+	}
+	return reply;
+}
+
+static json_object *req_new(const char *op, const char *k1, const char *v1,
+			    const char *k2, const char *v2)
+{
+	json_object *r = json_object_new_object();
+
+	json_object_object_add(r, "op", json_object_new_string(op));
+	if (k1 && v1)
+		json_object_object_add(r, k1, json_object_new_string(v1));
+	if (k2 && v2)
+		json_object_object_add(r, k2, json_object_new_string(v2));
+	return r;
+}
+
+static int done(json_object *reply, bool json)
+{
+	if (!reply)
+		return EXIT_SETUP_ERROR;
+	if (json)
+		printf("%s\n", json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PLAIN |
+						      JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(reply);
+	return 0;
+}
+
+static const char *field(json_object *o, const char *key)
+{
+	json_object *v = json_object_object_get(o, key);
+
+	return v ? json_object_get_string(v) : "-";
+}
+
+int cmd_list(int argc, char **argv)
+{
+	json_object *r, *vms;
+	struct dopts o;
+	size_t i;
+
+	if (parse("list", argc, argv, &o) || optind != argc)
+		return usage("list");
+	r = request(req_new("vm.list", NULL, NULL, NULL, NULL), NULL);
+	if (!r || o.json)
+		return done(r, o.json);
+	vms = json_object_object_get(r, "vms");
+	printf("%-20s %-16s %-9s %7s %5s  %s\n", "NAME", "POOL", "STATE", "PID",
+	       "EXIT", "REASON");
+	for (i = 0; i < json_object_array_length(vms); i++) {
+		json_object *v = json_object_array_get_idx(vms, i);
+
+		printf("%-20s %-16s %-9s %7s %5s  %s\n", field(v, "name"),
+		       field(v, "pool"), field(v, "state"), field(v, "pid"),
+		       field(v, "exit_code"), field(v, "reason"));
+	}
+	return done(r, false);
+}
+
+/* create POOL VM [NAME], start NAME, show NAME, delete NAME, stop NAME. */
+static int simple(const char *cmd, const char *op, int argc, char **argv,
+		  int nargs)
+{
+	json_object *req;
+	struct dopts o;
+	char **a;
+
+	if (parse(cmd, argc, argv, &o) || argc - optind < nargs ||
+	    argc - optind > (nargs == 2 ? 3 : nargs))
+		return usage(cmd);
+	a = argv + optind;
+	req = nargs == 2 ? req_new(op, "pool", a[0], "vm", a[1]) :
+			   req_new(op, "name", a[0], NULL, NULL);
+	if (nargs == 2 && argc - optind == 3)
+		json_object_object_add(req, "name", json_object_new_string(a[2]));
+	if (!strcmp(op, "vm.stop"))
+		json_object_object_add(req, "wait", json_object_new_boolean(!o.no_wait));
+	return done(request(req, NULL), o.json || !strcmp(op, "vm.show"));
+}
+
+int cmd_create(int argc, char **argv)
+{
+	return simple("create", "vm.create", argc, argv, 2);
+}
+
+int cmd_start(int argc, char **argv)
+{
+	return simple("start", "vm.start", argc, argv, 1);
+}
+
+int cmd_stop(int argc, char **argv)
+{
+	return simple("stop", "vm.stop", argc, argv, 1);
+}
+
+int cmd_show(int argc, char **argv)
+{
+	return simple("show", "vm.show", argc, argv, 1);
+}
+
+int cmd_delete(int argc, char **argv)
+{
+	return simple("delete", "vm.delete", argc, argv, 1);
+}
+
+/* The ring's bytes, then (--follow) the live output until the VM ends. */
+int cmd_console(int argc, char **argv)
+{
+	json_object *req, *r;
+	struct dopts o;
+	char buf[4096];
+	ssize_t n;
+	int fd = -1;
+
+	if (parse("console", argc, argv, &o) || argc - optind != 1)
+		return usage("console");
+	req = req_new("vm.console", "name", argv[optind], NULL, NULL);
+	json_object_object_add(req, "follow", json_object_new_boolean(o.follow));
+	r = request(req, &fd);
+	if (!r)
+		return EXIT_SETUP_ERROR;
+	json_object_put(r);
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		if (fwrite(buf, 1, n, stdout) != (size_t)n)
+			break;
+	fflush(stdout);
+	close(fd);
+	return 0;
+}
+
+int cmd_audit(int argc, char **argv)
+{
+	json_object *req, *r, *rows;
+	struct dopts o;
+	char when[32];
+	size_t i;
+
+	if (parse("audit", argc, argv, &o) || optind != argc)
+		return usage("audit");
+	req = req_new("audit.list", "object", o.vm, NULL, NULL);
+	json_object_object_add(req, "since", json_object_new_int64(o.since));
+	r = request(req, NULL);
+	if (!r || o.json)
+		return done(r, o.json);
+	rows = json_object_object_get(r, "audit");
+	for (i = 0; i < json_object_array_length(rows); i++) {
+		json_object *a = json_object_array_get_idx(rows, i);
+		time_t t = json_object_get_int64(json_object_object_get(a, "time"));
+
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+		printf("%s uid=%s pid=%s %s %s: %s\n", when, field(a, "uid"),
+		       field(a, "pid"), field(a, "action"), field(a, "object"),
+		       field(a, "result"));
+	}
+	return done(r, false);
+}
+
+/* pool --daemon load NAME | unload NAME | list */
+int vsnixd_pool_cmd(const char *sub, bool json, int argc, char **argv)
+{
+	char op[32];
+
+	if (strcmp(sub, "load") && strcmp(sub, "unload") && strcmp(sub, "list"))
+		return usage("pool");
+	if (argc != (strcmp(sub, "list") ? 1 : 0))
+		return usage("pool");
+	snprintf(op, sizeof(op), "pool.%s", sub);
+	return done(request(req_new(op, "name", argc ? argv[0] : NULL, NULL, NULL),
+			    NULL), json || !strcmp(sub, "list") || !strcmp(sub, "load"));
+}

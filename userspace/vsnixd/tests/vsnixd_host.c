@@ -1,0 +1,574 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host tests of vsnixd (make check): the daemon on a temporary socket and
+ * database, without /dev/vsnix. Its --vmm is a shell script standing in
+ * for vsnixctl, so VMs "run" as processes the daemon really forks, stops
+ * and reaps; pools are read with --mounted from a tree made here. Covers
+ * protocol errors, the SO_PEERCRED refusal (as root), the audit rows, the
+ * database's schema and append-only log, and the state after SIGKILL and
+ * a restart. TAP on stdout.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sqlite3.h>
+
+#include "proto.h"
+#include "../pool/pool.h"
+
+static char tmp[] = "/tmp/vsnixd-test-XXXXXX";
+static char sock[256], dbfile[256];
+static const char *vsnixd_bin;
+static pid_t daemon_pid;
+static const char *daemon_group = "no-such-group-vsnixd";
+static int nr, failed;
+
+static bool ok(bool cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s %d ", cond ? "ok" : "not ok", ++nr);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	failed += !cond;
+	return cond;
+}
+
+static void skip(const char *what, const char *why)
+{
+	printf("ok %d %s # SKIP %s\n", ++nr, what, why);
+}
+
+static int sh(const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+static void msleep(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* A request from JSON text; the reply (caller puts it), never NULL. */
+static json_object *call(const char *fmt, ...)
+{
+	json_object *req, *reply = NULL;
+	char text[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	req = json_tokener_parse(text);
+	if (!req || vsnixd_call(sock, req, &reply, NULL))
+		reply = json_object_new_object();
+	json_object_put(req);
+	return reply;
+}
+
+static const char *str(json_object *o, const char *path)
+{
+	char key[64], *dot;
+	const char *p = path;
+
+	while (o && (dot = strchr(p, '.'))) {
+		snprintf(key, sizeof(key), "%.*s", (int)(dot - p), p);
+		o = json_object_object_get(o, key);
+		p = dot + 1;
+	}
+	o = o ? json_object_object_get(o, p) : NULL;
+	return o ? json_object_get_string(o) : "";
+}
+
+static bool is_ok(json_object *r)
+{
+	return !strcmp(str(r, "ok"), "true");
+}
+
+/* The reply is an error with this errno and text. */
+static bool err_is(json_object *r, int err, const char *text)
+{
+	char want[16];
+
+	snprintf(want, sizeof(want), "%d", err);
+	return !is_ok(r) && !strcmp(str(r, "errno"), want) &&
+	       strstr(str(r, "error"), text);
+}
+
+static void start_daemon(void)
+{
+	char pools[300], mnt[300], state[300], vmm[300];
+	int i, fd;
+
+	snprintf(pools, sizeof(pools), "%s/pools", tmp);
+	snprintf(mnt, sizeof(mnt), "%s/mnt", tmp);
+	snprintf(state, sizeof(state), "%s/vms", tmp);
+	snprintf(vmm, sizeof(vmm), "%s/fakevmm", tmp);
+	daemon_pid = fork();
+	if (daemon_pid == 0) {
+		execl(vsnixd_bin, vsnixd_bin, "--socket", sock, "--db", dbfile,
+		      "--pools", pools, "--mount-dir", mnt, "--state-dir", state,
+		      "--vmm", vmm, "--group", daemon_group, "--mounted",
+		      (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 100; i++) {
+		fd = vsnixd_connect(sock);
+		if (fd >= 0) {
+			close(fd);
+			return;
+		}
+		msleep(50);
+	}
+}
+
+static int stop_daemon(int sig)
+{
+	int st = 0;
+
+	kill(daemon_pid, sig);
+	waitpid(daemon_pid, &st, 0);
+	return st;
+}
+
+static int write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -1;
+	fputs(text, f);
+	fclose(f);
+	return chmod(path, mode);
+}
+
+/* mnt/p1: vms.json, two unikernel VMs "a" (runs) and "b" (exits 3). */
+static int make_pool(void)
+{
+	static const char *const names[] = { "a", "b" };
+	static const char *const cmdlines[] = { "forever", "exit3" };
+	char root[300], path[400], text[1024], hash[2][POOL_HASH_LEN + 1];
+	int i;
+
+	snprintf(root, sizeof(root), "%s/mnt/p1", tmp);
+	if (sh("mkdir -p %s/kernels %s/pools %s/vms", root, tmp, tmp))
+		return -1;
+	for (i = 0; i < 2; i++) {
+		pool_hash_name(names[i], hash[i]);
+		snprintf(path, sizeof(path), "%s/%s_vmcfg.cfg", root, hash[i]);
+		snprintf(text, sizeof(text),
+			 "{ \"format\": 1, \"name\": \"%s\", \"hash\": \"%s\","
+			 " \"kind\": \"unikernel\", \"kernel\": \"kernels/%s.vmLinuz\","
+			 " \"cmdline\": \"%s\", \"memory_mib\": 32, \"vcpus\": 1,"
+			 " \"autostart\": false, \"disks\": [], \"nics\": [] }",
+			 names[i], hash[i], hash[i], cmdlines[i]);
+		if (write_file(path, text, 0644))
+			return -1;
+		snprintf(path, sizeof(path), "%s/kernels/%s.vmLinuz", root, hash[i]);
+		if (write_file(path, "not a kernel\n", 0644))
+			return -1;
+	}
+	snprintf(path, sizeof(path), "%s/vms.json", root);
+	snprintf(text, sizeof(text),
+		 "{ \"format\": 1, \"pool\": \"p1\", \"vms\": ["
+		 " { \"name\": \"a\", \"hash\": \"%s\", \"config\": \"%s_vmcfg.cfg\" },"
+		 " { \"name\": \"b\", \"hash\": \"%s\", \"config\": \"%s_vmcfg.cfg\" } ] }",
+		 hash[0], hash[0], hash[1], hash[1]);
+	if (write_file(path, text, 0644))
+		return -1;
+	snprintf(path, sizeof(path), "%s/fakevmm", tmp);
+	return write_file(path, "#!/bin/sh\necho \"FAKE-VM $*\"\n"
+			  "case \"$*\" in *forever*) exec sleep 1000 ;; esac\nexit 3\n", 0755);
+}
+
+static void test_protocol(void)
+{
+	json_object *r;
+	int fd;
+
+	r = call("{ \"op\": \"ping\" }");
+	ok(is_ok(r) && !strcmp(str(r, "server"), "vsnixd") &&
+	   !strcmp(str(r, "version"), "1"), "ping: ok, protocol version 1");
+	json_object_put(r);
+	fd = vsnixd_connect(sock);
+	r = NULL;
+	if (fd >= 0 && write(fd, "{ \"op\": \n", 9) == 9)
+		vsnixd_recv(fd, &r);
+	ok(r && err_is(r, EINVAL, "bad JSON"), "a truncated JSON line: EINVAL, bad JSON");
+	json_object_put(r);
+	r = NULL;
+	if (fd >= 0 && write(fd, "[1, 2]\n", 7) == 7)
+		vsnixd_recv(fd, &r);
+	ok(r && err_is(r, EINVAL, "not an object"),
+	   "a JSON array on the same connection: EINVAL, not an object");
+	json_object_put(r);
+	if (fd >= 0)
+		close(fd);
+	r = call("{ \"version\": 7, \"op\": \"ping\" }");
+	ok(err_is(r, EPROTO, "version"), "protocol version 7: EPROTO");
+	json_object_put(r);
+	r = call("{ \"op\": \"vm.frobnicate\" }");
+	ok(err_is(r, EOPNOTSUPP, "unknown op 'vm.frobnicate'"), "unknown op: EOPNOTSUPP");
+	json_object_put(r);
+	r = call("{ \"op\": \"vm.start\", \"name\": \"../etc\" }");
+	ok(err_is(r, EINVAL, "a VM name expected"), "a name with a slash: EINVAL");
+	json_object_put(r);
+	r = call("{ \"op\": \"vm.start\", \"name\": 5 }");
+	ok(err_is(r, EINVAL, "a VM name expected"), "a name that is a number: EINVAL");
+	json_object_put(r);
+}
+
+static void test_pool(void)
+{
+	json_object *r;
+
+	r = call("{ \"op\": \"pool.load\", \"name\": \"p1\" }");
+	ok(is_ok(r) && strstr(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN), "[\"a\",\"b\"]"),
+	   "pool.load p1: its VMs a and b");
+	json_object_put(r);
+	r = call("{ \"op\": \"pool.load\", \"name\": \"p1\" }");
+	ok(err_is(r, EBUSY, "already loaded"), "pool.load p1 again: EBUSY");
+	json_object_put(r);
+	r = call("{ \"op\": \"pool.load\", \"name\": \"nope\" }");
+	ok(err_is(r, EINVAL, "vms.json"), "pool.load of a pool that is not there: the file named");
+	json_object_put(r);
+	r = call("{ \"op\": \"vm.create\", \"pool\": \"p1\", \"vm\": \"a\" }");
+	ok(is_ok(r), "vm.create a from p1");
+	json_object_put(r);
+	r = call("{ \"op\": \"vm.create\", \"pool\": \"p1\", \"vm\": \"a\" }");
+	ok(err_is(r, EEXIST, "exists"), "vm.create a again: EEXIST");
+	json_object_put(r);
+	r = call("{ \"op\": \"vm.create\", \"pool\": \"p1\", \"vm\": \"zz\" }");
+	ok(err_is(r, ENOENT, "has no VM 'zz'"), "vm.create of an entry not in the pool: ENOENT");
+	json_object_put(r);
+	r = call("{ \"op\": \"vm.create\", \"pool\": \"p1\", \"vm\": \"b\", \"name\": \"b1\" }");
+	ok(is_ok(r), "vm.create b1 from entry b");
+	json_object_put(r);
+	r = call("{ \"op\": \"vm.show\", \"name\": \"b1\" }");
+	ok(is_ok(r) && !strcmp(str(r, "vm.state"), "created") &&
+	   !strcmp(str(r, "vm.config.cmdline"), "exit3"),
+	   "vm.show b1: created, its config from the pool");
+	json_object_put(r);
+}
+
+/* Polls vm.show until the state is want (5 s at most); the last reply. */
+static json_object *wait_state(const char *vm, const char *want)
+{
+	json_object *r = NULL;
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		json_object_put(r);
+		r = call("{ \"op\": \"vm.show\", \"name\": \"%s\" }", vm);
+		if (!strcmp(str(r, "vm.state"), want))
+			break;
+		msleep(50);
+	}
+	return r;
+}
+
+static char *console(const char *vm)
+{
+	static char buf[8192];
+	json_object *req, *r = NULL;
+	ssize_t n, len = 0;
+	int fd = -1;
+
+	buf[0] = '\0';
+	req = json_tokener_parse("{ \"op\": \"vm.console\" }");
+	json_object_object_add(req, "name", json_object_new_string(vm));
+	if (!vsnixd_call(sock, req, &r, &fd) && is_ok(r)) {
+		while ((n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+			len += n;
+		buf[len] = '\0';
+	}
+	if (fd >= 0)
+		close(fd);
+	json_object_put(req);
+	json_object_put(r);
+	return buf;
+}
+
+static void test_vms(void)
+{
+	json_object *r;
+
+	r = call("{ \"op\": \"vm.start\", \"name\": \"a\" }");
+	ok(is_ok(r) && atoi(str(r, "pid")) > 0, "vm.start a: a pid");
+	json_object_put(r);
+	r = call("{ \"op\": \"vm.start\", \"name\": \"a\" }");
+	ok(err_is(r, EBUSY, "is running"), "vm.start a again: EBUSY");
+	json_object_put(r);
+	r = wait_state("a", "running");
+	ok(!strcmp(str(r, "vm.state"), "running"), "vm.show a: running");
+	json_object_put(r);
+	msleep(200);
+	ok(strstr(console("a"), "FAKE-VM run --kernel ") &&
+	   strstr(console("a"), "/mnt/p1/kernels/") && strstr(console("a"), "--cmdline forever"),
+	   "vm.console a: the VMM's output, run with the pool's kernel and command line");
+	r = call("{ \"op\": \"pool.unload\", \"name\": \"p1\" }");
+	ok(err_is(r, EBUSY, "running VMs"), "pool.unload while a VM runs: EBUSY");
+	json_object_put(r);
+	r = call("{ \"op\": \"vm.start\", \"name\": \"b1\" }");
+	json_object_put(r);
+	r = wait_state("b1", "stopped");
+	ok(!strcmp(str(r, "vm.exit_code"), "3") && !strcmp(str(r, "vm.reason"), "exited with 3"),
+	   "b1 ends on its own: stopped, exit code 3 recorded");
+	json_object_put(r);
+	ok(strstr(console("b1"), "--cmdline exit3") != NULL,
+	   "vm.console b1 after its end: its console is kept");
+	r = call("{ \"op\": \"vm.stop\", \"name\": \"a\", \"wait\": true }");
+	ok(is_ok(r) && !strcmp(str(r, "vm.state"), "stopped") &&
+	   !strcmp(str(r, "vm.reason"), "stopped") && !strcmp(str(r, "vm.exit_code"), "143"),
+	   "vm.stop a (wait): stopped by SIGTERM, exit code 143");
+	json_object_put(r);
+	r = call("{ \"op\": \"vm.stop\", \"name\": \"a\" }");
+	ok(err_is(r, ESRCH, "not running"), "vm.stop of a stopped VM: ESRCH");
+	json_object_put(r);
+	r = call("{ \"op\": \"vm.list\" }");
+	ok(is_ok(r) && json_object_array_length(json_object_object_get(r, "vms")) == 2,
+	   "vm.list: a and b1");
+	json_object_put(r);
+}
+
+/*
+ * vm.list as uid 65534 with gid and (if >= 0) one supplementary group, on
+ * a socket made world-writable so that only SO_PEERCRED decides; the reply.
+ */
+static json_object *peer_call(gid_t gid, long supp)
+{
+	gid_t groups[1] = { (gid_t)supp };
+	char buf[512] = "";
+	json_object *r;
+	int p[2], st;
+	ssize_t n;
+	pid_t pid;
+
+	chmod(tmp, 0755);
+	chmod(sock, 0666);
+	if (pipe(p))
+		return NULL;
+	pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		if (setgroups(supp >= 0, groups) || setgid(gid) || setuid(65534))
+			_exit(1);
+		r = json_tokener_parse("{ \"op\": \"vm.list\" }");
+		if (vsnixd_call(sock, r, &r, NULL) || !r)
+			_exit(2);
+		n = strlen(json_object_to_json_string(r));
+		_exit(write(p[1], json_object_to_json_string(r), n) == n ? 0 : 3);
+	}
+	close(p[1]);
+	n = read(p[0], buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	close(p[0]);
+	waitpid(pid, &st, 0);
+	if (!WIFEXITED(st) || WEXITSTATUS(st))
+		printf("# the uid 65534 client failed: status 0x%x\n", st);
+	chmod(tmp, 0700);
+	return json_tokener_parse(buf);
+}
+
+static void test_refusal(void)
+{
+	json_object *r;
+
+	if (geteuid()) {
+		skip("a peer outside root and the group is refused", "needs root to setuid");
+		return;
+	}
+	r = peer_call(65534, -1);
+	ok(r && err_is(r, EACCES, "permission denied: uid 65534"),
+	   "uid 65534, not in the group: refused, EACCES, with why (%s)",
+	   r ? json_object_to_json_string(r) : "no reply");
+	json_object_put(r);
+}
+
+/* With --group nogroup: its members are served, by gid or supplementary. */
+static void test_group(void)
+{
+	struct group *g = getgrnam(daemon_group);
+	json_object *r;
+
+	if (geteuid() || !g) {
+		skip("members of the group are served", "needs root and a 'nogroup' group");
+		skip("members of the group are served", "needs root and a 'nogroup' group");
+		skip("others are refused", "needs root and a 'nogroup' group");
+		return;
+	}
+	r = peer_call(g->gr_gid + 1, -1);
+	ok(r && err_is(r, EACCES, "in group 'nogroup'"),
+	   "uid 65534 with another group than %s: refused", daemon_group);
+	json_object_put(r);
+	r = peer_call(g->gr_gid, -1);
+	ok(r && is_ok(r), "uid 65534 with primary group %s: served", daemon_group);
+	json_object_put(r);
+	r = peer_call(g->gr_gid + 1, g->gr_gid);
+	ok(r && is_ok(r), "uid 65534 with %s as a supplementary group (SO_PEERGROUPS): served",
+	   daemon_group);
+	json_object_put(r);
+}
+
+static int64_t db_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static void test_db(void)
+{
+	char sql[256], *msg = NULL;
+	sqlite3 *db;
+
+	if (!ok(sqlite3_open_v2(dbfile, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK,
+		"%s opens", dbfile))
+		return;
+	ok(db_int(db, "PRAGMA user_version") == 1, "schema version (user_version) 1");
+	ok(db_int(db, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'") == 1,
+	   "journal mode WAL");
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM audit WHERE action = 'vm.start'"
+		 " AND object = 'a' AND result = 'ok' AND uid = %u", (unsigned int)getuid());
+	ok(db_int(db, sql) == 3, "audit: the three vm.start a, ok, by our uid");
+	ok(db_int(db, "SELECT count(*) FROM audit WHERE action = 'vm.start' AND object = 'a'"
+		  " AND result LIKE 'refused%'") == 1, "audit: the refused second vm.start a");
+	ok(db_int(db, "SELECT count(*) FROM audit WHERE action = 'pool.load' AND object = 'p1'"
+		  " AND result = 'ok' AND time > 0 AND pid > 0") == 1,
+	   "audit: pool.load p1 with time and pid");
+	ok(db_int(db, "SELECT count(*) FROM audit WHERE action = 'invalid'") >= 4,
+	   "audit: the protocol errors");
+	if (!geteuid())
+		ok(db_int(db, "SELECT count(*) FROM audit WHERE action = 'connect' AND uid = 65534"
+			  " AND result LIKE 'refused%'") == 1 + (getgrnam("nogroup") != NULL),
+		   "audit: uid 65534's refused connections, one row each");
+	ok(sqlite3_exec(db, "DELETE FROM audit", NULL, NULL, &msg) != SQLITE_OK &&
+	   msg && strstr(msg, "append-only"), "the audit log refuses DELETE (append-only)");
+	sqlite3_free(msg);
+	msg = NULL;
+	ok(sqlite3_exec(db, "UPDATE audit SET result = 'x'", NULL, NULL, &msg) != SQLITE_OK,
+	   "the audit log refuses UPDATE");
+	sqlite3_free(msg);
+	sqlite3_close(db);
+}
+
+static bool gone_within(pid_t pid, int ms)
+{
+	for (; ms > 0; ms -= 50) {
+		if (kill(pid, 0) && errno == ESRCH)
+			return true;
+		msleep(50);
+	}
+	return false;
+}
+
+/* SIGKILL while a runs: its VMM dies too; after a restart a is "stopped". */
+static void test_restart(void)
+{
+	json_object *r;
+	pid_t vm_pid;
+	int st;
+
+	r = call("{ \"op\": \"vm.start\", \"name\": \"a\" }");
+	vm_pid = atoi(str(r, "pid"));
+	json_object_put(r);
+	json_object_put(wait_state("a", "running"));
+	st = stop_daemon(SIGKILL);
+	ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "vsnixd killed with SIGKILL");
+	ok(vm_pid > 0 && gone_within(vm_pid, 3000),
+	   "the running VM's process ends with the daemon (PR_SET_PDEATHSIG)");
+	start_daemon();
+	r = call("{ \"op\": \"vm.show\", \"name\": \"a\" }");
+	ok(!strcmp(str(r, "vm.state"), "stopped") &&
+	   strstr(str(r, "vm.reason"), "vsnixd restarted while it ran"),
+	   "after the restart: a is stopped, reason 'vsnixd restarted while it ran'");
+	json_object_put(r);
+	r = call("{ \"op\": \"vm.show\", \"name\": \"b1\" }");
+	ok(!strcmp(str(r, "vm.exit_code"), "3"), "b1's exit code survived the restart");
+	json_object_put(r);
+	r = call("{ \"op\": \"pool.list\" }");
+	ok(strstr(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN), "\"name\":\"p1\",\"state\":\"loaded\""),
+	   "pool p1 is loaded again");
+	json_object_put(r);
+	r = call("{ \"op\": \"audit.list\", \"object\": \"a\" }");
+	ok(strstr(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN), "\"action\":\"vm.recover\""),
+	   "audit.list --vm a: the recovery is in the log");
+	json_object_put(r);
+	/* SIGTERM: a clean stop of the daemon stops its VMs. */
+	json_object_put(call("{ \"op\": \"vm.start\", \"name\": \"a\" }"));
+	json_object_put(wait_state("a", "running"));
+	st = stop_daemon(SIGTERM);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0 && access(sock, F_OK),
+	   "SIGTERM: vsnixd exits 0 and removes its socket");
+}
+
+static void test_after_term(void)
+{
+	json_object *r;
+
+	daemon_group = "nogroup";
+	start_daemon();
+	test_group();
+	r = call("{ \"op\": \"vm.show\", \"name\": \"a\" }");
+	ok(!strcmp(str(r, "vm.state"), "stopped") && !strcmp(str(r, "vm.reason"), "stopped"),
+	   "a was stopped by the daemon's SIGTERM, not lost");
+	json_object_put(r);
+	r = call("{ \"op\": \"pool.unload\", \"name\": \"p1\" }");
+	ok(is_ok(r), "pool.unload p1 once nothing runs");
+	json_object_put(r);
+	stop_daemon(SIGTERM);
+}
+
+int main(int argc, char **argv)
+{
+	vsnixd_bin = argc > 1 ? argv[1] : "./vsnixd";
+	printf("TAP version 13\n");
+	if (!mkdtemp(tmp)) {
+		printf("1..0 # SKIP no temporary folder\n");
+		return 4;
+	}
+	snprintf(sock, sizeof(sock), "%s/vsnixd.sock", tmp);
+	snprintf(dbfile, sizeof(dbfile), "%s/state.db", tmp);
+	if (make_pool()) {
+		printf("Bail out! cannot make the test pool in %s\n", tmp);
+		return 1;
+	}
+	start_daemon();
+	test_protocol();
+	test_pool();
+	test_vms();
+	test_refusal();
+	test_restart();
+	test_after_term();
+	test_db();
+	printf("1..%d\n", nr);
+	sh("rm -rf %s", tmp);
+	return failed ? 1 : 0;
+}
