@@ -143,11 +143,17 @@ static int vmx_exit_invlpg(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
 	return vmx_exit_skip(vcpu, vmx);
 }
 
-/* SDM 27.2.1, table 27-3: control-register access qualification. */
+/*
+ * SDM 27.2.1, table 27-3: control-register access qualification. The CR
+ * number is bits 3:0 (CR8 is 1000b); the kernel's CONTROL_REG_ACCESS_NUM
+ * masks only bits 2:0 and would make CR8 CR0.
+ */
+#define VMX_CR_QUAL_NUM		0xfull
+
 static int vmx_exit_cr(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
 {
 	u64 q = vmx->exit_qual;
-	unsigned int cr = q & CONTROL_REG_ACCESS_NUM;
+	unsigned int cr = q & VMX_CR_QUAL_NUM;
 	unsigned int type = (q & CONTROL_REG_ACCESS_TYPE) >> 4;
 	unsigned int reg = (q >> 8) & 15;
 	u64 val, cr0;
