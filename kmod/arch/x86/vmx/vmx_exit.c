@@ -387,6 +387,8 @@ static const vmx_exit_handler vmx_exit_handlers[] = {
 	[EXIT_REASON_XSETBV]		= vmx_exit_xsetbv,
 	[EXIT_REASON_VMFUNC]		= vmx_inject_ud,
 	[EXIT_REASON_PREEMPTION_TIMER]	= vmx_exit_resume,
+	/* Trap-like, RIP past the MOV CR8; vmx_tpr_exit took the TPR. */
+	[EXIT_REASON_TPR_BELOW_THRESHOLD] = vmx_exit_resume,
 };
 
 int vmx_handle_exit(struct vsnix_vcpu *vcpu)
@@ -395,6 +397,7 @@ int vmx_handle_exit(struct vsnix_vcpu *vcpu)
 	u32 reason = vmx->exit_reason & 0xffff;
 
 	vsnix_vcpu_exited(vcpu, vsnix_vmx_exit_class(reason), vmx->exit_reason);
+	vmx_tpr_exit(vcpu, vmx);
 	if (reason < ARRAY_SIZE(vmx_exit_handlers) && vmx_exit_handlers[reason])
 		return vmx_exit_handlers[reason](vcpu, vmx);
 	return vmx_exit_unhandled(vcpu, vmx);
