@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,8 @@
 #include "vsnixctl.h"
 
 #define OPT_STDIN	0x100	/* long-only options */
+#define OPT_BOOT	0x101
+#define OPT_NO_CACHE	0x102
 #define DEFAULT_MEM	(128ULL << 20)
 #define VSNIX_MAX_CPUS	64	/* VSNIX_CAP_NR_VCPUS */
 
@@ -203,6 +206,22 @@ static int run_option(int c, struct run_options *opt)
 	case OPT_STDIN:
 		opt->stdin_fwd = true;
 		break;
+	case OPT_BOOT:
+		if (!strcmp(optarg, "auto"))
+			opt->boot = BOOT_AUTO;
+		else if (!strcmp(optarg, "bzimage"))
+			opt->boot = BOOT_BZIMAGE;
+		else if (!strcmp(optarg, "pvh"))
+			opt->boot = BOOT_PVH;
+		else {
+			fprintf(stderr, "vsnixctl: bad --boot '%s' (auto, bzimage or pvh)\n",
+				optarg);
+			return -1;
+		}
+		break;
+	case OPT_NO_CACHE:
+		opt->no_cache = true;
+		break;
 	case 'D':
 		return parse_disk(optarg, opt);
 	case 'O':
@@ -245,6 +264,8 @@ static int parse_run(int argc, char **argv, struct run_options *opt)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "cpus", required_argument, NULL, 'C' },
 		{ "stdin", no_argument, NULL, OPT_STDIN },
+		{ "boot", required_argument, NULL, OPT_BOOT },
+		{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
 		{ "disk", required_argument, NULL, 'D' },
 		{ "console", required_argument, NULL, 'O' },
 		{ "on-reboot", required_argument, NULL, 'R' },
@@ -303,6 +324,46 @@ static int prepare_elf(struct vm *vm, struct run_options *opt, int fd, int *ret)
 	return kind;
 }
 
+/*
+ * A bzImage: by PVH from its unpacked payload (--boot auto, pvh), else by
+ * its own 64-bit entry. auto falls back, saying why, when the payload
+ * cannot be unpacked or its ELF has no PVH entry note.
+ */
+static int prepare_bzimage(struct vm *vm, struct run_options *opt, int fd)
+{
+	char why[512], label[PATH_MAX + 32];
+	struct vx_elf_image img;
+	int efd = -1, pvh = -1, ret = -1;
+	uint64_t entry;
+
+	if (opt->boot != BOOT_BZIMAGE)
+		efd = bzimage_unpack(fd, opt->kernel, !opt->no_cache, why, sizeof(why));
+	if (efd >= 0) {
+		snprintf(label, sizeof(label), "%s (its ELF payload)", opt->kernel);
+		pvh = vx_elf_open(&img, efd, label);
+		if (!pvh) {
+			pvh = vx_pvh_entry(&img, &entry);
+			if (pvh > 0)
+				ret = vm_create(vm) ? -1 : linux_setup(vm, efd, &img, opt);
+			vx_elf_close(&img);
+		}
+		if (pvh <= 0)
+			snprintf(why, sizeof(why), "%s", pvh ? vx_errmsg() :
+				 "its ELF has no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY; a kernel without CONFIG_PVH)");
+		close(efd);
+		if (pvh > 0)
+			return ret;
+	}
+	if (opt->boot == BOOT_PVH) {
+		fprintf(stderr, "vsnixctl: --boot pvh: %s: %s\n", opt->kernel, why);
+		return -1;
+	}
+	if (opt->boot == BOOT_AUTO)
+		fprintf(stderr, "vsnixctl: note: %s: no PVH boot (%s); booting it as a bzImage\n",
+			opt->kernel, why);
+	return vm_create(vm) ? -1 : linux_setup(vm, fd, NULL, opt);
+}
+
 /* Detects the image kind, builds the VM and sets up the vCPU. */
 static int prepare(struct vm *vm, struct run_options *opt)
 {
@@ -330,7 +391,7 @@ static int prepare(struct vm *vm, struct run_options *opt)
 		goto out;
 	}
 	if (vx_linux_is_bzimage(head, len)) {
-		ret = vm_create(vm) ? -1 : linux_setup(vm, fd, NULL, opt);
+		ret = prepare_bzimage(vm, opt, fd);
 		goto out;
 	}
 	mb = vx_multiboot_find_header(head, len);

@@ -64,8 +64,17 @@ struct module_spec {
 	const char *args;	/* module command line, may be NULL */
 };
 
+/* --boot: how a bzImage is booted (kunpack.c). */
+enum boot_mode {
+	BOOT_BZIMAGE,		/* the bzImage's 64-bit entry, its decompressor */
+	BOOT_AUTO,		/* PVH from its payload when it has the note */
+	BOOT_PVH,		/* PVH from its payload, or fail */
+};
+
 struct run_options {
 	const char *kernel;
+	enum boot_mode boot;	/* --boot, default auto */
+	bool no_cache;		/* --no-cache: unpack the payload every time */
 	uint64_t mem_size;
 	const char *cmdline;
 	const char *initrd;	/* --initrd, Linux and PVH guests */
@@ -128,6 +137,13 @@ int multiboot_setup(struct vm *vm, int fd, const struct run_options *opt,
 /* A bzImage (img NULL) or a PVH ELF (img set) on the PC platform. */
 int linux_setup(struct vm *vm, int fd, struct vx_elf_image *img,
 		const struct run_options *opt);
+
+/*
+ * kunpack.c: the bzImage's payload unpacked (the ELF kernel), from the
+ * cache or into it unless !use_cache. An fd of the ELF, or -1 with the
+ * reason in why.
+ */
+int bzimage_unpack(int fd, const char *path, bool use_cache, char *why, size_t why_len);
 
 /* attach.c */
 /* The console fd the devices get: stdout, or a pipe copied to stdout. */

@@ -11,7 +11,7 @@ set -eo pipefail
 . "$(dirname "$0")/rig-lib.sh"
 
 series=6.12
-machine=svm-$series
+machine=${VSNIX_612_MACHINE:-svm-$series}
 kver=$(stock_kernel_version "$series")
 kdir=/lib/modules/$kver/build
 [ -d "$kdir" ] || die "no headers for $kver ($kdir): run 'make deps'"

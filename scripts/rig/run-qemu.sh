@@ -113,14 +113,15 @@ note "$RIG_MACHINE: booting $(basename "$kernel") under" \
 # report.awk can tell vsnix's errors from its notices.
 console_fmt=
 [ "$RIG_MODE" = test ] && console_fmt=" console_msg_format=syslog"
-# One TCG thread for both emulated CPUs (VSNIX_QEMU_TCG_THREAD=multi for
-# one each): under QEMU 7.2's multi-threaded TCG, the kernel's cross-CPU
-# code patching (text_poke_bp, e.g. the preempt-notifier static key that
-# KVM flips for each VM) leaves a CPU executing a stale int3: "Oops: int3"
-# in __schedule and a panic, or soft lockups. Seen with vsnix unloaded
-# (KVM VMs created and destroyed in a loop), gone with thread=single
-# (Documentation/security.rst, "Known limits and open holes").
-tcg_thread=${VSNIX_QEMU_TCG_THREAD:-single}
+# TCG threads (VSNIX_QEMU_TCG_THREAD, multi by default; run-kvm.sh takes
+# single). QEMU 7.2's multi-threaded TCG now and then leaves a CPU on a
+# stale int3 after the kernel's cross-CPU code patching (text_poke_bp, e.g.
+# the static key KVM flips for each VM): "Oops: int3" and a panic, or soft
+# lockups; seen with vsnix unloaded. Single-threaded TCG fixes that, but
+# its frequent vCPU switches replay QEMU's stale SVM EVENTINJ interrupt
+# (extint_queue in selftests/EXPECTED_SKIPS) so often that nested SMP Linux
+# guests crash. Documentation/security.rst, "Known limits and open holes".
+tcg_thread=${VSNIX_QEMU_TCG_THREAD:-multi}
 qemu=("$qemu_bin" "${qemu_data[@]}" -M q35 -accel "tcg,thread=$tcg_thread" -cpu EPYC,+svm,+npt -m 2G -smp 2
       -display none -monitor none -no-reboot
       -serial stdio -serial "file:$riglog"

@@ -3,10 +3,12 @@
 # Run the selftests on the rig's machines and print one TAP stream, then
 # "N passed, N failed[, N skipped]". Exits 1 on any failure.
 #
-#   scripts/rig/test.sh                 svm, svm-panic, svm-6.12 (QEMU),
-#                                       vmx (Bochs), kunit+svm-debug
+#   scripts/rig/test.sh                 svm, svm-panic, svm-6.12,
+#                                       svm-6.12-kvm (QEMU), vmx (Bochs),
+#                                       kunit+svm-debug
 #   scripts/rig/test.sh --quick         svm and svm-panic only
-#   scripts/rig/test.sh --612           svm-6.12 only (Debian's 6.12 kernel)
+#   scripts/rig/test.sh --612           svm-6.12 and svm-6.12-kvm only
+#                                       (Debian's 6.12 kernel)
 #   scripts/rig/test.sh --vmx           vmx only
 #   scripts/rig/test.sh --debug         kunit + svm-debug only
 #   ... --tests "name1 name2"           a subset of the selftests; the name
@@ -14,12 +16,12 @@
 set -o pipefail
 . "$(dirname "$0")/rig-lib.sh"
 
-machines="svm svm-panic svm-6.12 vmx svm-debug"
+machines="svm svm-panic svm-6.12 svm-6.12-kvm vmx svm-debug"
 wanted=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) machines="svm svm-panic" ;;
-	--612) machines="svm-6.12" ;;
+	--612) machines="svm-6.12 svm-6.12-kvm" ;;
 	--vmx) machines="vmx" ;;
 	--debug) machines="svm-debug" ;;
 	--tests) wanted=$2; shift ;;
@@ -30,7 +32,11 @@ while [ $# -gt 0 ]; do
 done
 
 # svm-panic (scripts/rig/panic-check.sh) kills its machine: it runs with
-# the whole set, or when "panic" is named.
+# the whole set, or when "panic" is named. svm-6.12-kvm runs only the
+# tests that load KVM (scripts/rig/run-kvm.sh).
+if [ -n "$wanted" ] && ! echo " $wanted " | grep -Eq " (ebusy_kvm|kvm_handoff) "; then
+	machines=$(echo " $machines " | sed 's/ svm-6.12-kvm / /')
+fi
 if [ -n "$wanted" ]; then
 	if echo " $wanted " | grep -q " panic "; then
 		wanted=$(echo " $wanted " | sed 's/ panic / /g; s/^ *//; s/ *$//')
@@ -77,6 +83,7 @@ for machine in $machines; do
 	case "$machine" in
 	svm) runner=(run-qemu.sh) ;;
 	svm-6.12) runner=(run-612.sh) ;;
+	svm-6.12-kvm) runner=(run-kvm.sh) ;;
 	vmx) runner=(run-bochs.sh) ;;
 	svm-debug) runner=(run-debug.sh) ;;
 	svm-panic) runner=(panic-check.sh) ;;

@@ -59,6 +59,8 @@
 #define HDR_RELOCATABLE		0x234
 #define HDR_XLOADFLAGS		0x236
 #define HDR_CMDLINE_SIZE	0x238
+#define HDR_PAYLOAD_OFFSET	0x248
+#define HDR_PAYLOAD_LENGTH	0x24c
 #define HDR_PREF_ADDRESS	0x258
 #define HDR_INIT_SIZE		0x260
 
@@ -150,6 +152,25 @@ static int lx_read_header(struct lx_image *img)
 		img->load_addr = h[HDR_RELOCATABLE] ? 0x1000000 : 0x100000;
 	if (h[HDR_RELOCATABLE] && align && (align & (align - 1)) == 0)
 		img->load_addr = (img->load_addr + align - 1) & ~(align - 1);
+	return 0;
+}
+
+int vx_linux_payload(int fd, const char *path, uint64_t *offset, uint64_t *len)
+{
+	struct lx_image img = { .path = path, .fd = fd };
+	uint64_t off, n;
+	int r;
+
+	r = lx_read_header(&img);
+	if (r)
+		return r;
+	/* boot.rst: payload_offset counts from the protected-mode code. */
+	off = get32(img.hdr, HDR_PAYLOAD_OFFSET);
+	n = get32(img.hdr, HDR_PAYLOAD_LENGTH);
+	if (!off || !n || off > img.kernel_size || n > img.kernel_size - off)
+		return lx_error(path, "payload_offset/payload_length outside the protected-mode kernel");
+	*offset = img.setup_size + off;
+	*len = n;
 	return 0;
 }
 

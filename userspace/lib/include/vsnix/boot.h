@@ -157,6 +157,11 @@ int vx_linux_is_bzimage(const uint8_t *head, size_t len);
  * vCPU 0 at the 64-bit entry (Documentation/platform.rst, "Linux boot").
  */
 int vx_linux_load(struct vx_vm *vm, int fd, const char *path, struct vx_boot *b);
+/*
+ * The bzImage's payload (boot.rst payload_offset, payload_length): its
+ * offset in the file and its length. The header is checked as for a boot.
+ */
+int vx_linux_payload(int fd, const char *path, uint64_t *offset, uint64_t *len);
 
 /* ---- PVH: an ELF kernel with XEN_ELFNOTE_PHYS32_ENTRY (lib/pvh.c) ---- */
 

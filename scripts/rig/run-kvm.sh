@@ -1,0 +1,35 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The selftests that load KVM (ebusy_kvm, kvm_handoff), on Debian's 6.12
+# kernel in a machine of their own, svm-6.12-kvm, under single-threaded
+# TCG: multi-threaded TCG (QEMU 7.2) crashes on the kernel's cross-CPU code
+# patching that KVM triggers for each VM, and single-threaded TCG
+# redelivers SVM-injected interrupts to nested Linux guests (run-qemu.sh,
+# Documentation/security.rst). 6.12 is the series where KVM holds SVM from
+# the moment it loads; ebusy_kvm also checks 6.1's behaviour there
+# (kvm.enable_virt_at_load=0).
+#
+#   scripts/rig/run-kvm.sh [--tests "a b"] [--verbose]
+set -eo pipefail
+. "$(dirname "$0")/rig-lib.sh"
+
+kvm_tests="ebusy_kvm kvm_handoff"
+wanted=
+args=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--tests) wanted=$2; shift ;;
+	*) args+=("$1") ;;
+	esac
+	shift
+done
+selected=
+for t in $kvm_tests; do
+	if [ -z "$wanted" ] || echo " $wanted " | grep -q " $t "; then
+		selected="$selected $t"
+	fi
+done
+[ -n "$selected" ] || die "none of $kvm_tests asked for"
+export VSNIX_QEMU_TCG_THREAD=${VSNIX_QEMU_TCG_THREAD:-single}
+VSNIX_612_MACHINE=svm-6.12-kvm exec "$VSNIX_ROOT/scripts/rig/run-612.sh" \
+	--tests "${selected# }" "${args[@]}"
