@@ -76,6 +76,7 @@ u32 vsnix_vmx_exit_class(u32 reason)
 	case EXIT_REASON_WBINVD:
 		return VSNIX_STAT_EXIT_INVD;
 	case EXIT_REASON_CR_ACCESS:
+	case EXIT_REASON_TPR_BELOW_THRESHOLD:	/* a MOV to CR8 (TPR shadow) */
 		return VSNIX_STAT_EXIT_CR;
 	case EXIT_REASON_DR_ACCESS:
 		return VSNIX_STAT_EXIT_DR;

@@ -777,6 +777,26 @@ int vsnix_lapic_set_cr8(struct vsnix_vcpu *vcpu, u64 cr8)
 	return 0;
 }
 
+u8 vsnix_lapic_get_tpr(struct vsnix_vcpu *vcpu)
+{
+	return READ_ONCE(*reg(vcpu->lapic, APIC_R_TPR)) & 0xff;
+}
+
+u8 vsnix_lapic_tpr_threshold(struct vsnix_vcpu *vcpu)
+{
+	struct vsnix_lapic *apic = vcpu->lapic;
+	unsigned long flags;
+	int irrv, tpr;
+
+	raw_spin_lock_irqsave(&apic->lock, flags);
+	irrv = highest(apic, APIC_R_IRR);
+	tpr = *reg(apic, APIC_R_TPR) & 0xf0;
+	raw_spin_unlock_irqrestore(&apic->lock, flags);
+	if (irrv < 16 || (irrv & 0xf0) > tpr)
+		return 0;
+	return irrv >> 4;
+}
+
 /* SET_SREGS: its APIC base and CR8 go to the LAPIC; 0 or -EINVAL. */
 int vsnix_lapic_set_sregs(struct vsnix_vcpu *vcpu, u64 apic_base, u64 cr8)
 {

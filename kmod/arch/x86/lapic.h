@@ -145,6 +145,13 @@ bool vsnix_lapic_msr(u32 index);
 /* CR8 = TPR[7:4] (SDM Vol 3, 10.8.6.1). set: -EINVAL above 15. */
 u64 vsnix_lapic_get_cr8(struct vsnix_vcpu *vcpu);
 int vsnix_lapic_set_cr8(struct vsnix_vcpu *vcpu, u64 cr8);
+/*
+ * For a TPR shadow (VMX): the whole TPR byte, and the priority class of
+ * the highest IRR vector when it is at or below TPR's class, i.e. held
+ * by TPR alone or also by an ISR vector; else 0.
+ */
+u8 vsnix_lapic_get_tpr(struct vsnix_vcpu *vcpu);
+u8 vsnix_lapic_tpr_threshold(struct vsnix_vcpu *vcpu);
 /* APIC_BASE as SET_SREGS/GET_SREGS see it. */
 u64 vsnix_lapic_get_base(struct vsnix_vcpu *vcpu);
 /* SET_SREGS with a LAPIC: its apic_base and cr8. 0 or -EINVAL. */

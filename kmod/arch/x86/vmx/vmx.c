@@ -142,6 +142,7 @@ static int vmx_probe_controls(u64 basic, u64 ept_vpid)
 		       &vmx_cfg.proc_ctls, "processor-based");
 	if (r)
 		return r;
+	vmx_probe_tpr_shadow(true_ctls);
 	/* The window-exiting bits are set per entry, only when needed. */
 	r = vmx_adjust(true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS :
 		       MSR_IA32_VMX_PROCBASED_CTLS, windows, 0, &unused,
@@ -710,8 +711,9 @@ static void vmx_setup_vmcs(struct vmx_vcpu *vmx)
 
 	vmx->pin_ctls = vmx_cfg.pin_ctls;
 	vmcs_write(PIN_BASED_VM_EXEC_CONTROL, vmx->pin_ctls);
-	vmx->proc_ctls = vmx_cfg.proc_ctls;
+	vmx->proc_ctls = vmx->base_proc;
 	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, vmx->proc_ctls);
+	vmx_tpr_setup_vmcs(vmx);
 	vmx->proc2_ctls = vmx_cfg.proc2_ctls;
 	vmcs_write(SECONDARY_VM_EXEC_CONTROL, vmx->proc2_ctls);
 	vmcs_write(VM_EXIT_CONTROLS, vmx_cfg.exit_ctls);
@@ -784,7 +786,7 @@ static int vmx_vcpu_create(struct vsnix_vcpu *vcpu)
 	INIT_LIST_HEAD(&vmx->loaded_node);
 	vmx->vmcs = vsnix_zalloc_page(GFP_KERNEL_ACCOUNT);
 	vmx->msr_bitmap = vsnix_zalloc_page(GFP_KERNEL_ACCOUNT);
-	if (!vmx->vmcs || !vmx->msr_bitmap)
+	if (!vmx->vmcs || !vmx->msr_bitmap || vmx_tpr_create(vmx))
 		goto err_free;
 	/* SDM 25.2: the VMCS region starts with the revision identifier. */
 	*(u32 *)vmx->vmcs = vmx_cfg.revision_id;
@@ -831,6 +833,7 @@ err_preempt:
 		smp_call_function_single(vmx->loaded_cpu, vmx_vmclear_ipi, vmx,
 					 1);
 err_free:
+	vmx_tpr_free(vmx);
 	vsnix_free_page(vmx->msr_bitmap);
 	vsnix_free_page(vmx->vmcs);
 	kfree(vmx);
@@ -857,6 +860,7 @@ static void vmx_vcpu_free(struct vsnix_vcpu *vcpu)
 	}
 	if (vmx->vpid)
 		ida_free(&vmx_vpids, vmx->vpid);
+	vmx_tpr_free(vmx);
 	vsnix_free_page(vmx->msr_bitmap);
 	kfree(vmx);
 	vcpu->arch = NULL;

@@ -43,6 +43,7 @@ struct vmx_config {
 	bool spec_ctrl;		/* host has IA32_SPEC_CTRL */
 	bool debugctl;		/* host has IA32_DEBUGCTL (emulators may not) */
 	bool wbinvd_exiting;	/* secondary control "WBINVD exiting" set */
+	bool tpr_shadow;	/* "use TPR shadow" without CR8 exiting */
 	bool l1d_flush;		/* flush L1D before each entry (L1TF) */
 	void *l1d_flush_buf;	/* software flush: no IA32_FLUSH_CMD */
 };
@@ -81,6 +82,13 @@ struct vmx_vcpu {
 	bool launched;
 	struct list_head loaded_node;	/* on the per-CPU list while active */
 	bool need_flush;
+
+	/* Processor-based controls before the event windows are added. */
+	u32 base_proc;
+	/* The TPR shadow (vmx_tpr.c): NULL when CR8 accesses exit. */
+	void *vapic_page;
+	u8 tpr_threshold;	/* last written to the VMCS */
+	u8 vtpr_entry;		/* VTPR as the last entry loaded it */
 
 	/* Last values written to the VMCS, to skip VMWRITEs. */
 	u32 pin_ctls;
@@ -173,6 +181,14 @@ void vmx_get_debugregs(struct vsnix_vcpu *vcpu, struct vsnix_debugregs *dr);
 int vmx_set_debugregs(struct vsnix_vcpu *vcpu,
 		      const struct vsnix_debugregs *dr);
 void vmx_vcpu_reset(struct vsnix_vcpu *vcpu);
+
+/* vmx_tpr.c: CR8 as the LAPIC's TPR through the TPR shadow. */
+void vmx_probe_tpr_shadow(bool true_ctls);
+int vmx_tpr_create(struct vmx_vcpu *vmx);
+void vmx_tpr_free(struct vmx_vcpu *vmx);
+void vmx_tpr_setup_vmcs(struct vmx_vcpu *vmx);
+void vmx_tpr_enter(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx);
+void vmx_tpr_exit(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx);
 
 /* vmx_exit.c */
 int vmx_handle_exit(struct vsnix_vcpu *vcpu);

@@ -38,7 +38,7 @@ void vmx_clear_events(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
 		vmcs_write(VM_ENTRY_INTR_INFO_FIELD, 0);
 		vmx->entry_info_set = false;
 	}
-	vmx->want_proc = vmx_cfg.proc_ctls;
+	vmx->want_proc = vmx->base_proc;
 	/* After the guest's first MOV DR its DRs are live: no more exits. */
 	if (vmx->dr_active)
 		vmx->want_proc &= ~CPU_BASED_MOV_DR_EXITING;

@@ -143,11 +143,17 @@ static int vmx_exit_invlpg(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
 	return vmx_exit_skip(vcpu, vmx);
 }
 
-/* SDM 27.2.1, table 27-3: control-register access qualification. */
+/*
+ * SDM 27.2.1, table 27-3: control-register access qualification. The CR
+ * number is bits 3:0 (CR8 is 1000b); the kernel's CONTROL_REG_ACCESS_NUM
+ * masks only bits 2:0 and would make CR8 CR0.
+ */
+#define VMX_CR_QUAL_NUM		0xfull
+
 static int vmx_exit_cr(struct vsnix_vcpu *vcpu, struct vmx_vcpu *vmx)
 {
 	u64 q = vmx->exit_qual;
-	unsigned int cr = q & CONTROL_REG_ACCESS_NUM;
+	unsigned int cr = q & VMX_CR_QUAL_NUM;
 	unsigned int type = (q & CONTROL_REG_ACCESS_TYPE) >> 4;
 	unsigned int reg = (q >> 8) & 15;
 	u64 val, cr0;
@@ -381,6 +387,8 @@ static const vmx_exit_handler vmx_exit_handlers[] = {
 	[EXIT_REASON_XSETBV]		= vmx_exit_xsetbv,
 	[EXIT_REASON_VMFUNC]		= vmx_inject_ud,
 	[EXIT_REASON_PREEMPTION_TIMER]	= vmx_exit_resume,
+	/* Trap-like, RIP past the MOV CR8; vmx_tpr_exit took the TPR. */
+	[EXIT_REASON_TPR_BELOW_THRESHOLD] = vmx_exit_resume,
 };
 
 int vmx_handle_exit(struct vsnix_vcpu *vcpu)
@@ -389,6 +397,7 @@ int vmx_handle_exit(struct vsnix_vcpu *vcpu)
 	u32 reason = vmx->exit_reason & 0xffff;
 
 	vsnix_vcpu_exited(vcpu, vsnix_vmx_exit_class(reason), vmx->exit_reason);
+	vmx_tpr_exit(vcpu, vmx);
 	if (reason < ARRAY_SIZE(vmx_exit_handlers) && vmx_exit_handlers[reason])
 		return vmx_exit_handlers[reason](vcpu, vmx);
 	return vmx_exit_unhandled(vcpu, vmx);

@@ -354,6 +354,7 @@ int vmx_vcpu_run(struct vsnix_vcpu *vcpu)
 	vmx_clear_events(vcpu, vmx);
 	vsnix_x86_inject_events(vcpu);
 	vmx_commit_windows(vmx);
+	vmx_tpr_enter(vcpu, vmx);
 	if (!vsnix_vcpu_enter_prepare(vcpu)) {
 		local_irq_enable();
 		return VSNIX_SKIPPED;
