@@ -24,23 +24,6 @@ static const char *cmdline(unsigned int cpus, const char *act)
 	return buf;
 }
 
-/* The lines of the guest's /init (its ACPI lines of dmesg), as TAP diagnostics. */
-static void show_log(const char *out)
-{
-	const char *p = out, *nl, *bol;
-
-	while ((p = strstr(p, "VSNIX-ACPI: "))) {
-		for (bol = p; bol > out && bol[-1] != '\n'; bol--)
-			;
-		nl = strchr(p, '\n');
-		if (!nl)
-			nl = p + strlen(p);
-		printf("# %.*s\n", (int)(nl - bol), bol);
-		p = nl;
-	}
-	fflush(stdout);
-}
-
 /* One boot to the end: its two results. */
 static void boot(unsigned int cpus, const char *act, int want_code)
 {
@@ -52,7 +35,7 @@ static void boot(unsigned int cpus, const char *act, int want_code)
 				     "--initrd", rg_linux_guest("acpi-initrd.cpio.gz"),
 				     "--mem", "256M", "--cpus", n,
 				     "--cmdline", cmdline(cpus, act), NULL });
-	show_log(r.out);
+	rg_show_lines(r.out, "VSNIX-ACPI: ");
 	if (!rg_ok(rg_has(r.out, "VSNIX-ACPI: PASS"),
 		   "%u vCPU(s): Linux finds the tables, SCI, PCI0, COM1, power button; no ACPI error (%.1f s)",
 		   cpus, r.seconds))

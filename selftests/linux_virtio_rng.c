@@ -8,23 +8,6 @@
  */
 #include "guests/run_guest.h"
 
-/* The lines of the guest's /init, as TAP diagnostics. */
-static void show_log(const char *out)
-{
-	const char *p = out, *nl, *bol;
-
-	while ((p = strstr(p, "VSNIX-VIRTIO: "))) {
-		for (bol = p; bol > out && bol[-1] != '\n'; bol--)
-			;
-		nl = strchr(p, '\n');
-		if (!nl)
-			nl = p + strlen(p);
-		printf("# %.*s\n", (int)(nl - bol), bol);
-		p = nl;
-	}
-	fflush(stdout);
-}
-
 int main(void)
 {
 	static struct rg_result r;
@@ -41,7 +24,7 @@ int main(void)
 				     "--initrd", rg_linux_guest("virtio-initrd.cpio.gz"),
 				     "--mem", "256M", "--cpus", "1", "--rng",
 				     "--cmdline", "console=ttyS0 quiet panic=-1", NULL });
-	show_log(r.out);
+	rg_show_lines(r.out, "VSNIX-VIRTIO: ");
 	if (!rg_ok(rg_has(r.out, "VSNIX-VIRTIO: PASS"),
 		   "Linux binds virtio_pci (MSI-X) and virtio_rng, reads /dev/hwrng (%.1f s)",
 		   r.seconds))

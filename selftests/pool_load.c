@@ -16,24 +16,11 @@
 static char dir[] = "/tmp/vsnix-pool-XXXXXX";
 static char mnt[PATH_MAX];
 
-static int sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
-
 /* Is anything mounted on mnt, or a loop device backed by a file in dir? */
 static bool leftovers(void)
 {
-	return !sh("grep -q ' %s ' /proc/mounts", mnt) ||
-	       !sh("cat /sys/block/loop*/loop/backing_file 2>/dev/null | grep -q '^%s/'",
+	return !rg_sh("grep -q ' %s ' /proc/mounts", mnt) ||
+	       !rg_sh("cat /sys/block/loop*/loop/backing_file 2>/dev/null | grep -q '^%s/'",
 		   dir);
 }
 
@@ -51,15 +38,15 @@ static void refused(const char *pool, const char *want, const char *what)
 static int create_pool(void)
 {
 	/* The host's mkfs.ext4 runs in a chroot that sees only /tmp of ours. */
-	if (sh("cp %s %s/vsnixctl && cp %s %s/hello.hvt", rg_vsnixctl(), dir,
+	if (rg_sh("cp %s %s/vsnixctl && cp %s %s/hello.hvt", rg_vsnixctl(), dir,
 	       rg_guest("hello.hvt"), dir))
 		return -1;
-	if (sh("printf '%s' > %s/d.json",
+	if (rg_sh("printf '%s' > %s/d.json",
 	       "{ \"name\": \"p1\", \"vms\": [ { \"name\": \"hello\", \"kind\": \"unikernel\","
 	       " \"kernel\": \"hello.hvt\", \"cmdline\": \"from the pool exit=0\","
 	       " \"memory_mib\": 32, \"autostart\": true } ] }", dir))
 		return -1;
-	return sh("hostrun %s/vsnixctl pool --dir %s create %s/d.json >/dev/null",
+	return rg_sh("hostrun %s/vsnixctl pool --dir %s create %s/d.json >/dev/null",
 		  dir, dir, dir);
 }
 
@@ -73,7 +60,7 @@ static void load_and_run(void)
 		   rg_has(r.out, "hello ") && rg_has(r.out, "read-only"),
 		   "pool load mounts the image read-only and lists its VM"))
 		rg_diag(&r);
-	rg_ok(!sh("grep -q ' %s ext4 ro' /proc/mounts", mnt),
+	rg_ok(!rg_sh("grep -q ' %s ext4 ro' /proc/mounts", mnt),
 	      "/proc/mounts: ext4, read-only");
 	rg_run(&r, (const char *[]){ "pool", "--json", "show", mnt, NULL });
 	if (!rg_ok(r.code == 0 && rg_has(r.out, "\"cmdline\":\"from the pool exit=0\""),
@@ -82,7 +69,7 @@ static void load_and_run(void)
 	/* HASH of "hello": sha256sum semantics, as pools.rst says. */
 	snprintf(kernel, sizeof(kernel), "%s/kernels/%s.vmLinuz", mnt,
 		 "2cf24dba5fb0a30e");
-	rg_ok(!sh("cmp -s %s %s/hello.hvt", kernel, dir),
+	rg_ok(!rg_sh("cmp -s %s %s/hello.hvt", kernel, dir),
 	      "the kernel is in the image under its hashed name, byte for byte");
 	rg_run(&r, (const char *[]){ "run", "--kernel", kernel, "--mem", "32M",
 				     "--cmdline", "from the pool exit=0", NULL });
@@ -108,20 +95,20 @@ int main(void)
 	 * loop and ext4 are modules of the stock kernel; ext4 asks the crypto
 	 * API for crc32c at mount time, which the guest's modprobe cannot load.
 	 */
-	sh("for m in loop crc32c_generic ext4; do modprobe $m 2>/dev/null || hostrun modprobe $m; done >/dev/null 2>&1");
+	rg_sh("for m in loop crc32c_generic ext4; do modprobe $m 2>/dev/null || hostrun modprobe $m; done >/dev/null 2>&1");
 	if (!rg_ok(!create_pool(), "pool create (host mkfs.ext4 -d, via hostrun)")) {
 		rg_skip_rest(NR_TESTS, "no pool to load");
 		return 1;
 	}
 	load_and_run();
 	refused("nope", "nope.img: No such file", "no such pool");
-	sh("mv %s/p1.json %s/p1.json.bak", dir, dir);
+	rg_sh("mv %s/p1.json %s/p1.json.bak", dir, dir);
 	refused("p1", "p1.json: No such file", "POOL.json missing");
-	sh("echo '{ \"format\": 1, ' > %s/p1.json", dir);
+	rg_sh("echo '{ \"format\": 1, ' > %s/p1.json", dir);
 	refused("p1", "bad JSON", "corrupt POOL.json");
-	sh("mv %s/p1.json.bak %s/p1.json && dd if=/dev/zero of=%s/p1.img bs=1k count=4 conv=notrunc 2>/dev/null",
+	rg_sh("mv %s/p1.json.bak %s/p1.json && dd if=/dev/zero of=%s/p1.img bs=1k count=4 conv=notrunc 2>/dev/null",
 	   dir, dir, dir);
 	refused("p1", "mount on", "an image that will not mount (superblock zeroed)");
-	sh("rm -rf %s", dir);
+	rg_sh("rm -rf %s", dir);
 	return rg_exit();
 }

@@ -21,19 +21,6 @@ static char dir[] = "/tmp/vsnix-vsnixd-XXXXXX";
 static char sock[PATH_MAX], mnt[PATH_MAX];
 static pid_t daemon_pid;
 
-static int sh(const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
-
 static const char *vsnixd_bin(void)
 {
 	static char path[PATH_MAX + 64];
@@ -47,11 +34,11 @@ static const char *vsnixd_bin(void)
 /* Pool p1: "lin" (Linux, powers off by itself), "spin" (runs until stopped). */
 static int create_pool(void)
 {
-	if (sh("cp %s %s/vsnixctl && cp %s %s/spin.hvt && cp %s %s/vmlinuz && cp %s %s/initrd.gz",
+	if (rg_sh("cp %s %s/vsnixctl && cp %s %s/spin.hvt && cp %s %s/vmlinuz && cp %s %s/initrd.gz",
 	       rg_vsnixctl(), dir, rg_guest("bench.hvt"), dir, rg_linux_guest("vmlinuz"),
 	       dir, rg_linux_guest("initrd.cpio.gz"), dir))
 		return -1;
-	if (sh("printf '%s' > %s/d.json",
+	if (rg_sh("printf '%s' > %s/d.json",
 	       "{ \"name\": \"p1\", \"vms\": ["
 	       " { \"name\": \"lin\", \"kind\": \"linux\", \"kernel\": \"vmlinuz\","
 	       " \"initrd\": \"initrd.gz\", \"memory_mib\": 256,"
@@ -59,7 +46,7 @@ static int create_pool(void)
 	       " { \"name\": \"spin\", \"kind\": \"unikernel\", \"kernel\": \"spin.hvt\","
 	       " \"cmdline\": \"iters=4000000000\", \"memory_mib\": 32 } ] }", dir))
 		return -1;
-	return sh("hostrun %s/vsnixctl pool --dir %s create %s/d.json >/dev/null",
+	return rg_sh("hostrun %s/vsnixctl pool --dir %s create %s/d.json >/dev/null",
 		  dir, dir, dir);
 }
 
@@ -197,30 +184,30 @@ int main(void)
 	snprintf(mnt, sizeof(mnt), "%s/mnt/p1", dir);
 	setenv("VSNIXD_SOCKET", sock, 1);
 	/* As in pool_load: ext4 needs crc32c, which the guest cannot modprobe. */
-	sh("for m in loop crc32c_generic ext4; do modprobe $m 2>/dev/null || hostrun modprobe $m; done >/dev/null 2>&1");
+	rg_sh("for m in loop crc32c_generic ext4; do modprobe $m 2>/dev/null || hostrun modprobe $m; done >/dev/null 2>&1");
 	rg_ok(ctl(&r, (const char *[]){ "list", NULL }, EXIT_SETUP_ERROR,
 		  "vsnixd is not running"), "vsnixctl list without a daemon: says so, exit 120");
 	if (!rg_ok(!create_pool(), "pool create (host mkfs.ext4 -d, via hostrun)") ||
 	    !rg_ok(start_daemon(), "vsnixd listens on %s", sock)) {
 		rg_skip_rest(NR_TESTS, "no pool or no daemon");
-		sh("cat %s/vsnixd.log; rm -rf %s", dir, dir);
+		rg_sh("cat %s/vsnixd.log; rm -rf %s", dir, dir);
 		return 1;
 	}
 	rg_ok(ctl(&r, (const char *[]){ "pool", "--daemon", "load", "p1", NULL }, 0,
 		  "\"vms\":[\"lin\",\"spin\"]"), "pool --daemon load p1: vsnixd mounts it");
-	rg_ok(!sh("grep -q ' %s ext4 ro' /proc/mounts", mnt), "/proc/mounts: ext4, read-only");
+	rg_ok(!rg_sh("grep -q ' %s ext4 ro' /proc/mounts", mnt), "/proc/mounts: ext4, read-only");
 	vms();
 	refused();
 	audit();
 	ctl(&r, (const char *[]){ "pool", "--daemon", "unload", "p1", NULL }, 0, NULL);
-	rg_ok(r.code == 0 && sh("grep -q ' %s ' /proc/mounts", mnt) &&
-	      sh("cat /sys/block/loop*/loop/backing_file 2>/dev/null | grep -q '^%s/'", dir),
+	rg_ok(r.code == 0 && rg_sh("grep -q ' %s ' /proc/mounts", mnt) &&
+	      rg_sh("cat /sys/block/loop*/loop/backing_file 2>/dev/null | grep -q '^%s/'", dir),
 	      "pool --daemon unload p1: nothing mounted, no loop device left");
 	kill(daemon_pid, SIGTERM);
 	waitpid(daemon_pid, &st, 0);
 	rg_ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "vsnixd exits 0 on SIGTERM");
 	if (rg_failed)
-		sh("sed 's/^/# vsnixd: /' %s/vsnixd.log", dir);
-	sh("rm -rf %s", dir);
+		rg_sh("sed 's/^/# vsnixd: /' %s/vsnixd.log", dir);
+	rg_sh("rm -rf %s", dir);
 	return rg_exit();
 }

@@ -302,4 +302,35 @@ RG_FN bool rg_has(const char *text, const char *needle)
 	return strstr(text, needle) != NULL;
 }
 
+/* Each whole line of out that holds tag (a guest's /init lines), as TAP diagnostics. */
+RG_FN void rg_show_lines(const char *out, const char *tag)
+{
+	const char *p = out, *nl, *bol;
+
+	while ((p = strstr(p, tag))) {
+		for (bol = p; bol > out && bol[-1] != '\n'; bol--)
+			;
+		nl = strchr(p, '\n');
+		if (!nl)
+			nl = p + strlen(p);
+		printf("# %.*s\n", (int)(nl - bol), bol);
+		p = nl;
+	}
+	fflush(stdout);
+}
+
+/* system() of a formatted command: its exit status, 128 if it did not exit. */
+RG_FN __attribute__((format(printf, 1, 2))) int rg_sh(const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
 #endif /* VSNIX_RUN_GUEST_H */
