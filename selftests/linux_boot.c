@@ -15,7 +15,7 @@
 #define NR_ERR_TESTS	6
 #define MEM_MIB		256
 
-/* One boot with n vCPUs: two results. */
+/* One boot with n vCPUs: three results. */
 static void boot(unsigned int n)
 {
 	static struct rg_result r;
@@ -34,6 +34,18 @@ static void boot(unsigned int n)
 		   n, r.seconds))
 		rg_diag(&r);
 	rg_ok(rg_has(r.out, want), "%u vCPU(s): the guest sees %u CPUs", n, n);
+	/*
+	 * One TSC for the VM, invariant (CPUID 0x80000007 EDX[8]): Linux
+	 * keeps it ("tsc" or, before its refinement, "tsc-early") rather than
+	 * calling the TSCs unsynchronized or letting a watchdog drop it; on
+	 * AMD, HWCR.TscFreqSel agrees (no "TSC doesn't count with P0").
+	 */
+	rg_show_lines(r.out, "VSNIX-LINUX: clock");
+	if (!rg_ok(rg_has(r.out, "VSNIX-LINUX: clocksource=tsc") &&
+		   !rg_has(r.out, "Marking TSC unstable") &&
+		   !rg_has(r.out, "TSC doesn't count"),
+		   "%u vCPU(s): the guest keeps the TSC as its clocksource", n))
+		rg_diag(&r);
 }
 
 /* Writes len bytes of buf to a new file in /tmp; its path. */
@@ -125,7 +137,7 @@ static uint8_t *read_file(const char *path, size_t *len)
 
 int main(void)
 {
-	int n = rg_on_vmx() ? 2 : 5 + NR_ERR_TESTS;
+	int n = rg_on_vmx() ? 3 : 7 + NR_ERR_TESTS;
 	uint8_t *img;
 	size_t len = 0;
 

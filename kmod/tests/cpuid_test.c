@@ -188,6 +188,10 @@ static void cpuid_filter_allow_list(struct kunit *test)
 	e = entry(0x80000007, 0);
 	KUNIT_ASSERT_TRUE(test, vsnix_cpuid_filter_entry(&e, XCR0_X87_SSE_AVX));
 	KUNIT_EXPECT_EQ(test, e.edx, (u32)BIT(8));	/* invariant TSC only */
+	/* Invariant TSC even where the host hides it (a nested host). */
+	e.edx = 0;
+	KUNIT_ASSERT_TRUE(test, vsnix_cpuid_filter_entry(&e, XCR0_X87_SSE_AVX));
+	KUNIT_EXPECT_EQ(test, e.edx, (u32)BIT(8));
 
 	e = entry(3, 0);				/* serial number */
 	KUNIT_EXPECT_FALSE(test, vsnix_cpuid_filter_entry(&e, XCR0_X87_SSE_AVX));

@@ -27,6 +27,11 @@ done </proc/iomem
 ram_kb=$((ram / 1024))
 say "nproc=$cpus MemTotal=${mem_kb}kB RAM=${ram_kb}kB uname=$(uname -r)"
 say "up $(cut -d' ' -f1 /proc/uptime) s"
+# The clock the kernel kept, and why it dropped the TSC if it did (pr_info
+# lines, below the console's "quiet" level).
+say "clocksource=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+dmesg | grep -E 'Marking TSC unstable|TSC synchronization|TSC ADJUST|TSC doesn.t count|calibrate_delay_direct' |
+	while read -r line; do say "clock: $line"; done
 
 want=$(arg vsnix.cpus)
 [ -z "$want" ] || [ "$cpus" = "$want" ] || fail="$fail nproc=$cpus,expected=$want"

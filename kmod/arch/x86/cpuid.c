@@ -58,6 +58,7 @@
 #define LD1_EAX_XSAVES		BIT(3)
 #define LD1_EAX_XFD		BIT(4)
 #define LE1_EDX_RDTSCP		BIT(27)
+#define LE7_EDX_INVTSC		BIT(8)
 
 /*
  * The allow-list: per leaf (and subleaf, or ANY), the bits of each
@@ -262,6 +263,18 @@ bool vsnix_cpuid_filter_entry(struct vsnix_cpuid_entry *e, u64 supported_xcr0)
 			   !(supported_xcr0 & BIT_ULL(e->index))) {
 			return false;
 		}
+		break;
+	case 0x80000007:
+		/*
+		 * Invariant TSC (APM Vol 3, E.4.6; SDM Vol 3, 17.17.1) whatever
+		 * the host says: the guest's TSC is the host's plus one offset
+		 * for the whole VM, at the rate leaf 0x40000010 states and the
+		 * TSC-deadline timer assumes. Without it an AMD Linux guest
+		 * with 2+ CPUs calls its TSCs unsynchronized, and any Linux
+		 * guest lets a jiffies or PM-timer watchdog judge the TSC; it
+		 * then runs on the PM timer, one exit per clock read.
+		 */
+		e->edx |= LE7_EDX_INVTSC;
 		break;
 	}
 	return true;

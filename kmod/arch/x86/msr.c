@@ -12,7 +12,8 @@
  *   MTRRs            0 (MTRRcap 0x508: 8 variable, fixed, WC)
  *   MCG_CAP          VSNIX_MCE_BANKS banks, MCG_CTL present; the rest 0
  *   TSC              0 at VM creation, for every vCPU of the VM
- *   TSC_ADJUST, HWCR, DEBUGCTL, SYSCFG   0
+ *   HWCR             TscFreqSel (bit 24): the TSC counts at one rate
+ *   TSC_ADJUST, DEBUGCTL, SYSCFG   0
  */
 #include <linux/kernel.h>
 #include <linux/uaccess.h>
@@ -36,7 +37,8 @@
 /* MCG_STATUS: RIPV, EIPV, MCIP (SDM 15.3.1.2). */
 #define MCG_STATUS_VALID	GENMASK_ULL(2, 0)
 /* HWCR bits a guest may change: McStatusWrEn (18), TscFreqSel (24). */
-#define HWCR_WRITABLE		(BIT_ULL(18) | BIT_ULL(24))
+#define HWCR_TSC_FREQ_SEL	BIT_ULL(24)
+#define HWCR_WRITABLE		(BIT_ULL(18) | HWCR_TSC_FREQ_SEL)
 #define NB_CFG_ENABLE_CF8_EXT_CFG	BIT_ULL(46)
 
 static const struct vsnix_x86_vendor_ops *vendor(void)
@@ -523,6 +525,13 @@ void vsnix_x86_msr_reset(struct vsnix_vcpu *vcpu)
 	m->apic_base = APIC_BASE_DEFAULT | MSR_IA32_APICBASE_ENABLE |
 		       (vcpu->id == 0 ? MSR_IA32_APICBASE_BSP : 0);
 	m->misc_enable = MISC_ENABLE_RESET;
+	/*
+	 * The TSC counts at the P0 rate (AMD BKDG, Fam 10h rev C and later:
+	 * HWCR[24] TscFreqSel), as the invariant TSC of CPUID 0x80000007
+	 * says; a Linux guest without it warns "TSC doesn't count with P0
+	 * frequency". The MSR exists only for AMD guests.
+	 */
+	m->hwcr = HWCR_TSC_FREQ_SEL;
 	/* Every vCPU of the VM counts from the VM's creation. */
 	set_tsc_offset(vcpu, -to_x86_vm(vcpu->vm)->tsc_base);
 }
