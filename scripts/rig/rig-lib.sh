@@ -235,6 +235,20 @@ rig_lock() {
 	fi
 }
 
+# rig_host_tsc_khz: this host's TSC rate in kHz as its kernel found it
+# (dmesg: "tsc: Detected N.NNN MHz", or a later "Refined TSC clocksource
+# calibration"), where the TSC is constant-rate; nothing when unknown.
+# QEMU's TCG gives its CPUs the host's own TSC, but the rig kernel, under a
+# loaded host, once calibrated it 57 times too slow ("tsc: PIT calibration
+# deviates from HPET: 36609 2095888", "Using PIT calibration value"), and
+# vsnix tells its guests the rig kernel's rate (CPUID 0x40000010).
+rig_host_tsc_khz() {
+	grep -qw constant_tsc /proc/cpuinfo || return 0
+	dmesg 2>/dev/null |
+		sed -n 's/.*tsc: \(Detected\|Refined TSC clocksource calibration:\) \([0-9]*\)\.\([0-9][0-9][0-9]\) MHz.*/\2\3/p' |
+		tail -n 1 || true
+}
+
 # rig_timeout TESTS BOOT_SECONDS CAP: the whole machine's time limit: boot
 # plus every test's limit, but at most CAP seconds, so that one hung machine
 # cannot hold CI for hours.

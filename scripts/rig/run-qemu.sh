@@ -122,13 +122,17 @@ console_fmt=
 # (extint_queue in selftests/EXPECTED_SKIPS) so often that nested SMP Linux
 # guests crash. Documentation/security.rst, "Known limits and open holes".
 tcg_thread=${VSNIX_QEMU_TCG_THREAD:-multi}
+# The rig kernel's TSC rate is the host's (rig_host_tsc_khz): no
+# calibration to go wrong on a loaded host.
+tsc_khz=$(rig_host_tsc_khz)
+tsc_arg=${tsc_khz:+ tsc_early_khz=$tsc_khz}
 qemu=("$qemu_bin" "${qemu_data[@]}" -M q35 -accel "tcg,thread=$tcg_thread" -cpu EPYC,+svm,+npt -m 2G -smp 2
       -display none -monitor none -no-reboot
       -serial stdio -serial "file:$riglog"
       -kernel "$kernel" -initrd "$initrd"
       # no_timer_check: on a loaded host, TCG can miss the boot-time timer
       # IRQ check and the kernel panics "IO-APIC + timer doesn't work".
-      -append "console=ttyS0 panic=-1 loglevel=7 printk.devkmsg=on no_timer_check$console_fmt"
+      -append "console=ttyS0 panic=-1 loglevel=7 printk.devkmsg=on no_timer_check$tsc_arg$console_fmt"
       -virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap)
 set +e
 if [ "$verbose" = 1 ]; then
