@@ -285,7 +285,7 @@ RG_FN void rg_finish(struct rg_proc *p, struct rg_result *r)
 }
 
 /* Runs vsnixctl with args to the end, output captured. */
-static void rg_run_once(struct rg_result *r, const char *const *args)
+RG_FN void rg_run(struct rg_result *r, const char *const *args)
 {
 	struct rg_proc p;
 
@@ -295,23 +295,6 @@ static void rg_run_once(struct rg_result *r, const char *const *args)
 		return;
 	}
 	rg_finish(&p, r);
-}
-
-/*
- * Runs vsnixctl with args. Once more, and said in a diagnostic, when the
- * module reported VSNIX_INTERNAL_LOST_STATE: the emulated CPU saved the
- * host's state as the guest's at an exit (QEMU TCG; kmod/arch/x86/svm/
- * svm.c). That run says nothing of vsnix; a second one in a row fails.
- */
-RG_FN void rg_run(struct rg_result *r, const char *const *args)
-{
-	rg_run_once(r, args);
-	if (r->code == 121 && strstr(r->err, "in place of the guest's (emulator fault)")) {
-		printf("# emulator fault after %.1f s (the exit saved the host's state as the guest's): running the guest again\n",
-		       r->seconds);
-		fflush(stdout);
-		rg_run_once(r, args);
-	}
 }
 
 RG_FN bool rg_has(const char *text, const char *needle)

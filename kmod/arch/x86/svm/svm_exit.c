@@ -509,7 +509,7 @@ static int svm_exit_lost_state(struct vsnix_vcpu *vcpu)
 	u64 data[3] = { sv->exit_code, vmcb_of(vcpu)->save.rip,
 			vmcb_of(vcpu)->save.cr3 };
 
-	pr_warn_ratelimited("svm: VM %u vCPU %u: exit %#llx saved the host's state in place of the guest's (an emulator fault: APM 15.6 saves the guest's); the guest's state is lost\n",
+	pr_warn_ratelimited("vsnix: svm: VM %u vCPU %u: exit %#llx saved the host's state in place of the guest's (an emulator fault: APM 15.6 saves the guest's); the guest's state is lost\n",
 			    vcpu->vm->id, vcpu->id, sv->exit_code);
 	sv->lost_state = false;
 	sv->shutdown = true;
