@@ -186,6 +186,7 @@ static int setup(struct vsnixd *d)
 	if (db_open(d) || db_recover(d) || pools_recover(d))
 		return -EIO;
 	db_audit(d, NULL, "daemon.start", "", "ok");
+	autostart_all(d);
 	return listen_socket(d);
 }
 
@@ -267,9 +268,9 @@ int main(int argc, char **argv)
 		return 1;
 	fprintf(stderr, "vsnixd: listening on %s, state in %s\n", d.opt.socket, d.opt.db);
 	loop(&d);
+	d.quit = true;	/* no restart starts a VM from here on */
 	vmproc_kill_all(&d);
 	db_audit(&d, NULL, "daemon.stop", "", "ok");
-	d.quit = true;
 	while (d.conns) {
 		d.conns->dead = true;
 		conn_reap(&d);
