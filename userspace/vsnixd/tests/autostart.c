@@ -137,6 +137,22 @@ static void test_kill(void)
 	json_object_put(r);
 }
 
+/* vm.status once the VM's first console bytes are in (5 s at most). */
+static json_object *status_with_console(const char *vm)
+{
+	json_object *r = NULL;
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		json_object_put(r);
+		r = call("{ \"op\": \"vm.status\", \"name\": \"%s\" }", vm);
+		if (atoi(str(r, "vm.console_bytes")) > 0)
+			break;
+		msleep(50);
+	}
+	return r;
+}
+
 void test_kill_restart(void)
 {
 	json_object *r;
@@ -159,7 +175,7 @@ void test_kill_restart(void)
 	r = call("{ \"op\": \"vm.restart\", \"name\": \"zz\" }");
 	ok(err_is(r, ENOENT, "no VM named zz"), "vm.restart of no VM: ENOENT");
 	json_object_put(r);
-	r = call("{ \"op\": \"vm.status\", \"name\": \"d\" }");
+	r = status_with_console("d");
 	ok(is_ok(r) && !strcmp(str(r, "vm.state"), "running") &&
 	   json_object_array_length(json_object_object_get(json_object_object_get(r, "vm"),
 							   "runs")) == 3 &&

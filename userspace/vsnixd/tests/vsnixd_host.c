@@ -357,6 +357,52 @@ static void test_after_term(void)
 	stop_daemon(SIGTERM);
 }
 
+/* Version 1's tables as vsnixd of that version made them (db.c's schema_v1). */
+static const char v1_db[] =
+	"CREATE TABLE pools (name TEXT PRIMARY KEY, dir TEXT NOT NULL, mount TEXT NOT NULL,"
+	" state TEXT NOT NULL, nr_vms INTEGER NOT NULL DEFAULT 0, error TEXT,"
+	" loaded_at INTEGER, unloaded_at INTEGER);"
+	"CREATE TABLE vms (name TEXT PRIMARY KEY, pool TEXT NOT NULL REFERENCES pools(name),"
+	" entry TEXT NOT NULL, config TEXT NOT NULL, state TEXT NOT NULL,"
+	" pid INTEGER, exit_code INTEGER, reason TEXT,"
+	" created_at INTEGER NOT NULL, started_at INTEGER, stopped_at INTEGER);"
+	"CREATE TABLE audit (id INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL,"
+	" uid INTEGER NOT NULL, pid INTEGER NOT NULL, action TEXT NOT NULL, object TEXT,"
+	" result TEXT NOT NULL);"
+	"INSERT INTO pools VALUES ('old', '/nowhere', '/nowhere/old', 'unloaded', 1,"
+	" NULL, 1, 2);"
+	"INSERT INTO vms VALUES ('v', 'old', 'v', '{}', 'running', 4242, NULL, NULL, 1, 2, NULL);"
+	"PRAGMA user_version = 1;";
+
+/* A version 1 database migrates to 2; a newer one than vsnixd's is refused. */
+static void test_migration(void)
+{
+	sqlite3 *db;
+	int st;
+
+	snprintf(dbfile, sizeof(dbfile), "%s/v1.db", tmp);
+	if (sqlite3_open(dbfile, &db) || sqlite3_exec(db, v1_db, NULL, NULL, NULL)) {
+		ok(false, "a version 1 database: %s", sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return;
+	}
+	sqlite3_close(db);
+	start_daemon();
+	stop_daemon(SIGTERM);
+	ok(db_value("PRAGMA user_version") == 2 &&
+	   db_value("SELECT count(*) FROM vms WHERE name = 'v' AND autostart = 0 AND"
+		    " state = 'stopped' AND reason = 'vsnixd restarted while it ran'") == 1 &&
+	   db_value("SELECT count(*) FROM runs") == 0,
+	   "a version 1 database migrates to 2: autostart 0, the running VM recovered");
+	sqlite3_open(dbfile, &db);
+	sqlite3_exec(db, "PRAGMA user_version = 3", NULL, NULL, NULL);
+	sqlite3_close(db);
+	st = sh("%s --socket %s --db %s --group nogroup --mounted 2>%s/v3.log; test $? = 1 &&"
+		" grep -q 'schema version 3 is newer than this vsnixd' %s/v3.log",
+		vsnixd_bin, sock, dbfile, tmp, tmp);
+	ok(st == 0, "a database of schema version 3: vsnixd refuses it, exit 1, says why");
+}
+
 int main(int argc, char **argv)
 {
 	vsnixd_bin = argc > 1 ? argv[1] : "./vsnixd";
@@ -383,6 +429,7 @@ int main(int argc, char **argv)
 	test_restart();
 	test_after_term();
 	test_db();
+	test_migration();
 	printf("1..%d\n", nr);
 	sh("rm -rf %s", tmp);
 	return failed ? 1 : 0;
