@@ -75,6 +75,8 @@ struct conn {
 struct vsnixd {
 	struct vsnixd_opts opt;
 	int listen_fd;
+	bool inherited;		/* listen_fd came from systemd (LISTEN_FDS) */
+	char socket_path[108];	/* an inherited socket's own path */
 	int signal_fd;
 	gid_t group_gid;	/* (gid_t)-1: no such group */
 	bool quit;
@@ -140,6 +142,9 @@ void vmproc_tick(struct vsnixd *d, int64_t now_ms);
 void vmproc_kill_all(struct vsnixd *d);
 void ring_put(struct ring *r, const char *p, size_t n);
 size_t ring_get(const struct ring *r, char *out, size_t len);
+
+/* listen.c */
+int listen_socket(struct vsnixd *d);
 
 /* conn.c */
 void conn_accept(struct vsnixd *d);

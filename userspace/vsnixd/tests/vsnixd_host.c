@@ -430,6 +430,7 @@ int main(int argc, char **argv)
 	test_after_term();
 	test_db();
 	test_migration();
+	test_activation();
 	printf("1..%d\n", nr);
 	sh("rm -rf %s", tmp);
 	return failed ? 1 : 0;
