@@ -33,6 +33,32 @@ static int usage(const char *cmd)
 	return EXIT_SETUP_ERROR;
 }
 
+/* Which of parse()'s options each command takes. */
+static const struct {
+	const char *cmd, *opts;
+} cmd_opts[] = {
+	{ "list", "j" }, { "create", "jAN" }, { "start", "j" }, { "stop", "jn" },
+	{ "kill", "jn" }, { "restart", "j" }, { "status", "j" }, { "show", "j" },
+	{ "delete", "j" }, { "console", "f" }, { "logs", "jf" }, { "autostart", "j" },
+	{ "audit", "jvs" },
+};
+
+/* An option this command does not take: one line that names both. */
+static bool takes(const char *cmd, int c, const struct option *lo, int idx)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(cmd_opts) / sizeof(cmd_opts[0]); i++)
+		if (!strcmp(cmd_opts[i].cmd, cmd) && strchr(cmd_opts[i].opts, c))
+			return true;
+	if (idx >= 0)
+		fprintf(stderr, "vsnixctl %s: --%s is not an option of %s\n", cmd,
+			lo[idx].name, cmd);
+	else
+		fprintf(stderr, "vsnixctl %s: -%c is not an option of %s\n", cmd, c, cmd);
+	return false;
+}
+
 /* The common options; the positional arguments stay in argv[optind..]. */
 static int parse(const char *cmd, int argc, char **argv, struct dopts *o)
 {
@@ -46,13 +72,16 @@ static int parse(const char *cmd, int argc, char **argv, struct dopts *o)
 		{ "no-autostart", no_argument, NULL, 'N' },
 		{ }
 	};
+	int c, idx = -1;
 	char *end;
-	int c;
 
 	memset(o, 0, sizeof(*o));
 	o->autostart = -1;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "jf", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jf", lo, &idx)) != -1) {
+		if (c != '?' && !takes(cmd, c, lo, idx))
+			return usage(cmd);
+		idx = -1;
 		switch (c) {
 		case 'j':
 			o->json = true;

@@ -12,7 +12,7 @@
 
 #include "harness.h"
 
-#define NR_CLI_TESTS	17
+#define NR_CLI_TESTS	19
 #define OUT_LEN		(80 * 1024)
 
 static char out[OUT_LEN];
@@ -119,6 +119,12 @@ static void test_cli_vm(void)
 	ok(!rc, "autostart d on, status shows it, autostart d off");
 	rc = cli(out, OUT_LEN, "logs --json --follow d");
 	ok(rc == 120 && strstr(out, "--json and --follow"), "logs --json --follow: refused");
+	rc = cli(out, OUT_LEN, "list --autostart");
+	ok(rc == 120 && strstr(out, "vsnixctl list: --autostart is not an option of list"),
+	   "list --autostart: exit 120, the option and the command named");
+	rc = cli(out, OUT_LEN, "audit --since yesterday");
+	ok(rc == 120 && strstr(out, "--since yesterday: Unix seconds expected"),
+	   "audit --since yesterday: exit 120, Unix seconds expected");
 }
 
 void test_cli(void)
