@@ -82,8 +82,8 @@ UDEVDIR ?= $(PREFIX)/lib/udev/rules.d
 SYSUSERSDIR ?= /usr/lib/sysusers.d
 DKMSDIR ?= /usr/src/vsnix-$(VSNIX_VERSION)
 # The module's sources, not what a build left beside them.
-DKMS_SRCS = Kbuild $(shell find kmod uapi -type f \( -name '*.c' -o -name '*.h' \
-	-o -name Kbuild \) ! -name '*.mod.c' | sort)
+DKMS_SRCS = Kbuild $(shell find kmod uapi -type f \( -name '*.[chS]' -o -name Kbuild \) \
+	! -name '*.mod.c' | sort)
 
 install: userspace
 	install -D -m 0755 userspace/vsnixctl $(DESTDIR)$(BINDIR)/vsnixctl
