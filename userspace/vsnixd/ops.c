@@ -191,7 +191,7 @@ static void record_start(struct vsnixd *d, const struct conn *c,
 
 /*
  * Starts the VM: its child's pid, or -errno with err set. One audit row
- * under action (vm.start, vm.restart, vm.autostart).
+ * under action (vm.start, vm.restart, autostart).
  */
 int vm_start(struct vsnixd *d, const struct conn *c, const char *action,
 	     const char *name, char *err, size_t len)
