@@ -199,6 +199,11 @@ int cmd_show(int argc, char **argv);
 int cmd_delete(int argc, char **argv);
 int cmd_console(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_kill(int argc, char **argv);
+int cmd_restart(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_logs(int argc, char **argv);
+int cmd_autostart(int argc, char **argv);
 int vsnixd_pool_cmd(const char *sub, bool json, int argc, char **argv);
 
 /* net_bpf.c: the eBPF programs of bpf/ (Documentation/bpf.rst) */
