@@ -52,9 +52,11 @@ bpf: | deps-check
 rig-modules: | deps-check
 	$(MAKE) modules KDIR=/lib/modules/$$(scripts/rig/stock-kernel.sh)/build
 
-# Host unit tests (no /dev/vsnix): libvsnix's ACPI tables through iasl -d.
+# Host unit tests (no /dev/vsnix): libvsnix's ACPI tables through iasl -d,
+# the pool library, vsnixd and vsnixctl, and what `make install` lays out.
 check: | deps-check
 	$(MAKE) -C userspace check
+	packaging/tests/install_check.sh
 
 # SVM (QEMU) on 6.1 and on 6.12, VMX (Bochs), then KUnit and the selftests
 # on the debug kernel.
@@ -64,20 +66,41 @@ test: all
 	scripts/rig/test.sh --tests "$(T)"
 
 # The inner loop: QEMU/SVM on the stock kernel only.
-# make install [PREFIX=/usr/local] [DESTDIR=]: vsnixctl, vsnixd and its
-# systemd unit (Documentation/vsnixd.rst).
+# make install [PREFIX=/usr/local] [DESTDIR=]: vsnixctl, vsnixd, their
+# man pages, the systemd units (vsnixd.service, vsnixd.socket), the udev
+# rule, the vsnix group (sysusers.d) and the module's sources for DKMS in
+# /usr/src/vsnix-$(VSNIX_VERSION) (packaging/dkms.conf; Documentation/vsnixd.rst,
+# "Installing"). The version is dkms.conf's PACKAGE_VERSION.
+VSNIX_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' packaging/dkms.conf)
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+UDEVDIR ?= $(PREFIX)/lib/udev/rules.d
+# Read from /usr/lib and /etc only, whatever the prefix (sysusers.d(5)).
+SYSUSERSDIR ?= /usr/lib/sysusers.d
+DKMSDIR ?= /usr/src/vsnix-$(VSNIX_VERSION)
+# The module's sources, not what a build left beside them.
+DKMS_SRCS = Kbuild $(shell find kmod uapi -type f \( -name '*.[chS]' -o -name Kbuild \) \
+	! -name '*.mod.c' | sort)
 
 install: userspace
 	install -D -m 0755 userspace/vsnixctl $(DESTDIR)$(BINDIR)/vsnixctl
 	install -D -m 0755 userspace/vsnixd/vsnixd $(DESTDIR)$(SBINDIR)/vsnixd
+	install -D -m 0644 Documentation/man/vsnixctl.1 $(DESTDIR)$(MANDIR)/man1/vsnixctl.1
+	install -D -m 0644 Documentation/man/vsnixd.8 $(DESTDIR)$(MANDIR)/man8/vsnixd.8
 	install -d $(DESTDIR)$(UNITDIR)
 	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SBINDIR@|$(SBINDIR)|g' \
 		userspace/vsnixd/vsnixd.service > $(DESTDIR)$(UNITDIR)/vsnixd.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/vsnixd.service
+	install -m 0644 userspace/vsnixd/vsnixd.socket $(DESTDIR)$(UNITDIR)/vsnixd.socket
+	install -D -m 0644 userspace/udev/60-vsnix.rules $(DESTDIR)$(UDEVDIR)/60-vsnix.rules
+	install -D -m 0644 packaging/vsnix.sysusers $(DESTDIR)$(SYSUSERSDIR)/vsnix.conf
+	@[ -n "$(VSNIX_VERSION)" ] || { echo "packaging/dkms.conf: no PACKAGE_VERSION"; exit 1; }
+	rm -rf $(DESTDIR)$(DKMSDIR)
+	for f in $(DKMS_SRCS); do install -D -m 0644 $$f $(DESTDIR)$(DKMSDIR)/$$f || exit 1; done
+	install -m 0644 packaging/dkms.conf $(DESTDIR)$(DKMSDIR)/dkms.conf
 
 test-quick: rig-modules userspace selftests
 	scripts/rig/test.sh --quick --tests "$(T)"

@@ -6,15 +6,16 @@
  * that runs until stopped; vsnixd loads it (loop device, read-only ext4),
  * vsnixctl creates, starts, lists and stops VMs through the daemon, the
  * Linux VM boots from the pool and powers off on its own (exit 0, its
- * console kept by vsnixd), a peer outside root and the vsnix group is
- * refused, the audit log holds the calls, and unloading leaves nothing
- * mounted.
+ * console kept by vsnixd), the unikernel marked autostart runs again
+ * after vsnixd is killed with SIGKILL and restarted, a peer outside root
+ * and the vsnix group is refused, the audit log holds the calls, and
+ * unloading leaves nothing mounted.
  */
 #include <grp.h>
 #include <sys/stat.h>
 #include "guests/run_guest.h"
 
-#define NR_TESTS	17
+#define NR_TESTS	20
 #define BOOT_LIMIT_S	180
 
 static char dir[] = "/tmp/vsnix-vsnixd-XXXXXX";
@@ -129,6 +130,46 @@ static void vms(void)
 	rg_ok(ok, "vsnixctl list: lin stopped, exited with 0");
 }
 
+/* `vsnixctl status NAME` until it exits 0 (the VM runs), limit_s at most. */
+static bool wait_running(struct rg_result *r, const char *name, int limit_s)
+{
+	double end = rg_now() + limit_s;
+
+	while (rg_now() < end) {
+		rg_run(r, (const char *[]){ "status", name, NULL });
+		if (r->code == 0)
+			return true;
+		usleep(200 * 1000);
+	}
+	return false;
+}
+
+/* spin, marked autostart, runs again after vsnixd's SIGKILL and restart. */
+static void crash(void)
+{
+	static struct rg_result r;
+	bool ok;
+	int st;
+
+	ok = ctl(&r, (const char *[]){ "autostart", "spin", "on", NULL }, 0, NULL) &&
+	     ctl(&r, (const char *[]){ "start", "spin", NULL }, 0, NULL) &&
+	     wait_running(&r, "spin", 10);
+	kill(daemon_pid, SIGKILL);
+	waitpid(daemon_pid, &st, 0);
+	unlink(sock);	/* a killed vsnixd leaves its socket file */
+	rg_ok(ok && WIFSIGNALED(st) && start_daemon(),
+	      "autostart spin on, spin runs, vsnixd killed (SIGKILL) and started again");
+	ok = wait_running(&r, "spin", 20);
+	if (!rg_ok(ok && rg_has(r.out, "(autostart) running") &&
+		   rg_has(r.out, "vsnixd restarted while it ran"),
+		   "after the restart spin runs again (autostart), its old run closed with why"))
+		rg_diag(&r);
+	ok = ctl(&r, (const char *[]){ "kill", "spin", NULL }, 0,
+		 "spin: stopped, killed (exit code 137)");
+	rg_ok(ok && !rg_sh("grep -q ' %s ext4 ro' /proc/mounts", mnt),
+	      "kill spin: stopped, exit 137; the pool stayed mounted");
+}
+
 /* uid 65534, no groups: the daemon refuses it even on an open socket. */
 static void refused(void)
 {
@@ -197,6 +238,7 @@ int main(void)
 		  "\"vms\":[\"lin\",\"spin\"]"), "pool --daemon load p1: vsnixd mounts it");
 	rg_ok(!rg_sh("grep -q ' %s ext4 ro' /proc/mounts", mnt), "/proc/mounts: ext4, read-only");
 	vms();
+	crash();
 	refused();
 	audit();
 	ctl(&r, (const char *[]){ "pool", "--daemon", "unload", "p1", NULL }, 0, NULL);

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vsnixctl's vsnixd commands: list, create, start, stop, show, delete,
- * console, audit and `pool --daemon load|unload|list`, each one request
- * on the daemon's socket (vsnixd/proto.h, Documentation/vsnixd.rst).
+ * vsnixctl's vsnixd commands: list, create, start, stop, kill, restart,
+ * status, show, delete, console, logs, audit, autostart and `pool
+ * --daemon load|unload|list`, each one request on the daemon's socket
+ * (vsnixd/proto.h, Documentation/vsnixd.rst, vsnixctl(1)).
  * $VSNIXD_SOCKET names another socket than /run/vsnix/vsnixd.sock.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -20,6 +22,7 @@ struct dopts {
 	bool json;
 	bool follow;
 	bool no_wait;
+	int autostart;		/* create: -1 the entry's, 0 off, 1 on */
 	const char *vm;
 	long long since;
 };
@@ -28,6 +31,32 @@ static int usage(const char *cmd)
 {
 	command_help(stderr, cmd);
 	return EXIT_SETUP_ERROR;
+}
+
+/* Which of parse()'s options each command takes. */
+static const struct {
+	const char *cmd, *opts;
+} cmd_opts[] = {
+	{ "list", "j" }, { "create", "jAN" }, { "start", "j" }, { "stop", "jn" },
+	{ "kill", "jn" }, { "restart", "j" }, { "status", "j" }, { "show", "j" },
+	{ "delete", "j" }, { "console", "f" }, { "logs", "jf" }, { "autostart", "j" },
+	{ "audit", "jvs" },
+};
+
+/* An option this command does not take: one line that names both. */
+static bool takes(const char *cmd, int c, const struct option *lo, int idx)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(cmd_opts) / sizeof(cmd_opts[0]); i++)
+		if (!strcmp(cmd_opts[i].cmd, cmd) && strchr(cmd_opts[i].opts, c))
+			return true;
+	if (idx >= 0)
+		fprintf(stderr, "vsnixctl %s: --%s is not an option of %s\n", cmd,
+			lo[idx].name, cmd);
+	else
+		fprintf(stderr, "vsnixctl %s: -%c is not an option of %s\n", cmd, c, cmd);
+	return false;
 }
 
 /* The common options; the positional arguments stay in argv[optind..]. */
@@ -39,13 +68,20 @@ static int parse(const char *cmd, int argc, char **argv, struct dopts *o)
 		{ "no-wait", no_argument, NULL, 'n' },
 		{ "vm", required_argument, NULL, 'v' },
 		{ "since", required_argument, NULL, 's' },
+		{ "autostart", no_argument, NULL, 'A' },
+		{ "no-autostart", no_argument, NULL, 'N' },
 		{ }
 	};
-	int c;
+	int c, idx = -1;
+	char *end;
 
 	memset(o, 0, sizeof(*o));
+	o->autostart = -1;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "jf", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jf", lo, &idx)) != -1) {
+		if (c != '?' && !takes(cmd, c, lo, idx))
+			return usage(cmd);
+		idx = -1;
 		switch (c) {
 		case 'j':
 			o->json = true;
@@ -60,7 +96,16 @@ static int parse(const char *cmd, int argc, char **argv, struct dopts *o)
 			o->vm = optarg;
 			break;
 		case 's':
-			o->since = atoll(optarg);
+			o->since = strtoll(optarg, &end, 10);
+			if (*end || end == optarg) {
+				fprintf(stderr, "vsnixctl %s: --since %s: Unix seconds expected\n",
+					cmd, optarg);
+				return usage(cmd);
+			}
+			break;
+		case 'A':
+		case 'N':
+			o->autostart = c == 'A';
 			break;
 		default:
 			return usage(cmd);
@@ -153,10 +198,27 @@ int cmd_list(int argc, char **argv)
 	return done(r, false);
 }
 
-/* create POOL VM [NAME], start NAME, show NAME, delete NAME, stop NAME. */
+/* A waited stop's or kill's end, in one line: NAME: stopped, REASON (exit N). */
+static int print_end(json_object *r)
+{
+	json_object *vm = json_object_object_get(r, "vm");
+
+	if (!r)
+		return EXIT_SETUP_ERROR;
+	if (vm)
+		printf("%s: %s, %s (exit code %s)\n", field(vm, "name"), field(vm, "state"),
+		       field(vm, "reason"), field(vm, "exit_code"));
+	return done(r, false);
+}
+
+/*
+ * create POOL VM [NAME], start NAME, show NAME, delete NAME, stop NAME,
+ * kill NAME: one request each.
+ */
 static int simple(const char *cmd, const char *op, int argc, char **argv,
 		  int nargs)
 {
+	bool ends = !strcmp(op, "vm.stop") || !strcmp(op, "vm.kill");
 	json_object *req;
 	struct dopts o;
 	char **a;
@@ -169,8 +231,12 @@ static int simple(const char *cmd, const char *op, int argc, char **argv,
 			   req_new(op, "name", a[0], NULL, NULL);
 	if (nargs == 2 && argc - optind == 3)
 		json_object_object_add(req, "name", json_object_new_string(a[2]));
-	if (!strcmp(op, "vm.stop"))
+	if (nargs == 2 && o.autostart >= 0)
+		json_object_object_add(req, "autostart", json_object_new_boolean(o.autostart));
+	if (ends)
 		json_object_object_add(req, "wait", json_object_new_boolean(!o.no_wait));
+	if (ends && !o.json)
+		return print_end(request(req, NULL));
 	return done(request(req, NULL), o.json || !strcmp(op, "vm.show"));
 }
 
@@ -189,6 +255,11 @@ int cmd_stop(int argc, char **argv)
 	return simple("stop", "vm.stop", argc, argv, 1);
 }
 
+int cmd_kill(int argc, char **argv)
+{
+	return simple("kill", "vm.kill", argc, argv, 1);
+}
+
 int cmd_show(int argc, char **argv)
 {
 	return simple("show", "vm.show", argc, argv, 1);
@@ -199,29 +270,178 @@ int cmd_delete(int argc, char **argv)
 	return simple("delete", "vm.delete", argc, argv, 1);
 }
 
-/* The ring's bytes, then (--follow) the live output until the VM ends. */
-int cmd_console(int argc, char **argv)
+/* restart NAME: stop (if it runs), wait for its end, start; the new pid. */
+int cmd_restart(int argc, char **argv)
+{
+	json_object *r;
+	struct dopts o;
+
+	if (parse("restart", argc, argv, &o) || argc - optind != 1)
+		return usage("restart");
+	r = request(req_new("vm.restart", "name", argv[optind], NULL, NULL), NULL);
+	if (r && !o.json)
+		printf("%s: running, pid %s\n", argv[optind], field(r, "pid"));
+	return done(r, o.json);
+}
+
+/* autostart NAME on|off */
+int cmd_autostart(int argc, char **argv)
+{
+	json_object *req;
+	struct dopts o;
+	const char *v;
+
+	if (parse("autostart", argc, argv, &o) || argc - optind != 2)
+		return usage("autostart");
+	v = argv[optind + 1];
+	if (strcmp(v, "on") && strcmp(v, "off")) {
+		fprintf(stderr, "vsnixctl autostart %s: '%s': on or off expected\n",
+			argv[optind], v);
+		return EXIT_SETUP_ERROR;
+	}
+	req = req_new("vm.autostart", "name", argv[optind], NULL, NULL);
+	json_object_object_add(req, "autostart", json_object_new_boolean(!strcmp(v, "on")));
+	return done(request(req, NULL), o.json);
+}
+
+/* vm.console: the connection that carries its bytes, or -1. */
+static int console_fd(const char *name, bool follow, bool *running)
 {
 	json_object *req, *r;
-	struct dopts o;
-	char buf[4096];
-	ssize_t n;
 	int fd = -1;
 
-	if (parse("console", argc, argv, &o) || argc - optind != 1)
-		return usage("console");
-	req = req_new("vm.console", "name", argv[optind], NULL, NULL);
-	json_object_object_add(req, "follow", json_object_new_boolean(o.follow));
+	req = req_new("vm.console", "name", name, NULL, NULL);
+	json_object_object_add(req, "follow", json_object_new_boolean(follow));
 	r = request(req, &fd);
 	if (!r)
-		return EXIT_SETUP_ERROR;
+		return -1;
+	*running = json_object_get_boolean(json_object_object_get(r, "running"));
 	json_object_put(r);
+	return fd;
+}
+
+static int copy_out(int fd)
+{
+	char buf[4096];
+	ssize_t n;
+
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
 		if (fwrite(buf, 1, n, stdout) != (size_t)n)
 			break;
 	fflush(stdout);
 	close(fd);
 	return 0;
+}
+
+/* The ring's bytes, then (--follow) the live output until the VM ends. */
+int cmd_console(int argc, char **argv)
+{
+	struct dopts o;
+	bool running;
+	int fd;
+
+	if (parse("console", argc, argv, &o) || argc - optind != 1)
+		return usage("console");
+	fd = console_fd(argv[optind], o.follow, &running);
+	return fd < 0 ? EXIT_SETUP_ERROR : copy_out(fd);
+}
+
+/* { "name", "running", "log" }: the ring's bytes as one JSON string. */
+static int logs_json(const char *name, int fd, bool running)
+{
+	size_t len = 0, cap = 64 * 1024 + 4096;
+	char *buf = malloc(cap);
+	json_object *o;
+	ssize_t n;
+
+	while (buf && len < cap && (n = read(fd, buf + len, cap - len)) > 0)
+		len += n;
+	close(fd);
+	if (!buf)
+		return EXIT_SETUP_ERROR;
+	o = json_object_new_object();
+	json_object_object_add(o, "name", json_object_new_string(name));
+	json_object_object_add(o, "running", json_object_new_boolean(running));
+	json_object_object_add(o, "log", json_object_new_string_len(buf, len));
+	free(buf);
+	return done(o, true);
+}
+
+/* A VM's console history (the last 64 KiB), as text or JSON. */
+int cmd_logs(int argc, char **argv)
+{
+	struct dopts o;
+	bool running;
+	int fd;
+
+	if (parse("logs", argc, argv, &o) || argc - optind != 1)
+		return usage("logs");
+	if (o.json && o.follow) {
+		fprintf(stderr, "vsnixctl logs: --json and --follow do not go together\n");
+		return EXIT_SETUP_ERROR;
+	}
+	fd = console_fd(argv[optind], o.follow, &running);
+	if (fd < 0)
+		return EXIT_SETUP_ERROR;
+	return o.json ? logs_json(argv[optind], fd, running) : copy_out(fd);
+}
+
+static void print_time(const char *label, json_object *o, const char *key)
+{
+	json_object *v = json_object_object_get(o, key);
+	char when[32];
+	time_t t;
+
+	if (!v)
+		return;
+	t = json_object_get_int64(v);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+	printf("%s%s", label, when);
+}
+
+static void print_status(json_object *vm)
+{
+	json_object *runs = json_object_object_get(vm, "runs");
+	size_t i;
+
+	printf("%s: %s", field(vm, "name"), field(vm, "state"));
+	if (json_object_object_get(vm, "pid"))
+		printf(", pid %s", field(vm, "pid"));
+	if (json_object_object_get(vm, "reason"))
+		printf(", %s (exit code %s)", field(vm, "reason"), field(vm, "exit_code"));
+	printf("\n  pool %s, entry %s, autostart %s, console %s bytes\n",
+	       field(vm, "pool"), field(vm, "entry"),
+	       json_object_get_int(json_object_object_get(vm, "autostart")) ? "on" : "off",
+	       field(vm, "console_bytes"));
+	for (i = 0; i < json_object_array_length(runs); i++) {
+		json_object *r = json_object_array_get_idx(runs, i);
+
+		printf("  run %s:", field(r, "id"));
+		print_time(" ", r, "started_at");
+		print_time(" - ", r, "stopped_at");
+		printf(" (%s) %s\n", field(r, "cause"), json_object_object_get(r, "reason") ?
+		       field(r, "reason") : "running");
+	}
+}
+
+/* status NAME: exit 0 while the VM runs, 3 when it does not (as LSB's status). */
+int cmd_status(int argc, char **argv)
+{
+	json_object *r, *vm;
+	struct dopts o;
+	int ret;
+
+	if (parse("status", argc, argv, &o) || argc - optind != 1)
+		return usage("status");
+	r = request(req_new("vm.status", "name", argv[optind], NULL, NULL), NULL);
+	if (!r)
+		return EXIT_SETUP_ERROR;
+	vm = json_object_object_get(r, "vm");
+	ret = strcmp(field(vm, "state"), "running") ? 3 : 0;
+	if (!o.json)
+		print_status(vm);
+	done(r, o.json);
+	return ret;
 }
 
 int cmd_audit(int argc, char **argv)

@@ -7,9 +7,8 @@
  * told by its magic number (boot.rst, "payload_offset"). The result is an
  * ELF (vmlinux with its relocations appended, which the loader ignores).
  *
- * The unpacked ELF is cached as <sha256 of the bzImage>.elf in
- * $VSNIX_CACHE_DIR, else $XDG_CACHE_HOME/vsnix/kernels, else
- * $HOME/.cache/vsnix/kernels (Documentation/vsnixctl.rst, "Linux boot").
+ * The unpacked ELF is cached as <sha256 of the bzImage>.elf (kcache.c,
+ * Documentation/vsnixctl.rst, "Linux boot").
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -181,46 +180,6 @@ static int unpack_any(struct unpack *u)
 			   m[0], m[1]);
 }
 
-/* The cache directory (made 0700 if missing), or false for none. */
-static bool cache_dir(char *dir, size_t len)
-{
-	const char *env = getenv("VSNIX_CACHE_DIR");
-	const char *base = getenv("XDG_CACHE_HOME");
-	const char *home = getenv("HOME");
-	char *p;
-
-	if (env && *env)
-		snprintf(dir, len, "%s", env);
-	else if (base && *base == '/')
-		snprintf(dir, len, "%s/vsnix/kernels", base);
-	else if (home && *home == '/')
-		snprintf(dir, len, "%s/.cache/vsnix/kernels", home);
-	else
-		return false;
-	for (p = strchr(dir + 1, '/'); p; p = strchr(p + 1, '/')) {
-		*p = '\0';
-		mkdir(dir, 0700);
-		*p = '/';
-	}
-	return !mkdir(dir, 0700) || errno == EEXIST;
-}
-
-/* A cached ELF of the right size, ours and a regular file: its fd, or -1. */
-static int cache_open(const char *path, size_t size)
-{
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
-	    (uint64_t)st.st_size != size) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 static int write_all(int fd, const uint8_t *buf, size_t len)
 {
 	ssize_t n;
@@ -340,15 +299,18 @@ int bzimage_unpack(int fd, const char *path, bool use_cache, char *why, size_t w
 		free(img);
 		return unpack_fail(&u, "payload size %zu out of range", u.out_len);
 	}
-	if (use_cache && cache_dir(dir, sizeof(dir))) {
+	if (use_cache && kcache_dir(dir, sizeof(dir))) {
 		sha256_hex(img, img_len, hex);
 		snprintf(cache, sizeof(cache), "%s/%s.elf", dir, hex);
-		efd = cache_open(cache, u.out_len);
+		efd = kcache_open(cache, u.out_len);
 	} else {
 		use_cache = false;
 	}
-	if (efd < 0)
+	if (efd < 0) {
 		efd = unpack_store(&u, use_cache ? cache : NULL);
+		if (use_cache)
+			kcache_prune(dir);
+	}
 	free(img);
 	return efd;
 }

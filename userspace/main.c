@@ -13,37 +13,63 @@ static int cmd_help(int argc, char **argv);
 
 #define VSNIXD_NOTE "  asks vsnixd ($VSNIXD_SOCKET, default /run/vsnix/vsnixd.sock)\n"
 
-/* The commands that are requests to vsnixd (cmd_vsnixd.c). */
+#define JSON_NOTE "  --json               the daemon's reply as one JSON object\n"
+
+/* The commands that are requests to vsnixd (cmd_vsnixd.c, vsnixctl(1)). */
 #define VSNIXD_COMMANDS							\
 	{ .name = "list", .handler = cmd_list,				\
 	  .summary = "vsnixd: the VMs, their state and exit codes",	\
-	  .usage = "list [--json]", .help = VSNIXD_NOTE },		\
+	  .usage = "list [--json]", .help = JSON_NOTE VSNIXD_NOTE },	\
 	{ .name = "create", .handler = cmd_create,			\
 	  .summary = "vsnixd: a VM from a loaded pool's entry",		\
-	  .usage = "create [--json] POOL VM [NAME]",			\
-	  .help = "  NAME: the new VM's name (default: VM)\n" VSNIXD_NOTE }, \
+	  .usage = "create [--json] [--autostart|--no-autostart] POOL VM [NAME]", \
+	  .help = "  NAME: the new VM's name (default: VM)\n"		\
+		  "  --autostart          vsnixd starts it at its start and its pool's load\n" \
+		  "                       (default: the entry's \"autostart\")\n" \
+		  JSON_NOTE VSNIXD_NOTE },				\
 	{ .name = "start", .handler = cmd_start,			\
 	  .summary = "vsnixd: start a VM",				\
-	  .usage = "start [--json] NAME", .help = VSNIXD_NOTE },	\
+	  .usage = "start [--json] NAME", .help = JSON_NOTE VSNIXD_NOTE }, \
 	{ .name = "stop", .handler = cmd_stop,				\
 	  .summary = "vsnixd: stop a VM (SIGTERM, SIGKILL after 5 s)",	\
 	  .usage = "stop [--json] [--no-wait] NAME",			\
-	  .help = "  --no-wait            do not wait for the VM's end\n" VSNIXD_NOTE }, \
+	  .help = "  --no-wait            do not wait for the VM's end\n" \
+		  JSON_NOTE VSNIXD_NOTE },				\
+	{ .name = "kill", .handler = cmd_kill,				\
+	  .summary = "vsnixd: kill a VM at once (SIGKILL)",		\
+	  .usage = "kill [--json] [--no-wait] NAME",			\
+	  .help = "  --no-wait            do not wait for the VM's end\n" \
+		  JSON_NOTE VSNIXD_NOTE },				\
+	{ .name = "restart", .handler = cmd_restart,			\
+	  .summary = "vsnixd: stop a VM (if it runs) and start it again", \
+	  .usage = "restart [--json] NAME", .help = JSON_NOTE VSNIXD_NOTE }, \
+	{ .name = "status", .handler = cmd_status,			\
+	  .summary = "vsnixd: a VM's state and last runs; exit 0 if it runs, 3 if not", \
+	  .usage = "status [--json] NAME", .help = JSON_NOTE VSNIXD_NOTE }, \
 	{ .name = "show", .handler = cmd_show,				\
 	  .summary = "vsnixd: a VM's state and config (JSON)",		\
-	  .usage = "show NAME", .help = VSNIXD_NOTE },			\
+	  .usage = "show [--json] NAME", .help = JSON_NOTE VSNIXD_NOTE }, \
 	{ .name = "delete", .handler = cmd_delete,			\
 	  .summary = "vsnixd: forget a VM that does not run",		\
-	  .usage = "delete [--json] NAME", .help = VSNIXD_NOTE },	\
+	  .usage = "delete [--json] NAME", .help = JSON_NOTE VSNIXD_NOTE }, \
 	{ .name = "console", .handler = cmd_console,			\
 	  .summary = "vsnixd: a VM's console (the last 64 KiB)",	\
 	  .usage = "console [--follow] NAME",				\
 	  .help = "  --follow             then the live output, until the VM ends\n" \
 		  VSNIXD_NOTE },					\
+	{ .name = "logs", .handler = cmd_logs,				\
+	  .summary = "vsnixd: a VM's console history (the last 64 KiB)", \
+	  .usage = "logs [--json | --follow] NAME",			\
+	  .help = "  --follow             then the live output, until the VM ends\n" \
+		  "  --json               { \"name\", \"running\", \"log\" }\n" \
+		  VSNIXD_NOTE },					\
+	{ .name = "autostart", .handler = cmd_autostart,		\
+	  .summary = "vsnixd: whether vsnixd starts a VM by itself",	\
+	  .usage = "autostart [--json] NAME on|off", .help = JSON_NOTE VSNIXD_NOTE }, \
 	{ .name = "audit", .handler = cmd_audit,			\
 	  .summary = "vsnixd: the audit log",				\
 	  .usage = "audit [--json] [--vm NAME] [--since UNIXTIME]",	\
-	  .help = VSNIXD_NOTE },
+	  .help = JSON_NOTE VSNIXD_NOTE },
 
 static const struct command commands[] = {
 	{

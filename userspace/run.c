@@ -95,6 +95,18 @@ static int handle_stray_io(struct vm *vm, struct vx_vcpu *vcpu)
 	return 0;
 }
 
+/* Every data word the module gave with an internal error. */
+static void print_internal_data(const struct vsnix_run *run)
+{
+	uint32_t i, n = run->internal.ndata;
+
+	if (n > sizeof(run->internal.data) / sizeof(run->internal.data[0]))
+		n = sizeof(run->internal.data) / sizeof(run->internal.data[0]);
+	for (i = 0; i < n; i++)
+		fprintf(stderr, "%sdata[%u]=%#llx%s", i ? " " : " (", i,
+			(unsigned long long)run->internal.data[i], i + 1 == n ? ")" : "");
+}
+
 /*
  * The TDP tables refused an access to guest RAM: a write to a read-only
  * slot (an MMIO exit inside RAM) or a fetch from a no-execute one.
@@ -198,9 +210,7 @@ static int report_exit(struct vm *vm, struct vx_vcpu *vcpu)
 		fprintf(stderr, "vsnixctl: VM internal error %u: %s",
 			run->internal.suberror,
 			vx_internal_reason_str(run->internal.suberror));
-		if (run->internal.ndata > 0)
-			fprintf(stderr, " (data[0]=%#llx)",
-				(unsigned long long)run->internal.data[0]);
+		print_internal_data(run);
 		fputc('\n', stderr);
 		break;
 	case VSNIX_EXIT_DEBUG:

@@ -145,6 +145,9 @@ int linux_setup(struct vm *vm, int fd, struct vx_elf_image *img,
  * reason in why.
  */
 int bzimage_unpack(int fd, const char *path, bool use_cache, char *why, size_t why_len);
+bool kcache_dir(char *dir, size_t len);
+int kcache_open(const char *path, size_t size);
+void kcache_prune(const char *dir);
 
 /* attach.c */
 /* The console fd the devices get: stdout, or a pipe copied to stdout. */
@@ -196,6 +199,11 @@ int cmd_show(int argc, char **argv);
 int cmd_delete(int argc, char **argv);
 int cmd_console(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_kill(int argc, char **argv);
+int cmd_restart(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_logs(int argc, char **argv);
+int cmd_autostart(int argc, char **argv);
 int vsnixd_pool_cmd(const char *sub, bool json, int argc, char **argv);
 
 /* net_bpf.c: the eBPF programs of bpf/ (Documentation/bpf.rst) */

@@ -168,6 +168,30 @@ run_one() {
 	return "$rc"
 }
 
+# The SVM backend's warning when QEMU's TCG saved the host's state as the
+# guest's at an exit (kmod/arch/x86/svm/svm.c, Documentation/security.rst).
+lost_state_count() {
+	dmesg | grep -c "saved the host's state in place of the guest's"
+}
+
+# A test that failed while that fault was logged runs once more; the host
+# drops the first run's results (report.awk, @@VSNIX-TEST-RETRY).
+run_counted() {
+	local name=$1 limit=$2 faults rc
+
+	faults=$(lost_state_count)
+	run_one "$name" "$limit"
+	rc=$?
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 200 ] &&
+	   [ "$(lost_state_count)" != "$faults" ]; then
+		klog "@@VSNIX-TEST-RETRY $name"
+		say "@@VSNIX-TEST-RETRY $name the VM exit saved the host's state as the guest's (emulator fault, exit code $rc): run again"
+		run_one "$name" "$limit"
+		rc=$?
+	fi
+	return "$rc"
+}
+
 run_tests() {
 	local name limit rc
 
@@ -180,7 +204,7 @@ run_tests() {
 		klog "@@VSNIX-TEST-BEGIN $name"
 		say "@@VSNIX-TEST-BEGIN $name $limit"
 		if [ -x "/selftests/$name" ]; then
-			run_one "$name" "$limit"
+			run_counted "$name" "$limit"
 			rc=$?
 		else
 			rc=127

@@ -278,6 +278,14 @@ FILENAME == consolelog { next }
 
 /^@@VSNIX-TEST-BEGIN / { cur = $2; begun[cur] = 1; nres[cur] = 0; plan[cur] = -1; next }
 /^@@VSNIX-TEST / { rc[$2] = $3; done[$2] = 1; cur = ""; next }
+# guest-init.sh runs a test again after an emulator fault: the first run's
+# results are dropped, the reason is shown.
+/^@@VSNIX-TEST-RETRY / {
+	cur = $2; nres[cur] = 0; nbad[cur] = 0; plan[cur] = -1
+	delete skipall_why[cur]
+	retry_why[cur] = substr(line, length("@@VSNIX-TEST-RETRY " cur " ") + 1)
+	next
+}
 /^@@VSNIX-PAGES / { pages_after[$2] = $3; pages_base[$2] = $4; next }
 
 cur != "" && /^1\.\.[0-9]+/ {
@@ -312,6 +320,8 @@ function emit_test(t,   j, r, why) {
 		emit("fail", t ": no result (the machine stopped before it ran)")
 		return
 	}
+	if (t in retry_why)
+		print "# " machine ": " t ": ran a second time, its first run's results dropped: " retry_why[t]
 	for (j = 1; j <= nres[t]; j++) {
 		if (res_kind[t, j] == "skip")
 			emit_skip(t, res_desc[t, j], res_why[t, j])

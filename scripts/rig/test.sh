@@ -88,8 +88,9 @@ for machine in $machines; do
 	svm-debug) runner=(run-debug.sh) ;;
 	svm-panic) runner=(panic-check.sh) ;;
 	esac
-	rm -f "$RIG_DIR/$machine.counts"
-	VSNIX_RIG_FIRST=$next "$VSNIX_ROOT/scripts/rig/${runner[0]}" --tests "$wanted"
+	rm -f "$RIG_DIR/$machine.counts" "$RIG_DIR/$machine.tap"
+	VSNIX_RIG_FIRST=$next "$VSNIX_ROOT/scripts/rig/${runner[0]}" --tests "$wanted" |
+		tee "$RIG_DIR/$machine.tap"
 	rc=$?
 	if [ -s "$RIG_DIR/$machine.counts" ]; then
 		read -r p f s next <"$RIG_DIR/$machine.counts"
@@ -108,6 +109,10 @@ done
 # printed last so that a truncated CI log still shows it.
 for machine in $machines; do
 	postmortem "$machine"
+done
+# The failures again, just above the counts: CI keeps a log's end.
+for machine in $machines; do
+	grep -h '^not ok' "$RIG_DIR/$machine.tap" 2>/dev/null | sed 's/^/# failed: /'
 done
 
 if [ "$skip" -gt 0 ]; then

@@ -160,13 +160,33 @@ long op_destroy_device(struct fuzz_thread *t)
 		     one_in(t, 16) ? interesting_u64(t) : rnd_below(t, 12));
 }
 
+/*
+ * A UART made on vm for the input to go to (a random id seldom names a
+ * device that takes input: few calls on a slow machine never would): its
+ * id, or a random small one when the port is taken.
+ */
+static uint32_t input_target(struct fuzz_thread *t, int vm)
+{
+	struct vsnix_device_config c;
+	long id;
+
+	memset(&c, 0, sizeof(c));
+	c.type = VSNIX_DEV_UART16550;
+	c.console_fd = one_in(t, 2) ? -1 : backends.devnull;
+	c.uart.base = 0x1000 + 8 * rnd_below(t, 512);
+	id = ioctl(vm, VSNIX_CREATE_DEVICE, &c);
+	return id >= 0 ? (uint32_t)id : rnd_below(t, 12);
+}
+
 long op_device_input(struct fuzz_thread *t)
 {
 	struct vsnix_device_input *in = (void *)t->arg;
 	uint8_t *data = t->arg + 256;
+	int vm = fd_pick(t, FD_VM);
 
 	memset(in, 0, sizeof(*in));
-	in->id = one_in(t, 16) ? interesting_u64(t) : rnd_below(t, 12);
+	in->id = one_in(t, 16) ? interesting_u64(t) :
+		 one_in(t, 2) ? input_target(t, vm) : rnd_below(t, 12);
 	in->len = one_in(t, 8) ? interesting_u64(t) : rnd_below(t, 256);
 	in->data = (uintptr_t)data;
 	fill_random(t, data, 256);
@@ -176,5 +196,5 @@ long op_device_input(struct fuzz_thread *t)
 		in->len = ARG_SIZE - 256;
 	if (one_in(t, 32))
 		in->reserved[rnd_below(t, 2)] = rnd(t);
-	return ioctl(fd_pick(t, FD_VM), VSNIX_DEVICE_INPUT, in);
+	return ioctl(vm, VSNIX_DEVICE_INPUT, in);
 }

@@ -884,6 +884,9 @@ struct vsnix_vm_status {
 #define VSNIX_INTERNAL_UNHANDLED_EXIT	2	/* data[0] = vendor exit code */
 #define VSNIX_INTERNAL_GUEST_FAULT	3	/* bad guest argument to a device */
 #define VSNIX_INTERNAL_DEVICE_ERROR	4	/* host I/O error; data[0] = -errno */
+/* The exit saved the host's state, not the guest's (an emulator fault):
+ * data[0] = exit code, data[1] = RIP, data[2] = CR3 found in the VMCB. */
+#define VSNIX_INTERNAL_LOST_STATE	5
 
 /* guest_exit.source */
 #define VSNIX_GUEST_EXIT_HVT_HALT	1

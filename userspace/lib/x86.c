@@ -134,6 +134,8 @@ const char *vx_internal_reason_str(uint32_t suberror)
 		return "bad guest argument to a device (e.g. a pointer outside guest memory)";
 	case VSNIX_INTERNAL_DEVICE_ERROR:
 		return "host I/O error in a device";
+	case VSNIX_INTERNAL_LOST_STATE:
+		return "the VM exit saved the host's state in place of the guest's (emulator fault)";
 	default:
 		return "unknown";
 	}

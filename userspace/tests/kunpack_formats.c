@@ -5,7 +5,8 @@
  * a 9 MiB payload compressed in each format the kernel build offers
  * (gzip, xz, lzma, zstd, lz4 in two legacy blocks, bzip2); each must
  * unpack to the same bytes, a truncated one must fail naming its format,
- * and the cache must hold <sha256>.elf after a cached unpack.
+ * and the cache must hold <sha256>.elf after a cached unpack; past
+ * VSNIX_CACHE_KEEP entries the least recently used go.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include <lzma.h>
 #include <zlib.h>
 #include <zstd.h>
+#include <openssl/evp.h>
 
 #include "../vsnixctl.h"
 
@@ -116,12 +118,15 @@ static size_t c_lz4(const uint8_t *in, size_t n, uint8_t *out, size_t cap)
 }
 
 /* A bzImage around the payload, in a temporary file; its fd. */
+static uint8_t image_salt;	/* a boot-sector byte: another image, same ELF */
+
 static int bzimage(const uint8_t *pay, size_t len, char *path)
 {
 	size_t size = SETUP + PM_PAYLOAD + len;
 	uint8_t *img = calloc(1, size);
 	int fd;
 
+	img[0x100] = image_salt;
 	img[0x1f1] = 1;				/* setup_sects */
 	put32(img + 0x1f4, (size - SETUP) / 16);	/* syssize */
 	img[0x1fe] = 0x55;
@@ -228,6 +233,103 @@ static void cached(const uint8_t *elf, uint8_t *pay, size_t cap)
 	rmdir(dir);
 }
 
+/* The cache entry's name for the image in fd: <sha256>.elf. */
+static void entry_name(int fd, char name[80])
+{
+	struct stat st;
+	unsigned char md[32];
+	unsigned int i, n = 0;
+	uint8_t *buf;
+
+	fstat(fd, &st);
+	buf = malloc(st.st_size);
+	if (!buf || pread(fd, buf, st.st_size, 0) != st.st_size)
+		exit(1);
+	EVP_Digest(buf, st.st_size, md, &n, EVP_sha256(), NULL);
+	for (i = 0; i < 32; i++)
+		snprintf(name + 2 * i, 3, "%02x", md[i]);
+	strcpy(name + 64, ".elf");
+	free(buf);
+}
+
+static void set_age(const char *dir, const char *name, time_t age)
+{
+	struct timespec t[2] = { { .tv_sec = time(NULL) - age }, { .tv_sec = time(NULL) - age } };
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	utimensat(AT_FDCWD, path, t, 0);
+}
+
+static int present(const char *dir, const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return access(path, F_OK) == 0;
+}
+
+/* Unpacks image number salt through the cache; its entry's name. */
+static void through_cache(uint8_t salt, uint8_t *pay, size_t len, char name[80])
+{
+	char path[64], why[256];
+	int fd, efd;
+
+	image_salt = salt;
+	fd = bzimage(pay, len, path);
+	entry_name(fd, name);
+	efd = bzimage_unpack(fd, path, true, why, sizeof(why));
+	if (efd >= 0)
+		close(efd);
+	else
+		printf("# %s\n", why);
+	close(fd);
+	unlink(path);
+	image_salt = 0;
+}
+
+/*
+ * KEEP 2: A and B cached (A older), A used again, C cached: B (least
+ * recently used) goes, A and C stay; a writer's temporary file from two
+ * hours ago goes, a fresh one and a file not of the cache stay.
+ */
+static void cache_lru(const uint8_t *elf, uint8_t *pay, size_t cap)
+{
+	char dir[] = "/tmp/vsnix-kunpack-lru-XXXXXX", a[80], b[80], c[80];
+	char stale[160], fresh[160], cmd[160];
+	size_t len = c_zstd(elf, ELF_LEN, pay, cap - 4);
+	int fd;
+
+	put32(pay + len, ELF_LEN);
+	if (!mkdtemp(dir))
+		return;
+	setenv("VSNIX_CACHE_DIR", dir, 1);
+	setenv("VSNIX_CACHE_KEEP", "2", 1);
+	through_cache(1, pay, len + 4, a);
+	set_age(dir, a, 300);
+	through_cache(2, pay, len + 4, b);
+	set_age(dir, b, 200);
+	ok(present(dir, a) && present(dir, b), "two images, two entries", "cache");
+	snprintf(stale, sizeof(stale), "%s/%.68s.AbCdEf", dir, a);
+	snprintf(fresh, sizeof(fresh), "%s/%.68s.GhIjKl", dir, b);
+	fd = open(stale, O_CREAT | O_WRONLY, 0600);
+	close(fd);
+	set_age(dir, strrchr(stale, '/') + 1, 7200);
+	close(open(fresh, O_CREAT | O_WRONLY, 0600));
+	close(open(strcat(strcpy(cmd, dir), "/notes.txt"), O_CREAT | O_WRONLY, 0600));
+	through_cache(1, pay, len + 4, a);	/* a hit: A is recent now */
+	through_cache(3, pay, len + 4, c);
+	ok(present(dir, a) && present(dir, c) && !present(dir, b),
+	   "KEEP 2: the least recently used entry went, the used one stayed", "cache");
+	ok(access(stale, F_OK) && !access(fresh, F_OK) && !access(cmd, F_OK),
+	   "an abandoned temporary file went; a fresh one and a foreign file stayed",
+	   "cache");
+	unsetenv("VSNIX_CACHE_KEEP");
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd))
+		printf("# cannot remove %s\n", dir);
+}
+
 int main(void)
 {
 	size_t cap = ELF_LEN + ELF_LEN / 8 + (1 << 20), i;
@@ -243,7 +345,7 @@ int main(void)
 		elf[i] = x >> 16;
 	}
 	memcpy(elf, (const char[]){ 0x7f, 'E', 'L', 'F' }, 4);
-	printf("TAP version 13\n1..14\n");
+	printf("TAP version 13\n1..17\n");
 	fflush(stdout);
 	one("gzip", c_gzip, elf, pay, cap);
 	one("xz", c_xz, elf, pay, cap);
@@ -252,6 +354,7 @@ int main(void)
 	one("lz4", c_lz4, elf, pay, cap);
 	one("bzip2", c_bzip2, elf, pay, cap);
 	cached(elf, pay, cap);
+	cache_lru(elf, pay, cap);
 	free(elf);
 	free(pay);
 	return failed;

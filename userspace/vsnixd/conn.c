@@ -173,7 +173,10 @@ void conn_console(struct vsnixd *d, const char *vm, const char *p, size_t n)
 			conn_send(c, p, n);
 }
 
-/* The VM ended: console followers are done, stop waiters get their reply. */
+/*
+ * The VM ended: console followers are done, stop waiters get their reply,
+ * restarts start it again (vm may be gone after that: callers pass a copy).
+ */
 void conn_vm_ended(struct vsnixd *d, const char *vm)
 {
 	json_object *row, *r;
@@ -187,6 +190,10 @@ void conn_vm_ended(struct vsnixd *d, const char *vm)
 		if (strcmp(c->waits_stop, vm))
 			continue;
 		c->waits_stop[0] = '\0';
+		if (c->restart) {
+			conn_reply(c, vm_restart_done(d, c, vm));
+			continue;
+		}
 		row = db_row(d, "SELECT name, state, exit_code, reason FROM vms"
 			     " WHERE name = ?", "s", vm);
 		r = reply_ok();

@@ -14,7 +14,7 @@
 
 #include "vsnixd.h"
 
-#define SCHEMA_VERSION	1
+#define SCHEMA_VERSION	2
 
 static const char schema_v1[] =
 	"CREATE TABLE pools ("
@@ -46,6 +46,28 @@ static const char schema_v1[] =
 	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
 	" BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
 	"PRAGMA user_version = 1;";
+
+/*
+ * Version 2: a VM's autostart flag, and one row per run of a VM (kept
+ * after the VM is deleted): a run is open (stopped_at NULL) exactly while
+ * its VM runs; every closed run has a reason.
+ */
+static const char schema_v2[] =
+	"ALTER TABLE vms ADD COLUMN autostart INTEGER NOT NULL DEFAULT 0"
+	" CHECK (autostart IN (0, 1));"
+	"CREATE TABLE runs ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" vm TEXT NOT NULL,"
+	" cause TEXT NOT NULL,"
+	" pid INTEGER,"
+	" started_at INTEGER NOT NULL, stopped_at INTEGER,"
+	" exit_code INTEGER, reason TEXT,"
+	" CHECK ((stopped_at IS NULL) = (reason IS NULL)));"
+	"CREATE INDEX runs_vm ON runs(vm, id);"
+	"PRAGMA user_version = 2;";
+
+/* The steps from version i to i + 1. */
+static const char *const migrations[SCHEMA_VERSION] = { schema_v1, schema_v2 };
 
 static int bind_args(sqlite3_stmt *st, const char *fmt, va_list ap)
 {
@@ -183,10 +205,29 @@ void db_audit(struct vsnixd *d, const struct conn *c, const char *action,
 			object ? object : "", result);
 }
 
+/* From version to SCHEMA_VERSION, step by step, in one transaction. */
+static int migrate(struct vsnixd *d, int version)
+{
+	char *msg = NULL;
+	int rc;
+
+	rc = sqlite3_exec(d->db, "BEGIN IMMEDIATE;", NULL, NULL, &msg);
+	for (; !rc && version < SCHEMA_VERSION; version++)
+		rc = sqlite3_exec(d->db, migrations[version], NULL, NULL, &msg);
+	if (!rc)
+		rc = sqlite3_exec(d->db, "COMMIT;", NULL, NULL, &msg);
+	if (!rc)
+		return 0;
+	fprintf(stderr, "vsnixd: %s: schema version %d: %s\n", d->opt.db,
+		version + 1, msg ? msg : sqlite3_errmsg(d->db));
+	sqlite3_free(msg);
+	sqlite3_exec(d->db, "ROLLBACK;", NULL, NULL, NULL);
+	return -EIO;
+}
+
 static int schema(struct vsnixd *d)
 {
 	sqlite3_stmt *st;
-	char *msg = NULL;
 	int version;
 
 	if (sqlite3_prepare_v2(d->db, "PRAGMA user_version", -1, &st, NULL))
@@ -196,21 +237,12 @@ static int schema(struct vsnixd *d)
 	sqlite3_finalize(st);
 	if (version == SCHEMA_VERSION)
 		return 0;
-	if (version > SCHEMA_VERSION) {
+	if (version > SCHEMA_VERSION || version < 0) {
 		fprintf(stderr, "vsnixd: %s: schema version %d is newer than this vsnixd's (%d)\n",
 			d->opt.db, version, SCHEMA_VERSION);
 		return -EPROTO;
 	}
-	/* version 0: a new database; later versions migrate step by step here. */
-	if (sqlite3_exec(d->db, "BEGIN IMMEDIATE;", NULL, NULL, &msg) ||
-	    sqlite3_exec(d->db, schema_v1, NULL, NULL, &msg) ||
-	    sqlite3_exec(d->db, "COMMIT;", NULL, NULL, &msg)) {
-		fprintf(stderr, "vsnixd: %s: creating the schema: %s\n", d->opt.db, msg);
-		sqlite3_free(msg);
-		sqlite3_exec(d->db, "ROLLBACK;", NULL, NULL, NULL);
-		return -EIO;
-	}
-	return 0;
+	return migrate(d, version);
 }
 
 int db_open(struct vsnixd *d)
@@ -240,25 +272,31 @@ void db_close(struct vsnixd *d)
 
 /*
  * At start: a VM the database says runs has lost its vsnixctl child (it
- * dies with the daemon: PR_SET_PDEATHSIG), so it is stopped, and why.
+ * dies with the daemon: PR_SET_PDEATHSIG), so it is stopped, and why; so
+ * is every run still open.
  */
 int db_recover(struct vsnixd *d)
 {
 	json_object *rows = db_query(d, "SELECT name FROM vms WHERE state IN"
 				     " ('running', 'stopping')", NULL);
+	int64_t now = time(NULL);
 	size_t i;
 
-	if (!rows)
+	if (!rows || db_exec(d, "BEGIN IMMEDIATE", NULL)) {
+		json_object_put(rows);
 		return -EIO;
+	}
 	for (i = 0; i < json_object_array_length(rows); i++) {
 		const char *name = json_object_get_string(json_object_object_get(
 			json_object_array_get_idx(rows, i), "name"));
 
 		db_exec(d, "UPDATE vms SET state = 'stopped', pid = NULL,"
-			" reason = 'vsnixd restarted while it ran', stopped_at = ?"
-			" WHERE name = ?", "is", (int64_t)time(NULL), name);
-		db_audit(d, NULL, "vm.recover", name, "stopped: vsnixd restarted while it ran");
+			" reason = '" VSNIXD_RECOVER_REASON "', stopped_at = ?"
+			" WHERE name = ?", "is", now, name);
+		db_audit(d, NULL, "vm.recover", name, "stopped: " VSNIXD_RECOVER_REASON);
 	}
+	db_exec(d, "UPDATE runs SET stopped_at = ?, reason = '" VSNIXD_RECOVER_REASON "'"
+		" WHERE stopped_at IS NULL", "i", now);
 	json_object_put(rows);
-	return 0;
+	return db_exec(d, "COMMIT", NULL);
 }

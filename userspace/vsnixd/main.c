@@ -16,7 +16,6 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 
 #include "vsnixd.h"
 
@@ -57,6 +56,7 @@ static void usage(FILE *f)
 		"  --vmm FILE        the vsnixctl run per VM (default /usr/local/bin/vsnixctl)\n"
 		"  --group NAME      who may connect besides root (default vsnix)\n"
 		"  --mounted         pools are mounted at DIR/NAME already: read, not mounted\n"
+		"A socket passed by systemd (LISTEN_FDS, vsnixd.socket) replaces --socket.\n"
 		"Documentation/vsnixd.rst describes the protocol and the database.\n");
 }
 
@@ -116,34 +116,6 @@ static int parse_opts(struct vsnixd_opts *o, int argc, char **argv)
 	return optind == argc ? 0 : -EINVAL;
 }
 
-/* The socket: mode 0660, group --group, so SO_PEERCRED is the second gate. */
-static int listen_socket(struct vsnixd *d)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
-
-	if (strlen(d->opt.socket) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "vsnixd: %s: path too long\n", d->opt.socket);
-		return -ENAMETOOLONG;
-	}
-	strcpy(sa.sun_path, d->opt.socket);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	unlink(d->opt.socket);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 64)) {
-		fprintf(stderr, "vsnixd: %s: %s\n", d->opt.socket, strerror(errno));
-		close(fd);
-		return -errno;
-	}
-	if (chmod(d->opt.socket, 0660) ||
-	    (d->group_gid != (gid_t)-1 && chown(d->opt.socket, -1, d->group_gid)))
-		fprintf(stderr, "vsnixd: %s: permissions: %s\n", d->opt.socket,
-			strerror(errno));
-	d->listen_fd = fd;
-	return 0;
-}
-
 /*
  * The group's gid from /etc/group through fgetgrent(): a static binary's
  * getgrnam() would dlopen the host's NSS modules, which it cannot use.
@@ -182,11 +154,15 @@ static int setup(struct vsnixd *d)
 	d->signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (d->signal_fd < 0)
 		return -errno;
+	/* The socket first: a vsnixd that cannot serve changes nothing. */
+	if (listen_socket(d))
+		return -EINVAL;
 	mkdir(d->opt.state_dir, 0700);
 	if (db_open(d) || db_recover(d) || pools_recover(d))
 		return -EIO;
 	db_audit(d, NULL, "daemon.start", "", "ok");
-	return listen_socket(d);
+	autostart_all(d);
+	return 0;
 }
 
 static void on_signal(struct vsnixd *d)
@@ -263,18 +239,23 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (setup(&d))
+	if (setup(&d)) {
+		if (d.listen_fd >= 0 && !d.inherited)
+			unlink(d.opt.socket);
 		return 1;
-	fprintf(stderr, "vsnixd: listening on %s, state in %s\n", d.opt.socket, d.opt.db);
+	}
+	fprintf(stderr, "vsnixd: listening on %s%s, state in %s\n", d.opt.socket,
+		d.inherited ? " (from systemd)" : "", d.opt.db);
 	loop(&d);
+	d.quit = true;	/* no restart starts a VM from here on */
 	vmproc_kill_all(&d);
 	db_audit(&d, NULL, "daemon.stop", "", "ok");
-	d.quit = true;
 	while (d.conns) {
 		d.conns->dead = true;
 		conn_reap(&d);
 	}
-	unlink(d.opt.socket);
+	if (!d.inherited)
+		unlink(d.opt.socket);	/* systemd owns an inherited one */
 	close(d.listen_fd);
 	db_close(&d);
 	return 0;

@@ -38,7 +38,7 @@ json_object *reply_err(int err, const char *fmt, ...)
 	return r;
 }
 
-static const char *arg_name(json_object *req, const char *key)
+const char *arg_name(json_object *req, const char *key)
 {
 	json_object *v = json_object_object_get(req, key);
 	const char *s = json_object_is_type(v, json_type_string) ?
@@ -78,43 +78,67 @@ static int pool_entry(struct vsnixd *d, const char *pool, const char *entry,
 	return -ENOENT;
 }
 
-static json_object *op_vm_create(struct vsnixd *d, struct conn *c, json_object *req)
+/*
+ * A VM from the pool's entry, its autostart flag the request's (0, 1) or,
+ * at -1, the entry's; one audit row. -errno, err says why.
+ */
+int vm_create(struct vsnixd *d, const struct conn *c, const char *pool,
+	      const char *entry, const char *name, int autostart,
+	      char *err, size_t len)
 {
-	const char *pool = arg_name(req, "pool"), *entry = arg_name(req, "vm");
-	const char *name = arg_name(req, "name");
 	const struct pool_vm *vm;
 	struct pool_err e = { };
 	char mnt[PATH_MAX], *cfg;
 	json_object *old;
 	struct pool p;
+	int ret = 0;
 
-	if (!pool || !entry)
-		return reply_err(EINVAL, "vm.create: \"pool\" and \"vm\": names expected");
-	if (!name)
-		name = entry;
-	old = db_row(d, "SELECT name FROM vms WHERE name = ?", "s", name);
+	old = db_row(d, "SELECT pool FROM vms WHERE name = ?", "s", name);
 	if (old) {
+		snprintf(err, len, "a VM named %s exists (from pool %s)", name,
+			 json_object_get_string(json_object_object_get(old, "pool")));
 		json_object_put(old);
 		db_audit(d, c, "vm.create", name, "refused: exists");
-		return reply_err(EEXIST, "a VM named %s exists", name);
+		return -EEXIST;
 	}
 	if (pool_entry(d, pool, entry, &p, &vm, mnt, sizeof(mnt), &e)) {
+		snprintf(err, len, "%s", e.msg);
 		db_audit(d, c, "vm.create", name, e.msg);
-		return reply_err(ENOENT, "%s", e.msg);
+		return -ENOENT;
 	}
+	if (autostart < 0)
+		autostart = vm->autostart;
 	cfg = pool_vm_to_json(vm);
 	if (!cfg || db_exec(d, "INSERT INTO vms (name, pool, entry, config, state,"
-			    " created_at) VALUES (?, ?, ?, ?, 'created', ?)", "ssssi",
-			    name, pool, entry, cfg, (int64_t)time(NULL))) {
-		free(cfg);
-		pool_free(&p);
-		db_audit(d, c, "vm.create", name, "database error");
-		return reply_err(EIO, "vm.create %s: database error", name);
+			    " created_at, autostart) VALUES (?, ?, ?, ?, 'created', ?, ?)",
+			    "ssssii", name, pool, entry, cfg, (int64_t)time(NULL),
+			    (int64_t)autostart)) {
+		snprintf(err, len, "vm.create %s: database error", name);
+		ret = -EIO;
 	}
 	free(cfg);
 	pool_free(&p);
-	db_audit(d, c, "vm.create", name, "ok");
-	return reply_ok();
+	db_audit(d, c, "vm.create", name, ret ? "database error" : "ok");
+	return ret;
+}
+
+static json_object *op_vm_create(struct vsnixd *d, struct conn *c, json_object *req)
+{
+	const char *pool = arg_name(req, "pool"), *entry = arg_name(req, "vm");
+	const char *name = arg_name(req, "name");
+	json_object *as = json_object_object_get(req, "autostart");
+	char err[POOL_ERR_LEN];
+	int ret;
+
+	if (!pool || !entry)
+		return reply_err(EINVAL, "vm.create: \"pool\" and \"vm\": names expected");
+	if (json_object_object_get_ex(req, "name", NULL) && !name)
+		return reply_err(EINVAL, "vm.create: \"name\": a VM name expected");
+	if (as && !json_object_is_type(as, json_type_boolean))
+		return reply_err(EINVAL, "vm.create: \"autostart\": true or false expected");
+	ret = vm_create(d, c, pool, entry, name ? name : entry,
+			as ? json_object_get_boolean(as) : -1, err, sizeof(err));
+	return ret ? reply_err(-ret, "%s", err) : reply_ok();
 }
 
 static int spawn(struct vsnixd *d, const char *name, json_object *row,
@@ -145,57 +169,81 @@ static int spawn(struct vsnixd *d, const char *name, json_object *row,
 	return pid;
 }
 
+/* The VM's row and its open run, in one transaction. */
+static void record_start(struct vsnixd *d, const struct conn *c,
+			 const char *action, const char *name, int pid)
+{
+	char cause[64];
+	int64_t now = time(NULL);
+
+	if (c)
+		snprintf(cause, sizeof(cause), "%s by uid %u", action, (unsigned int)c->uid);
+	else
+		snprintf(cause, sizeof(cause), "%s", action);
+	db_exec(d, "BEGIN IMMEDIATE", NULL);
+	db_exec(d, "UPDATE vms SET state = 'running', pid = ?, exit_code = NULL,"
+		" reason = NULL, started_at = ?, stopped_at = NULL WHERE name = ?",
+		"iis", (int64_t)pid, now, name);
+	db_exec(d, "INSERT INTO runs (vm, cause, pid, started_at) VALUES (?, ?, ?, ?)",
+		"ssii", name, cause, (int64_t)pid, now);
+	db_exec(d, "COMMIT", NULL);
+}
+
+/*
+ * Starts the VM: its child's pid, or -errno with err set. One audit row
+ * under action (vm.start, vm.restart, autostart).
+ */
+int vm_start(struct vsnixd *d, const struct conn *c, const char *action,
+	     const char *name, char *err, size_t len)
+{
+	char why[POOL_ERR_LEN] = "";
+	json_object *row;
+	int pid;
+
+	row = db_row(d, "SELECT pool, entry, state FROM vms WHERE name = ?", "s", name);
+	if (!row) {
+		snprintf(err, len, "no VM named %s", name);
+		db_audit(d, c, action, name, "refused: no such VM");
+		return -ENOENT;
+	}
+	if (vmproc_running(d, name)) {
+		json_object_put(row);
+		snprintf(err, len, "VM %s is running", name);
+		db_audit(d, c, action, name, "refused: running");
+		return -EBUSY;
+	}
+	pid = spawn(d, name, row, why, sizeof(why));
+	json_object_put(row);
+	if (pid < 0) {
+		snprintf(err, len, "%s %s: %s", action, name, why);
+		db_audit(d, c, action, name, why);
+		return pid;
+	}
+	record_start(d, c, action, name, pid);
+	db_audit(d, c, action, name, "ok");
+	return pid;
+}
+
 static json_object *op_vm_start(struct vsnixd *d, struct conn *c, json_object *req)
 {
 	const char *name = arg_name(req, "name");
 	char err[POOL_ERR_LEN] = "";
-	json_object *row;
+	json_object *r;
 	int pid;
 
 	if (!name)
 		return reply_err(EINVAL, "vm.start: \"name\": a VM name expected");
-	row = db_row(d, "SELECT pool, entry, state FROM vms WHERE name = ?", "s", name);
-	if (!row)
-		return reply_err(ENOENT, "no VM named %s", name);
-	if (vmproc_running(d, name)) {
-		json_object_put(row);
-		db_audit(d, c, "vm.start", name, "refused: running");
-		return reply_err(EBUSY, "VM %s is running", name);
-	}
-	pid = spawn(d, name, row, err, sizeof(err));
-	json_object_put(row);
-	if (pid < 0) {
-		db_audit(d, c, "vm.start", name, err);
-		return reply_err(-pid, "vm.start %s: %s", name, err);
-	}
-	db_exec(d, "UPDATE vms SET state = 'running', pid = ?, exit_code = NULL,"
-		" reason = NULL, started_at = ?, stopped_at = NULL WHERE name = ?",
-		"iis", (int64_t)pid, (int64_t)time(NULL), name);
-	db_audit(d, c, "vm.start", name, "ok");
-	row = reply_ok();
-	json_object_object_add(row, "pid", json_object_new_int(pid));
-	return row;
+	pid = vm_start(d, c, "vm.start", name, err, sizeof(err));
+	if (pid < 0)
+		return reply_err(-pid, "%s", err);
+	r = reply_ok();
+	json_object_object_add(r, "pid", json_object_new_int(pid));
+	return r;
 }
 
 static json_object *op_vm_stop(struct vsnixd *d, struct conn *c, json_object *req)
 {
-	const char *name = arg_name(req, "name");
-	struct vmproc *v;
-
-	if (!name)
-		return reply_err(EINVAL, "vm.stop: \"name\": a VM name expected");
-	v = vmproc_running(d, name);
-	if (!v) {
-		db_audit(d, c, "vm.stop", name, "refused: not running");
-		return reply_err(ESRCH, "VM %s is not running", name);
-	}
-	vmproc_stop(d, v);
-	db_exec(d, "UPDATE vms SET state = 'stopping' WHERE name = ?", "s", name);
-	db_audit(d, c, "vm.stop", name, "ok");
-	if (!arg_bool(req, "wait"))
-		return reply_ok();
-	snprintf(c->waits_stop, sizeof(c->waits_stop), "%s", name);
-	return NULL;	/* conn_vm_ended() replies */
+	return vm_stop_req(d, c, req, false);
 }
 
 static json_object *op_vm_delete(struct vsnixd *d, struct conn *c, json_object *req)
@@ -217,7 +265,7 @@ static json_object *op_vm_delete(struct vsnixd *d, struct conn *c, json_object *
 }
 
 #define VM_COLUMNS "name, pool, entry, state, pid, exit_code, reason," \
-		   " created_at, started_at, stopped_at"
+		   " autostart, created_at, started_at, stopped_at"
 
 static json_object *op_vm_list(struct vsnixd *d, struct conn *c, json_object *req)
 {
@@ -324,6 +372,10 @@ static const struct op {
 	{ "vm.create", op_vm_create },
 	{ "vm.start", op_vm_start },
 	{ "vm.stop", op_vm_stop },
+	{ "vm.kill", op_vm_kill },
+	{ "vm.restart", op_vm_restart },
+	{ "vm.status", op_vm_status },
+	{ "vm.autostart", op_vm_autostart },
 	{ "vm.delete", op_vm_delete },
 	{ "vm.list", op_vm_list },
 	{ "vm.show", op_vm_show },

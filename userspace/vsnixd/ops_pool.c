@@ -16,15 +16,6 @@
 #include "vsnixd.h"
 #include "../pool/pool.h"
 
-static const char *arg_name(json_object *req, const char *key)
-{
-	json_object *v = json_object_object_get(req, key);
-	const char *s = json_object_is_type(v, json_type_string) ?
-			json_object_get_string(v) : NULL;
-
-	return s && vsnixd_name_ok(s) ? s : NULL;
-}
-
 int pool_mount_of(struct vsnixd *d, const char *pool, char *mnt, size_t len)
 {
 	json_object *row = db_row(d, "SELECT mount FROM pools WHERE name = ?"
@@ -72,7 +63,7 @@ json_object *op_pool_load(struct vsnixd *d, struct conn *c, json_object *req)
 	const char *name = arg_name(req, "name");
 	struct pool_err e = { };
 	char mnt[PATH_MAX];
-	json_object *r, *vms;
+	json_object *r, *vms, *started;
 	struct pool p;
 	unsigned int i;
 
@@ -94,6 +85,9 @@ json_object *op_pool_load(struct vsnixd *d, struct conn *c, json_object *req)
 		json_object_array_add(vms, json_object_new_string(p.vms[i].name));
 	json_object_object_add(r, "mount", json_object_new_string(mnt));
 	json_object_object_add(r, "vms", vms);
+	started = json_object_new_array();
+	autostart_pool(d, p.vms, p.nr_vms, name, started);
+	json_object_object_add(r, "started", started);
 	pool_free(&p);
 	return r;
 }

@@ -150,6 +150,16 @@ int vmproc_stop(struct vsnixd *d, struct vmproc *v)
 	return kill(v->pid, SIGTERM) ? -errno : 0;
 }
 
+/* vm.kill: SIGKILL at once, no grace time. */
+int vmproc_kill(struct vsnixd *d, struct vmproc *v)
+{
+	(void)d;
+	v->stopping = true;
+	v->killed = true;
+	v->kill_at = 0;
+	return kill(v->pid, SIGKILL) ? -errno : 0;
+}
+
 void vmproc_tick(struct vsnixd *d, int64_t now)
 {
 	struct vmproc *v;
@@ -184,12 +194,16 @@ void vmproc_read(struct vsnixd *d, struct vmproc *v)
 	}
 }
 
+/* The VM's row and its open run closed, in one transaction. */
 static void ended(struct vsnixd *d, struct vmproc *v, int status)
 {
 	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	int64_t now = time(NULL);
 	char reason[96];
 
-	if (v->stopping)
+	if (v->killed)
+		snprintf(reason, sizeof(reason), "killed");
+	else if (v->stopping)
 		snprintf(reason, sizeof(reason), "stopped");
 	else if (WIFSIGNALED(status))
 		snprintf(reason, sizeof(reason), "killed by signal %d", WTERMSIG(status));
@@ -197,24 +211,36 @@ static void ended(struct vsnixd *d, struct vmproc *v, int status)
 		snprintf(reason, sizeof(reason), "exited with %d", code);
 	if (v->con_fd >= 0)
 		vmproc_read(d, v);	/* the last words */
+	db_exec(d, "BEGIN IMMEDIATE", NULL);
 	db_exec(d, "UPDATE vms SET state = 'stopped', pid = NULL, exit_code = ?,"
 		" reason = ?, stopped_at = ? WHERE name = ?", "isis", (int64_t)code,
-		reason, (int64_t)time(NULL), v->name);
+		reason, now, v->name);
+	db_exec(d, "UPDATE runs SET stopped_at = ?, exit_code = ?, reason = ?"
+		" WHERE vm = ? AND stopped_at IS NULL", "iiss", now, (int64_t)code,
+		reason, v->name);
+	db_exec(d, "COMMIT", NULL);
 	db_audit(d, NULL, "vm.exit", v->name, reason);
-	conn_vm_ended(d, v->name);
 }
 
-/* The child ended: the VM is stopped, its console ring stays. */
+/*
+ * The child ended: the VM is stopped, its console ring stays. The waiters
+ * hear of it last: a restart may start the VM again (and free v).
+ */
 static void gone(struct vsnixd *d, struct vmproc *v, int status)
 {
+	char name[VSNIXD_NAME_MAX + 1];
+
 	ended(d, v, status);
 	if (v->con_fd >= 0)
 		close(v->con_fd);
 	v->con_fd = -1;
 	v->running = false;
 	v->stopping = false;
+	v->killed = false;
 	v->kill_at = 0;
 	v->pid = 0;
+	snprintf(name, sizeof(name), "%s", v->name);
+	conn_vm_ended(d, name);
 }
 
 /* SIGCHLD: every child that ended. */

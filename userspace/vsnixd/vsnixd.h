@@ -16,10 +16,13 @@
 
 #include "proto.h"
 
+struct pool_vm;
+
 #define VSNIXD_RING_SIZE	(64 * 1024)	/* console bytes kept per VM */
 #define VSNIXD_LINE_MAX		(64 * 1024)	/* longest request line */
 #define VSNIXD_STOP_GRACE_S	5		/* SIGTERM, then SIGKILL */
 #define VSNIXD_NAME_MAX		63
+#define VSNIXD_RECOVER_REASON	"vsnixd restarted while it ran"
 
 struct vsnixd_opts {
 	const char *socket;	/* --socket */
@@ -48,6 +51,7 @@ struct vmproc {
 	pid_t pid;
 	int con_fd;		/* -1 once the pipe hit EOF */
 	bool stopping;
+	bool killed;		/* vm.kill: SIGKILL at once */
 	int64_t kill_at;	/* monotonic ms of the SIGKILL; 0: none */
 	struct ring ring;
 	struct vmproc *next;
@@ -63,6 +67,7 @@ struct conn {
 	size_t len;
 	char console[VSNIXD_NAME_MAX + 1];	/* following this VM's console */
 	char waits_stop[VSNIXD_NAME_MAX + 1];	/* reply when this VM ends */
+	bool restart;				/* ... and start it again */
 	bool dead;
 	struct conn *next;
 };
@@ -70,6 +75,8 @@ struct conn {
 struct vsnixd {
 	struct vsnixd_opts opt;
 	int listen_fd;
+	bool inherited;		/* listen_fd came from systemd (LISTEN_FDS) */
+	char socket_path[108];	/* an inherited socket's own path */
 	int signal_fd;
 	gid_t group_gid;	/* (gid_t)-1: no such group */
 	bool quit;
@@ -90,6 +97,26 @@ json_object *db_row(struct vsnixd *d, const char *sql, const char *fmt, ...);
 
 /* ops.c */
 json_object *ops_dispatch(struct vsnixd *d, struct conn *c, json_object *req);
+const char *arg_name(json_object *req, const char *key);
+int vm_create(struct vsnixd *d, const struct conn *c, const char *pool,
+	      const char *entry, const char *name, int autostart,
+	      char *err, size_t len);
+int vm_start(struct vsnixd *d, const struct conn *c, const char *action,
+	     const char *name, char *err, size_t len);
+json_object *vm_restart_done(struct vsnixd *d, struct conn *c, const char *name);
+
+/* ops_vm.c */
+json_object *op_vm_kill(struct vsnixd *d, struct conn *c, json_object *req);
+json_object *op_vm_restart(struct vsnixd *d, struct conn *c, json_object *req);
+json_object *op_vm_status(struct vsnixd *d, struct conn *c, json_object *req);
+json_object *op_vm_autostart(struct vsnixd *d, struct conn *c, json_object *req);
+json_object *vm_stop_req(struct vsnixd *d, struct conn *c, json_object *req,
+			 bool kill_now);
+
+/* autostart.c */
+void autostart_pool(struct vsnixd *d, const struct pool_vm *vms, unsigned int nr,
+		    const char *pool, json_object *started);
+void autostart_all(struct vsnixd *d);
 json_object *reply_err(int err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 json_object *reply_ok(void);
@@ -108,12 +135,16 @@ struct vmproc *vmproc_find(struct vsnixd *d, const char *name);
 struct vmproc *vmproc_running(struct vsnixd *d, const char *name);
 void vmproc_forget(struct vsnixd *d, const char *name);
 int vmproc_stop(struct vsnixd *d, struct vmproc *v);
+int vmproc_kill(struct vsnixd *d, struct vmproc *v);
 void vmproc_read(struct vsnixd *d, struct vmproc *v);
 void vmproc_reap(struct vsnixd *d);
 void vmproc_tick(struct vsnixd *d, int64_t now_ms);
 void vmproc_kill_all(struct vsnixd *d);
 void ring_put(struct ring *r, const char *p, size_t n);
 size_t ring_get(const struct ring *r, char *out, size_t len);
+
+/* listen.c */
+int listen_socket(struct vsnixd *d);
 
 /* conn.c */
 void conn_accept(struct vsnixd *d);

@@ -22,181 +22,22 @@
 #include <sys/wait.h>
 #include <sqlite3.h>
 
-#include "proto.h"
+#include "harness.h"
 #include "../pool/pool.h"
 
-static char tmp[] = "/tmp/vsnixd-test-XXXXXX";
-static char sock[256], dbfile[256];
-static const char *vsnixd_bin;
-static pid_t daemon_pid;
-static const char *daemon_group = "no-such-group-vsnixd";
-static int nr, failed;
-
-static bool ok(bool cond, const char *fmt, ...)
+/*
+ * mnt/p1: unikernel VMs "a" (runs) and "b" (exits 3); mnt/p2: "c" (runs,
+ * autostart) and "d" (runs). The fake VMM runs "forever" until a signal.
+ */
+static int make_pools(void)
 {
-	va_list ap;
+	static const char *const p1[] = { "a", "b" }, *const p1_cmd[] = { "forever", "exit3" };
+	static const char *const p2[] = { "c", "d" }, *const p2_cmd[] = { "forever", "forever" };
+	static const bool p1_auto[] = { false, false }, p2_auto[] = { true, false };
+	char path[300];
 
-	printf("%s %d ", cond ? "ok" : "not ok", ++nr);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	failed += !cond;
-	return cond;
-}
-
-static void skip(const char *what, const char *why)
-{
-	printf("ok %d %s # SKIP %s\n", ++nr, what, why);
-}
-
-static int sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
-
-static void msleep(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-/* A request from JSON text; the reply (caller puts it), never NULL. */
-static json_object *call(const char *fmt, ...)
-{
-	json_object *req, *reply = NULL;
-	char text[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	req = json_tokener_parse(text);
-	if (!req || vsnixd_call(sock, req, &reply, NULL))
-		reply = json_object_new_object();
-	json_object_put(req);
-	return reply;
-}
-
-static const char *str(json_object *o, const char *path)
-{
-	char key[64], *dot;
-	const char *p = path;
-
-	while (o && (dot = strchr(p, '.'))) {
-		snprintf(key, sizeof(key), "%.*s", (int)(dot - p), p);
-		o = json_object_object_get(o, key);
-		p = dot + 1;
-	}
-	o = o ? json_object_object_get(o, p) : NULL;
-	return o ? json_object_get_string(o) : "";
-}
-
-static bool is_ok(json_object *r)
-{
-	return !strcmp(str(r, "ok"), "true");
-}
-
-/* The reply is an error with this errno and text. */
-static bool err_is(json_object *r, int err, const char *text)
-{
-	char want[16];
-
-	snprintf(want, sizeof(want), "%d", err);
-	return !is_ok(r) && !strcmp(str(r, "errno"), want) &&
-	       strstr(str(r, "error"), text);
-}
-
-static void start_daemon(void)
-{
-	char pools[300], mnt[300], state[300], vmm[300];
-	int i, fd;
-
-	snprintf(pools, sizeof(pools), "%s/pools", tmp);
-	snprintf(mnt, sizeof(mnt), "%s/mnt", tmp);
-	snprintf(state, sizeof(state), "%s/vms", tmp);
-	snprintf(vmm, sizeof(vmm), "%s/fakevmm", tmp);
-	daemon_pid = fork();
-	if (daemon_pid == 0) {
-		execl(vsnixd_bin, vsnixd_bin, "--socket", sock, "--db", dbfile,
-		      "--pools", pools, "--mount-dir", mnt, "--state-dir", state,
-		      "--vmm", vmm, "--group", daemon_group, "--mounted",
-		      (char *)NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 100; i++) {
-		fd = vsnixd_connect(sock);
-		if (fd >= 0) {
-			close(fd);
-			return;
-		}
-		msleep(50);
-	}
-}
-
-static int stop_daemon(int sig)
-{
-	int st = 0;
-
-	kill(daemon_pid, sig);
-	waitpid(daemon_pid, &st, 0);
-	return st;
-}
-
-static int write_file(const char *path, const char *text, mode_t mode)
-{
-	FILE *f = fopen(path, "w");
-
-	if (!f)
-		return -1;
-	fputs(text, f);
-	fclose(f);
-	return chmod(path, mode);
-}
-
-/* mnt/p1: vms.json, two unikernel VMs "a" (runs) and "b" (exits 3). */
-static int make_pool(void)
-{
-	static const char *const names[] = { "a", "b" };
-	static const char *const cmdlines[] = { "forever", "exit3" };
-	char root[300], path[400], text[1024], hash[2][POOL_HASH_LEN + 1];
-	int i;
-
-	snprintf(root, sizeof(root), "%s/mnt/p1", tmp);
-	if (sh("mkdir -p %s/kernels %s/pools %s/vms", root, tmp, tmp))
-		return -1;
-	for (i = 0; i < 2; i++) {
-		pool_hash_name(names[i], hash[i]);
-		snprintf(path, sizeof(path), "%s/%s_vmcfg.cfg", root, hash[i]);
-		snprintf(text, sizeof(text),
-			 "{ \"format\": 1, \"name\": \"%s\", \"hash\": \"%s\","
-			 " \"kind\": \"unikernel\", \"kernel\": \"kernels/%s.vmLinuz\","
-			 " \"cmdline\": \"%s\", \"memory_mib\": 32, \"vcpus\": 1,"
-			 " \"autostart\": false, \"disks\": [], \"nics\": [] }",
-			 names[i], hash[i], hash[i], cmdlines[i]);
-		if (write_file(path, text, 0644))
-			return -1;
-		snprintf(path, sizeof(path), "%s/kernels/%s.vmLinuz", root, hash[i]);
-		if (write_file(path, "not a kernel\n", 0644))
-			return -1;
-	}
-	snprintf(path, sizeof(path), "%s/vms.json", root);
-	snprintf(text, sizeof(text),
-		 "{ \"format\": 1, \"pool\": \"p1\", \"vms\": ["
-		 " { \"name\": \"a\", \"hash\": \"%s\", \"config\": \"%s_vmcfg.cfg\" },"
-		 " { \"name\": \"b\", \"hash\": \"%s\", \"config\": \"%s_vmcfg.cfg\" } ] }",
-		 hash[0], hash[0], hash[1], hash[1]);
-	if (write_file(path, text, 0644))
+	if (sh("mkdir -p %s/pools %s/vms", tmp, tmp) ||
+	    make_pool("p1", 2, p1, p1_cmd, p1_auto) || make_pool("p2", 2, p2, p2_cmd, p2_auto))
 		return -1;
 	snprintf(path, sizeof(path), "%s/fakevmm", tmp);
 	return write_file(path, "#!/bin/sh\necho \"FAKE-VM $*\"\n"
@@ -273,44 +114,6 @@ static void test_pool(void)
 	json_object_put(r);
 }
 
-/* Polls vm.show until the state is want (5 s at most); the last reply. */
-static json_object *wait_state(const char *vm, const char *want)
-{
-	json_object *r = NULL;
-	int i;
-
-	for (i = 0; i < 100; i++) {
-		json_object_put(r);
-		r = call("{ \"op\": \"vm.show\", \"name\": \"%s\" }", vm);
-		if (!strcmp(str(r, "vm.state"), want))
-			break;
-		msleep(50);
-	}
-	return r;
-}
-
-static char *console(const char *vm)
-{
-	static char buf[8192];
-	json_object *req, *r = NULL;
-	ssize_t n, len = 0;
-	int fd = -1;
-
-	buf[0] = '\0';
-	req = json_tokener_parse("{ \"op\": \"vm.console\" }");
-	json_object_object_add(req, "name", json_object_new_string(vm));
-	if (!vsnixd_call(sock, req, &r, &fd) && is_ok(r)) {
-		while ((n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
-			len += n;
-		buf[len] = '\0';
-	}
-	if (fd >= 0)
-		close(fd);
-	json_object_put(req);
-	json_object_put(r);
-	return buf;
-}
-
 static void test_vms(void)
 {
 	json_object *r;
@@ -360,7 +163,7 @@ static void test_vms(void)
 static json_object *peer_call(gid_t gid, long supp)
 {
 	gid_t groups[1] = { (gid_t)supp };
-	char buf[512] = "";
+	char buf[8192] = "";
 	json_object *r;
 	int p[2], st;
 	ssize_t n;
@@ -432,18 +235,6 @@ static void test_group(void)
 	json_object_put(r);
 }
 
-static int64_t db_int(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	int64_t v = -1;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
 static void test_db(void)
 {
 	char sql[256], *msg = NULL;
@@ -452,7 +243,7 @@ static void test_db(void)
 	if (!ok(sqlite3_open_v2(dbfile, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK,
 		"%s opens", dbfile))
 		return;
-	ok(db_int(db, "PRAGMA user_version") == 1, "schema version (user_version) 1");
+	ok(db_int(db, "PRAGMA user_version") == 2, "schema version (user_version) 2");
 	ok(db_int(db, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'") == 1,
 	   "journal mode WAL");
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM audit WHERE action = 'vm.start'"
@@ -479,21 +270,11 @@ static void test_db(void)
 	sqlite3_close(db);
 }
 
-static bool gone_within(pid_t pid, int ms)
-{
-	for (; ms > 0; ms -= 50) {
-		if (kill(pid, 0) && errno == ESRCH)
-			return true;
-		msleep(50);
-	}
-	return false;
-}
-
 /* SIGKILL while a runs: its VMM dies too; after a restart a is "stopped". */
 static void test_restart(void)
 {
 	json_object *r;
-	pid_t vm_pid;
+	pid_t vm_pid, c_pid = autostart_pid("c");
 	int st;
 
 	r = call("{ \"op\": \"vm.start\", \"name\": \"a\" }");
@@ -513,6 +294,7 @@ static void test_restart(void)
 	r = call("{ \"op\": \"vm.show\", \"name\": \"b1\" }");
 	ok(!strcmp(str(r, "vm.exit_code"), "3"), "b1's exit code survived the restart");
 	json_object_put(r);
+	test_autostart_restart(c_pid);
 	r = call("{ \"op\": \"pool.list\" }");
 	ok(strstr(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN), "\"name\":\"p1\",\"state\":\"loaded\""),
 	   "pool p1 is loaded again");
@@ -529,13 +311,42 @@ static void test_restart(void)
 	   "SIGTERM: vsnixd exits 0 and removes its socket");
 }
 
+/* p2's tree is gone at the restart: its autostart VM is not started, and why. */
+static void test_pool_gone(void)
+{
+	json_object *r;
+
+	r = call("{ \"op\": \"vm.show\", \"name\": \"c\" }");
+	ok(!strcmp(str(r, "vm.state"), "stopped"), "c is not started while its pool is gone");
+	json_object_put(r);
+	ok(db_value("SELECT count(*) FROM pools WHERE name = 'p2' AND state = 'error'"
+		    " AND error LIKE '%%vms.json%%'") == 1 &&
+	   db_value("SELECT count(*) FROM audit WHERE action = 'autostart' AND object = 'c'"
+		    " AND result LIKE 'refused: pool p2 is not loaded: %%vms.json%%'") == 1,
+	   "p2 in error naming vms.json; audit: autostart c refused, with the pool's error");
+	sh("mv %s/mnt/p2.gone %s/mnt/p2", tmp, tmp);
+	r = call("{ \"op\": \"pool.load\", \"name\": \"p2\" }");
+	ok(is_ok(r) && strstr(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN),
+			      "\"started\":[\"c\"]"),
+	   "pool.load p2 once it is back: c started");
+	json_object_put(r);
+	json_object_put(wait_state("c", "running"));
+	r = call("{ \"op\": \"vm.stop\", \"name\": \"c\", \"wait\": true }");
+	json_object_put(r);
+	r = call("{ \"op\": \"pool.unload\", \"name\": \"p2\" }");
+	ok(is_ok(r), "pool.unload p2 once c is stopped");
+	json_object_put(r);
+}
+
 static void test_after_term(void)
 {
 	json_object *r;
 
 	daemon_group = "nogroup";
+	sh("mv %s/mnt/p2 %s/mnt/p2.gone", tmp, tmp);
 	start_daemon();
 	test_group();
+	test_pool_gone();
 	r = call("{ \"op\": \"vm.show\", \"name\": \"a\" }");
 	ok(!strcmp(str(r, "vm.state"), "stopped") && !strcmp(str(r, "vm.reason"), "stopped"),
 	   "a was stopped by the daemon's SIGTERM, not lost");
@@ -546,9 +357,56 @@ static void test_after_term(void)
 	stop_daemon(SIGTERM);
 }
 
+/* Version 1's tables as vsnixd of that version made them (db.c's schema_v1). */
+static const char v1_db[] =
+	"CREATE TABLE pools (name TEXT PRIMARY KEY, dir TEXT NOT NULL, mount TEXT NOT NULL,"
+	" state TEXT NOT NULL, nr_vms INTEGER NOT NULL DEFAULT 0, error TEXT,"
+	" loaded_at INTEGER, unloaded_at INTEGER);"
+	"CREATE TABLE vms (name TEXT PRIMARY KEY, pool TEXT NOT NULL REFERENCES pools(name),"
+	" entry TEXT NOT NULL, config TEXT NOT NULL, state TEXT NOT NULL,"
+	" pid INTEGER, exit_code INTEGER, reason TEXT,"
+	" created_at INTEGER NOT NULL, started_at INTEGER, stopped_at INTEGER);"
+	"CREATE TABLE audit (id INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL,"
+	" uid INTEGER NOT NULL, pid INTEGER NOT NULL, action TEXT NOT NULL, object TEXT,"
+	" result TEXT NOT NULL);"
+	"INSERT INTO pools VALUES ('old', '/nowhere', '/nowhere/old', 'unloaded', 1,"
+	" NULL, 1, 2);"
+	"INSERT INTO vms VALUES ('v', 'old', 'v', '{}', 'running', 4242, NULL, NULL, 1, 2, NULL);"
+	"PRAGMA user_version = 1;";
+
+/* A version 1 database migrates to 2; a newer one than vsnixd's is refused. */
+static void test_migration(void)
+{
+	sqlite3 *db;
+	int st;
+
+	snprintf(dbfile, sizeof(dbfile), "%s/v1.db", tmp);
+	if (sqlite3_open(dbfile, &db) || sqlite3_exec(db, v1_db, NULL, NULL, NULL)) {
+		ok(false, "a version 1 database: %s", sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return;
+	}
+	sqlite3_close(db);
+	start_daemon();
+	stop_daemon(SIGTERM);
+	ok(db_value("PRAGMA user_version") == 2 &&
+	   db_value("SELECT count(*) FROM vms WHERE name = 'v' AND autostart = 0 AND"
+		    " state = 'stopped' AND reason = 'vsnixd restarted while it ran'") == 1 &&
+	   db_value("SELECT count(*) FROM runs") == 0,
+	   "a version 1 database migrates to 2: autostart 0, the running VM recovered");
+	sqlite3_open(dbfile, &db);
+	sqlite3_exec(db, "PRAGMA user_version = 3", NULL, NULL, NULL);
+	sqlite3_close(db);
+	st = sh("%s --socket %s --db %s --group nogroup --mounted 2>%s/v3.log; test $? = 1 &&"
+		" grep -q 'schema version 3 is newer than this vsnixd' %s/v3.log",
+		vsnixd_bin, sock, dbfile, tmp, tmp);
+	ok(st == 0, "a database of schema version 3: vsnixd refuses it, exit 1, says why");
+}
+
 int main(int argc, char **argv)
 {
 	vsnixd_bin = argc > 1 ? argv[1] : "./vsnixd";
+	vsnixctl_bin = argc > 2 ? argv[2] : NULL;
 	printf("TAP version 13\n");
 	if (!mkdtemp(tmp)) {
 		printf("1..0 # SKIP no temporary folder\n");
@@ -556,7 +414,7 @@ int main(int argc, char **argv)
 	}
 	snprintf(sock, sizeof(sock), "%s/vsnixd.sock", tmp);
 	snprintf(dbfile, sizeof(dbfile), "%s/state.db", tmp);
-	if (make_pool()) {
+	if (make_pools()) {
 		printf("Bail out! cannot make the test pool in %s\n", tmp);
 		return 1;
 	}
@@ -564,10 +422,15 @@ int main(int argc, char **argv)
 	test_protocol();
 	test_pool();
 	test_vms();
+	test_autostart();
+	test_kill_restart();
+	test_cli();
 	test_refusal();
 	test_restart();
 	test_after_term();
 	test_db();
+	test_migration();
+	test_activation();
 	printf("1..%d\n", nr);
 	sh("rm -rf %s", tmp);
 	return failed ? 1 : 0;

@@ -673,6 +673,25 @@ static void svm_prepare_entry(struct vsnix_vcpu *vcpu, struct svm_cpu *sc,
 		vmcb->save.spec_ctrl = sv->spec_ctrl;
 }
 
+/*
+ * A #VMEXIT saves the guest's state in the VMCB (APM 15.6). Under QEMU's
+ * TCG (7.2), now and then the VMCB holds the host's own state instead: our
+ * CR3, RAX = the VMCB's address (as at VMRUN), RIP just past VMRUN, as if
+ * a second #VMEXIT had run right after the first. The guest's state is
+ * gone then: entering again would run host values as the guest. Seen
+ * only under that emulator; a guest cannot produce it (it does not know
+ * the host's CR3 and the VMCB's address).
+ */
+static bool svm_exit_saved_host_state(const struct vmcb *vmcb,
+				      const struct svm_vmrun_args *args,
+				      unsigned long host_cr3)
+{
+	unsigned long vmrun = (unsigned long)__vsnix_svm_vmrun;
+
+	return vmcb->save.cr3 == host_cr3 && vmcb->save.rax == args->vmcb_pa &&
+	       vmcb->save.rip - vmrun < SZ_1K;
+}
+
 static int svm_vcpu_run(struct vsnix_vcpu *vcpu)
 {
 	struct svm_vcpu *sv = to_svm(vcpu);
@@ -680,6 +699,7 @@ static int svm_vcpu_run(struct vsnix_vcpu *vcpu)
 	struct svm_cpu *sc = this_cpu_ptr(&svm_cpus);
 	struct svm_vmrun_args args;
 	struct svm_host_dr host_dr;
+	unsigned long host_cr3 = __read_cr3();
 	u64 host_tsc_aux;
 	u32 host_pkru;
 
@@ -730,6 +750,7 @@ static int svm_vcpu_run(struct vsnix_vcpu *vcpu)
 	amd_clear_divider();
 	__vsnix_svm_vmrun(vcpu->gpr, &args);
 	raw_local_irq_disable();
+	sv->lost_state = svm_exit_saved_host_state(vmcb, &args, host_cr3);
 
 	if (sv->dr_active)
 		svm_put_guest_dr(sv, &host_dr);

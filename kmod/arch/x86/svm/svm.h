@@ -43,6 +43,7 @@ struct svm_vcpu {
 
 	u64 exit_code;		/* of the last exit, for handle_exit */
 	bool shutdown;		/* VMCB undefined until SET_SREGS + SET_REGS */
+	bool lost_state;	/* the exit saved the host's state: see svm.c */
 	u8 reset_seen;		/* SVM_RESET_* since the shutdown */
 
 	/* NMI blocking (no vNMI): from the injection until its IRET ran. */

@@ -498,12 +498,35 @@ static const svm_exit_fn svm_exit_handlers[] = {
 	[SVM_EXIT_NPF] = svm_exit_npf,
 };
 
+/*
+ * The exit saved the host's state, not the guest's (svm.c,
+ * svm_exit_saved_host_state): end the run; the vCPU needs SET_SREGS and
+ * SET_REGS, as after a shutdown, before it runs again.
+ */
+static int svm_exit_lost_state(struct vsnix_vcpu *vcpu)
+{
+	struct svm_vcpu *sv = to_svm(vcpu);
+	u64 data[3] = { sv->exit_code, vmcb_of(vcpu)->save.rip,
+			vmcb_of(vcpu)->save.cr3 };
+
+	pr_warn_ratelimited("vsnix: svm: VM %u vCPU %u: exit %#llx saved the host's state in place of the guest's (an emulator fault: APM 15.6 saves the guest's); the guest's state is lost\n",
+			    vcpu->vm->id, vcpu->id, sv->exit_code);
+	sv->lost_state = false;
+	sv->shutdown = true;
+	sv->reset_seen = 0;
+	vsnix_exit_internal(vcpu, VSNIX_INTERNAL_LOST_STATE, ARRAY_SIZE(data),
+			    data);
+	return 0;
+}
+
 int svm_handle_exit(struct vsnix_vcpu *vcpu)
 {
 	struct svm_vcpu *sv = to_svm(vcpu);
 	u64 code = sv->exit_code;
 
 	vsnix_vcpu_exited(vcpu, vsnix_svm_exit_class(code), code);
+	if (unlikely(sv->lost_state))
+		return svm_exit_lost_state(vcpu);
 	if (code == (u64)SVM_EXIT_ERR)
 		return svm_exit_invalid(vcpu);
 	if (code < ARRAY_SIZE(svm_exit_handlers) && svm_exit_handlers[code])
