@@ -364,7 +364,7 @@ int main(void)
 	for (i = 0; i < NR_OPS; i++) {
 		tap_diag("%-14s %7ld tried %7ld ok", ops[i].name,
 			 (long)op_tried[i], (long)op_ok[i]);
-		if (!op_ok[i] && !ops[i].may_never_succeed) {
+		if (kind_unreached(i)) {
 			tap_diag("%s never succeeded", ops[i].name);
 			unreached++;
 		}
