@@ -327,7 +327,7 @@ static const struct conn *input_attached(struct vsnixd *d, const char *name)
 	return NULL;
 }
 
-/* vm.console's "input": may this client attach its input? 0 or an errno. */
+/* vm.console's "input": may this client attach its input? 0 or -errno. */
 static int input_check(struct vsnixd *d, const struct vmproc *v,
 		       const char *name, char *why, size_t len)
 {
@@ -335,17 +335,17 @@ static int input_check(struct vsnixd *d, const struct vmproc *v,
 
 	if (!v || !v->running) {
 		snprintf(why, len, "VM %s is not running", name);
-		return ESRCH;
+		return -ESRCH;
 	}
 	if (v->in_fd < 0) {
 		snprintf(why, len, "VM %s has no console input (a Solo5 unikernel)", name);
-		return EOPNOTSUPP;
+		return -EOPNOTSUPP;
 	}
 	o = input_attached(d, name);
 	if (o) {
 		snprintf(why, len, "VM %s's console input is attached (uid %u, pid %d)",
 			 name, (unsigned int)o->uid, (int)o->pid);
-		return EBUSY;
+		return -EBUSY;
 	}
 	return 0;
 }
@@ -376,7 +376,7 @@ static json_object *op_vm_console(struct vsnixd *d, struct conn *c, json_object 
 	err = input ? input_check(d, v, name, why, sizeof(why)) : 0;
 	db_audit(d, c, input ? "vm.attach" : "vm.console", name, err ? why : "ok");
 	if (err)
-		return reply_err(err, "%s", why);
+		return reply_err(-err, "%s", why);
 	row = reply_ok();
 	json_object_object_add(row, "running", json_object_new_boolean(v && v->running));
 	if (conn_reply(c, row))

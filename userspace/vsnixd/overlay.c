@@ -99,11 +99,13 @@ int overlay_make(const char *src, const char *dst, bool fresh, char *err,
 		snprintf(err, len, "overlay %s: %s", tmp, strerror(errno));
 		goto out;
 	}
-	if (ioctl(out, FICLONE, in) && (ftruncate(out, st.st_size) ||
-					(ret = copy_sparse(in, out, st.st_size)))) {
-		ret = ret ?: -errno;
-		snprintf(err, len, "overlay %s of %s: %s", dst, src, strerror(-ret));
-		goto out;
+	/* FICLONE fails (EXDEV, EOPNOTSUPP) where blocks cannot be shared. */
+	if (ioctl(out, FICLONE, in)) {
+		ret = ftruncate(out, st.st_size) ? -errno : copy_sparse(in, out, st.st_size);
+		if (ret) {
+			snprintf(err, len, "overlay %s of %s: %s", dst, src, strerror(-ret));
+			goto out;
+		}
 	}
 	if (fsync(out) || rename(tmp, dst)) {
 		ret = -errno;
