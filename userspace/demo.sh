@@ -9,17 +9,20 @@
 # to build/rig/svm.console.log.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
-data=$root/build/demo
-lg=$root/selftests/build/linux-guest
+made=$root/selftests/build/demo		# mkdemo.sh's output (make selftests)
+data=$root/build/demo			# links to every file the demo takes
 
 for f in userspace/vsnixctl userspace/vsnixd/vsnixd selftests/build/guests/ticker.hvt \
 	 kmod/vsnix.ko selftests/build/linux-guest/vmlinuz; do
 	[ -e "$root/$f" ] || { echo "demo: $f missing: run 'make' first" >&2; exit 1; }
 done
 kver=$("$root/scripts/rig/stock-kernel.sh") || exit 1
-echo "demo: making the pool's files in build/demo (busybox root disk, initramfs)"
-"$root/scripts/demo/mkdemo.sh" "$data" "$kver" || exit 1
-cp "$lg/vmlinuz" "$root/selftests/build/guests/ticker.hvt" "$data/"
+echo "demo: the pool's files: a busybox root disk and an initramfs (scripts/demo/mkdemo.sh)"
+"$root/scripts/demo/mkdemo.sh" "$made" "$kver" || exit 1
+rm -rf "$data"
+mkdir -p "$data"
+ln -s "$made/root.ext4" "$made/initrd.cpio.gz" "$root/selftests/build/linux-guest/vmlinuz" \
+	"$root/selftests/build/guests/ticker.hvt" "$data/" || exit 1
 
 run_here() {
 	echo "demo: running on this host ($1)"
@@ -47,6 +50,6 @@ adds=()
 for f in vmlinuz initrd.cpio.gz root.ext4 ticker.hvt; do
 	adds+=(--add "$data/$f")
 done
-exec "$root/scripts/rig/run-qemu.sh" --quiet --timeout 300 "${adds[@]}" \
+exec "$root/scripts/rig/run-qemu.sh" --quiet --bare --timeout 300 "${adds[@]}" \
 	--add "$root/scripts/demo/demo-run.sh" \
 	--cmd "sh /data/demo-run.sh /data /bin/vsnixctl /bin/vsnixd"
