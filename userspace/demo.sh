@@ -45,7 +45,7 @@ if [ -n "$vendor" ]; then
 	echo "demo: the CPU has $vendor but vsnix.ko is not loaded (needs root); using the rig"
 fi
 echo "demo: no usable VMX/SVM here: the demo runs in an emulated PC (QEMU, SVM under TCG)"
-echo "demo: its boot log goes to build/rig/svm.console.log; booting (about 10 s)..."
+echo "demo: its boot log goes to build/rig/svm.console.log; booting..."
 adds=()
 for f in vmlinuz initrd.cpio.gz root.ext4 ticker.hvt; do
 	adds+=(--add "$data/$f")

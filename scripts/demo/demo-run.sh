@@ -107,9 +107,10 @@ hash=$(printf %s lin | sha256sum | cut -c1-16)
 a=$(sha256sum <"$w/src/root.ext4" | cut -c1-16)
 b=$(sha256sum <"$w/mnt/demo/blocks/$hash.root.img" | cut -c1-16)
 c=$(sha256sum <"$w/overlays/lin.root.img" | cut -c1-16)
-say "root.ext4 given to pool create   sha256 $a..."
-say "the pool's blocks/$hash.root.img  sha256 $b..."
-say "lin's overlay overlays/lin.root.img  sha256 $c...  ($(du -k "$w/overlays/lin.root.img" | cut -f1) KiB allocated)"
+printf '  %-50s sha256 %s...\n' "root.ext4, given to pool create" "$a" \
+	"the pool's copy (blocks/$hash.root.img)" "$b" \
+	"lin's overlay (overlays/lin.root.img)" "$c"
+say "the overlay is sparse: $(du -k "$w/overlays/lin.root.img" | cut -f1) KiB allocated for a 16 MiB disk"
 if [ "$a" = "$b" ] && [ "$b" != "$c" ]; then
 	say "=> unchanged in the pool; the VM's changes are in its overlay"
 else
