@@ -110,7 +110,7 @@ static int server(int port)
 	signal(SIGPIPE, SIG_IGN);
 	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) || listen(s, 8)) {
-		perror("netbench: server");
+		perror("netbench: listen");
 		return 1;
 	}
 	for (;;) {
@@ -151,7 +151,7 @@ static double stream(const char *host, int port, double secs, int tx)
 	do {
 		r = tx ? write(s, buf, CHUNK) : read(s, buf, CHUNK);
 		if (r <= 0) {
-			perror("netbench: stream");
+			perror("netbench: tx/rx");
 			exit(1);
 		}
 		n += r;
@@ -171,7 +171,7 @@ static double rr(const char *host, int port, double secs)
 	nodelay(s);
 	do {
 		if (full_io(s, &c, 1, 1) || full_io(s, &c, 1, 0)) {
-			perror("netbench: rr");
+			perror("netbench: request");
 			exit(1);
 		}
 		n++;
