@@ -38,7 +38,7 @@ while IFS='|' read -r name file smp args limit flags; do
 	*) say "not ok $name: exit $st ($p PASS, $f FAIL, $s SKIP)" ;;
 	esac
 	# vmexit's measurements ("NAME CYCLES"), for the record.
-	grep -E '^[a-z0-9_]+ [0-9]+$' /tmp/kut.out | head -n 5 |
+	tr -d '\r' </tmp/kut.out | grep -E '^[a-z0-9_]+ [0-9]+$' | head -n 5 |
 		sed 's/^/@@KUT #   cycles: /' >&3
 	if [ "$st" != 0 ]; then
 		# Each FAIL with the line before it (tests reuse messages).
