@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * NMI blocking and the NMI window (Intel SDM Vol 3, 6.7.1; AMD APM Vol 2,
- * 15.21.4): NMIs injected while one is pending merge into one; an NMI
- * injected while the guest runs its NMI handler waits for the handler's
- * IRET and comes right after it, with IF=0 and no other exit on the way.
+ * 15.21.4): of two NMIs injected before RUN the handler runs for the
+ * first alone; one injected while the guest runs its NMI handler (here it
+ * merges with the second, already latched: nmi_queue.c) waits for the
+ * handler's IRET and comes right after it, with IF=0 and no other exit.
  * An NMI mask set through SET_VCPU_EVENTS blocks NMIs the same way until
  * the guest's next IRET.
  */
@@ -109,7 +110,7 @@ int main(void)
 	ok = sync_is(vcpu, &uc, 1) && !inject_nmi(vcpu) && !inject_nmi(vcpu) &&
 	     !ioctl(vcpu->fd, VSNIX_GET_VCPU_EVENTS, &ev) && ev.nmi_pending == 1;
 	ok = ok && sync_is(vcpu, &uc, 2);
-	tap_ok(ok && uc.args[1] == 1, "two NMIs injected before RUN: one delivery (%lu)",
+	tap_ok(ok && uc.args[1] == 1, "two NMIs injected before RUN: the handler runs for the first alone (%lu)",
 	       (unsigned long)uc.args[1]);
 	ok = ok && !inject_nmi(vcpu) && !ioctl(vcpu->fd, VSNIX_GET_VCPU_EVENTS, &ev) &&
 	     ev.nmi_masked == 1;

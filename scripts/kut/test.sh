@@ -19,7 +19,7 @@ case "$2" in
 "") ;;
 *) die "unknown option '$2'" ;;
 esac
-tests=${VSNIX_KUT_TESTS:-"xapic x2apic apic-split ioapic smptest smptest3 eventinj tsc_deadline_timer vmexit_cpuid vmexit_ipi vmexit_ipi_halt vmexit_tscdeadline vmexit_tscdeadline_immed vmexit_mov_from_cr8 vmexit_mov_to_cr8 vmexit_inl_pmtimer vmexit_vmcall"}
+tests=${VSNIX_KUT_TESTS:-"xapic x2apic apic-split ioapic smptest smptest3 eventinj tsc_deadline_timer vmexit_cpuid vmexit_ipi vmexit_ipi_halt vmexit_tscdeadline vmexit_tscdeadline_immed vmexit_mov_from_cr8 vmexit_mov_to_cr8 vmexit_inl_pmtimer vmexit_vmcall vmexit_ple_round_robin vmexit_cr0_wp vmexit_cr4_pge"}
 
 if [ -z "$kut" ]; then
 	echo "1..0 # SKIP no kvm-unit-tests checkout: make test-kut KUT=<path to kvm-unit-tests>"

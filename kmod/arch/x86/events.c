@@ -86,7 +86,16 @@ void vsnix_x86_queue_nmi(struct vsnix_vcpu *vcpu)
 	struct vsnix_x86_events *ev = vcpu->events;
 	unsigned long flags;
 
+	/*
+	 * A CPU takes an NMI at its next instruction boundary; a vCPU only
+	 * at its next entry, far later. One that comes meanwhile is kept as
+	 * a second: had the first been taken at once, this one would have
+	 * been latched during its handler (SDM Vol 3, 6.7.1). The entry
+	 * drops it if NMIs are blocked (vsnix_x86_inject_events).
+	 */
 	spin_lock_irqsave(&ev->lock, flags);
+	if (ev->nmi_pending)
+		ev->nmi_second = true;
 	ev->nmi_pending = true;
 	spin_unlock_irqrestore(&ev->lock, flags);
 	vsnix_x86_event_update(vcpu);
@@ -450,6 +459,15 @@ void vsnix_x86_inject_events(struct vsnix_vcpu *vcpu)
 		ev->injected.type = VSNIX_X86_EV_NONE;
 	}
 
+	/* NMIs blocked: only one can wait for the IRET (SDM Vol 3, 6.7.1). */
+	if (READ_ONCE(ev->nmi_second) &&
+	    (ev->injected.type == VSNIX_X86_EV_NMI ||
+	     vsnix_ops->get_nmi_mask(vcpu))) {
+		spin_lock(&ev->lock);
+		ev->nmi_second = false;
+		spin_unlock(&ev->lock);
+	}
+
 	if (ev->injected.type != VSNIX_X86_EV_NONE) {
 		vsnix_x86_load(vcpu, &ev->injected);
 	} else if (ev->exception.type != VSNIX_X86_EV_NONE) {
@@ -458,7 +476,8 @@ void vsnix_x86_inject_events(struct vsnix_vcpu *vcpu)
 		vsnix_x86_load(vcpu, &ev->injected);
 	} else if (READ_ONCE(ev->nmi_pending) && vsnix_ops->nmi_allowed(vcpu)) {
 		spin_lock(&ev->lock);
-		ev->nmi_pending = false;
+		ev->nmi_pending = ev->nmi_second;
+		ev->nmi_second = false;
 		spin_unlock(&ev->lock);
 		ev->injected = (struct vsnix_x86_event){
 			.type = VSNIX_X86_EV_NMI, .vector = X86_TRAP_NMI,

@@ -39,7 +39,7 @@ struct vsnix_x86_event {
 
 /*
  * Per-vCPU event state. lock guards the fields that other threads set
- * (irq ring, nmi_pending, init/sipi); the rest belongs to the thread that
+ * (irq ring, nmi_pending/second, init/sipi); the rest belongs to the thread that
  * holds the vCPU's mutex.
  */
 struct vsnix_x86_events {
@@ -47,6 +47,7 @@ struct vsnix_x86_events {
 	u8 irq_ring[VSNIX_X86_IRQ_QUEUE];	/* userspace EXTINT, FIFO */
 	unsigned int irq_head, irq_count;
 	bool nmi_pending;	/* latched: more NMIs collapse into one */
+	bool nmi_second;	/* came while nmi_pending, not yet taken */
 	bool init_pending;
 	bool sipi_pending;
 	u8 sipi_vector;

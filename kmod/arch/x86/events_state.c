@@ -174,6 +174,7 @@ int vsnix_x86_set_vcpu_events(struct vsnix_vcpu *vcpu,
 
 	spin_lock_irq(&ev->lock);
 	ev->nmi_pending = in->nmi_pending;
+	ev->nmi_second = false;
 	ev->init_pending = in->init_pending;
 	ev->sipi_pending = in->sipi_pending;
 	ev->sipi_vector = in->sipi_vector;
