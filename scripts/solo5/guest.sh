@@ -29,17 +29,18 @@ setup() {
 
 # Solo5's tests/setup-tests.sh: tap100 10.0.0.1/24, tap101 10.1.0.1/24,
 # tap102 with MTU 9000, all up. The rig's busybox has no tuntap: the
-# host's ip (iproute2) through hostrun.
+# host's ip (iproute2) through hostrun, by its path: busybox's chroot runs
+# its own applet for a bare name (ip, timeout, ping).
 taps_ready=
 net_setup() {
 	[ -n "$taps_ready" ] && return 0
-	hostrun modprobe tun </dev/null >/dev/null 2>&1
+	hostrun /usr/sbin/modprobe tun </dev/null >/dev/null 2>&1
 	for t in tap100/1500/10.0.0.1/24 tap101/1500/10.1.0.1/24 tap102/9000; do
 		# shellcheck disable=SC2046 # NAME/MTU[/ADDR/LEN]: words
 		set -- $(echo "$t" | tr / ' ')
-		hostrun ip tuntap add "$1" mode tap </dev/null &&
-		hostrun ip link set dev "$1" up mtu "$2" </dev/null || return 1
-		[ -z "$3" ] || hostrun ip addr add "$3/$4" dev "$1" </dev/null || return 1
+		hostrun /usr/sbin/ip tuntap add "$1" mode tap </dev/null &&
+		hostrun /usr/sbin/ip link set dev "$1" up mtu "$2" </dev/null || return 1
+		[ -z "$3" ] || hostrun /usr/sbin/ip addr add "$3/$4" dev "$1" </dev/null || return 1
 	done
 	taps_ready=1
 }
@@ -55,7 +56,7 @@ start_pings() {
 		# shellcheck disable=SC2046 # IP/COUNT/PATTERN: three words
 		set -- $(echo "${w#ping=}" | tr / ' ')
 		ip=$1 count=$2 pat=$3
-		(sleep 1; hostrun timeout -s INT "$limit" ping -fq -c "$count" \
+		(sleep 1; hostrun /usr/bin/timeout -s INT "$case_limit" /usr/bin/ping -fq -c "$count" \
 			${pat:+-p "$pat"} "$ip" </dev/null >/tmp/ping.$n.out 2>&1) &
 		pings="$pings $!"
 		n=$((n + 1))
@@ -119,10 +120,17 @@ grep -v '^#' /data/solo5-cases | while IFS='|' read -r name kernel setup opts ex
 	case "$setup" in
 	*ping=*|net) net_setup || { say "not ok $name: cannot set up the taps"; continue; } ;;
 	esac
+	case_limit=$limit
+	for w in $setup; do
+		case "$w" in limit=*)
+			# Only ever longer (Bochs gives every case 600 s).
+			[ "${w#limit=}" -gt "$limit" ] && case_limit=${w#limit=} ;;
+		esac
+	done
 	extra=$(setup "$setup")
 	start_pings "$setup"
 	# shellcheck disable=SC2086 # options are words
-	timeout "$limit" vsnixctl run --kernel "/data/$kernel" --mem $mem $opts $extra \
+	timeout "$case_limit" vsnixctl run --kernel "/data/$kernel" --mem $mem $opts $extra \
 		</dev/null >/tmp/solo5.out 2>&1
 	st=$?
 	end_pings
