@@ -127,7 +127,9 @@ console_fmt=
 # lockups; seen with vsnix unloaded. Single-threaded TCG fixes that, but
 # its frequent vCPU switches replay QEMU's stale SVM EVENTINJ interrupt
 # (extint_queue in selftests/EXPECTED_SKIPS) so often that nested SMP Linux
-# guests crash. Documentation/security.rst, "Known limits and open holes".
+# guests of KVM crash; vsnix delivers through V_IRQ (vsnix.virq=1), where
+# virtio_blk_linux passed on svm-6.12 under single-threaded TCG.
+# Documentation/security.rst, "Known limits and open holes".
 tcg_thread=${VSNIX_QEMU_TCG_THREAD:-multi}
 # The rig kernel's TSC rate is the host's (rig_host_tsc_khz): no
 # calibration to go wrong on a loaded host.
