@@ -17,7 +17,7 @@ PACKAGES="build-essential linux-image-amd64 linux-headers-amd64
 	qemu-system-x86 bochs bochs-term bochsbios vgabios
 	busybox-static cpio isolinux syslinux-common xorriso util-linux
 	linux-source-6.1 flex bison bc libelf-dev libssl-dev dwarves
-	libbpf-dev bpftool clang llvm bpftrace iproute2 kmod udev e2fsprogs
+	libbpf-dev bpftool clang llvm bpftrace iproute2 iputils-ping kmod udev e2fsprogs
 	libjson-c-dev pkg-config xz-utils libseccomp-dev acpica-tools
 	libsqlite3-dev sqlite3 man-db groff-base
 	zlib1g-dev liblzma-dev libzstd-dev liblz4-dev libbz2-dev"

@@ -19,8 +19,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
+#include <linux/if_packet.h>
+#include <linux/if_tun.h>
 
 #include <linux/vsnix_hvt.h>
 #include "vsnix/libvsnix.h"
@@ -44,7 +49,7 @@
 #define MFT_MAX_SIZE	(sizeof(struct mft) + MFT_MAX_ENTRIES * sizeof(struct mft_entry))
 #define BLOCK_SIZE	512	/* default sector size */
 #define MAX_SECTOR_SIZE	32768	/* the manifest's block_size is 16 bits */
-#define NET_MTU		1500
+#define NET_MTU		1500	/* when the backing names no interface */
 
 struct vx_hvt {
 	struct vx_elf_image *img;
@@ -179,19 +184,61 @@ int vx_hvt_attach_block(struct vx_hvt *h, const char *name, int fd, uint64_t siz
 	return 0;
 }
 
+/*
+ * The MTU the guest is told: the interface's own, as Solo5's tender reads
+ * it (SIOCGIFMTU of the tap it attaches). The backing is a tap fd (its
+ * name from TUNGETIFF) or an AF_PACKET socket (its bound ifindex).
+ */
+static int net_backing_mtu(int fd, const char *name, uint16_t *mtu)
+{
+	struct sockaddr_ll sll;
+	socklen_t sl = sizeof(sll);
+	struct ifreq ifr;
+	int sock, r;
+
+	memset(&ifr, 0, sizeof(ifr));
+	if (ioctl(fd, TUNGETIFF, &ifr) < 0) {
+		if (getsockname(fd, (struct sockaddr *)&sll, &sl) < 0 ||
+		    sll.sll_family != AF_PACKET || !sll.sll_ifindex ||
+		    !if_indextoname(sll.sll_ifindex, ifr.ifr_name)) {
+			*mtu = NET_MTU;
+			return 0;
+		}
+	}
+	sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sock < 0)
+		return vx_fail(errno, "network device '%s': socket: %s", name, strerror(errno));
+	r = ioctl(sock, SIOCGIFMTU, &ifr);
+	close(sock);
+	if (r < 0)
+		return vx_fail(errno, "network device '%s': MTU of %s: %s", name,
+			       ifr.ifr_name, strerror(errno));
+	/* The manifest holds 16 bits; Linux caps an Ethernet MTU lower. */
+	if (ifr.ifr_mtu <= 0 || ifr.ifr_mtu > UINT16_MAX)
+		return vx_fail(ERANGE, "network device '%s': %s has MTU %d", name,
+			       ifr.ifr_name, ifr.ifr_mtu);
+	*mtu = ifr.ifr_mtu;
+	return 0;
+}
+
 int vx_hvt_attach_net(struct vx_hvt *h, const char *name, int fd, const uint8_t mac[6])
 {
 	int idx = vx_hvt_check_device(h, name, true);
 	struct mft_entry *e;
+	uint16_t mtu = NET_MTU;
+	int r;
 
 	if (idx < 0)
 		return idx;
+	r = net_backing_mtu(fd, name, &mtu);
+	if (r < 0)
+		return r;
 	e = &h->mft->e[idx];
 	h->fds[idx] = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	if (h->fds[idx] < 0)
 		return vx_fail(errno, "dup of network device '%s': %s", name, strerror(errno));
 	memcpy(e->u.net_basic.mac, mac, 6);
-	e->u.net_basic.mtu = NET_MTU;
+	e->u.net_basic.mtu = mtu;
 	e->attached = 1;
 	return 0;
 }

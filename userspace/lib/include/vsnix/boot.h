@@ -88,6 +88,7 @@ int vx_hvt_check_device(struct vx_hvt *h, const char *name, bool net);
 /* The backing fd is duplicated: the caller closes its own. */
 int vx_hvt_attach_block(struct vx_hvt *h, const char *name, int fd, uint64_t size,
 			uint32_t sector_size);
+/* The guest's MTU is that of the tap (or packet socket's) interface. */
 int vx_hvt_attach_net(struct vx_hvt *h, const char *name, int fd,
 		      const uint8_t mac[6]);
 /* Every declared device must be attached. */
