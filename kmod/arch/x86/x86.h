@@ -59,6 +59,16 @@ void vsnix_x86_emulate_cpuid(struct vsnix_vcpu *vcpu, unsigned int insn_len);
 /* VMCALL/VMMCALL at CPL 0: no services, RAX = VSNIX_HYPERCALL_ENOSYS. */
 void vsnix_x86_hypercall(struct vsnix_vcpu *vcpu, bool long_mode);
 
+/* Looks up (function, index) per the policy, as CPUID would answer. */
+void vsnix_cpuid_lookup(struct vsnix_vcpu *vcpu, u32 function, u32 index,
+			u32 *eax, u32 *ebx, u32 *ecx, u32 *edx);
+/* cpuid_policy.c: the VM's policy and its ioctls. */
+int vsnix_vm_cpuid_init(struct vsnix_vm *vm);
+void vsnix_vm_cpuid_free(struct vsnix_vm *vm);
+long vsnix_vm_set_cpuid(struct vsnix_vm *vm, void __user *argp);
+long vsnix_vm_get_cpuid(struct vsnix_vm *vm, void __user *argp);
+long vsnix_get_supported_cpuid(void __user *argp);
+
 /* Default CPUID policy for a new VM, from the host's, filtered. */
 int vsnix_x86_cpuid_default(struct vsnix_cpuid_policy *policy);
 /* What VSNIX_GET_SUPPORTED_CPUID reports. */
@@ -155,6 +165,9 @@ struct vsnix_x86_vendor_ops {
 };
 
 extern const struct vsnix_x86_vendor_ops svm_x86_ops, vmx_x86_ops;
+/* The vendors' tables (svm/svm.c, vmx/vmx.c); arch.c picks one at load. */
+extern const struct vsnix_arch_ops vsnix_svm_ops;
+extern const struct vsnix_arch_ops vsnix_vmx_ops;
 
 /* msr.c: the allow-list. 0, -ENOENT (not listed), -EINVAL (bad value). */
 int vsnix_x86_get_msr(struct vsnix_vcpu *vcpu, u32 index, u64 *data);
