@@ -19,6 +19,10 @@ struct vsnix_vm;
 struct vsnix_vcpu;
 struct page;
 
+/* vsnix_arch_vcpu_enter: an exit to handle, or the entry was refused. */
+#define VSNIX_RAN	1
+#define VSNIX_SKIPPED	0
+
 /* ------------------------------------------------------- module, /dev */
 
 /* Module init: pick the vendor and probe the CPU; -ENODEV + a message. */

@@ -8,6 +8,7 @@
 #define VSNIX_X86_H
 
 #include "../../core/vsnix.h"
+#include "vendor.h"
 
 /* ------------------------------------------------------ registers */
 
@@ -165,9 +166,6 @@ struct vsnix_x86_vendor_ops {
 };
 
 extern const struct vsnix_x86_vendor_ops svm_x86_ops, vmx_x86_ops;
-/* The vendors' tables (svm/svm.c, vmx/vmx.c); arch.c picks one at load. */
-extern const struct vsnix_arch_ops vsnix_svm_ops;
-extern const struct vsnix_arch_ops vsnix_vmx_ops;
 
 /* msr.c: the allow-list. 0, -ENOENT (not listed), -EINVAL (bad value). */
 int vsnix_x86_get_msr(struct vsnix_vcpu *vcpu, u32 index, u64 *data);
@@ -328,6 +326,12 @@ unsigned int vsnix_tdp_level_shift(int level);
 unsigned int vsnix_tdp_index(u64 gpa, int level);
 /* 4 KiB-aligned and [gpa, +npages pages) below 2^VSNIX_GPA_BITS. */
 bool vsnix_tdp_range_ok(u64 gpa, unsigned long npages);
+
+/* ------------------------------------------------------ statistics */
+
+/* Vendor exit code -> VSNIX_STAT_EXIT_* (exit_class.c). */
+u32 vsnix_svm_exit_class(u64 code);
+u32 vsnix_vmx_exit_class(u32 basic_reason);
 
 /* ------------------------------------------------------ emergency paths */
 
