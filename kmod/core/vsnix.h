@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * vSnix core: the arch-neutral VM, vCPU, memory and I/O bus objects, and
- * the contract between the core and a vendor backend (SVM or VMX).
+ * the services the core gives arch code. The core calls arch code through
+ * arch.h only; the vendors' contract is in kmod/arch/x86/vendor.h.
  */
 #ifndef VSNIX_CORE_H
 #define VSNIX_CORE_H
@@ -17,7 +18,6 @@
 #include <linux/srcu.h>
 #include <linux/mmu_notifier.h>
 #include <linux/workqueue.h>
-#include <asm/fpu/types.h>
 #include <uapi/linux/vsnix.h>
 #include "stats.h"
 #include "arch.h"
@@ -32,8 +32,6 @@ struct vsnix_vcpu;
 struct vsnix_io_device;
 struct vsnix_io_bus;
 struct vsnix_irq_routing;
-struct vsnix_x86_events;
-struct vsnix_lapic;
 struct vsnix_pci_host;
 
 /* ---------------------------------------------------------------- memory */
@@ -252,36 +250,16 @@ struct vsnix_vcpu {
 	struct vsnix_run *run;	/* 2 pages, mmapped by userspace */
 	struct page *run_pages[2];
 
-	/* Register cache; the backend syncs RSP/RIP/RFLAGS/RAX itself. */
-	u64 gpr[VSNIX_NR_GPRS];
-	u64 rip;
-	u64 rflags;
-
 	unsigned long requests;
 	int mode;		/* enum vsnix_vcpu_mode, read by kickers */
 	/* A halted vCPU sleeps here; vsnix_vcpu_kick wakes it. */
 	wait_queue_head_t wq;
-	struct vsnix_x86_events *events;	/* arch/x86/events.c */
-
-	/* Completion of an exit to userspace (see enum vsnix_pending). */
-	enum vsnix_pending pending;
-	u64 pending_next_rip;
-	struct vsnix_mmio_insn pending_mmio;
-	u64 pending_mmio_gpa;
-	struct vsnix_pending_pio pending_pio;
 
 	/*
-	 * Guest FPU/XSAVE state, switched by kmod/arch/x86/fpu.c: the kernel's
-	 * guest fpstate, or the module's own XSAVE image (fpu_own.c).
+	 * The arch's state (kmod/arch/x86/arch_types.h): a struct
+	 * vsnix_arch_vcpu, also reached member by member (vcpu->rip).
 	 */
-	struct fpu_guest guest_fpu;
-	void *fpu_own;
-	u64 xcr0;
-
-	/* In-kernel local APIC (arch/x86/lapic.c), NULL without one. */
-	struct vsnix_lapic *lapic;
-
-	void *arch;		/* backend state (VMCB/VMCS, FPU, MSRs) */
+	VSNIX_ARCH_VCPU_STATE;
 
 	/* core/stats.h: written by the vCPU's thread only. */
 	struct vsnix_vcpu_stat stat;
@@ -334,9 +312,6 @@ struct vsnix_vm {
 	spinlock_t irqfds_lock;		/* irqfds */
 	struct list_head irqfds;
 
-	struct mutex cpuid_lock;
-	struct vsnix_cpuid_policy cpuid;
-
 	/* Set once by a device ending the VM (hvt HALT, exit port). */
 	bool exited;
 	int exit_status;
@@ -347,20 +322,11 @@ struct vsnix_vm {
 	/* Orders console writes and the f_pos of a shared console file. */
 	struct mutex console_lock;
 
-	/*
-	 * The chipset's interrupt controllers (kmod/devices/pic.c, ioapic.c)
-	 * for the LAPIC's LINT0 and EOI broadcast: set under vm->lock when
-	 * created, cleared when destroyed; read under vm->srcu (their
-	 * destroy waits for a grace period before freeing).
-	 */
-	struct vsnix_pic *pic;
-	struct vsnix_ioapic *ioapic;
 	/* The PCI host bridge (kmod/pci): set and cleared under vm->lock. */
 	struct vsnix_pci_host *pci;
-	/* VSNIX_CREATE_LAPIC: vCPUs get an in-kernel LAPIC; set once. */
-	bool lapic;
 
-	void *arch;			/* backend state (NPT/EPT root, ASID) */
+	/* The arch's state: a struct vsnix_arch_vm (arch_types.h). */
+	VSNIX_ARCH_VM_STATE;
 };
 
 /* ------------------------------------------------------- core services */

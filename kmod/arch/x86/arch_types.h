@@ -1,15 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The x86 types that the core's objects embed (struct vsnix_vcpu's
- * register cache and exit completion, struct vsnix_vm's CPUID policy).
- * Included through kmod/core/arch.h only.
+ * The x86 state that the core's objects embed: struct vsnix_arch_vcpu in
+ * struct vsnix_vcpu, struct vsnix_arch_vm in struct vsnix_vm (core/vsnix.h).
+ * The core includes this through core/arch.h only and leaves the members
+ * to arch code, which reaches them as vcpu->rip, vm->cpuid, ...
  */
 #ifndef VSNIX_X86_ARCH_TYPES_H
 #define VSNIX_X86_ARCH_TYPES_H
 
+#include <linux/mutex.h>
+#include <linux/stddef.h>
 #include <linux/types.h>
+#include <asm/fpu/types.h>
 
 struct vsnix_cpuid_entry;
+struct vsnix_x86_events;
+struct vsnix_lapic;
+struct vsnix_pic;
+struct vsnix_ioapic;
 
 /* GPR indices follow the x86 register encoding (Intel SDM Vol 2, 2.1.5). */
 enum vsnix_gpr {
@@ -62,5 +70,50 @@ struct vsnix_cpuid_policy {
 	u32 nent;
 	struct vsnix_cpuid_entry *entries;
 };
+
+/*
+ * struct_group_tagged(): the members are both a struct of their own
+ * (vcpu->arch_state, vm->arch_state) and members of the enclosing one.
+ */
+#define VSNIX_ARCH_VCPU_STATE						\
+	struct_group_tagged(vsnix_arch_vcpu, arch_state,		\
+		/* Register cache; the vendor syncs RSP/RIP/RFLAGS/RAX. */ \
+		u64 gpr[VSNIX_NR_GPRS];					\
+		u64 rip;						\
+		u64 rflags;						\
+		struct vsnix_x86_events *events;	/* events.c */	\
+		/* Completion of an exit to userspace. */		\
+		enum vsnix_pending pending;				\
+		u64 pending_next_rip;					\
+		struct vsnix_mmio_insn pending_mmio;			\
+		u64 pending_mmio_gpa;					\
+		struct vsnix_pending_pio pending_pio;			\
+		/* Guest FPU/XSAVE (fpu.c): kernel fpstate or fpu_own.c. */ \
+		struct fpu_guest guest_fpu;				\
+		void *fpu_own;						\
+		u64 xcr0;						\
+		/* In-kernel local APIC (lapic.c), NULL without one. */	\
+		struct vsnix_lapic *lapic;				\
+		/* The vendor's state (VMCB/VMCS, MSRs). */		\
+		void *arch;						\
+	)
+
+/*
+ * pic, ioapic: the chipset's interrupt controllers (kmod/devices/pic.c,
+ * ioapic.c) for the LAPIC's LINT0 and EOI broadcast: set under vm->lock
+ * when created, cleared when destroyed; read under vm->srcu (their destroy
+ * waits for a grace period before freeing).
+ */
+#define VSNIX_ARCH_VM_STATE						\
+	struct_group_tagged(vsnix_arch_vm, arch_state,			\
+		struct mutex cpuid_lock;				\
+		struct vsnix_cpuid_policy cpuid;			\
+		struct vsnix_pic *pic;					\
+		struct vsnix_ioapic *ioapic;				\
+		/* VSNIX_CREATE_LAPIC: vCPUs get a LAPIC; set once. */	\
+		bool lapic;						\
+		/* The vendor's state (NPT/EPT root, ASID). */		\
+		void *arch;						\
+	)
 
 #endif /* VSNIX_X86_ARCH_TYPES_H */
