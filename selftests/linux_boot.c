@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Linux guests through vsnixctl: Debian's stock kernel (the rig's own
- * vmlinuz, a bzImage) with a busybox initramfs boots on the PC platform
+ * vmlinuz, a bzImage) with a busybox initramfs boots by the bzImage's own
+ * 64-bit entry (--boot bzimage; the other Linux tests boot by PVH, the
+ * default, and linux_pvh compares the two) on the PC platform
  * and its /init (scripts/linux-guest/init.sh) checks the CPU count, the
  * memory and its own dmesg, then powers off: exit status 0 and
  * "VSNIX-LINUX: PASS". Damaged or unsuitable images get a setup error
@@ -26,7 +28,7 @@ static void boot(unsigned int n)
 		 "console=ttyS0 quiet panic=-1 vsnix.cpus=%u vsnix.mem=%u", n, MEM_MIB);
 	rg_run(&r, (const char *[]){ "run", "--kernel", rg_linux_guest("vmlinuz"),
 				     "--initrd", rg_linux_guest("initrd.cpio.gz"),
-				     "--mem", "256M", "--cpus", cpus,
+				     "--boot", "bzimage", "--mem", "256M", "--cpus", cpus,
 				     "--cmdline", cmdline, NULL });
 	snprintf(want, sizeof(want), "VSNIX-LINUX: nproc=%u ", n);
 	if (!rg_ok(r.code == 0 && rg_has(r.out, "VSNIX-LINUX: PASS"),

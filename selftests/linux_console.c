@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * A Linux guest's console on vsnix's 16550 (IRQ 4): Debian's stock kernel
- * with console=ttyS0 writes 16 KiB through the tty (THRE interrupts) at
- * least half as fast as 7200 bytes through printk's polled console, then runs a busybox shell on
+ * with console=ttyS0 writes 16 KiB through the tty, carried by THRE
+ * interrupts (IRQ 4 counts them), and 7200 bytes through printk's polled
+ * console (both rates printed, not judged), then runs a busybox shell on
  * ttyS0 that this test types into through vsnixctl --stdin; the shell
  * computes what was asked, so its answer proves the input arrived. The
  * guest's wall clock (from the RTC) and TSC rate (CPUID on Intel,
@@ -59,7 +60,7 @@ int main(void)
 			       "--stdin", NULL };
 	static const char typed[] = "echo typed-$((6*7))\nexit\n";
 	static struct rg_result r;
-	double deadline, t0, t1, mhz, host_khz, tty_rate, kmsg_rate;
+	double deadline, t0, t1, mhz, host_khz, tty_rate, kmsg_rate, irq0, irq1;
 	const char *line;
 	struct rg_proc p;
 	time_t host_start, host_now = 0;
@@ -95,8 +96,13 @@ int main(void)
 	for (line = strstr(r.out, "VSNIX-DMESG: "); line; line = strstr(line + 1, "VSNIX-DMESG: "))
 		printf("# %.*s\n", (int)strcspn(line, "\r\n"), line);
 	line = strstr(r.out, "VSNIX-TTY-IRQS: ");
-	if (line)
+	irq0 = irq1 = -1;
+	if (line) {
 		printf("# %.*s\n", (int)strcspn(line, "\r\n"), line);
+		irq0 = number_after(line, "before ") < 0 ? -1 :
+		       number_after(strstr(line, "before "), "4:");
+		irq1 = strstr(line, " after ") ? number_after(strstr(line, " after "), "4:") : -1;
+	}
 
 	if (!rg_ok(ready && r.code == 0, "the stock kernel boots, its shell on ttyS0 ends the run: exit %d (%.1f s)",
 		   r.code, r.seconds))
@@ -110,14 +116,17 @@ int main(void)
 		t0 = t1 = -1;
 	kmsg_rate = 7200 / (t1 - t0 + 0.01);
 	/*
-	 * All of it arrives through THRE interrupts (a lost one would stall
-	 * the tty), at least half as fast as printk's polling: both are
-	 * bound by exits, nothing paces them (no baud rate).
+	 * All of it arrives, the tty's part carried by THRE interrupts (IRQ 4
+	 * rose while it was written; a lost one would stall the tty and the
+	 * bytes would not all arrive). The rates depend on the host's load:
+	 * printed, not judged (Documentation/benchmarks.rst measures speed).
 	 */
+	printf("# tty (THRE interrupts) %.1f KiB/s, printk (polled) %.1f KiB/s\n",
+	       tty_rate / 1024, kmsg_rate / 1024);
 	rg_ok(count_char(r.out, 'x') >= 16384 && count_char(r.out, 'y') >= 7200 &&
-	      t1 >= t0 && tty_rate > kmsg_rate / 2,
-	      "16 KiB through the tty (THRE interrupts) at %.1f KiB/s, printk (polled) at %.1f KiB/s",
-	      tty_rate / 1024, kmsg_rate / 1024);
+	      irq0 >= 0 && irq1 > irq0,
+	      "16 KiB through the tty, IRQ 4 rising meanwhile (%.0f -> %.0f), and 7200 B through printk arrive",
+	      irq0, irq1);
 	rg_ok(rg_has(r.out, "typed-42"), "typed input reaches the shell, which runs it (typed-42)");
 	line = strstr(r.out, "VSNIX-IRQ-AFTER: ");
 	rg_ok(line && number_after(line, "4:") > 0,

@@ -425,7 +425,7 @@ out:
 
 int cmd_run(int argc, char **argv)
 {
-	struct run_options opt = { 0 };
+	struct run_options opt = { .boot = BOOT_AUTO };
 	struct vm vm = { .sys_fd = -1 };
 	sigset_t stop;
 	int code, reset;
