@@ -155,8 +155,8 @@ endif
 kunit-kernel: | deps-check
 	scripts/kunit/build-kernel.sh
 
-# The demo: builds, then boots a hello unikernel and a 2-vCPU Debian kernel
-# (userspace/demo.sh).
+# The demo: builds, then vsnixd runs a pool of a Linux VM and a unikernel
+# (userspace/demo.sh, scripts/demo/).
 demo: modules userspace selftests
 	userspace/demo.sh
 

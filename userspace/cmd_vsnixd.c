@@ -8,19 +8,23 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 #include <json-c/json.h>
 
 #include "vsnixctl.h"
+#include "vsnix/console.h"
 #include "vsnixd/proto.h"
 
 struct dopts {
 	bool json;
 	bool follow;
+	bool attach;
 	bool no_wait;
 	int autostart;		/* create: -1 the entry's, 0 off, 1 on */
 	const char *vm;
@@ -39,7 +43,7 @@ static const struct {
 } cmd_opts[] = {
 	{ "list", "j" }, { "create", "jAN" }, { "start", "j" }, { "stop", "jn" },
 	{ "kill", "jn" }, { "restart", "j" }, { "status", "j" }, { "show", "j" },
-	{ "delete", "j" }, { "console", "f" }, { "logs", "jf" }, { "autostart", "j" },
+	{ "delete", "j" }, { "console", "fa" }, { "logs", "jf" }, { "autostart", "j" },
 	{ "audit", "jvs" },
 };
 
@@ -65,6 +69,7 @@ static int parse(const char *cmd, int argc, char **argv, struct dopts *o)
 	static const struct option lo[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "follow", no_argument, NULL, 'f' },
+		{ "attach", no_argument, NULL, 'a' },
 		{ "no-wait", no_argument, NULL, 'n' },
 		{ "vm", required_argument, NULL, 'v' },
 		{ "since", required_argument, NULL, 's' },
@@ -88,6 +93,9 @@ static int parse(const char *cmd, int argc, char **argv, struct dopts *o)
 			break;
 		case 'f':
 			o->follow = true;
+			break;
+		case 'a':
+			o->attach = true;
 			break;
 		case 'n':
 			o->no_wait = true;
@@ -305,19 +313,90 @@ int cmd_autostart(int argc, char **argv)
 }
 
 /* vm.console: the connection that carries its bytes, or -1. */
-static int console_fd(const char *name, bool follow, bool *running)
+static int console_fd(const char *name, bool follow, bool input, bool *running)
 {
 	json_object *req, *r;
 	int fd = -1;
 
 	req = req_new("vm.console", "name", name, NULL, NULL);
 	json_object_object_add(req, "follow", json_object_new_boolean(follow));
+	if (input)
+		json_object_object_add(req, "input", json_object_new_boolean(true));
 	r = request(req, &fd);
 	if (!r)
 		return -1;
 	*running = json_object_get_boolean(json_object_object_get(r, "running"));
 	json_object_put(r);
 	return fd;
+}
+
+static bool write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n) {
+		w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		p += w;
+		n -= w;
+	}
+	return true;
+}
+
+/*
+ * Attached: the console's bytes to stdout, stdin's to the VM, until the VM
+ * ends (vsnixd closes), Ctrl-] q (detach: the VM runs on) or stdin's end.
+ * A terminal is raw meanwhile (keys go as typed); its output is as it was.
+ */
+static int attach(const char *name, int fd)
+{
+	struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
+			       { .fd = 0, .events = POLLIN } };
+	struct vx_console_escape esc = { };
+	bool tty = isatty(0), quit = false;
+	struct termios saved, raw;
+	const char *why = NULL;
+	char buf[4096];
+	ssize_t n;
+
+	if (tty && !tcgetattr(0, &saved)) {
+		raw = saved;
+		cfmakeraw(&raw);
+		raw.c_oflag = saved.c_oflag;
+		tcsetattr(0, TCSAFLUSH, &raw);
+	}
+	fprintf(stderr, "vsnixctl: attached to %s's console; Ctrl-] q detaches\r\n", name);
+	while (!why) {
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (p[0].revents) {
+			n = read(fd, buf, sizeof(buf));
+			if (n <= 0)
+				why = "the VM ended";
+			else if (!write_all(1, buf, n))
+				why = "stdout closed";
+		}
+		if (!why && p[1].revents) {
+			n = read(0, buf, sizeof(buf));
+			if (n <= 0) {
+				why = "end of input";
+				continue;
+			}
+			n = vx_console_escape(&esc, (uint8_t *)buf, n, &quit);
+			if (!write_all(fd, buf, n))
+				why = "the VM ended";
+			else if (quit)
+				why = "detached";
+		}
+	}
+	if (tty)
+		tcsetattr(0, TCSAFLUSH, &saved);
+	close(fd);
+	fprintf(stderr, "\r\nvsnixctl: %s: %s\n", name, why ? why : strerror(errno));
+	return why ? 0 : EXIT_SETUP_ERROR;
 }
 
 static int copy_out(int fd)
@@ -333,17 +412,34 @@ static int copy_out(int fd)
 	return 0;
 }
 
-/* The ring's bytes, then (--follow) the live output until the VM ends. */
+/*
+ * From a terminal (or with --attach), attached to the running VM: its
+ * history, its live output and your input. Otherwise the ring's bytes,
+ * then (--follow) the live output until the VM ends.
+ */
 int cmd_console(int argc, char **argv)
 {
 	struct dopts o;
-	bool running;
+	bool running, input;
+	json_object *r;
 	int fd;
 
 	if (parse("console", argc, argv, &o) || argc - optind != 1)
 		return usage("console");
-	fd = console_fd(argv[optind], o.follow, &running);
-	return fd < 0 ? EXIT_SETUP_ERROR : copy_out(fd);
+	input = o.attach;
+	if (!input && isatty(0)) {
+		/* A terminal attaches to a running VM; a stopped one shows its log. */
+		r = request(req_new("vm.status", "name", argv[optind], NULL, NULL), NULL);
+		if (!r)
+			return EXIT_SETUP_ERROR;
+		input = !strcmp(json_object_get_string(json_object_object_get(
+			json_object_object_get(r, "vm"), "state")), "running");
+		json_object_put(r);
+	}
+	fd = console_fd(argv[optind], o.follow, input, &running);
+	if (fd < 0)
+		return EXIT_SETUP_ERROR;
+	return input ? attach(argv[optind], fd) : copy_out(fd);
 }
 
 /* { "name", "running", "log" }: the ring's bytes as one JSON string. */
@@ -380,7 +476,7 @@ int cmd_logs(int argc, char **argv)
 		fprintf(stderr, "vsnixctl logs: --json and --follow do not go together\n");
 		return EXIT_SETUP_ERROR;
 	}
-	fd = console_fd(argv[optind], o.follow, &running);
+	fd = console_fd(argv[optind], o.follow, false, &running);
 	if (fd < 0)
 		return EXIT_SETUP_ERROR;
 	return o.json ? logs_json(argv[optind], fd, running) : copy_out(fd);

@@ -1,30 +1,33 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# `make demo`: boot the sample hello unikernel, then the stock Debian kernel
-# as a 2-vCPU guest (ACPI, IOAPIC, serial console; its /init checks itself
-# and powers off through ACPI S5), both with vsnixctl. Directly on this host
-# when its CPU has VMX or SVM and vsnix.ko is (or can be) loaded; otherwise
-# inside the emulated PC of the test rig (QEMU TCG with SVM).
+# `make demo`: vsnixd runs a pool of two VMs, a Linux VM (Debian's kernel,
+# a busybox root disk on virtio-blk with a per-VM overlay) and a Solo5
+# unikernel; their consoles and `vsnixctl list` are shown, then all is
+# removed (scripts/demo/demo-run.sh). Directly on this host when its CPU
+# has VMX or SVM and vsnix.ko is (or can be) loaded; otherwise inside the
+# emulated PC of the test rig (QEMU TCG with SVM), whose own boot log goes
+# to build/rig/svm.console.log.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
-guest=selftests/build/guests/hello.hvt
-greeting="Hello from make demo exit=0"
-lg=selftests/build/linux-guest
-linux_cmdline="console=ttyS0 quiet vsnix.cpus=2 vsnix.mem=256"
+made=$root/selftests/build/demo		# mkdemo.sh's output (make selftests)
+data=$root/build/demo			# links to every file the demo takes
 
-for f in userspace/vsnixctl "$guest" kmod/vsnix.ko "$lg/vmlinuz" "$lg/initrd.cpio.gz"; do
+for f in userspace/vsnixctl userspace/vsnixd/vsnixd selftests/build/guests/ticker.hvt \
+	 kmod/vsnix.ko selftests/build/linux-guest/vmlinuz; do
 	[ -e "$root/$f" ] || { echo "demo: $f missing: run 'make' first" >&2; exit 1; }
 done
+kver=$("$root/scripts/rig/stock-kernel.sh") || exit 1
+echo "demo: the pool's files: a busybox root disk and an initramfs (scripts/demo/mkdemo.sh)"
+"$root/scripts/demo/mkdemo.sh" "$made" "$kver" || exit 1
+rm -rf "$data"
+mkdir -p "$data"
+ln -s "$made/root.ext4" "$made/initrd.cpio.gz" "$root/selftests/build/linux-guest/vmlinuz" \
+	"$root/selftests/build/guests/ticker.hvt" "$data/" || exit 1
 
 run_here() {
-	echo "demo: running on this host's $1"
-	echo "demo: 1/2: the hello unikernel"
-	"$root/userspace/vsnixctl" run --kernel "$root/$guest" --mem 32M \
-		--cmdline "$greeting" || return
-	echo "demo: 2/2: Debian's kernel, 2 vCPUs, 256 MiB"
-	"$root/userspace/vsnixctl" run --kernel "$root/$lg/vmlinuz" \
-		--initrd "$root/$lg/initrd.cpio.gz" --cpus 2 --mem 256M \
-		--cmdline "$linux_cmdline"
+	echo "demo: running on this host ($1)"
+	"$root/scripts/demo/demo-run.sh" "$data" "$root/userspace/vsnixctl" \
+		"$root/userspace/vsnixd/vsnixd"
 }
 
 vendor=$(grep -owm1 -E 'vmx|svm' /proc/cpuinfo)
@@ -41,11 +44,12 @@ if [ -n "$vendor" ]; then
 	fi
 	echo "demo: the CPU has $vendor but vsnix.ko is not loaded (needs root); using the rig"
 fi
-echo "demo: no usable VMX/SVM here: booting the QEMU rig (SVM under TCG) to run the demo"
-exec "$root/scripts/rig/run-qemu.sh" --cmd \
-	"echo 'demo: 1/2: the hello unikernel' &&
-	 vsnixctl run --kernel /selftests/guests/hello.hvt --mem 32M --cmdline '$greeting' &&
-	 echo \"demo: 2/2: Debian's kernel, 2 vCPUs, 256 MiB\" &&
-	 vsnixctl run --kernel /selftests/linux-guest/vmlinuz \
-		--initrd /selftests/linux-guest/initrd.cpio.gz --cpus 2 --mem 256M \
-		--cmdline '$linux_cmdline'"
+echo "demo: no usable VMX/SVM here: the demo runs in an emulated PC (QEMU, SVM under TCG)"
+echo "demo: its boot log goes to build/rig/svm.console.log; booting..."
+adds=()
+for f in vmlinuz initrd.cpio.gz root.ext4 ticker.hvt; do
+	adds+=(--add "$data/$f")
+done
+exec "$root/scripts/rig/run-qemu.sh" --quiet --bare --timeout 300 "${adds[@]}" \
+	--add "$root/scripts/demo/demo-run.sh" \
+	--cmd "sh /data/demo-run.sh /data /bin/vsnixctl /bin/vsnixd"

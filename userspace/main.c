@@ -53,9 +53,15 @@ static int cmd_help(int argc, char **argv);
 	  .summary = "vsnixd: forget a VM that does not run",		\
 	  .usage = "delete [--json] NAME", .help = JSON_NOTE VSNIXD_NOTE }, \
 	{ .name = "console", .handler = cmd_console,			\
-	  .summary = "vsnixd: a VM's console (the last 64 KiB)",	\
-	  .usage = "console [--follow] NAME",				\
-	  .help = "  --follow             then the live output, until the VM ends\n" \
+	  .summary = "vsnixd: a VM's console: attach to it, or its last 64 KiB", \
+	  .usage = "console [--follow] [--attach] NAME",		\
+	  .help = "  From a terminal, a running VM's console is attached: its last\n" \
+		  "  64 KiB, its live output and your keys to it; Ctrl-] q detaches\n" \
+		  "  (the VM runs on), Ctrl-] Ctrl-] sends a Ctrl-]. Otherwise the\n" \
+		  "  last 64 KiB.\n"					\
+		  "  --follow             then the live output, until the VM ends\n" \
+		  "  --attach             attach even when stdin is no terminal\n" \
+		  "                       (its end detaches)\n"	\
 		  VSNIXD_NOTE },					\
 	{ .name = "logs", .handler = cmd_logs,				\
 	  .summary = "vsnixd: a VM's console history (the last 64 KiB)", \

@@ -152,6 +152,8 @@ static enum net_stat net_tx_one(struct net_pair *p,
 	sent = p->be->ops->send(p->be, &iter);
 	if (sent != c->out_len)
 		return NET_TX_HOST_ERR;
+	if (h->hdr.gso_type != VIRTIO_NET_HDR_GSO_NONE)
+		net_count(net, NET_TX_GSO);
 	return NET_TX_PACKETS;
 }
 
@@ -249,8 +251,10 @@ static int net_rx_one(struct net_pair *p)
 	if (vsnix_vq_write(vq, &p->rx_first, offsetof(typeof(*h), num_buffers),
 			   &h->num_buffers, sizeof(h->num_buffers)))
 		net_count(net, NET_RX_BAD_CHAIN);
-	else
+	else if (h->hdr.gso_type == VIRTIO_NET_HDR_GSO_NONE)
 		net_count(net, NET_RX_PACKETS);
+	else
+		net_count(net, NET_RX_GSO);
 	for (i = 0; i < n; i++)
 		vsnix_vq_push(vq, p->rx_used[i].head, p->rx_used[i].len);
 	p->rx_len = 0;

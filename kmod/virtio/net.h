@@ -28,7 +28,7 @@
 
 enum net_stat {
 	NET_TX_PACKETS,
-	NET_RX_PACKETS,
+	NET_RX_PACKETS,		/* delivered frames without GSO */
 	NET_TX_BAD_HDR,		/* header too short or not valid */
 	NET_TX_OVERSIZE,	/* frame over NET_MAX_FRAME */
 	NET_TX_BAD_CHAIN,	/* writable segments, unreadable memory */
@@ -38,6 +38,8 @@ enum net_stat {
 	NET_RX_HOST_ERR,	/* the tap gave a short frame */
 	NET_CTRL_BAD,		/* malformed control commands */
 	NET_RING_ERRORS,	/* malformed rings: NEEDS_RESET */
+	NET_TX_GSO,		/* of NET_TX_PACKETS: GSO frames (TSO4/6) */
+	NET_RX_GSO,		/* GSO frames from the tap (not in NET_RX_PACKETS) */
 	NET_NR_STATS
 };
 

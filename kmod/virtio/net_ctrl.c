@@ -92,8 +92,10 @@ void vsnix_net_print_stats(struct vsnix_net *net)
 
 	for (i = 0; i < NET_NR_STATS; i++)
 		s[i] = atomic64_read(&net->stats[i]);
-	pr_info("virtio-net %pM: tx %lld rx %lld; dropped: tx bad header %lld oversize %lld bad chain %lld host %lld, rx too small %lld bad chain %lld host %lld; ctrl bad %lld; ring errors %lld\n",
-		net->mac, s[NET_TX_PACKETS], s[NET_RX_PACKETS],
+	/* rx: every frame delivered, NET_RX_PACKETS and NET_RX_GSO. */
+	pr_info("virtio-net %pM: tx %lld rx %lld; gso tx %lld rx %lld; dropped: tx bad header %lld oversize %lld bad chain %lld host %lld, rx too small %lld bad chain %lld host %lld; ctrl bad %lld; ring errors %lld\n",
+		net->mac, s[NET_TX_PACKETS],
+		s[NET_RX_PACKETS] + s[NET_RX_GSO], s[NET_TX_GSO], s[NET_RX_GSO],
 		s[NET_TX_BAD_HDR], s[NET_TX_OVERSIZE], s[NET_TX_BAD_CHAIN],
 		s[NET_TX_HOST_ERR], s[NET_RX_TOO_SMALL], s[NET_RX_BAD_CHAIN],
 		s[NET_RX_HOST_ERR], s[NET_CTRL_BAD], s[NET_RING_ERRORS]);

@@ -62,6 +62,20 @@ ok $? "vsnixd.socket: vsnixd's default socket, group vsnix; the service requires
 grep -qx 'g vsnix -' "$dest/usr/lib/sysusers.d/vsnix.conf" &&
 	grep -q 'GROUP="vsnix"' "$dest/usr/lib/udev/rules.d/60-vsnix.rules"
 ok $? "sysusers.d makes the vsnix group the udev rule gives /dev/vsnix to"
+# systemd's own check of the units, as installed (the binaries at their
+# DESTDIR place: verify wants ExecStart's file to exist; --man=no: the
+# man pages are not installed on this host).
+if command -v systemd-analyze >/dev/null; then
+	mkdir -p "$tmp/units"
+	sed "s|=/usr/|=$dest/usr/|" "$unit/vsnixd.service" >"$tmp/units/vsnixd.service"
+	cp "$unit/vsnixd.socket" "$tmp/units/"
+	(cd "$tmp/units" && systemd-analyze verify --man=no ./vsnixd.socket ./vsnixd.service) \
+		>"$tmp/verify.log" 2>&1 && [ ! -s "$tmp/verify.log" ]
+	ok $? "systemd-analyze verify: vsnixd.socket and vsnixd.service, no error, no warning"
+	sed 's/^/# /' "$tmp/verify.log"
+else
+	echo "ok $((nr += 1)) systemd-analyze verify # SKIP no systemd-analyze here"
+fi
 
 # dkms.conf is shell: read it as dkms does, with dkms's variables set.
 conf=$(kernel_source_dir=/lib/modules/K/build dkms_tree=/var/lib/dkms bash -c '

@@ -6,6 +6,9 @@
 #   write:  mke2fs -t ext4 /dev/vda, vsnix.mb MiB of random data and its
 #           sha256 on it, umount (journal and cache flushed), exit 0;
 #   verify: mount it again (a new VM), check the sha256, exit 0.
+# vsnix.second=1: a second disk (vsnixctl --disk PATH,ro,serial=S) is
+# expected: its serial, read-only flag and a refused write are reported.
+# vsnix.hvc=1: a line is written to /dev/hvc0 (vsnixctl --console virtio).
 # Reports "VSNIX-DISK: ..." lines through /dev/kmsg (the kernel console).
 export PATH=/bin:/sbin
 mount -t proc proc /proc
@@ -35,6 +38,21 @@ while [ ! -b /dev/vda ] && [ $i -lt 200 ]; do
 done
 [ -b /dev/vda ] || fail "no /dev/vda"
 say "vda serial=$(cat /sys/block/vda/serial 2>/dev/null) queues=$(ls /sys/block/vda/mq | wc -l) sectors=$(cat /sys/block/vda/size)"
+if [ "$(arg vsnix.second)" = 1 ]; then
+	[ -b /dev/vdb ] || fail "no /dev/vdb"
+	# busybox dd: the write must fail on a read-only disk (EPERM).
+	w=done
+	dd if=/dev/zero of=/dev/vdb bs=512 count=1 conv=fsync 2>/dev/null || w=refused
+	say "vdb serial=$(cat /sys/block/vdb/serial 2>/dev/null) ro=$(cat /sys/block/vdb/ro) write=$w"
+fi
+if [ "$(arg vsnix.hvc)" = 1 ]; then
+	i=0
+	while [ ! -c /dev/hvc0 ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "VSNIX-HVC: hello over virtio-console" >/dev/hvc0 || fail "no /dev/hvc0"
+fi
 mb=$(arg vsnix.mb)
 mb=${mb:-64}
 case "$(arg vsnix.disk)" in

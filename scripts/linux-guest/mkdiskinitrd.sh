@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # The initramfs of the virtio-blk end-to-end test: mkinitrd.sh with
-# disk-init.sh as /init, the stock kernel KVER's virtio_pci, virtio_blk
-# and ext4 modules with their dependencies (from this machine's
+# disk-init.sh as /init, the stock kernel KVER's virtio_pci, virtio_blk,
+# virtio_console and ext4 modules with their dependencies (from this machine's
 # /lib/modules, in load order, decompressed) and mke2fs with its libraries.
 #   mkdiskinitrd.sh OUT.cpio.gz KVER [--init SCRIPT] [--add HOST=GUEST]...
 # (the benchmark's initramfs passes its own /init and tool).
@@ -24,7 +24,7 @@ stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 adds=()
 : >"$stage/list"
-for m in virtio_pci virtio_blk ext4; do
+for m in virtio_pci virtio_blk virtio_console ext4; do
 	modprobe -S "$kver" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
 done | awk '!seen[$0]++' | while read -r path; do
 	name=$(basename "$path")

@@ -256,7 +256,12 @@ else
 fi
 [ "$udev_up" = 1 ] && udev_check
 
-if [ "$RIG_MODE" = cmd ]; then
+if [ "$RIG_MODE" = cmd ] && [ "$RIG_QUIET" = 1 ]; then
+	# run-qemu.sh --quiet: the command's output on the rig's channel, the
+	# host's stdout; the kernel's messages stay on the console (a file).
+	sh /etc/vsnix/cmd </dev/null >&3 2>&1
+	say "@@VSNIX-CMD rc=$?"
+elif [ "$RIG_MODE" = cmd ]; then
 	sh /etc/vsnix/cmd </dev/null
 	say "@@VSNIX-CMD rc=$?"
 else

@@ -141,8 +141,8 @@ rig_make_initramfs() {
 	[ -x "$VSNIX_ROOT/userspace/vsnixctl" ] && cp "$VSNIX_ROOT/userspace/vsnixctl" "$stage/bin/"
 	[ -x "$VSNIX_ROOT/userspace/vsnixd/vsnixd" ] && cp "$VSNIX_ROOT/userspace/vsnixd/vsnixd" "$stage/bin/"
 	# Every file under selftests/build/ goes in, the tests and their data,
-	# object files excepted.
-	if [ -d "$SELFTESTS/build" ]; then
+	# object files excepted (not with run-qemu.sh --bare: make demo).
+	if [ -d "$SELFTESTS/build" ] && [ "${RIG_BARE:-0}" != 1 ]; then
 		(cd "$SELFTESTS/build" && find . ! -name '*.o' ! -type d -print0 |
 		 cpio -0pdm --quiet "$stage/selftests")
 	fi
@@ -185,6 +185,7 @@ rig_make_initramfs() {
 	cat >"$stage/etc/vsnix/rig.conf" <<-CONF
 		RIG_MACHINE=$RIG_MACHINE
 		RIG_MODE=$RIG_MODE
+		RIG_QUIET=${RIG_QUIET:-0}
 		RIG_KUNIT=${RIG_KUNIT:-0}
 		RIG_UDEV=${RIG_UDEV:-0}
 		RIG_KO_ARGS="${VSNIX_KO_ARGS:-}"

@@ -5,6 +5,9 @@
 #
 #   scripts/rig/run-qemu.sh [--tests "a b"] [--verbose]
 #   scripts/rig/run-qemu.sh --cmd "vsnixctl run /data/hello.hvt" --add hello.hvt
+#                           [--quiet] (only the command's output on stdout;
+#                           the machine's console goes to the log: make demo)
+#                           [--bare] (no selftests in the initramfs)
 #   scripts/rig/run-qemu.sh --kernel BZIMAGE --module KO [--kunit-module KO]
 #                           [--modules-dir DIR] --machine svm-debug
 #                           (the debug kernel run; DIR/lib/modules/<ver>/ is
@@ -19,7 +22,7 @@ set -eo pipefail
 . "$(dirname "$0")/rig-lib.sh"
 
 usage() {
-	sed -n '3,18p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '3,20p' "$0" | sed 's/^# \{0,1\}//'
 	exit 2
 }
 
@@ -29,6 +32,8 @@ RIG_MODULE=${VSNIX_KO:-$VSNIX_ROOT/kmod/vsnix.ko}
 RIG_KUNIT=0
 RIG_KUNIT_MODULE=
 RIG_CMD=
+RIG_QUIET=0
+RIG_BARE=0
 RIG_ADD=()
 RIG_MODULES_DIR=
 kernel=
@@ -48,6 +53,8 @@ while [ $# -gt 0 ]; do
 	--tests) wanted=$2; shift ;;
 	--cmd) RIG_CMD=$2; RIG_MODE=cmd; shift ;;
 	--add) RIG_ADD+=("$2"); shift ;;
+	--quiet) RIG_QUIET=1 ;;
+	--bare) RIG_BARE=1 ;;
 	--timeout) machine_timeout=$2; shift ;;
 	--boot-allowance) boot_allowance=$2; shift ;;
 	--verbose|-v) verbose=1 ;;
@@ -120,22 +127,38 @@ console_fmt=
 # lockups; seen with vsnix unloaded. Single-threaded TCG fixes that, but
 # its frequent vCPU switches replay QEMU's stale SVM EVENTINJ interrupt
 # (extint_queue in selftests/EXPECTED_SKIPS) so often that nested SMP Linux
-# guests crash. Documentation/security.rst, "Known limits and open holes".
+# guests of KVM crash; vsnix delivers through V_IRQ (vsnix.virq=1), where
+# virtio_blk_linux passed on svm-6.12 under single-threaded TCG.
+# Documentation/security.rst, "Known limits and open holes".
 tcg_thread=${VSNIX_QEMU_TCG_THREAD:-multi}
 # The rig kernel's TSC rate is the host's (rig_host_tsc_khz): no
 # calibration to go wrong on a loaded host.
 tsc_khz=$(rig_host_tsc_khz)
 tsc_arg=${tsc_khz:+ tsc_early_khz=$tsc_khz}
+# COM1 is the console, COM2 the rig's channel; --quiet swaps their ends.
+serial=(-serial stdio -serial "file:$riglog")
+quiet=0
+if [ "$RIG_QUIET" = 1 ] && [ "$RIG_MODE" = cmd ]; then
+	quiet=1
+	serial=(-serial "file:$log" -serial stdio)
+fi
 qemu=("$qemu_bin" "${qemu_data[@]}" -M q35 -accel "tcg,thread=$tcg_thread" -cpu EPYC,+svm,+npt -m 2G -smp 2
       -display none -monitor none -no-reboot
-      -serial stdio -serial "file:$riglog"
+      "${serial[@]}"
       -kernel "$kernel" -initrd "$initrd"
       # no_timer_check: on a loaded host, TCG can miss the boot-time timer
       # IRQ check and the kernel panics "IO-APIC + timer doesn't work".
       -append "console=ttyS0 panic=-1 loglevel=7 printk.devkmsg=on no_timer_check$tsc_arg$console_fmt"
       -virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap)
 set +e
-if [ "$verbose" = 1 ]; then
+if [ "$quiet" = 1 ]; then
+	# The command writes to the second port (guest-init.sh): that one is
+	# stdout, the console goes to the log; the rig's markers stay off screen.
+	# QEMU's own warnings (TCG's missing CPUID bits) go to a file too.
+	timeout -k 10 "$machine_timeout" "${qemu[@]}" </dev/null 2>"$RIG_DIR/$RIG_MACHINE.qemu.log" |
+		tee "$riglog" | grep --line-buffered -v '^@@'
+	qemu_rc=${PIPESTATUS[0]}
+elif [ "$verbose" = 1 ]; then
 	timeout -k 10 "$machine_timeout" "${qemu[@]}" </dev/null 2>&1 | tee "$log"
 	qemu_rc=${PIPESTATUS[0]}
 else

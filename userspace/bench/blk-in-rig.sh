@@ -3,39 +3,135 @@
 # Runs inside the QEMU rig (see blk-bench.sh): the same Linux guest and
 # blkbench workloads on the same RAM disk (/dev/ram0, brd) under vsnix
 # (in-kernel virtio-blk) and under QEMU/KVM (virtio-blk-pci with an
-# iothread, aio=native, cache=none), interleaved, with 1 and 2 queues.
-# Prints one "bench:" line per measurement.
-#   blk-in-rig.sh REPO_IN_RIG REPO_ON_HOST [RUNS] [SECONDS]
+# iothread, aio=native, cache=none), interleaved, with 1 and 2 queues
+# (one per guest vCPU on both sides). Both are started through hostrun
+# from the guest's /tmp (hostrun binds it); QEMU, its libraries and its
+# firmware are copied there first so that no start loads them over 9p.
+# Prints one "bench:" line per measurement and "median:" lines at the end.
+#   blk-in-rig.sh REPO_IN_RIG [RUNS] [SECONDS]
 repo=$1
-hrepo=$2
-runs=${3:-3}
-secs=${4:-5}
+runs=${2:-3}
+secs=${3:-5}
 lg=build/bench
 append="console=ttyS0 quiet panic=-1 vsnix.secs=$secs"
+q=/tmp/q
 
+cp "$repo/$lg/vmlinuz" "$repo/$lg/blk-initrd.cpio.gz" "$(command -v vsnixctl)" /tmp/ ||
+	{ echo "bench: cannot copy the guest to /tmp"; exit 1; }
 hostrun modprobe brd rd_nr=1 rd_size=262144 || { echo "bench: no brd"; exit 1; }
-hostrun dd if=/dev/zero of=/dev/ram0 bs=1M count=256 2>/dev/null
-echo "bench: runs=$runs secs=$secs disk=/dev/ram0 (brd, 256 MiB)"
-run=0
-while [ $run -lt "$runs" ]; do
-	for q in 1 2; do
-		vsnixctl run --kernel "$repo/$lg/vmlinuz" \
-			--initrd "$repo/$lg/blk-initrd.cpio.gz" --mem 256M \
-			--cpus $q --disk /dev/ram0 \
-			--cmdline "$append vsnix.jobs=$q" 2>&1 |
-			sed -n "s/.*blkbench: /bench: vsnix q=$q run=$run /p"
-		hostrun modprobe kvm_amd || { echo "bench: no kvm_amd"; exit 1; }
-		hostrun qemu-system-x86_64 -accel kvm -cpu host -m 256M -smp $q \
-			-nographic -no-reboot -nodefaults -serial stdio \
-			-kernel "$hrepo/$lg/vmlinuz" \
-			-initrd "$hrepo/$lg/blk-initrd.cpio.gz" \
-			-append "$append vsnix.jobs=$q" \
-			-object iothread,id=io0 \
-			-drive if=none,id=d0,file=/dev/ram0,format=raw,cache=none,aio=native \
-			-device virtio-blk-pci,drive=d0,iothread=io0,num-queues=$q \
-			-device isa-debug-exit,iobase=0xf4,iosize=4 2>&1 |
-			sed -n "s/.*blkbench: /bench: qemu q=$q run=$run /p"
-		hostrun rmmod kvm_amd kvm 2>/dev/null
+hostrun dd if=/dev/urandom of=/dev/ram0 bs=1M count=256 2>/dev/null
+hostrun modprobe kvm_amd || { echo "bench: no kvm_amd"; exit 1; }
+mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug
+hostrun sh -c "mkdir -p $q/bin $q/lib $q/share/qemu $q/share/seabios &&
+	cp /usr/bin/qemu-system-x86_64 $q/bin/ &&
+	ldd /usr/bin/qemu-system-x86_64 | awk '/=> \\// { print \$3 }' | xargs cp -L -t $q/lib/ &&
+	cp -L /usr/share/qemu/kvmvapic.bin /usr/share/qemu/linuxboot_dma.bin $q/share/qemu/ &&
+	cp -L /usr/share/seabios/bios-256k.bin $q/share/seabios/" ||
+	{ echo "bench: cannot copy QEMU to $q"; exit 1; }
+
+# Counters of the running side, one "name value" a line: vsnix's per-VM
+# statistics (vsnixctl stats), or KVM's global ones (debugfs).
+counters() {
+	local id
+
+	if [ "$1" = vsnix ]; then
+		id=$(/tmp/vsnixctl top --once --interval 0.1 2>/dev/null |
+		     sed -n 's/^VM \([0-9]*\) .*/\1/p' | head -n 1)
+		[ -n "$id" ] && /tmp/vsnixctl stats "$id" 2>/dev/null | grep -v '^#'
+	else
+		for f in exits halt_exits halt_successful_poll halt_wakeup io_exits \
+			 mmio_exits irq_injections irq_exits; do
+			[ -r /sys/kernel/debug/kvm/$f ] &&
+				echo "$f $(cat /sys/kernel/debug/kvm/$f)"
+		done
+	fi
+}
+
+# Per workload: the counters' growth while it ran (sampled when the guest
+# prints its result, so each figure also holds a few ms of the next one),
+# for the counters that tell where a request's time goes.
+deltas() {
+	awk -v want="$1" 'NR == FNR { a[$1] = $2; next }
+		{ d = $2 - a[$1]; if (d > 0 && index(" " want " ", " " $1 " ")) printf " %s=%d", $1, d }' \
+		/tmp/blk-cnt.txt /tmp/blk-cnt.new
+}
+
+# One guest run: its "blkbench:" lines as "bench: LABEL q=Q run=R ...",
+# each followed by "bench: LABEL q=Q run=R MODE counters: ...".
+# The host's timeout(1) ends a hung guest after 300 s.
+one() {
+	local label=$1 nq=$2 run=$3 want
+
+	shift 3
+	want="exits exits_hlt exits_npf exits_io exits_intr_window exits_extint exits_msr halts inj_irq mmio_kernel"
+	[ "$label" = qemu ] && want="exits halt_exits halt_successful_poll halt_wakeup io_exits mmio_exits irq_injections irq_exits"
+	: >/tmp/blk-cnt.txt
+	hostrun timeout -s KILL 300 "$@" 2>&1 | while IFS= read -r l; do
+		printf '%s\n' "$l"
+		case "$l" in *"blkbench: "*)
+			counters "$label" >/tmp/blk-cnt.new
+			m=$(echo "$l" | sed -n 's/.*blkbench: \([a-z]*\) bs=.*/\1/p')
+			[ -n "$m" ] && echo "counters: $m$(deltas "$want")"
+			mv /tmp/blk-cnt.new /tmp/blk-cnt.txt ;;
+		esac
+	done >/tmp/blk-out.txt
+	grep -q "blkbench: randwrite" /tmp/blk-out.txt ||
+		{ echo "bench: $label q=$nq run=$run FAILED"; tail -n 20 /tmp/blk-out.txt; }
+	sed -n -e "s/.*blkbench: /bench: $label q=$nq run=$run /p" \
+		-e "s/^counters: /bench: $label q=$nq run=$run counters /p" /tmp/blk-out.txt
+}
+
+vsnix() {
+	one vsnix "$1" "$2" /tmp/vsnixctl run --kernel /tmp/vmlinuz \
+		--initrd /tmp/blk-initrd.cpio.gz --mem 256M --cpus "$1" \
+		--disk /dev/ram0 --cmdline "$append vsnix.jobs=$1"
+}
+
+qemu() {
+	one qemu "$1" "$2" env LD_LIBRARY_PATH=$q/lib $q/bin/qemu-system-x86_64 \
+		-accel kvm -cpu host -m 256M -smp "$1" \
+		-nographic -no-reboot -nodefaults -serial stdio \
+		-kernel /tmp/vmlinuz -initrd /tmp/blk-initrd.cpio.gz \
+		-append "$append vsnix.jobs=$1" \
+		-object iothread,id=io0 \
+		-drive if=none,id=d0,file=/dev/ram0,format=raw,cache=none,aio=native \
+		-device virtio-blk-pci,drive=d0,iothread=io0,num-queues="$1" \
+		-device isa-debug-exit,iobase=0xf4,iosize=4
+}
+
+# The median of FIELD over the lines of LABEL q=Q MODE.
+median() {
+	grep "^bench: $1 q=$2 run=[0-9]* $3 " /tmp/blk-all.txt |
+		sed -n "s/.* $4=\([0-9.]*\).*/\1/p" | sort -n |
+		awk '{ a[NR] = $1 } END { if (NR) print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; else print "?" }'
+}
+
+{
+	echo "bench: runs=$runs secs=$secs disk=/dev/ram0 (brd, 256 MiB)"
+	echo "bench: rig load $(cat /proc/loadavg)"
+	run=0
+	while [ $run -lt "$runs" ]; do
+		for nq in 1 2; do
+			# Alternate which side goes first in each round.
+			if [ $((run % 2)) = 0 ]; then
+				vsnix $nq $run; qemu $nq $run
+			else
+				qemu $nq $run; vsnix $nq $run
+			fi
+		done
+		echo "bench: rig load $(cat /proc/loadavg)"
+		run=$((run + 1))
 	done
-	run=$((run + 1))
+} | tee /tmp/blk-all.txt
+for nq in 1 2; do
+	for m in seqread seqwrite randread randwrite; do
+		f=iops
+		case $m in seq*) f=mbps ;; esac
+		v=$(median vsnix $nq $m $f)
+		k=$(median qemu $nq $m $f)
+		echo "$v $k" | awk -v q=$nq -v m=$m -v f=$f \
+			'{ printf "median: q=%s %-9s %s vsnix=%s qemu=%s ratio=%s\n", q, m, f, $1, $2,
+			   ($2 > 0) ? sprintf("%.2f", $1 / $2) : "?" }'
+	done
 done
+rm -rf $q

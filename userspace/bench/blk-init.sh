@@ -3,7 +3,8 @@
 # /init of the virtio-blk benchmark guest (blk-bench.sh), the same under
 # vsnix and under QEMU/KVM: the stock virtio modules, then blkbench on
 # /dev/vda for each workload, vsnix.jobs threads (one per queue),
-# vsnix.secs seconds each; "blkbench:" lines on the kernel console.
+# vsnix.secs seconds each; "blkbench:" lines on the kernel console,
+# with the completion interrupts the workload took.
 export PATH=/bin:/sbin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -17,9 +18,16 @@ i=0
 while [ ! -b /dev/vda ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
 jobs=$(arg vsnix.jobs)
 secs=$(arg vsnix.secs)
+# The completion interrupts of the disk's queues (virtioN-req.M), all CPUs.
+irqs() {
+	awk 'NR == 1 { n = NF; next } /virtio[0-9]*-req/ { for (i = 2; i <= n + 1; i++) s += $i }
+	     END { print s + 0 }' /proc/interrupts
+}
 say "blkbench: queues=$(ls /sys/block/vda/mq | wc -l)"
 for w in "seqread 1048576" "seqwrite 1048576" "randread 4096" "randwrite 4096"; do
 	set -- $w
-	say "$(/bin/blkbench /dev/vda "$1" "$2" "${jobs:-1}" "${secs:-5}" 2>&1)"
+	a=$(irqs)
+	r=$(/bin/blkbench /dev/vda "$1" "$2" "${jobs:-1}" "${secs:-5}" 2>&1)
+	say "$r irqs=$(($(irqs) - a))"
 done
 /bin/vsnix-exit 0

@@ -4,7 +4,7 @@
  * virtio-blk benchmark (userspace/bench/blk-bench.sh). O_DIRECT reads or
  * writes of one block size on a block device, sequential or random, from
  * N threads (one per queue), for S seconds; prints one line:
- *   blkbench: MODE bs=B jobs=N iops=I mbps=M
+ *   blkbench: MODE bs=B jobs=N ops=O iops=I mbps=M
  *   blkbench DEV seqread|seqwrite|randread|randwrite BS JOBS SECONDS
  */
 #define _GNU_SOURCE
@@ -107,7 +107,8 @@ int main(int argc, char **argv)
 		total += jobs[i].ops;
 	}
 	t1 = now();
-	printf("blkbench: %s bs=%s jobs=%d iops=%.0f mbps=%.1f\n", argv[2], argv[3], n,
-	       total / (t1 - t0), total * jobs[0].bs / (t1 - t0) / 1e6);
+	printf("blkbench: %s bs=%s jobs=%d ops=%llu iops=%.0f mbps=%.1f\n", argv[2], argv[3],
+	       n, (unsigned long long)total, total / (t1 - t0),
+	       total * jobs[0].bs / (t1 - t0) / 1e6);
 	return 0;
 }

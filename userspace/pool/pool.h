@@ -28,8 +28,9 @@ enum pool_vm_kind {
 
 /* Where a writable disk's writes go. */
 enum pool_writes {
-	POOL_WRITES_OVERLAY,	/* a per-VM copy-on-write file outside the pool */
+	POOL_WRITES_OVERLAY,	/* a per-VM copy outside the pool, kept */
 	POOL_WRITES_POOL,	/* the image file inside the pool (mounted rw) */
+	POOL_WRITES_SCRATCH,	/* a per-VM copy made at each start, removed at the end */
 };
 
 struct pool_disk {

@@ -120,8 +120,10 @@ static int parse_disk(struct pool_vm *vm, struct pool_disk *d, json_object *o,
 		d->writes = POOL_WRITES_OVERLAY;
 	} else if (!strcmp(w, "pool")) {
 		d->writes = POOL_WRITES_POOL;
+	} else if (!strcmp(w, "scratch")) {
+		d->writes = POOL_WRITES_SCRATCH;
 	} else {
-		pool_error(e, "%s: %s.writes: '%s' is not overlay or pool", file,
+		pool_error(e, "%s: %s.writes: '%s' is not overlay, scratch or pool", file,
 			   ctx, w);
 		return -EINVAL;
 	}

@@ -22,7 +22,8 @@ static json_object *disk_json(const struct pool_vm *vm,
 	add_str(o, "name", d->name);
 	add_str(o, "file", file);
 	json_object_object_add(o, "readonly", json_object_new_boolean(d->readonly));
-	add_str(o, "writes", d->writes == POOL_WRITES_POOL ? "pool" : "overlay");
+	add_str(o, "writes", d->writes == POOL_WRITES_POOL ? "pool" :
+		d->writes == POOL_WRITES_SCRATCH ? "scratch" : "overlay");
 	return o;
 }
 

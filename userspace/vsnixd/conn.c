@@ -134,12 +134,56 @@ static void request(struct vsnixd *d, struct conn *c, const char *line)
 		conn_reply(c, reply);
 }
 
+/*
+ * An attached client's bytes into its VM's stdin pipe, as much as the
+ * pipe takes now; the rest waits in c->buf (the poll loop retries and
+ * stops reading the client while c->buf is full). A VM that ended or has
+ * no input drops them.
+ */
+void conn_flush_input(struct vsnixd *d, struct conn *c)
+{
+	struct vmproc *v = vmproc_running(d, c->input);
+	ssize_t w;
+
+	while (c->len) {
+		if (!v || v->in_fd < 0) {
+			c->len = 0;
+			return;
+		}
+		w = write(v->in_fd, c->buf, c->len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN)
+			return;
+		if (w <= 0) {	/* EPIPE: the VMM closed its stdin */
+			c->len = 0;
+			return;
+		}
+		memmove(c->buf, c->buf + w, c->len - w);
+		c->len -= w;
+	}
+}
+
+/* Whether the poll loop should read the client: not while its input waits. */
+bool conn_wants_read(const struct conn *c)
+{
+	return !c->input[0] || c->len < sizeof(c->buf) - 1;
+}
+
 /* Whatever the peer sent: each complete line is one request. */
 void conn_read(struct vsnixd *d, struct conn *c)
 {
 	char *nl, *start;
 	ssize_t n;
 
+	if (!conn_wants_read(c)) {
+		conn_flush_input(d, c);
+		/* Still full: only an end of the client matters now. */
+		if (!conn_wants_read(c) &&
+		    recv(c->fd, &n, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
+			c->dead = true;
+		return;
+	}
 	n = read(c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len);
 	if (n <= 0) {
 		c->dead = true;
@@ -148,7 +192,7 @@ void conn_read(struct vsnixd *d, struct conn *c)
 	c->len += n;
 	c->buf[c->len] = '\0';
 	start = c->buf;
-	while (!c->dead && (nl = strchr(start, '\n'))) {
+	while (!c->dead && !c->input[0] && (nl = strchr(start, '\n'))) {
 		*nl = '\0';
 		if (nl > start)
 			request(d, c, start);
@@ -156,6 +200,11 @@ void conn_read(struct vsnixd *d, struct conn *c)
 	}
 	c->len -= start - c->buf;
 	memmove(c->buf, start, c->len);
+	/* Attached (vm.console with input): the rest is the VM's input. */
+	if (c->input[0]) {
+		conn_flush_input(d, c);
+		return;
+	}
 	if (c->len == sizeof(c->buf) - 1) {
 		db_audit(d, c, "invalid", "", "request line too long");
 		conn_reply(c, reply_err(E2BIG, "request longer than %d bytes",

@@ -194,7 +194,8 @@ static int poll_set(struct vsnixd *d, struct pollfd *pfd, void **who)
 	for (c = d->conns; c && n < MAX_POLL; c = c->next)
 		if (!c->dead) {
 			who[n] = c;
-			pfd[n++] = (struct pollfd){ .fd = c->fd, .events = POLLIN };
+			pfd[n++] = (struct pollfd){ .fd = c->fd,
+				.events = conn_wants_read(c) ? POLLIN : 0 };
 		}
 	return n;
 }
@@ -205,6 +206,7 @@ static void loop(struct vsnixd *d)
 	static void *who[MAX_POLL];
 	int i, n, nr_vm_fds;
 	struct vmproc *v;
+	struct conn *c;
 
 	while (!d->quit) {
 		n = poll_set(d, pfd, who);
@@ -227,6 +229,9 @@ static void loop(struct vsnixd *d)
 		if (pfd[0].revents & POLLIN)
 			conn_accept(d);
 		vmproc_tick(d, now_ms());
+		for (c = d->conns; c; c = c->next)
+			if (c->input[0] && c->len && !c->dead)
+				conn_flush_input(d, c);
 		conn_reap(d);
 	}
 }

@@ -152,6 +152,7 @@ static int spawn(struct vsnixd *d, const char *name, json_object *row,
 	struct vm_args a;
 	char mnt[PATH_MAX];
 	struct pool p;
+	bool input;
 	int pid;
 
 	if (pool_entry(d, pool, entry, &p, &vm, mnt, sizeof(mnt), &e)) {
@@ -161,10 +162,14 @@ static int spawn(struct vsnixd *d, const char *name, json_object *row,
 	in = (struct vm_args_in){ .vmm = d->opt.vmm, .name = name, .mount = mnt,
 				  .overlay_dir = d->opt.state_dir, .vm = vm };
 	pid = vm_args_build(&a, &in, err, len);
+	/* Solo5's hvt has no console input; a PC's COM1 and multiboot's do. */
+	input = vm->kind != POOL_VM_UNIKERNEL;
 	pool_free(&p);
 	if (pid)
 		return pid;
-	pid = vmproc_start(d, name, a.argv, err, len);
+	pid = vmproc_start(d, name, a.argv, input, err, len);
+	if (pid > 0)
+		vmproc_take_scratch(d, name, a.scratch, &a.nr_scratch);
 	vm_args_free(&a);
 	return pid;
 }
@@ -249,6 +254,7 @@ static json_object *op_vm_stop(struct vsnixd *d, struct conn *c, json_object *re
 static json_object *op_vm_delete(struct vsnixd *d, struct conn *c, json_object *req)
 {
 	const char *name = arg_name(req, "name");
+	json_object *row, *cfg;
 
 	if (!name)
 		return reply_err(EINVAL, "vm.delete: \"name\": a VM name expected");
@@ -256,9 +262,18 @@ static json_object *op_vm_delete(struct vsnixd *d, struct conn *c, json_object *
 		db_audit(d, c, "vm.delete", name, "refused: running");
 		return reply_err(EBUSY, "VM %s is running", name);
 	}
-	if (db_exec(d, "DELETE FROM vms WHERE name = ?", "s", name) ||
-	    !sqlite3_changes(d->db))
+	row = db_row(d, "SELECT config FROM vms WHERE name = ?", "s", name);
+	if (!row || db_exec(d, "DELETE FROM vms WHERE name = ?", "s", name) ||
+	    !sqlite3_changes(d->db)) {
+		json_object_put(row);
 		return reply_err(ENOENT, "no VM named %s", name);
+	}
+	/* Its overlays go with it: a new VM of that name starts afresh. */
+	cfg = json_tokener_parse(json_object_get_string(
+					 json_object_object_get(row, "config")));
+	overlay_remove_all(d, name, cfg);
+	json_object_put(cfg);
+	json_object_put(row);
 	vmproc_forget(d, name);
 	db_audit(d, c, "vm.delete", name, "ok");
 	return reply_ok();
@@ -301,14 +316,55 @@ static json_object *op_vm_show(struct vsnixd *d, struct conn *c, json_object *re
 	return r;
 }
 
-/* The reply line, then the ring's bytes, then (follow) the live output. */
+/* Another client's input is attached to the VM's console. */
+static const struct conn *input_attached(struct vsnixd *d, const char *name)
+{
+	const struct conn *o;
+
+	for (o = d->conns; o; o = o->next)
+		if (!o->dead && !strcmp(o->input, name))
+			return o;
+	return NULL;
+}
+
+/* vm.console's "input": may this client attach its input? 0 or -errno. */
+static int input_check(struct vsnixd *d, const struct vmproc *v,
+		       const char *name, char *why, size_t len)
+{
+	const struct conn *o;
+
+	if (!v || !v->running) {
+		snprintf(why, len, "VM %s is not running", name);
+		return -ESRCH;
+	}
+	if (v->in_fd < 0) {
+		snprintf(why, len, "VM %s has no console input (a Solo5 unikernel)", name);
+		return -EOPNOTSUPP;
+	}
+	o = input_attached(d, name);
+	if (o) {
+		snprintf(why, len, "VM %s's console input is attached (uid %u, pid %d)",
+			 name, (unsigned int)o->uid, (int)o->pid);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+/*
+ * The reply line, then the ring's bytes, then (follow) the live output.
+ * With input (vsnixctl console attached), the client's bytes after its
+ * request line go to the VM's stdin until it closes the connection.
+ */
 static json_object *op_vm_console(struct vsnixd *d, struct conn *c, json_object *req)
 {
 	const char *name = arg_name(req, "name");
+	bool input = arg_bool(req, "input");
 	static char buf[VSNIXD_RING_SIZE];
+	char why[128];
 	struct vmproc *v;
 	json_object *row;
 	size_t n = 0;
+	int err;
 
 	if (!name)
 		return reply_err(EINVAL, "vm.console: \"name\": a VM name expected");
@@ -317,7 +373,10 @@ static json_object *op_vm_console(struct vsnixd *d, struct conn *c, json_object 
 		return reply_err(ENOENT, "no VM named %s", name);
 	json_object_put(row);
 	v = vmproc_find(d, name);
-	db_audit(d, c, "vm.console", name, "ok");
+	err = input ? input_check(d, v, name, why, sizeof(why)) : 0;
+	db_audit(d, c, input ? "vm.attach" : "vm.console", name, err ? why : "ok");
+	if (err)
+		return reply_err(-err, "%s", why);
 	row = reply_ok();
 	json_object_object_add(row, "running", json_object_new_boolean(v && v->running));
 	if (conn_reply(c, row))
@@ -325,10 +384,12 @@ static json_object *op_vm_console(struct vsnixd *d, struct conn *c, json_object 
 	if (v)
 		n = ring_get(&v->ring, buf, sizeof(buf));
 	conn_send(c, buf, n);
-	if (v && v->running && arg_bool(req, "follow"))
+	if (v && v->running && (input || arg_bool(req, "follow")))
 		snprintf(c->console, sizeof(c->console), "%s", name);
 	else
 		c->dead = true;
+	if (input)
+		snprintf(c->input, sizeof(c->input), "%s", name);
 	return NULL;
 }
 

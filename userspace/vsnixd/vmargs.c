@@ -2,8 +2,8 @@
 /*
  * A pool entry (struct pool_vm) as the `vsnixctl run` command line that
  * runs it: files resolved inside the pool's mount point; a writable disk
- * with "writes": "overlay" runs on a per-VM copy under --state-dir, made at
- * its first start, so the pool's image stays read-only.
+ * with "writes": "overlay" or "scratch" runs on a per-VM overlay under
+ * --state-dir (overlay.c), so the pool's image stays read-only.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -43,52 +43,27 @@ static int add(struct vm_args *a, char *s)
 	return 0;
 }
 
-static int copy_file(const char *src, const char *dst, char *err, size_t len)
-{
-	int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, ret = 0;
-	char tmp[PATH_MAX + 8], buf[65536];
-	ssize_t n;
-
-	snprintf(tmp, sizeof(tmp), "%s.new", dst);
-	if (in >= 0)
-		out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (in < 0 || out < 0) {
-		snprintf(err, len, "overlay %s: %s", in < 0 ? src : tmp, strerror(errno));
-		ret = -errno;
-		goto out;
-	}
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, n) != n) {
-			n = -1;
-			break;
-		}
-	if (n < 0 || fsync(out) || rename(tmp, dst)) {
-		snprintf(err, len, "overlay %s: %s", dst, strerror(errno));
-		ret = -EIO;
-		unlink(tmp);
-	}
-out:
-	if (in >= 0)
-		close(in);
-	if (out >= 0)
-		close(out);
-	return ret;
-}
-
-/* The file a disk runs on: in the pool, or the VM's overlay copy. */
-static char *disk_path(const struct vm_args_in *in, const struct pool_disk *dk,
-		       char *err, size_t len)
+/*
+ * The file a disk runs on: in the pool, or the VM's overlay (overlay.c),
+ * kept across starts ("overlay") or made anew and listed in a->scratch
+ * for removal at the VM's end ("scratch").
+ */
+static char *disk_path(struct vm_args *a, const struct vm_args_in *in,
+		       const struct pool_disk *dk, char *err, size_t len)
 {
 	char *src = xprintf("%s/%s", in->mount, dk->file), *ovl;
+	bool scratch = dk->writes == POOL_WRITES_SCRATCH;
 
 	if (dk->readonly || dk->writes == POOL_WRITES_POOL || !src)
 		return src;
 	ovl = xprintf("%s/%s.%s.img", in->overlay_dir, in->name, dk->name);
-	if (ovl && access(ovl, F_OK) && copy_file(src, ovl, err, len)) {
+	if (ovl && overlay_make(src, ovl, scratch, err, len)) {
 		free(ovl);
 		ovl = NULL;
 	}
 	free(src);
+	if (ovl && scratch)
+		a->scratch[a->nr_scratch++] = strdup(ovl);
 	return ovl;
 }
 
@@ -100,7 +75,7 @@ static int pc_devices(struct vm_args *a, const struct vm_args_in *in,
 	int ret = 0;
 
 	for (i = 0; i < vm->nr_disks && !ret; i++) {
-		char *p = disk_path(in, &vm->disks[i], err, len);
+		char *p = disk_path(a, in, &vm->disks[i], err, len);
 
 		if (!p)
 			return -EIO;
@@ -144,8 +119,10 @@ int vm_args_build(struct vm_args *a, const struct vm_args_in *in, char *err,
 		      add(a, xprintf("%s/%s", in->mount, vm->initrd));
 	if (!ret && vm->cmdline)
 		ret = add(a, strdup("--cmdline")) ?: add(a, strdup(vm->cmdline));
+	/* vsnixd's pipe on stdin: what an attached console client types. */
 	if (!ret && vm->kind != POOL_VM_UNIKERNEL)
-		ret = add(a, strdup("--cpus")) ?: add(a, xprintf("%u", vm->vcpus));
+		ret = add(a, strdup("--cpus")) ?: add(a, xprintf("%u", vm->vcpus)) ?:
+		      add(a, strdup("--stdin"));
 	if (!ret)
 		ret = pc_devices(a, in, err, len);
 	if (ret && !err[0])
@@ -155,11 +132,19 @@ int vm_args_build(struct vm_args *a, const struct vm_args_in *in, char *err,
 	return ret;
 }
 
+/* The argv; the scratch overlays too unless the VM took them (vmproc). */
 void vm_args_free(struct vm_args *a)
 {
+	unsigned int j;
 	int i;
 
 	for (i = 0; i < a->argc; i++)
 		free(a->argv[i]);
 	a->argc = 0;
+	for (j = 0; j < a->nr_scratch; j++) {
+		if (a->scratch[j])
+			unlink(a->scratch[j]);
+		free(a->scratch[j]);
+	}
+	a->nr_scratch = 0;
 }

@@ -9,6 +9,8 @@
 struct vm_args {
 	int argc;
 	char *argv[VM_ARGS_MAX];
+	char *scratch[POOL_MAX_DISKS];	/* overlays to remove at the VM's end */
+	unsigned int nr_scratch;
 };
 
 struct vm_args_in {

@@ -86,9 +86,10 @@ void vmproc_forget(struct vsnixd *d, const char *name)
 		}
 }
 
-static void child(int pipe_w, char *const argv[])
+/* stdin: the console input pipe's read end, or /dev/null (in_r < 0). */
+static void child(int pipe_w, int in_r, char *const argv[])
 {
-	int null = open("/dev/null", O_RDONLY);
+	int in = in_r >= 0 ? in_r : open("/dev/null", O_RDONLY);
 	sigset_t none;
 
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -97,23 +98,34 @@ static void child(int pipe_w, char *const argv[])
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	setpgid(0, 0);
-	if (null < 0 || dup2(null, 0) < 0 || dup2(pipe_w, 1) < 0 || dup2(pipe_w, 2) < 0)
+	if (in < 0 || dup2(in, 0) < 0 || dup2(pipe_w, 1) < 0 || dup2(pipe_w, 2) < 0)
 		_exit(EXIT_FAILURE);
 	execv(argv[0], argv);
 	dprintf(2, "vsnixd: exec %s: %s\n", argv[0], strerror(errno));
 	_exit(127);
 }
 
-/* Forks the VM's vsnixctl child; the caller records it in the database. */
+/*
+ * Forks the VM's vsnixctl child; the caller records it in the database.
+ * With input, its stdin is a pipe whose write end (v->in_fd) carries what
+ * an attached console client types (vsnixctl run --stdin forwards it).
+ */
 int vmproc_start(struct vsnixd *d, const char *name, char *const argv[],
-		 char *err, size_t errlen)
+		 bool input, char *err, size_t errlen)
 {
+	int p[2], in[2] = { -1, -1 };
 	struct vmproc *v;
-	int p[2];
 
 	v = calloc(1, sizeof(*v));
 	if (!v || pipe2(p, O_CLOEXEC)) {
 		snprintf(err, errlen, "out of resources: %s", strerror(errno));
+		free(v);
+		return -ENOMEM;
+	}
+	if (input && pipe2(in, O_CLOEXEC)) {
+		snprintf(err, errlen, "out of resources: %s", strerror(errno));
+		close(p[0]);
+		close(p[1]);
 		free(v);
 		return -ENOMEM;
 	}
@@ -123,20 +135,52 @@ int vmproc_start(struct vsnixd *d, const char *name, char *const argv[],
 	v->pid = fork();
 	if (v->pid == 0) {
 		close(p[0]);
-		child(p[1], argv);
+		child(p[1], in[0], argv);
 	}
 	close(p[1]);
+	if (in[0] >= 0)
+		close(in[0]);
 	if (v->pid < 0) {
 		snprintf(err, errlen, "fork: %s", strerror(errno));
 		close(p[0]);
+		if (in[1] >= 0)
+			close(in[1]);
 		free(v);
 		return -EAGAIN;
 	}
 	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	if (in[1] >= 0)
+		fcntl(in[1], F_SETFL, O_NONBLOCK);
 	v->con_fd = p[0];
+	v->in_fd = in[1];
 	v->next = d->vms;
 	d->vms = v;
 	return v->pid;
+}
+
+/* The running VM owns the scratch overlays of its start (taken from paths). */
+void vmproc_take_scratch(struct vsnixd *d, const char *name, char **paths,
+			 unsigned int *nr)
+{
+	struct vmproc *v = vmproc_running(d, name);
+	unsigned int i;
+
+	if (!v)
+		return;
+	for (i = 0; i < *nr && v->nr_scratch < VSNIXD_MAX_SCRATCH; i++) {
+		v->scratch[v->nr_scratch++] = paths[i];
+		paths[i] = NULL;
+	}
+}
+
+static void drop_scratch(struct vmproc *v)
+{
+	while (v->nr_scratch) {
+		char *p = v->scratch[--v->nr_scratch];
+
+		unlink(p);
+		free(p);
+	}
 }
 
 /* SIGTERM now (vsnixctl powers the VM off), SIGKILL after the grace time. */
@@ -231,9 +275,13 @@ static void gone(struct vsnixd *d, struct vmproc *v, int status)
 	char name[VSNIXD_NAME_MAX + 1];
 
 	ended(d, v, status);
+	drop_scratch(v);
 	if (v->con_fd >= 0)
 		close(v->con_fd);
 	v->con_fd = -1;
+	if (v->in_fd >= 0)
+		close(v->in_fd);
+	v->in_fd = -1;
 	v->running = false;
 	v->stopping = false;
 	v->killed = false;

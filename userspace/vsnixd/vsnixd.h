@@ -23,6 +23,7 @@ struct pool_vm;
 #define VSNIXD_STOP_GRACE_S	5		/* SIGTERM, then SIGKILL */
 #define VSNIXD_NAME_MAX		63
 #define VSNIXD_RECOVER_REASON	"vsnixd restarted while it ran"
+#define VSNIXD_MAX_SCRATCH	8	/* = POOL_MAX_DISKS */
 
 struct vsnixd_opts {
 	const char *socket;	/* --socket */
@@ -50,9 +51,12 @@ struct vmproc {
 	bool running;
 	pid_t pid;
 	int con_fd;		/* -1 once the pipe hit EOF */
+	int in_fd;		/* its stdin (console input); -1: none */
 	bool stopping;
 	bool killed;		/* vm.kill: SIGKILL at once */
 	int64_t kill_at;	/* monotonic ms of the SIGKILL; 0: none */
+	char *scratch[VSNIXD_MAX_SCRATCH];	/* removed at its end */
+	unsigned int nr_scratch;
 	struct ring ring;
 	struct vmproc *next;
 };
@@ -66,6 +70,7 @@ struct conn {
 	char buf[VSNIXD_LINE_MAX];
 	size_t len;
 	char console[VSNIXD_NAME_MAX + 1];	/* following this VM's console */
+	char input[VSNIXD_NAME_MAX + 1];	/* its bytes are this VM's input */
 	char waits_stop[VSNIXD_NAME_MAX + 1];	/* reply when this VM ends */
 	bool restart;				/* ... and start it again */
 	bool dead;
@@ -130,7 +135,9 @@ int pool_mount_of(struct vsnixd *d, const char *pool, char *mnt, size_t len);
 
 /* vmproc.c */
 int vmproc_start(struct vsnixd *d, const char *name, char *const argv[],
-		 char *err, size_t errlen);
+		 bool input, char *err, size_t errlen);
+void vmproc_take_scratch(struct vsnixd *d, const char *name, char **paths,
+			 unsigned int *nr);
 struct vmproc *vmproc_find(struct vsnixd *d, const char *name);
 struct vmproc *vmproc_running(struct vsnixd *d, const char *name);
 void vmproc_forget(struct vsnixd *d, const char *name);
@@ -143,6 +150,13 @@ void vmproc_kill_all(struct vsnixd *d);
 void ring_put(struct ring *r, const char *p, size_t n);
 size_t ring_get(const struct ring *r, char *out, size_t len);
 
+/* overlay.c */
+int overlay_make(const char *src, const char *dst, bool fresh, char *err,
+		 size_t len);
+int overlay_path(char *buf, size_t len, const char *dir, const char *name,
+		 const char *disk);
+void overlay_remove_all(struct vsnixd *d, const char *name, json_object *config);
+
 /* listen.c */
 int listen_socket(struct vsnixd *d);
 
@@ -152,6 +166,8 @@ void conn_read(struct vsnixd *d, struct conn *c);
 int conn_send(struct conn *c, const void *p, size_t n);
 int conn_reply(struct conn *c, json_object *reply);
 void conn_console(struct vsnixd *d, const char *vm, const char *p, size_t n);
+void conn_flush_input(struct vsnixd *d, struct conn *c);
+bool conn_wants_read(const struct conn *c);
 void conn_vm_ended(struct vsnixd *d, const char *vm);
 void conn_reap(struct vsnixd *d);
 

@@ -41,6 +41,17 @@ module_param(halt_poll_ns, uint, 0644);
 MODULE_PARM_DESC(halt_poll_ns,
 		 "ns a halted vCPU polls for an event before it sleeps (0: no polling)");
 
+/*
+ * Where the vendor can (SVM: V_IRQ, AMD APM Vol 2, 15.21.4), hand each
+ * external interrupt to the CPU, which takes it when the guest can, and
+ * let its source give it up only then; 0: inject it with the event
+ * injection of the entry (SVM EVENTINJ) once the guest can take it.
+ */
+static bool virq = true;
+module_param(virq, bool, 0644);
+MODULE_PARM_DESC(virq,
+		 "SVM: deliver interrupts as virtual interrupts (V_IRQ), not EVENTINJ");
+
 int vsnix_x86_events_create(struct vsnix_vcpu *vcpu)
 {
 	struct vsnix_x86_events *ev;
@@ -50,6 +61,7 @@ int vsnix_x86_events_create(struct vsnix_vcpu *vcpu)
 		return -ENOMEM;
 	spin_lock_init(&ev->lock);
 	ev->requeued_irq = -1;
+	ev->virq = -1;
 	ev->mp_state = VSNIX_MP_RUNNABLE;
 	vcpu->events = ev;
 	return 0;
@@ -296,6 +308,118 @@ static void vsnix_x86_load(struct vsnix_vcpu *vcpu,
 	}
 }
 
+/* ------------------------------------------- virtual interrupts (V_IRQ) */
+
+/* The next interrupt, left with its source: its vector, or -1. */
+static int vsnix_x86_peek_irq(struct vsnix_vcpu *vcpu, u8 *src)
+{
+	struct vsnix_x86_events *ev = vcpu->events;
+	int vector = -1;
+
+	if (ev->requeued_irq >= 0) {
+		*src = VSNIX_X86_VIRQ_REQUEUED;
+		return ev->requeued_irq;
+	}
+	spin_lock(&ev->lock);
+	if (ev->irq_count)
+		vector = ev->irq_ring[ev->irq_head];
+	spin_unlock(&ev->lock);
+	if (vector >= 0) {
+		*src = VSNIX_X86_VIRQ_FIFO;
+		return vector;
+	}
+	*src = VSNIX_X86_VIRQ_LAPIC;
+	/* An 8259 vector stays held in the LAPIC until acknowledged. */
+	return vsnix_lapic_pending_vector(vcpu);
+}
+
+/*
+ * Once the guest took @vector from @src, could it take another one before
+ * it exits again? Not behind a LAPIC vector: it goes to ISR and PPR holds
+ * back the rest until the EOI, which exits (SDM Vol 3, 10.8.3-5); what
+ * arrives later kicks the vCPU out. Behind the others, anything waiting.
+ */
+static bool vsnix_x86_irq_behind(struct vsnix_vcpu *vcpu, u8 src, int vector)
+{
+	struct vsnix_x86_events *ev = vcpu->events;
+
+	switch (src) {
+	case VSNIX_X86_VIRQ_REQUEUED:
+		return READ_ONCE(ev->irq_count) ||
+		       vsnix_lapic_pending_vector(vcpu) >= 0;
+	case VSNIX_X86_VIRQ_FIFO:
+		return READ_ONCE(ev->irq_count) > 1 ||
+		       vsnix_lapic_pending_vector(vcpu) >= 0;
+	default:
+		return vsnix_lapic_vector_is_extint(vcpu, vector);
+	}
+}
+
+/*
+ * Hand the next interrupt to the CPU. It takes it when IF=1 and no
+ * shadow, without an exit; nothing is acknowledged before that. With more
+ * behind it, hand it over only where the guest takes it at once, so that
+ * the window for the next one follows it (enable_irq_window). Returns
+ * whether a window is needed.
+ */
+static bool vsnix_x86_load_virq(struct vsnix_vcpu *vcpu)
+{
+	struct vsnix_x86_events *ev = vcpu->events;
+	bool more;
+	int vector;
+	u8 src;
+
+	vector = vsnix_x86_peek_irq(vcpu, &src);
+	if (vector < 0)
+		return false;
+	more = vsnix_x86_irq_behind(vcpu, src, vector);
+	if (more && !vsnix_ops->interrupt_allowed(vcpu))
+		return true;
+	ev->virq = vector;
+	ev->virq_src = src;
+	trace_vsnix_inject(vcpu->vm->id, vcpu->id, VSNIX_X86_EV_IRQ, vector);
+	vsnix_ops->set_virq(vcpu, vector);
+	return more;
+}
+
+/* Right after the exit: the source gives up the vector the guest took. */
+static void vsnix_x86_virq_exited(struct vsnix_vcpu *vcpu)
+{
+	struct vsnix_x86_events *ev = vcpu->events;
+	int vector = ev->virq;
+
+	ev->virq = -1;
+	/*
+	 * An exit that cut its delivery short reports it (EXITINTINFO, now
+	 * ev->injected, to deliver again): taken too, whatever V_IRQ says
+	 * (QEMU's TCG leaves V_IRQ set then). Nothing else was being
+	 * delivered: a V_IRQ is loaded only on an entry without EVENTINJ.
+	 * Not taken: the source still has it, as if never handed over.
+	 */
+	if (!(ev->injected.type == VSNIX_X86_EV_IRQ &&
+	      ev->injected.vector == vector) && !vsnix_ops->virq_taken(vcpu))
+		return;
+	vcpu->stat.inj_irq++;
+	switch (ev->virq_src) {
+	case VSNIX_X86_VIRQ_REQUEUED:
+		ev->requeued_irq = -1;
+		break;
+	case VSNIX_X86_VIRQ_FIFO:
+		spin_lock(&ev->lock);
+		/* Only this thread takes from the ring: the head is ours. */
+		if (ev->irq_count && ev->irq_ring[ev->irq_head] == vector) {
+			ev->irq_head = (ev->irq_head + 1) % VSNIX_X86_IRQ_QUEUE;
+			ev->irq_count--;
+		}
+		spin_unlock(&ev->lock);
+		break;
+	default:
+		/* IRR -> ISR now, when the guest took it (SDM Vol 3, 10.8.4). */
+		vsnix_lapic_ack_vector(vcpu, vector);
+		break;
+	}
+}
+
 /*
  * At most one event per entry, in this order: the one an exit cut short,
  * a pending exception, an NMI, an external interrupt (SDM Vol 3, 6.9).
@@ -304,20 +428,24 @@ static void vsnix_x86_load(struct vsnix_vcpu *vcpu,
 void vsnix_x86_inject_events(struct vsnix_vcpu *vcpu)
 {
 	struct vsnix_x86_events *ev = vcpu->events;
+	bool use_virq = vsnix_ops->set_virq && READ_ONCE(virq);
+	bool irq_window;
 	int vector;
 
 	lockdep_assert_irqs_disabled();
 	clear_bit(VSNIX_REQ_EVENT, &vcpu->requests);
 	/* Pairs with vsnix_vcpu_request(): queue first, then the bit. */
 	smp_mb__after_atomic();
+	ev->virq = -1;
 
 	/*
 	 * An interrupt restored as "injected" (SET_VCPU_EVENTS) that the
 	 * guest cannot take now waits in the queue: VMX refuses an entry
 	 * that injects one with IF=0 or in a shadow (SDM Vol 3, 26.3.1.5).
+	 * As a virtual interrupt, it is served from there first, always.
 	 */
 	if (ev->injected.type == VSNIX_X86_EV_IRQ && ev->requeued_irq < 0 &&
-	    !vsnix_ops->interrupt_allowed(vcpu)) {
+	    (use_virq || !vsnix_ops->interrupt_allowed(vcpu))) {
 		ev->requeued_irq = ev->injected.vector;
 		ev->injected.type = VSNIX_X86_EV_NONE;
 	}
@@ -336,6 +464,13 @@ void vsnix_x86_inject_events(struct vsnix_vcpu *vcpu)
 			.type = VSNIX_X86_EV_NMI, .vector = X86_TRAP_NMI,
 		};
 		vsnix_x86_load(vcpu, &ev->injected);
+	} else if (use_virq) {
+		irq_window = vsnix_x86_load_virq(vcpu);
+		if (READ_ONCE(ev->nmi_pending))
+			vsnix_ops->enable_nmi_window(vcpu);
+		if (irq_window)
+			vsnix_ops->enable_irq_window(vcpu);
+		return;
 	} else if (vsnix_ops->interrupt_allowed(vcpu)) {
 		vector = vsnix_x86_take_irq(vcpu);
 		if (vector >= 0) {
@@ -359,6 +494,8 @@ void vsnix_x86_events_exited(struct vsnix_vcpu *vcpu)
 	/* Delivered, unless the exit says its delivery was cut short. */
 	ev->injected.type = VSNIX_X86_EV_NONE;
 	vsnix_ops->get_exit_event(vcpu, &ev->injected);
+	if (ev->virq >= 0)
+		vsnix_x86_virq_exited(vcpu);
 }
 
 /* ------------------------------------------------------ HLT, INIT */

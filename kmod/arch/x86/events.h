@@ -58,6 +58,20 @@ struct vsnix_x86_events {
 	bool triple_fault;	/* merge of a fault with #DF: shutdown */
 	s16 requeued_irq;	/* interrupted IRQ to deliver first, or -1 */
 	u8 mp_state;		/* VSNIX_MP_* */
+	/*
+	 * From one entry to its exit only: the vector handed to the CPU
+	 * (set_virq), or -1, and where it came from (VSNIX_X86_VIRQ_*). Its
+	 * source gives it up only when the guest took it.
+	 */
+	s16 virq;
+	u8 virq_src;
+};
+
+/* Sources of ev->virq, in the order they are served. */
+enum {
+	VSNIX_X86_VIRQ_REQUEUED,	/* ev->requeued_irq (an interrupted one) */
+	VSNIX_X86_VIRQ_FIFO,		/* the head of userspace's irq_ring */
+	VSNIX_X86_VIRQ_LAPIC,		/* the LAPIC (or the 8259 through it) */
 };
 
 /* ---------------------------------------------- exception merging (pure) */

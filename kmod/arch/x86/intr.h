@@ -60,6 +60,11 @@ int vsnix_apic_deliver(struct vsnix_vm *vm, const struct vsnix_apic_irq *irq);
 int vsnix_lapic_pending_vector(struct vsnix_vcpu *vcpu);
 /* The vector returned above is being injected: IRR -> ISR (or PIC INTA). */
 void vsnix_lapic_ack_vector(struct vsnix_vcpu *vcpu, int vector);
+/*
+ * Is the vector returned above the 8259's (ExtINT)? Taking it sets no ISR
+ * bit, so PPR holds back nothing else (SDM Vol 3, 10.8.3). Same context.
+ */
+bool vsnix_lapic_vector_is_extint(struct vsnix_vcpu *vcpu, int vector);
 /* True when the vCPU has a LAPIC (the VM opted in). */
 bool vsnix_lapic_in_kernel(struct vsnix_vcpu *vcpu);
 /*

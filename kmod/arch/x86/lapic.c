@@ -385,6 +385,20 @@ void vsnix_lapic_ack_vector(struct vsnix_vcpu *vcpu, int vector)
 	raw_spin_unlock_irqrestore(&apic->lock, flags);
 }
 
+bool vsnix_lapic_vector_is_extint(struct vsnix_vcpu *vcpu, int vector)
+{
+	struct vsnix_lapic *apic = vcpu->lapic;
+	unsigned long flags;
+	bool extint;
+
+	if (!apic)
+		return false;
+	raw_spin_lock_irqsave(&apic->lock, flags);
+	extint = apic->extint_vector >= 0 && apic->extint_vector == vector;
+	raw_spin_unlock_irqrestore(&apic->lock, flags);
+	return extint;
+}
+
 /* ---------------------------------------------------------- registers */
 
 /* What a register write asks for once the lock is dropped. */

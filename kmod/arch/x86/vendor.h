@@ -116,6 +116,15 @@ struct vsnix_arch_ops {
 	void (*set_nmi_mask)(struct vsnix_vcpu *vcpu, bool masked);
 	void (*get_exit_event)(struct vsnix_vcpu *vcpu,
 			       struct vsnix_x86_event *e);
+	/*
+	 * Optional (NULL: every interrupt goes through inject_irq). set_virq:
+	 * right before the entry, hand one interrupt vector to the CPU, which
+	 * takes it itself once the guest can (SVM V_IRQ); enable_irq_window
+	 * then asks for an exit once the guest may take one more. virq_taken:
+	 * right after the exit, whether the guest took it.
+	 */
+	void (*set_virq)(struct vsnix_vcpu *vcpu, u8 vector);
+	bool (*virq_taken)(struct vsnix_vcpu *vcpu);
 	/* DR0-3, DR6, DR7; set: -EINVAL for bits 63:32 of DR6/DR7. */
 	void (*get_debugregs)(struct vsnix_vcpu *vcpu,
 			      struct vsnix_debugregs *dr);

@@ -157,6 +157,38 @@ static void test_tree(void)
 	expect("vms.json: No such file", "a missing vms.json refused");
 }
 
+/* The tree with the root disk's "writes" set to writes. */
+static void put_writes(const char *writes)
+{
+	char text[2048], out[2100], path[512], *at;
+
+	put_tree("");
+	snprintf(text, sizeof(text), vmcfg_fmt, hash, hash, hash, "");
+	at = strstr(text, "\"overlay\"");
+	*at = '\0';
+	snprintf(out, sizeof(out), "%s\"%s\"%s", text, writes, at + strlen("\"overlay\""));
+	snprintf(path, sizeof(path), "%s_vmcfg.cfg", hash);
+	put(path, out);
+}
+
+/* "scratch" is read and written back; an unknown value is refused. */
+static void test_writes(void)
+{
+	struct pool p = { .name = "p1" };
+	struct pool_err e = { };
+	char *json = NULL;
+
+	put_writes("scratch");
+	ok(!pool_read_mounted(&p, tmp, &e) && p.nr_vms == 1 &&
+	   p.vms[0].disks[0].writes == POOL_WRITES_SCRATCH &&
+	   (json = pool_vm_to_json(&p.vms[0])) && strstr(json, "\"writes\":\"scratch\""),
+	   "writes \"scratch\": parsed, and written back as such %s", e.msg);
+	free(json);
+	pool_free(&p);
+	put_writes("copy");
+	expect(".writes: 'copy' is not overlay, scratch or pool", "an unknown writes refused");
+}
+
 static void test_dup_and_create(void)
 {
 	struct pool p;
@@ -202,7 +234,7 @@ int main(void)
 {
 	char cmd[128];
 
-	printf("TAP version 13\n1..17\n");
+	printf("TAP version 13\n1..19\n");
 	if (!mkdtemp(tmp)) {
 		perror("mkdtemp");
 		return 1;
@@ -210,6 +242,7 @@ int main(void)
 	pool_hash_name("web", hash);
 	test_hash();
 	test_tree();
+	test_writes();
 	test_dup_and_create();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp);
 	if (system(cmd))

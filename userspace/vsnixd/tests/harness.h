@@ -41,12 +41,13 @@ int make_pool(const char *pool, int n, const char *const names[],
 int cli(char *out, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* autostart.c, cli.c, activation.c */
+/* autostart.c, cli.c, activation.c, disks.c */
 void test_autostart(void);
 void test_autostart_restart(pid_t old_c_pid);
 pid_t autostart_pid(const char *vm);
 void test_kill_restart(void);
 void test_cli(void);
 void test_activation(void);
+void test_disks(void);
 
 #endif

@@ -26,6 +26,29 @@
 #include "../pool/pool.h"
 
 /*
+ * The VMM vsnixd runs (as it would run vsnixctl): "forever" runs until a
+ * signal; "writedisk" adds one to the digit at byte 4096 of its --disk
+ * (disks.c), says the new count and ends (or, with "hold", runs on);
+ * "echo" answers each line of its stdin; anything else exits 3.
+ */
+#define FAKE_VMM "#!/bin/sh\necho \"FAKE-VM $*\"\n"					\
+	"case \"$*\" in\n"								\
+	"*'--cmdline writedisk'*)\n"						\
+	"	prev=; for a; do [ \"$prev\" = --disk ] && disk=${a%,ro}; prev=$a; done\n" \
+	"	n=$(dd if=\"$disk\" bs=1 skip=4096 count=1 2>/dev/null | tr -cd 0-9)\n" \
+	"	n=$((${n:-0} + 1))\n"							\
+	"	printf %s $n | dd of=\"$disk\" bs=1 seek=4096 conv=notrunc 2>/dev/null\n" \
+	"	echo \"DISK-COUNT $n\"\n"						\
+	"	case \"$*\" in *hold*) exec sleep 1000 ;; esac\n"			\
+	"	exit 0 ;;\n"								\
+	"*'--cmdline echo'*)\n"							\
+	"	echo READY\n"								\
+	"	while read -r l; do echo \"GOT: $l\"; done\n"			\
+	"	echo STDIN-EOF; exec sleep 1000 ;;\n"					\
+	"*forever*) exec sleep 1000 ;;\n"						\
+	"esac\nexit 3\n"
+
+/*
  * mnt/p1: unikernel VMs "a" (runs) and "b" (exits 3); mnt/p2: "c" (runs,
  * autostart) and "d" (runs). The fake VMM runs "forever" until a signal.
  */
@@ -40,8 +63,7 @@ static int make_pools(void)
 	    make_pool("p1", 2, p1, p1_cmd, p1_auto) || make_pool("p2", 2, p2, p2_cmd, p2_auto))
 		return -1;
 	snprintf(path, sizeof(path), "%s/fakevmm", tmp);
-	return write_file(path, "#!/bin/sh\necho \"FAKE-VM $*\"\n"
-			  "case \"$*\" in *forever*) exec sleep 1000 ;; esac\nexit 3\n", 0755);
+	return write_file(path, FAKE_VMM, 0755);
 }
 
 static void test_protocol(void)
@@ -425,6 +447,7 @@ int main(int argc, char **argv)
 	test_autostart();
 	test_kill_restart();
 	test_cli();
+	test_disks();
 	test_refusal();
 	test_restart();
 	test_after_term();

@@ -52,6 +52,9 @@ struct svm_vcpu {
 	u64 nmi_iret_rip;
 	bool nmi_singlestep;	/* TF set to trap right after that IRET */
 	bool nmi_singlestep_guest_tf;	/* the guest had TF itself */
+	/* This entry: an interrupt in V_IRQ; IRET intercepted after it. */
+	bool virq_loaded;
+	bool irq_iret;
 
 	/* MSRs kept in software (everything else lives in the VMCB). */
 	u64 spec_ctrl;
@@ -107,6 +110,8 @@ void svm_inject_irq(struct vsnix_vcpu *vcpu, const struct vsnix_x86_event *e);
 void svm_inject_nmi(struct vsnix_vcpu *vcpu);
 void svm_inject_exception(struct vsnix_vcpu *vcpu,
 			  const struct vsnix_x86_event *e);
+void svm_set_virq(struct vsnix_vcpu *vcpu, u8 vector);
+bool svm_virq_taken(struct vsnix_vcpu *vcpu);
 void svm_enable_irq_window(struct vsnix_vcpu *vcpu);
 void svm_enable_nmi_window(struct vsnix_vcpu *vcpu);
 bool svm_interrupt_allowed(struct vsnix_vcpu *vcpu);

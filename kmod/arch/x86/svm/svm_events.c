@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * SVM backend: the event hooks of the x86 event layer (arch/x86/events.c).
- * EVENTINJ loads one event per VMRUN (AMD APM Vol 2, 15.20); a virtual
- * interrupt with the VINTR intercept is the interrupt window (15.21.4);
- * EXITINTINFO is the event an exit cut short (15.7.2). Without vNMI the
+ * EVENTINJ loads one event per VMRUN (AMD APM Vol 2, 15.20); V_IRQ hands
+ * one external interrupt to the CPU, which takes it when the guest can
+ * (15.21.4); a virtual interrupt with the VINTR intercept is the interrupt
+ * window; EXITINTINFO is the event an exit cut short (15.7.2). Without vNMI the
  * CPU does not track NMI blocking for the guest: it is kept here, until
  * the guest's IRET has run.
  */
@@ -15,6 +16,12 @@
 #include "svm.h"
 #include "../events.h"
 
+/* The NMI handler's IRET is still to be intercepted. */
+static bool svm_nmi_wants_iret(struct svm_vcpu *sv)
+{
+	return sv->nmi_masked && !sv->nmi_iret_pending;
+}
+
 /* Before the layer picks this entry's event: nothing loaded, no window. */
 void svm_clear_events(struct svm_vcpu *sv)
 {
@@ -25,6 +32,10 @@ void svm_clear_events(struct svm_vcpu *sv)
 	vmcb->control.int_ctl &= ~(V_IRQ_MASK | V_IGN_TPR_MASK |
 				   V_INTR_PRIO_MASK);
 	svm_clr_intercept(vmcb, INTERCEPT_VINTR);
+	if (sv->irq_iret && !svm_nmi_wants_iret(sv))
+		svm_clr_intercept(vmcb, INTERCEPT_IRET);
+	sv->irq_iret = false;
+	sv->virq_loaded = false;
 }
 
 /* Right after #VMEXIT, GIF clear. */
@@ -55,6 +66,35 @@ void svm_inject_irq(struct vsnix_vcpu *vcpu,
 {
 	to_svm(vcpu)->vmcb->control.event_inj = e->vector |
 		SVM_EVTINJ_TYPE_INTR | SVM_EVTINJ_VALID;
+}
+
+/*
+ * A virtual interrupt (APM 15.21.4): the CPU takes it once RFLAGS.IF=1,
+ * no shadow, and its priority beats V_TPR, or V_IGN_TPR: the LAPIC
+ * already weighed TPR and PPR. No exit; taking it clears V_IRQ.
+ */
+void svm_set_virq(struct vsnix_vcpu *vcpu, u8 vector)
+{
+	struct svm_vcpu *sv = to_svm(vcpu);
+	struct vmcb *vmcb = sv->vmcb;
+
+	sv->virq_loaded = true;
+	vmcb->control.int_vector = vector;
+	vmcb->control.int_ctl |= V_IRQ_MASK | V_IGN_TPR_MASK |
+				 ((vector >> 4) << V_INTR_PRIO_SHIFT);
+}
+
+/*
+ * V_IRQ is written back at #VMEXIT (15.21.4): clear when the guest took
+ * the interrupt. A VINTR intercept (an NMI window) comes instead of it.
+ */
+bool svm_virq_taken(struct vsnix_vcpu *vcpu)
+{
+	struct svm_vcpu *sv = to_svm(vcpu);
+
+	/* A VMCB that holds the host's state (svm.c) says nothing. */
+	return !(sv->vmcb->control.int_ctl & V_IRQ_MASK) &&
+	       sv->exit_code != SVM_EXIT_VINTR && !sv->lost_state;
 }
 
 void svm_inject_nmi(struct vsnix_vcpu *vcpu)
@@ -90,13 +130,29 @@ void svm_inject_exception(struct vsnix_vcpu *vcpu,
 }
 
 /* A virtual interrupt exits (VINTR) as soon as the guest could take it. */
-void svm_enable_irq_window(struct vsnix_vcpu *vcpu)
+static void svm_open_vintr_window(struct vmcb *vmcb)
 {
-	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
-
 	vmcb->control.int_ctl |= V_IRQ_MASK | V_IGN_TPR_MASK |
 				 V_INTR_PRIO_MASK;
 	svm_set_intercept(vmcb, INTERCEPT_VINTR);
+}
+
+/*
+ * With an interrupt in V_IRQ (svm_set_virq) the guest takes it at once
+ * (the layer made sure) and then runs its handler without exits: the
+ * handler's IRET, intercepted before it runs (15.9), is where it may take
+ * the next one. A handler that sets IF itself waits for the next exit.
+ */
+void svm_enable_irq_window(struct vsnix_vcpu *vcpu)
+{
+	struct svm_vcpu *sv = to_svm(vcpu);
+
+	if (sv->virq_loaded) {
+		sv->irq_iret = true;
+		svm_set_intercept(sv->vmcb, INTERCEPT_IRET);
+	} else {
+		svm_open_vintr_window(sv->vmcb);
+	}
 }
 
 /*
@@ -118,7 +174,8 @@ void svm_enable_nmi_window(struct vsnix_vcpu *vcpu)
 		}
 		sv->vmcb->save.rflags |= X86_EFLAGS_TF;
 	} else if (!sv->nmi_masked) {
-		svm_enable_irq_window(vcpu);
+		/* With a V_IRQ loaded, the VINTR exit comes before it. */
+		svm_open_vintr_window(sv->vmcb);
 	}
 }
 
@@ -204,6 +261,14 @@ void svm_get_exit_event(struct vsnix_vcpu *vcpu,
 		e->type = VSNIX_X86_EV_NMI;
 		break;
 	case SVM_EXITINTINFO_TYPE_EXEPT:
+		/*
+		 * Exceptions are vectors 0-31 (APM 8.2); QEMU's TCG reports
+		 * a V_IRQ whose delivery an exit cut short so.
+		 */
+		if (vector >= 32) {
+			e->type = VSNIX_X86_EV_IRQ;
+			break;
+		}
 		/* INT3 and INTO run again from their instruction. */
 		if (vector == BP_VECTOR || vector == OF_VECTOR)
 			return;

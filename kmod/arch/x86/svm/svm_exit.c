@@ -137,14 +137,17 @@ static int svm_exit_vintr(struct vsnix_vcpu *vcpu)
 
 /*
  * The intercept comes before the IRET runs (APM 15.9): NMIs open once
- * RIP has moved past it (svm_events_exited).
+ * RIP has moved past it (svm_events_exited). Also the end of an interrupt
+ * handler (svm_enable_irq_window): the next entry looks at the queue.
  */
 static int svm_exit_iret(struct vsnix_vcpu *vcpu)
 {
 	struct svm_vcpu *sv = to_svm(vcpu);
 
-	sv->nmi_iret_pending = true;
-	sv->nmi_iret_rip = vcpu->rip;
+	if (sv->nmi_masked && !sv->nmi_iret_pending) {
+		sv->nmi_iret_pending = true;
+		sv->nmi_iret_rip = vcpu->rip;
+	}
 	svm_clr_intercept(sv->vmcb, INTERCEPT_IRET);
 	return 1;
 }
