@@ -53,8 +53,11 @@ rig-modules: | deps-check
 	$(MAKE) modules KDIR=/lib/modules/$$(scripts/rig/stock-kernel.sh)/build
 
 # Host unit tests (no /dev/vsnix): libvsnix's ACPI tables through iasl -d,
-# the pool library, vsnixd and vsnixctl, and what `make install` lays out.
+# the pool library, vsnixd and vsnixctl, and what `make install` lays out;
+# kmod/core reaches arch code through core/arch.h only.
 check: | deps-check
+	scripts/check-core-arch.sh --self-test
+	scripts/check-core-arch.sh
 	$(MAKE) -C userspace check
 	packaging/tests/install_check.sh
 

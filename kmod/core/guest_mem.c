@@ -21,6 +21,7 @@
 #include <linux/vmalloc.h>
 #include "vsnix.h"
 #include "internal.h"
+#include "arch.h"
 #include "compat.h"
 
 static unsigned long vsnix_memslot_hva(const struct vsnix_memslot *s, u64 gpa)
@@ -81,7 +82,7 @@ static bool vsnix_memslot_huge_ok(struct vsnix_memslot *s, u64 gpa,
 	unsigned long hva = vsnix_memslot_hva(s, gpa);
 
 	/* Dirty logging tracks 4 KiB pages; pinned slots keep 4 KiB. */
-	if (s->dirty_bitmap || s->pages || !vsnix_ops->tdp_huge())
+	if (s->dirty_bitmap || s->pages || !vsnix_arch_tdp_huge())
 		return false;
 	if (base < s->gpa || base + PMD_SIZE > s->gpa + s->size)
 		return false;
@@ -295,7 +296,7 @@ int vsnix_get_dirty_log(struct vsnix_vm *vm, const struct vsnix_dirty_log *log)
 
 		copy[i] = w;
 		if (w)
-			flush |= vsnix_ops->tdp_wrprotect(vm, s->gpa +
+			flush |= vsnix_arch_tdp_wrprotect(vm, s->gpa +
 				(first << PAGE_SHIFT),
 				min_t(unsigned long, BITS_PER_LONG,
 				      s->npages - first));

@@ -5,10 +5,6 @@
 
 #include "vsnix.h"
 
-/* The vendor backends (kmod/arch/x86/{svm,vmx}). */
-extern const struct vsnix_arch_ops vsnix_svm_ops;
-extern const struct vsnix_arch_ops vsnix_vmx_ops;
-
 /* virt.c */
 int vsnix_virt_init(void);
 void vsnix_virt_exit(void);
@@ -58,12 +54,5 @@ void vsnix_irqfd_module_exit(void);
 long vsnix_vm_get_device_state(struct vsnix_vm *vm, void __user *argp);
 long vsnix_vm_device_input(struct vsnix_vm *vm, void __user *argp);
 long vsnix_vm_set_device_state(struct vsnix_vm *vm, void __user *argp);
-
-/* cpuid.c */
-int vsnix_vm_cpuid_init(struct vsnix_vm *vm);
-void vsnix_vm_cpuid_free(struct vsnix_vm *vm);
-long vsnix_vm_set_cpuid(struct vsnix_vm *vm, void __user *argp);
-long vsnix_vm_get_cpuid(struct vsnix_vm *vm, void __user *argp);
-long vsnix_get_supported_cpuid(void __user *argp);
 
 #endif /* VSNIX_CORE_INTERNAL_H */

@@ -22,6 +22,7 @@
 #include <linux/slab.h>
 #include "vsnix.h"
 #include "internal.h"
+#include "arch.h"
 #include "trace.h"
 
 static struct vsnix_memslots *vsnix_memslots(struct vsnix_vm *vm)
@@ -116,7 +117,7 @@ static bool vsnix_memslot_invalidate(struct mmu_interval_notifier *mni,
 	spin_lock(&vm->mmu_lock);
 	mmu_interval_set_seq(mni, cur_seq);
 	if (start < end &&
-	    vsnix_ops->tdp_unmap(vm, s->gpa + (start - s->uaddr),
+	    vsnix_arch_tdp_unmap(vm, s->gpa + (start - s->uaddr),
 				 (end - start) >> PAGE_SHIFT))
 		vsnix_vm_flush_tlbs(vm);
 	spin_unlock(&vm->mmu_lock);
@@ -366,7 +367,7 @@ static void vsnix_memslots_publish(struct vsnix_vm *vm,
 static void vsnix_memslot_unmap(struct vsnix_vm *vm, struct vsnix_memslot *s)
 {
 	spin_lock(&vm->mmu_lock);
-	if (vsnix_ops->tdp_unmap(vm, s->gpa, s->npages))
+	if (vsnix_arch_tdp_unmap(vm, s->gpa, s->npages))
 		vsnix_vm_flush_tlbs(vm);
 	spin_unlock(&vm->mmu_lock);
 }
@@ -408,7 +409,7 @@ static int vsnix_memslot_add(struct vsnix_vm *vm,
 	}
 	if (s->pages) {
 		/* Mapped before the slot is visible: a pinned guest never faults. */
-		ret = vsnix_ops->tdp_map(vm, s->gpa, s->pages, s->npages,
+		ret = vsnix_arch_tdp_map(vm, s->gpa, s->pages, s->npages,
 					 s->flags);
 		if (ret) {
 			kfree(ms);
@@ -439,7 +440,7 @@ int vsnix_set_memory_region(struct vsnix_vm *vm,
 				    max_bytes - vm->mem_bytes);
 	if (ret)
 		goto out;
-	if ((r->flags & VSNIX_MEM_NOEXEC) && !vsnix_ops->tdp_noexec()) {
+	if ((r->flags & VSNIX_MEM_NOEXEC) && !vsnix_arch_tdp_noexec()) {
 		pr_info_ratelimited("VSNIX_MEM_NOEXEC: this CPU's TDP tables cannot refuse execution\n");
 		ret = -EINVAL;
 		goto out;

@@ -79,9 +79,6 @@ struct vsnix_vm;
 void vsnix_vcpu_exited(struct vsnix_vcpu *vcpu, u32 reason, u64 raw);
 /* Tracing on: the entry event and the entry's timestamp. */
 void vsnix_trace_entry(struct vsnix_vcpu *vcpu);
-/* Vendor code -> VSNIX_STAT_EXIT_* (arch/x86/exit_class.c). */
-u32 vsnix_svm_exit_class(u64 code);
-u32 vsnix_vmx_exit_class(u32 basic_reason);
 
 /* stats.c: the VM list, stats fds and their ioctls. */
 void vsnix_vm_register(struct vsnix_vm *vm);

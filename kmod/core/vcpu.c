@@ -17,13 +17,10 @@
 #include <linux/timekeeping.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
-#include <linux/uaccess.h>
 #include "vsnix.h"
 #include "internal.h"
 #include "compat.h"
-#include "../arch/x86/x86.h"
-#include "../arch/x86/events.h"
-#include "../arch/x86/lapic.h"
+#include "arch.h"
 #include "trace.h"
 
 void vsnix_vcpu_request(struct vsnix_vcpu *vcpu, int req)
@@ -135,7 +132,7 @@ static int vsnix_vcpu_enter_once(struct vsnix_vcpu *vcpu)
 	int r;
 
 	preempt_disable();
-	r = vsnix_ops->vcpu_run(vcpu);
+	r = vsnix_arch_vcpu_enter(vcpu);
 	preempt_enable();
 	return r;
 }
@@ -146,17 +143,14 @@ static long vsnix_vcpu_run(struct vsnix_vcpu *vcpu)
 	struct vsnix_vm *vm = vcpu->vm;
 	long r = 0;
 
-	/* The guest's CPUID may have changed since the last RUN. */
-	vsnix_x86_refresh_features(vcpu);
 	/* Finish the last exit first, so immediate_exit leaves clean state. */
-	if (vcpu->pending != VSNIX_PENDING_NONE)
-		vsnix_x86_complete_pending(vcpu);
+	vsnix_arch_vcpu_run_begin(vcpu);
 	if (READ_ONCE(run->immediate_exit)) {
 		run->exit_reason = VSNIX_EXIT_INTR;
 		return -EINTR;
 	}
 
-	vsnix_x86_fpu_load(vcpu);
+	vsnix_arch_vcpu_load(vcpu);
 
 	for (;;) {
 		if (READ_ONCE(vm->exited)) {
@@ -178,7 +172,7 @@ static long vsnix_vcpu_run(struct vsnix_vcpu *vcpu)
 			break;
 		}
 		/* Halted or waiting for SIPI: sleep until an event. */
-		r = vsnix_x86_vcpu_ready(vcpu);
+		r = vsnix_arch_vcpu_ready(vcpu);
 		if (r <= 0) {
 			if (r == -EINTR)
 				run->exit_reason = VSNIX_EXIT_INTR;
@@ -195,7 +189,7 @@ static long vsnix_vcpu_run(struct vsnix_vcpu *vcpu)
 		if (r == VSNIX_SKIPPED)
 			continue;
 
-		r = vsnix_ops->handle_exit(vcpu);
+		r = vsnix_arch_handle_exit(vcpu);
 		if (r == 1)
 			continue;
 		if (r == -EINTR)
@@ -205,207 +199,8 @@ static long vsnix_vcpu_run(struct vsnix_vcpu *vcpu)
 		break;
 	}
 
-	vsnix_x86_fpu_put(vcpu);
+	vsnix_arch_vcpu_put(vcpu);
 	return r;
-}
-
-/*
- * Userspace that sets the state owns it: the completion still pending from
- * the last IO or MMIO exit would overwrite RIP/RAX at the next RUN, so it
- * is dropped (RUN with immediate_exit first to complete it).
- */
-static long vsnix_vcpu_state_set(struct vsnix_vcpu *vcpu, int ret)
-{
-	if (!ret)
-		vcpu->pending = VSNIX_PENDING_NONE;
-	return ret;
-}
-
-static long vsnix_vcpu_get_regs(struct vsnix_vcpu *vcpu, void __user *argp)
-{
-	struct vsnix_regs regs = { };
-
-	vsnix_ops->get_regs(vcpu, &regs);
-	return copy_to_user(argp, &regs, sizeof(regs)) ? -EFAULT : 0;
-}
-
-static long vsnix_vcpu_set_regs(struct vsnix_vcpu *vcpu, void __user *argp)
-{
-	struct vsnix_regs regs;
-
-	if (copy_from_user(&regs, argp, sizeof(regs)))
-		return -EFAULT;
-	return vsnix_vcpu_state_set(vcpu, vsnix_ops->set_regs(vcpu, &regs));
-}
-
-static long vsnix_vcpu_get_sregs(struct vsnix_vcpu *vcpu, void __user *argp)
-{
-	struct vsnix_sregs sregs = { };
-
-	vsnix_ops->get_sregs(vcpu, &sregs);
-	return copy_to_user(argp, &sregs, sizeof(sregs)) ? -EFAULT : 0;
-}
-
-static bool vsnix_segment_pads_zero(const struct vsnix_segment *s)
-{
-	return !s->pad;
-}
-
-static long vsnix_vcpu_set_sregs(struct vsnix_vcpu *vcpu, void __user *argp)
-{
-	struct vsnix_sregs sregs;
-	const struct vsnix_segment *segs[] = {
-		&sregs.cs, &sregs.ds, &sregs.es, &sregs.fs, &sregs.gs,
-		&sregs.ss, &sregs.tr, &sregs.ldt,
-	};
-	int i;
-
-	if (copy_from_user(&sregs, argp, sizeof(sregs)))
-		return -EFAULT;
-	for (i = 0; i < ARRAY_SIZE(segs); i++)
-		if (!vsnix_segment_pads_zero(segs[i]))
-			return -EINVAL;
-	if (memchr_inv(sregs.gdt.pad, 0, sizeof(sregs.gdt.pad)) ||
-	    memchr_inv(sregs.idt.pad, 0, sizeof(sregs.idt.pad)) ||
-	    memchr_inv(sregs.reserved, 0, sizeof(sregs.reserved)))
-		return -EINVAL;
-	return vsnix_vcpu_state_set(vcpu, vsnix_ops->set_sregs(vcpu, &sregs));
-}
-
-static long vsnix_vcpu_xsave(struct vsnix_vcpu *vcpu, void __user *argp,
-			     bool set)
-{
-	struct vsnix_xsave *xs;
-	long r;
-
-	if (set) {
-		xs = memdup_user(argp, sizeof(*xs));
-		if (IS_ERR(xs))
-			return PTR_ERR(xs);
-		r = vsnix_x86_set_xsave(vcpu, xs);
-	} else {
-		xs = kzalloc(sizeof(*xs), GFP_KERNEL);
-		if (!xs)
-			return -ENOMEM;
-		r = vsnix_x86_get_xsave(vcpu, xs);
-		if (!r && copy_to_user(argp, xs, sizeof(*xs)))
-			r = -EFAULT;
-	}
-	kfree(xs);
-	return r;
-}
-
-/* Returns how many entries were processed; stops at the first failure. */
-static long vsnix_vcpu_msrs(struct vsnix_vcpu *vcpu, void __user *argp,
-			    bool set)
-{
-	struct vsnix_msr_entry __user *uent;
-	struct vsnix_msr_entry e;
-	struct vsnix_msrs hdr;
-	u32 i;
-
-	if (copy_from_user(&hdr, argp, sizeof(hdr)))
-		return -EFAULT;
-	if (hdr.pad)
-		return -EINVAL;
-	if (hdr.nmsrs > VSNIX_MAX_MSR_ENTRIES)
-		return -E2BIG;
-	uent = argp + sizeof(hdr);
-	for (i = 0; i < hdr.nmsrs; i++) {
-		if (copy_from_user(&e, &uent[i], sizeof(e)))
-			return -EFAULT;
-		if (e.reserved)
-			return -EINVAL;
-		if (set) {
-			if (vsnix_ops->set_msr(vcpu, e.index, e.data))
-				break;
-		} else {
-			if (vsnix_ops->get_msr(vcpu, e.index, &e.data))
-				break;
-			if (copy_to_user(&uent[i].data, &e.data, sizeof(e.data)))
-				return -EFAULT;
-		}
-	}
-	return i;
-}
-
-/*
- * INJECT_EVENT runs without the vCPU's mutex, so another thread can queue
- * interrupts while RUN runs; an exception only between two RUNs.
- */
-static long vsnix_vcpu_inject(struct vsnix_vcpu *vcpu, void __user *argp)
-{
-	struct vsnix_event ev;
-	long r;
-
-	if (copy_from_user(&ev, argp, sizeof(ev)))
-		return -EFAULT;
-	if (ev.pad || memchr_inv(ev.reserved, 0, sizeof(ev.reserved)) ||
-	    (ev.flags & ~VSNIX_EVENT_HAS_ERROR_CODE))
-		return -EINVAL;
-	switch (ev.type) {
-	case VSNIX_EVENT_EXTINT:
-		/* Vectors 0-31 are exceptions (Intel SDM Vol 3, 6.2). */
-		if (ev.vector < 32 || ev.flags)
-			return -EINVAL;
-		break;
-	case VSNIX_EVENT_NMI:
-		if (ev.vector != 2 || ev.flags)
-			return -EINVAL;
-		break;
-	case VSNIX_EVENT_EXCEPTION:
-		if (ev.vector >= 32 || ev.vector == 2)
-			return -EINVAL;
-		/*
-		 * The flag must match the vector: VMX refuses an entry that
-		 * disagrees (SDM Vol 3, 27.2.1.3) and SVM would push a frame
-		 * the guest's handler does not expect (APM Vol 2, 15.20).
-		 */
-		if (!(ev.flags & VSNIX_EVENT_HAS_ERROR_CODE) !=
-		    !vsnix_x86_exception_has_error_code(ev.vector))
-			return -EINVAL;
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (!(ev.flags & VSNIX_EVENT_HAS_ERROR_CODE) && ev.error_code)
-		return -EINVAL;
-	if (ev.type != VSNIX_EVENT_EXCEPTION)
-		return vsnix_x86_inject_user(vcpu, &ev);
-	/* RUN holds the mutex: the vCPU is running. */
-	if (!mutex_trylock(&vcpu->mutex))
-		return -EBUSY;
-	r = vsnix_x86_inject_user(vcpu, &ev);
-	mutex_unlock(&vcpu->mutex);
-	return r;
-}
-
-static long vsnix_vcpu_events_ioctl(struct vsnix_vcpu *vcpu, unsigned int cmd,
-				    void __user *argp)
-{
-	struct vsnix_vcpu_events ev;
-	struct vsnix_debugregs dr;
-	long r;
-
-	switch (cmd) {
-	case VSNIX_GET_VCPU_EVENTS:
-		r = vsnix_x86_get_vcpu_events(vcpu, &ev);
-		if (!r && copy_to_user(argp, &ev, sizeof(ev)))
-			r = -EFAULT;
-		return r;
-	case VSNIX_SET_VCPU_EVENTS:
-		if (copy_from_user(&ev, argp, sizeof(ev)))
-			return -EFAULT;
-		return vsnix_x86_set_vcpu_events(vcpu, &ev);
-	case VSNIX_GET_DEBUGREGS:
-		vsnix_x86_get_debugregs(vcpu, &dr);
-		return copy_to_user(argp, &dr, sizeof(dr)) ? -EFAULT : 0;
-	case VSNIX_SET_DEBUGREGS:
-		if (copy_from_user(&dr, argp, sizeof(dr)))
-			return -EFAULT;
-		return vsnix_x86_set_debugregs(vcpu, &dr);
-	}
-	return -ENOTTY;
 }
 
 static long vsnix_vcpu_ioctl(struct file *file, unsigned int cmd,
@@ -415,8 +210,9 @@ static long vsnix_vcpu_ioctl(struct file *file, unsigned int cmd,
 	void __user *argp = (void __user *)arg;
 	long r;
 
-	if (cmd == VSNIX_INJECT_EVENT)
-		return vsnix_vcpu_inject(vcpu, argp);
+	r = vsnix_arch_vcpu_async_ioctl(vcpu, cmd, argp);
+	if (r != -ENOIOCTLCMD)
+		return r;
 	/* No mutex: a tool reads the stats of a running vCPU. */
 	if (cmd == VSNIX_GET_VCPU_STATS_FD)
 		return arg ? -EINVAL : vsnix_stats_vcpu_fd(vcpu);
@@ -432,44 +228,10 @@ static long vsnix_vcpu_ioctl(struct file *file, unsigned int cmd,
 		r = vsnix_vcpu_run(vcpu);
 		vcpu->stat.user_exits++;
 		break;
-	case VSNIX_GET_REGS:
-		r = vsnix_vcpu_get_regs(vcpu, argp);
-		break;
-	case VSNIX_SET_REGS:
-		r = vsnix_vcpu_set_regs(vcpu, argp);
-		break;
-	case VSNIX_GET_SREGS:
-		r = vsnix_vcpu_get_sregs(vcpu, argp);
-		break;
-	case VSNIX_SET_SREGS:
-		r = vsnix_vcpu_set_sregs(vcpu, argp);
-		break;
-	case VSNIX_GET_XSAVE:
-		r = vsnix_vcpu_xsave(vcpu, argp, false);
-		break;
-	case VSNIX_SET_XSAVE:
-		r = vsnix_vcpu_xsave(vcpu, argp, true);
-		break;
-	case VSNIX_GET_MSRS:
-		r = vsnix_vcpu_msrs(vcpu, argp, false);
-		break;
-	case VSNIX_SET_MSRS:
-		r = vsnix_vcpu_msrs(vcpu, argp, true);
-		break;
-	case VSNIX_GET_VCPU_EVENTS:
-	case VSNIX_SET_VCPU_EVENTS:
-	case VSNIX_GET_DEBUGREGS:
-	case VSNIX_SET_DEBUGREGS:
-		r = vsnix_vcpu_events_ioctl(vcpu, cmd, argp);
-		break;
-	case VSNIX_GET_LAPIC:
-		r = vsnix_lapic_get_state(vcpu, argp);
-		break;
-	case VSNIX_SET_LAPIC:
-		r = vsnix_lapic_set_state(vcpu, argp);
-		break;
 	default:
-		r = -ENOTTY;
+		r = vsnix_arch_vcpu_ioctl(vcpu, cmd, argp);
+		if (r == -ENOIOCTLCMD)
+			r = -ENOTTY;
 	}
 	mutex_unlock(&vcpu->mutex);
 	return r;
@@ -517,10 +279,7 @@ static const struct file_operations vsnix_vcpu_fops = {
 
 void vsnix_vcpu_destroy(struct vsnix_vcpu *vcpu)
 {
-	vsnix_lapic_free(vcpu);
-	vsnix_ops->vcpu_free(vcpu);
-	vsnix_x86_events_free(vcpu);
-	vsnix_x86_fpu_free(vcpu);
+	vsnix_arch_vcpu_destroy(vcpu);
 	vsnix_free_pages(vcpu->run_pages[0], 0);
 	vsnix_free_pages(vcpu->run_pages[1], 0);
 	kfree(vcpu);
@@ -550,26 +309,11 @@ static struct vsnix_vcpu *vsnix_vcpu_alloc(struct vsnix_vm *vm, u32 id)
 	/* Two contiguous pages are not needed: the data page is reached by offset. */
 	vcpu->run = page_address(vcpu->run_pages[0]);
 
-	r = vsnix_x86_fpu_init(vcpu);
+	r = vsnix_arch_vcpu_create(vcpu);
 	if (r)
 		goto err_pages;
-	r = vsnix_x86_events_create(vcpu);
-	if (r)
-		goto err_fpu;
-	r = vsnix_ops->vcpu_create(vcpu);
-	if (r)
-		goto err_events;
-	r = vsnix_lapic_create(vcpu);
-	if (r)
-		goto err_vcpu;
 	return vcpu;
 
-err_vcpu:
-	vsnix_ops->vcpu_free(vcpu);
-err_events:
-	vsnix_x86_events_free(vcpu);
-err_fpu:
-	vsnix_x86_fpu_free(vcpu);
 err_pages:
 	for (i = 0; i < ARRAY_SIZE(vcpu->run_pages); i++)
 		vsnix_free_pages(vcpu->run_pages[i], 0);

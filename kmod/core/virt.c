@@ -17,7 +17,7 @@
 #include <linux/smp.h>
 #include "vsnix.h"
 #include "internal.h"
-#include "../arch/x86/x86.h"
+#include "arch.h"
 #include "compat.h"
 
 static DEFINE_MUTEX(vsnix_virt_lock);
@@ -35,7 +35,7 @@ struct vsnix_enable_result {
 static void vsnix_cpu_enable_fn(void *data)
 {
 	struct vsnix_enable_result *res = data;
-	int err = vsnix_ops->cpu_enable();
+	int err = vsnix_arch_cpu_enable();
 
 	if (err == -EBUSY)
 		atomic_inc(&res->busy);
@@ -47,20 +47,7 @@ static void vsnix_cpu_enable_fn(void *data)
 
 static void vsnix_cpu_disable_fn(void *unused)
 {
-	vsnix_ops->cpu_disable();
-}
-
-/*
- * KVM holds SVM/VMX while it has VMs and, from Linux 6.12, from the moment
- * it loads unless kvm.enable_virt_at_load=0: name both ways out.
- */
-static void vsnix_report_busy(void)
-{
-	bool svm = vsnix_ops->vendor == VSNIX_VENDOR_SVM;
-
-	pr_err("%s is in use by another hypervisor (%s already set): unload %s, or load kvm with kvm.enable_virt_at_load=0 and close its VMs\n",
-	       vsnix_ops->name, svm ? "EFER.SVME" : "CR4.VMXE",
-	       svm ? "kvm_amd" : "kvm_intel");
+	vsnix_arch_cpu_disable();
 }
 
 int vsnix_virt_get(void)
@@ -82,11 +69,11 @@ int vsnix_virt_get(void)
 		on_each_cpu(vsnix_cpu_disable_fn, NULL, 1);
 		vsnix_virt_users = 0;
 		if (atomic_read(&res.busy)) {
-			vsnix_report_busy();
+			vsnix_arch_report_busy();
 			err = -EBUSY;
 		} else {
 			pr_err("could not enable %s on %d CPU(s): error %d\n",
-			       vsnix_ops->name, atomic_read(&res.failed),
+			       vsnix_arch_name(), atomic_read(&res.failed),
 			       res.err);
 			err = res.err;
 		}
@@ -117,10 +104,10 @@ static int vsnix_cpu_online(unsigned int cpu)
 	if (!vsnix_virt_users || READ_ONCE(vsnix_rebooting))
 		return 0;
 	local_irq_save(flags);
-	err = vsnix_ops->cpu_enable();
+	err = vsnix_arch_cpu_enable();
 	local_irq_restore(flags);
 	if (err == -EBUSY)
-		vsnix_report_busy();
+		vsnix_arch_report_busy();
 	return err;
 }
 
@@ -129,7 +116,7 @@ static int vsnix_cpu_offline(unsigned int cpu)
 	unsigned long flags;
 
 	local_irq_save(flags);
-	vsnix_ops->cpu_disable();
+	vsnix_arch_cpu_disable();
 	local_irq_restore(flags);
 	return 0;
 }
@@ -159,9 +146,9 @@ static int vsnix_panic_notify(struct notifier_block *nb, unsigned long code,
 {
 	WRITE_ONCE(vsnix_rebooting, true);
 	if (READ_ONCE(vsnix_virt_users))
-		vsnix_x86_emergency_leave_all();
+		vsnix_arch_emergency_leave_all();
 	else
-		vsnix_ops->cpu_emergency_disable();
+		vsnix_arch_cpu_emergency_disable();
 	return NOTIFY_DONE;
 }
 
@@ -176,14 +163,14 @@ static struct notifier_block vsnix_panic_nb = {
  */
 static int vsnix_syscore_suspend(VSNIX_SYSCORE_ARGS)
 {
-	vsnix_ops->cpu_disable();
+	vsnix_arch_cpu_disable();
 	return 0;
 }
 
 static void vsnix_syscore_resume(VSNIX_SYSCORE_ARGS)
 {
-	if (vsnix_virt_users && vsnix_ops->cpu_enable())
-		pr_err("could not re-enable %s after resume\n", vsnix_ops->name);
+	if (vsnix_virt_users && vsnix_arch_cpu_enable())
+		pr_err("could not re-enable %s after resume\n", vsnix_arch_name());
 }
 
 /*
@@ -196,7 +183,7 @@ static void vsnix_syscore_shutdown(VSNIX_SYSCORE_ARGS)
 
 	WRITE_ONCE(vsnix_rebooting, true);
 	local_irq_save(flags);
-	vsnix_ops->cpu_disable();
+	vsnix_arch_cpu_disable();
 	local_irq_restore(flags);
 }
 
@@ -218,7 +205,7 @@ int vsnix_virt_init(void)
 		return ret;
 	vsnix_cpuhp_state = ret;
 
-	ret = vsnix_x86_emergency_init();
+	ret = vsnix_arch_emergency_init();
 	if (ret)
 		goto err_cpuhp;
 	ret = register_reboot_notifier(&vsnix_reboot_nb);
@@ -229,7 +216,7 @@ int vsnix_virt_init(void)
 	return 0;
 
 err_emergency:
-	vsnix_x86_emergency_exit();
+	vsnix_arch_emergency_exit();
 err_cpuhp:
 	cpuhp_remove_state(vsnix_cpuhp_state);
 	return ret;
@@ -240,7 +227,7 @@ void vsnix_virt_exit(void)
 	vsnix_unregister_syscore(&vsnix_syscore);
 	atomic_notifier_chain_unregister(&panic_notifier_list, &vsnix_panic_nb);
 	unregister_reboot_notifier(&vsnix_reboot_nb);
-	vsnix_x86_emergency_exit();
+	vsnix_arch_emergency_exit();
 	/* Runs the offline callback on every CPU: leaves root mode blindly. */
 	cpuhp_remove_state(vsnix_cpuhp_state);
 }

@@ -14,9 +14,8 @@
 #include <linux/uaccess.h>
 #include "vsnix.h"
 #include "internal.h"
-#include "../arch/x86/x86.h"
+#include "arch.h"
 #include "irq.h"
-#include "../arch/x86/lapic.h"
 
 static void vsnix_vm_free(struct kref *ref)
 {
@@ -34,8 +33,7 @@ static void vsnix_vm_free(struct kref *ref)
 		if (vm->vcpus[i])
 			vsnix_vcpu_destroy(vm->vcpus[i]);
 	vsnix_irq_destroy(vm);
-	vsnix_ops->vm_destroy(vm);
-	vsnix_vm_cpuid_free(vm);
+	vsnix_arch_vm_destroy(vm);
 	cleanup_srcu_struct(&vm->srcu);
 	kfree(vm);
 	vsnix_virt_put();
@@ -134,22 +132,17 @@ static long vsnix_vm_ioctl(struct file *file, unsigned int cmd,
 {
 	struct vsnix_vm *vm = file->private_data;
 	void __user *argp = (void __user *)arg;
+	long ret;
 
 	switch (cmd) {
 	case VSNIX_SET_MEMORY_REGION:
 		return vsnix_vm_ioctl_memory(vm, argp);
 	case VSNIX_CREATE_VCPU:
 		return vsnix_vcpu_create_fd(vm, arg);
-	case VSNIX_SET_CPUID:
-		return vsnix_vm_set_cpuid(vm, argp);
-	case VSNIX_GET_CPUID:
-		return vsnix_vm_get_cpuid(vm, argp);
 	case VSNIX_CREATE_DEVICE:
 		return vsnix_vm_ioctl_device(vm, argp);
 	case VSNIX_GET_VM_STATUS:
 		return vsnix_vm_ioctl_status(vm, argp);
-	case VSNIX_GET_MSR_INDEX_LIST:
-		return vsnix_x86_msr_list(vm, argp);
 	case VSNIX_GET_DIRTY_LOG:
 		return vsnix_vm_ioctl_dirty_log(vm, argp);
 	case VSNIX_DESTROY_DEVICE:
@@ -170,11 +163,11 @@ static long vsnix_vm_ioctl(struct file *file, unsigned int cmd,
 		return vsnix_vm_device_input(vm, argp);
 	case VSNIX_SET_HALT_CONFIG:
 		return vsnix_vm_ioctl_halt(vm, argp);
-	case VSNIX_CREATE_LAPIC:
-		return vsnix_lapic_vm_enable(vm, arg);
-	default:
-		return vsnix_stats_vm_ioctl(vm, cmd, arg);
 	}
+	ret = vsnix_arch_vm_ioctl(vm, cmd, arg);
+	if (ret != -ENOIOCTLCMD)
+		return ret;
+	return vsnix_stats_vm_ioctl(vm, cmd, arg);
 }
 
 static int vsnix_vm_release(struct inode *inode, struct file *file)
@@ -206,7 +199,6 @@ static struct vsnix_vm *vsnix_vm_create(void)
 	mutex_init(&vm->lock);
 	vsnix_io_init(vm);
 	vsnix_irq_init(vm);
-	mutex_init(&vm->cpuid_lock);
 	atomic_set(&vm->nr_vcpus, 0);
 	atomic64_set(&vm->console_bytes, 0);
 	atomic64_set(&vm->console_dropped, 0);
@@ -218,13 +210,10 @@ static struct vsnix_vm *vsnix_vm_create(void)
 	ret = init_srcu_struct(&vm->srcu);
 	if (ret)
 		goto err_mem;
-	ret = vsnix_vm_cpuid_init(vm);
-	if (ret)
-		goto err_srcu;
 	ret = vsnix_virt_get();
 	if (ret)
-		goto err_cpuid;
-	ret = vsnix_ops->vm_init(vm);
+		goto err_srcu;
+	ret = vsnix_arch_vm_init(vm);
 	if (ret)
 		goto err_virt;
 	/* Dropped in vsnix_vm_free: vCPU files can outlive the VM fd. */
@@ -234,8 +223,6 @@ static struct vsnix_vm *vsnix_vm_create(void)
 
 err_virt:
 	vsnix_virt_put();
-err_cpuid:
-	vsnix_vm_cpuid_free(vm);
 err_srcu:
 	cleanup_srcu_struct(&vm->srcu);
 err_mem:

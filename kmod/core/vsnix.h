@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * vSnix core: the arch-neutral VM, vCPU, memory and I/O bus objects, and
- * the contract between the core and a vendor backend (SVM or VMX).
+ * the services the core gives arch code. The core calls arch code through
+ * arch.h only; the vendors' contract is in kmod/arch/x86/vendor.h.
  */
 #ifndef VSNIX_CORE_H
 #define VSNIX_CORE_H
@@ -17,9 +18,9 @@
 #include <linux/srcu.h>
 #include <linux/mmu_notifier.h>
 #include <linux/workqueue.h>
-#include <asm/fpu/types.h>
 #include <uapi/linux/vsnix.h>
 #include "stats.h"
+#include "arch.h"
 
 #define VSNIX_MAX_VCPUS		64
 #define VSNIX_MAX_MEMSLOTS	32
@@ -31,9 +32,6 @@ struct vsnix_vcpu;
 struct vsnix_io_device;
 struct vsnix_io_bus;
 struct vsnix_irq_routing;
-struct vsnix_x86_event;
-struct vsnix_x86_events;
-struct vsnix_lapic;
 struct vsnix_pci_host;
 
 /* ---------------------------------------------------------------- memory */
@@ -232,17 +230,6 @@ void vsnix_io_unregister(struct vsnix_vm *vm, struct vsnix_io_device *dev);
 int vsnix_io_dispatch(struct vsnix_vcpu *vcpu, enum vsnix_bus bus, u64 addr,
 		      unsigned int len, bool write, void *val);
 
-/* ---------------------------------------------------------------- CPUID */
-
-struct vsnix_cpuid_policy {
-	u32 nent;
-	struct vsnix_cpuid_entry *entries;
-};
-
-/* Looks up (function, index) per the policy, as CPUID would answer. */
-void vsnix_cpuid_lookup(struct vsnix_vcpu *vcpu, u32 function, u32 index,
-			u32 *eax, u32 *ebx, u32 *ecx, u32 *edx);
-
 /* ---------------------------------------------------------------- vCPU */
 
 /* vcpu->requests bits, handled before each guest entry. */
@@ -255,52 +242,6 @@ enum vsnix_vcpu_mode {
 	VSNIX_IN_GUEST,
 };
 
-/* GPR indices follow the x86 register encoding (Intel SDM Vol 2, 2.1.5). */
-enum vsnix_gpr {
-	VSNIX_RAX, VSNIX_RCX, VSNIX_RDX, VSNIX_RBX,
-	VSNIX_RSP, VSNIX_RBP, VSNIX_RSI, VSNIX_RDI,
-	VSNIX_R8, VSNIX_R9, VSNIX_R10, VSNIX_R11,
-	VSNIX_R12, VSNIX_R13, VSNIX_R14, VSNIX_R15,
-	VSNIX_NR_GPRS,
-};
-
-/*
- * What RUN must finish before re-entering the guest after userspace
- * handled an IO-in or MMIO-read exit.
- */
-enum vsnix_pending {
-	VSNIX_PENDING_NONE,
-	VSNIX_PENDING_PIO_IN,	/* copy run io data to RAX, RIP = next_rip */
-	VSNIX_PENDING_MMIO,	/* finish the decoded MMIO insn */
-	VSNIX_PENDING_PIO_OUT,	/* RIP = next_rip */
-};
-
-struct vsnix_mmio_insn {
-	u8 len;			/* instruction length in bytes */
-	u8 size;		/* access size: 1, 2, 4, 8 */
-	u8 reg;			/* enum vsnix_gpr of the register operand */
-	u8 is_write;
-	u8 zero_extend;		/* MOVZX: size of the register destination */
-	u8 sign_extend;		/* MOVSX */
-	u8 dst_size;		/* register width written for reads */
-	u8 has_imm;
-	u8 high_byte;		/* AH/CH/DH/BH operand (no REX, reg 4-7) */
-	u64 imm;
-};
-
-/*
- * A port I/O exit sent to userspace. Kept here, not read back from run->io,
- * because userspace may change run->io before the next RUN.
- */
-struct vsnix_pending_pio {
-	u16 port;
-	u8 size;		/* 1, 2 or 4 */
-	u8 string;		/* INS/OUTS */
-	u8 rep;
-	u8 addr_size;		/* string: 2, 4 or 8 */
-	u32 count;		/* elements in this exit */
-};
-
 struct vsnix_vcpu {
 	struct vsnix_vm *vm;
 	u32 id;
@@ -309,36 +250,16 @@ struct vsnix_vcpu {
 	struct vsnix_run *run;	/* 2 pages, mmapped by userspace */
 	struct page *run_pages[2];
 
-	/* Register cache; the backend syncs RSP/RIP/RFLAGS/RAX itself. */
-	u64 gpr[VSNIX_NR_GPRS];
-	u64 rip;
-	u64 rflags;
-
 	unsigned long requests;
 	int mode;		/* enum vsnix_vcpu_mode, read by kickers */
 	/* A halted vCPU sleeps here; vsnix_vcpu_kick wakes it. */
 	wait_queue_head_t wq;
-	struct vsnix_x86_events *events;	/* arch/x86/events.c */
-
-	/* Completion of an exit to userspace (see enum vsnix_pending). */
-	enum vsnix_pending pending;
-	u64 pending_next_rip;
-	struct vsnix_mmio_insn pending_mmio;
-	u64 pending_mmio_gpa;
-	struct vsnix_pending_pio pending_pio;
 
 	/*
-	 * Guest FPU/XSAVE state, switched by kmod/arch/x86/fpu.c: the kernel's
-	 * guest fpstate, or the module's own XSAVE image (fpu_own.c).
+	 * The arch's state (kmod/arch/x86/arch_types.h): a struct
+	 * vsnix_arch_vcpu, also reached member by member (vcpu->rip).
 	 */
-	struct fpu_guest guest_fpu;
-	void *fpu_own;
-	u64 xcr0;
-
-	/* In-kernel local APIC (arch/x86/lapic.c), NULL without one. */
-	struct vsnix_lapic *lapic;
-
-	void *arch;		/* backend state (VMCB/VMCS, FPU, MSRs) */
+	VSNIX_ARCH_VCPU_STATE;
 
 	/* core/stats.h: written by the vCPU's thread only. */
 	struct vsnix_vcpu_stat stat;
@@ -391,9 +312,6 @@ struct vsnix_vm {
 	spinlock_t irqfds_lock;		/* irqfds */
 	struct list_head irqfds;
 
-	struct mutex cpuid_lock;
-	struct vsnix_cpuid_policy cpuid;
-
 	/* Set once by a device ending the VM (hvt HALT, exit port). */
 	bool exited;
 	int exit_status;
@@ -404,154 +322,12 @@ struct vsnix_vm {
 	/* Orders console writes and the f_pos of a shared console file. */
 	struct mutex console_lock;
 
-	/*
-	 * The chipset's interrupt controllers (kmod/devices/pic.c, ioapic.c)
-	 * for the LAPIC's LINT0 and EOI broadcast: set under vm->lock when
-	 * created, cleared when destroyed; read under vm->srcu (their
-	 * destroy waits for a grace period before freeing).
-	 */
-	struct vsnix_pic *pic;
-	struct vsnix_ioapic *ioapic;
 	/* The PCI host bridge (kmod/pci): set and cleared under vm->lock. */
 	struct vsnix_pci_host *pci;
-	/* VSNIX_CREATE_LAPIC: vCPUs get an in-kernel LAPIC; set once. */
-	bool lapic;
 
-	void *arch;			/* backend state (NPT/EPT root, ASID) */
+	/* The arch's state: a struct vsnix_arch_vm (arch_types.h). */
+	VSNIX_ARCH_VM_STATE;
 };
-
-/* ------------------------------------------------------- backend contract */
-
-/*
- * One table per vendor (kmod/arch/x86/svm, kmod/arch/x86/vmx). Unless said
- * otherwise, callbacks run in process context, may sleep, with the vCPU's
- * mutex held for vcpu ops and vm->lock for vm ops.
- */
-struct vsnix_arch_ops {
-	const char *name;
-	u32 vendor;			/* VSNIX_VENDOR_* */
-
-	/* Module init: does this CPU have the feature? -ENODEV + a message. */
-	int (*hardware_probe)(void);
-	void (*hardware_unprobe)(void);
-	/*
-	 * Enter/leave root mode on the calling CPU; IRQs off. enable returns
-	 * -EBUSY when another hypervisor holds the CPU (it prints nothing:
-	 * the core prints one line naming the fix). disable must be safe on a
-	 * CPU that is not enabled (reboot and panic paths call it blindly).
-	 */
-	int (*cpu_enable)(void);
-	void (*cpu_disable)(void);
-	/*
-	 * disable for NMI and crash context: no lock, no message, no list
-	 * change; the CPU is about to halt or be reset.
-	 */
-	void (*cpu_emergency_disable)(void);
-
-	int (*vm_init)(struct vsnix_vm *vm);
-	void (*vm_destroy)(struct vsnix_vm *vm);
-	/*
-	 * Map pinned pages [gpa, +npages) with the slot's VSNIX_MEM_* flags:
-	 * READONLY drops write permission, NOEXEC execute permission,
-	 * LOG_DIRTY write permission until the first write. Takes mmu_lock.
-	 */
-	int (*tdp_map)(struct vsnix_vm *vm, u64 gpa, struct page **pages,
-		       unsigned long npages, u32 mem_flags);
-	/* Can TDP entries refuse instruction fetches (VSNIX_MEM_NOEXEC)? */
-	bool (*tdp_noexec)(void);
-	/* Can TDP map 2 MiB pages? */
-	bool (*tdp_huge)(void);
-	/*
-	 * With mmu_lock held: unmap, or drop write permission from,
-	 * [gpa, +npages). True when an entry changed: the caller then calls
-	 * vsnix_vm_flush_tlbs() before it drops mmu_lock.
-	 */
-	bool (*tdp_unmap)(struct vsnix_vm *vm, u64 gpa, unsigned long npages);
-	bool (*tdp_wrprotect)(struct vsnix_vm *vm, u64 gpa,
-			      unsigned long npages);
-
-	/* Allocate backend state; vcpu starts in the x86 reset state. */
-	int (*vcpu_create)(struct vsnix_vcpu *vcpu);
-	void (*vcpu_free)(struct vsnix_vcpu *vcpu);
-
-	/*
-	 * Enter the guest once and come back at the first exit. Called with
-	 * preemption disabled and IRQs on; vcpu_run calls
-	 * vsnix_vcpu_enter_prepare() with IRQs off just before the entry and
-	 * must not enter when it returns false. Before entering it handles
-	 * VSNIX_REQ_TLB_FLUSH and a change of vcpu->cpu (migration), then sets
-	 * vcpu->cpu. With IRQs off it checks that root mode is on for this CPU
-	 * (a per-CPU flag) and returns -EIO if not. Returns VSNIX_RAN (an exit to handle), VSNIX_SKIPPED
-	 * (the entry was refused) or -errno when the entry itself failed
-	 * (after filling run->fail_entry; RUN then returns 0 to userspace).
-	 */
-	int (*vcpu_run)(struct vsnix_vcpu *vcpu);
-	/*
-	 * Handle the exit vcpu_run came back with; preemptible, may sleep.
-	 * Returns 1: resume the guest; 0: run is filled, return to userspace;
-	 * -errno: RUN fails with it.
-	 */
-	int (*handle_exit)(struct vsnix_vcpu *vcpu);
-
-	void (*get_regs)(struct vsnix_vcpu *vcpu, struct vsnix_regs *regs);
-	int (*set_regs)(struct vsnix_vcpu *vcpu, const struct vsnix_regs *regs);
-	void (*get_sregs)(struct vsnix_vcpu *vcpu, struct vsnix_sregs *sregs);
-	int (*set_sregs)(struct vsnix_vcpu *vcpu,
-			 const struct vsnix_sregs *sregs);
-	/* 0 or -ENOENT (not supported) / -EINVAL (bad value). */
-	int (*get_msr)(struct vsnix_vcpu *vcpu, u32 index, u64 *data);
-	int (*set_msr)(struct vsnix_vcpu *vcpu, u32 index, u64 data);
-	/*
-	 * Event hooks for the x86 event layer (arch/x86/events.c), which
-	 * decides what to deliver. inject_* and enable_*_window run inside
-	 * vcpu_run, IRQs off, right before the entry: each loads one event
-	 * for this entry, or asks for an exit as soon as the guest can take
-	 * an interrupt / NMI (the vendor drops both at the next entry).
-	 * *_allowed: the same conditions, read at that point (RFLAGS.IF,
-	 * interrupt shadow, NMI blocking). The get/set hooks may also run
-	 * outside vcpu_run (mutex held). get_exit_event: after an exit, the
-	 * event whose delivery the exit cut short (type NONE if none).
-	 */
-	void (*inject_irq)(struct vsnix_vcpu *vcpu,
-			   const struct vsnix_x86_event *e);
-	void (*inject_nmi)(struct vsnix_vcpu *vcpu);
-	void (*inject_exception)(struct vsnix_vcpu *vcpu,
-				 const struct vsnix_x86_event *e);
-	void (*enable_irq_window)(struct vsnix_vcpu *vcpu);
-	void (*enable_nmi_window)(struct vsnix_vcpu *vcpu);
-	bool (*interrupt_allowed)(struct vsnix_vcpu *vcpu);
-	bool (*nmi_allowed)(struct vsnix_vcpu *vcpu);
-	u8 (*get_interrupt_shadow)(struct vsnix_vcpu *vcpu);
-	void (*set_interrupt_shadow)(struct vsnix_vcpu *vcpu, u8 shadow);
-	bool (*get_nmi_mask)(struct vsnix_vcpu *vcpu);
-	void (*set_nmi_mask)(struct vsnix_vcpu *vcpu, bool masked);
-	void (*get_exit_event)(struct vsnix_vcpu *vcpu,
-			       struct vsnix_x86_event *e);
-	/*
-	 * Optional (NULL: every interrupt goes through inject_irq). set_virq:
-	 * right before the entry, hand one interrupt vector to the CPU, which
-	 * takes it itself once the guest can (SVM V_IRQ); enable_irq_window
-	 * then asks for an exit once the guest may take one more. virq_taken:
-	 * right after the exit, whether the guest took it.
-	 */
-	void (*set_virq)(struct vsnix_vcpu *vcpu, u8 vector);
-	bool (*virq_taken)(struct vsnix_vcpu *vcpu);
-	/* DR0-3, DR6, DR7; set: -EINVAL for bits 63:32 of DR6/DR7. */
-	void (*get_debugregs)(struct vsnix_vcpu *vcpu,
-			      struct vsnix_debugregs *dr);
-	int (*set_debugregs)(struct vsnix_vcpu *vcpu,
-			     const struct vsnix_debugregs *dr);
-	/*
-	 * INIT, after vsnix_x86_vcpu_init_state set the registers (SDM Vol
-	 * 3, 9.1.1): what is left in the vendor's state (shadow, activity).
-	 */
-	void (*vcpu_reset)(struct vsnix_vcpu *vcpu);
-};
-
-#define VSNIX_RAN	1
-#define VSNIX_SKIPPED	0
-
-extern const struct vsnix_arch_ops *vsnix_ops;
 
 /* ------------------------------------------------------- core services */
 

@@ -10,6 +10,7 @@
 #define VSNIX_X86_EVENTS_H
 
 #include "../../core/vsnix.h"
+#include "vendor.h"
 
 /* Kinds of struct vsnix_x86_event; the values are VSNIX_INJECTED_*. */
 enum vsnix_x86_ev_type {

@@ -7,7 +7,7 @@
 #include <linux/types.h>
 #include <asm/svm.h>
 #include <asm/vmx.h>
-#include "../../core/stats.h"
+#include "x86.h"
 
 u32 vsnix_svm_exit_class(u64 code)
 {

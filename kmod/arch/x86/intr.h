@@ -9,6 +9,7 @@
 #define VSNIX_X86_INTR_H
 
 #include "../../core/vsnix.h"
+#include "vendor.h"
 
 /* Delivery modes as encoded in the ICR, LVTs and MSI data (SDM Vol 3, 10.6.1). */
 #define VSNIX_APIC_DM_FIXED	0

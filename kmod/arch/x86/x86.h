@@ -8,6 +8,7 @@
 #define VSNIX_X86_H
 
 #include "../../core/vsnix.h"
+#include "vendor.h"
 
 /* ------------------------------------------------------ registers */
 
@@ -58,6 +59,16 @@ void vsnix_x86_emulate_cpuid(struct vsnix_vcpu *vcpu, unsigned int insn_len);
 
 /* VMCALL/VMMCALL at CPL 0: no services, RAX = VSNIX_HYPERCALL_ENOSYS. */
 void vsnix_x86_hypercall(struct vsnix_vcpu *vcpu, bool long_mode);
+
+/* Looks up (function, index) per the policy, as CPUID would answer. */
+void vsnix_cpuid_lookup(struct vsnix_vcpu *vcpu, u32 function, u32 index,
+			u32 *eax, u32 *ebx, u32 *ecx, u32 *edx);
+/* cpuid_policy.c: the VM's policy and its ioctls. */
+int vsnix_vm_cpuid_init(struct vsnix_vm *vm);
+void vsnix_vm_cpuid_free(struct vsnix_vm *vm);
+long vsnix_vm_set_cpuid(struct vsnix_vm *vm, void __user *argp);
+long vsnix_vm_get_cpuid(struct vsnix_vm *vm, void __user *argp);
+long vsnix_get_supported_cpuid(void __user *argp);
 
 /* Default CPUID policy for a new VM, from the host's, filtered. */
 int vsnix_x86_cpuid_default(struct vsnix_cpuid_policy *policy);
@@ -315,6 +326,12 @@ unsigned int vsnix_tdp_level_shift(int level);
 unsigned int vsnix_tdp_index(u64 gpa, int level);
 /* 4 KiB-aligned and [gpa, +npages pages) below 2^VSNIX_GPA_BITS. */
 bool vsnix_tdp_range_ok(u64 gpa, unsigned long npages);
+
+/* ------------------------------------------------------ statistics */
+
+/* Vendor exit code -> VSNIX_STAT_EXIT_* (exit_class.c). */
+u32 vsnix_svm_exit_class(u64 code);
+u32 vsnix_vmx_exit_class(u32 basic_reason);
 
 /* ------------------------------------------------------ emergency paths */
 

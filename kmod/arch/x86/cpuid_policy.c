@@ -1,14 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The per-VM CPUID policy: what CPUID answers inside the guest. It starts
- * as the host's, filtered (kmod/arch/x86/cpuid.c), and userspace may
- * replace it with VSNIX_SET_CPUID.
+ * as the host's, filtered (cpuid.c), and userspace may replace it with
+ * VSNIX_SET_CPUID.
  */
 #include <linux/slab.h>
 #include <linux/uaccess.h>
-#include "vsnix.h"
-#include "internal.h"
-#include "../arch/x86/x86.h"
+#include "x86.h"
 
 int vsnix_vm_cpuid_init(struct vsnix_vm *vm)
 {
