@@ -24,11 +24,6 @@ static void guest_cache_insns(void)
 	GUEST_SYNC(3);
 }
 
-static bool sync_is(struct vsnix_test_vcpu *vcpu, struct ucall *uc, uint64_t stage)
-{
-	return vcpu_run_ucall_soft(vcpu, uc) == UCALL_SYNC && uc->args[0] == stage;
-}
-
 /* Exits between two ucalls: the loop's, plus the ucall and a few IRQs. */
 static void check_exits(int fd, int64_t before, const char *insn)
 {
@@ -69,9 +64,9 @@ int main(void)
 	vm = vm_create_long(0);
 	vcpu = vcpu_create_long(vm, 0, guest_cache_insns);
 
-	tap_ok(sync_is(vcpu, &uc, 1), "guest starts");
+	tap_ok(vcpu_run_sync_is(vcpu, &uc, 1), "guest starts");
 	count = fd >= 0 ? kprobe_counter_read(fd) : -1;
-	tap_ok(sync_is(vcpu, &uc, 2), "guest runs past WBINVD");
+	tap_ok(vcpu_run_sync_is(vcpu, &uc, 2), "guest runs past WBINVD");
 	check_exits(fd, count, "WBINVD");
 	count = fd >= 0 ? kprobe_counter_read(fd) : -1;
 	vcpu_run(vcpu);

@@ -94,11 +94,6 @@ static void guest_s5_bytes(void)
 	GUEST_SYNC(99);
 }
 
-static bool sync_is(struct vsnix_test_vcpu *vcpu, struct ucall *uc, uint64_t stage)
-{
-	return vcpu_run_ucall_soft(vcpu, uc) == UCALL_SYNC && uc->args[0] == stage;
-}
-
 static int create_dev(struct vsnix_test_vm *vm, struct vsnix_device_config *c)
 {
 	int ret;
@@ -189,14 +184,14 @@ static void test_registers(void)
 	tap_ok(io_id > 0 && pm_id > 0, "CREATE_DEVICE IOAPIC and ACPI PM (ids %d, %d)",
 	       io_id, pm_id);
 
-	ok = sync_is(vcpu, &uc, 1);
+	ok = vcpu_run_sync_is(vcpu, &uc, 1);
 	tap_ok(ok && uc.args[1] == 1ull << 32 && uc.args[2] == 0,
 	       "power-on: PM1_STS/EN 0, PM1_CNT SCI_EN, GPE0 0 (0x%lx, 0x%lx)",
 	       (unsigned long)uc.args[1], (unsigned long)uc.args[2]);
-	ok = sync_is(vcpu, &uc, 2);
+	ok = vcpu_run_sync_is(vcpu, &uc, 2);
 	tap_ok(ok && uc.args[1] == 1, "SCI_EN stays 1 after writing 0 (0x%lx)",
 	       (unsigned long)uc.args[1]);
-	ok = sync_is(vcpu, &uc, 3);
+	ok = vcpu_run_sync_is(vcpu, &uc, 3);
 	tap_ok(ok && uc.args[1] == (PWRBTN | TMR) &&
 	       uc.args[2] == (uint64_t)(PWRBTN | TMR) << 16 && !sci_level(vm, io_id),
 	       "PM1_EN 0x%lx by word and byte, no status, SCI low",
@@ -209,32 +204,32 @@ static void test_registers(void)
 	tap_ok(!state_io(vm, pm_id, VSNIX_SET_DEVICE_STATE, 0, &s) &&
 	       sci_level(vm, io_id) == 1,
 	       "SET_DEVICE_STATE PWRBTN_STS (enabled): SCI asserted");
-	ok = sync_is(vcpu, &uc, 4);
+	ok = vcpu_run_sync_is(vcpu, &uc, 4);
 	tap_ok(ok && uc.args[1] == PWRBTN, "guest reads PWRBTN_STS (0x%lx)",
 	       (unsigned long)uc.args[1]);
-	ok = sync_is(vcpu, &uc, 5);
+	ok = vcpu_run_sync_is(vcpu, &uc, 5);
 	tap_ok(ok && uc.args[1] == 0 && sci_level(vm, io_id) == 0,
 	       "writing 1 clears it and the SCI (0x%lx)", (unsigned long)uc.args[1]);
 
-	ok = sync_is(vcpu, &uc, 6);
+	ok = vcpu_run_sync_is(vcpu, &uc, 6);
 	tap_ok(ok && uc.args[1] == 0x30000 && !sci_level(vm, io_id),
 	       "GPE0_EN 0x3, GPE0_STS 0 (0x%lx)", (unsigned long)uc.args[1]);
 	state_io(vm, pm_id, VSNIX_GET_DEVICE_STATE, 0, &s);
 	s.gpe0_sts = 0x0006;	/* GPE 1 (enabled) and GPE 2 (not) */
 	ok = !state_io(vm, pm_id, VSNIX_SET_DEVICE_STATE, 0, &s) &&
-	     sci_level(vm, io_id) == 1 && sync_is(vcpu, &uc, 7);
+	     sci_level(vm, io_id) == 1 && vcpu_run_sync_is(vcpu, &uc, 7);
 	tap_ok(ok && uc.args[1] == 0x30006, "GPE 1 raised: SCI, GPE0 0x%lx",
 	       (unsigned long)uc.args[1]);
-	ok = sync_is(vcpu, &uc, 8);
+	ok = vcpu_run_sync_is(vcpu, &uc, 8);
 	tap_ok(ok && uc.args[1] == 0x30004 && sci_level(vm, io_id) == 0,
 	       "GPE 1 cleared: SCI low, GPE 2 still set (0x%lx)",
 	       (unsigned long)uc.args[1]);
 
-	ok = sync_is(vcpu, &uc, 9);
+	ok = vcpu_run_sync_is(vcpu, &uc, 9);
 	tap_ok(ok && uc.args[1] == WAK && uc.args[2] == (1 | 1 << 10),
 	       "S1 ignored: WAK_STS set (0x%lx), PM1_CNT 0x%lx without SLP_EN",
 	       (unsigned long)uc.args[1], (unsigned long)uc.args[2]);
-	ok = sync_is(vcpu, &uc, 10);
+	ok = vcpu_run_sync_is(vcpu, &uc, 10);
 	tap_ok(ok && uc.args[1] == 0 && uc.args[2] == 0x0a,
 	       "WAK_STS cleared; reset register keeps bits 1 and 3 (0x%lx)",
 	       (unsigned long)uc.args[2]);

@@ -46,11 +46,6 @@ static void guest_main(void)
 	GUEST_SYNC2(6, ioapic_read(1));
 }
 
-static bool sync_is(struct vsnix_test_vcpu *vcpu, struct ucall *uc, uint64_t stage)
-{
-	return vcpu_run_ucall_soft(vcpu, uc) == UCALL_SYNC && uc->args[0] == stage;
-}
-
 static int create_ioapic(struct vsnix_test_vm *vm, uint64_t base, uint32_t id)
 {
 	struct vsnix_device_config c = { .type = VSNIX_DEV_IOAPIC, .console_fd = -1 };
@@ -74,27 +69,27 @@ int main(void)
 	tap_ok(create_ioapic(vm, IOAPIC_BASE, IOAPIC_ID) == 0, "CREATE_DEVICE IOAPIC at 0x%lx",
 	       IOAPIC_BASE);
 
-	ok = sync_is(vcpu, &uc, 1);
+	ok = vcpu_run_sync_is(vcpu, &uc, 1);
 	tap_ok(ok && uc.args[1] == IOAPIC_ID << 24 && uc.args[2] == 0x00170011,
 	       "ID 0x%lx, version 0x%lx (0x11, max entry 23)",
 	       (unsigned long)uc.args[1], (unsigned long)uc.args[2]);
-	ok = sync_is(vcpu, &uc, 2);
+	ok = vcpu_run_sync_is(vcpu, &uc, 2);
 	tap_ok(ok && uc.args[1] == IOAPIC_ID << 24 && uc.args[2] == 2,
 	       "arbitration ID 0x%lx; IOREGSEL reads back %lu",
 	       (unsigned long)uc.args[1], (unsigned long)uc.args[2]);
-	ok = sync_is(vcpu, &uc, 3);
+	ok = vcpu_run_sync_is(vcpu, &uc, 3);
 	tap_ok(ok && uc.args[1] == 0x10000 && uc.args[2] == 0x10000,
 	       "entries 0 and 23 masked at reset (0x%lx, 0x%lx)",
 	       (unsigned long)uc.args[1], (unsigned long)uc.args[2]);
-	ok = sync_is(vcpu, &uc, 4);
+	ok = vcpu_run_sync_is(vcpu, &uc, 4);
 	tap_ok(ok && uc.args[1] == (0x31 | 1 << 15) && uc.args[2] == 0xff000000,
 	       "entry 2 reads 0x%lx:0x%lx (delivery status, remote IRR, reserved bits not written)",
 	       (unsigned long)uc.args[2], (unsigned long)uc.args[1]);
-	ok = sync_is(vcpu, &uc, 5);
+	ok = vcpu_run_sync_is(vcpu, &uc, 5);
 	tap_ok(ok && uc.args[1] == 0x0a000000 && uc.args[2] == 0,
 	       "ID written 0x%lx; register past entry 23 reads %lu",
 	       (unsigned long)uc.args[1], (unsigned long)uc.args[2]);
-	ok = sync_is(vcpu, &uc, 6);
+	ok = vcpu_run_sync_is(vcpu, &uc, 6);
 	tap_ok(ok && uc.args[1] == 0x00170011, "version is read-only (0x%lx)",
 	       (unsigned long)uc.args[1]);
 	tap_ok(vcpu_run_ucall_soft(vcpu, &uc) == UCALL_DONE, "guest finished");

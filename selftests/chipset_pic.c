@@ -118,11 +118,6 @@ static void test_state(struct vsnix_test_vm *vm, uint32_t id)
 	       "SET_DEVICE_STATE with ELCR bit 0 set: EINVAL");
 }
 
-static bool sync_is(struct vsnix_test_vcpu *vcpu, struct ucall *uc, uint64_t stage)
-{
-	return vcpu_run_ucall_soft(vcpu, uc) == UCALL_SYNC && uc->args[0] == stage;
-}
-
 int main(void)
 {
 	struct vsnix_device_config c = { .type = VSNIX_DEV_PIC, .console_fd = -1 };
@@ -143,50 +138,50 @@ int main(void)
 	tap_ok(expect_errno(ioctl(vm->fd, VSNIX_CREATE_DEVICE, &c), EEXIST, "PIC"),
 	       "a second PIC: EEXIST");
 
-	ok = sync_is(vcpu, &uc, 1);
+	ok = vcpu_run_sync_is(vcpu, &uc, 1);
 	tap_ok(ok && uc.args[1] == 0xfb, "probe: master IMR reads back 0x%lx",
 	       (unsigned long)uc.args[1]);
-	ok = sync_is(vcpu, &uc, 2);
+	ok = vcpu_run_sync_is(vcpu, &uc, 2);
 	tap_ok(ok && uc.args[1] == 0 && uc.args[2] == 0,
 	       "ICW1 cleared the IMRs (0x%lx, 0x%lx)", (unsigned long)uc.args[1],
 	       (unsigned long)uc.args[2]);
-	ok = sync_is(vcpu, &uc, 3);
+	ok = vcpu_run_sync_is(vcpu, &uc, 3);
 	tap_ok(ok && uc.args[1] == 0xfa && uc.args[2] == 0xbf,
 	       "after init, OCW1 writes the IMRs (0x%lx, 0x%lx)",
 	       (unsigned long)uc.args[1], (unsigned long)uc.args[2]);
-	ok = sync_is(vcpu, &uc, 4);
+	ok = vcpu_run_sync_is(vcpu, &uc, 4);
 	tap_ok(ok && uc.args[1] == 0 && uc.args[2] == 0, "IRR empty (0x%lx, 0x%lx)",
 	       (unsigned long)uc.args[1], (unsigned long)uc.args[2]);
-	ok = sync_is(vcpu, &uc, 5);
+	ok = vcpu_run_sync_is(vcpu, &uc, 5);
 	tap_ok(ok && uc.args[1] == 0 && uc.args[2] == 0, "ISR empty (0x%lx, 0x%lx)",
 	       (unsigned long)uc.args[1], (unsigned long)uc.args[2]);
-	ok = sync_is(vcpu, &uc, 6);
+	ok = vcpu_run_sync_is(vcpu, &uc, 6);
 	tap_ok(ok && uc.args[1] == 0xf8 && uc.args[2] == 0xde,
 	       "ELCR keeps IRQ 0-2, 8, 13 edge (0x%lx, 0x%lx)",
 	       (unsigned long)uc.args[1], (unsigned long)uc.args[2]);
-	ok = sync_is(vcpu, &uc, 7);
+	ok = vcpu_run_sync_is(vcpu, &uc, 7);
 	tap_ok(ok && uc.args[1] == 0, "poll with nothing pending reads 0x%lx",
 	       (unsigned long)uc.args[1]);
 	TEST_ASSERT(irq_line(vm, 3, 1) == 0 && irq_line(vm, 3, 0) == 0, "IRQ_LINE 3");
-	ok = sync_is(vcpu, &uc, 8);
+	ok = vcpu_run_sync_is(vcpu, &uc, 8);
 	tap_ok(ok && uc.args[1] == 0x08, "an edge on GSI 3 latches IRR bit 3 (0x%lx)",
 	       (unsigned long)uc.args[1]);
-	ok = sync_is(vcpu, &uc, 9);
+	ok = vcpu_run_sync_is(vcpu, &uc, 9);
 	tap_ok(ok && uc.args[1] == 0x83, "poll acknowledges IR3 (0x%lx)",
 	       (unsigned long)uc.args[1]);
-	ok = sync_is(vcpu, &uc, 10);
+	ok = vcpu_run_sync_is(vcpu, &uc, 10);
 	tap_ok(ok && uc.args[1] == 0x08, "IR3 now in service (ISR 0x%lx)",
 	       (unsigned long)uc.args[1]);
-	ok = sync_is(vcpu, &uc, 11);
+	ok = vcpu_run_sync_is(vcpu, &uc, 11);
 	tap_ok(ok && uc.args[1] == 0, "non-specific EOI clears it (ISR 0x%lx)",
 	       (unsigned long)uc.args[1]);
 	TEST_ASSERT(irq_line(vm, 10, 1) == 0, "IRQ_LINE 10");
-	ok = sync_is(vcpu, &uc, 12);
+	ok = vcpu_run_sync_is(vcpu, &uc, 12);
 	tap_ok(ok && (uc.args[1] & 0x04) && uc.args[2] == 0x04,
 	       "GSI 10: slave IRR 0x%lx, master IRR 0x%lx (cascade)",
 	       (unsigned long)uc.args[2], (unsigned long)uc.args[1]);
 	test_state(vm, c.id);
-	ok = sync_is(vcpu, &uc, 13);
+	ok = vcpu_run_sync_is(vcpu, &uc, 13);
 	tap_ok(ok && (uc.args[1] & 1), "PIT counter 0 raised IR0 (IRR 0x%lx)",
 	       (unsigned long)uc.args[1]);
 	tap_ok(vcpu_run_ucall_soft(vcpu, &uc) == UCALL_DONE, "guest finished");

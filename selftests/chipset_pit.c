@@ -111,11 +111,6 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static bool sync_is(struct vsnix_test_vcpu *vcpu, struct ucall *uc, uint64_t stage)
-{
-	return vcpu_run_ucall_soft(vcpu, uc) == UCALL_SYNC && uc->args[0] == stage;
-}
-
 /* Host TSC rate over 200 ms of CLOCK_MONOTONIC: the guest's TSC is the host's. */
 static double host_tsc_hz(void)
 {
@@ -158,11 +153,11 @@ int main(void)
 	vcpu = vcpu_create_long(vm, 0, guest_main);
 	tap_ok(create_dev(vm, VSNIX_DEV_PIT, 0) == 0, "CREATE_DEVICE PIT");
 	t0 = now_s();
-	ok = sync_is(vcpu, &uc, 1);
+	ok = vcpu_run_sync_is(vcpu, &uc, 1);
 	tap_ok(ok && !(uc.args[1] & 0x20) && (uc.args[1] & 3) == 1,
 	       "port 0x61 after programming: gate on, OUT2 low (0x%lx)",
 	       (unsigned long)uc.args[1]);
-	ok = sync_is(vcpu, &uc, 2);
+	ok = vcpu_run_sync_is(vcpu, &uc, 2);
 	t1 = now_s();
 	ms = uc.args[1] / tsc_hz * 1000;
 	tap_ok(ok && ms >= CAL_MS * 0.98 && ms < CAL_MS * 20,
@@ -171,28 +166,28 @@ int main(void)
 	tap_ok(ok && t1 - t0 >= CAL_MS / 1000.0 * 0.98,
 	       "calibration wait took %.2f ms of host time", (t1 - t0) * 1000);
 
-	ok = sync_is(vcpu, &uc, 3);
+	ok = vcpu_run_sync_is(vcpu, &uc, 3);
 	usleep(20000);
-	ok = ok && sync_is(vcpu, &uc, 4) && uc.args[1] == 0x1000 && !(uc.args[2] & 0x20);
+	ok = ok && vcpu_run_sync_is(vcpu, &uc, 4) && uc.args[1] == 0x1000 && !(uc.args[2] & 0x20);
 	tap_ok(ok, "gate low: count stays at N over 20 ms (0x%lx), OUT2 low",
 	       (unsigned long)uc.args[1]);
-	tap_ok(sync_is(vcpu, &uc, 5), "gate high again: OUT2 rises");
-	ok = sync_is(vcpu, &uc, 6);
+	tap_ok(vcpu_run_sync_is(vcpu, &uc, 5), "gate high again: OUT2 rises");
+	ok = vcpu_run_sync_is(vcpu, &uc, 6);
 	tap_ok(ok && uc.args[1] == 0xb0, "read-back status: OUT high, LSB/MSB, mode 0 (0x%lx)",
 	       (unsigned long)uc.args[1]);
-	ok = sync_is(vcpu, &uc, 7);
+	ok = vcpu_run_sync_is(vcpu, &uc, 7);
 	tap_ok(ok && uc.args[2] <= uc.args[1] && uc.args[1] <= 0xffff && uc.args[1] > 0x8000,
 	       "latched counts decrease: 0x%lx then 0x%lx", (unsigned long)uc.args[1],
 	       (unsigned long)uc.args[2]);
-	ok = sync_is(vcpu, &uc, 8);
+	ok = vcpu_run_sync_is(vcpu, &uc, 8);
 	tap_ok(ok && uc.args[1] <= 0x80 && uc.args[1] >= 0x40,
 	       "MSB-only access: N = 0x8000 reads MSB 0x%lx",
 	       (unsigned long)uc.args[1]);
-	ok = sync_is(vcpu, &uc, 9);
+	ok = vcpu_run_sync_is(vcpu, &uc, 9);
 	uint64_t c0 = uc.args[1];
 
 	usleep(2000);
-	ok = ok && sync_is(vcpu, &uc, 10);
+	ok = ok && vcpu_run_sync_is(vcpu, &uc, 10);
 	tap_ok(ok && c0 != uc.args[1],
 	       "counter 0, mode 2: the count moves (0x%lx, 2 ms later 0x%lx)",
 	       (unsigned long)c0, (unsigned long)uc.args[1]);

@@ -61,11 +61,6 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static bool sync_is(struct vsnix_test_vcpu *vcpu, struct ucall *uc, uint64_t stage)
-{
-	return vcpu_run_ucall_soft(vcpu, uc) == UCALL_SYNC && uc->args[0] == stage;
-}
-
 static int create_pm(struct vsnix_test_vm *vm, uint16_t port, uint16_t pad)
 {
 	struct vsnix_device_config c = { .type = VSNIX_DEV_PM_TIMER, .console_fd = -1 };
@@ -91,13 +86,13 @@ int main(void)
 	vcpu1 = vcpu_create_long(vm, 1, guest_read);
 	tap_ok(create_pm(vm, PM_PORT, 0) == 0, "CREATE_DEVICE PM timer at 0x%x", PM_PORT);
 
-	ok = sync_is(vcpu, &uc, 1);
+	ok = vcpu_run_sync_is(vcpu, &uc, 1);
 	tap_ok(ok && uc.args[1] == 0 && uc.args[2] == 0,
 	       "2000 reads: never backwards (%lu), never above 24 bits (%lu)",
 	       (unsigned long)uc.args[1], (unsigned long)uc.args[2]);
 
 	h_start = now_s();
-	ok = sync_is(vcpu, &uc, 2);
+	ok = vcpu_run_sync_is(vcpu, &uc, 2);
 	h0 = now_s();
 	p0 = uc.args[1];
 	t0 = uc.args[2];
@@ -105,7 +100,7 @@ int main(void)
 	usleep(300000);
 	c1 = rdtsc();
 	h1 = now_s();
-	ok = ok && sync_is(vcpu, &uc, 3);
+	ok = ok && vcpu_run_sync_is(vcpu, &uc, 3);
 	h_end = now_s();
 	p1 = uc.args[1];
 	t1 = uc.args[2];
@@ -118,7 +113,7 @@ int main(void)
 	       "rate against the TSC: %.4f s of TSC for %.4f s of PM timer",
 	       (t1 - t0) / tsc_hz, secs);
 
-	ok = sync_is(vcpu1, &uc, 4);
+	ok = vcpu_run_sync_is(vcpu1, &uc, 4);
 	tap_ok(ok && ((uc.args[1] - p1) & PM_MASK) < PM_MASK / 2,
 	       "vCPU 1 reads after vCPU 0: 0x%lx follows 0x%lx",
 	       (unsigned long)uc.args[1], (unsigned long)p1);

@@ -102,11 +102,6 @@ static time_t clock_to_time(uint64_t c, bool binary, bool h24)
 	return timegm(&tm);
 }
 
-static bool sync_is(struct vsnix_test_vcpu *vcpu, struct ucall *uc, uint64_t stage)
-{
-	return vcpu_run_ucall_soft(vcpu, uc) == UCALL_SYNC && uc->args[0] == stage;
-}
-
 int main(void)
 {
 	struct vsnix_device_config c = { .type = VSNIX_DEV_RTC, .console_fd = -1 };
@@ -123,44 +118,44 @@ int main(void)
 	c.rtc.ram_size = RAM_SIZE;
 	tap_ok(ioctl(vm->fd, VSNIX_CREATE_DEVICE, &c) == 0, "CREATE_DEVICE RTC");
 
-	ok = sync_is(vcpu, &uc, 1);
+	ok = vcpu_run_sync_is(vcpu, &uc, 1);
 	host = time(NULL);
 	guest = clock_to_time(uc.args[1], false, true);
 	tap_ok(ok && uc.args[2] == 0x02 && guest <= host && host - guest <= 2,
 	       "BCD 24-hour time read as Linux does is the host's (%ld vs %ld), B = 0x%lx",
 	       (long)guest, (long)host, (unsigned long)uc.args[2]);
-	ok = sync_is(vcpu, &uc, 2);
+	ok = vcpu_run_sync_is(vcpu, &uc, 2);
 	tap_ok(ok && uc.args[1] == 0x26 && uc.args[2] == 0x80,
 	       "register A 0x%lx (32.768 kHz, 1024 Hz, UIP clear), D 0x%lx (VRT)",
 	       (unsigned long)uc.args[1], (unsigned long)uc.args[2]);
-	ok = sync_is(vcpu, &uc, 3);
+	ok = vcpu_run_sync_is(vcpu, &uc, 3);
 	host = time(NULL);
 	guest = clock_to_time(uc.args[1], true, false);
 	tap_ok(ok && uc.args[2] == 0x04 && guest <= host && host - guest <= 2,
 	       "binary 12-hour time is the host's too (%ld vs %ld, hour byte 0x%lx)",
 	       (long)guest, (long)host, (unsigned long)(uc.args[1] >> 16) & 0xff);
-	ok = sync_is(vcpu, &uc, 4);
+	ok = vcpu_run_sync_is(vcpu, &uc, 4);
 	tap_ok(ok && clock_to_time(uc.args[1], true, true) == 946684798,
 	       "with SET the clock holds what the guest wrote (1999-12-31 23:59:58)");
-	ok = sync_is(vcpu, &uc, 5);
+	ok = vcpu_run_sync_is(vcpu, &uc, 5);
 	sleep(3);
-	ok = ok && sync_is(vcpu, &uc, 6);
+	ok = ok && vcpu_run_sync_is(vcpu, &uc, 6);
 	guest = clock_to_time(uc.args[1], true, true);
 	tap_ok(ok && guest >= 946684798 + 3 && guest <= 946684798 + 5,
 	       "after SET is cleared it runs from there, across the century (%ld)",
 	       (long)guest);
-	ok = sync_is(vcpu, &uc, 7);
+	ok = vcpu_run_sync_is(vcpu, &uc, 7);
 	tap_ok(ok && uc.args[1] == 0x80, "index with the NMI-mask bit selects register D (0x%lx)",
 	       (unsigned long)uc.args[1]);
-	ok = sync_is(vcpu, &uc, 8);
+	ok = vcpu_run_sync_is(vcpu, &uc, 8);
 	tap_ok(ok && uc.args[1] == 0x5a && uc.args[2] == 0xff,
 	       "CMOS RAM byte 0x40 keeps 0x%lx; index port reads 0x%lx (write-only)",
 	       (unsigned long)uc.args[1], (unsigned long)uc.args[2]);
-	ok = sync_is(vcpu, &uc, 9);
+	ok = vcpu_run_sync_is(vcpu, &uc, 9);
 	tap_ok(ok && uc.args[1] == (RAM_SIZE - (16 << 20)) / 65536 && uc.args[2] == 640,
 	       "memory above 16 MiB: %lu x 64 KiB, base memory %lu KiB",
 	       (unsigned long)uc.args[1], (unsigned long)uc.args[2]);
-	ok = sync_is(vcpu, &uc, 10);
+	ok = vcpu_run_sync_is(vcpu, &uc, 10);
 	tap_ok(ok && (uc.args[1] & 0x10), "register C: UF set after updates (0x%lx)",
 	       (unsigned long)uc.args[1]);
 	tap_ok(vcpu_run_ucall_soft(vcpu, &uc) == UCALL_DONE, "guest finished");

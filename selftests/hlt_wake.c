@@ -84,18 +84,13 @@ static struct vsnix_test_vm *halt_vm(struct vsnix_test_vcpu **vcpu, bool in_kern
 	return vm;
 }
 
-static bool sync_is(struct vsnix_test_vcpu *vcpu, struct ucall *uc, uint64_t stage)
-{
-	return vcpu_run_ucall_soft(vcpu, uc) == UCALL_SYNC && uc->args[0] == stage;
-}
-
 /* A VM that did not ask: HLT with IF=1 and nothing queued still exits. */
 static void test_not_asked(void)
 {
 	struct vsnix_test_vcpu *vcpu;
 	struct vsnix_test_vm *vm = halt_vm(&vcpu, false);
 	struct ucall uc;
-	bool ok = sync_is(vcpu, &uc, 1) && vcpu_run_raw(vcpu) == 0 &&
+	bool ok = vcpu_run_sync_is(vcpu, &uc, 1) && vcpu_run_raw(vcpu) == 0 &&
 		  vcpu->run->exit_reason == VSNIX_EXIT_HLT;
 
 	tap_ok(ok, "without VSNIX_HALT_IN_KERNEL: HLT with IF=1 exits (%s)", vcpu_exit_str(vcpu));
@@ -135,12 +130,12 @@ int main(void)
 	tap_plan(9);
 	TEST_ASSERT(!sigaction(SIGUSR1, &sa, NULL), "sigaction");
 	vm = halt_vm(&vcpu, true);
-	TEST_ASSERT(sync_is(vcpu, &uc, 1), "first sync");
+	TEST_ASSERT(vcpu_run_sync_is(vcpu, &uc, 1), "first sync");
 
 	d = (struct delayed){ .fd = vcpu->fd, .ms = 300 };
 	TEST_ASSERT(!pthread_create(&t, NULL, delayed_inject, &d), "pthread_create");
 	t0 = now();
-	ok = sync_is(vcpu, &uc, 2);
+	ok = vcpu_run_sync_is(vcpu, &uc, 2);
 	dt = now() - t0;
 	pthread_join(t, &res);
 	tap_ok(ok && uc.args[1] == 1 && !res,
@@ -159,14 +154,14 @@ int main(void)
 
 	d = (struct delayed){ .fd = vcpu->fd, .ms = 200 };
 	TEST_ASSERT(!pthread_create(&t, NULL, delayed_inject, &d), "pthread_create");
-	ok = sync_is(vcpu, &uc, 3);
+	ok = vcpu_run_sync_is(vcpu, &uc, 3);
 	pthread_join(t, &res);
 	tap_ok(ok && uc.args[1] == 2 && !res, "the next RUN sleeps again until the injection (%lu)",
 	       (unsigned long)uc.args[1]);
 
 	ok = vcpu_run_raw(vcpu) == 0 && vcpu->run->exit_reason == VSNIX_EXIT_HLT;
 	tap_ok(ok, "HLT with IF=0 exits to userspace (%s)", vcpu_exit_str(vcpu));
-	tap_ok(sync_is(vcpu, &uc, 4) && uc.args[1] == 2, "guest resumes after that HLT");
+	tap_ok(vcpu_run_sync_is(vcpu, &uc, 4) && uc.args[1] == 2, "guest resumes after that HLT");
 	vm_destroy(vm);
 
 	test_not_asked();

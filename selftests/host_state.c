@@ -160,11 +160,6 @@ static void guest_dr_armed(uint64_t watched_addr)
 
 /* ------------------------------------------------------------- host */
 
-static bool sync_is(struct vsnix_test_vcpu *vcpu, struct ucall *uc, uint64_t stage)
-{
-	return vcpu_run_ucall_soft(vcpu, uc) == UCALL_SYNC && uc->args[0] == stage;
-}
-
 static bool host_has_rdtscp(void)
 {
 	unsigned int a, b, c, d;
@@ -197,11 +192,11 @@ static void test_tsc_aux(void)
 	tap_ok(ok && vcpu_set_msr(vcpu, MSR_TSC_AUX, 1ul << 32) == 0,
 	       "TSC_AUX: SET/GET_MSRS round trip, bits 63:32 refused");
 
-	ok = sync_is(vcpu, &uc, 1);
+	ok = vcpu_run_sync_is(vcpu, &uc, 1);
 	tap_ok(ok && uc.args[1] == GUEST_TSC_AUX,
 	       "TSC_AUX: guest RDMSR sees the VMM's value (0x%lx)",
 	       (unsigned long)uc.args[1]);
-	ok = sync_is(vcpu, &uc, 2);
+	ok = vcpu_run_sync_is(vcpu, &uc, 2);
 	if (ok && uc.args[1] == UD_VECTOR)
 		tap_skip("RDPID raises #UD on this CPU", "TSC_AUX: guest RDPID");
 	else
@@ -209,12 +204,12 @@ static void test_tsc_aux(void)
 		       uc.args[2] == GUEST_TSC_AUX,
 		       "TSC_AUX: guest RDPID sees the guest's value (0x%lx, vector %lu; host's 0x%x)",
 		       (unsigned long)uc.args[2], (unsigned long)uc.args[1], host_aux);
-	ok = sync_is(vcpu, &uc, 3);
+	ok = vcpu_run_sync_is(vcpu, &uc, 3);
 	tap_ok(ok && (uc.args[1] == UD_VECTOR ||
 		      (uc.args[1] == GUEST_NO_EXCEPTION && uc.args[2] == GUEST_TSC_AUX)),
 	       "TSC_AUX: guest RDTSCP is #UD or sees the guest's value (vector %lu, ECX 0x%lx)",
 	       (unsigned long)uc.args[1], (unsigned long)uc.args[2]);
-	ok = sync_is(vcpu, &uc, 4) && vcpu_get_msr(vcpu, MSR_TSC_AUX, &v) == 1;
+	ok = vcpu_run_sync_is(vcpu, &uc, 4) && vcpu_get_msr(vcpu, MSR_TSC_AUX, &v) == 1;
 	tap_ok(ok && uc.args[1] == GUEST_TSC_AUX2 && v == GUEST_TSC_AUX2 &&
 	       (uc.args[2] == UD_VECTOR || uc.args[3] == GUEST_TSC_AUX2),
 	       "TSC_AUX: guest WRMSR seen by its RDMSR, RDPID and GET_MSRS (0x%lx, 0x%lx, 0x%lx)",
@@ -275,25 +270,25 @@ static void test_debug_regs(void)
 	vcpu = vcpu_create_long(vm, 0, guest_dr);
 	vcpu_set_args(vcpu, 1, (uint64_t)(uintptr_t)&watched);
 
-	ok = sync_is(vcpu, &uc, 1);
+	ok = vcpu_run_sync_is(vcpu, &uc, 1);
 	tap_ok(ok && uc.args[1] == GUEST_NO_EXCEPTION &&
 	       !uc.args[2] && !uc.args[3] && !uc.args[4] && !uc.args[5],
 	       "DR: guest arming DR7 first sees its own DR0-3 (0x%lx 0x%lx 0x%lx 0x%lx), no trap (vector %lu)",
 	       (unsigned long)uc.args[2], (unsigned long)uc.args[3],
 	       (unsigned long)uc.args[4], (unsigned long)uc.args[5],
 	       (unsigned long)uc.args[1]);
-	ok = sync_is(vcpu, &uc, 2) && sync_is(vcpu, &uc, 3);
+	ok = vcpu_run_sync_is(vcpu, &uc, 2) && vcpu_run_sync_is(vcpu, &uc, 3);
 	tap_ok(ok && uc.args[1] == GUEST_BP(0) && uc.args[2] == GUEST_BP(1) &&
 	       uc.args[3] == GUEST_BP(2) && uc.args[4] == GUEST_BP(3) &&
 	       uc.args[5] == DR7_ALL,
 	       "DR: guest DR0-3 and DR7 read back across an exit (DR0 0x%lx DR7 0x%lx)",
 	       (unsigned long)uc.args[1], (unsigned long)uc.args[5]);
-	ok = sync_is(vcpu, &uc, 4);
+	ok = vcpu_run_sync_is(vcpu, &uc, 4);
 	/* Both vendors load the guest's DR0-3 once it touched them. */
 	tap_ok(ok && uc.args[1] == DB_VECTOR && (uc.args[2] & DR6_B1),
 	       "DR: the guest's own breakpoint traps in the guest (vector %lu, DR6 0x%lx)",
 	       (unsigned long)uc.args[1], (unsigned long)uc.args[2]);
-	ok = sync_is(vcpu, &uc, 5);
+	ok = vcpu_run_sync_is(vcpu, &uc, 5);
 	tap_ok(ok && uc.args[1] == GUEST_NO_EXCEPTION,
 	       "DR: guest writes its copy of the watched variable without a trap (vector %lu)",
 	       (unsigned long)uc.args[1]);
@@ -302,10 +297,10 @@ static void test_debug_regs(void)
 	TEST_ASSERT(fd >= 0, "perf_event_open(PERF_TYPE_BREAKPOINT): %s", strerror(errno));
 	watched = ++writes;
 	for (i = 0, ok = true; i < 3; i++) {
-		ok = ok && sync_is(vcpu, &uc, 6);
+		ok = ok && vcpu_run_sync_is(vcpu, &uc, 6);
 		watched = ++writes;
 	}
-	ok = ok && sync_is(vcpu, &uc, 7);
+	ok = ok && vcpu_run_sync_is(vcpu, &uc, 7);
 	watched = ++writes;
 	tap_ok(ok && uc.args[1] == GUEST_BP(0) && uc.args[4] == GUEST_BP(3) &&
 	       uc.args[5] == DR7_FIXED,
@@ -328,7 +323,7 @@ static void test_debug_regs(void)
 	vcpu_set_args(vcpu, 1, (uint64_t)(uintptr_t)&watched);
 	fd = open_watchpoint((void *)&watched);
 	TEST_ASSERT(fd >= 0, "perf_event_open(PERF_TYPE_BREAKPOINT): %s", strerror(errno));
-	ok = sync_is(vcpu, &uc, 1);
+	ok = vcpu_run_sync_is(vcpu, &uc, 1);
 	watched = 1;
 	vec = uc.args[1];
 	dr0 = uc.args[2];

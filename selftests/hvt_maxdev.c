@@ -61,11 +61,6 @@ static bool bad(struct vsnix_hvt_dev *devs, uint32_t n, uint64_t addr, int err,
 	return ok;
 }
 
-static bool sync_is(struct vsnix_test_vcpu *vcpu, struct ucall *uc, uint64_t stage)
-{
-	return vcpu_run_ucall_soft(vcpu, uc) == UCALL_SYNC && uc->args[0] == stage;
-}
-
 int main(void)
 {
 	static struct vsnix_hvt_dev devs[NDEV + 1];
@@ -107,16 +102,16 @@ int main(void)
 	vm = vm_create_long(0);
 	tap_ok(create_hvt2(vm, devs, NDEV, 0) == 0, "VSNIX_DEV_HVT2 with %d block devices", NDEV);
 	vcpu = vcpu_create_long(vm, 0, guest_code);
-	tap_ok(sync_is(vcpu, &uc, 1) && uc.args[1] == 0, "BLOCK_WRITE to handle %d: SOLO5_R_OK",
+	tap_ok(vcpu_run_sync_is(vcpu, &uc, 1) && uc.args[1] == 0, "BLOCK_WRITE to handle %d: SOLO5_R_OK",
 	       NDEV);
 	TEST_ASSERT(pread(devs[NDEV - 1].fd, buf, sizeof(buf), 512) == sizeof(buf), "pread");
 	tap_ok(buf[0] == 1 && buf[1] == 8 && buf[511] == (uint8_t)(511 * 7 + 1),
 	       "the sector landed in device %d at offset 512", NDEV);
 	TEST_ASSERT(pread(devs[NDEV - 2].fd, buf, sizeof(buf), 512) == sizeof(buf), "pread");
 	tap_ok(buf[0] == 0 && buf[511] == 0, "device %d untouched", NDEV - 1);
-	tap_ok(sync_is(vcpu, &uc, 2) && uc.args[1] == 0 && uc.args[2] == 0xee,
+	tap_ok(vcpu_run_sync_is(vcpu, &uc, 2) && uc.args[1] == 0 && uc.args[2] == 0xee,
 	       "BLOCK_READ from handle 1 reads device 1");
-	tap_ok(sync_is(vcpu, &uc, 3) && uc.args[1] == 2, "handle %d: SOLO5_R_EINVAL", NDEV + 1);
+	tap_ok(vcpu_run_sync_is(vcpu, &uc, 3) && uc.args[1] == 2, "handle %d: SOLO5_R_EINVAL", NDEV + 1);
 	vm_destroy(vm);
 	for (i = 0; i <= NDEV; i++)
 		close(devs[i].fd);

@@ -75,11 +75,6 @@ static int inject(struct vsnix_test_vcpu *vcpu, uint8_t type, uint8_t vector, ui
 	return ioctl(vcpu->fd, VSNIX_INJECT_EVENT, &ev);
 }
 
-static bool sync_is(struct vsnix_test_vcpu *vcpu, struct ucall *uc, uint64_t stage)
-{
-	return vcpu_run_ucall_soft(vcpu, uc) == UCALL_SYNC && uc->args[0] == stage;
-}
-
 /* Refused combinations, on a vCPU of their own (accepted ones would run). */
 static void test_refused(void)
 {
@@ -120,29 +115,29 @@ int main(void)
 	sregs.idt.limit = (EXTINT_VECTOR + 1) * 16 - 1;
 	vcpu_set_sregs(vcpu, &sregs);
 
-	ok = sync_is(vcpu, &uc, 1) &&
+	ok = vcpu_run_sync_is(vcpu, &uc, 1) &&
 	     inject(vcpu, VSNIX_EVENT_EXTINT, EXTINT_VECTOR, 0, 0) == 0;
 	tap_ok(ok, "external interrupt queued with IF=0");
-	ok = sync_is(vcpu, &uc, 2);
+	ok = vcpu_run_sync_is(vcpu, &uc, 2);
 	tap_ok(ok && uc.args[1] == 0, "IF=0: not delivered (%lu deliveries)",
 	       (unsigned long)uc.args[1]);
-	ok = sync_is(vcpu, &uc, 3);
+	ok = vcpu_run_sync_is(vcpu, &uc, 3);
 	tap_ok(ok && uc.args[1] == 1 && uc.args[2] == 1,
 	       "delivered once, after STI and the one instruction after it (%lu, marker %lu)",
 	       (unsigned long)uc.args[1], (unsigned long)uc.args[2]);
 
-	ok = sync_is(vcpu, &uc, 4) && inject(vcpu, VSNIX_EVENT_EXTINT, EXTINT_VECTOR, 0, 0) == 0;
-	ok = ok && sync_is(vcpu, &uc, 5);
+	ok = vcpu_run_sync_is(vcpu, &uc, 4) && inject(vcpu, VSNIX_EVENT_EXTINT, EXTINT_VECTOR, 0, 0) == 0;
+	ok = ok && vcpu_run_sync_is(vcpu, &uc, 5);
 	tap_ok(ok && uc.args[1] == 2, "IF=1: delivered at the next entry (%lu)",
 	       (unsigned long)uc.args[1]);
 
-	ok = sync_is(vcpu, &uc, 6) && inject(vcpu, VSNIX_EVENT_NMI, 2, 0, 0) == 0;
-	ok = ok && sync_is(vcpu, &uc, 7);
+	ok = vcpu_run_sync_is(vcpu, &uc, 6) && inject(vcpu, VSNIX_EVENT_NMI, 2, 0, 0) == 0;
+	ok = ok && vcpu_run_sync_is(vcpu, &uc, 7);
 	tap_ok(ok && uc.args[1] == 1, "NMI delivered with IF=0 (%lu)", (unsigned long)uc.args[1]);
 
-	ok = sync_is(vcpu, &uc, 8) &&
+	ok = vcpu_run_sync_is(vcpu, &uc, 8) &&
 	     inject(vcpu, VSNIX_EVENT_EXCEPTION, 13, VSNIX_EVENT_HAS_ERROR_CODE, ERROR_CODE) == 0;
-	ok = ok && sync_is(vcpu, &uc, 9);
+	ok = ok && vcpu_run_sync_is(vcpu, &uc, 9);
 	tap_ok(ok && uc.args[1] == 1 && uc.args[2] == ERROR_CODE,
 	       "#GP delivered with error code 0x%x (got %lu, 0x%lx)", ERROR_CODE,
 	       (unsigned long)uc.args[1], (unsigned long)uc.args[2]);

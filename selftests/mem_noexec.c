@@ -38,11 +38,6 @@ static void *code_page(void)
 	return p;
 }
 
-static bool sync_is(struct vsnix_test_vcpu *vcpu, struct ucall *uc, uint64_t stage)
-{
-	return vcpu_run_ucall_soft(vcpu, uc) == UCALL_SYNC && uc->args[0] == stage;
-}
-
 static bool run_expect_fetch_fault(struct vsnix_test_vcpu *vcpu)
 {
 	struct vsnix_run *run = vcpu->run;
@@ -84,10 +79,10 @@ int main(void)
 	vm_set_region(vm, 3, VSNIX_MEM_NOEXEC | VSNIX_MEM_READONLY, RONX_GPA, PAGE, ronx);
 	vcpu = vcpu_create_long(vm, 0, guest_code);
 
-	tap_ok(sync_is(vcpu, &uc, 1), "code in an ordinary slot runs");
-	tap_ok(sync_is(vcpu, &uc, 2) && uc.args[1] == (OPCODE_RET | OPCODE_RET << 8),
+	tap_ok(vcpu_run_sync_is(vcpu, &uc, 1), "code in an ordinary slot runs");
+	tap_ok(vcpu_run_sync_is(vcpu, &uc, 2) && uc.args[1] == (OPCODE_RET | OPCODE_RET << 8),
 	       "guest reads no-execute slots");
-	tap_ok(sync_is(vcpu, &uc, 3) && nx[8] == 0x5a, "guest writes a no-execute slot");
+	tap_ok(vcpu_run_sync_is(vcpu, &uc, 3) && nx[8] == 0x5a, "guest writes a no-execute slot");
 	tap_ok(run_expect_fetch_fault(vcpu),
 	       "jump into a no-execute slot: MEMORY_FAULT exit, access EXEC, RIP there");
 	tap_ok(run_expect_fetch_fault(vcpu), "RUN again faults again, the code never ran");

@@ -49,11 +49,6 @@ static bool run_expect_mmio_write(struct vsnix_test_vcpu *vcpu, uint64_t gpa, ui
 	return got == data;
 }
 
-static bool sync_is(struct vsnix_test_vcpu *vcpu, struct ucall *uc, uint64_t stage)
-{
-	return vcpu_run_ucall_soft(vcpu, uc) == UCALL_SYNC && uc->args[0] == stage;
-}
-
 static bool all_bytes(const uint8_t *p, size_t len, uint8_t v)
 {
 	size_t i;
@@ -94,7 +89,7 @@ int main(void)
 	vcpu = vcpu_create_long(vm, 0, guest_mem);
 	vcpu_set_args(vcpu, 1, vm->mem_size);
 
-	ok = sync_is(vcpu, &uc, 1);
+	ok = vcpu_run_sync_is(vcpu, &uc, 1);
 	tap_ok(ok && *(uint64_t *)(slot + SLOT_SIZE - 8) == 0x1122334455667788ul,
 	       "guest write to the last bytes of a slot reaches its memory");
 	tap_ok(run_expect_mmio_write(vcpu, SLOT_GPA + SLOT_SIZE, 0xbad1),
@@ -103,22 +98,22 @@ int main(void)
 	       "write just below the slot is an MMIO exit with the data");
 	tap_ok(run_expect_mmio_write(vcpu, vm->mem_size, 0xbad3),
 	       "write just past slot 0 is an MMIO exit with the data");
-	tap_ok(sync_is(vcpu, &uc, 2), "guest resumed after the MMIO exits");
+	tap_ok(vcpu_run_sync_is(vcpu, &uc, 2), "guest resumed after the MMIO exits");
 	tap_ok(all_bytes(area, PAGE, CANARY) && all_bytes(slot + SLOT_SIZE, PAGE, CANARY),
 	       "host canary pages on both sides of the slot are untouched");
 
 	if (have_ro) {
-		ok = sync_is(vcpu, &uc, 3);
+		ok = vcpu_run_sync_is(vcpu, &uc, 3);
 		tap_ok(ok && uc.args[1] == 0x4242424242424242ul,
 		       "guest reads a read-only slot (0x%lx)", (unsigned long)uc.args[1]);
 		tap_ok(run_expect_mmio_write(vcpu, RO_GPA, 0xbad4),
 		       "write to a read-only slot is an MMIO exit with the data");
-		ok = sync_is(vcpu, &uc, 4);
+		ok = vcpu_run_sync_is(vcpu, &uc, 4);
 		tap_ok(ok && uc.args[1] == 0x4242424242424242ul && all_bytes(ro, RO_SIZE, 0x42),
 		       "the read-only slot's memory is unchanged");
 		/* The host may still write it; the guest sees that at once. */
 		memcpy(ro + 8, &(uint64_t){ 0x0123456789abcdeful }, 8);
-		ok = sync_is(vcpu, &uc, 5);
+		ok = vcpu_run_sync_is(vcpu, &uc, 5);
 		tap_ok(ok && uc.args[1] == 0x0123456789abcdeful,
 		       "guest reads the host's later write to the read-only slot (0x%lx)",
 		       (unsigned long)uc.args[1]);

@@ -61,11 +61,6 @@ static bool host_is_amd(void)
 	return b == 0x68747541;		/* "Auth" of AuthenticAMD */
 }
 
-static bool sync_is(struct vsnix_test_vcpu *vcpu, struct ucall *uc, uint64_t stage)
-{
-	return vcpu_run_ucall_soft(vcpu, uc) == UCALL_SYNC && uc->args[0] == stage;
-}
-
 int main(void)
 {
 	struct {
@@ -120,25 +115,25 @@ int main(void)
 	else
 		tap_ok(vcpu_get_msr(vcpu, MSR_AMD_NB_CFG, &v) == 0, "Intel: no AMD NB_CFG MSR");
 
-	ok = sync_is(vcpu, &uc, 1);
+	ok = vcpu_run_sync_is(vcpu, &uc, 1);
 	tap_ok(ok && uc.args[1] == LSTAR_VALUE, "guest RDMSR sees the LSTAR the host set (0x%lx)",
 	       (unsigned long)uc.args[1]);
-	ok = sync_is(vcpu, &uc, 2);
+	ok = vcpu_run_sync_is(vcpu, &uc, 2);
 	tap_ok(ok && (uc.args[1] & 0x500) == 0x500, "guest EFER has LME and LMA (0x%lx)",
 	       (unsigned long)uc.args[1]);
-	ok = sync_is(vcpu, &uc, 3) && vcpu_get_msr(vcpu, MSR_STAR, &v) == 1;
+	ok = vcpu_run_sync_is(vcpu, &uc, 3) && vcpu_get_msr(vcpu, MSR_STAR, &v) == 1;
 	tap_ok(ok && v == STAR_FROM_GUEST, "host reads the STAR the guest wrote (0x%lx)",
 	       (unsigned long)v);
-	ok = sync_is(vcpu, &uc, 4);
+	ok = vcpu_run_sync_is(vcpu, &uc, 4);
 	tap_ok(ok && uc.args[1] == 13 && uc.args[2] == 0,
 	       "guest RDMSR of an unknown MSR takes #GP(0) (vector %lu)",
 	       (unsigned long)uc.args[1]);
-	ok = sync_is(vcpu, &uc, 5);
+	ok = vcpu_run_sync_is(vcpu, &uc, 5);
 	tap_ok(ok && uc.args[1] == 13, "guest WRMSR of an unknown MSR takes #GP (vector %lu)",
 	       (unsigned long)uc.args[1]);
-	ok = sync_is(vcpu, &uc, 6);
+	ok = vcpu_run_sync_is(vcpu, &uc, 6);
 	tap_ok(ok && uc.args[1] == 13, "guest WRMSR of a non-canonical LSTAR takes #GP");
-	ok = sync_is(vcpu, &uc, 7);
+	ok = vcpu_run_sync_is(vcpu, &uc, 7);
 	tap_ok(ok && uc.args[1] == LSTAR_VALUE, "the refused write left LSTAR unchanged");
 	tap_ok(vcpu_run_ucall_soft(vcpu, &uc) == UCALL_DONE, "guest finished");
 	vm_destroy(vm);

@@ -43,18 +43,6 @@ static void guest_main(void)
 	GUEST_SYNC2(4, nq_count - before);
 }
 
-static int inject_nmi(struct vsnix_test_vcpu *vcpu)
-{
-	struct vsnix_event ev = { .type = VSNIX_EVENT_NMI, .vector = 2 };
-
-	return ioctl(vcpu->fd, VSNIX_INJECT_EVENT, &ev);
-}
-
-static bool sync_is(struct vsnix_test_vcpu *vcpu, struct ucall *uc, uint64_t stage)
-{
-	return vcpu_run_ucall_soft(vcpu, uc) == UCALL_SYNC && uc->args[0] == stage;
-}
-
 int main(void)
 {
 	struct vsnix_test_vcpu *vcpu;
@@ -68,13 +56,13 @@ int main(void)
 	vcpu = vcpu_create_long(vm, 0, guest_main);
 	vm_set_idt_gate(vm, 2, (uintptr_t)nq_handler);
 
-	ok = sync_is(vcpu, &uc, 1) && !inject_nmi(vcpu) && !inject_nmi(vcpu) &&
-	     sync_is(vcpu, &uc, 2);
+	ok = vcpu_run_sync_is(vcpu, &uc, 1) && !vcpu_inject_nmi(vcpu) && !vcpu_inject_nmi(vcpu) &&
+	     vcpu_run_sync_is(vcpu, &uc, 2);
 	tap_ok(ok && uc.args[1] == 2,
 	       "two NMIs before the vCPU took one: two deliveries (%lu)",
 	       (unsigned long)uc.args[1]);
-	ok = ok && sync_is(vcpu, &uc, 3) && !inject_nmi(vcpu) &&
-	     !inject_nmi(vcpu) && !inject_nmi(vcpu) && sync_is(vcpu, &uc, 4);
+	ok = ok && vcpu_run_sync_is(vcpu, &uc, 3) && !vcpu_inject_nmi(vcpu) &&
+	     !vcpu_inject_nmi(vcpu) && !vcpu_inject_nmi(vcpu) && vcpu_run_sync_is(vcpu, &uc, 4);
 	tap_ok(ok && uc.args[1] == 2,
 	       "three NMIs: the third is lost, as on a CPU (%lu deliveries)",
 	       (unsigned long)uc.args[1]);

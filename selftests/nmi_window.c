@@ -79,18 +79,6 @@ static void guest_main(void)
 	GUEST_SYNC3(5, before, nw_count);
 }
 
-static int inject_nmi(struct vsnix_test_vcpu *vcpu)
-{
-	struct vsnix_event ev = { .type = VSNIX_EVENT_NMI, .vector = 2 };
-
-	return ioctl(vcpu->fd, VSNIX_INJECT_EVENT, &ev);
-}
-
-static bool sync_is(struct vsnix_test_vcpu *vcpu, struct ucall *uc, uint64_t stage)
-{
-	return vcpu_run_ucall_soft(vcpu, uc) == UCALL_SYNC && uc->args[0] == stage;
-}
-
 int main(void)
 {
 	struct vsnix_vcpu_events ev;
@@ -107,27 +95,27 @@ int main(void)
 	vcpu = vcpu_create_long(vm, 0, guest_main);
 	vm_set_idt_gate(vm, 2, (uintptr_t)nw_handler);
 
-	ok = sync_is(vcpu, &uc, 1) && !inject_nmi(vcpu) && !inject_nmi(vcpu) &&
+	ok = vcpu_run_sync_is(vcpu, &uc, 1) && !vcpu_inject_nmi(vcpu) && !vcpu_inject_nmi(vcpu) &&
 	     !ioctl(vcpu->fd, VSNIX_GET_VCPU_EVENTS, &ev) && ev.nmi_pending == 1;
-	ok = ok && sync_is(vcpu, &uc, 2);
+	ok = ok && vcpu_run_sync_is(vcpu, &uc, 2);
 	tap_ok(ok && uc.args[1] == 1, "two NMIs injected before RUN: the handler runs for the first alone (%lu)",
 	       (unsigned long)uc.args[1]);
-	ok = ok && !inject_nmi(vcpu) && !ioctl(vcpu->fd, VSNIX_GET_VCPU_EVENTS, &ev) &&
+	ok = ok && !vcpu_inject_nmi(vcpu) && !ioctl(vcpu->fd, VSNIX_GET_VCPU_EVENTS, &ev) &&
 	     ev.nmi_masked == 1;
 	tap_ok(ok, "inside the NMI handler: NMIs masked (nmi_masked %u)", ev.nmi_masked);
-	ok = ok && sync_is(vcpu, &uc, 3);
+	ok = ok && vcpu_run_sync_is(vcpu, &uc, 3);
 	tap_ok(ok && uc.args[2] == 1, "the NMI injected in the handler waits for its IRET (%lu seen)",
 	       (unsigned long)uc.args[2]);
 	tap_ok(ok && uc.args[1] == 2,
 	       "and is delivered right after the IRET, IF=0 (count %lu, %lu spins)",
 	       (unsigned long)uc.args[1], (unsigned long)GUEST_VAR(vm, nw_spins));
 
-	ok = sync_is(vcpu, &uc, 4) && !ioctl(vcpu->fd, VSNIX_GET_VCPU_EVENTS, &ev) &&
+	ok = vcpu_run_sync_is(vcpu, &uc, 4) && !ioctl(vcpu->fd, VSNIX_GET_VCPU_EVENTS, &ev) &&
 	     ev.nmi_masked == 0;
 	ev.nmi_masked = 1;
 	ev.nmi_pending = 1;
 	ok = ok && !ioctl(vcpu->fd, VSNIX_SET_VCPU_EVENTS, &ev);
-	ok = ok && sync_is(vcpu, &uc, 5);
+	ok = ok && vcpu_run_sync_is(vcpu, &uc, 5);
 	tap_ok(ok && uc.args[1] == 2 && uc.args[2] == 3,
 	       "SET_VCPU_EVENTS nmi_masked: pending NMI held until the next IRET (%lu, then %lu)",
 	       (unsigned long)uc.args[1], (unsigned long)uc.args[2]);

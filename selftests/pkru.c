@@ -46,11 +46,6 @@ static bool host_has_ospke(void)
 	return c & (1u << 4);	/* CPUID.(7,0):ECX.OSPKE */
 }
 
-static bool sync_is(struct vsnix_test_vcpu *vcpu, struct ucall *uc, uint64_t stage)
-{
-	return vcpu_run_ucall_soft(vcpu, uc) == UCALL_SYNC && uc->args[0] == stage;
-}
-
 int main(void)
 {
 	struct vsnix_test_vcpu *vcpu;
@@ -68,17 +63,17 @@ int main(void)
 	saved = rdpkru();
 
 	wrpkru(HOST_PKRU_1);
-	ok = sync_is(vcpu, &uc, 1);
+	ok = vcpu_run_sync_is(vcpu, &uc, 1);
 	tap_ok(ok && uc.args[1] == 0, "guest PKRU starts at 0, not the host's (0x%lx)",
 	       (unsigned long)uc.args[1]);
-	ok = sync_is(vcpu, &uc, 2);
+	ok = vcpu_run_sync_is(vcpu, &uc, 2);
 	tap_ok(ok && uc.args[1] == GUEST_PKRU, "guest WRPKRU 0x%x reads back 0x%lx",
 	       GUEST_PKRU, (unsigned long)uc.args[1]);
 	host = rdpkru();
 	tap_ok(host == HOST_PKRU_1, "host PKRU kept after the guest's WRPKRU (0x%x)", host);
 
 	wrpkru(HOST_PKRU_2);
-	ok = sync_is(vcpu, &uc, 3);
+	ok = vcpu_run_sync_is(vcpu, &uc, 3);
 	host = rdpkru();
 	tap_ok(ok && uc.args[1] == GUEST_PKRU,
 	       "guest keeps its PKRU across entries (0x%lx)", (unsigned long)uc.args[1]);

@@ -698,6 +698,18 @@ uint64_t vcpu_run_ucall_soft(struct vsnix_test_vcpu *vcpu, struct ucall *uc)
 	return cmd;
 }
 
+bool vcpu_run_sync_is(struct vsnix_test_vcpu *vcpu, struct ucall *uc, uint64_t stage)
+{
+	return vcpu_run_ucall_soft(vcpu, uc) == UCALL_SYNC && uc->args[0] == stage;
+}
+
+int vcpu_inject_nmi(struct vsnix_test_vcpu *vcpu)
+{
+	struct vsnix_event ev = { .type = VSNIX_EVENT_NMI, .vector = 2 };
+
+	return ioctl(vcpu->fd, VSNIX_INJECT_EVENT, &ev);
+}
+
 uint64_t vcpu_run_ucall(struct vsnix_test_vcpu *vcpu, struct ucall *uc)
 {
 	uint64_t cmd = vcpu_run_ucall_soft(vcpu, uc);

@@ -170,6 +170,10 @@ uint64_t vcpu_get_ucall(struct vsnix_test_vcpu *vcpu, struct ucall *uc);
 uint64_t vcpu_run_ucall(struct vsnix_test_vcpu *vcpu, struct ucall *uc);
 /* Like vcpu_run_ucall, but report the failure and return UCALL_NONE. */
 uint64_t vcpu_run_ucall_soft(struct vsnix_test_vcpu *vcpu, struct ucall *uc);
+/* Run to the next ucall: is it GUEST_SYNC(stage)? Failures are reported. */
+bool vcpu_run_sync_is(struct vsnix_test_vcpu *vcpu, struct ucall *uc, uint64_t stage);
+/* VSNIX_INJECT_EVENT of an NMI: the ioctl's result. */
+int vcpu_inject_nmi(struct vsnix_test_vcpu *vcpu);
 /* Describe a UCALL_ABORT. */
 void ucall_abort_str(struct vsnix_test_vcpu *vcpu, const struct ucall *uc,
 		     char *buf, size_t len);
