@@ -61,7 +61,7 @@ int main(void)
 	static const char typed[] = "echo typed-$((6*7))\nexit\n";
 	static struct rg_result r;
 	double deadline, t0, t1, mhz, host_khz, tty_rate, kmsg_rate, irq0, irq1;
-	const char *line;
+	const char *line, *before, *after;
 	struct rg_proc p;
 	time_t host_start, host_now = 0;
 	long guest_date;
@@ -99,9 +99,10 @@ int main(void)
 	irq0 = irq1 = -1;
 	if (line) {
 		printf("# %.*s\n", (int)strcspn(line, "\r\n"), line);
-		irq0 = number_after(line, "before ") < 0 ? -1 :
-		       number_after(strstr(line, "before "), "4:");
-		irq1 = strstr(line, " after ") ? number_after(strstr(line, " after "), "4:") : -1;
+		before = strstr(line, "before ");
+		after = strstr(line, " after ");
+		irq0 = before ? number_after(before, "4:") : -1;
+		irq1 = after ? number_after(after, "4:") : -1;
 	}
 
 	if (!rg_ok(ready && r.code == 0, "the stock kernel boots, its shell on ttyS0 ends the run: exit %d (%.1f s)",
