@@ -454,7 +454,11 @@ int cmd_run(int argc, char **argv)
 		/* Console bytes come from the kernel: flush ours first. */
 		fflush(stdout);
 		code = vm_run(&vm, &stop);
-		reset = vm.reset;
+		/*
+		 * A stop signal can land in the same poll as the reset: the
+		 * signal's code wins, and the VM is not built again.
+		 */
+		reset = vm.reset && code == EXIT_REBOOT;
 		/* Every path out of the run puts the terminal back here. */
 		console_input_stop(&vm);
 		vm_destroy(&vm);
