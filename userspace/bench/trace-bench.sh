@@ -44,7 +44,7 @@ rig=(--cmd "sh /data/trace-in-rig.sh /data $rounds $iters $batch"
      --add "$root/userspace/bench/trace-in-rig.sh")
 echo "bench: host load before: $(cat /proc/loadavg)"
 if [ "${VSNIX_BENCH_VMX:-0}" = 1 ]; then
-	"$root/scripts/rig/run-bochs.sh" "${rig[@]}"
+	"$root/scripts/rig/run-bochs.sh" --verbose --timeout 1200 "${rig[@]}"
 else
 	# Single-threaded TCG: every run patches kernel text (module load and
 	# unload, tracepoint enable), and QEMU 7.2's multi-threaded TCG then

@@ -21,14 +21,21 @@ function q(v, n, p,   h, l) {
 	l = int(h)
 	return l >= n ? v[n] : v[l] + (h - l) * (v[l + 1] - v[l])
 }
-# "median [q1 .. q3] (n=N)" of the values in the string s.
-function summary(s, fmt,   v, n) {
+# "median [q1 .. q3] (n=N, median's 95% CI lo .. hi)" of the values in
+# the string s. The confidence interval is distribution-free: the order
+# statistics n/2 -+ 0.98 sqrt(n) (the binomial's normal approximation).
+function summary(s, fmt,   v, n, lo, hi, ci) {
 	n = split(s, v, " ")
 	if (!n)
 		return "none"
 	sortv(v, n)
-	return sprintf(fmt " [" fmt " .. " fmt "] (n=%d)",
-		       q(v, n, .5), q(v, n, .25), q(v, n, .75), n)
+	lo = int(n / 2 - 0.98 * sqrt(n))
+	hi = int(n / 2 + 0.98 * sqrt(n) + 1) + 1
+	ci = ""
+	if (lo >= 1 && hi <= n)
+		ci = sprintf(", median's 95%% CI " fmt " .. " fmt, v[lo], v[hi])
+	return sprintf(fmt " [" fmt " .. " fmt "] (n=%d%s)",
+		       q(v, n, .5), q(v, n, .25), q(v, n, .75), n, ci)
 }
 BEGIN {
 	if (col == "med") {
