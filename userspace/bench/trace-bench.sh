@@ -53,6 +53,10 @@ else
 	VSNIX_QEMU_TCG_THREAD=single \
 		"$root/scripts/rig/run-qemu.sh" --timeout 1200 "${rig[@]}"
 fi | tr -d '\r' | grep -E '^bench:' | tee "$out/trace-bench.log"
+rc=${PIPESTATUS[0]}
 echo "bench: host load after: $(cat /proc/loadavg)"
+# A machine that stopped early still leaves its runs to summarise.
 awk -f "$root/userspace/bench/trace-stats.awk" "$out/trace-bench.log"
 awk -v col=med -f "$root/userspace/bench/trace-stats.awk" "$out/trace-bench.log"
+[ "$rc" = 0 ] || echo "bench: the rig machine failed (status $rc): see build/rig/" >&2
+exit "$rc"
