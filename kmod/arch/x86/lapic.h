@@ -85,6 +85,12 @@ struct vsnix_lapic {
 	u32 esr_pending;	/* errors since the last ESR write */
 	int extint_vector;	/* PIC vector taken by INTA, -1: none */
 	bool extint_request;	/* an ExtINT message came through the IOAPIC */
+	/*
+	 * The IRR vector in the CPU's V_IRQ (events.c) from the entry to its
+	 * exit, or -1; virq_again: it came again meanwhile (lapic_irr_locked).
+	 */
+	int virq_vector;
+	bool virq_again;
 
 	struct hrtimer timer;
 	bool timer_armed;
@@ -165,6 +171,8 @@ void vsnix_lapic_init_reset(struct vsnix_vcpu *vcpu);
 /* lapic.c internals shared with lapic_timer.c and lapic_state.c. */
 enum vsnix_apic_mode vsnix_lapic_mode(struct vsnix_lapic *apic);
 void vsnix_lapic_update_ppr_locked(struct vsnix_lapic *apic);
+/* A fixed interrupt into IRR, from any context: every IRR bit set goes here. */
+void vsnix_lapic_irr_locked(struct vsnix_lapic *apic, u8 vec);
 
 /* ------------------------------------------------ lapic_timer.c */
 
