@@ -44,15 +44,15 @@ MODULE_PARM_DESC(halt_poll_ns,
 /*
  * Where the vendor can (SVM: V_IRQ, AMD APM Vol 2, 15.21.4), hand each
  * external interrupt to the CPU, which takes it when the guest can, and
- * let its source give it up only then; 0 (the default): inject it with
+ * let its source give it up only then (the default); 0: inject it with
  * the event injection of the entry (SVM EVENTINJ) once the guest can take
- * it. Off by default: with it, kvm-unit-tests' vmexit_ipi and
- * vmexit_ipi_halt hang (Documentation/design.rst).
+ * it. QEMU's TCG replays an EVENTINJ interrupt now and then
+ * (selftests/EXPECTED_SKIPS), never a virtual one.
  */
-static bool virq;
+static bool virq = true;
 module_param(virq, bool, 0644);
 MODULE_PARM_DESC(virq,
-		 "SVM: deliver interrupts as virtual interrupts (V_IRQ), not EVENTINJ (experimental)");
+		 "SVM: deliver interrupts as virtual interrupts (V_IRQ), not EVENTINJ (default 1)");
 
 int vsnix_x86_events_create(struct vsnix_vcpu *vcpu)
 {
