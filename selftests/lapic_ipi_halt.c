@@ -18,8 +18,8 @@
 #define XAPIC		0xfee00000ul
 #define V_IPI		0x60
 #define V_SPURIOUS	0xff
-#define ROUNDS_HALTED	400
-#define ROUNDS_OVERLAP	1000
+#define ROUNDS_HALTED	60
+#define ROUNDS_OVERLAP	100
 /* A bound on each wait, far beyond a round (microseconds): ~10 s. */
 #define WAIT_CYCLES	20000000000ull
 
