@@ -851,6 +851,19 @@ int vsnix_lapic_set_cr8(struct vsnix_vcpu *vcpu, u64 cr8)
 	return 0;
 }
 
+void vsnix_lapic_sync_cr8(struct vsnix_vcpu *vcpu, u8 cr8)
+{
+	struct vsnix_lapic *apic = vcpu->lapic;
+	unsigned long flags;
+
+	if (vsnix_lapic_get_cr8(vcpu) == (cr8 & 0xf))
+		return;
+	raw_spin_lock_irqsave(&apic->lock, flags);
+	*reg(apic, APIC_R_TPR) = (cr8 & 0xf) << 4;
+	vsnix_lapic_update_ppr_locked(apic);
+	raw_spin_unlock_irqrestore(&apic->lock, flags);
+}
+
 u8 vsnix_lapic_get_tpr(struct vsnix_vcpu *vcpu)
 {
 	return READ_ONCE(*reg(vcpu->lapic, APIC_R_TPR)) & 0xff;

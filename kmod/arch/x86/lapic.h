@@ -152,6 +152,11 @@ bool vsnix_lapic_msr(u32 index);
 u64 vsnix_lapic_get_cr8(struct vsnix_vcpu *vcpu);
 int vsnix_lapic_set_cr8(struct vsnix_vcpu *vcpu, u64 cr8);
 /*
+ * CR8 that the guest wrote without an exit (SVM V_TPR), taken at the exit
+ * into TPR and PPR (TPR[3:0] = 0, as MOV to CR8 does). vCPU thread.
+ */
+void vsnix_lapic_sync_cr8(struct vsnix_vcpu *vcpu, u8 cr8);
+/*
  * For a TPR shadow (VMX): the whole TPR byte, and the priority class of
  * the highest IRR vector when it is at or below TPR's class, i.e. held
  * by TPR alone or also by an ISR vector; else 0.

@@ -15,6 +15,7 @@
 #include <asm/traps.h>
 #include "svm.h"
 #include "../events.h"
+#include "../lapic.h"
 
 /* The NMI handler's IRET is still to be intercepted. */
 static bool svm_nmi_wants_iret(struct svm_vcpu *sv)
@@ -38,10 +39,36 @@ void svm_clear_events(struct svm_vcpu *sv)
 	sv->virq_loaded = false;
 }
 
+/*
+ * CR8 is V_TPR for the guest (V_INTR_MASKING, APM Vol 2, 15.21.1): MOV
+ * from CR8 reads it, MOV to CR8 writes it, with no exit, and the exit
+ * takes it into the TPR (vsnix_lapic_sync_cr8). A write is intercepted
+ * (svm_exit_cr8_write) only where the exit could not tell: where a lower
+ * TPR would unmask a vector waiting in IRR, which the write must deliver
+ * before the next instruction (SDM Vol 3, 10.8.6.1), and where TPR[3:0]
+ * is set, which a write of the same CR8 clears (10.8.6.1). Anything that
+ * raises IRR kicks the vCPU out first, so the next entry decides again.
+ */
+void svm_load_cr8(struct vsnix_vcpu *vcpu, struct vmcb *vmcb)
+{
+	vmcb->control.int_ctl = (vmcb->control.int_ctl & ~V_TPR_MASK) |
+				vsnix_lapic_get_cr8(vcpu);
+	if ((vsnix_lapic_get_tpr(vcpu) & 0xf) ||
+	    vsnix_lapic_tpr_threshold(vcpu))
+		svm_set_intercept(vmcb, INTERCEPT_CR8_WRITE);
+	else
+		svm_clr_intercept(vmcb, INTERCEPT_CR8_WRITE);
+}
+
 /* Right after #VMEXIT, GIF clear. */
 void svm_events_exited(struct vsnix_vcpu *vcpu)
 {
 	struct svm_vcpu *sv = to_svm(vcpu);
+
+	/* The guest's CR8 writes since the entry: into the TPR, PPR. */
+	if (vcpu->lapic && !sv->lost_state)
+		vsnix_lapic_sync_cr8(vcpu, sv->vmcb->control.int_ctl &
+				     V_TPR_MASK);
 
 	/* Still before the IRET: the TF of svm_enable_nmi_window is ours. */
 	if (sv->nmi_singlestep && vcpu->rip == sv->nmi_iret_rip &&
