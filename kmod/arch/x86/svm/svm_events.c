@@ -45,8 +45,9 @@ void svm_clear_events(struct svm_vcpu *sv)
  * takes it into the TPR (vsnix_lapic_sync_cr8). A write is intercepted
  * (svm_exit_cr8_write) only where the exit could not tell: where a lower
  * TPR would unmask a vector waiting in IRR, which the write must deliver
- * before the next instruction (SDM Vol 3, 10.8.6.1), and where TPR[3:0]
- * is set, which a write of the same CR8 clears (10.8.6.1). Anything that
+ * before the next instruction (SDM Vol 3, 10.8.6.1), where TPR[3:0] is
+ * set, which a write of the same CR8 clears (10.8.6.1), and while V_IRQ
+ * holds an interrupt (svm_set_virq, after this). Anything that
  * raises IRR kicks the vCPU out first, so the next entry decides again.
  */
 void svm_load_cr8(struct vsnix_vcpu *vcpu, struct vmcb *vmcb)
@@ -109,6 +110,12 @@ void svm_set_virq(struct vsnix_vcpu *vcpu, u8 vector)
 	vmcb->control.int_vector = vector;
 	vmcb->control.int_ctl |= V_IRQ_MASK | V_IGN_TPR_MASK |
 				 ((vector >> 4) << V_INTR_PRIO_SHIFT);
+	/*
+	 * V_IGN_TPR: a CR8 write that raises the TPR over it before the guest
+	 * takes it would not hold it back; it must exit (svm_load_cr8).
+	 */
+	if (vcpu->lapic)
+		svm_set_intercept(vmcb, INTERCEPT_CR8_WRITE);
 }
 
 /*
