@@ -203,10 +203,14 @@ static void guest_mmio(uint64_t check_gp)
 	GUEST_SYNC(2);
 }
 
-/* Stage 3: held while class <= CR8, taken right after MOV CR8 lowers it. */
+/*
+ * Stage 3: held while class <= CR8, taken right after MOV CR8 lowers it;
+ * and held when CR8 rises over a vector that was deliverable while IF=0
+ * (SVM: already in V_IRQ, with V_IGN_TPR).
+ */
 static void guest_irq(void)
 {
-	uint64_t held, now, i;
+	uint64_t held, now, raised, after, base, i;
 
 	apic_wr(0xf0, 0x100 | V_SPURIOUS);
 	write_cr8(5);
@@ -225,7 +229,21 @@ static void guest_irq(void)
 	GUEST_ASSERT_EQ(irq_count[V_HIGH], 0);
 	write_cr8(5);
 	asm volatile("cli");
-	GUEST_SYNC3(3, held | now << 8, irq_count[V_HIGH]);
+
+	base = irq_count[V_LOW];
+	write_cr8(0);
+	apic_wr(0x300, 0x40000 | V_LOW);		/* deliverable, IF=0 */
+	write_cr8(6);
+	asm volatile("sti");
+	for (i = 0; i < 100000; i++)
+		asm volatile("pause");
+	raised = irq_count[V_LOW] - base;
+	write_cr8(4);
+	after = irq_count[V_LOW] - base;		/* the next instruction */
+	asm volatile("cli");
+	write_cr8(5);
+	GUEST_SYNC3(3, held | now << 8 | raised << 16 | after << 24,
+		    irq_count[V_HIGH]);
 }
 
 /* Stage 4: in x2APIC mode CR8 is TPR MSR 0x808's bits 7:4. */
@@ -294,7 +312,7 @@ int main(void)
 	vsnix_dev_fd();
 	if (vsnix_cap(VSNIX_CAP_LAPIC) != 1)
 		tap_skip_all("no VSNIX_CAP_LAPIC");
-	tap_plan(8);
+	tap_plan(9);
 	sigaction(SIGALRM, &sa, NULL);
 
 	vm = vm_create_long(0);
@@ -314,13 +332,17 @@ int main(void)
 	mmio_ok = stage(vcpu, 2, &uc);
 	tap_ok(mmio_ok, "CR8 = TPR[7:4] = PPR[7:4] through the xAPIC page");
 	ok = stage(vcpu, 3, &uc);
-	tap_ok(ok && (uc.args[1] & 0xff) == 0 && (uc.args[1] >> 8) == 1,
+	tap_ok(ok && (uc.args[1] & 0xff) == 0 && ((uc.args[1] >> 8) & 0xff) == 1,
 	       "CR8 = 5 holds vector 0x50 in IRR; CR8 = 4 delivers it before the next instruction (held %lu, after %lu)",
 	       ok ? (unsigned long)(uc.args[1] & 0xff) : 0ul,
-	       ok ? (unsigned long)(uc.args[1] >> 8) : 0ul);
+	       ok ? (unsigned long)((uc.args[1] >> 8) & 0xff) : 0ul);
 	tap_ok(ok && uc.args[2] == 1,
 	       "CR8 = 6 holds class 6 vector 0x61; CR8 = 5 delivers it (%lu)",
 	       ok ? (unsigned long)uc.args[2] : 0ul);
+	tap_ok(ok && ((uc.args[1] >> 16) & 0xff) == 0 && (uc.args[1] >> 24) == 1,
+	       "CR8 = 6 set while 0x50 waits for STI holds it; CR8 = 4 delivers it (held %lu, after %lu)",
+	       ok ? (unsigned long)((uc.args[1] >> 16) & 0xff) : 0ul,
+	       ok ? (unsigned long)(uc.args[1] >> 24) : 0ul);
 	x2apic_ok = stage(vcpu, 4, &uc) &&
 		    vcpu_run_ucall_soft(vcpu, &uc) == UCALL_DONE;
 	tap_ok(x2apic_ok, "x2APIC: CR8 is TPR MSR 0x808[7:4], PPR MSR 0x80a follows");
