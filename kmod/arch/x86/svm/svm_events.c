@@ -47,7 +47,7 @@ void svm_clear_events(struct svm_vcpu *sv)
  * TPR would unmask a vector waiting in IRR, which the write must deliver
  * before the next instruction (SDM Vol 3, 10.8.6.1), where TPR[3:0] is
  * set, which a write of the same CR8 clears (10.8.6.1), and while V_IRQ
- * holds an interrupt (svm_set_virq, after this). Anything that
+ * is set (svm_virq_cr8_exits, after this). Anything that
  * raises IRR kicks the vCPU out first, so the next entry decides again.
  */
 void svm_load_cr8(struct vsnix_vcpu *vcpu, struct vmcb *vmcb)
@@ -97,6 +97,19 @@ void svm_inject_irq(struct vsnix_vcpu *vcpu,
 }
 
 /*
+ * While V_IRQ is set, CR8 writes exit (svm_load_cr8): with V_IGN_TPR a
+ * TPR raised over the interrupt would not hold it back, and QEMU 7.2's
+ * TCG aborts on a MOV to CR8 that it lets through then (its CR8 write
+ * re-raises the virtual interrupt without the iothread lock: "assertion
+ * failed: (qemu_mutex_iothread_locked())" in tcg_handle_interrupt).
+ */
+static void svm_virq_cr8_exits(struct vsnix_vcpu *vcpu, struct vmcb *vmcb)
+{
+	if (vcpu->lapic)
+		svm_set_intercept(vmcb, INTERCEPT_CR8_WRITE);
+}
+
+/*
  * A virtual interrupt (APM 15.21.4): the CPU takes it once RFLAGS.IF=1,
  * no shadow, and its priority beats V_TPR, or V_IGN_TPR: the LAPIC
  * already weighed TPR and PPR. No exit; taking it clears V_IRQ.
@@ -110,12 +123,7 @@ void svm_set_virq(struct vsnix_vcpu *vcpu, u8 vector)
 	vmcb->control.int_vector = vector;
 	vmcb->control.int_ctl |= V_IRQ_MASK | V_IGN_TPR_MASK |
 				 ((vector >> 4) << V_INTR_PRIO_SHIFT);
-	/*
-	 * V_IGN_TPR: a CR8 write that raises the TPR over it before the guest
-	 * takes it would not hold it back; it must exit (svm_load_cr8).
-	 */
-	if (vcpu->lapic)
-		svm_set_intercept(vmcb, INTERCEPT_CR8_WRITE);
+	svm_virq_cr8_exits(vcpu, vmcb);
 }
 
 /*
@@ -164,8 +172,9 @@ void svm_inject_exception(struct vsnix_vcpu *vcpu,
 }
 
 /* A virtual interrupt exits (VINTR) as soon as the guest could take it. */
-static void svm_open_vintr_window(struct vmcb *vmcb)
+static void svm_open_vintr_window(struct vsnix_vcpu *vcpu, struct vmcb *vmcb)
 {
+	svm_virq_cr8_exits(vcpu, vmcb);
 	vmcb->control.int_ctl |= V_IRQ_MASK | V_IGN_TPR_MASK |
 				 V_INTR_PRIO_MASK;
 	svm_set_intercept(vmcb, INTERCEPT_VINTR);
@@ -185,7 +194,7 @@ void svm_enable_irq_window(struct vsnix_vcpu *vcpu)
 		sv->irq_iret = true;
 		svm_set_intercept(sv->vmcb, INTERCEPT_IRET);
 	} else {
-		svm_open_vintr_window(sv->vmcb);
+		svm_open_vintr_window(vcpu, sv->vmcb);
 	}
 }
 
@@ -209,7 +218,7 @@ void svm_enable_nmi_window(struct vsnix_vcpu *vcpu)
 		sv->vmcb->save.rflags |= X86_EFLAGS_TF;
 	} else if (!sv->nmi_masked) {
 		/* With a V_IRQ loaded, the VINTR exit comes before it. */
-		svm_open_vintr_window(sv->vmcb);
+		svm_open_vintr_window(vcpu, sv->vmcb);
 	}
 }
 
