@@ -103,11 +103,16 @@ void fd_put(int fd, enum fd_kind kind)
 
 /*
  * A random fd of the kind (FD_FREE: any kind), left in the table: another
- * thread may close it while this one uses it, which is part of the test.
+ * thread may close it while this one uses it, which is part of the test;
+ * three times in four one of the pool's, which no thread closes.
  */
 int fd_pick(struct fuzz_thread *t, enum fd_kind kind)
 {
 	int start = rnd_below(t, NR_FDS), i, fd = -1;
+
+	/* Mostly the pool's long-lived objects (pool.c), else the table's. */
+	if (!one_in(t, 4) && (fd = pool_pick(t, kind)) >= 0)
+		return fd;
 
 	pthread_mutex_lock(&table_lock);
 	for (i = 0; i < NR_FDS; i++) {

@@ -112,6 +112,10 @@ long op_destroy_device(struct fuzz_thread *t);
 long op_device_input(struct fuzz_thread *t);
 void random_device_config(struct fuzz_thread *t, struct vsnix_device_config *c,
 			  uint32_t type);
+/* pool.c */
+int pool_pick(struct fuzz_thread *t, enum fd_kind kind);
+unsigned int pool_build(struct fuzz_thread *t);
+void pool_close(void);
 /* platform.c */
 long op_platform(struct fuzz_thread *t);
 /* stats_ops.c */
