@@ -68,6 +68,27 @@ uint64_t interesting_u64(struct fuzz_thread *t)
 	}
 }
 
+static uint8_t *guard;	/* PROT_NONE: its addresses fault */
+
+/*
+ * A user pointer the kernel must refuse: NULL-ish, non-canonical, kernel,
+ * or in a PROT_NONE mapping. Never one of the fuzzer's own writable pages
+ * (a random value like 1 << 23 can land in the heap of this static binary:
+ * a GET that writes there, or a memory slot there that a guest writes,
+ * corrupts the fuzzer itself).
+ */
+uint64_t bad_pointer(struct fuzz_thread *t)
+{
+	static const uint64_t bad[] = {
+		0, 1, 8, 4095, 0x0000800000000000ull, 0x00007ffffffff000ull,
+		0xffff800000000000ull, 0xffffffff81000000ull, ~0ull - 7, ~0ull,
+	};
+
+	if (guard && one_in(t, 2))
+		return (uintptr_t)guard + rnd_below(t, GUARD_SIZE);
+	return bad[rnd_below(t, sizeof(bad) / sizeof(bad[0]))];
+}
+
 /* errnos the API documents for bad input, races and resource limits. */
 bool errno_expected(int err)
 {
@@ -272,6 +293,9 @@ static int open_tap(void)
 void fuzz_backends_init(void)
 {
 	char path[] = "/tmp/vsnix-fuzz-disk-XXXXXX";
+
+	guard = mmap(NULL, GUARD_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	TEST_ASSERT(guard != MAP_FAILED, "guard mapping");
 
 	backends.disk = mkostemp(path, O_CLOEXEC);
 	TEST_ASSERT(backends.disk >= 0 && !ftruncate(backends.disk, 1 << 20),

@@ -69,7 +69,7 @@ long op_set_region(struct fuzz_thread *t)
 	if (one_in(t, 4))
 		r.memory_size = one_in(t, 3) ? 0 : interesting_u64(t);
 	if (one_in(t, 8))
-		r.userspace_addr = interesting_u64(t);
+		r.userspace_addr = bad_pointer(t);
 	if (one_in(t, 16))
 		r.reserved[rnd_below(t, 2)] = rnd(t);
 	return ioctl(fd_pick(t, FD_VM), VSNIX_SET_MEMORY_REGION, &r);
@@ -277,7 +277,7 @@ long op_ioctl_valid(struct fuzz_thread *t)
 	if (r->nr == VSNIX_CREATE_LAPIC)
 		return ioctl(fd, r->nr, one_in(t, 8) ? interesting_u64(t) : 0);
 	if (one_in(t, 16))	/* a bad pointer: unmapped or kernel */
-		arg = (void *)(uintptr_t)interesting_u64(t);
+		arg = (void *)(uintptr_t)bad_pointer(t);
 	ret = ioctl(fd, r->nr, arg);
 	if (ret >= 0 && r->nr == VSNIX_STATS_FD_BY_ID)
 		fd_put(ret, FD_STATS);

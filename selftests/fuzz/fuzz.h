@@ -20,6 +20,7 @@
 #define ARG_SIZE	8192	/* room for the largest ioctl argument */
 #define RUN_TIMER_NS	(3 * 1000 * 1000)
 #define STUCK_SECONDS	30
+#define GUARD_SIZE	(1ul << 20)
 
 enum fd_kind { FD_FREE, FD_SYS, FD_VM, FD_VCPU, FD_STATS, FD_OTHER };
 
@@ -62,6 +63,8 @@ static inline bool one_in(struct fuzz_thread *t, unsigned int n)
 
 /* common.c */
 uint64_t interesting_u64(struct fuzz_thread *t);
+/* A user pointer that is never the fuzzer's own writable memory. */
+uint64_t bad_pointer(struct fuzz_thread *t);
 void fill_random(struct fuzz_thread *t, void *buf, size_t len);
 /* Flip a few random bits in buf[0, len). */
 void flip_bits(struct fuzz_thread *t, void *buf, size_t len, unsigned int max);

@@ -62,6 +62,7 @@ static void step(bool ok, const char *what)
 	}
 }
 
+/* A UART's device id, or -1. */
 static long uart(int vm, uint16_t base)
 {
 	struct vsnix_device_config c;
@@ -70,7 +71,7 @@ static long uart(int vm, uint16_t base)
 	c.type = VSNIX_DEV_UART16550;
 	c.console_fd = backends.devnull;
 	c.uart.base = base;
-	return ioctl(vm, VSNIX_CREATE_DEVICE, &c);
+	return ioctl(vm, VSNIX_CREATE_DEVICE, &c) ? -1 : (long)c.id;
 }
 
 /* Devices on vm: a UART that takes input, a second one made and destroyed. */
