@@ -53,38 +53,39 @@ enum op {
 struct op_desc {
 	const char *name;
 	long (*fn)(struct fuzz_thread *t);
-	unsigned int weight;	/* in 1000: most calls are ioctls on live objects */
+	unsigned int weight;	/* in 2000: most calls are ioctls on live objects */
 };
 
 /*
- * Per 1000 calls. The slow kinds (a VM made or closed, a platform, an
- * mmap) are rare but still hundreds in a run of 100,000 calls: on the
- * debug kernel a platform takes about 1 s, a VM or an mmap 50-150 ms, a
- * cheap ioctl 1-5 ms of a thread's time.
+ * Per 2000 calls. The slow kinds (a VM made or closed, a device, a
+ * platform, an mmap) are rare but still tens to thousands in a run of
+ * 100,000 calls: on the debug kernel a platform takes about 0.6 s, a VM
+ * or an mmap 50-150 ms, a device 40 ms, a cheap ioctl 0.5-3 ms of a
+ * thread's time.
  */
 static const struct op_desc ops[NR_OPS] = {
 	[OP_OPEN] = { "open", op_open, 10 },
-	[OP_CLOSE] = { "close", op_close, 25 },
+	[OP_CLOSE] = { "close", op_close, 30 },
 	[OP_CREATE_VM] = { "create_vm", op_create_vm, 6 },
-	[OP_CREATE_VCPU] = { "create_vcpu", op_create_vcpu, 15 },
-	[OP_SET_REGION] = { "set_region", op_set_region, 40 },
-	[OP_CREATE_DEVICE] = { "create_device", op_create_device, 40 },
-	[OP_RUN] = { "run", op_run, 60 },
-	[OP_MMAP_RUN] = { "mmap_run", op_mmap_run, 6 },
-	[OP_MAP] = { "map", op_map, 5 },
-	[OP_UNMAP] = { "unmap", op_unmap, 5 },
-	[OP_IOCTL_VALID] = { "ioctl_valid", op_ioctl_valid, 407 },
-	[OP_IOCTL_RANDOM] = { "ioctl_random", op_ioctl_random, 100 },
-	[OP_OTHER_FD] = { "other_fd", op_other_fd, 10 },
-	[OP_DESTROY_DEVICE] = { "destroy_device", op_destroy_device, 30 },
-	[OP_DEVICE_INPUT] = { "device_input", op_device_input, 30 },
+	[OP_CREATE_VCPU] = { "create_vcpu", op_create_vcpu, 16 },
+	[OP_SET_REGION] = { "set_region", op_set_region, 50 },
+	[OP_CREATE_DEVICE] = { "create_device", op_create_device, 20 },
+	[OP_RUN] = { "run", op_run, 80 },
+	[OP_MMAP_RUN] = { "mmap_run", op_mmap_run, 4 },
+	[OP_MAP] = { "map", op_map, 4 },
+	[OP_UNMAP] = { "unmap", op_unmap, 4 },
+	[OP_IOCTL_VALID] = { "ioctl_valid", op_ioctl_valid, 640 },
+	[OP_IOCTL_RANDOM] = { "ioctl_random", op_ioctl_random, 520 },
+	[OP_OTHER_FD] = { "other_fd", op_other_fd, 6 },
+	[OP_DESTROY_DEVICE] = { "destroy_device", op_destroy_device, 40 },
+	[OP_DEVICE_INPUT] = { "device_input", op_device_input, 20 },
 	[OP_PLATFORM] = { "platform", op_platform, 1 },
 	[OP_STATS_FD] = { "stats_fd", op_stats_fd, 20 },
-	[OP_STATS_READ] = { "stats_read", op_stats_read, 80 },
-	[OP_VM_NAME] = { "vm_name", op_vm_name, 30 },
-	[OP_VM_INFO] = { "vm_info", op_vm_info, 30 },
-	[OP_LIST_VMS] = { "list_vms", op_list_vms, 20 },
-	[OP_STATS_BY_ID] = { "stats_by_id", op_stats_by_id, 30 },
+	[OP_STATS_READ] = { "stats_read", op_stats_read, 300 },
+	[OP_VM_NAME] = { "vm_name", op_vm_name, 50 },
+	[OP_VM_INFO] = { "vm_info", op_vm_info, 100 },
+	[OP_LIST_VMS] = { "list_vms", op_list_vms, 30 },
+	[OP_STATS_BY_ID] = { "stats_by_id", op_stats_by_id, 49 },
 };
 
 static atomic_long op_ok[NR_OPS];

@@ -69,6 +69,7 @@ uint64_t interesting_u64(struct fuzz_thread *t)
 }
 
 static uint8_t *guard;	/* PROT_NONE: its addresses fault */
+uint8_t *scratch;	/* SCRATCH_SIZE bytes right below the guard */
 
 /*
  * A user pointer the kernel must refuse: NULL-ish, non-canonical, kernel,
@@ -294,8 +295,11 @@ void fuzz_backends_init(void)
 {
 	char path[] = "/tmp/vsnix-fuzz-disk-XXXXXX";
 
-	guard = mmap(NULL, GUARD_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	TEST_ASSERT(guard != MAP_FAILED, "guard mapping");
+	scratch = mmap(NULL, SCRATCH_SIZE + GUARD_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	TEST_ASSERT(scratch != MAP_FAILED, "scratch mapping");
+	guard = scratch + SCRATCH_SIZE;
+	TEST_ASSERT(!mprotect(guard, GUARD_SIZE, PROT_NONE), "guard mapping");
 
 	backends.disk = mkostemp(path, O_CLOEXEC);
 	TEST_ASSERT(backends.disk >= 0 && !ftruncate(backends.disk, 1 << 20),

@@ -212,7 +212,8 @@ static void fill_pointers(struct fuzz_thread *t, unsigned long nr)
 		struct vsnix_dirty_log *d = (void *)t->arg;
 
 		d->slot = rnd_below(t, 4);
-		d->dirty_bitmap = (uintptr_t)room;
+		/* A slot's bitmap can outgrow t->arg: 1 GiB takes 32 KiB. */
+		d->dirty_bitmap = (uintptr_t)scratch;
 	} else if (nr == VSNIX_STATS_FD_BY_ID) {
 		struct vsnix_stats_fd_req *r = (void *)t->arg;
 

@@ -21,6 +21,7 @@
 #define RUN_TIMER_NS	(3 * 1000 * 1000)
 #define STUCK_SECONDS	30
 #define GUARD_SIZE	(1ul << 20)
+#define SCRATCH_SIZE	(1ul << 20)
 
 enum fd_kind { FD_FREE, FD_SYS, FD_VM, FD_VCPU, FD_STATS, FD_OTHER };
 
@@ -92,6 +93,12 @@ extern struct fuzz_backends backends;
 void fuzz_backends_init(void);
 void fuzz_backends_close(void);
 
+/*
+ * For outputs whose size a slot decides (a dirty bitmap): shared, written
+ * by any thread; a write past its end faults (EFAULT) on the guard
+ * instead of landing in the fuzzer's own data (threads[], the counters).
+ */
+extern uint8_t *scratch;
 extern long run_area_size;
 extern int platform_sys_fd;	/* a /dev/vsnix fd no thread closes */
 extern atomic_int stats_header_bad;	/* stats fds whose header lied */
