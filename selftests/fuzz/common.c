@@ -184,22 +184,68 @@ struct fuzz_map map_pick(struct fuzz_thread *t)
 	return m;
 }
 
-void map_put(void *addr, size_t len)
+/*
+ * Guest memory lives in an arena of NR_MAPS slots, each MAX_MAP_SIZE plus
+ * a PROT_NONE page, reserved PROT_NONE at start. A dropped mapping becomes
+ * PROT_NONE again instead of a hole: a memory slot still pointing there
+ * must never reach memory the C library or the kernel later put at that
+ * address (a guest then wrote into the fuzzer's own heap: SIGSEGV in
+ * glibc), and a writable slot larger than its mapping stops at the gap.
+ */
+#define ARENA_STRIDE	(MAX_MAP_SIZE + 4096)
+static uint8_t *arena;
+static bool map_used[NR_MAPS];	/* reserved or published */
+
+static void *arena_slot(int i)
+{
+	return arena + (size_t)i * ARENA_STRIDE;
+}
+
+/* Back to PROT_NONE: unmaps the pages (the MMU notifier runs) and keeps the range. */
+static int arena_drop(int i)
+{
+	return mmap(arena_slot(i), MAX_MAP_SIZE, PROT_NONE, MAP_PRIVATE |
+		    MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) == MAP_FAILED ? -1 : 0;
+}
+
+/* A new writable mapping of len bytes, not yet in the table; -1 when full. */
+int map_new(size_t len, void **addr)
 {
 	int i;
 
 	pthread_mutex_lock(&table_lock);
-	for (i = 0; i < NR_MAPS; i++) {
-		if (!maps[i].addr) {
-			maps[i].addr = addr;
-			maps[i].len = len;
-			addr = NULL;
-			break;
-		}
-	}
+	for (i = 0; i < NR_MAPS && map_used[i]; i++)
+		;
+	if (i < NR_MAPS)
+		map_used[i] = true;
 	pthread_mutex_unlock(&table_lock);
-	if (addr)
-		munmap(addr, len);
+	if (i == NR_MAPS)
+		return errno = ENOSPC, -1;
+	*addr = mmap(arena_slot(i), len, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	if (*addr == MAP_FAILED) {
+		map_release(i);
+		return -1;
+	}
+	return i;
+}
+
+/* From now on other threads use it as guest memory, and may drop it. */
+void map_publish(int i, size_t len)
+{
+	pthread_mutex_lock(&table_lock);
+	maps[i].addr = arena_slot(i);
+	maps[i].len = len;
+	pthread_mutex_unlock(&table_lock);
+}
+
+/* Drop an unpublished mapping. */
+void map_release(int i)
+{
+	arena_drop(i);
+	pthread_mutex_lock(&table_lock);
+	map_used[i] = false;
+	pthread_mutex_unlock(&table_lock);
 }
 
 /* Drop a mapping that a VM may use as guest memory right now. */
@@ -214,7 +260,12 @@ long op_unmap(struct fuzz_thread *t)
 	pthread_mutex_unlock(&table_lock);
 	if (!m.addr)
 		return errno = ENOENT, -1;
-	return munmap(m.addr, m.len);
+	if (arena_drop(i))
+		return -1;
+	pthread_mutex_lock(&table_lock);
+	map_used[i] = false;
+	pthread_mutex_unlock(&table_lock);
+	return 0;
 }
 
 void close_tables(void)
@@ -224,9 +275,7 @@ void close_tables(void)
 	for (i = 0; i < NR_FDS; i++)
 		if (fds[i].kind != FD_FREE)
 			close(fds[i].fd);
-	for (i = 0; i < NR_MAPS; i++)
-		if (maps[i].addr)
-			munmap(maps[i].addr, maps[i].len);
+	munmap(arena, (size_t)NR_MAPS * ARENA_STRIDE);
 }
 
 /*
@@ -299,6 +348,9 @@ void fuzz_backends_init(void)
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	TEST_ASSERT(scratch != MAP_FAILED, "scratch mapping");
 	guard = scratch + SCRATCH_SIZE;
+	arena = mmap(NULL, (size_t)NR_MAPS * ARENA_STRIDE, PROT_NONE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	TEST_ASSERT(arena != MAP_FAILED, "guest memory arena");
 	TEST_ASSERT(!mprotect(guard, GUARD_SIZE, PROT_NONE), "guard mapping");
 
 	backends.disk = mkostemp(path, O_CLOEXEC);

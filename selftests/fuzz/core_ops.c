@@ -108,13 +108,13 @@ long op_mmap_run(struct fuzz_thread *t)
 long op_map(struct fuzz_thread *t)
 {
 	size_t len = (rnd_below(t, MAX_MAP_SIZE / 4096) + 1) * 4096;
-	void *addr = mmap(NULL, len, PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *addr;
+	int i = map_new(len, &addr);
 
-	if (addr == MAP_FAILED)
+	if (i < 0)
 		return -1;
 	fill_random(t, addr, len < 16384 ? len : 16384);
-	map_put(addr, len);
+	map_publish(i, len);
 	return 0;
 }
 

@@ -74,8 +74,10 @@ void fd_put(int fd, enum fd_kind kind);
 int fd_pick(struct fuzz_thread *t, enum fd_kind kind);
 int fd_take(struct fuzz_thread *t);
 struct fuzz_map map_pick(struct fuzz_thread *t);
-/* Put a mapping in the table (munmapped when the table is full). */
-void map_put(void *addr, size_t len);
+/* Guest memory in the arena: new (unpublished), published, released. */
+int map_new(size_t len, void **addr);
+void map_publish(int i, size_t len);
+void map_release(int i);
 int random_file_fd(struct fuzz_thread *t);
 /* RUN vcpu once, cut short by the thread's timer. */
 long run_with_timer(struct fuzz_thread *t, int vcpu);
