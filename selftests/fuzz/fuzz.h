@@ -17,7 +17,12 @@
 #define NR_FDS		48	/* fds the fuzzer keeps open at most */
 #define NR_MAPS		32	/* anonymous mappings for guest memory */
 #define MAX_MAP_SIZE	(1ul << 20)
-#define ARG_SIZE	8192	/* room for the largest ioctl argument */
+/*
+ * Room for the largest argument the kernel may write: a CPUID table of
+ * VSNIX_MAX_CPUID_ENTRIES is 8 KiB plus its header, a random request's
+ * size field at most 16 KiB - 1. Past it lies the next thread's state.
+ */
+#define ARG_SIZE	16384
 #define RUN_TIMER_NS	(3 * 1000 * 1000)
 #define STUCK_SECONDS	30
 #define GUARD_SIZE	(1ul << 20)

@@ -52,6 +52,8 @@ long op_stats_read(struct fuzz_thread *t)
 
 	if (len > ARG_SIZE && !one_in(t, 4))
 		len = ARG_SIZE;
+	else if (len > ARG_SIZE)	/* a read past scratch faults on the guard */
+		buf = scratch;
 	if (one_in(t, 32))
 		buf = (void *)(uintptr_t)bad_pointer(t);	/* EFAULT */
 	switch (rnd_below(t, 3)) {
