@@ -407,10 +407,9 @@ static void net_serve_one(struct net_pair *p, unsigned int work)
 		return;
 	if (work == NET_WORK_CTRL)
 		pushed = !net->ctrl_broken && vsnix_net_ctrl_serve(net);
-	else if (p->broken)
-		return;
 	else
-		pushed = work == NET_WORK_RX ? net_rx_serve(p) : net_tx_serve(p);
+		pushed = !p->broken && (work == NET_WORK_RX ? net_rx_serve(p) :
+							    net_tx_serve(p));
 	if (pushed)
 		vsnix_vq_notify(&net->vdev.vqs[q]);
 }
@@ -427,7 +426,7 @@ static void net_serve(struct net_pair *p)
 
 	mutex_lock(&p->serve_lock);
 	if (!mmget_not_zero(net->mm)) {
-		p->pending = 0;		/* the VMM is exiting */
+		xchg(&p->pending, 0);	/* the VMM is exiting */
 		mutex_unlock(&p->serve_lock);
 		return;
 	}

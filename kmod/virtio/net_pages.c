@@ -83,7 +83,7 @@ int vsnix_net_map(struct vsnix_net *net, struct net_pages *pg,
 	int ret;
 
 	RCU_LOCKDEP_WARN(!srcu_read_lock_held(&vm->srcu),
-			 "vsnix_net_map outside vm->srcu");
+			 "guest pages mapped outside vm->srcu");
 	for (i = 0; i < c->nr_segs && len; i++) {
 		const struct vsnix_vq_seg *s = &c->segs[i];
 		u32 n;
