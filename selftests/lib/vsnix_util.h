@@ -53,6 +53,8 @@ int vsnix_dev_fd(void);
 long vsnix_cap(unsigned int cap);
 bool vsnix_is_svm(void);
 bool vsnix_is_vmx(void);
+/* The host runs under QEMU's TCG (hypervisor vendor "TCGTCGTCGTCG"). */
+bool host_is_qemu_tcg(void);
 
 /* Kernel taint bits that an oops (D) or a WARN (W) sets. */
 #define TAINT_BAD_MASK	((1ul << 7) | (1ul << 9))
@@ -184,6 +186,13 @@ void ucall_abort_str(struct vsnix_test_vcpu *vcpu, const struct ucall *uc,
  * from guest_fd, and the reverse. Calls unshare(CLONE_NEWNET).
  */
 void net_tap_pair(int *guest_fd, int *peer);
+
+/* blockdev.c: host block devices for the virtio-blk tests */
+/* A loop device over path (its name in dev); its fd, or -1 (a TAP comment says why). */
+int loop_attach(const char *path, char *dev, size_t len);
+void loop_detach(int fd);
+/* CLOCK_MONOTONIC in seconds. */
+double monotonic_s(void);
 
 /* netns.c: namespaces, taps, veths and frames for the virtio-net/eBPF tests */
 int __attribute__((format(printf, 1, 2))) net_sh(const char *fmt, ...);
