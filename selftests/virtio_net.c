@@ -9,7 +9,10 @@
  * Hostile transmit chains (a header too short, a frame over 64 KiB, a
  * device-writable buffer, bad header flags, GSO not negotiated) are
  * dropped and returned, the device goes on, and the counters printed at
- * the device's end say so; a descriptor outside RAM sets NEEDS_RESET.
+ * the device's end say so. A frame in four descriptors, the header split
+ * over two of them and each piece across a page boundary, arrives on the
+ * tap intact (the device maps the guest's pages for the tap). A
+ * descriptor outside RAM sets NEEDS_RESET.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -20,7 +23,7 @@
 #include <vsnix/pc.h>
 #include "vsnix_util.h"
 
-#define NR_TESTS	12
+#define NR_TESTS	13
 #define SLOT		3
 #define BAR		PC_PCI_MMIO_START
 #define QSIZE		16
@@ -29,6 +32,7 @@
 #define TAP		"vsvn0"
 #define RX_LEN		200
 #define BIG_LEN		(12 + 70000)
+#define SG_LEN		1400		/* stage 60's frame, without the header */
 
 static const uint8_t mac[6] = { 0x02, 0x5e, 0x00, 0x00, 0x0a, 0x01 };
 
@@ -182,6 +186,49 @@ static void tx_frame(uint64_t at, const char *tag, uint32_t len)
 		R8(at + 26 + i) = tag[i];
 }
 
+/* Byte off of stage 60's stream: a zero header, then the frame. */
+static uint8_t sg_byte(uint32_t off)
+{
+	if (off < 12)
+		return 0;
+	off -= 12;
+	if (off < 6)
+		return 0xff;
+	if (off < 12)
+		return mac[off - 6];
+	if (off < 14)
+		return off == 12 ? ETYPE >> 8 : ETYPE & 0xff;
+	if (off < 17)
+		return off == 14 ? 's' : off == 15 ? 'g' : 0;
+	return (uint8_t)(off * 13 + 5);
+}
+
+/*
+ * Stage 60: 12 + SG_LEN bytes in four chained descriptors on tx0: 5
+ * header bytes, then 7 more and the frame's start, each piece after the
+ * first across a page boundary of m->big.
+ */
+static uint64_t tx_scattered(void)
+{
+	uint16_t used = R16(USED(1) + 2);
+	uint32_t off = 0, j, len;
+	uint64_t at;
+	int k;
+
+	/* No arrays: the compiler would build them with SSE stores. */
+	for (k = 0; k < 4; k++) {
+		at = k == 0 ? gm->big + 0x100 : k == 1 ? gm->big + 0x2000 - 200 :
+		     k == 2 ? gm->big + 0x4000 - 300 : gm->big + 0x6000 - 100;
+		len = k == 0 ? 5 : k == 1 ? 407 : k == 2 ? 600 :
+		      12 + SG_LEN - 5 - 407 - 600;
+		for (j = 0; j < len; j++, off++)
+			R8(at + j) = sg_byte(off);
+		desc(1, k, at, len, k < 3 ? 1 : 0, k + 1);
+	}
+	offer(1, 0);
+	return wait_used(1, used + 1);
+}
+
 /* One control command MQ VQ_PAIRS_SET pairs: the ack byte. */
 static uint8_t ctrl_mq(uint16_t pairs)
 {
@@ -305,6 +352,7 @@ static void guest_code(struct gmem *m)
 		offer(1, i);
 	i = wait_used(1, used + 6);
 	GUEST_SYNC3(6, i, R8(common + C_STATUS));
+	GUEST_SYNC3(60, tx_scattered(), R8(common + C_STATUS));
 	/* 7: a descriptor outside guest RAM: the queue is broken. */
 	desc(3, 0, 0x7f0000000000ull, 72, 0, 0);
 	offer(3, 0);
@@ -407,6 +455,35 @@ static void kmsg_counters(int kfd, char *out, size_t len)
 			out[strcspn(out, "\n")] = '\0';
 		}
 	}
+}
+
+/* Stage 60's frame on the tap: SG_LEN bytes, each as sg_byte says. */
+static bool tap_sg_frame(int s, ssize_t *got)
+{
+	struct pollfd p = { s, POLLIN, 0 };
+	uint8_t f[4096];
+	ssize_t i;
+
+	*got = -1;
+	while (poll(&p, 1, 2000) > 0) {
+		struct sockaddr_ll from;
+		socklen_t flen = sizeof(from);
+		ssize_t len = recvfrom(s, f, sizeof(f), 0, (struct sockaddr *)&from,
+				       &flen);
+
+		if (len < 17 || from.sll_pkttype == PACKET_OUTGOING ||
+		    f[12] != (ETYPE >> 8) || f[13] != (ETYPE & 0xff) ||
+		    memcmp(f + 14, "sg", 3))
+			continue;
+		*got = len;
+		if (len != SG_LEN)
+			return false;
+		for (i = 0; i < len; i++)
+			if (f[i] != sg_byte(12 + i))
+				return false;
+		return true;
+	}
+	return false;
 }
 
 static void send_rx_frame(int s)
@@ -526,6 +603,16 @@ int main(void)
 	} else {
 		tap_ok(false, "hostile transmit chains");
 	}
+	if (stage(vcpu, 60, &uc)) {
+		ssize_t got;
+		bool ok = tap_sg_frame(s, &got);
+
+		tap_ok(uc.args[1] && uc.args[2] == S_OK_ALL && ok,
+		       "a %d-byte frame in 4 descriptors (header split, pages crossed) arrived intact (%zd bytes, status 0x%lx)",
+		       SG_LEN, got, (unsigned long)uc.args[2]);
+	} else {
+		tap_ok(false, "scattered transmit frame");
+	}
 	if (stage(vcpu, 7, &uc))
 		tap_ok(uc.args[1] & S_NEEDS_RESET,
 		       "a descriptor outside guest RAM: DEVICE_NEEDS_RESET (status 0x%lx)",
@@ -535,8 +622,9 @@ int main(void)
 	tap_ok(vcpu_run_ucall(vcpu, &uc) == UCALL_DONE, "guest done");
 	vm_destroy(vm);
 	kmsg_counters(kfd, counters, sizeof(counters));
-	tap_ok(strstr(counters, "tx bad header 3 oversize 1 bad chain 1 host 0, rx too small 0 bad chain 1") != NULL,
-	       "counters at the device's end: tx 3 bad headers (short, flags, GSO), 1 oversize, 1 writable; rx 1 readable (%s)",
+	tap_ok(strstr(counters, ": tx 4 rx 1;") &&
+	       strstr(counters, "tx bad header 3 oversize 1 bad chain 1 host 0, rx too small 0 bad chain 1") != NULL,
+	       "counters at the device's end: tx 4 sent, 3 bad headers (short, flags, GSO), 1 oversize, 1 writable; rx 1 readable (%s)",
 	       counters);
 	tap_ok(kernel_healthy(), "kernel healthy");
 	tap_finish();

@@ -88,6 +88,11 @@ struct vsnix_net_backend_ops {
 	ssize_t (*send)(struct vsnix_net_backend *be, struct iov_iter *iter);
 	/* Receives one frame if one is there: its size, or -EAGAIN. */
 	ssize_t (*recv)(struct vsnix_net_backend *be, struct iov_iter *iter);
+	/*
+	 * A tap only: the size of the next frame recv would return, less
+	 * the vnet header; 0 when none. -EOPNOTSUPP elsewhere.
+	 */
+	int (*peek_len)(struct vsnix_net_backend *be);
 	/* poll(2) of the backend: EPOLLIN when a frame waits. */
 	__poll_t (*poll)(struct vsnix_net_backend *be, poll_table *pt);
 	/*

@@ -10,6 +10,7 @@
 #include <linux/file.h>
 #include <linux/major.h>
 #include <linux/miscdevice.h>
+#include <linux/module.h>
 #include <linux/net.h>
 #include <linux/if_tun.h>
 #include <linux/slab.h>
@@ -18,6 +19,7 @@
 struct vsnix_tap {
 	struct vsnix_net_backend be;
 	struct file *file;
+	struct socket *sock;	/* a tap's own socket (tun_get_socket) */
 };
 
 static struct file *tap_file(struct vsnix_net_backend *be)
@@ -46,6 +48,19 @@ static ssize_t tap_recv(struct vsnix_net_backend *be, struct iov_iter *iter)
 	kiocb.ki_flags |= IOCB_NOWAIT;
 	ret = vfs_iocb_iter_read(file, &kiocb, iter);
 	return ret ? ret : -EAGAIN;
+}
+
+/*
+ * The size of the frame at the head of a tap's queue, without the vnet
+ * header (tun's peek_len, as vhost-net asks it): 0 when none.
+ */
+static int tap_peek_len(struct vsnix_net_backend *be)
+{
+	struct socket *sock = container_of(be, struct vsnix_tap, be)->sock;
+
+	if (!sock || !sock->ops || !sock->ops->peek_len)
+		return -EOPNOTSUPP;
+	return sock->ops->peek_len(sock);
 }
 
 static __poll_t tap_poll(struct vsnix_net_backend *be, poll_table *pt)
@@ -77,6 +92,7 @@ static void tap_close(struct vsnix_net_backend *be)
 static const struct vsnix_net_backend_ops tap_ops = {
 	.send = tap_send,
 	.recv = tap_recv,
+	.peek_len = tap_peek_len,
 	.poll = tap_poll,
 	.set_offload = tap_set_offload,
 	.close = tap_close,
@@ -98,6 +114,22 @@ static bool tap_file_ok(struct file *file)
 	       sock->type == SOCK_RAW;
 }
 
+/*
+ * A tap file's socket, looked up at run time: tun is a module the file
+ * already holds, and a symbol reference would make vsnix.ko need it.
+ */
+static struct socket *tap_tun_socket(struct file *file)
+{
+	struct socket *(*get)(struct file *file) = symbol_get(tun_get_socket);
+	struct socket *sock;
+
+	if (!get)
+		return NULL;
+	sock = get(file);
+	symbol_put(tun_get_socket);
+	return IS_ERR(sock) ? NULL : sock;
+}
+
 struct vsnix_net_backend *vsnix_tap_open(struct file *file, const char *who)
 {
 	struct vsnix_tap *tap;
@@ -113,5 +145,7 @@ struct vsnix_net_backend *vsnix_tap_open(struct file *file, const char *who)
 	tap->file = file;
 	tap->be.ops = &tap_ops;
 	tap->be.is_tun = S_ISCHR(file_inode(file)->i_mode);
+	if (tap->be.is_tun)
+		tap->sock = tap_tun_socket(file);
 	return &tap->be;
 }

@@ -1,16 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * virtio-net (virtio 1.2 section 5.1) served in the kernel, vhost-net
- * style, on a tap: one tap queue (fd) per queue pair, a work item per
- * direction. The TX work item is woken by the driver's notify; the RX
- * one by the driver's notify (new buffers) and by the tap's wait queue
- * (a frame is there), as vhost-net polls its socket. The work items adopt
- * the VMM's mm, as blk.c's do, so guest RAM is reached through the VMM's
- * page tables.
+ * style, on a tap: one tap queue (fd) per queue pair and one worker
+ * thread per pair. The worker adopts the VMM's mm once, when it starts,
+ * as vhost's worker does (no mm switch per wake-up), and serves both
+ * directions: TX when the driver notifies, RX when the driver notifies
+ * (new buffers) or the tap's wait queue wakes (a frame is there), as
+ * vhost-net polls its socket. Pair 0's worker serves the control queue.
  *
- * Every frame passes through a host bounce buffer: the driver's header
- * (struct virtio_net_hdr_mrg_rxbuf, 5.1.6) is read once, with the frame,
- * into host memory and checked there; what the tap gets is that copy.
+ * Frames are copied once each way, by the tap, between its skb and the
+ * guest's pages (net_pages.c): TX reads the driver's header
+ * (struct virtio_net_hdr_mrg_rxbuf, 5.1.6) once into host memory, checks
+ * it there and hands the tap that copy followed by the guest pages of the
+ * frame; RX asks the tap the size of its next frame, takes enough
+ * (mergeable) receive buffers and lets the tap write into their pages.
  * Malformed headers, oversize frames and chains that break the rules are
  * dropped and counted (net_stats); the counters are printed when the
  * device goes away.
@@ -28,7 +31,7 @@
 #include <linux/slab.h>
 #include <linux/virtio_ids.h>
 #include <linux/virtio_net.h>
-#include <linux/workqueue.h>
+#include <linux/srcu.h>
 #include "virtio.h"
 #include "net.h"
 #include "../backends/backend.h"
@@ -131,10 +134,12 @@ static enum net_stat net_tx_one(struct net_pair *p,
 {
 	struct vsnix_net *net = p->net;
 	struct vsnix_virtqueue *vq = &net->vdev.vqs[NET_TX(p->index)];
-	struct virtio_net_hdr_mrg_rxbuf *h = (void *)p->tx_buf;
-	struct kvec kv = { .iov_base = p->tx_buf, .iov_len = c->out_len };
+	struct virtio_net_hdr_mrg_rxbuf *h = p->tx_hdr;
+	struct net_pages *pg = &p->tx_pages;
 	struct iov_iter iter;
+	enum net_stat st = NET_TX_PACKETS;
 	ssize_t sent;
+	int idx;
 
 	/* 5.1.6.2: transmit buffers are device-readable only. */
 	if (c->in_len)
@@ -143,18 +148,35 @@ static enum net_stat net_tx_one(struct net_pair *p,
 		return NET_TX_BAD_HDR;
 	if (c->out_len > NET_HDR_LEN + NET_MAX_FRAME)
 		return NET_TX_OVERSIZE;
-	/* The one read of the driver's bytes; everything below uses it. */
-	if (vsnix_vq_read(vq, c, 0, p->tx_buf, c->out_len))
+	/*
+	 * The one read of the driver's header: the tap gets this checked
+	 * copy, never the guest's bytes again. The frame after it goes
+	 * from guest RAM to the tap's skb, copied once by the tap.
+	 */
+	if (vsnix_vq_read(vq, c, 0, h, NET_HDR_LEN))
 		return NET_TX_BAD_CHAIN;
 	if (!net_tx_hdr_ok(net, h, c->out_len - NET_HDR_LEN))
 		return NET_TX_BAD_HDR;
-	iov_iter_kvec(&iter, ITER_SOURCE, &kv, 1, c->out_len);
+	pg->bv[0].bv_page = virt_to_page(h);
+	pg->bv[0].bv_offset = offset_in_page(h);
+	pg->bv[0].bv_len = NET_HDR_LEN;
+	pg->nr_bv = 1;
+	idx = srcu_read_lock(&net->vdev.vm->srcu);
+	if (vsnix_net_map(net, pg, c, false, NET_HDR_LEN,
+			  c->out_len - NET_HDR_LEN)) {
+		st = NET_TX_BAD_CHAIN;
+		goto out;
+	}
+	iov_iter_bvec(&iter, ITER_SOURCE, pg->bv, pg->nr_bv, c->out_len);
 	sent = p->be->ops->send(p->be, &iter);
 	if (sent != c->out_len)
-		return NET_TX_HOST_ERR;
-	if (h->hdr.gso_type != VIRTIO_NET_HDR_GSO_NONE)
+		st = NET_TX_HOST_ERR;
+	else if (h->hdr.gso_type != VIRTIO_NET_HDR_GSO_NONE)
 		net_count(net, NET_TX_GSO);
-	return NET_TX_PACKETS;
+out:
+	vsnix_net_unmap(pg, false);
+	srcu_read_unlock(&net->vdev.vm->srcu, idx);
+	return st;
 }
 
 /* Pops and sends; true when any chain was returned. */
@@ -178,7 +200,7 @@ static bool net_tx_serve(struct net_pair *p)
 			vsnix_vq_push(vq, p->tx_chain.head, 0);
 			pushed = true;
 			if (!--budget) {
-				queue_work(net->wq, &p->tx_work);
+				set_bit(NET_WORK_TX, &p->pending);
 				return pushed;
 			}
 		}
@@ -194,27 +216,62 @@ static bool net_tx_serve(struct net_pair *p)
 
 /* ------------------------------------------------------ receive */
 
-/*
- * Puts the pending frame (rx_len bytes at rx_buf, the tap's header
- * first) into receive buffers. Returns 1 when delivered or dropped, 0
- * when the driver has too few buffers (the frame stays pending), -errno
- * for a broken ring.
- */
-static int net_rx_one(struct net_pair *p)
+/* Takes the frame at the tap's head into a small buffer: it is lost. */
+static void net_rx_discard(struct net_pair *p)
 {
-	struct vsnix_net *net = p->net;
-	struct vsnix_virtqueue *vq = &net->vdev.vqs[NET_RX(p->index)];
-	bool mrg = vsnix_virtio_has(&net->vdev, VIRTIO_NET_F_MRG_RXBUF);
-	struct virtio_net_hdr_mrg_rxbuf *h = (void *)p->rx_buf;
-	u32 done = 0, n, i;
+	struct kvec kv = { .iov_base = p->rx_drop, .iov_len = NET_HDR_LEN };
+	struct iov_iter iter;
+
+	iov_iter_kvec(&iter, ITER_DEST, &kv, 1, NET_HDR_LEN);
+	p->be->ops->recv(p->be, &iter);	/* tun truncates it */
+}
+
+/*
+ * The frame is in the buffers' pages: num_buffers (5.1.6.4), written
+ * after the tap's header, and the GSO type for the counters, read back
+ * from the same pages (a driver that changes it only skews a counter).
+ */
+static void net_rx_finish(struct net_pair *p, u32 total, u16 nbufs)
+{
+	struct net_pages *pg = &p->rx_pages;
+	__le16 nb = cpu_to_le16(nbufs);
+	struct virtio_net_hdr_mrg_rxbuf h = { 0 };
+	struct iov_iter iter;
+
+	/* total > NET_HDR_LEN: both copies are whole. */
+	iov_iter_bvec(&iter, ITER_DEST, pg->bv, pg->nr_bv, total);
+	iov_iter_advance(&iter, offsetof(typeof(h), num_buffers));
+	if (copy_to_iter(&nb, sizeof(nb), &iter) != sizeof(nb))
+		return;
+	iov_iter_bvec(&iter, ITER_SOURCE, pg->bv, pg->nr_bv, total);
+	if (copy_from_iter(&h, sizeof(h.hdr), &iter) != sizeof(h.hdr))
+		return;
+	net_count(p->net, h.hdr.gso_type == VIRTIO_NET_HDR_GSO_NONE ?
+		  NET_RX_PACKETS : NET_RX_GSO);
+}
+
+/*
+ * Takes receive buffers for the total bytes (the tap's header first) of
+ * the frame at the tap's head and maps their pages. Returns the buffers
+ * taken (> 0), 0 when the driver has too few (none kept), -errno for a
+ * broken ring; *st is NET_RX_PACKETS, or why the frame must be dropped.
+ */
+static int net_rx_take(struct net_pair *p, u32 total, enum net_stat *st)
+{
+	struct vsnix_virtqueue *vq = &p->net->vdev.vqs[NET_RX(p->index)];
+	bool mrg = vsnix_virtio_has(&p->net->vdev, VIRTIO_NET_F_MRG_RXBUF);
+	u32 done = 0, n;
 	int ret;
 
-	for (n = 0; done < p->rx_len; n++) {
+	*st = NET_RX_PACKETS;
+	for (n = 0; done < total; n++) {
 		struct vsnix_vq_chain *c = n ? &p->rx_chain : &p->rx_first;
 		u32 chunk;
 
-		if (n == NET_RX_MAX_BUFS)
-			goto drop;
+		if (n == NET_RX_MAX_BUFS) {
+			*st = NET_RX_TOO_SMALL;
+			return n;
+		}
 		ret = vsnix_vq_pop(vq, c);
 		if (ret <= 0) {
 			while (n--)
@@ -225,67 +282,71 @@ static int net_rx_one(struct net_pair *p)
 		p->rx_used[n].len = 0;
 		/* 5.1.6.3: receive buffers are device-writable only. */
 		if (c->out_len || !c->in_len) {
-			net_count(net, NET_RX_BAD_CHAIN);
-			n++;
-			goto drop;
+			*st = NET_RX_BAD_CHAIN;
+			return n + 1;
 		}
-		chunk = min(c->in_len, p->rx_len - done);
+		chunk = min(c->in_len, total - done);
 		/* Without MRG_RXBUF one buffer holds the whole frame. */
-		if (!mrg && chunk < p->rx_len) {
-			net_count(net, NET_RX_TOO_SMALL);
-			n++;
-			goto drop;
+		if (!mrg && chunk < total) {
+			*st = NET_RX_TOO_SMALL;
+			return n + 1;
 		}
-		if (!n)
-			h->num_buffers = 0;	/* written last, below */
-		if (vsnix_vq_write(vq, c, 0, p->rx_buf + done, chunk)) {
-			net_count(net, NET_RX_BAD_CHAIN);
-			n++;
-			goto drop;
+		if (vsnix_net_map(p->net, &p->rx_pages, c, true, 0, chunk)) {
+			*st = NET_RX_BAD_CHAIN;
+			return n + 1;
 		}
 		p->rx_used[n].len = chunk;
 		done += chunk;
 	}
-	/* 5.1.6.4: num_buffers counts the buffers of this frame. */
-	h->num_buffers = (__force __virtio16)cpu_to_le16(mrg ? n : 1);
-	if (vsnix_vq_write(vq, &p->rx_first, offsetof(typeof(*h), num_buffers),
-			   &h->num_buffers, sizeof(h->num_buffers)))
-		net_count(net, NET_RX_BAD_CHAIN);
-	else if (h->hdr.gso_type == VIRTIO_NET_HDR_GSO_NONE)
-		net_count(net, NET_RX_PACKETS);
-	else
-		net_count(net, NET_RX_GSO);
-	for (i = 0; i < n; i++)
-		vsnix_vq_push(vq, p->rx_used[i].head, p->rx_used[i].len);
-	p->rx_len = 0;
-	return 1;
-drop:
-	/* The buffers taken go back unused; the frame is lost. */
-	for (i = 0; i < n; i++)
-		vsnix_vq_push(vq, p->rx_used[i].head, 0);
-	if (n == NET_RX_MAX_BUFS)
-		net_count(net, NET_RX_TOO_SMALL);
-	p->rx_len = 0;
-	return 1;
+	return n;
 }
 
-/* Reads a frame from the tap into rx_buf; false when there is none. */
-static bool net_rx_fetch(struct net_pair *p)
+/*
+ * Receives the frame at the tap's head (total bytes with the tap's
+ * header) straight into receive buffers. Returns 1 when it was delivered
+ * or dropped, 0 when the driver has too few buffers (the frame stays in
+ * the tap), -errno for a broken ring.
+ */
+static int net_rx_one(struct net_pair *p, u32 total)
 {
-	struct kvec kv = { .iov_base = p->rx_buf, .iov_len = NET_BUF_LEN };
+	struct vsnix_net *net = p->net;
+	struct vsnix_virtqueue *vq = &net->vdev.vqs[NET_RX(p->index)];
+	bool mrg = vsnix_virtio_has(&net->vdev, VIRTIO_NET_F_MRG_RXBUF);
+	struct net_pages *pg = &p->rx_pages;
 	struct iov_iter iter;
-	ssize_t n;
+	enum net_stat st;
+	int idx, n, i;
+	ssize_t got = 0;
 
-	iov_iter_kvec(&iter, ITER_DEST, &kv, 1, NET_BUF_LEN);
-	n = p->be->ops->recv(p->be, &iter);
-	if (n <= 0)
-		return false;
-	if (n < NET_HDR_LEN + ETH_HLEN) {	/* not from a vnet-header tap */
-		net_count(p->net, NET_RX_HOST_ERR);
-		return true;
+	idx = srcu_read_lock(&net->vdev.vm->srcu);
+	n = net_rx_take(p, total, &st);
+	if (n > 0 && st == NET_RX_PACKETS) {
+		iov_iter_bvec(&iter, ITER_DEST, pg->bv, pg->nr_bv, total);
+		got = p->be->ops->recv(p->be, &iter);
+		if (got == total)
+			net_rx_finish(p, total, mrg ? n : 1);
 	}
-	p->rx_len = n;
-	return true;
+	vsnix_net_unmap(pg, n > 0 && st == NET_RX_PACKETS);
+	srcu_read_unlock(&net->vdev.vm->srcu, idx);
+	if (n <= 0)
+		return n;
+	if (st == NET_RX_PACKETS && got != total) {
+		/* Not the frame peeked (another reader of the tap): none kept. */
+		net_count(net, NET_RX_HOST_ERR);
+		for (i = 0; i < n; i++)
+			vsnix_vq_unpop(vq);
+		return 1;
+	}
+	if (st != NET_RX_PACKETS) {
+		/* The buffers taken go back unused; the frame is lost. */
+		net_count(net, st);
+		net_rx_discard(p);
+		for (i = 0; i < n; i++)
+			p->rx_used[i].len = 0;
+	}
+	for (i = 0; i < n; i++)
+		vsnix_vq_push(vq, p->rx_used[i].head, p->rx_used[i].len);
+	return 1;
 }
 
 static bool net_rx_serve(struct net_pair *p)
@@ -293,15 +354,19 @@ static bool net_rx_serve(struct net_pair *p)
 	struct vsnix_virtqueue *vq = &p->net->vdev.vqs[NET_RX(p->index)];
 	unsigned int budget = NET_BUDGET;
 	bool pushed = false;
-	int ret;
+	int ret, len;
 
 	for (;;) {
-		if (!p->rx_len && !net_rx_fetch(p))
+		len = p->be->ops->peek_len(p->be);
+		if (len <= 0)
 			return pushed;
-		if (!p->rx_len)
+		if (len < ETH_HLEN || len > NET_MAX_FRAME) {
+			net_count(p->net, NET_RX_HOST_ERR);
+			net_rx_discard(p);
 			continue;
+		}
 		vsnix_vq_disable_kicks(vq);
-		ret = net_rx_one(p);
+		ret = net_rx_one(p, NET_HDR_LEN + len);
 		if (ret < 0) {
 			net_count(p->net, NET_RING_ERRORS);
 			p->broken = true;
@@ -316,42 +381,84 @@ static bool net_rx_serve(struct net_pair *p)
 		}
 		pushed = true;
 		if (!--budget) {
-			queue_work(p->net->wq, &p->rx_work);
+			set_bit(NET_WORK_RX, &p->pending);
 			return pushed;
 		}
 	}
 }
 
-/* ------------------------------------------------------ work items */
+/* ------------------------------------------------------ the worker */
 
-/* Runs fn in the VMM's mm; notifies queue q when fn returned buffers. */
-static void net_run(struct net_pair *p, bool (*fn)(struct net_pair *p),
-		    u16 q)
+static void net_queue(struct net_pair *p, unsigned int work)
+{
+	set_bit(work, &p->pending);
+	wake_up_process(p->worker);
+}
+
+/* One kind of work; notifies the queue when it returned buffers. */
+static void net_serve_one(struct net_pair *p, unsigned int work)
 {
 	struct vsnix_net *net = p->net;
+	u16 q = work == NET_WORK_RX ? NET_RX(p->index) :
+		work == NET_WORK_TX ? NET_TX(p->index) : NET_CTRL(net);
+	bool pushed;
 
-	if (!mmget_not_zero(net->mm))
+	if (!READ_ONCE(net->vdev.vqs[q].enabled))
 		return;
-	kthread_use_mm(net->mm);
-	if (READ_ONCE(net->running) && !p->broken &&
-	    net->vdev.vqs[q].enabled && fn(p))
+	if (work == NET_WORK_CTRL)
+		pushed = !net->ctrl_broken && vsnix_net_ctrl_serve(net);
+	else
+		pushed = !p->broken && (work == NET_WORK_RX ? net_rx_serve(p) :
+							    net_tx_serve(p));
+	if (pushed)
 		vsnix_vq_notify(&net->vdev.vqs[q]);
-	kthread_unuse_mm(net->mm);
-	mmput(net->mm);
 }
 
-static void net_tx_work(struct work_struct *work)
+/*
+ * One pass over the pending work. The mm is in use since the worker
+ * started; mm_users is taken per pass so that an exiting VMM's page
+ * tables are never walked once they are torn down.
+ */
+static void net_serve(struct net_pair *p)
 {
-	struct net_pair *p = container_of(work, struct net_pair, tx_work);
+	struct vsnix_net *net = p->net;
+	unsigned int work;
 
-	net_run(p, net_tx_serve, NET_TX(p->index));
+	mutex_lock(&p->serve_lock);
+	if (!mmget_not_zero(net->mm)) {
+		xchg(&p->pending, 0);	/* the VMM is exiting */
+		mutex_unlock(&p->serve_lock);
+		return;
+	}
+	for (work = NET_WORK_RX; work <= NET_WORK_CTRL; work++)
+		if (test_and_clear_bit(work, &p->pending) &&
+		    READ_ONCE(net->running))
+			net_serve_one(p, work);
+	mutex_unlock(&p->serve_lock);
+	/* The last reference: exit_mmap runs elsewhere, not in this mm. */
+	mmput_async(net->mm);
 }
 
-static void net_rx_work(struct work_struct *work)
+static int net_worker(void *data)
 {
-	struct net_pair *p = container_of(work, struct net_pair, rx_work);
+	struct net_pair *p = data;
 
-	net_run(p, net_rx_serve, NET_RX(p->index));
+	kthread_use_mm(p->net->mm);	/* mm_count: the device's mmgrab */
+	for (;;) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (kthread_should_stop())
+			break;
+		if (!READ_ONCE(p->pending)) {
+			schedule();
+			continue;
+		}
+		__set_current_state(TASK_RUNNING);
+		net_serve(p);
+		cond_resched();
+	}
+	__set_current_state(TASK_RUNNING);
+	kthread_unuse_mm(p->net->mm);
+	return 0;
 }
 
 /* The tap's wait queue woke: a frame is there (or the tap went away). */
@@ -361,7 +468,7 @@ static int net_tap_wake(wait_queue_entry_t *wait, unsigned int mode,
 	struct net_pair *p = container_of(wait, struct net_pair, wait);
 
 	if (!key || (key_to_poll(key) & (EPOLLIN | EPOLLERR | EPOLLHUP)))
-		queue_work(p->net->wq, &p->rx_work);
+		net_queue(p, NET_WORK_RX);
 	return 0;
 }
 
@@ -418,7 +525,6 @@ static int net_start(struct vsnix_virtio_dev *vdev)
 			return ret;
 		}
 		p->broken = false;
-		p->rx_len = 0;
 	}
 	net->ctrl_broken = false;
 	WRITE_ONCE(net->running, true);
@@ -426,10 +532,10 @@ static int net_start(struct vsnix_virtio_dev *vdev)
 		struct net_pair *p = net->pairs[i];
 
 		p->be->ops->poll(p->be, &p->pt);
-		queue_work(net->wq, &p->rx_work);
-		queue_work(net->wq, &p->tx_work);
+		net_queue(p, NET_WORK_RX);
+		net_queue(p, NET_WORK_TX);
 	}
-	queue_work(net->wq, &net->ctrl_work);
+	net_queue(net->pairs[0], NET_WORK_CTRL);
 	return 0;
 }
 
@@ -441,11 +547,13 @@ static void net_stop(struct vsnix_virtio_dev *vdev)
 	lockdep_assert_held(&vdev->lock);
 	WRITE_ONCE(net->running, false);
 	for (i = 0; i < net->nr_pairs; i++) {
-		net_tap_unpoll(net->pairs[i]);
-		flush_work(&net->pairs[i]->rx_work);
-		flush_work(&net->pairs[i]->tx_work);
+		struct net_pair *p = net->pairs[i];
+
+		net_tap_unpoll(p);
+		/* A pass in progress ends; the next sees !running. */
+		mutex_lock(&p->serve_lock);
+		mutex_unlock(&p->serve_lock);
 	}
-	flush_work(&net->ctrl_work);
 }
 
 static void net_kick(struct vsnix_virtio_dev *vdev, u16 q)
@@ -455,27 +563,26 @@ static void net_kick(struct vsnix_virtio_dev *vdev, u16 q)
 	if (!READ_ONCE(net->running))
 		return;
 	if (q == NET_CTRL(net))
-		queue_work(net->wq, &net->ctrl_work);
+		net_queue(net->pairs[0], NET_WORK_CTRL);
 	else if (q < NET_CTRL(net))
-		queue_work(net->wq, q & 1 ? &net->pairs[q / 2]->tx_work :
-				     &net->pairs[q / 2]->rx_work);
+		net_queue(net->pairs[q / 2], q & 1 ? NET_WORK_TX : NET_WORK_RX);
 }
 
 static void net_free(struct vsnix_net *net)
 {
 	u16 i;
 
-	if (net->wq)
-		destroy_workqueue(net->wq);
 	for (i = 0; i < net->nr_pairs; i++) {
 		struct net_pair *p = net->pairs[i];
 
 		if (!p)
 			continue;
+		/* After stop: the worker has nothing left to serve. */
+		if (p->worker)
+			kthread_stop(p->worker);
 		if (p->be)
 			p->be->ops->close(p->be);
-		kvfree(p->rx_buf);
-		kvfree(p->tx_buf);
+		kfree(p->tx_hdr);
 		kvfree(p);
 	}
 	if (net->mm)
@@ -512,15 +619,12 @@ static struct net_pair *net_pair_alloc(struct vsnix_net *net, u16 index)
 		return NULL;
 	p->net = net;
 	p->index = index;
-	INIT_WORK(&p->rx_work, net_rx_work);
-	INIT_WORK(&p->tx_work, net_tx_work);
+	mutex_init(&p->serve_lock);
 	init_waitqueue_func_entry(&p->wait, net_tap_wake);
 	init_poll_funcptr(&p->pt, net_tap_queue_proc);
-	p->rx_buf = kvmalloc(NET_BUF_LEN, GFP_KERNEL_ACCOUNT);
-	p->tx_buf = kvmalloc(NET_BUF_LEN, GFP_KERNEL_ACCOUNT);
-	if (!p->rx_buf || !p->tx_buf) {
-		kvfree(p->rx_buf);
-		kvfree(p->tx_buf);
+	/* kmalloc, not vmalloc: the header goes to the tap as a bio_vec. */
+	p->tx_hdr = kmalloc(sizeof(*p->tx_hdr), GFP_KERNEL_ACCOUNT);
+	if (!p->tx_hdr) {
 		kvfree(p);
 		return NULL;
 	}
@@ -541,12 +645,18 @@ static struct vsnix_net *net_alloc(struct vsnix_vm *vm, u16 nr_pairs)
 		if (!net->pairs[i])
 			goto err;
 	}
-	INIT_WORK(&net->ctrl_work, vsnix_net_ctrl_work);
-	net->wq = alloc_workqueue("vsnix-net", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
-	if (!net->wq)
-		goto err;
 	net->mm = current->mm;
 	mmgrab(net->mm);
+	for (i = 0; i < nr_pairs; i++) {
+		struct task_struct *t;
+
+		t = kthread_create(net_worker, net->pairs[i], "vsnix-net-%d/%u",
+				   task_pid_nr(current), i);
+		if (IS_ERR(t))
+			goto err;
+		net->pairs[i]->worker = t;
+		wake_up_process(t);
+	}
 	net->ops = net_ops;
 	net->ops.nr_queues = 2 * nr_pairs + 1;
 	net->vdev.vm = vm;

@@ -1,16 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * virtio-net's parts (net.c: the data path and life cycle; net_ctrl.c:
- * the control queue and the counters).
+ * the control queue and the counters; net_pages.c: guest pages for the
+ * tap).
  */
 #ifndef VSNIX_VIRTIO_NET_H
 #define VSNIX_VIRTIO_NET_H
 
 #include <linux/atomic.h>
+#include <linux/bvec.h>
 #include <linux/if_vlan.h>
 #include <linux/poll.h>
 #include <linux/virtio_net.h>
-#include <linux/workqueue.h>
+#include <linux/mutex.h>
 #include "virtio.h"
 
 /* VERSION_1: struct virtio_net_hdr_mrg_rxbuf, whatever MRG_RXBUF says. */
@@ -43,44 +45,80 @@ enum net_stat {
 	NET_NR_STATS
 };
 
-/* One queue pair: its tap queue and a work item per direction. */
+/*
+ * Guest pages of one frame as a bio_vec array, for the tap to copy from
+ * or into: a header, then at most NET_MAX_FRAME bytes in at most
+ * VSNIX_VQ_MAX_SEGS segments, each spanning its pages plus one.
+ */
+#define NET_MAX_BVEC	(2 + (NET_MAX_FRAME >> PAGE_SHIFT) + \
+			 2 * VSNIX_VQ_MAX_SEGS)
+
+struct net_pages {
+	unsigned int nr_bv, nr_pin;
+	struct bio_vec bv[NET_MAX_BVEC];
+	struct page *pin[NET_MAX_BVEC];	/* pinned here, unpinned after */
+};
+
+/* A pair's worker's pending work (net_pair.pending bits). */
+enum { NET_WORK_RX, NET_WORK_TX, NET_WORK_CTRL };
+
+/*
+ * One queue pair: its tap queue and its worker, a kthread that adopts the
+ * VMM's mm once (as vhost's worker does) and serves both directions; pair
+ * 0's worker serves the control queue too.
+ */
 struct net_pair {
 	struct vsnix_net *net;
 	u16 index;
 	bool broken;			/* its ring was malformed */
 	struct vsnix_net_backend *be;
-	struct work_struct rx_work, tx_work;
+	struct task_struct *worker;
+	unsigned long pending;		/* NET_WORK_* bits */
+	/* Held by the worker while it serves: stop waits on it. */
+	struct mutex serve_lock;
 	/* The tap's wait queue, as a poll would see it (vhost_poll). */
 	poll_table pt;
 	wait_queue_entry_t wait;
 	wait_queue_head_t *wqh;
-	/* RX: a frame read from the tap and not yet delivered. */
-	u8 *rx_buf;
-	u32 rx_len;
+	/* RX */
 	struct vsnix_vq_chain rx_first, rx_chain;
 	struct { u16 head; u32 len; } rx_used[NET_RX_MAX_BUFS];
+	struct net_pages rx_pages;
+	u8 rx_drop[NET_HDR_LEN];	/* a dropped frame's header lands here */
 	/* TX */
-	u8 *tx_buf;
+	struct virtio_net_hdr_mrg_rxbuf *tx_hdr;	/* kmalloc: a page's */
 	struct vsnix_vq_chain tx_chain;
+	struct net_pages tx_pages;
 };
 
 struct vsnix_net {
 	struct vsnix_virtio_dev vdev;
 	struct vsnix_virtio_ops ops;	/* nr_queues differs per device */
 	struct mm_struct *mm;		/* the VMM's (mmgrab) */
-	struct workqueue_struct *wq;
 	u8 mac[ETH_ALEN];
 	bool running;			/* between start and stop */
 	bool ctrl_broken;
 	u16 nr_pairs;
 	u16 active_pairs;		/* VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET */
-	struct work_struct ctrl_work;
 	struct vsnix_vq_chain ctrl_chain;
 	atomic64_t stats[NET_NR_STATS];
 	struct net_pair *pairs[];
 };
 
-void vsnix_net_ctrl_work(struct work_struct *work);
+/* Serves the control queue (pair 0's worker): true when it pushed. */
+bool vsnix_net_ctrl_serve(struct vsnix_net *net);
 void vsnix_net_print_stats(struct vsnix_net *net);
+
+/*
+ * Appends the bio_vecs of the chain's readable (write false) or writable
+ * segments, len bytes from off within them, pinning unpinned guest pages.
+ * Caller: a worker in the VMM's mm, inside vm->srcu until
+ * vsnix_net_unmap. -EFAULT for memory that is not (writable) guest RAM,
+ * -E2BIG past NET_MAX_BVEC, -EINVAL when the chain is too short.
+ */
+int vsnix_net_map(struct vsnix_net *net, struct net_pages *pg,
+		  const struct vsnix_vq_chain *c, bool write, u32 off, u32 len);
+/* Unpins what vsnix_net_map pinned (dirty: the device wrote them). */
+void vsnix_net_unmap(struct net_pages *pg, bool dirty);
 
 #endif /* VSNIX_VIRTIO_NET_H */

@@ -7,8 +7,6 @@
  */
 #define pr_fmt(fmt) "vsnix: " fmt
 
-#include <linux/kthread.h>
-#include <linux/sched/mm.h>
 #include "net.h"
 
 /* The command's class and command, then its data; the ack is the last byte. */
@@ -34,7 +32,7 @@ static u8 net_ctrl_cmd(struct vsnix_net *net, const struct vsnix_vq_chain *c)
 	return VIRTIO_NET_OK;
 }
 
-static bool net_ctrl_serve(struct vsnix_net *net)
+bool vsnix_net_ctrl_serve(struct vsnix_net *net)
 {
 	struct vsnix_virtqueue *vq = &net->vdev.vqs[NET_CTRL(net)];
 	struct vsnix_vq_chain *c = &net->ctrl_chain;
@@ -66,22 +64,6 @@ static bool net_ctrl_serve(struct vsnix_net *net)
 		vsnix_virtio_needs_reset(&net->vdev);
 	}
 	return pushed;
-}
-
-void vsnix_net_ctrl_work(struct work_struct *work)
-{
-	struct vsnix_net *net = container_of(work, struct vsnix_net,
-					     ctrl_work);
-	struct vsnix_virtqueue *vq = &net->vdev.vqs[NET_CTRL(net)];
-
-	if (!mmget_not_zero(net->mm))
-		return;
-	kthread_use_mm(net->mm);
-	if (READ_ONCE(net->running) && !net->ctrl_broken && vq->enabled &&
-	    net_ctrl_serve(net))
-		vsnix_vq_notify(vq);
-	kthread_unuse_mm(net->mm);
-	mmput(net->mm);
 }
 
 /* One line at the device's end: what it moved and what it dropped. */
