@@ -44,11 +44,13 @@ struct vsnix_blk_backend_ops {
 	 * Starts moving iter's bytes at byte offset pos without waiting, as
 	 * the loop driver and io_uring do: direct I/O where the file allows
 	 * it and the buffers are aligned, else buffered (which completes
-	 * before submit returns). aio->done is called exactly once. The
-	 * pages under iter stay valid until then. Process context.
+	 * before submit returns). Returns 0: aio->done is called exactly
+	 * once, and the pages under iter stay valid until then. With
+	 * nowait, -EAGAIN instead of a buffered transfer that may wait for
+	 * a disk (nothing was done, done is not called). Process context.
 	 */
-	void (*submit)(struct vsnix_blk_backend *be, struct vsnix_blk_aio *aio,
-		       struct iov_iter *iter, u64 pos, bool write);
+	int (*submit)(struct vsnix_blk_backend *be, struct vsnix_blk_aio *aio,
+		      struct iov_iter *iter, u64 pos, bool write, bool nowait);
 	/*
 	 * Makes [pos, pos + len) read as zeroes; unmap: deallocate it too
 	 * (discard). -EOPNOTSUPP when the file cannot, -EROFS, -errno.
@@ -65,6 +67,8 @@ struct vsnix_blk_backend {
 	u64 size;		/* bytes */
 	bool read_only;		/* the file was not opened for writing */
 	u32 lbs;		/* logical block size: direct I/O alignment */
+	/* The page cache is the only storage (tmpfs): nothing waits on a disk. */
+	bool memory_only;
 };
 
 /*

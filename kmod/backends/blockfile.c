@@ -10,6 +10,7 @@
 #include <linux/blkdev.h>
 #include <linux/falloc.h>
 #include <linux/file.h>
+#include <linux/magic.h>
 #include <linux/slab.h>
 #include "backend.h"
 #include "../devices/devices.h"
@@ -62,11 +63,43 @@ static bool blockfile_dio_ok(struct vsnix_blk_backend *be, struct file *file,
 	return true;
 }
 
+/*
+ * Freeze protection for a direct write to a regular file, held from the
+ * submit to the completion as fs/aio.c holds it: lockdep is told that the
+ * submitter lets go of it here and the completion takes it back. With
+ * nowait, false instead of waiting for a frozen filesystem to thaw.
+ */
+static bool blockfile_write_start(struct file *file, bool nowait)
+{
+	struct super_block *sb = file_inode(file)->i_sb;
+
+	if (!S_ISREG(file_inode(file)->i_mode))
+		return true;
+	if (!nowait)
+		sb_start_write(sb);
+	else if (!sb_start_write_trylock(sb))
+		return false;
+	__sb_writers_release(sb, SB_FREEZE_WRITE);
+	return true;
+}
+
+static void blockfile_write_end(struct kiocb *iocb)
+{
+	struct super_block *sb = file_inode(iocb->ki_filp)->i_sb;
+
+	if (!(iocb->ki_flags & IOCB_WRITE) ||
+	    !S_ISREG(file_inode(iocb->ki_filp)->i_mode))
+		return;
+	__sb_writers_acquired(sb, SB_FREEZE_WRITE);
+	sb_end_write(sb);
+}
+
 static void blockfile_aio_complete(struct kiocb *iocb, long ret)
 {
 	struct vsnix_blk_aio *aio = container_of(iocb, struct vsnix_blk_aio,
 						 iocb);
 
+	blockfile_write_end(iocb);
 	aio->done(aio, ret);
 }
 
@@ -78,48 +111,77 @@ static ssize_t blockfile_call(struct file *file, struct kiocb *iocb,
 	return file->f_op->read_iter(iocb, iter);
 }
 
-static void blockfile_submit(struct vsnix_blk_backend *be,
-			     struct vsnix_blk_aio *aio, struct iov_iter *iter,
-			     u64 pos, bool write)
+static void blockfile_kiocb(struct kiocb *iocb, struct file *file, u64 pos,
+			    bool write)
 {
-	struct file *file = to_blockfile(be)->file;
-	struct kiocb *iocb = &aio->iocb;
-	struct iov_iter saved = *iter;
-	ssize_t ret;
-
-	if (write && be->read_only) {
-		aio->done(aio, -EROFS);
-		return;
-	}
 	init_sync_kiocb(iocb, file);
 	iocb->ki_pos = pos;
 	if (write)
 		iocb->ki_flags |= IOCB_WRITE;
-	if (blockfile_dio_ok(be, file, iter, pos)) {
-		/* A kiocb with ki_complete may finish later (-EIOCBQUEUED). */
-		iocb->ki_flags |= IOCB_DIRECT;
-		iocb->ki_complete = blockfile_aio_complete;
-		ret = blockfile_call(file, iocb, iter, write);
-		if (ret == -EIOCBQUEUED)
-			return;
-		if (ret != -EINVAL) {
-			aio->done(aio, ret);
-			return;
-		}
-		/* Alignment the file wants beyond lbs: buffered instead. */
+}
+
+/*
+ * Direct I/O as an asynchronous kiocb: 0 when aio->done was or will be
+ * called; -EINVAL when the file wants another alignment (nothing done,
+ * iter as it was: buffered instead); -EAGAIN with nowait for a frozen
+ * filesystem.
+ */
+static int blockfile_submit_direct(struct file *file, struct vsnix_blk_aio *aio,
+				   struct iov_iter *iter, u64 pos, bool write,
+				   bool nowait)
+{
+	struct kiocb *iocb = &aio->iocb;
+	struct iov_iter saved = *iter;
+	ssize_t ret;
+
+	if (write && !blockfile_write_start(file, nowait))
+		return -EAGAIN;
+	blockfile_kiocb(iocb, file, pos, write);
+	/* A kiocb with ki_complete may finish later (-EIOCBQUEUED). */
+	iocb->ki_flags |= IOCB_DIRECT;
+	iocb->ki_complete = blockfile_aio_complete;
+	ret = blockfile_call(file, iocb, iter, write);
+	if (ret == -EIOCBQUEUED)
+		return 0;
+	blockfile_write_end(iocb);
+	if (ret == -EINVAL) {
 		*iter = saved;
-		init_sync_kiocb(iocb, file);
-		iocb->ki_pos = pos;
-		if (write)
-			iocb->ki_flags |= IOCB_WRITE;
+		return -EINVAL;
+	}
+	aio->done(aio, ret);
+	return 0;
+}
+
+static int blockfile_submit(struct vsnix_blk_backend *be,
+			    struct vsnix_blk_aio *aio, struct iov_iter *iter,
+			    u64 pos, bool write, bool nowait)
+{
+	struct file *file = to_blockfile(be)->file;
+	struct kiocb *iocb = &aio->iocb;
+	ssize_t ret;
+
+	if (write && be->read_only) {
+		aio->done(aio, -EROFS);
+		return 0;
+	}
+	nowait &= !be->memory_only;
+	if (blockfile_dio_ok(be, file, iter, pos)) {
+		ret = blockfile_submit_direct(file, aio, iter, pos, write, nowait);
+		if (ret != -EINVAL)
+			return ret;
+		/* Alignment the file wants beyond lbs: buffered instead. */
 	}
 	/* Buffered: a synchronous kiocb, done before the call returns. */
+	if (nowait)
+		return -EAGAIN;
+	blockfile_kiocb(iocb, file, pos, write);
 	if (write)
 		file_start_write(file);
 	ret = blockfile_call(file, iocb, iter, write);
 	if (write)
 		file_end_write(file);
 	aio->done(aio, ret);
+	return 0;
 }
 
 static int blockfile_zero(struct vsnix_blk_backend *be, u64 pos, u64 len,
@@ -190,6 +252,9 @@ struct vsnix_blk_backend *vsnix_blockfile_open(struct file *file,
 	bf->be.size = i_size_read(file->f_mapping->host);
 	bf->be.read_only = !(file->f_mode & FMODE_WRITE);
 	bf->be.lbs = SECTOR_SIZE;
+	bf->be.memory_only = S_ISREG(mode) &&
+			     (file_inode(file)->i_sb->s_magic == TMPFS_MAGIC ||
+			      file_inode(file)->i_sb->s_magic == RAMFS_MAGIC);
 	if (S_ISBLK(mode))
 		bf->be.lbs = bdev_logical_block_size(I_BDEV(file->f_mapping->host));
 	else if (file_inode(file)->i_sb->s_bdev)

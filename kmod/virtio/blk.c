@@ -13,7 +13,11 @@
  * popped and submitted there, and requests the backend finishes inside
  * the submit (a RAM disk, the page cache) are answered before the vCPU
  * re-enters the guest. That saves the worker's two wake-ups per request;
- * completions that come later still go through the work item.
+ * completions that come later still go through the work item. The vCPU
+ * never waits for a disk there: a buffered transfer, FLUSH, DISCARD or
+ * WRITE_ZEROES on a file with a disk under it puts its chain back, and
+ * the work item serves it and the rest (direct I/O only submits; a tmpfs
+ * file is memory).
  *
  * The work items adopt the VMM's mm (kthread_use_mm, as vhost's workers
  * do), so guest RAM is reached through the VMM's own page tables and
@@ -52,6 +56,7 @@ struct vsnix_blk_queue {
 	unsigned int inflight;		/* under lock */
 	struct mutex lock;		/* who serves: work item or a vCPU */
 	struct task_struct *owner;	/* a vCPU serving under lock, or NULL */
+	bool inline_only;		/* under lock: a vCPU serves, defer waits */
 	struct work_struct work;
 	struct llist_head done;		/* completed requests */
 	struct vsnix_vq_chain chain;	/* the chain being parsed */
@@ -283,7 +288,13 @@ static bool blk_in_range(struct vsnix_blk *blk, u64 sector, u64 len)
 	return sector <= blk->capacity && n <= blk->capacity - sector;
 }
 
-/* IN and OUT: 0 when submitted, else the status to answer at once. */
+/* Not a virtio status: the request waits for the work item (blk_serve). */
+#define BLK_S_DEFER	0xff
+
+/*
+ * IN and OUT: 0 when submitted, BLK_S_DEFER when a vCPU would have to
+ * wait for it, else the status to answer at once.
+ */
 static u8 blk_rw(struct vsnix_blk_queue *q, const struct vsnix_vq_chain *c,
 		 u64 sector, bool write, u64 status_gpa)
 {
@@ -325,9 +336,15 @@ static u8 blk_rw(struct vsnix_blk_queue *q, const struct vsnix_vq_chain *c,
 	req->aio.done = blk_aio_done;
 	q->inflight++;
 	atomic_inc(&blk->inflight);
-	blk->be->ops->submit(blk->be, &req->aio, &iter,
-			     sector << SECTOR_SHIFT, write);
-	return 0;
+	if (!blk->be->ops->submit(blk->be, &req->aio, &iter,
+				  sector << SECTOR_SHIFT, write, q->inline_only))
+		return 0;
+	/* Buffered on a disk: nothing was done; the work item does it. */
+	q->inflight--;
+	if (atomic_dec_and_test(&blk->inflight))
+		wake_up(&blk->idle);
+	blk_req_free(req);
+	return BLK_S_DEFER;
 }
 
 /* DISCARD and WRITE_ZEROES: the ranges follow the header (5.2.6). */
@@ -370,6 +387,16 @@ static u8 blk_zero(struct vsnix_blk *blk, struct vsnix_virtqueue *vq,
 	return VIRTIO_BLK_S_OK;
 }
 
+/* FLUSH, DISCARD and WRITE_ZEROES: done before the status is written. */
+static u8 blk_sync_op(struct vsnix_blk *blk, struct vsnix_virtqueue *vq,
+		      const struct vsnix_vq_chain *c, u32 type)
+{
+	if (type == VIRTIO_BLK_T_FLUSH)
+		return blk->be->ops->flush(blk->be) ? VIRTIO_BLK_S_IOERR :
+						      VIRTIO_BLK_S_OK;
+	return blk_zero(blk, vq, c, type == VIRTIO_BLK_T_DISCARD);
+}
+
 /* The device-writable byte that ends the chain: the status (5.2.6). */
 static bool blk_status_gpa(const struct vsnix_vq_chain *c, u64 *gpa)
 {
@@ -388,8 +415,10 @@ static bool blk_status_gpa(const struct vsnix_vq_chain *c, u64 *gpa)
 
 /*
  * Serves one chain. Returns true when it answered at once (pushed),
- * false when the request is in flight, -errno when the chain cannot
- * be answered at all (the device then needs a reset).
+ * false when the request is in flight, -EAGAIN when a vCPU serving
+ * inline would wait for the disk (nothing was done: the work item serves
+ * it), -errno when the chain cannot be answered at all (the device then
+ * needs a reset).
  */
 static int blk_request(struct vsnix_blk_queue *q,
 		       const struct vsnix_vq_chain *c)
@@ -416,23 +445,24 @@ static int blk_request(struct vsnix_blk_queue *q,
 		st = blk_rw(q, c, le64_to_cpu((__force __le64)hdr.sector),
 			    hdr.type == cpu_to_le32(VIRTIO_BLK_T_OUT),
 			    status_gpa);
+		if (st == BLK_S_DEFER)
+			return -EAGAIN;
 		if (!st)
 			return 0;
 		break;
 	case VIRTIO_BLK_T_FLUSH:
-		st = blk->be->ops->flush(blk->be) ? VIRTIO_BLK_S_IOERR :
-						    VIRTIO_BLK_S_OK;
+	case VIRTIO_BLK_T_DISCARD:
+	case VIRTIO_BLK_T_WRITE_ZEROES:
+		/* fsync and fallocate wait for the disk: not on a vCPU. */
+		if (q->inline_only && !blk->be->memory_only)
+			return -EAGAIN;
+		st = blk_sync_op(blk, vq, c, le32_to_cpu((__force __le32)hdr.type));
 		break;
 	case VIRTIO_BLK_T_GET_ID:
 		written = min_t(u32, c->in_len - 1, VIRTIO_BLK_ID_BYTES);
 		st = vsnix_vq_write(vq, c, 0, blk->serial, written) ?
 		     VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
 		written = st ? 1 : written + 1;
-		break;
-	case VIRTIO_BLK_T_DISCARD:
-	case VIRTIO_BLK_T_WRITE_ZEROES:
-		st = blk_zero(blk, vq, c, hdr.type ==
-			      cpu_to_le32(VIRTIO_BLK_T_DISCARD));
 		break;
 	default:
 		st = VIRTIO_BLK_S_UNSUPP;
@@ -499,6 +529,12 @@ static bool blk_serve(struct vsnix_blk_queue *q)
 				break;
 			if (ret > 0)
 				ret = blk_request(q, &q->chain);
+			if (ret == -EAGAIN) {
+				/* The same chain, popped again by the worker. */
+				vsnix_vq_unpop(vq);
+				queue_work(q->blk->wq, &q->work);
+				return pushed;
+			}
 			if (ret < 0) {
 				/* virtqueue.c asked for a reset already. */
 				q->broken = true;
@@ -587,12 +623,14 @@ static void blk_serve_inline(struct vsnix_blk_queue *q)
 
 	lockdep_assert_held(&q->lock);
 	WRITE_ONCE(q->owner, current);
+	q->inline_only = true;
 	if (READ_ONCE(blk->running) && !q->broken) {
 		pushed = blk_reap(q, true);
 		pushed |= blk_serve(q);
 		/* What the backend finished inside the submits above. */
 		pushed |= blk_reap(q, true);
 	}
+	q->inline_only = false;
 	if (pushed)
 		vsnix_vq_notify(&blk->vdev.vqs[q->index]);
 	WRITE_ONCE(q->owner, NULL);

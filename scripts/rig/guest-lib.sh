@@ -43,7 +43,16 @@ host_prepare() {
 	local dir
 
 	[ -e /run/vsnix-host-ready ] && return 0
-	host_mount || return 1
+	# A PC without any virtio device (Bochs) never gets one: say so once,
+	# or every later hostrun waits for the 9p tag again.
+	[ -e /run/vsnix-host-none ] && return 1
+	if ! host_mount; then
+		if ! cat /sys/bus/pci/devices/*/vendor 2>/dev/null | grep -q 0x1af4; then
+			mkdir -p /run
+			touch /run/vsnix-host-none
+		fi
+		return 1
+	fi
 	for dir in proc sys dev tmp; do
 		mount --bind "/$dir" "$HOST_ROOT/$dir" || return 1
 	done

@@ -185,6 +185,13 @@ void ucall_abort_str(struct vsnix_test_vcpu *vcpu, const struct ucall *uc,
  */
 void net_tap_pair(int *guest_fd, int *peer);
 
+/* blockdev.c: host block devices for the virtio-blk tests */
+/* A loop device over path (its name in dev); its fd, or -1 (a TAP comment says why). */
+int loop_attach(const char *path, char *dev, size_t len);
+void loop_detach(int fd);
+/* CLOCK_MONOTONIC in seconds. */
+double monotonic_s(void);
+
 /* netns.c: namespaces, taps, veths and frames for the virtio-net/eBPF tests */
 int __attribute__((format(printf, 1, 2))) net_sh(const char *fmt, ...);
 /* unshare net + mount, private bpffs, no IPv6: NULL, or why not */
