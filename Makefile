@@ -17,7 +17,7 @@ T ?=
 
 .PHONY: all modules userspace selftests bpf clean deps deps-check \
 	rig-modules test test-quick test-612 test-vmx test-debug kunit-kernel demo fuzz test-kut \
-	test-solo5 check install
+	test-solo5 check install bench-trace
 all: modules userspace selftests bpf
 
 # Every build and test target first checks (cheaply, with dpkg-query) that
@@ -117,6 +117,16 @@ test-vmx: rig-modules userspace selftests
 
 test-debug: userspace selftests | deps-check
 	scripts/rig/test.sh --debug --tests "$(T)"
+
+# Benchmarks are not tests (Documentation/benchmarks.rst): the hypercall
+# round trip with tracepoints compiled in but off, against a build without
+# them, interleaved in one emulated PC: make bench-trace [ROUNDS=12]
+# [ITERS=4000] [BATCH=20].
+ROUNDS ?= 12
+ITERS ?= 4000
+BATCH ?= 20
+bench-trace: | deps-check
+	userspace/bench/trace-bench.sh $(ROUNDS) $(ITERS) $(BATCH)
 
 # The fuzzers for as long as asked: make fuzz N=1000000 [SEED=..]
 # [MACHINE=svm-debug|svm|vmx] (default: the KASAN/lockdep kernel).

@@ -350,10 +350,9 @@ static void on_alarm(int sig)
 	_exit(1);
 }
 
-static void fuzz_one_vm(void)
+/* The modes in turn, so every one is fuzzed whatever the seed. */
+static void fuzz_one_vm(enum mode mode)
 {
-	enum mode mode = rnd_below(NR_MODES);
-
 	current_mode = mode;
 	alarm(VM_SECONDS);
 	struct vsnix_test_vm *vm = vm_create(RAM_SIZE);
@@ -400,7 +399,7 @@ static long default_vms(void)
 		return 40;	/* Bochs */
 	if (machine && !strcmp(machine, "svm-debug"))
 		return 100;	/* KASAN and lockdep make each VM slow */
-	return 200;
+	return 120;	/* svm: ~11 s */
 }
 
 static void open_backing_files(void)
@@ -439,11 +438,10 @@ int main(void)
 	const char *seed_env = getenv("VSNIX_FUZZ_SEED");
 	uint64_t seed = seed_env ? strtoull(seed_env, NULL, 0) : (uint64_t)time(NULL);
 	long nr_vms = default_vms(), i;
-	unsigned int modes_missing = 0;
 	int fds_before;
 
 	vsnix_dev_fd();
-	tap_plan(4);
+	tap_plan(3);
 	tap_diag("%ld VMs, seed 0x%llx", nr_vms, (unsigned long long)seed);
 	rng = seed * 0x9e3779b97f4a7c15ull + 1;
 	sigaction(SIGUSR1, &sa, NULL);
@@ -453,20 +451,16 @@ int main(void)
 	fds_before = count_open_fds();
 
 	for (i = 0; i < nr_vms; i++) {
-		fuzz_one_vm();
+		fuzz_one_vm(i % NR_MODES);
 		if ((i + 1) % 50 == 0)
 			tap_diag("%ld VMs done", i + 1);
 	}
 	report(nr_vms);
-	for (i = 0; i < NR_MODES; i++)
-		modes_missing += !vms_per_mode[i];
 
 	tap_ok(!undefined_exits, "every exit reason is one the API defines (%lu not)",
 	       undefined_exits);
 	tap_ok(!bad_run_errnos, "every failed RUN has a documented errno (%lu not)",
 	       bad_run_errnos);
-	tap_ok(!modes_missing || nr_vms < 50,
-	       "every start mode was fuzzed (%u modes missing)", modes_missing);
 	tap_ok(kernel_healthy() && count_open_fds() == fds_before,
 	       "kernel not tainted by an oops or WARN; every VM's fds closed");
 	tap_finish();

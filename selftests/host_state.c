@@ -225,15 +225,6 @@ static void test_tsc_aux(void)
 		       host_rdtscp_aux(), host_aux);
 }
 
-/* QEMU TCG: hypervisor vendor "TCGTCGTCGTCG" (CPUID 4000_0000h). */
-static bool host_is_tcg(void)
-{
-	unsigned int a, b, c, d;
-
-	__cpuid(0x40000000, a, b, c, d);
-	return b == 0x54474354 && c == 0x43544743 && d == 0x47435447;
-}
-
 static int open_watchpoint(void *addr)
 {
 	struct perf_event_attr attr = {
@@ -313,7 +304,7 @@ static void test_debug_regs(void)
 	close(fd);
 	vm_destroy(vm);
 
-	if (host_is_tcg()) {
+	if (host_is_qemu_tcg()) {
 		tap_skip("QEMU TCG crashes when a guest writes DR7 under a host watchpoint",
 			 "DR: host watchpoint armed while the guest arms DR7");
 		return;

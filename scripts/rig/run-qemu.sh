@@ -127,8 +127,8 @@ console_fmt=
 # lockups; seen with vsnix unloaded. Single-threaded TCG fixes that, but
 # its frequent vCPU switches replay QEMU's stale SVM EVENTINJ interrupt
 # (extint_queue in selftests/EXPECTED_SKIPS) so often that nested SMP Linux
-# guests of KVM crash; with vsnix.virq=1 (V_IRQ, experimental) vsnix
-# avoids it: virtio_blk_linux passed once under single-threaded TCG.
+# guests of KVM crash; vsnix delivers through V_IRQ (vsnix.virq=1, the
+# default) and avoids it: virtio_blk_linux passed once under single-threaded TCG.
 # Documentation/security.rst, "Known limits and open holes".
 tcg_thread=${VSNIX_QEMU_TCG_THREAD:-multi}
 # The rig kernel's TSC rate is the host's (rig_host_tsc_khz): no

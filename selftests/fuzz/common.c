@@ -68,6 +68,28 @@ uint64_t interesting_u64(struct fuzz_thread *t)
 	}
 }
 
+static uint8_t *guard;	/* PROT_NONE: its addresses fault */
+uint8_t *scratch;	/* SCRATCH_SIZE bytes right below the guard */
+
+/*
+ * A user pointer the kernel must refuse: NULL-ish, non-canonical, kernel,
+ * or in a PROT_NONE mapping. Never one of the fuzzer's own writable pages
+ * (a random value like 1 << 23 can land in the heap of this static binary:
+ * a GET that writes there, or a memory slot there that a guest writes,
+ * corrupts the fuzzer itself).
+ */
+uint64_t bad_pointer(struct fuzz_thread *t)
+{
+	static const uint64_t bad[] = {
+		0, 1, 8, 4095, 0x0000800000000000ull, 0x00007ffffffff000ull,
+		0xffff800000000000ull, 0xffffffff81000000ull, ~0ull - 7, ~0ull,
+	};
+
+	if (guard && one_in(t, 2))
+		return (uintptr_t)guard + rnd_below(t, GUARD_SIZE);
+	return bad[rnd_below(t, sizeof(bad) / sizeof(bad[0]))];
+}
+
 /* errnos the API documents for bad input, races and resource limits. */
 bool errno_expected(int err)
 {
@@ -103,11 +125,16 @@ void fd_put(int fd, enum fd_kind kind)
 
 /*
  * A random fd of the kind (FD_FREE: any kind), left in the table: another
- * thread may close it while this one uses it, which is part of the test.
+ * thread may close it while this one uses it, which is part of the test;
+ * three times in four one of the pool's, which no thread closes.
  */
 int fd_pick(struct fuzz_thread *t, enum fd_kind kind)
 {
 	int start = rnd_below(t, NR_FDS), i, fd = -1;
+
+	/* Mostly the pool's long-lived objects (pool.c), else the table's. */
+	if (!one_in(t, 4) && (fd = pool_pick(t, kind)) >= 0)
+		return fd;
 
 	pthread_mutex_lock(&table_lock);
 	for (i = 0; i < NR_FDS; i++) {
@@ -157,22 +184,68 @@ struct fuzz_map map_pick(struct fuzz_thread *t)
 	return m;
 }
 
-void map_put(void *addr, size_t len)
+/*
+ * Guest memory lives in an arena of NR_MAPS slots, each MAX_MAP_SIZE plus
+ * a PROT_NONE page, reserved PROT_NONE at start. A dropped mapping becomes
+ * PROT_NONE again instead of a hole: a memory slot still pointing there
+ * must never reach memory the C library or the kernel later put at that
+ * address (a guest then wrote into the fuzzer's own heap: SIGSEGV in
+ * glibc), and a writable slot larger than its mapping stops at the gap.
+ */
+#define ARENA_STRIDE	(MAX_MAP_SIZE + 4096)
+static uint8_t *arena;
+static bool map_used[NR_MAPS];	/* reserved or published */
+
+static void *arena_slot(int i)
+{
+	return arena + (size_t)i * ARENA_STRIDE;
+}
+
+/* Back to PROT_NONE: unmaps the pages (the MMU notifier runs) and keeps the range. */
+static int arena_drop(int i)
+{
+	return mmap(arena_slot(i), MAX_MAP_SIZE, PROT_NONE, MAP_PRIVATE |
+		    MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) == MAP_FAILED ? -1 : 0;
+}
+
+/* A new writable mapping of len bytes, not yet in the table; -1 when full. */
+int map_new(size_t len, void **addr)
 {
 	int i;
 
 	pthread_mutex_lock(&table_lock);
-	for (i = 0; i < NR_MAPS; i++) {
-		if (!maps[i].addr) {
-			maps[i].addr = addr;
-			maps[i].len = len;
-			addr = NULL;
-			break;
-		}
-	}
+	for (i = 0; i < NR_MAPS && map_used[i]; i++)
+		;
+	if (i < NR_MAPS)
+		map_used[i] = true;
 	pthread_mutex_unlock(&table_lock);
-	if (addr)
-		munmap(addr, len);
+	if (i == NR_MAPS)
+		return errno = ENOSPC, -1;
+	*addr = mmap(arena_slot(i), len, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	if (*addr == MAP_FAILED) {
+		map_release(i);
+		return -1;
+	}
+	return i;
+}
+
+/* From now on other threads use it as guest memory, and may drop it. */
+void map_publish(int i, size_t len)
+{
+	pthread_mutex_lock(&table_lock);
+	maps[i].addr = arena_slot(i);
+	maps[i].len = len;
+	pthread_mutex_unlock(&table_lock);
+}
+
+/* Drop an unpublished mapping. */
+void map_release(int i)
+{
+	arena_drop(i);
+	pthread_mutex_lock(&table_lock);
+	map_used[i] = false;
+	pthread_mutex_unlock(&table_lock);
 }
 
 /* Drop a mapping that a VM may use as guest memory right now. */
@@ -187,7 +260,12 @@ long op_unmap(struct fuzz_thread *t)
 	pthread_mutex_unlock(&table_lock);
 	if (!m.addr)
 		return errno = ENOENT, -1;
-	return munmap(m.addr, m.len);
+	if (arena_drop(i))
+		return -1;
+	pthread_mutex_lock(&table_lock);
+	map_used[i] = false;
+	pthread_mutex_unlock(&table_lock);
+	return 0;
 }
 
 void close_tables(void)
@@ -197,9 +275,7 @@ void close_tables(void)
 	for (i = 0; i < NR_FDS; i++)
 		if (fds[i].kind != FD_FREE)
 			close(fds[i].fd);
-	for (i = 0; i < NR_MAPS; i++)
-		if (maps[i].addr)
-			munmap(maps[i].addr, maps[i].len);
+	munmap(arena, (size_t)NR_MAPS * ARENA_STRIDE);
 }
 
 /*
@@ -267,6 +343,15 @@ static int open_tap(void)
 void fuzz_backends_init(void)
 {
 	char path[] = "/tmp/vsnix-fuzz-disk-XXXXXX";
+
+	scratch = mmap(NULL, SCRATCH_SIZE + GUARD_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	TEST_ASSERT(scratch != MAP_FAILED, "scratch mapping");
+	guard = scratch + SCRATCH_SIZE;
+	arena = mmap(NULL, (size_t)NR_MAPS * ARENA_STRIDE, PROT_NONE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	TEST_ASSERT(arena != MAP_FAILED, "guest memory arena");
+	TEST_ASSERT(!mprotect(guard, GUARD_SIZE, PROT_NONE), "guard mapping");
 
 	backends.disk = mkostemp(path, O_CLOEXEC);
 	TEST_ASSERT(backends.disk >= 0 && !ftruncate(backends.disk, 1 << 20),

@@ -174,8 +174,9 @@ static uint32_t input_target(struct fuzz_thread *t, int vm)
 	c.type = VSNIX_DEV_UART16550;
 	c.console_fd = one_in(t, 2) ? -1 : backends.devnull;
 	c.uart.base = 0x1000 + 8 * rnd_below(t, 512);
+	/* CREATE_DEVICE returns 0 and the id in c.id */
 	id = ioctl(vm, VSNIX_CREATE_DEVICE, &c);
-	return id >= 0 ? (uint32_t)id : rnd_below(t, 12);
+	return !id ? c.id : rnd_below(t, 12);
 }
 
 long op_device_input(struct fuzz_thread *t)
@@ -191,7 +192,7 @@ long op_device_input(struct fuzz_thread *t)
 	in->data = (uintptr_t)data;
 	fill_random(t, data, 256);
 	if (one_in(t, 16))
-		in->data = interesting_u64(t);
+		in->data = bad_pointer(t);
 	else if (in->len > ARG_SIZE - 256 && one_in(t, 2))
 		in->len = ARG_SIZE - 256;
 	if (one_in(t, 32))

@@ -17,9 +17,16 @@
 #define NR_FDS		48	/* fds the fuzzer keeps open at most */
 #define NR_MAPS		32	/* anonymous mappings for guest memory */
 #define MAX_MAP_SIZE	(1ul << 20)
-#define ARG_SIZE	8192	/* room for the largest ioctl argument */
+/*
+ * Room for the largest argument the kernel may write: a CPUID table of
+ * VSNIX_MAX_CPUID_ENTRIES is 8 KiB plus its header, a random request's
+ * size field at most 16 KiB - 1. Past it lies the next thread's state.
+ */
+#define ARG_SIZE	16384
 #define RUN_TIMER_NS	(3 * 1000 * 1000)
 #define STUCK_SECONDS	30
+#define GUARD_SIZE	(1ul << 20)
+#define SCRATCH_SIZE	(1ul << 20)
 
 enum fd_kind { FD_FREE, FD_SYS, FD_VM, FD_VCPU, FD_STATS, FD_OTHER };
 
@@ -62,6 +69,8 @@ static inline bool one_in(struct fuzz_thread *t, unsigned int n)
 
 /* common.c */
 uint64_t interesting_u64(struct fuzz_thread *t);
+/* A user pointer that is never the fuzzer's own writable memory. */
+uint64_t bad_pointer(struct fuzz_thread *t);
 void fill_random(struct fuzz_thread *t, void *buf, size_t len);
 /* Flip a few random bits in buf[0, len). */
 void flip_bits(struct fuzz_thread *t, void *buf, size_t len, unsigned int max);
@@ -70,8 +79,10 @@ void fd_put(int fd, enum fd_kind kind);
 int fd_pick(struct fuzz_thread *t, enum fd_kind kind);
 int fd_take(struct fuzz_thread *t);
 struct fuzz_map map_pick(struct fuzz_thread *t);
-/* Put a mapping in the table (munmapped when the table is full). */
-void map_put(void *addr, size_t len);
+/* Guest memory in the arena: new (unpublished), published, released. */
+int map_new(size_t len, void **addr);
+void map_publish(int i, size_t len);
+void map_release(int i);
 int random_file_fd(struct fuzz_thread *t);
 /* RUN vcpu once, cut short by the thread's timer. */
 long run_with_timer(struct fuzz_thread *t, int vcpu);
@@ -89,6 +100,12 @@ extern struct fuzz_backends backends;
 void fuzz_backends_init(void);
 void fuzz_backends_close(void);
 
+/*
+ * For outputs whose size a slot decides (a dirty bitmap): shared, written
+ * by any thread; a write past its end faults (EFAULT) on the guard
+ * instead of landing in the fuzzer's own data (threads[], the counters).
+ */
+extern uint8_t *scratch;
 extern long run_area_size;
 extern int platform_sys_fd;	/* a /dev/vsnix fd no thread closes */
 extern atomic_int stats_header_bad;	/* stats fds whose header lied */
@@ -112,6 +129,10 @@ long op_destroy_device(struct fuzz_thread *t);
 long op_device_input(struct fuzz_thread *t);
 void random_device_config(struct fuzz_thread *t, struct vsnix_device_config *c,
 			  uint32_t type);
+/* pool.c */
+int pool_pick(struct fuzz_thread *t, enum fd_kind kind);
+unsigned int pool_build(struct fuzz_thread *t);
+void pool_close(void);
 /* platform.c */
 long op_platform(struct fuzz_thread *t);
 /* stats_ops.c */

@@ -343,18 +343,19 @@ static void plat_run(struct fuzz_thread *t, int vm, int vcpu, const int *ids,
 
 long op_platform(struct fuzz_thread *t)
 {
-	int ids[PLAT_MAX_DEVS] = { -1, -1, -1 }, vm, vcpu = -1, nr;
+	int ids[PLAT_MAX_DEVS] = { -1, -1, -1 }, vm, vcpu = -1, nr, map;
+	void *p;
 	uint8_t *mem;
 
 	vm = ioctl(platform_sys_fd, VSNIX_CREATE_VM, 0);
 	if (vm < 0)
 		return -1;
-	mem = mmap(NULL, PLAT_MEM, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (mem == MAP_FAILED) {
+	map = map_new(PLAT_MEM, &p);
+	if (map < 0) {
 		close(vm);
 		return -1;
 	}
+	mem = p;
 	nr = plat_build(t, vm, mem, ids);
 	if (nr > 0)
 		vcpu = ioctl(vm, VSNIX_CREATE_VCPU, 0);
@@ -364,11 +365,11 @@ long op_platform(struct fuzz_thread *t)
 		if (vcpu >= 0)
 			close(vcpu);
 		close(vm);
-		munmap(mem, PLAT_MEM);
+		map_release(map);
 		return errno = err, -1;
 	}
 	/* From here on the other threads may close, unmap or destroy them. */
-	map_put(mem, PLAT_MEM);
+	map_publish(map, PLAT_MEM);
 	fd_put(vm, FD_VM);
 	fd_put(vcpu, FD_VCPU);
 	plat_run(t, vm, vcpu, ids, nr);

@@ -52,8 +52,10 @@ long op_stats_read(struct fuzz_thread *t)
 
 	if (len > ARG_SIZE && !one_in(t, 4))
 		len = ARG_SIZE;
+	else if (len > ARG_SIZE)	/* a read past scratch faults on the guard */
+		buf = scratch;
 	if (one_in(t, 32))
-		buf = (void *)(uintptr_t)interesting_u64(t);	/* EFAULT */
+		buf = (void *)(uintptr_t)bad_pointer(t);	/* EFAULT */
 	switch (rnd_below(t, 3)) {
 	case 0:
 		ret = pread(fd, buf, len, off);
@@ -92,7 +94,7 @@ long op_vm_name(struct fuzz_thread *t)
 
 long op_vm_info(struct fuzz_thread *t)
 {
-	void *arg = one_in(t, 16) ? (void *)(uintptr_t)interesting_u64(t) : t->arg;
+	void *arg = one_in(t, 16) ? (void *)(uintptr_t)bad_pointer(t) : t->arg;
 	struct vsnix_vm_info *info = arg;
 	long ret = ioctl(fd_pick(t, FD_VM), VSNIX_GET_VM_INFO, arg);
 
@@ -112,7 +114,7 @@ long op_list_vms(struct fuzz_thread *t)
 	if (one_in(t, 8)) {
 		/* Reads past the buffer end where a pointer is bad: EFAULT. */
 		l->nr = interesting_u64(t);
-		l->entries = one_in(t, 2) ? 0 : interesting_u64(t) | 1ull << 63;
+		l->entries = bad_pointer(t);
 	}
 	if (one_in(t, 16))
 		l->flags = rnd(t);

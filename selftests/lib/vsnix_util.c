@@ -7,6 +7,7 @@
  * use the raw forms (-1 and errno, like the ioctl).
  */
 #define _GNU_SOURCE
+#include <cpuid.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -98,6 +99,18 @@ bool vsnix_is_svm(void)
 bool vsnix_is_vmx(void)
 {
 	return vsnix_cap(VSNIX_CAP_VENDOR) == VSNIX_VENDOR_VMX;
+}
+
+/* CPUID 4000_0000h where leaf 1 ECX[31] says there is a hypervisor. */
+bool host_is_qemu_tcg(void)
+{
+	unsigned int a, b, c, d;
+
+	__cpuid(1, a, b, c, d);
+	if (!(c & (1u << 31)))
+		return false;
+	__cpuid(0x40000000, a, b, c, d);
+	return b == 0x54474354 && c == 0x43544743 && d == 0x47435447;
 }
 
 unsigned long kernel_taint(void)

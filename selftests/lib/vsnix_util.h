@@ -53,6 +53,8 @@ int vsnix_dev_fd(void);
 long vsnix_cap(unsigned int cap);
 bool vsnix_is_svm(void);
 bool vsnix_is_vmx(void);
+/* The host runs under QEMU's TCG (hypervisor vendor "TCGTCGTCGTCG"). */
+bool host_is_qemu_tcg(void);
 
 /* Kernel taint bits that an oops (D) or a WARN (W) sets. */
 #define TAINT_BAD_MASK	((1ul << 7) | (1ul << 9))

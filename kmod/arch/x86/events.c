@@ -44,15 +44,15 @@ MODULE_PARM_DESC(halt_poll_ns,
 /*
  * Where the vendor can (SVM: V_IRQ, AMD APM Vol 2, 15.21.4), hand each
  * external interrupt to the CPU, which takes it when the guest can, and
- * let its source give it up only then; 0 (the default): inject it with
+ * let its source give it up only then (the default); 0: inject it with
  * the event injection of the entry (SVM EVENTINJ) once the guest can take
- * it. Off by default: with it, kvm-unit-tests' vmexit_ipi and
- * vmexit_ipi_halt hang (Documentation/design.rst).
+ * it. QEMU's TCG replays an EVENTINJ interrupt now and then
+ * (selftests/EXPECTED_SKIPS), never a virtual one.
  */
-static bool virq;
+static bool virq = true;
 module_param(virq, bool, 0644);
 MODULE_PARM_DESC(virq,
-		 "SVM: deliver interrupts as virtual interrupts (V_IRQ), not EVENTINJ (experimental)");
+		 "SVM: deliver interrupts as virtual interrupts (V_IRQ), not EVENTINJ (default 1)");
 
 int vsnix_x86_events_create(struct vsnix_vcpu *vcpu)
 {
@@ -388,6 +388,8 @@ static bool vsnix_x86_load_virq(struct vsnix_vcpu *vcpu)
 		return true;
 	ev->virq = vector;
 	ev->virq_src = src;
+	if (src == VSNIX_X86_VIRQ_LAPIC)
+		vsnix_lapic_virq_loaded(vcpu, vector);
 	trace_vsnix_inject(vcpu->vm->id, vcpu->id, VSNIX_X86_EV_IRQ, vector);
 	vsnix_ops->set_virq(vcpu, vector);
 	return more;
@@ -398,6 +400,7 @@ static void vsnix_x86_virq_exited(struct vsnix_vcpu *vcpu)
 {
 	struct vsnix_x86_events *ev = vcpu->events;
 	int vector = ev->virq;
+	bool taken;
 
 	ev->virq = -1;
 	/*
@@ -407,15 +410,18 @@ static void vsnix_x86_virq_exited(struct vsnix_vcpu *vcpu)
 	 * delivered: a V_IRQ is loaded only on an entry without EVENTINJ.
 	 * Not taken: the source still has it, as if never handed over.
 	 */
-	if (!(ev->injected.type == VSNIX_X86_EV_IRQ &&
-	      ev->injected.vector == vector) && !vsnix_ops->virq_taken(vcpu))
-		return;
-	vcpu->stat.inj_irq++;
+	taken = (ev->injected.type == VSNIX_X86_EV_IRQ &&
+		 ev->injected.vector == vector) || vsnix_ops->virq_taken(vcpu);
+	if (taken)
+		vcpu->stat.inj_irq++;
 	switch (ev->virq_src) {
 	case VSNIX_X86_VIRQ_REQUEUED:
-		ev->requeued_irq = -1;
+		if (taken)
+			ev->requeued_irq = -1;
 		break;
 	case VSNIX_X86_VIRQ_FIFO:
+		if (!taken)
+			break;
 		spin_lock(&ev->lock);
 		/* Only this thread takes from the ring: the head is ours. */
 		if (ev->irq_count && ev->irq_ring[ev->irq_head] == vector) {
@@ -426,7 +432,7 @@ static void vsnix_x86_virq_exited(struct vsnix_vcpu *vcpu)
 		break;
 	default:
 		/* IRR -> ISR now, when the guest took it (SDM Vol 3, 10.8.4). */
-		vsnix_lapic_ack_vector(vcpu, vector);
+		vsnix_lapic_virq_exited(vcpu, vector, taken);
 		break;
 	}
 }

@@ -61,6 +61,12 @@ int vsnix_lapic_pending_vector(struct vsnix_vcpu *vcpu);
 /* The vector returned above is being injected: IRR -> ISR (or PIC INTA). */
 void vsnix_lapic_ack_vector(struct vsnix_vcpu *vcpu, int vector);
 /*
+ * The vector returned above goes into V_IRQ for this entry; at its exit,
+ * whether the guest took it (then IRR -> ISR). vCPU thread, IRQs off.
+ */
+void vsnix_lapic_virq_loaded(struct vsnix_vcpu *vcpu, int vector);
+void vsnix_lapic_virq_exited(struct vsnix_vcpu *vcpu, int vector, bool taken);
+/*
  * Is the vector returned above the 8259's (ExtINT)? Taking it sets no ISR
  * bit, so PPR holds back nothing else (SDM Vol 3, 10.8.3). Same context.
  */

@@ -99,6 +99,7 @@ static void lapic_reset_regs_locked(struct vsnix_lapic *apic)
 		*reg(apic, APIC_R_LDR) = vsnix_x2apic_ldr(id);
 	apic->esr_pending = 0;
 	apic->extint_vector = -1;
+	apic->virq_vector = -1;
 	vsnix_lapic_timer_stop_locked(apic);
 	apic->tsc_deadline = 0;
 	vsnix_lapic_update_ppr_locked(apic);
@@ -173,6 +174,18 @@ void vsnix_lapic_free(struct vsnix_vcpu *vcpu)
 
 /* ---------------------------------------------------------- receiving */
 
+void vsnix_lapic_irr_locked(struct vsnix_lapic *apic, u8 vec)
+{
+	lockdep_assert_held(&apic->lock);
+	/*
+	 * Again while the guest may have taken it from V_IRQ: on hardware it
+	 * sat in ISR then, and this one would wait in IRR (SDM Vol 3, 10.8.4).
+	 */
+	if (apic->virq_vector == vec)
+		apic->virq_again = true;
+	vec_set(apic, APIC_R_IRR, vec, true);
+}
+
 /* An error of the ESR (SDM Vol 3, 10.5.3); the error LVT may signal it. */
 static void lapic_error_locked(struct vsnix_lapic *apic, u32 esr_bit)
 {
@@ -180,7 +193,7 @@ static void lapic_error_locked(struct vsnix_lapic *apic, u32 esr_bit)
 
 	apic->esr_pending |= esr_bit;
 	if (!(lvt & VAPIC_LVT_MASKED) && (lvt & 0xff) >= 16)
-		vec_set(apic, APIC_R_IRR, lvt & 0xff, true);
+		vsnix_lapic_irr_locked(apic, lvt & 0xff);
 }
 
 /* A fixed interrupt arrives: IRR, and TMR for its trigger mode. */
@@ -191,7 +204,7 @@ static bool lapic_set_irr(struct vsnix_lapic *apic, u8 vector, bool level)
 
 	raw_spin_lock_irqsave(&apic->lock, flags);
 	if (ok) {
-		vec_set(apic, APIC_R_IRR, vector, true);
+		vsnix_lapic_irr_locked(apic, vector);
 		vec_set(apic, APIC_R_TMR, vector, level);
 	} else {
 		lapic_error_locked(apic, VAPIC_ESR_RECV_ILLEGAL);
@@ -366,6 +379,19 @@ int vsnix_lapic_pending_vector(struct vsnix_vcpu *vcpu)
 	return vec;
 }
 
+/* IRR -> ISR at INTA (SDM Vol 3, 10.8.4), or the held 8259 vector. */
+static void lapic_ack_locked(struct vsnix_lapic *apic, int vector)
+{
+	lockdep_assert_held(&apic->lock);
+	if (apic->extint_vector == vector) {
+		apic->extint_vector = -1;
+	} else if (vec_test(apic, APIC_R_IRR, vector)) {
+		vec_set(apic, APIC_R_IRR, vector, false);
+		vec_set(apic, APIC_R_ISR, vector, true);
+		vsnix_lapic_update_ppr_locked(apic);
+	}
+}
+
 void vsnix_lapic_ack_vector(struct vsnix_vcpu *vcpu, int vector)
 {
 	struct vsnix_lapic *apic = vcpu->lapic;
@@ -374,14 +400,48 @@ void vsnix_lapic_ack_vector(struct vsnix_vcpu *vcpu, int vector)
 	if (!apic || vector < 0 || vector > 255)
 		return;
 	raw_spin_lock_irqsave(&apic->lock, flags);
-	if (apic->extint_vector == vector) {
-		apic->extint_vector = -1;
-	} else if (vec_test(apic, APIC_R_IRR, vector)) {
-		/* SDM Vol 3, 10.8.4: IRR -> ISR at INTA. */
-		vec_set(apic, APIC_R_IRR, vector, false);
-		vec_set(apic, APIC_R_ISR, vector, true);
-		vsnix_lapic_update_ppr_locked(apic);
+	lapic_ack_locked(apic, vector);
+	raw_spin_unlock_irqrestore(&apic->lock, flags);
+}
+
+/*
+ * V_IRQ leaves the vector in IRR until the exit tells whether the guest
+ * took it; meanwhile the same vector may come again (an IPI sent once
+ * the handler ran, before its EOI). Watch for that from here.
+ */
+void vsnix_lapic_virq_loaded(struct vsnix_vcpu *vcpu, int vector)
+{
+	struct vsnix_lapic *apic = vcpu->lapic;
+	unsigned long flags;
+
+	if (!apic)
+		return;
+	raw_spin_lock_irqsave(&apic->lock, flags);
+	apic->virq_vector = vector;
+	apic->virq_again = false;
+	raw_spin_unlock_irqrestore(&apic->lock, flags);
+}
+
+/*
+ * The exit after vsnix_lapic_virq_loaded(): IRR -> ISR if the guest took
+ * the vector, and one that came again meanwhile stays in IRR rather than
+ * merging with the one taken (the IPI that vmexit_ipi waits for).
+ */
+void vsnix_lapic_virq_exited(struct vsnix_vcpu *vcpu, int vector, bool taken)
+{
+	struct vsnix_lapic *apic = vcpu->lapic;
+	unsigned long flags;
+
+	if (!apic)
+		return;
+	raw_spin_lock_irqsave(&apic->lock, flags);
+	if (taken && vector >= 0 && vector <= 255) {
+		lapic_ack_locked(apic, vector);
+		if (apic->virq_again && apic->virq_vector == vector)
+			vec_set(apic, APIC_R_IRR, vector, true);
 	}
+	apic->virq_vector = -1;
+	apic->virq_again = false;
 	raw_spin_unlock_irqrestore(&apic->lock, flags);
 }
 
@@ -789,6 +849,19 @@ int vsnix_lapic_set_cr8(struct vsnix_vcpu *vcpu, u64 cr8)
 	raw_spin_unlock_irqrestore(&apic->lock, flags);
 	vsnix_x86_event_update(vcpu);
 	return 0;
+}
+
+void vsnix_lapic_sync_cr8(struct vsnix_vcpu *vcpu, u8 cr8)
+{
+	struct vsnix_lapic *apic = vcpu->lapic;
+	unsigned long flags;
+
+	if (vsnix_lapic_get_cr8(vcpu) == (cr8 & 0xf))
+		return;
+	raw_spin_lock_irqsave(&apic->lock, flags);
+	*reg(apic, APIC_R_TPR) = (cr8 & 0xf) << 4;
+	vsnix_lapic_update_ppr_locked(apic);
+	raw_spin_unlock_irqrestore(&apic->lock, flags);
 }
 
 u8 vsnix_lapic_get_tpr(struct vsnix_vcpu *vcpu)

@@ -85,6 +85,12 @@ struct vsnix_lapic {
 	u32 esr_pending;	/* errors since the last ESR write */
 	int extint_vector;	/* PIC vector taken by INTA, -1: none */
 	bool extint_request;	/* an ExtINT message came through the IOAPIC */
+	/*
+	 * The IRR vector in the CPU's V_IRQ (events.c) from the entry to its
+	 * exit, or -1; virq_again: it came again meanwhile (lapic_irr_locked).
+	 */
+	int virq_vector;
+	bool virq_again;
 
 	struct hrtimer timer;
 	bool timer_armed;
@@ -150,6 +156,11 @@ bool vsnix_lapic_msr(u32 index);
 u64 vsnix_lapic_get_cr8(struct vsnix_vcpu *vcpu);
 int vsnix_lapic_set_cr8(struct vsnix_vcpu *vcpu, u64 cr8);
 /*
+ * CR8 that the guest wrote without an exit (SVM V_TPR), taken at the exit
+ * into TPR and PPR (TPR[3:0] = 0, as MOV to CR8 does). vCPU thread.
+ */
+void vsnix_lapic_sync_cr8(struct vsnix_vcpu *vcpu, u8 cr8);
+/*
  * For a TPR shadow (VMX): the whole TPR byte, and the priority class of
  * the highest IRR vector when it is at or below TPR's class, i.e. held
  * by TPR alone or also by an ISR vector; else 0.
@@ -169,6 +180,8 @@ void vsnix_lapic_init_reset(struct vsnix_vcpu *vcpu);
 /* lapic.c internals shared with lapic_timer.c and lapic_state.c. */
 enum vsnix_apic_mode vsnix_lapic_mode(struct vsnix_lapic *apic);
 void vsnix_lapic_update_ppr_locked(struct vsnix_lapic *apic);
+/* A fixed interrupt into IRR, from any context: every IRR bit set goes here. */
+void vsnix_lapic_irr_locked(struct vsnix_lapic *apic, u8 vec);
 
 /* ------------------------------------------------ lapic_timer.c */
 

@@ -52,7 +52,7 @@ static bool timer_irq_locked(struct vsnix_lapic *apic)
 	/* A masked timer counts but does not interrupt (10.5.4). */
 	if ((lvt & VAPIC_LVT_MASKED) || vec < 16)
 		return false;
-	*timer_reg(apic, APIC_R_IRR + (vec / 32) * 16) |= BIT(vec % 32);
+	vsnix_lapic_irr_locked(apic, vec);
 	*timer_reg(apic, APIC_R_TMR + (vec / 32) * 16) &= ~BIT(vec % 32);
 	return true;
 }

@@ -434,7 +434,7 @@ static void svm_init_vmcb_control(struct vsnix_vcpu *vcpu)
 
 	for (i = 0; i < ARRAY_SIZE(intercepts); i++)
 		svm_set_intercept(vmcb, intercepts[i]);
-	/* CR8 is the LAPIC's TPR: a write may unmask an interrupt. */
+	/* CR8 is the LAPIC's TPR: a write may unmask one (svm_load_cr8). */
 	if (vcpu->vm->lapic)
 		svm_set_intercept(vmcb, INTERCEPT_CR8_WRITE);
 	/*
@@ -653,10 +653,8 @@ static void svm_prepare_entry(struct vsnix_vcpu *vcpu, struct svm_cpu *sc,
 		vmcb->control.tlb_ctl = svm_flush_cmd;
 
 	svm_follow_cpuid(vcpu, vmcb);
-	/* CR8 reads come from V_TPR; writes exit (svm_exit_cr8_write). */
 	if (vcpu->lapic)
-		vmcb->control.int_ctl = (vmcb->control.int_ctl & ~V_TPR_MASK) |
-					vsnix_lapic_get_cr8(vcpu);
+		svm_load_cr8(vcpu, vmcb);
 
 	vmcb->save.rax = vcpu->gpr[VSNIX_RAX];
 	vmcb->save.rsp = vcpu->gpr[VSNIX_RSP];

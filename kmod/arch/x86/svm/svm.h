@@ -103,6 +103,7 @@ int svm_handle_exit(struct vsnix_vcpu *vcpu);
 /* svm_events.c: the event hooks (struct vsnix_arch_ops) and their helpers. */
 struct vsnix_x86_event;
 void svm_clear_events(struct svm_vcpu *sv);
+void svm_load_cr8(struct vsnix_vcpu *vcpu, struct vmcb *vmcb);
 void svm_events_exited(struct vsnix_vcpu *vcpu);
 void svm_dr_activate(struct svm_vcpu *sv);
 bool svm_nmi_singlestep_done(struct vsnix_vcpu *vcpu);

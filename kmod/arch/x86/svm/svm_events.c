@@ -15,6 +15,7 @@
 #include <asm/traps.h>
 #include "svm.h"
 #include "../events.h"
+#include "../lapic.h"
 
 /* The NMI handler's IRET is still to be intercepted. */
 static bool svm_nmi_wants_iret(struct svm_vcpu *sv)
@@ -38,10 +39,37 @@ void svm_clear_events(struct svm_vcpu *sv)
 	sv->virq_loaded = false;
 }
 
+/*
+ * CR8 is V_TPR for the guest (V_INTR_MASKING, APM Vol 2, 15.21.1): MOV
+ * from CR8 reads it, MOV to CR8 writes it, with no exit, and the exit
+ * takes it into the TPR (vsnix_lapic_sync_cr8). A write is intercepted
+ * (svm_exit_cr8_write) only where the exit could not tell: where a lower
+ * TPR would unmask a vector waiting in IRR, which the write must deliver
+ * before the next instruction (SDM Vol 3, 10.8.6.1), where TPR[3:0] is
+ * set, which a write of the same CR8 clears (10.8.6.1), and while V_IRQ
+ * is set (svm_virq_cr8_exits, after this). Anything that
+ * raises IRR kicks the vCPU out first, so the next entry decides again.
+ */
+void svm_load_cr8(struct vsnix_vcpu *vcpu, struct vmcb *vmcb)
+{
+	vmcb->control.int_ctl = (vmcb->control.int_ctl & ~V_TPR_MASK) |
+				vsnix_lapic_get_cr8(vcpu);
+	if ((vsnix_lapic_get_tpr(vcpu) & 0xf) ||
+	    vsnix_lapic_tpr_threshold(vcpu))
+		svm_set_intercept(vmcb, INTERCEPT_CR8_WRITE);
+	else
+		svm_clr_intercept(vmcb, INTERCEPT_CR8_WRITE);
+}
+
 /* Right after #VMEXIT, GIF clear. */
 void svm_events_exited(struct vsnix_vcpu *vcpu)
 {
 	struct svm_vcpu *sv = to_svm(vcpu);
+
+	/* The guest's CR8 writes since the entry: into the TPR, PPR. */
+	if (vcpu->lapic && !sv->lost_state)
+		vsnix_lapic_sync_cr8(vcpu, sv->vmcb->control.int_ctl &
+				     V_TPR_MASK);
 
 	/* Still before the IRET: the TF of svm_enable_nmi_window is ours. */
 	if (sv->nmi_singlestep && vcpu->rip == sv->nmi_iret_rip &&
@@ -69,6 +97,19 @@ void svm_inject_irq(struct vsnix_vcpu *vcpu,
 }
 
 /*
+ * While V_IRQ is set, CR8 writes exit (svm_load_cr8): with V_IGN_TPR a
+ * TPR raised over the interrupt would not hold it back, and QEMU 7.2's
+ * TCG aborts on a MOV to CR8 that it lets through then (its CR8 write
+ * re-raises the virtual interrupt without the iothread lock: "assertion
+ * failed: (qemu_mutex_iothread_locked())" in tcg_handle_interrupt).
+ */
+static void svm_virq_cr8_exits(struct vsnix_vcpu *vcpu, struct vmcb *vmcb)
+{
+	if (vcpu->lapic)
+		svm_set_intercept(vmcb, INTERCEPT_CR8_WRITE);
+}
+
+/*
  * A virtual interrupt (APM 15.21.4): the CPU takes it once RFLAGS.IF=1,
  * no shadow, and its priority beats V_TPR, or V_IGN_TPR: the LAPIC
  * already weighed TPR and PPR. No exit; taking it clears V_IRQ.
@@ -82,6 +123,7 @@ void svm_set_virq(struct vsnix_vcpu *vcpu, u8 vector)
 	vmcb->control.int_vector = vector;
 	vmcb->control.int_ctl |= V_IRQ_MASK | V_IGN_TPR_MASK |
 				 ((vector >> 4) << V_INTR_PRIO_SHIFT);
+	svm_virq_cr8_exits(vcpu, vmcb);
 }
 
 /*
@@ -130,8 +172,9 @@ void svm_inject_exception(struct vsnix_vcpu *vcpu,
 }
 
 /* A virtual interrupt exits (VINTR) as soon as the guest could take it. */
-static void svm_open_vintr_window(struct vmcb *vmcb)
+static void svm_open_vintr_window(struct vsnix_vcpu *vcpu, struct vmcb *vmcb)
 {
+	svm_virq_cr8_exits(vcpu, vmcb);
 	vmcb->control.int_ctl |= V_IRQ_MASK | V_IGN_TPR_MASK |
 				 V_INTR_PRIO_MASK;
 	svm_set_intercept(vmcb, INTERCEPT_VINTR);
@@ -151,7 +194,7 @@ void svm_enable_irq_window(struct vsnix_vcpu *vcpu)
 		sv->irq_iret = true;
 		svm_set_intercept(sv->vmcb, INTERCEPT_IRET);
 	} else {
-		svm_open_vintr_window(sv->vmcb);
+		svm_open_vintr_window(vcpu, sv->vmcb);
 	}
 }
 
@@ -175,7 +218,7 @@ void svm_enable_nmi_window(struct vsnix_vcpu *vcpu)
 		sv->vmcb->save.rflags |= X86_EFLAGS_TF;
 	} else if (!sv->nmi_masked) {
 		/* With a V_IRQ loaded, the VINTR exit comes before it. */
-		svm_open_vintr_window(sv->vmcb);
+		svm_open_vintr_window(vcpu, sv->vmcb);
 	}
 }
 
