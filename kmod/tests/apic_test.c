@@ -149,9 +149,20 @@ static void apic_timer_math(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vsnix_apic_timer_divisor(0xb), 1u);
 	/* Bit 2 is reserved and ignored. */
 	KUNIT_EXPECT_EQ(test, vsnix_apic_timer_divisor(0xf), 1u);
-	KUNIT_EXPECT_EQ(test, vsnix_apic_timer_ns(1000, 16), 16000ULL);
-	KUNIT_EXPECT_EQ(test, vsnix_apic_timer_ns(0xffffffff, 128),
+	KUNIT_EXPECT_EQ(test, vsnix_apic_timer_ns(1000, 16, 1000000), 16000ULL);
+	KUNIT_EXPECT_EQ(test, vsnix_apic_timer_ns(0xffffffff, 128, 1000000),
 			0xffffffffULL * 128);
+	/* A 200 MHz bus: 5 ns a tick; a part of a ns rounds up. */
+	KUNIT_EXPECT_EQ(test, vsnix_apic_timer_ns(1000, 1, 200000), 5000ULL);
+	KUNIT_EXPECT_EQ(test, vsnix_apic_timer_ns(1, 1, 300000), 4ULL);
+	KUNIT_EXPECT_EQ(test, vsnix_apic_timer_ns(0xffffffff, 128, 200000),
+			0xffffffffULL * 128 * 5);
+	KUNIT_EXPECT_EQ(test, vsnix_apic_timer_ticks(16000, 16, 1000000), 1000ULL);
+	KUNIT_EXPECT_EQ(test, vsnix_apic_timer_ticks(5004, 1, 200000), 1000ULL);
+	/* The bus never outruns the TSC; 1 GHz at most, and when unknown. */
+	KUNIT_EXPECT_EQ(test, vsnix_apic_bus_khz(200000), 200000u);
+	KUNIT_EXPECT_EQ(test, vsnix_apic_bus_khz(2995200), 1000000u);
+	KUNIT_EXPECT_EQ(test, vsnix_apic_bus_khz(0), 1000000u);
 }
 
 static struct kunit_case apic_cases[] = {

@@ -7,6 +7,8 @@
 #include <linux/bitops.h>
 #include <linux/errno.h>
 #include <linux/math64.h>
+#include <linux/minmax.h>
+#include <linux/time64.h>
 #include "lapic.h"
 
 int vsnix_apic_highest_vector(const u32 *bits)
@@ -127,9 +129,28 @@ u32 vsnix_apic_timer_divisor(u32 tdcr)
 	return 1u << ((v + 1) & 7);
 }
 
-u64 vsnix_apic_timer_ns(u32 count, u32 divisor)
+/*
+ * The timer counts the bus or core crystal clock (SDM Vol 3, 10.5.4), and
+ * CPUID 0x15 gives TSC = crystal * EBX / EAX: hardware's crystal never
+ * runs faster than its TSC, and guests rely on it (a one-shot of N ticks
+ * lasts at least N TSC cycles). 1 GHz, unless the TSC is slower (Bochs'
+ * runs at 200 MHz).
+ */
+u32 vsnix_apic_bus_khz(u32 tsc_khz)
 {
-	return (u64)count * divisor * VAPIC_BUS_NS_PER_TICK;
+	return tsc_khz ? min(tsc_khz, VAPIC_BUS_MAX_KHZ) : VAPIC_BUS_MAX_KHZ;
+}
+
+/* count * divisor < 2^39, times 10^6 < 2^59: no overflow. */
+u64 vsnix_apic_timer_ns(u32 count, u32 divisor, u32 bus_khz)
+{
+	return div_u64((u64)count * divisor * USEC_PER_SEC + bus_khz - 1,
+		       bus_khz);
+}
+
+u64 vsnix_apic_timer_ticks(u64 ns, u32 divisor, u32 bus_khz)
+{
+	return mul_u64_u32_div(ns, bus_khz, USEC_PER_SEC * divisor);
 }
 
 /*

@@ -149,8 +149,8 @@ static const struct cpuid_allow *cpuid_allowed(u32 function, u32 index)
 #define HYPERVISOR_LEAF		0x40000000
 /* The timing leaf of the hypervisor range: TSC and APIC bus kHz. */
 #define HYPERVISOR_TIMING_LEAF	0x40000010
-/* The LAPIC timer's input: one tick per VAPIC_BUS_NS_PER_TICK (lapic.h). */
-#define APIC_BUS_KHZ		(1000000 / VAPIC_BUS_NS_PER_TICK)
+/* The LAPIC timer's input (lapic.h): never faster than the TSC. */
+#define APIC_BUS_KHZ		vsnix_apic_bus_khz(tsc_khz)
 
 /* XCR0 bits the guest FPU switching supports (SDM Vol 1, 13.1). */
 #define VSNIX_XCR0_MASK		(XFEATURE_MASK_FP | XFEATURE_MASK_SSE | \

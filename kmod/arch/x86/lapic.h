@@ -64,8 +64,8 @@
 #define VAPIC_X2APIC_LAST		0x8ff
 #define VAPIC_MSR_TSC_DEADLINE	0x6e0
 
-/* The APIC bus clock the timer counts: 1 GHz, one tick a nanosecond. */
-#define VAPIC_BUS_NS_PER_TICK	1
+/* The APIC bus clock the timer counts: 1 GHz, or the TSC's rate if slower. */
+#define VAPIC_BUS_MAX_KHZ	1000000U
 /* A periodic timer fires at most this often, whatever the guest asks. */
 #define VAPIC_MIN_PERIOD_NS	50000ULL
 
@@ -125,8 +125,12 @@ bool vsnix_apic_match_dest(enum vsnix_apic_mode mode, u32 id, u32 ldr,
 void vsnix_apic_decode_icr(u64 icr, bool x2apic, struct vsnix_apic_irq *irq);
 /* Divide configuration register to the divisor 1..128 (SDM Vol 3, 10.5.4). */
 u32 vsnix_apic_timer_divisor(u32 tdcr);
-/* Length of count ticks at that divisor, in ns (bus at 1 GHz). */
-u64 vsnix_apic_timer_ns(u32 count, u32 divisor);
+/* The timer's bus clock in kHz for a TSC of tsc_khz (0: unknown). */
+u32 vsnix_apic_bus_khz(u32 tsc_khz);
+/* Length of count ticks at that divisor and bus clock, in ns, rounded up. */
+u64 vsnix_apic_timer_ns(u32 count, u32 divisor, u32 bus_khz);
+/* Whole ticks at that divisor and bus clock in ns nanoseconds. */
+u64 vsnix_apic_timer_ticks(u64 ns, u32 divisor, u32 bus_khz);
 /*
  * An MSI's address and data (SDM Vol 3, 10.11.1-10.11.2) to a message;
  * -EINVAL for an address outside 0xfeexxxxx.

@@ -31,6 +31,12 @@ static u32 timer_divisor(struct vsnix_lapic *apic)
 	return vsnix_apic_timer_divisor(*timer_reg(apic, APIC_R_TDCR));
 }
 
+/* The guest's TSC runs at the host's rate (tsc_khz). */
+static u32 bus_khz(void)
+{
+	return vsnix_apic_bus_khz(tsc_khz);
+}
+
 static u64 periodic_ns(u64 period_ns)
 {
 	return max(period_ns, VAPIC_MIN_PERIOD_NS);
@@ -138,7 +144,7 @@ void vsnix_lapic_timer_tmict_locked(struct vsnix_lapic *apic, u32 count)
 	vsnix_lapic_timer_stop_locked(apic);
 	if (!count)
 		return;
-	ns = vsnix_apic_timer_ns(count, timer_divisor(apic));
+	ns = vsnix_apic_timer_ns(count, timer_divisor(apic), bus_khz());
 	apic->period_ns = ns;
 	if (vsnix_lapic_timer_mode_locked(apic) == VAPIC_TIMER_PERIODIC)
 		ns = periodic_ns(ns);
@@ -155,8 +161,9 @@ void vsnix_lapic_timer_resume_locked(struct vsnix_lapic *apic, u32 ccr)
 	if (vsnix_lapic_timer_mode_locked(apic) == VAPIC_TIMER_TSC_DEADLINE ||
 	    !tmict || !ccr)
 		return;
-	apic->period_ns = vsnix_apic_timer_ns(tmict, div);
-	timer_start_locked(apic, vsnix_apic_timer_ns(min(ccr, tmict), div));
+	apic->period_ns = vsnix_apic_timer_ns(tmict, div, bus_khz());
+	timer_start_locked(apic, vsnix_apic_timer_ns(min(ccr, tmict), div,
+						     bus_khz()));
 }
 
 u32 vsnix_lapic_ccr_locked(struct vsnix_lapic *apic)
@@ -171,8 +178,8 @@ u32 vsnix_lapic_ccr_locked(struct vsnix_lapic *apic)
 	left = ktime_to_ns(ktime_sub(apic->expires, ktime_get()));
 	if (left <= 0)
 		return 0;
-	return min_t(u64, div_u64(left, timer_divisor(apic) *
-				  VAPIC_BUS_NS_PER_TICK), tmict);
+	return min_t(u64, vsnix_apic_timer_ticks(left, timer_divisor(apic),
+						 bus_khz()), tmict);
 }
 
 bool vsnix_lapic_deadline_locked(struct vsnix_lapic *apic, u64 deadline,
