@@ -163,13 +163,7 @@ int main(void)
 	mnt_fd = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	TEST_ASSERT(mnt_fd >= 0, "open %s", mnt);
 
-	vm = vm_create_long(VBT_AREA + 0x10000);
-	base = vm_alloc(vm, VBT_AREA + 0x1000);
-	base = (base + 0xfff) & ~0xfffull;
-	vbt_pci_host(vm);
-	TEST_ASSERT(vbt_blk(vm, fd, 0, 1, 1) > 0, "virtio-blk: %s", strerror(errno));
-	vcpu = vcpu_create_long(vm, 0, guest_main);
-	vcpu_set_args(vcpu, 1, base);
+	base = vbt_one_disk_vm(&vm, &vcpu, fd, guest_main);
 	run_guest(vm, vcpu, base, mnt_fd, fd);
 	tap_ok(vcpu_run_ucall(vcpu, &uc) == UCALL_DONE && kernel_healthy(),
 	       "guest done, kernel healthy");

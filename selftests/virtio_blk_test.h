@@ -217,4 +217,24 @@ static inline int vbt_blk(struct vsnix_test_vm *vm, int fd, uint32_t flags,
 	return ioctl(vm->fd, VSNIX_CREATE_DEVICE, &c) < 0 ? -1 : (int)c.id;
 }
 
+/*
+ * A VM with the test area, a PCI host bridge and one single-queue
+ * virtio-blk on fd at slot 1; vCPU 0 runs guest(base). The area's base.
+ */
+static inline uint64_t vbt_one_disk_vm(struct vsnix_test_vm **vm,
+				       struct vsnix_test_vcpu **vcpu, int fd,
+				       void (*guest)(uint64_t base))
+{
+	uint64_t base;
+
+	*vm = vm_create_long(VBT_AREA + 0x10000);
+	base = vm_alloc(*vm, VBT_AREA + 0x1000);
+	base = (base + 0xfff) & ~0xfffull;
+	vbt_pci_host(*vm);
+	TEST_ASSERT(vbt_blk(*vm, fd, 0, 1, 1) > 0, "virtio-blk: %s", strerror(errno));
+	*vcpu = vcpu_create_long(*vm, 0, guest);
+	vcpu_set_args(*vcpu, 1, base);
+	return base;
+}
+
 #endif /* VSNIX_VIRTIO_BLK_TEST_H */
