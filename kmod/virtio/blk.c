@@ -154,38 +154,6 @@ static void blk_config_write(struct vsnix_virtio_dev *vdev, u32 off,
 {
 }
 
-/* -------------------------------------------------- chain segments */
-
-/*
- * Calls fn for each piece of the chain's readable (writable: device-
- * writable) bytes [off, off + len); stops at fn's first error.
- */
-static int blk_walk(const struct vsnix_vq_chain *c, bool writable, u32 off,
-		    u32 len, int (*fn)(void *arg, u64 gpa, u32 n), void *arg)
-{
-	unsigned int i;
-	int ret;
-
-	for (i = 0; i < c->nr_segs && len; i++) {
-		const struct vsnix_vq_seg *s = &c->segs[i];
-		u32 n;
-
-		if (s->device_writes != writable)
-			continue;
-		if (off >= s->len) {
-			off -= s->len;
-			continue;
-		}
-		n = min(s->len - off, len);
-		ret = fn(arg, s->gpa + off, n);
-		if (ret)
-			return ret;
-		off = 0;
-		len -= n;
-	}
-	return len ? -EFAULT : 0;
-}
-
 /* ------------------------------------------------------ pinning */
 
 struct blk_pin {
@@ -326,7 +294,7 @@ static u8 blk_rw(struct vsnix_blk_queue *q, const struct vsnix_vq_chain *c,
 	req->pages = (struct page **)&req->bvec[max_pages];
 	pin = (struct blk_pin){ .blk = blk, .req = req,
 				.max_pages = max_pages };
-	if (blk_walk(c, !write, off, len, blk_pin_piece, &pin)) {
+	if (vsnix_vq_walk(c, !write, off, len, blk_pin_piece, &pin)) {
 		pr_info_ratelimited("virtio-blk: a request's buffer is not guest RAM\n");
 		blk_req_free(req);
 		return VIRTIO_BLK_S_IOERR;

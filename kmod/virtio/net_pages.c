@@ -54,19 +54,26 @@ static int net_map_run(struct vsnix_memslot *s, struct net_pages *pg,
 	return 0;
 }
 
+struct net_map {
+	struct vsnix_vm *vm;
+	struct net_pages *pg;
+	bool write;
+};
+
 /* [gpa, gpa + len): one run per memory slot. */
-static int net_map_range(struct vsnix_vm *vm, struct net_pages *pg, u64 gpa,
-			 u32 len, bool write)
+static int net_map_range(void *arg, u64 gpa, u32 len)
 {
+	struct net_map *m = arg;
+
 	while (len) {
-		struct vsnix_memslot *s = vsnix_memslot_find(vm, gpa);
+		struct vsnix_memslot *s = vsnix_memslot_find(m->vm, gpa);
 		u32 run;
 		int ret;
 
-		if (!s || (write && (s->flags & VSNIX_MEM_READONLY)))
+		if (!s || (m->write && (s->flags & VSNIX_MEM_READONLY)))
 			return -EFAULT;
 		run = min_t(u64, len, s->gpa + s->size - gpa);
-		ret = net_map_run(s, pg, gpa, run, write);
+		ret = net_map_run(s, m->pg, gpa, run, m->write);
 		if (ret)
 			return ret;
 		gpa += run;
@@ -78,30 +85,11 @@ static int net_map_range(struct vsnix_vm *vm, struct net_pages *pg, u64 gpa,
 int vsnix_net_map(struct vsnix_net *net, struct net_pages *pg,
 		  const struct vsnix_vq_chain *c, bool write, u32 off, u32 len)
 {
-	struct vsnix_vm *vm = net->vdev.vm;
-	unsigned int i;
-	int ret;
+	struct net_map m = { .vm = net->vdev.vm, .pg = pg, .write = write };
 
-	RCU_LOCKDEP_WARN(!srcu_read_lock_held(&vm->srcu),
+	RCU_LOCKDEP_WARN(!srcu_read_lock_held(&m.vm->srcu),
 			 "guest pages mapped outside vm->srcu");
-	for (i = 0; i < c->nr_segs && len; i++) {
-		const struct vsnix_vq_seg *s = &c->segs[i];
-		u32 n;
-
-		if (s->device_writes != write)
-			continue;
-		if (off >= s->len) {
-			off -= s->len;
-			continue;
-		}
-		n = min(len, s->len - off);
-		ret = net_map_range(vm, pg, s->gpa + off, n, write);
-		if (ret)
-			return ret;
-		len -= n;
-		off = 0;
-	}
-	return len ? -EINVAL : 0;
+	return vsnix_vq_walk(c, write, off, len, net_map_range, &m);
 }
 
 void vsnix_net_unmap(struct net_pages *pg, bool dirty)

@@ -107,6 +107,13 @@ bool vsnix_vq_enable_kicks(struct vsnix_virtqueue *vq);
  */
 int vsnix_vq_read(struct vsnix_virtqueue *vq, const struct vsnix_vq_chain *c,
 		  u32 off, void *buf, u32 len);
+/*
+ * Calls fn for each piece (guest-physical address, length) of the chain's
+ * readable (writable: device-writable) bytes [off, off + len); stops at
+ * fn's first error. -EINVAL when the chain is shorter than off + len.
+ */
+int vsnix_vq_walk(const struct vsnix_vq_chain *c, bool writable, u32 off,
+		  u32 len, int (*fn)(void *arg, u64 gpa, u32 n), void *arg);
 int vsnix_vq_write(struct vsnix_virtqueue *vq, const struct vsnix_vq_chain *c,
 		   u32 off, const void *buf, u32 len);
 

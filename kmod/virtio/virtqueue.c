@@ -276,6 +276,49 @@ bool vsnix_vq_enable_kicks(struct vsnix_virtqueue *vq)
 	return avail != vq->last_avail_idx;
 }
 
+int vsnix_vq_walk(const struct vsnix_vq_chain *c, bool writable, u32 off,
+		  u32 len, int (*fn)(void *arg, u64 gpa, u32 n), void *arg)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < c->nr_segs && len; i++) {
+		const struct vsnix_vq_seg *s = &c->segs[i];
+		u32 n;
+
+		if (s->device_writes != writable)
+			continue;
+		if (off >= s->len) {
+			off -= s->len;
+			continue;
+		}
+		n = min(len, s->len - off);
+		ret = fn(arg, s->gpa + off, n);
+		if (ret)
+			return ret;
+		len -= n;
+		off = 0;
+	}
+	return len ? -EINVAL : 0;
+}
+
+struct vq_copy {
+	struct vsnix_vm *vm;
+	void *buf;
+	bool write;
+};
+
+static int vq_copy_piece(void *arg, u64 gpa, u32 n)
+{
+	struct vq_copy *cp = arg;
+	int ret;
+
+	ret = cp->write ? vsnix_guest_write(cp->vm, gpa, cp->buf, n) :
+			  vsnix_guest_read(cp->vm, gpa, cp->buf, n);
+	cp->buf += n;
+	return ret;
+}
+
 /*
  * Copies between host memory and the chain's readable (read) or writable
  * (write) buffers, off counted within those. -EINVAL past their end.
@@ -283,31 +326,9 @@ bool vsnix_vq_enable_kicks(struct vsnix_virtqueue *vq)
 static int vq_copy(struct vsnix_virtqueue *vq, const struct vsnix_vq_chain *c,
 		   u32 off, void *buf, u32 len, bool write)
 {
-	unsigned int i;
-	u32 n;
-	int ret;
+	struct vq_copy cp = { .vm = vq->vdev->vm, .buf = buf, .write = write };
 
-	for (i = 0; i < c->nr_segs && len; i++) {
-		const struct vsnix_vq_seg *s = &c->segs[i];
-
-		if (s->device_writes != write)
-			continue;
-		if (off >= s->len) {
-			off -= s->len;
-			continue;
-		}
-		n = min(len, s->len - off);
-		ret = write ? vsnix_guest_write(vq->vdev->vm, s->gpa + off,
-						buf, n) :
-			      vsnix_guest_read(vq->vdev->vm, s->gpa + off,
-					       buf, n);
-		if (ret)
-			return ret;
-		buf += n;
-		len -= n;
-		off = 0;
-	}
-	return len ? -EINVAL : 0;
+	return vsnix_vq_walk(c, write, off, len, vq_copy_piece, &cp);
 }
 
 int vsnix_vq_read(struct vsnix_virtqueue *vq, const struct vsnix_vq_chain *c,
