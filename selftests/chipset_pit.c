@@ -23,14 +23,6 @@ static inline uint8_t inb(uint16_t port)
 	return v;
 }
 
-static inline uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return lo | (uint64_t)hi << 32;
-}
-
 static uint16_t latch_read(uint16_t port, uint8_t latch_cmd)
 {
 	uint16_t v;
@@ -49,12 +41,12 @@ static void guest_main(void)
 	guest_outb(0x61, (inb(0x61) & ~0x02) | 0x01);
 	guest_outb(0x43, 0xb0);		/* counter 2, LSB then MSB, mode 0 */
 	guest_outb(0x42, CAL_LATCH & 0xff);
-	t0 = rdtsc();			/* counting starts at the MSB write */
+	t0 = guest_rdtsc();			/* counting starts at the MSB write */
 	guest_outb(0x42, CAL_LATCH >> 8);
 	GUEST_SYNC2(1, inb(0x61));	/* OUT (bit 5) low right after */
 	while (!(inb(0x61) & 0x20))
 		loops++;
-	t1 = rdtsc();
+	t1 = guest_rdtsc();
 	GUEST_SYNC3(2, t1 - t0, loops);
 
 	/* 3: gate low pauses mode 0; the host sleeps in between. */
@@ -115,11 +107,11 @@ static double now_s(void)
 static double host_tsc_hz(void)
 {
 	double t0 = now_s();
-	uint64_t c0 = rdtsc(), c1;
+	uint64_t c0 = guest_rdtsc(), c1;
 	double t1;
 
 	usleep(200000);
-	c1 = rdtsc();
+	c1 = guest_rdtsc();
 	t1 = now_s();
 	return (c1 - c0) / (t1 - t0);
 }

@@ -22,14 +22,6 @@ static inline uint32_t inl(uint16_t port)
 	return v;
 }
 
-static inline uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return lo | (uint64_t)hi << 32;
-}
-
 static void guest_main(void)
 {
 	uint32_t prev = inl(PM_PORT), v, back = 0, high = 0;
@@ -44,8 +36,8 @@ static void guest_main(void)
 		prev = v;
 	}
 	GUEST_SYNC3(1, back, high);
-	GUEST_SYNC3(2, inl(PM_PORT), rdtsc());
-	GUEST_SYNC3(3, inl(PM_PORT), rdtsc());
+	GUEST_SYNC3(2, inl(PM_PORT), guest_rdtsc());
+	GUEST_SYNC3(3, inl(PM_PORT), guest_rdtsc());
 }
 
 static void guest_read(void)
@@ -96,9 +88,9 @@ int main(void)
 	h0 = now_s();
 	p0 = uc.args[1];
 	t0 = uc.args[2];
-	c0 = rdtsc();
+	c0 = guest_rdtsc();
 	usleep(300000);
-	c1 = rdtsc();
+	c1 = guest_rdtsc();
 	h1 = now_s();
 	ok = ok && vcpu_run_sync_is(vcpu, &uc, 3);
 	h_end = now_s();

@@ -33,22 +33,6 @@ static inline void apic_wr(uint32_t off, uint32_t v)
 	*(volatile uint32_t *)(XAPIC + off) = v;
 }
 
-static inline uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return (uint64_t)hi << 32 | lo;
-}
-
-static void spin(uint64_t cycles)
-{
-	uint64_t end = rdtsc() + cycles;
-
-	while (rdtsc() < end)
-		asm volatile("pause");
-}
-
 /* vCPU 1's handler: count, then (overlap) wait until the next was sent. */
 void ap_irq(void)
 {
@@ -56,8 +40,8 @@ void ap_irq(void)
 
 	ap_count = n;
 	if (overlap) {
-		end = rdtsc() + WAIT_CYCLES;
-		while (overlap && bsp_sent <= n && rdtsc() < end)
+		end = guest_rdtsc() + WAIT_CYCLES;
+		while (overlap && bsp_sent <= n && guest_rdtsc() < end)
 			asm volatile("pause");
 	}
 	apic_wr(0xb0, 0);				/* EOI */
@@ -95,14 +79,14 @@ static uint64_t ipi_rounds(uint64_t rounds, bool overlapped)
 		base = ap_count;
 		send_ipi(1, V_IPI);			/* fixed, physical ID 1 */
 		bsp_sent = bsp_sent + 1;
-		end = rdtsc() + WAIT_CYCLES;
-		while (ap_count == base && rdtsc() < end)
+		end = guest_rdtsc() + WAIT_CYCLES;
+		while (ap_count == base && guest_rdtsc() < end)
 			asm volatile("pause");
 		if (ap_count == base)
 			break;
 		/* Leave vCPU 1 time to return to HLT, poll, and sleep. */
 		if (!overlapped)
-			spin((i % 8) * 50000);
+			guest_spin_cycles((i % 8) * 50000);
 	}
 	overlap = 0;
 	return i;
@@ -111,19 +95,19 @@ static uint64_t ipi_rounds(uint64_t rounds, bool overlapped)
 /* Every IPI sent, taken once: wait for the last, then a little more. */
 static uint64_t settled_count(void)
 {
-	uint64_t end = rdtsc() + WAIT_CYCLES;
+	uint64_t end = guest_rdtsc() + WAIT_CYCLES;
 
-	while (ap_count < bsp_sent && rdtsc() < end)
+	while (ap_count < bsp_sent && guest_rdtsc() < end)
 		asm volatile("pause");
-	spin(10000000);
+	guest_spin_cycles(10000000);
 	return ap_count;
 }
 
 static void guest_bsp(void)
 {
-	uint64_t end = rdtsc() + WAIT_CYCLES, n;
+	uint64_t end = guest_rdtsc() + WAIT_CYCLES, n;
 
-	while (!ap_ready && rdtsc() < end)
+	while (!ap_ready && guest_rdtsc() < end)
 		asm volatile("pause");
 	GUEST_ASSERT(ap_ready);
 	n = ipi_rounds(ROUNDS_HALTED, false);

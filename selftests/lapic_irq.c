@@ -73,14 +73,6 @@ static inline void apic_wr(uint32_t off, uint32_t v)
 	*(volatile uint32_t *)(XAPIC + off) = v;
 }
 
-static inline uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return (uint64_t)hi << 32 | lo;
-}
-
 /* HLT with interrupts on until irq_count[v] reaches n (the host bounds it). */
 static void wait_irqs(int v, uint64_t n)
 {
@@ -88,14 +80,6 @@ static void wait_irqs(int v, uint64_t n)
 	while (irq_count[v] < n)
 		asm volatile("sti; hlt; cli" ::: "memory");
 	asm volatile("sti");
-}
-
-static void spin(uint64_t cycles)
-{
-	uint64_t end = rdtsc() + cycles;
-
-	while (rdtsc() < end)
-		asm volatile("pause");
 }
 
 static void send_ipi(uint32_t dest, uint32_t icr)
@@ -111,10 +95,10 @@ static void guest_timers(void)
 	apic_wr(0xf0, 0x100 | V_SPURIOUS);		/* software enable */
 	apic_wr(0x3e0, 0xb);				/* divide by 1 */
 	apic_wr(0x320, V_TIMER);			/* one-shot */
-	t0 = rdtsc();
+	t0 = guest_rdtsc();
 	apic_wr(0x380, 1000000);			/* 1 ms at 1 GHz */
 	wait_irqs(V_TIMER, 1);
-	n = rdtsc() - t0;
+	n = guest_rdtsc() - t0;
 	GUEST_ASSERT_EQ(apic_rd(0x390), 0);
 	GUEST_SYNC3(1, irq_count[V_TIMER], n);
 
@@ -123,14 +107,14 @@ static void guest_timers(void)
 	wait_irqs(V_PERIODIC, 5);
 	apic_wr(0x380, 0);
 	n = irq_count[V_PERIODIC];
-	spin(50000000);
+	guest_spin_cycles(50000000);
 	GUEST_SYNC3(2, n, irq_count[V_PERIODIC] - n);
 
 	apic_wr(0x320, 0x40000 | V_DEADLINE);		/* TSC deadline */
-	deadline = rdtsc() + 2000000;
+	deadline = guest_rdtsc() + 2000000;
 	GUEST_ASSERT_EQ(guest_wrmsr_safe(TSC_DEADLINE, deadline), GUEST_NO_EXCEPTION);
 	wait_irqs(V_DEADLINE, 1);
-	GUEST_ASSERT(rdtsc() >= deadline);
+	GUEST_ASSERT(guest_rdtsc() >= deadline);
 	GUEST_ASSERT_EQ(guest_rdmsr_safe(TSC_DEADLINE, &n), GUEST_NO_EXCEPTION);
 	/* A deadline already passed: taken as the WRMSR completes. */
 	GUEST_ASSERT_EQ(guest_wrmsr_safe(TSC_DEADLINE, 1), GUEST_NO_EXCEPTION);
@@ -149,20 +133,20 @@ static void guest_ipis(void)
 
 	asm volatile("mov %0, %%cr8" : : "r"(6ul));	/* TPR class 6 */
 	send_ipi(0, 0x40000 | V_SELF);
-	spin(20000000);
+	guest_spin_cycles(20000000);
 	GUEST_ASSERT_EQ(irq_count[V_SELF], 1);		/* held: class 5 <= 6 */
 	GUEST_ASSERT(apic_rd(0x220) & (1u << (V_SELF - 64)));	/* in IRR */
 	asm volatile("mov %0, %%cr8" : : "r"(0ul));
 	wait_irqs(V_SELF, 2);
 	GUEST_SYNC2(5, irq_count[V_SELF]);
 
-	end = rdtsc() + 20000000000ull;
-	while (!ap_ready && rdtsc() < end)
+	end = guest_rdtsc() + 20000000000ull;
+	while (!ap_ready && guest_rdtsc() < end)
 		asm volatile("pause");
 	GUEST_ASSERT(ap_ready);
 	send_ipi(1, V_IPI);				/* fixed, physical ID 1 */
-	end = rdtsc() + 20000000000ull;
-	while (!ap_saw_ipi && rdtsc() < end)
+	end = guest_rdtsc() + 20000000000ull;
+	while (!ap_saw_ipi && guest_rdtsc() < end)
 		asm volatile("pause");
 	GUEST_SYNC2(6, ap_saw_ipi);
 }
@@ -174,10 +158,10 @@ static void guest_init_sipi(void)
 
 	send_ipi(1, 0x4500);				/* INIT, level assert */
 	send_ipi(1, 0x8500);				/* INIT de-assert */
-	spin(1000000);
+	guest_spin_cycles(1000000);
 	send_ipi(1, 0x600 | SIPI_VECTOR);		/* SIPI */
-	end = rdtsc() + 20000000000ull;
-	while (*marker != 0xbeef && rdtsc() < end)
+	end = guest_rdtsc() + 20000000000ull;
+	while (*marker != 0xbeef && guest_rdtsc() < end)
 		asm volatile("pause");
 	GUEST_SYNC2(7, *marker);
 }

@@ -57,22 +57,6 @@ static inline void apic_wr(uint32_t off, uint32_t v)
 	*(volatile uint32_t *)(XAPIC + off) = v;
 }
 
-static inline uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return (uint64_t)hi << 32 | lo;
-}
-
-static void spin(uint64_t cycles)
-{
-	uint64_t end = rdtsc() + cycles;
-
-	while (rdtsc() < end)
-		asm volatile("pause");
-}
-
 static void apic_setup(uint32_t dfr, uint32_t ldr, uint32_t tpr)
 {
 	apic_wr(0xf0, 0x100 | V_SPURIOUS);	/* software enable */
@@ -96,10 +80,10 @@ static void ipi(uint32_t dest, uint32_t mode, int n, uint64_t want0, uint64_t wa
 
 	apic_wr(0x310, dest << 24);
 	apic_wr(0x300, mode | (V_BASE + n));
-	end = rdtsc() + 4000000000ull;
-	while ((cnt[n][0] < want0 || cnt[n][1] < want1) && rdtsc() < end)
+	end = guest_rdtsc() + 4000000000ull;
+	while ((cnt[n][0] < want0 || cnt[n][1] < want1) && guest_rdtsc() < end)
 		asm volatile("pause");
-	spin(20000000);		/* and nothing more arrives */
+	guest_spin_cycles(20000000);		/* and nothing more arrives */
 	GUEST_SYNC3(n + 1, cnt[n][0], cnt[n][1]);
 }
 

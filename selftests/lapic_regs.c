@@ -35,14 +35,6 @@ static inline uint64_t rdmsr(uint32_t index)
 	return v;
 }
 
-static inline uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return (uint64_t)hi << 32 | lo;
-}
-
 static inline uint64_t read_cr8(void)
 {
 	uint64_t v;
@@ -127,7 +119,7 @@ static void guest_timer_count(void)
 
 static void guest_deadline(void)
 {
-	uint64_t far = rdtsc() + (1ull << 40);
+	uint64_t far = guest_rdtsc() + (1ull << 40);
 
 	apic_wr(XAPIC, 0x320, 0x50041);				/* TSC deadline, masked */
 	GUEST_ASSERT_EQ(guest_wrmsr_safe(TSC_DEADLINE, far), GUEST_NO_EXCEPTION);

@@ -118,6 +118,23 @@ static inline void guest_wrmsr(uint32_t index, uint64_t v)
 		     "d"((uint32_t)(v >> 32)) : "memory");
 }
 
+static inline uint64_t guest_rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
+/* Busy-waits at least cycles TSC cycles. */
+static inline void guest_spin_cycles(uint64_t cycles)
+{
+	uint64_t end = guest_rdtsc() + cycles;
+
+	while (guest_rdtsc() < end)
+		asm volatile("pause");
+}
+
 /*
  * Exceptions in guest code: the library's IDT stubs record the vector in
  * guest_exception_vector and, when guest_fixup_rip is set, resume there
