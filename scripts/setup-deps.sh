@@ -18,6 +18,7 @@ PACKAGES="build-essential linux-image-amd64 linux-headers-amd64
 	busybox-static cpio isolinux syslinux-common xorriso util-linux
 	linux-source-6.1 flex bison bc libelf-dev libssl-dev dwarves
 	libbpf-dev bpftool clang llvm bpftrace iproute2 iputils-ping kmod udev e2fsprogs
+	dnsmasq-base
 	libjson-c-dev pkg-config xz-utils libseccomp-dev acpica-tools
 	libsqlite3-dev sqlite3 man-db groff-base
 	zlib1g-dev liblzma-dev libzstd-dev liblz4-dev libbz2-dev"
@@ -42,8 +43,10 @@ bpo_kernel_present() {
 	local img
 
 	for img in $(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' \
-			"linux-image-$BPO_SERIES.*-amd64" 2>/dev/null |
+			"linux-image-$BPO_SERIES.*-amd64" \
+			"linux-image-$BPO_SERIES.*-amd64-unsigned" 2>/dev/null |
 		     awk '/^ii/ { print $NF }'); do
+		img=${img%-unsigned}
 		case $(dpkg-query -W -f='${db:Status-Abbrev}' \
 			"linux-headers-${img#linux-image-}" 2>/dev/null) in
 		ii*) return 0 ;;
@@ -78,10 +81,36 @@ debian_mirror() {
 	return 0
 }
 
+# True when apt can install package $1.
+installable() {
+	apt-cache policy "$1" 2>/dev/null |
+		awk '$1 == "Candidate:" { found = $2 != "(none)" } END { exit !found }'
+}
+
+# The newest kernel version (6.12.<n>+deb12-amd64) whose headers and image
+# apt can install, then the image's package: the signed one, or the
+# -unsigned one (the same /boot/vmlinuz) while a new version's signed
+# package has not been published yet.
+bpo_kernel_packages() {
+	local ver image
+
+	for ver in $({ apt-cache pkgnames "linux-headers-$BPO_SERIES." || true; } |
+		     sed -n "s/^linux-headers-\($BPO_SERIES\.[0-9]*+deb12-amd64\)\$/\1/p" |
+		     sort -rV); do
+		installable "linux-headers-$ver" || continue
+		for image in "linux-image-$ver" "linux-image-$ver-unsigned"; do
+			if installable "$image"; then
+				echo "$image linux-headers-$ver"
+				return
+			fi
+		done
+	done
+}
+
 # Add the backports suite (once) and install the newest versioned 6.12
 # image and headers it has, never its linux-image-amd64 metapackage.
 install_bpo_kernel() {
-	local mirror ver
+	local mirror pkgs
 
 	if ! grep -rqs "$BPO_SUITE" /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
 			/etc/apt/sources.list.d/*.sources; then
@@ -97,16 +126,13 @@ install_bpo_kernel() {
 		echo "vsnix: added $BPO_SUITE from $mirror ($BPO_LIST)" >&2
 	fi
 	$sudo apt-get update
-	ver=$({ apt-cache pkgnames "linux-headers-$BPO_SERIES." || true; } |
-	      sed -n "s/^linux-headers-\($BPO_SERIES\.[0-9]*+deb12-amd64\)\$/\1/p" |
-	      sort -V | tail -n1)
-	[ -n "$ver" ] || {
-		echo "vsnix: error: no linux-headers-$BPO_SERIES.*-amd64 in $BPO_SUITE" >&2
+	pkgs=$(bpo_kernel_packages)
+	[ -n "$pkgs" ] || {
+		echo "vsnix: error: no installable linux-image and linux-headers $BPO_SERIES.*-amd64 in $BPO_SUITE" >&2
 		exit 1
 	}
-	echo "vsnix: installing the $ver kernel from $BPO_SUITE" >&2
-	$sudo apt-get install -y --no-install-recommends -t "$BPO_SUITE" \
-		"linux-image-$ver" "linux-headers-$ver"
+	echo "vsnix: installing the $BPO_SERIES kernel from $BPO_SUITE: $pkgs" >&2
+	$sudo apt-get install -y --no-install-recommends -t "$BPO_SUITE" $pkgs
 }
 
 mode=${1:-install}

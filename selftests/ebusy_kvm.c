@@ -9,7 +9,7 @@
  * the default one, then kvm loaded with enable_virt_at_load=0 (then KVM
  * behaves as 6.1's does). KVM is loaded with modprobe, or with the host's
  * modprobe through /bin/hostrun in the QEMU rig; skipped when neither can
- * load it (the Bochs rig has no host root).
+ * load it (the Bochs rig's host root disc has no modprobe).
  */
 #define _GNU_SOURCE
 #include <fcntl.h>

@@ -23,6 +23,9 @@
 #include <unistd.h>
 
 #include "vsnix_util.h"
+#include "vsnix/stats.h"
+#include <pthread.h>
+#include <stdatomic.h>
 
 #define RAM_SIZE	(1ul << 20)
 #define VM_SECONDS	30	/* guest clock; a VM takes well under 1 s */
@@ -41,6 +44,7 @@ static const char *const mode_names[NR_MODES] = {
 };
 
 static uint64_t rng;
+static volatile sig_atomic_t current_mode = -1;
 static volatile sig_atomic_t current_phase, current_run, last_exit;
 static timer_t run_timer;
 static int console_fd = -1;
@@ -294,6 +298,121 @@ static bool run_errno_defined(int err)
 
 static unsigned long bad_run_errnos;
 
+/*
+ * A RUN that lasts (a guest past its timer signals): a watcher thread says
+ * meanwhile whether the vCPU still exits (the kernel re-enters it without
+ * seeing the signal) or not (stuck in the guest or in one exit), and where
+ * its thread is; the state it stopped in follows once RUN returns.
+ */
+#define SLOW_RUN_MS	5000
+static atomic_long run_began_ms;	/* 0: not in RUN */
+static atomic_int running_vcpu_fd = -1;
+static pid_t main_tid;
+static atomic_long vm_index;
+static atomic_bool watcher_stop;
+
+static long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void show_task_file(const char *what)
+{
+	char path[96], line[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/%s", (int)main_tid, what);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		tap_diag("  %s: %s", what, line);
+	}
+	if (f)
+		fclose(f);
+}
+
+static void show_exit_rate(void)
+{
+	static const char *const names[] = { "exits", "exits_npf", "exits_extint",
+					     "user_exits" };
+	uint64_t before[4];
+	struct vx_stats *s;
+	int fd = ioctl(running_vcpu_fd, VSNIX_GET_VCPU_STATS_FD, 0);
+	unsigned int i;
+
+	/* vx_stats_parse closes the fd when it fails. */
+	if (fd < 0 || vx_stats_parse(fd, &s)) {
+		tap_diag("  no stats fd");
+		return;
+	}
+	vx_stats_read(s);
+	for (i = 0; i < 4; i++)
+		before[i] = vx_stats_get(s, names[i]);
+	usleep(500000);
+	vx_stats_read(s);
+	for (i = 0; i < 4; i++)
+		tap_diag("  %s %llu (+%llu in 0.5 s)", names[i],
+			 (unsigned long long)vx_stats_get(s, names[i]),
+			 (unsigned long long)(vx_stats_get(s, names[i]) - before[i]));
+	vx_stats_free(s);
+}
+
+static void *slow_run_watch(void *arg)
+{
+	sigset_t all;
+	long seen = 0;
+
+	(void)arg;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	while (!watcher_stop) {
+		long b = run_began_ms;
+
+		usleep(200000);
+		if (!b || b != run_began_ms || mono_ms() - b < SLOW_RUN_MS)
+			continue;
+		if (seen == b && mono_ms() - b < 10000)
+			continue;
+		seen = b;
+		tap_diag("slow RUN: VM %ld mode %s run %d in RUN for %ld ms", vm_index,
+			 current_mode >= 0 ? mode_names[current_mode] : "?",
+			 (int)current_run, mono_ms() - b);
+		show_task_file("stat");
+		show_task_file("stack");
+		show_task_file("syscall");
+		show_exit_rate();
+	}
+	return NULL;
+}
+
+static void show_stopped_state(struct vsnix_test_vcpu *vcpu, long ms)
+{
+	struct vsnix_regs r;
+	struct vsnix_sregs s;
+	uint8_t code[16] = { 0 };
+	uint64_t lin;
+
+	vcpu_get_regs(vcpu, &r);
+	vcpu_get_sregs(vcpu, &s);
+	lin = s.cs.base + r.rip;
+	if (lin + 16 <= RAM_SIZE)
+		memcpy(code, (uint8_t *)vcpu->vm->mem + lin, 16);
+	tap_diag("slow RUN of %ld ms, VM %ld exit %u: rip %llx rflags %llx cs %x base %llx db %u l %u cr0 %llx cr4 %llx efer %llx ss %x",
+		 ms, vm_index, vcpu->run->exit_reason, (unsigned long long)r.rip,
+		 (unsigned long long)r.rflags, s.cs.selector,
+		 (unsigned long long)s.cs.base, s.cs.db, s.cs.l,
+		 (unsigned long long)s.cr0, (unsigned long long)s.cr4,
+		 (unsigned long long)s.efer, s.ss.selector);
+	tap_diag("  code at CS:RIP %02x %02x %02x %02x %02x %02x %02x %02x %02x %02x %02x %02x %02x %02x %02x %02x rcx %llx rsp %llx idt %llx/%x",
+		 code[0], code[1], code[2], code[3], code[4], code[5], code[6], code[7],
+		 code[8], code[9], code[10], code[11], code[12], code[13], code[14], code[15],
+		 (unsigned long long)r.rcx, (unsigned long long)r.rsp,
+		 (unsigned long long)s.idt.base, s.idt.limit);
+}
+
 static void run_guest(struct vsnix_test_vcpu *vcpu)
 {
 	/*
@@ -309,8 +428,17 @@ static void run_guest(struct vsnix_test_vcpu *vcpu)
 	for (i = 0; i < MAX_RUNS; i++) {
 		current_run = i;
 		timer_settime(run_timer, 0, &its, NULL);
+		running_vcpu_fd = vcpu->fd;
+		run_began_ms = mono_ms();
 		ret = vcpu_run_raw(vcpu);
 		timer_settime(run_timer, 0, &off, NULL);
+		{
+			long ms = mono_ms() - run_began_ms;
+
+			run_began_ms = 0;
+			if (ms > SLOW_RUN_MS)
+				show_stopped_state(vcpu, ms);
+		}
 		if (ret < 0) {
 			run_errnos[errno & 0xff]++;
 			if (!run_errno_defined(errno)) {
@@ -329,8 +457,6 @@ static void run_guest(struct vsnix_test_vcpu *vcpu)
 			return;
 	}
 }
-
-static volatile sig_atomic_t current_mode = -1;
 
 /* A VM that outlives VM_SECONDS is a hang: say which, and fail. */
 static void on_alarm(int sig)
@@ -438,6 +564,7 @@ int main(void)
 	const char *seed_env = getenv("VSNIX_FUZZ_SEED");
 	uint64_t seed = seed_env ? strtoull(seed_env, NULL, 0) : (uint64_t)time(NULL);
 	long nr_vms = default_vms(), i;
+	pthread_t watcher;
 	int fds_before;
 
 	vsnix_dev_fd();
@@ -450,11 +577,18 @@ int main(void)
 	open_backing_files();
 	fds_before = count_open_fds();
 
+	main_tid = syscall(SYS_gettid);
+	TEST_ASSERT(!pthread_create(&watcher, NULL, slow_run_watch, NULL),
+		    "pthread_create");
 	for (i = 0; i < nr_vms; i++) {
+		vm_index = i;
 		fuzz_one_vm(i % NR_MODES);
 		if ((i + 1) % 50 == 0)
 			tap_diag("%ld VMs done", i + 1);
 	}
+	/* Its stats fd closed before the fds are counted. */
+	watcher_stop = true;
+	pthread_join(watcher, NULL);
 	report(nr_vms);
 
 	tap_ok(!undefined_exits, "every exit reason is one the API defines (%lu not)",

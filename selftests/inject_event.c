@@ -11,8 +11,15 @@
  * while one is pending is refused with EBUSY (one slot); external
  * interrupts queue (extint_queue.c).
  * The API has no "request interrupt window" exit: the kernel waits for the
- * window itself, which is what the STI case checks.
+ * window itself, which is what the STI case checks. An exit inside the
+ * shadow (a nested page fault on the shadowed instruction's write) must
+ * not end it: the interrupt comes right after that instruction, at the
+ * RIP its frame shows. Nor must two: STI as the last byte of a page, the
+ * next instruction's fetch and then its write each fault. The pages leave
+ * the guest's page tables by an mprotect round trip, which keeps their
+ * contents.
  */
+#include <sys/mman.h>
 #include "vsnix_util.h"
 
 #define EXTINT_VECTOR	0x40
@@ -20,13 +27,22 @@
 
 volatile uint64_t inj_marker, inj_marker_at_irq, inj_extint_count;
 volatile uint64_t inj_nmi_count, inj_gp_count, inj_gp_error;
+volatile uint64_t inj_rip_at_irq;
+/* Touched only by the instruction in the STI shadow. */
+volatile uint64_t inj_fresh_page[512] __attribute__((aligned(4096)));
 extern char inj_extint_handler[], inj_nmi_handler[], inj_gp_handler[];
+extern char inj_after_shadowed_fault[];
+/* Touched only by the instruction in the shadow of inj_sti_at_page_end. */
+volatile uint64_t inj_fresh_page2[512] __attribute__((aligned(4096)));
+extern char inj_sti_at_page_end[], inj_after_two_faults[];
 
 asm(".pushsection .text\n"
 	"inj_extint_handler:\n"
 	"  pushq %rax\n"
 	"  movq inj_marker(%rip), %rax\n"
 	"  movq %rax, inj_marker_at_irq(%rip)\n"
+	"  movq 8(%rsp), %rax\n"
+	"  movq %rax, inj_rip_at_irq(%rip)\n"
 	"  incq inj_extint_count(%rip)\n"
 	"  popq %rax\n"
 	"  iretq\n"
@@ -42,6 +58,20 @@ asm(".pushsection .text\n"
 	"  popq %rax\n"
 	"  addq $8, %rsp\n"
 	"  iretq\n"
+	".popsection\n");
+
+/* Called with IF=0; returns with IF=0. */
+asm(".pushsection .text.inj_page_end, \"ax\"\n"
+	".balign 4096\n"
+	".skip 4095, 0xcc\n"
+	"inj_sti_at_page_end:\n"
+	"  sti\n"
+	"  movq $1, inj_fresh_page2(%rip)\n"
+	"inj_after_two_faults:\n"
+	"  cli\n"
+	"  ret\n"
+	/* Nothing else on these pages: no other code faults them in. */
+	".balign 4096, 0xcc\n"
 	".popsection\n");
 
 static void guest_main(void)
@@ -63,6 +93,15 @@ static void guest_main(void)
 	GUEST_SYNC2(7, inj_nmi_count);
 	GUEST_SYNC(8);				/* #GP(ERROR_CODE) queued */
 	GUEST_SYNC3(9, inj_gp_count, inj_gp_error);
+	GUEST_SYNC(10);				/* page unmapped, extint queued */
+	asm volatile("sti\n\t"
+		     "movq $1, inj_fresh_page(%%rip)\n\t"
+		     "inj_after_shadowed_fault:\n\t"
+		     "cli" : : : "memory");
+	GUEST_SYNC3(11, inj_extint_count, inj_rip_at_irq);
+	GUEST_SYNC(12);				/* pages unmapped, extint queued */
+	asm volatile("call inj_sti_at_page_end" : : : "memory");
+	GUEST_SYNC3(13, inj_extint_count, inj_rip_at_irq);
 }
 
 static int inject(struct vsnix_test_vcpu *vcpu, uint8_t type, uint8_t vector, uint32_t flags,
@@ -94,6 +133,51 @@ static void test_refused(void)
 	vm_destroy(vm);
 }
 
+/* Out of the guest's page tables until it touches it again. */
+static bool unmap_from_guest(struct vsnix_test_vm *vm, uintptr_t gva)
+{
+	void *page = gpa2hva(vm, gva & ~4095UL, 4096);
+
+	return mprotect(page, 4096, PROT_READ) == 0 &&
+	       mprotect(page, 4096, PROT_READ | PROT_WRITE) == 0;
+}
+
+/*
+ * At GUEST_SYNC(sync) the pages of gva[] leave the guest's page tables and
+ * an interrupt is queued; the instruction in the shadow that follows
+ * faults on them. At GUEST_SYNC(sync + 1): delivered once more, at want.
+ */
+static void test_shadow_exits(struct vsnix_test_vm *vm, struct vsnix_test_vcpu *vcpu,
+			      int sync, const uintptr_t *gva, int n, uint64_t deliveries,
+			      const char *want, const char *what)
+{
+	struct ucall uc;
+	bool ok;
+	int i;
+
+	ok = vcpu_run_sync_is(vcpu, &uc, sync);
+	for (i = 0; ok && i < n; i++)
+		ok = unmap_from_guest(vm, gva[i]);
+	ok = ok && inject(vcpu, VSNIX_EVENT_EXTINT, EXTINT_VECTOR, 0, 0) == 0;
+	ok = ok && vcpu_run_sync_is(vcpu, &uc, sync + 1);
+	tap_ok(ok && uc.args[1] == deliveries && uc.args[2] == (uintptr_t)want,
+	       "%s: delivered after the shadowed instruction (%lu deliveries, at %#lx, want %p)",
+	       what, (unsigned long)uc.args[1], (unsigned long)uc.args[2], (void *)want);
+}
+
+static void test_shadowed_faults(struct vsnix_test_vm *vm, struct vsnix_test_vcpu *vcpu)
+{
+	/* Its write faults. */
+	uintptr_t one[] = { (uintptr_t)inj_fresh_page };
+	/* Its fetch faults, then its write. */
+	uintptr_t two[] = { (uintptr_t)inj_after_two_faults, (uintptr_t)inj_fresh_page2 };
+
+	test_shadow_exits(vm, vcpu, 10, one, 1, 3, inj_after_shadowed_fault,
+			  "an exit inside the STI shadow keeps it");
+	test_shadow_exits(vm, vcpu, 12, two, 2, 4, inj_after_two_faults,
+			  "two exits inside one STI shadow keep it");
+}
+
 int main(void)
 {
 	struct vsnix_test_vcpu *vcpu;
@@ -105,7 +189,7 @@ int main(void)
 	vsnix_dev_fd();
 	if (!vsnix_cap(VSNIX_CAP_INJECT_EVENT))
 		tap_skip_all("no VSNIX_CAP_INJECT_EVENT");
-	tap_plan(11);
+	tap_plan(13);
 	vm = vm_create_long(0);
 	vcpu = vcpu_create_long(vm, 0, guest_main);
 	vm_set_idt_gate(vm, 2, (uintptr_t)inj_nmi_handler);
@@ -141,6 +225,7 @@ int main(void)
 	tap_ok(ok && uc.args[1] == 1 && uc.args[2] == ERROR_CODE,
 	       "#GP delivered with error code 0x%x (got %lu, 0x%lx)", ERROR_CODE,
 	       (unsigned long)uc.args[1], (unsigned long)uc.args[2]);
+	test_shadowed_faults(vm, vcpu);
 	tap_ok(vcpu_run_ucall_soft(vcpu, &uc) == UCALL_DONE, "guest finished");
 	vm_destroy(vm);
 	test_refused();

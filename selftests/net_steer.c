@@ -5,7 +5,9 @@
  * "VMs" (two taps, read here as the VMs would) go each to its own tap,
  * by MAC, by IPv4 address (with the MAC rewritten) and for ARP requests;
  * frames for anything else pass to the host stack; the per-VM counters
- * match the frames sent; del and detach stop the steering.
+ * match the frames sent; many `net steer add` at once (VMs started
+ * together) each get a counter slot of their own; del and detach stop the
+ * steering.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -16,8 +18,9 @@
 #include "guests/run_guest.h"
 #include "lib/vsnix_util.h"
 
-#define NR_TESTS 15
+#define NR_TESTS 17
 #define MAXF 32
+#define NR_RACERS 12
 
 static const uint8_t mac1[6] = { 0x02, 0x5e, 0x00, 0x00, 0x00, 0x01 };
 static const uint8_t mac2[6] = { 0x02, 0x5e, 0x00, 0x00, 0x00, 0x02 };
@@ -35,6 +38,72 @@ static bool ctl(const char *a, const char *b, const char *c, const char *d,
 	if (r.code)
 		rg_diag(&r);
 	return r.code == 0;
+}
+
+/* Racer i's MAC: 02:5e:00:00:01:NN. */
+static void racer_mac(int i, char mac[18])
+{
+	snprintf(mac, 18, "02:5e:00:00:01:%02x", i);
+}
+
+/*
+ * NR_RACERS vsnixctl add a MAC each at the same moment, as VMs started
+ * together do: true when all succeeded.
+ */
+static bool add_racers(void)
+{
+	static struct rg_result res[NR_RACERS];
+	struct rg_proc p[NR_RACERS];
+	char macs[NR_RACERS][18];
+	bool ok = true;
+	int i;
+
+	for (i = 0; i < NR_RACERS; i++) {
+		racer_mac(i, macs[i]);
+		memset(&res[i], 0, sizeof(res[i]));
+		if (rg_start(&p[i], (const char *[]){ "net", "steer", "add", macs[i],
+						      "vstap1", NULL }))
+			return false;
+	}
+	for (i = 0; i < NR_RACERS; i++) {
+		rg_finish(&p[i], &res[i]);
+		if (res[i].code) {
+			rg_diag(&res[i]);
+			ok = false;
+		}
+	}
+	return ok;
+}
+
+/* Counts show's "vm SLOT" lines (*lines) and how many slots repeat. */
+static int repeated_slots(const char *show, int *lines)
+{
+	bool seen[256] = { false };
+	const char *p = show;
+	int repeats = 0;
+	unsigned int slot;
+
+	*lines = 0;
+	for (; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		if (sscanf(p, "vm %u ", &slot) != 1 || slot >= 256)
+			continue;
+		(*lines)++;
+		repeats += seen[slot];
+		seen[slot] = true;
+	}
+	return repeats;
+}
+
+/* The racers' entries go again, so that the counters below stay as they were. */
+static void del_racers(void)
+{
+	char mac[18];
+	int i;
+
+	for (i = 0; i < NR_RACERS; i++) {
+		racer_mac(i, mac);
+		ctl("steer", "del", mac, NULL, NULL);
+	}
 }
 
 static void send_tagged(int s, const uint8_t *dst, int n, char tag)
@@ -61,18 +130,6 @@ static bool got_tagged(int n, int from, const uint8_t *dst, char tag)
 		    frames[from + i][14] != tag || frames[from + i][15] != i)
 			return false;
 	return true;
-}
-
-/* The counters of `net steer show` for mac m ("unknown" for NULL). */
-static long long packets_of(const char *show, const char *m)
-{
-	char key[64];
-	const char *p;
-
-	snprintf(key, sizeof(key), m ? "mac %s " : "unknown ", m);
-	p = strstr(show, key);
-	p = p ? strstr(p, "packets ") : NULL;
-	return p ? atoll(p + 8) : -1;
 }
 
 static void send_arp(int s)
@@ -131,6 +188,19 @@ int main(void)
 	      ctl("steer", "add", "02:5e:00:00:00:02", "vstap2", "10.77.0.2"),
 	      "net steer add: two VMs, the second with an IPv4 address");
 
+	{
+		int lines, repeats;
+		bool added = add_racers();
+
+		rg_ok(added, "%d net steer add at once all succeeded", NR_RACERS);
+		ctl("steer", "show", NULL, NULL, NULL);
+		repeats = repeated_slots(r.out, &lines);
+		rg_ok(added && lines == NR_RACERS + 2 && repeats == 0,
+		      "each of the %d VMs has a counter slot of its own (%d entries, %d shared)",
+		      NR_RACERS + 2, lines, repeats);
+		del_racers();
+	}
+
 	inet_pton(AF_INET, "10.77.0.9", &cl);
 	inet_pton(AF_INET, "10.77.0.2", &vm2);
 	inet_pton(AF_INET, "10.77.0.1", &hostip);
@@ -162,23 +232,23 @@ int main(void)
 		      "a frame for the host's own address passed to the host stack");
 	}
 	rg_ok(ctl("steer", "show", NULL, NULL, NULL), "net steer show");
-	rg_ok(packets_of(r.out, "02:5e:00:00:00:01") == 5 &&
-	      packets_of(r.out, "02:5e:00:00:00:02") == 5,
+	rg_ok(net_steer_packets(r.out, "02:5e:00:00:00:01") == 5 &&
+	      net_steer_packets(r.out, "02:5e:00:00:00:02") == 5,
 	      "per-VM counters: 5 and 5 (%lld, %lld)",
-	      packets_of(r.out, "02:5e:00:00:00:01"),
-	      packets_of(r.out, "02:5e:00:00:00:02"));
-	rg_ok(packets_of(r.out, NULL) == 5,
+	      net_steer_packets(r.out, "02:5e:00:00:00:01"),
+	      net_steer_packets(r.out, "02:5e:00:00:00:02"));
+	rg_ok(net_steer_packets(r.out, NULL) == 5,
 	      "unknown destinations counted: 4 + the host's frame (%lld)",
-	      packets_of(r.out, NULL));
+	      net_steer_packets(r.out, NULL));
 
 	rg_ok(ctl("steer", "del", "02:5e:00:00:00:01", NULL, NULL), "net steer del VM 1");
 	send_tagged(s, mac1, 2, 'd');
 	n1 = net_read_frames(t1, frames, lens, MAXF, 300);
 	ctl("steer", "show", NULL, NULL, NULL);
-	rg_ok(n1 == 0 && packets_of(r.out, NULL) == 7 &&
-	      packets_of(r.out, "02:5e:00:00:00:01") == -1,
+	rg_ok(n1 == 0 && net_steer_packets(r.out, NULL) == 7 &&
+	      net_steer_packets(r.out, "02:5e:00:00:00:01") == -1,
 	      "after del, VM 1's frames pass to the host (tap got %d, unknown %lld)",
-	      n1, packets_of(r.out, NULL));
+	      n1, net_steer_packets(r.out, NULL));
 
 	rg_ok(ctl("steer", "detach", "vsva", NULL, NULL), "net steer detach vsva");
 	send_tagged(s, mac2, 2, 'e');

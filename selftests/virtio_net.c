@@ -11,19 +11,24 @@
  * dropped and returned, the device goes on, and the counters printed at
  * the device's end say so. A frame in four descriptors, the header split
  * over two of them and each piece across a page boundary, arrives on the
- * tap intact (the device maps the guest's pages for the tap). A
- * descriptor outside RAM sets NEEDS_RESET.
+ * tap intact (the device maps the guest's pages for the tap). A receive
+ * buffer in a read-only slot is returned unused and the slot unchanged
+ * (the device writes through the VMM's addresses, which are writable);
+ * one in a slot pinned for its life (VSNIX_MEM_PIN, written through its
+ * pages instead) gets the frame intact. A descriptor outside RAM sets
+ * NEEDS_RESET.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <vsnix/pc.h>
 #include "vsnix_util.h"
 
-#define NR_TESTS	13
+#define NR_TESTS	15
 #define SLOT		3
 #define BAR		PC_PCI_MMIO_START
 #define QSIZE		16
@@ -33,6 +38,11 @@
 #define RX_LEN		200
 #define BIG_LEN		(12 + 70000)
 #define SG_LEN		1400		/* stage 60's frame, without the header */
+#define RO_GPA		0x90000000ull	/* slot 1: read-only */
+#define PIN_GPA		0x90100000ull	/* slot 2: VSNIX_MEM_PIN */
+#define XSLOT_SIZE	0x1000ul
+#define RO_FILL		0x42
+#define RX_ONE_LEN	256		/* stages 52-55: one receive buffer */
 
 static const uint8_t mac[6] = { 0x02, 0x5e, 0x00, 0x00, 0x0a, 0x01 };
 
@@ -229,6 +239,55 @@ static uint64_t tx_scattered(void)
 	return wait_used(1, used + 1);
 }
 
+/*
+ * Stages 52-55: a frame to the host's peer address out on rx queue q's
+ * pair, so that the tap's flow table sends the host's next frame (same
+ * flow) to q; then one RX_ONE_LEN-byte receive buffer at buf on q as
+ * descriptor d. Returns q's used index before the buffer.
+ */
+static uint16_t rx_one_post(int q, int d, uint64_t buf)
+{
+	uint64_t at = gm->tx + 0x400;
+	uint16_t used = R16(USED(q + 1) + 2);
+	int i;
+
+	tx_frame(at, "steer", 72);
+	for (i = 0; i < 6; i++)
+		R8(at + 12 + i) = i == 5 ? 0x02 : mac[i];
+	desc(q + 1, 7, at, 72, 0, 0);
+	offer(q + 1, 7);
+	wait_used(q + 1, used + 1);
+	used = R16(USED(q) + 2);
+	desc(q, d, buf, RX_ONE_LEN, 2, 0);
+	offer(q, d);
+	return used;
+}
+
+/* After rx_one_post: the buffer's id and used length, or ~0 after none. */
+static uint64_t rx_one_wait(int q, uint16_t used)
+{
+	uint64_t spin;
+
+	for (spin = 0; spin < 400000000; spin++) {
+		if (R16(USED(q) + 2) != used)
+			return R32(USED(q) + 4 + 8 * (used % QSIZE)) |
+			       (uint64_t)R32(USED(q) + 8 + 8 * (used % QSIZE)) << 32;
+		asm volatile("pause");
+	}
+	return ~0ull;
+}
+
+/* Stage 55: the frame in the one buffer at buf intact, num_buffers 1. */
+static uint64_t rx_one_ok(uint64_t buf)
+{
+	uint32_t off;
+
+	for (off = 26; off < 12 + RX_LEN; off++)
+		if (R8(buf + off) != (uint8_t)((off - 12) * 7 + 3))
+			return 0;
+	return R16(buf + 10) == 1;
+}
+
 /* One control command MQ VQ_PAIRS_SET pairs: the ack byte. */
 static uint8_t ctrl_mq(uint16_t pairs)
 {
@@ -332,6 +391,14 @@ static void guest_code(struct gmem *m)
 	GUEST_SYNC3(51, R16(USED(i) + 2) - rx_used[i / 2],
 		    R32(USED(i) + 4 + 8 * (rx_used[i / 2] % QSIZE)) |
 		    (uint64_t)R32(USED(i) + 8 + 8 * (rx_used[i / 2] % QSIZE)) << 32);
+	/* 52-55: one receive buffer in read-only memory, one in a pinned slot. */
+	used = rx_one_post(i, 5, RO_GPA);
+	GUEST_SYNC3(52, i, 0);
+	GUEST_SYNC3(53, rx_one_wait(i, used), 0);
+	used = rx_one_post(i, 6, PIN_GPA);
+	GUEST_SYNC3(54, i, 0);
+	spin = rx_one_wait(i, used);
+	GUEST_SYNC3(55, spin, rx_one_ok(PIN_GPA));
 	/* 6: hostile chains on tx0, then a good frame. */
 	used = R16(USED(1) + 2);
 	desc(1, 0, gm->tx, 8, 0, 0);			/* header too short */
@@ -486,6 +553,16 @@ static bool tap_sg_frame(int s, ssize_t *got)
 	return false;
 }
 
+static bool ro_unchanged(const uint8_t *ro)
+{
+	size_t i;
+
+	for (i = 0; i < XSLOT_SIZE; i++)
+		if (ro[i] != RO_FILL)
+			return false;
+	return true;
+}
+
 static void send_rx_frame(int s)
 {
 	uint8_t f[RX_LEN];
@@ -510,6 +587,7 @@ int main(void)
 	struct ucall uc;
 	const char *why;
 	int fds[2], s, kfd, n, i;
+	uint8_t *ro, *pin;
 
 	vsnix_dev_fd();
 	if (!(vsnix_cap(VSNIX_CAP_DEVICES) & (1 << VSNIX_DEV_VIRTIO_NET)))
@@ -535,6 +613,14 @@ int main(void)
 	g.rx1 = vm_alloc(vm, 4096);
 	g.ctrl = vm_alloc(vm, 4096);
 	g.big = vm_alloc(vm, BIG_LEN + 4096);
+	ro = mmap(NULL, XSLOT_SIZE, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	pin = mmap(NULL, XSLOT_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	TEST_ASSERT(ro != MAP_FAILED && pin != MAP_FAILED, "mmap");
+	memset(ro, RO_FILL, XSLOT_SIZE);
+	vm_set_region(vm, 1, VSNIX_MEM_READONLY, RO_GPA, XSLOT_SIZE, ro);
+	vm_set_region(vm, 2, VSNIX_MEM_PIN, PIN_GPA, XSLOT_SIZE, pin);
 	gp = (struct gmem *)(uintptr_t)vm_alloc(vm, sizeof(g));
 	vm_write(vm, (uintptr_t)gp, &g, sizeof(g));
 	vcpu_set_args(vcpu, 1, (uint64_t)(uintptr_t)gp);
@@ -595,6 +681,32 @@ int main(void)
 	} else {
 		tap_ok(false, "readable receive buffer setup");
 	}
+	if (stage(vcpu, 52, &uc)) {
+		i = uc.args[1];
+		n = tap_tags(s, tags, 8);
+		send_rx_frame(s);
+		if (stage(vcpu, 53, &uc))
+			tap_ok(n == 1 && uc.args[1] == 5 && ro_unchanged(ro),
+			       "a receive buffer in a read-only slot: returned unused, slot unchanged (rx queue %d, 0x%lx, %d frames out)",
+			       i, (unsigned long)uc.args[1], n);
+		else
+			tap_ok(false, "read-only receive buffer");
+	} else {
+		tap_ok(false, "read-only receive buffer setup");
+	}
+	if (stage(vcpu, 54, &uc)) {
+		n = tap_tags(s, tags, 8);
+		send_rx_frame(s);
+		if (stage(vcpu, 55, &uc))
+			tap_ok(n == 1 && uc.args[1] == (6 | (uint64_t)(12 + RX_LEN) << 32) &&
+			       uc.args[2] == 1,
+			       "a receive buffer in a pinned slot: the frame intact, num_buffers 1 (0x%lx, %lu, %d frames out)",
+			       (unsigned long)uc.args[1], (unsigned long)uc.args[2], n);
+		else
+			tap_ok(false, "pinned receive buffer");
+	} else {
+		tap_ok(false, "pinned receive buffer setup");
+	}
 	if (stage(vcpu, 6, &uc)) {
 		n = tap_tags(s, tags, 8);
 		tap_ok(uc.args[1] && uc.args[2] == S_OK_ALL && n == 1 && !strcmp(tags[0], "after"),
@@ -622,9 +734,9 @@ int main(void)
 	tap_ok(vcpu_run_ucall(vcpu, &uc) == UCALL_DONE, "guest done");
 	vm_destroy(vm);
 	kmsg_counters(kfd, counters, sizeof(counters));
-	tap_ok(strstr(counters, ": tx 4 rx 1;") &&
-	       strstr(counters, "tx bad header 3 oversize 1 bad chain 1 host 0, rx too small 0 bad chain 1") != NULL,
-	       "counters at the device's end: tx 4 sent, 3 bad headers (short, flags, GSO), 1 oversize, 1 writable; rx 1 readable (%s)",
+	tap_ok(strstr(counters, ": tx 6 rx 2;") &&
+	       strstr(counters, "tx bad header 3 oversize 1 bad chain 1 host 0, rx too small 0 bad chain 2") != NULL,
+	       "counters at the device's end: tx 6 sent, 3 bad headers (short, flags, GSO), 1 oversize, 1 writable; rx 2, 1 readable and 1 read-only buffer dropped (%s)",
 	       counters);
 	tap_ok(kernel_healthy(), "kernel healthy");
 	tap_finish();

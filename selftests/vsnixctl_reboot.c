@@ -28,10 +28,12 @@ static int count(const char *text, const char *needle)
  * One restart run: at least three boots, then SIGTERM ends it with 143
  * within 5 s. A SIGTERM that lands beside a reset once restarted the VM
  * instead (the signal was read, the reset won): rounds give it chances.
+ * The wait for three boots ends when they are seen; its bound is only for
+ * a broken restart (Bochs under load took 7.7 s for two boots).
  */
 static bool restart_round(struct rg_result *r)
 {
-	double deadline = rg_now() + 6;
+	double deadline = rg_now() + 30;
 	struct rg_proc p;
 
 	memset(r, 0, sizeof(*r));

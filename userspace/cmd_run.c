@@ -19,6 +19,7 @@
 #define OPT_BOOT	0x101
 #define OPT_NO_CACHE	0x102
 #define OPT_RNG		0x103
+#define OPT_DUMPCORE	0x104
 #define DEFAULT_MEM	(128ULL << 20)
 #define VSNIX_MAX_CPUS	64	/* VSNIX_CAP_NR_VCPUS */
 
@@ -227,6 +228,9 @@ static int run_option(int c, struct run_options *opt)
 	case OPT_NO_CACHE:
 		opt->no_cache = true;
 		break;
+	case OPT_DUMPCORE:
+		opt->dumpcore_dir = optarg;
+		return dumpcore_check_dir(optarg);
 	case 'D':
 		return parse_disk(optarg, opt);
 	case 'O':
@@ -272,6 +276,7 @@ static int parse_run(int argc, char **argv, struct run_options *opt)
 		{ "rng", no_argument, NULL, OPT_RNG },
 		{ "boot", required_argument, NULL, OPT_BOOT },
 		{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
+		{ "dumpcore", required_argument, NULL, OPT_DUMPCORE },
 		{ "disk", required_argument, NULL, 'D' },
 		{ "console", required_argument, NULL, 'O' },
 		{ "on-reboot", required_argument, NULL, 'R' },
@@ -459,6 +464,7 @@ int cmd_run(int argc, char **argv)
 		 * signal's code wins, and the VM is not built again.
 		 */
 		reset = vm.reset && code == EXIT_REBOOT;
+		dumpcore(&vm, opt.dumpcore_dir, code);
 		/* Every path out of the run puts the terminal back here. */
 		console_input_stop(&vm);
 		vm_destroy(&vm);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <net/if.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -30,6 +31,9 @@
 
 #define BPF_FS		"/sys/fs/bpf"
 #define STEER_PIN_DIR	BPF_FS "/vsnix"
+/* bpffs holds no plain files: the maps' writers lock this one instead. */
+#define STEER_LOCK_DIR	"/run/vsnix"
+#define STEER_LOCK	STEER_LOCK_DIR "/steer.lock"
 
 /* The Toeplitz key of the RSS examples (virtio 1.2 5.1.6.5.7, MS RSS). */
 static const __u8 rss_default_key[VSNIX_RSS_KEY_LEN] = {
@@ -146,6 +150,31 @@ int steer_detach(const char *dev)
 	return 0;
 }
 
+/*
+ * Every vsnixctl (one per VM) edits the same pinned maps: choosing a free
+ * slot and claiming it must not interleave with another's, or two VMs
+ * share one slot's counters. Returns the lock's fd (close() unlocks).
+ */
+static int steer_lock(void)
+{
+	int fd;
+
+	if (mkdir(STEER_LOCK_DIR, 0755) && errno != EEXIST) {
+		fprintf(stderr, "vsnixctl: cannot make %s: %s\n",
+			STEER_LOCK_DIR, strerror(errno));
+		return -1;
+	}
+	fd = open(STEER_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX)) {
+		fprintf(stderr, "vsnixctl: cannot lock %s: %s\n", STEER_LOCK,
+			strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* A counter slot that no entry of either map uses. */
 static int free_slot(int macs, int ips)
 {
@@ -190,59 +219,8 @@ static int clear_stats(int fd, __u32 slot)
 	return r;
 }
 
-/*
- * Frames for mac (and, if ip is not 0, for IPv4 address ip, network order)
- * go to tap. The entry replaces an older one for the same MAC.
- */
-int steer_add(const uint8_t mac[6], const char *tap, uint32_t ip)
-{
-	struct vsnix_steer_target t = { 0 };
-	struct vsnix_steer_mac key = { 0 };
-	int macs, ips = -1, stats = -1, slot, r = -1;
-
-	t.ifindex = if_nametoindex(tap);
-	if (!t.ifindex) {
-		fprintf(stderr, "vsnixctl: no interface %s\n", tap);
-		return -1;
-	}
-	if (bpffs_ready())
-		return -1;
-	memcpy(key.addr, mac, 6);
-	memcpy(t.mac, mac, 6);
-	macs = steer_map("steer_macs");
-	if (macs < 0)
-		return -1;
-	ips = steer_map("steer_ips");
-	stats = steer_map("steer_stats");
-	if (ips < 0 || stats < 0)
-		goto out;
-	steer_del(mac);
-	slot = free_slot(macs, ips);
-	if (slot < 0) {
-		fprintf(stderr, "vsnixctl: the steering map is full (%d VMs)\n",
-			VSNIX_STEER_MAX_VMS);
-		goto out;
-	}
-	t.slot = slot;
-	if (clear_stats(stats, slot) ||
-	    bpf_map_update_elem(macs, &key, &t, BPF_ANY) ||
-	    (ip && bpf_map_update_elem(ips, &ip, &t, BPF_ANY))) {
-		fprintf(stderr, "vsnixctl: cannot update the steering maps: %s\n",
-			strerror(errno));
-		goto out;
-	}
-	r = 0;
-out:
-	close(macs);
-	if (ips >= 0)
-		close(ips);
-	if (stats >= 0)
-		close(stats);
-	return r;
-}
-
 /* Removes mac's entry and the IPv4 entries that point to the same slot. */
-int steer_del(const uint8_t mac[6])
+static int steer_del_locked(const uint8_t mac[6])
 {
 	struct vsnix_steer_target t, o;
 	struct vsnix_steer_mac key = { 0 };
@@ -271,6 +249,81 @@ out:
 		close(macs);
 	if (ips >= 0)
 		close(ips);
+	return r;
+}
+
+/* steer_add's work, under the steering lock. */
+static int steer_add_locked(const uint8_t mac[6], const char *tap, uint32_t ip)
+{
+	struct vsnix_steer_target t = { 0 };
+	struct vsnix_steer_mac key = { 0 };
+	int macs, ips = -1, stats = -1, slot, r = -1;
+
+	t.ifindex = if_nametoindex(tap);
+	if (!t.ifindex) {
+		fprintf(stderr, "vsnixctl: no interface %s\n", tap);
+		return -1;
+	}
+	memcpy(key.addr, mac, 6);
+	memcpy(t.mac, mac, 6);
+	macs = steer_map("steer_macs");
+	if (macs < 0)
+		return -1;
+	ips = steer_map("steer_ips");
+	stats = steer_map("steer_stats");
+	if (ips < 0 || stats < 0)
+		goto out;
+	steer_del_locked(mac);
+	slot = free_slot(macs, ips);
+	if (slot < 0) {
+		fprintf(stderr, "vsnixctl: the steering map is full (%d VMs)\n",
+			VSNIX_STEER_MAX_VMS);
+		goto out;
+	}
+	t.slot = slot;
+	if (clear_stats(stats, slot) ||
+	    bpf_map_update_elem(macs, &key, &t, BPF_ANY) ||
+	    (ip && bpf_map_update_elem(ips, &ip, &t, BPF_ANY))) {
+		fprintf(stderr, "vsnixctl: cannot update the steering maps: %s\n",
+			strerror(errno));
+		goto out;
+	}
+	r = 0;
+out:
+	close(macs);
+	if (ips >= 0)
+		close(ips);
+	if (stats >= 0)
+		close(stats);
+	return r;
+}
+
+/*
+ * Frames for mac (and, if ip is not 0, for IPv4 address ip, network order)
+ * go to tap. The entry replaces an older one for the same MAC.
+ */
+int steer_add(const uint8_t mac[6], const char *tap, uint32_t ip)
+{
+	int lock, r;
+
+	if (bpffs_ready())
+		return -1;
+	lock = steer_lock();
+	if (lock < 0)
+		return -1;
+	r = steer_add_locked(mac, tap, ip);
+	close(lock);
+	return r;
+}
+
+int steer_del(const uint8_t mac[6])
+{
+	int lock = steer_lock(), r;
+
+	if (lock < 0)
+		return -1;
+	r = steer_del_locked(mac);
+	close(lock);
 	return r;
 }
 

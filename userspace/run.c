@@ -27,9 +27,9 @@ static void dump_regs(struct vx_vcpu *vcpu)
 	if (vx_vcpu_get_regs(vcpu, &r) || vx_vcpu_get_sregs(vcpu, &s))
 		return;
 	fprintf(stderr,
-		"  rip=%#llx rsp=%#llx rflags=%#llx rax=%#llx rdi=%#llx\n"
+		"  vCPU %u: rip=%#llx rsp=%#llx rflags=%#llx rax=%#llx rdi=%#llx\n"
 		"  cr0=%#llx cr3=%#llx cr4=%#llx efer=%#llx cs=%#x\n",
-		(unsigned long long)r.rip, (unsigned long long)r.rsp,
+		vcpu->id, (unsigned long long)r.rip, (unsigned long long)r.rsp,
 		(unsigned long long)r.rflags, (unsigned long long)r.rax,
 		(unsigned long long)r.rdi, (unsigned long long)s.cr0,
 		(unsigned long long)s.cr3, (unsigned long long)s.cr4,

@@ -100,6 +100,7 @@ struct run_options {
 	bool on_reboot_restart;	/* --on-reboot restart (default: exit) */
 	bool no_x2apic;		/* --no-x2apic */
 	bool testdev;		/* --testdev */
+	const char *dumpcore_dir;	/* --dumpcore DIR */
 };
 
 /* The PC devices of a Linux guest from the options (--disk, --console). */
@@ -214,6 +215,10 @@ int steer_del(const uint8_t mac[6]);
 int steer_show(FILE *out);
 int rss_attach_fd(int tun_fd, unsigned int nr_queues);
 int rss_attach(const char *ifname, unsigned int nr_queues);
+
+/* dumpcore.c: --dumpcore DIR, an ELF core of a guest that failed */
+int dumpcore_check_dir(const char *dir);
+void dumpcore(struct vm *vm, const char *dir, int code);
 
 /* util */
 int parse_size(const char *s, uint64_t *out);

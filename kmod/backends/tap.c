@@ -27,20 +27,45 @@ static struct file *tap_file(struct vsnix_net_backend *be)
 	return container_of(be, struct vsnix_tap, be)->file;
 }
 
+/*
+ * A tap's socket takes the frame straight (tun_sendmsg, as vhost-net
+ * sends): no file layer per frame (permission hook, fsnotify, kiocb).
+ * Blocking or not as the file was opened, as a write would be.
+ */
 static ssize_t tap_send(struct vsnix_net_backend *be, struct iov_iter *iter)
 {
+	struct vsnix_tap *tap = container_of(be, struct vsnix_tap, be);
+	struct msghdr msg = { };
 	loff_t pos = 0;
 
-	return vfs_iter_write(tap_file(be), iter, &pos, 0);
+	if (!tap->sock)
+		return vfs_iter_write(tap->file, iter, &pos, 0);
+	if (tap->file->f_flags & O_NONBLOCK)
+		msg.msg_flags = MSG_DONTWAIT;
+	msg.msg_iter = *iter;
+	return tap->sock->ops->sendmsg(tap->sock, &msg, iov_iter_count(iter));
 }
 
-/* Never waits (IOCB_NOWAIT, which tun and packet sockets honour). */
+/*
+ * Never waits (IOCB_NOWAIT, which tun and packet sockets honour; a tap's
+ * socket with MSG_DONTWAIT, as vhost-net reads it). A frame larger than
+ * iter is cut to its size (tun_recvmsg without MSG_TRUNC, as a read).
+ */
 static ssize_t tap_recv(struct vsnix_net_backend *be, struct iov_iter *iter)
 {
-	struct file *file = tap_file(be);
+	struct vsnix_tap *tap = container_of(be, struct vsnix_tap, be);
+	struct file *file = tap->file;
+	struct msghdr msg = { };
 	struct kiocb kiocb;
 	ssize_t ret;
 
+	if (tap->sock) {
+		msg.msg_iter = *iter;
+		ret = tap->sock->ops->recvmsg(tap->sock, &msg,
+					      iov_iter_count(iter),
+					      MSG_DONTWAIT);
+		return ret ? ret : -EAGAIN;
+	}
 	/* Only a poll says a frame is there: a read must not block. */
 	if (!(vfs_poll(file, NULL) & EPOLLIN))
 		return -EAGAIN;

@@ -229,6 +229,26 @@ int vsnix_guest_write(struct vsnix_vm *vm, u64 gpa, const void *buf,
 	return vsnix_guest_access(vm, gpa, (void *)buf, len, true);
 }
 
+bool vsnix_guest_slot_range(struct vsnix_vm *vm, u64 gpa, u64 len,
+			    u64 *lo, u64 *hi)
+{
+	struct vsnix_memslot *s;
+	bool ok;
+	int idx;
+
+	if (gpa + len < gpa)
+		return false;
+	idx = srcu_read_lock(&vm->srcu);
+	s = vsnix_memslot_find(vm, gpa);
+	ok = s && gpa + len <= s->gpa + s->size;
+	if (ok) {
+		*lo = s->gpa;
+		*hi = s->gpa + s->size;
+	}
+	srcu_read_unlock(&vm->srcu, idx);
+	return ok;
+}
+
 bool vsnix_guest_range_ok(struct vsnix_vm *vm, u64 gpa, u64 len)
 {
 	bool ok = true;

@@ -46,19 +46,22 @@ void vsnix_free_page(void *addr)
 		vsnix_free_pages(virt_to_page(addr), 0);
 }
 
-static int vsnix_pages_get(char *buf, const struct kernel_param *kp)
+static int vsnix_counter_param_get(char *buf, const struct kernel_param *kp)
 {
-	return sysfs_emit(buf, "%ld\n", atomic_long_read(&vsnix_nr_pages));
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(kp->arg));
 }
 
-static int vsnix_pages_set(const char *val, const struct kernel_param *kp)
+/* Counted by the module: not for the administrator to set. */
+static int vsnix_counter_param_set(const char *val,
+				   const struct kernel_param *kp)
 {
 	return -EPERM;
 }
 
-static const struct kernel_param_ops vsnix_pages_ops = {
-	.get = vsnix_pages_get,
-	.set = vsnix_pages_set,
+const struct kernel_param_ops vsnix_counter_param_ops = {
+	.get = vsnix_counter_param_get,
+	.set = vsnix_counter_param_set,
 };
-module_param_cb(pages, &vsnix_pages_ops, NULL, 0444);
+
+module_param_cb(pages, &vsnix_counter_param_ops, &vsnix_nr_pages, 0444);
 MODULE_PARM_DESC(pages, "pages held from the page allocator (read-only, for leak checks)");

@@ -107,7 +107,8 @@ void vsnix_exit_internal(struct vsnix_vcpu *vcpu, u32 suberror,
 	memcpy(run->internal.data, data, ndata * sizeof(u64));
 }
 
-void vsnix_exit_guest(struct vsnix_vcpu *vcpu, int status, u32 source)
+void vsnix_exit_guest(struct vsnix_vcpu *vcpu, int status, u32 source,
+		      u64 data)
 {
 	struct vsnix_vm *vm = vcpu->vm;
 
@@ -120,6 +121,7 @@ void vsnix_exit_guest(struct vsnix_vcpu *vcpu, int status, u32 source)
 	vcpu->run->exit_reason = VSNIX_EXIT_GUEST_EXIT;
 	vcpu->run->guest_exit.status = READ_ONCE(vm->exit_status);
 	vcpu->run->guest_exit.source = source;
+	vcpu->run->guest_exit.data = data;
 }
 
 /*

@@ -103,6 +103,13 @@ int vsnix_guest_write(struct vsnix_vm *vm, u64 gpa, const void *buf,
 		      size_t len);
 /* True when [gpa, gpa + len) is entirely guest RAM. */
 bool vsnix_guest_range_ok(struct vsnix_vm *vm, u64 gpa, u64 len);
+/*
+ * True when [gpa, gpa + len) lies in one memory slot, whose range goes to
+ * [*lo, *hi): a caller checking many buffers (a virtqueue chain) tests the
+ * next against it first. Only a promise: each access checks again.
+ */
+bool vsnix_guest_slot_range(struct vsnix_vm *vm, u64 gpa, u64 len,
+			    u64 *lo, u64 *hi);
 
 /*
  * Pure validation of a userspace request against the existing slots
@@ -120,6 +127,12 @@ struct page *vsnix_alloc_pages(gfp_t gfp, int node, unsigned int order);
 void vsnix_free_pages(struct page *page, unsigned int order);
 void *vsnix_zalloc_page(gfp_t gfp);	/* one zeroed page, or NULL */
 void vsnix_free_page(void *addr);	/* NULL is a no-op */
+
+/*
+ * A read-only module parameter showing an atomic_long_t counter (kp->arg):
+ * module_param_cb(name, &vsnix_counter_param_ops, &counter, 0444).
+ */
+extern const struct kernel_param_ops vsnix_counter_param_ops;
 
 /* ---------------------------------------------------------------- I/O bus */
 
@@ -351,7 +364,9 @@ static inline bool vsnix_vcpu_check_request(struct vsnix_vcpu *vcpu, int req)
 /* Fill run for common exits. */
 void vsnix_exit_internal(struct vsnix_vcpu *vcpu, u32 suberror,
 			 unsigned int ndata, const u64 *data);
-void vsnix_exit_guest(struct vsnix_vcpu *vcpu, int status, u32 source);
+/* data: a source's detail for userspace (HVT_HALT: the cookie's GPA). */
+void vsnix_exit_guest(struct vsnix_vcpu *vcpu, int status, u32 source,
+		      u64 data);
 
 /* In-kernel devices: VSNIX_CREATE_DEVICE (kmod/devices/devices.c). */
 u32 vsnix_device_types(void);	/* devices.c: VSNIX_CAP_DEVICES */

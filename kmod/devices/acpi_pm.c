@@ -227,7 +227,7 @@ static int vsnix_acpi_pm_write(struct vsnix_io_device *io,
 	mutex_unlock(&pm->lock);
 	if (!exit)
 		return VSNIX_IO_DONE;
-	vsnix_exit_guest(vcpu, 0, exit);
+	vsnix_exit_guest(vcpu, 0, exit, 0);
 	return VSNIX_IO_EXIT;
 }
 

@@ -22,7 +22,7 @@ static int vsnix_exit_port_write(struct vsnix_io_device *io,
 				 unsigned int len, const void *val)
 {
 	vsnix_exit_guest(vcpu, (int)vsnix_pio_value(val, len),
-			 VSNIX_GUEST_EXIT_PORT);
+			 VSNIX_GUEST_EXIT_PORT, 0);
 	return VSNIX_IO_EXIT;
 }
 

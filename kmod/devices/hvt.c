@@ -429,7 +429,7 @@ static int hvt_halt(struct hvt_call *hc, u64 gpa)
 	if (ret)
 		return ret;
 	vsnix_exit_guest(hc->vcpu, args.exit_status,
-			 VSNIX_GUEST_EXIT_HVT_HALT);
+			 VSNIX_GUEST_EXIT_HVT_HALT, args.cookie);
 	return VSNIX_IO_EXIT;
 }
 

@@ -14,6 +14,7 @@
 #define vsnix_guest_read	vq_test_guest_read
 #define vsnix_guest_write	vq_test_guest_write
 #define vsnix_guest_range_ok	vq_test_guest_range_ok
+#define vsnix_guest_slot_range	vq_test_guest_slot_range
 /* The tracepoints live in vsnix.ko: empty stubs here. */
 #define VSNIX_NO_TRACE
 #include "../virtio/virtqueue.c"	/* first: it defines pr_fmt */
@@ -53,6 +54,17 @@ int vsnix_guest_write(struct vsnix_vm *vm, u64 gpa, const void *buf,
 bool vsnix_guest_range_ok(struct vsnix_vm *vm, u64 gpa, u64 len)
 {
 	return gpa < RAM_END && len <= RAM_END - gpa;
+}
+
+/* One slot, [0, RAM_END). */
+bool vsnix_guest_slot_range(struct vsnix_vm *vm, u64 gpa, u64 len,
+			    u64 *lo, u64 *hi)
+{
+	if (!vsnix_guest_range_ok(vm, gpa, len))
+		return false;
+	*lo = 0;
+	*hi = RAM_END;
+	return true;
 }
 
 void vsnix_virtio_needs_reset(struct vsnix_virtio_dev *vdev)

@@ -159,49 +159,56 @@ static void blk_config_write(struct vsnix_virtio_dev *vdev, u32 off,
 struct blk_pin {
 	struct vsnix_blk *blk;
 	struct vsnix_blk_req *req;
+	struct vsnix_memslot *slot;	/* the last piece's, checked */
 	unsigned int max_pages;
 	unsigned int nr_bvec;
 };
 
+/* The checked slot under gpa, the last piece's when it holds gpa too. */
+static struct vsnix_memslot *blk_pin_slot(struct blk_pin *p, u64 gpa)
+{
+	struct vsnix_memslot *s = p->slot;
+
+	if (s && gpa >= s->gpa && gpa - s->gpa < s->size)
+		return s;
+	s = vsnix_memslot_find(p->blk->vdev.vm, gpa);
+	if (!s || s->mm != current->mm ||
+	    (!p->req->write && (s->flags & VSNIX_MEM_READONLY)))
+		return NULL;
+	p->slot = s;
+	return s;
+}
+
 /*
  * Pins the guest pages under [gpa, gpa + n) through the VMM's page tables
  * (this work item uses its mm), one run per memory slot: the slot is
- * looked up and checked under vm->srcu, so a page outside guest RAM is
- * never reached.
+ * looked up and checked under vm->srcu (held by blk_rw for the whole
+ * chain), so a page outside guest RAM is never reached.
  */
 static int blk_pin_piece(void *arg, u64 gpa, u32 n)
 {
 	struct blk_pin *p = arg;
 	struct vsnix_blk_req *req = p->req;
-	struct vsnix_vm *vm = p->blk->vdev.vm;
 	unsigned int gup = req->write ? 0 : FOLL_WRITE;
-	int idx, got, i, ret = 0;
+	int got, i;
 
-	idx = srcu_read_lock(&vm->srcu);
 	while (n) {
-		struct vsnix_memslot *s = vsnix_memslot_find(vm, gpa);
+		struct vsnix_memslot *s = blk_pin_slot(p, gpa);
 		u64 run;
 		unsigned int npages;
 
-		if (!s || s->mm != current->mm ||
-		    (!req->write && (s->flags & VSNIX_MEM_READONLY))) {
-			ret = -EFAULT;
-			break;
-		}
+		if (!s)
+			return -EFAULT;
 		run = min_t(u64, n, s->gpa + s->size - gpa);
 		npages = DIV_ROUND_UP(offset_in_page(gpa) + run, PAGE_SIZE);
-		if (npages > p->max_pages - req->nr_pages) {
-			ret = -EFAULT;
-			break;
-		}
+		if (npages > p->max_pages - req->nr_pages)
+			return -EFAULT;
 		got = pin_user_pages_fast((s->uaddr + (gpa - s->gpa)) & PAGE_MASK,
 					  npages, gup, req->pages + req->nr_pages);
 		if (got > 0)
 			req->nr_pages += got;
-		if (got != npages) {
-			ret = -EFAULT;
-			break;
-		}
+		if (got != npages)
+			return -EFAULT;
 		for (i = 0; i < npages; i++) {
 			struct bio_vec *bv = &req->bvec[p->nr_bvec++];
 			u32 chunk = min_t(u64, run, PAGE_SIZE - offset_in_page(gpa));
@@ -216,8 +223,7 @@ static int blk_pin_piece(void *arg, u64 gpa, u32 n)
 			n -= chunk;
 		}
 	}
-	srcu_read_unlock(&vm->srcu, idx);
-	return ret;
+	return 0;
 }
 
 static void blk_req_free(struct vsnix_blk_req *req)
@@ -274,6 +280,7 @@ static u8 blk_rw(struct vsnix_blk_queue *q, const struct vsnix_vq_chain *c,
 	struct blk_pin pin;
 	struct iov_iter iter;
 	size_t max_pages;
+	int idx, ret;
 
 	if (write && blk->read_only)
 		return VIRTIO_BLK_S_IOERR;	/* 5.2.6.2: nothing written */
@@ -294,7 +301,10 @@ static u8 blk_rw(struct vsnix_blk_queue *q, const struct vsnix_vq_chain *c,
 	req->pages = (struct page **)&req->bvec[max_pages];
 	pin = (struct blk_pin){ .blk = blk, .req = req,
 				.max_pages = max_pages };
-	if (vsnix_vq_walk(c, !write, off, len, blk_pin_piece, &pin)) {
+	idx = srcu_read_lock(&blk->vdev.vm->srcu);
+	ret = vsnix_vq_walk(c, !write, off, len, blk_pin_piece, &pin);
+	srcu_read_unlock(&blk->vdev.vm->srcu, idx);
+	if (ret) {
 		pr_info_ratelimited("virtio-blk: a request's buffer is not guest RAM\n");
 		blk_req_free(req);
 		return VIRTIO_BLK_S_IOERR;

@@ -9,17 +9,19 @@
  * vhost-net polls its socket. Pair 0's worker serves the control queue.
  *
  * Frames are copied once each way, by the tap, between its skb and the
- * guest's pages (net_pages.c): TX reads the driver's header
+ * guest's memory (net_pages.c): TX reads the driver's header
  * (struct virtio_net_hdr_mrg_rxbuf, 5.1.6) once into host memory, checks
- * it there and hands the tap that copy followed by the guest pages of the
- * frame; RX asks the tap the size of its next frame, takes enough
- * (mergeable) receive buffers and lets the tap write into their pages.
+ * it there and hands the tap that copy followed by the (pinned) guest
+ * pages of the frame; RX asks the tap the size of its next frame, takes
+ * enough (mergeable) receive buffers and lets the tap write into them
+ * through the VMM's addresses, as vhost-net's copy_to_user does.
  * Malformed headers, oversize frames and chains that break the rules are
  * dropped and counted (net_stats); the counters are printed when the
  * device goes away.
  */
 #define pr_fmt(fmt) "vsnix: " fmt
 
+#include <linux/cgroup.h>
 #include <linux/file.h>
 #include <linux/if_ether.h>
 #include <linux/if_tun.h>
@@ -157,17 +159,22 @@ static enum net_stat net_tx_one(struct net_pair *p,
 		return NET_TX_BAD_CHAIN;
 	if (!net_tx_hdr_ok(net, h, c->out_len - NET_HDR_LEN))
 		return NET_TX_BAD_HDR;
+	idx = srcu_read_lock(&net->vdev.vm->srcu);
+	/*
+	 * Pinned pages: an iterator is of one kind, and the checked header
+	 * is host memory, which no ITER_IOVEC may hold.
+	 */
+	vsnix_net_map_start(pg, false);
 	pg->bv[0].bv_page = virt_to_page(h);
 	pg->bv[0].bv_offset = offset_in_page(h);
 	pg->bv[0].bv_len = NET_HDR_LEN;
-	pg->nr_bv = 1;
-	idx = srcu_read_lock(&net->vdev.vm->srcu);
+	pg->nr = 1;
 	if (vsnix_net_map(net, pg, c, false, NET_HDR_LEN,
 			  c->out_len - NET_HDR_LEN)) {
 		st = NET_TX_BAD_CHAIN;
 		goto out;
 	}
-	iov_iter_bvec(&iter, ITER_SOURCE, pg->bv, pg->nr_bv, c->out_len);
+	vsnix_net_iter(pg, &iter, ITER_SOURCE, c->out_len);
 	sent = p->be->ops->send(p->be, &iter);
 	if (sent != c->out_len)
 		st = NET_TX_HOST_ERR;
@@ -239,11 +246,11 @@ static void net_rx_finish(struct net_pair *p, u32 total, u16 nbufs)
 	struct iov_iter iter;
 
 	/* total > NET_HDR_LEN: both copies are whole. */
-	iov_iter_bvec(&iter, ITER_DEST, pg->bv, pg->nr_bv, total);
+	vsnix_net_iter(pg, &iter, ITER_DEST, total);
 	iov_iter_advance(&iter, offsetof(typeof(h), num_buffers));
 	if (copy_to_iter(&nb, sizeof(nb), &iter) != sizeof(nb))
 		return;
-	iov_iter_bvec(&iter, ITER_SOURCE, pg->bv, pg->nr_bv, total);
+	vsnix_net_iter(pg, &iter, ITER_SOURCE, total);
 	if (copy_from_iter(&h, sizeof(h.hdr), &iter) != sizeof(h.hdr))
 		return;
 	net_count(p->net, h.hdr.gso_type == VIRTIO_NET_HDR_GSO_NONE ?
@@ -252,11 +259,12 @@ static void net_rx_finish(struct net_pair *p, u32 total, u16 nbufs)
 
 /*
  * Takes receive buffers for the total bytes (the tap's header first) of
- * the frame at the tap's head and maps their pages. Returns the buffers
- * taken (> 0), 0 when the driver has too few (none kept), -errno for a
- * broken ring; *st is NET_RX_PACKETS, or why the frame must be dropped.
+ * the frame at the tap's head and maps them. Returns the buffers taken
+ * (> 0), 0 when the driver has too few (none kept), -errno for a broken
+ * ring, -EAGAIN (none kept) when a user map met a slot pinned for its
+ * life; *st is NET_RX_PACKETS, or why the frame must be dropped.
  */
-static int net_rx_take(struct net_pair *p, u32 total, enum net_stat *st)
+static int net_rx_take_map(struct net_pair *p, u32 total, enum net_stat *st)
 {
 	struct vsnix_virtqueue *vq = &p->net->vdev.vqs[NET_RX(p->index)];
 	bool mrg = vsnix_virtio_has(&p->net->vdev, VIRTIO_NET_F_MRG_RXBUF);
@@ -273,11 +281,8 @@ static int net_rx_take(struct net_pair *p, u32 total, enum net_stat *st)
 			return n;
 		}
 		ret = vsnix_vq_pop(vq, c);
-		if (ret <= 0) {
-			while (n--)
-				vsnix_vq_unpop(vq);
-			return ret;
-		}
+		if (ret <= 0)
+			goto unpop;
 		p->rx_used[n].head = c->head;
 		p->rx_used[n].len = 0;
 		/* 5.1.6.3: receive buffers are device-writable only. */
@@ -291,7 +296,12 @@ static int net_rx_take(struct net_pair *p, u32 total, enum net_stat *st)
 			*st = NET_RX_TOO_SMALL;
 			return n + 1;
 		}
-		if (vsnix_net_map(p->net, &p->rx_pages, c, true, 0, chunk)) {
+		ret = vsnix_net_map(p->net, &p->rx_pages, c, true, 0, chunk);
+		if (ret == -EAGAIN) {
+			n++;
+			goto unpop;
+		}
+		if (ret) {
 			*st = NET_RX_BAD_CHAIN;
 			return n + 1;
 		}
@@ -299,6 +309,26 @@ static int net_rx_take(struct net_pair *p, u32 total, enum net_stat *st)
 		done += chunk;
 	}
 	return n;
+unpop:
+	while (n--)
+		vsnix_vq_unpop(vq);
+	return ret;
+}
+
+/*
+ * The VMM's addresses first (no pinning per frame); a slot pinned for its
+ * life has its pages taken instead, the same buffers popped again.
+ */
+static int net_rx_take(struct net_pair *p, u32 total, enum net_stat *st)
+{
+	int n;
+
+	vsnix_net_map_start(&p->rx_pages, true);
+	n = net_rx_take_map(p, total, st);
+	if (n != -EAGAIN)
+		return n;
+	vsnix_net_map_start(&p->rx_pages, false);
+	return net_rx_take_map(p, total, st);
 }
 
 /*
@@ -321,7 +351,7 @@ static int net_rx_one(struct net_pair *p, u32 total)
 	idx = srcu_read_lock(&net->vdev.vm->srcu);
 	n = net_rx_take(p, total, &st);
 	if (n > 0 && st == NET_RX_PACKETS) {
-		iov_iter_bvec(&iter, ITER_DEST, pg->bv, pg->nr_bv, total);
+		vsnix_net_iter(pg, &iter, ITER_DEST, total);
 		got = p->be->ops->recv(p->be, &iter);
 		if (got == total)
 			net_rx_finish(p, total, mrg ? n : 1);
@@ -389,10 +419,16 @@ static bool net_rx_serve(struct net_pair *p)
 
 /* ------------------------------------------------------ the worker */
 
+/*
+ * Only the caller that sets the bit wakes the worker: with the bit already
+ * set, the worker has yet to clear it (test_and_clear_bit, before it
+ * serves), so it will see this frame or kick. A tap that queues frames
+ * while the worker serves then costs no wake-up per frame.
+ */
 static void net_queue(struct net_pair *p, unsigned int work)
 {
-	set_bit(work, &p->pending);
-	wake_up_process(p->worker);
+	if (!test_and_set_bit(work, &p->pending))
+		wake_up_process(p->worker);
 }
 
 /* One kind of work; notifies the queue when it returned buffers. */
@@ -655,6 +691,11 @@ static struct vsnix_net *net_alloc(struct vsnix_vm *vm, u16 nr_pairs)
 		if (IS_ERR(t))
 			goto err;
 		net->pairs[i]->worker = t;
+		/* Its CPU time and memory are the VMM's (as vhost's worker). */
+		if (cgroup_attach_task_all(current, t)) {
+			pr_warn_ratelimited("virtio-net: worker not in the VMM's cgroups\n");
+			goto err;
+		}
 		wake_up_process(t);
 	}
 	net->ops = net_ops;

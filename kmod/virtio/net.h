@@ -11,6 +11,7 @@
 #include <linux/bvec.h>
 #include <linux/if_vlan.h>
 #include <linux/poll.h>
+#include <linux/uio.h>
 #include <linux/virtio_net.h>
 #include <linux/mutex.h>
 #include "virtio.h"
@@ -46,16 +47,24 @@ enum net_stat {
 };
 
 /*
- * Guest pages of one frame as a bio_vec array, for the tap to copy from
- * or into: a header, then at most NET_MAX_FRAME bytes in at most
- * VSNIX_VQ_MAX_SEGS segments, each spanning its pages plus one.
+ * Guest memory of one frame, for the tap to copy from or into: a header,
+ * then at most NET_MAX_FRAME bytes in at most VSNIX_VQ_MAX_SEGS segments,
+ * each spanning its pages plus one. Either the VMM's user addresses (iov,
+ * RX: the worker runs in the VMM's mm and the tap's copy walks its page
+ * tables, as vhost-net's does) or pinned pages (bv: TX, whose checked
+ * header is host memory, and slots pinned for their life).
  */
 #define NET_MAX_BVEC	(2 + (NET_MAX_FRAME >> PAGE_SHIFT) + \
 			 2 * VSNIX_VQ_MAX_SEGS)
 
 struct net_pages {
-	unsigned int nr_bv, nr_pin;
-	struct bio_vec bv[NET_MAX_BVEC];
+	bool user;			/* iov[], else bv[] */
+	unsigned int nr;		/* entries of iov[] or bv[] */
+	unsigned int nr_pin;
+	union {
+		struct bio_vec bv[NET_MAX_BVEC];
+		struct iovec iov[NET_MAX_BVEC];
+	};
 	struct page *pin[NET_MAX_BVEC];	/* pinned here, unpinned after */
 };
 
@@ -110,14 +119,30 @@ bool vsnix_net_ctrl_serve(struct vsnix_net *net);
 void vsnix_net_print_stats(struct vsnix_net *net);
 
 /*
- * Appends the bio_vecs of the chain's readable (write false) or writable
- * segments, len bytes from off within them, pinning unpinned guest pages.
+ * Starts a frame's map: user (the VMM's addresses) or pinned bio_vecs.
  * Caller: a worker in the VMM's mm, inside vm->srcu until
- * vsnix_net_unmap. -EFAULT for memory that is not (writable) guest RAM,
- * -E2BIG past NET_MAX_BVEC, -EINVAL when the chain is too short.
+ * vsnix_net_unmap, which ends the map.
+ */
+static inline void vsnix_net_map_start(struct net_pages *pg, bool user)
+{
+	pg->user = user;
+	pg->nr = 0;
+	pg->nr_pin = 0;
+}
+
+/*
+ * Appends the chain's readable (write false) or writable segments, len
+ * bytes from off within them. -EFAULT for memory that is not (writable)
+ * guest RAM of the worker's mm, -E2BIG past NET_MAX_BVEC, -EINVAL when
+ * the chain is too short, -EAGAIN in a user map for a slot pinned for
+ * its life (its pages, not its addresses, are the guest's): map the frame
+ * again with bio_vecs.
  */
 int vsnix_net_map(struct vsnix_net *net, struct net_pages *pg,
 		  const struct vsnix_vq_chain *c, bool write, u32 off, u32 len);
+/* The first len bytes of the map as an iterator (dir: ITER_SOURCE/DEST). */
+void vsnix_net_iter(struct net_pages *pg, struct iov_iter *iter,
+		    unsigned int dir, size_t len);
 /* Unpins what vsnix_net_map pinned (dirty: the device wrote them). */
 void vsnix_net_unmap(struct net_pages *pg, bool dirty);
 

@@ -1,15 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * virtio-net: the guest pages under a descriptor chain as bio_vecs, so
- * that the tap copies a frame straight from or into guest RAM (one copy
- * each way, as vhost-net does) instead of through a bounce buffer.
+ * virtio-net: the guest memory under a descriptor chain, for the tap to
+ * copy a frame straight from or into guest RAM (one copy each way, as
+ * vhost-net does) instead of through a bounce buffer.
+ *
+ * Two forms. User addresses (RX): the VMM's addresses of the slot, in an
+ * ITER_IOVEC; the worker runs in the VMM's mm, so the tap's copy_to_user
+ * walks (and faults in) the VMM's page tables as vhost-net's does, with
+ * no pinning per frame; a racing munmap makes the copy fail, never reach
+ * a freed page. Pinned pages (TX, whose first entry is the header's
+ * checked copy in host memory, and slots pinned for their life,
+ * VSNIX_MEM_PIN): bio_vecs of pages held for the copy.
  *
  * The chain's segments were checked to lie in guest RAM when it was
  * popped; here each piece is looked up again in the current slot set
- * under vm->srcu, which the caller holds until the tap is done: a pinned
- * slot's pages (VSNIX_MEM_PIN) cannot go away meanwhile, and the pages of
- * other slots are pinned through the VMM's page tables (the worker uses
- * its mm), so an munmap racing with the copy cannot free them.
+ * under vm->srcu, which the caller holds until the tap is done, so a slot
+ * deleted meanwhile waits for the copy. A read-only slot is never mapped
+ * for writing.
  */
 #define pr_fmt(fmt) "vsnix: " fmt
 
@@ -17,15 +24,50 @@
 #include <linux/srcu.h>
 #include "net.h"
 
+/* A run's pages dirty in the slot's log, before the tap writes them. */
+static void net_mark_dirty(struct vsnix_memslot *s, u64 gpa, u32 len)
+{
+	u64 end = gpa + len;
+
+	for (; gpa < end; gpa = (gpa | ~PAGE_MASK) + 1)
+		vsnix_memslot_mark_dirty(s, gpa);
+}
+
+/* One run of [gpa, gpa + len) inside slot s, as the VMM's addresses. */
+static int net_map_user(struct vsnix_memslot *s, struct net_pages *pg,
+			u64 gpa, u32 len, bool write)
+{
+	unsigned long hva = s->uaddr + (gpa - s->gpa);
+	struct iovec *last = pg->nr ? &pg->iov[pg->nr - 1] : NULL;
+
+	if (s->pages)
+		return -EAGAIN;
+	if (s->mm != current->mm)
+		return -EFAULT;
+	if (write)
+		net_mark_dirty(s, gpa, len);
+	/* Buffers that follow each other in the VMM's memory: one entry. */
+	if (last && (unsigned long)last->iov_base + last->iov_len == hva) {
+		last->iov_len += len;
+		return 0;
+	}
+	if (pg->nr == NET_MAX_BVEC)
+		return -E2BIG;
+	pg->iov[pg->nr].iov_base = (void __user *)hva;
+	pg->iov[pg->nr].iov_len = len;
+	pg->nr++;
+	return 0;
+}
+
 /* One run of [gpa, gpa + len) inside slot s, page by page. */
-static int net_map_run(struct vsnix_memslot *s, struct net_pages *pg,
-		       u64 gpa, u32 len, bool write)
+static int net_map_pages(struct vsnix_memslot *s, struct net_pages *pg,
+			 u64 gpa, u32 len, bool write)
 {
 	unsigned int npages = DIV_ROUND_UP(offset_in_page(gpa) + len, PAGE_SIZE);
 	unsigned int first = pg->nr_pin, i;
 	int got;
 
-	if (npages > NET_MAX_BVEC - pg->nr_bv)
+	if (npages > NET_MAX_BVEC - pg->nr)
 		return -E2BIG;
 	if (!s->pages) {
 		if (s->mm != current->mm)
@@ -38,16 +80,16 @@ static int net_map_run(struct vsnix_memslot *s, struct net_pages *pg,
 		if (got != npages)
 			return -EFAULT;
 	}
+	if (write)
+		net_mark_dirty(s, gpa, len);
 	for (i = 0; i < npages; i++) {
-		struct bio_vec *bv = &pg->bv[pg->nr_bv++];
+		struct bio_vec *bv = &pg->bv[pg->nr++];
 		u32 chunk = min_t(u32, len, PAGE_SIZE - offset_in_page(gpa));
 
 		bv->bv_page = s->pages ? s->pages[(gpa - s->gpa) >> PAGE_SHIFT] :
 					 pg->pin[first + i];
 		bv->bv_offset = offset_in_page(gpa);
 		bv->bv_len = chunk;
-		if (write)
-			vsnix_memslot_mark_dirty(s, gpa);
 		gpa += chunk;
 		len -= chunk;
 	}
@@ -73,7 +115,8 @@ static int net_map_range(void *arg, u64 gpa, u32 len)
 		if (!s || (m->write && (s->flags & VSNIX_MEM_READONLY)))
 			return -EFAULT;
 		run = min_t(u64, len, s->gpa + s->size - gpa);
-		ret = net_map_run(s, m->pg, gpa, run, m->write);
+		ret = m->pg->user ? net_map_user(s, m->pg, gpa, run, m->write) :
+				    net_map_pages(s, m->pg, gpa, run, m->write);
 		if (ret)
 			return ret;
 		gpa += run;
@@ -92,9 +135,19 @@ int vsnix_net_map(struct vsnix_net *net, struct net_pages *pg,
 	return vsnix_vq_walk(c, write, off, len, net_map_range, &m);
 }
 
+void vsnix_net_iter(struct net_pages *pg, struct iov_iter *iter,
+		    unsigned int dir, size_t len)
+{
+	if (pg->user)
+		iov_iter_init(iter, dir, pg->iov, pg->nr, len);
+	else
+		iov_iter_bvec(iter, dir, pg->bv, pg->nr, len);
+}
+
 void vsnix_net_unmap(struct net_pages *pg, bool dirty)
 {
-	unpin_user_pages_dirty_lock(pg->pin, pg->nr_pin, dirty);
+	if (pg->nr_pin)
+		unpin_user_pages_dirty_lock(pg->pin, pg->nr_pin, dirty);
 	pg->nr_pin = 0;
-	pg->nr_bv = 0;
+	pg->nr = 0;
 }

@@ -69,13 +69,39 @@ static int vq_break(struct vsnix_virtqueue *vq, int err, const char *why,
 	return err;
 }
 
+/* Descriptors read at once: a table is read ahead, not one at a time. */
+#define DESC_AHEAD		16
+
 /* The walk's state: the table being followed and what was taken. */
 struct vq_walk {
 	u64 table;		/* GPA of the descriptor table */
 	u32 n;			/* its entries */
 	bool indirect;
 	bool seen_write;
+	u64 ok_lo, ok_hi;	/* the memory slot the last segment was in */
+	u32 first, nr;		/* descriptors [first, first + nr) are in d[] */
+	struct vq_desc d[DESC_AHEAD];
 };
+
+/*
+ * Is [addr, addr + len) guest RAM? One slot lookup per slot rather than
+ * per segment: a request's buffers are nearly always in the same slot.
+ * What was checked here is only a promise: every later access checks
+ * its slot again, under vm->srcu.
+ */
+static bool vq_seg_in_ram(struct vsnix_virtqueue *vq, struct vq_walk *w,
+			  u64 addr, u32 len)
+{
+	struct vsnix_vm *vm = vq->vdev->vm;
+
+	if (addr + len < addr)
+		return false;
+	if (addr >= w->ok_lo && addr + len <= w->ok_hi)
+		return true;
+	/* A buffer across two adjacent slots: the slow check. */
+	return vsnix_guest_slot_range(vm, addr, len, &w->ok_lo, &w->ok_hi) ||
+	       vsnix_guest_range_ok(vm, addr, len);
+}
 
 /* Adds one buffer to the chain, checked (2.7.4.2, 2.7.5.3). */
 static int vq_add_seg(struct vsnix_virtqueue *vq, struct vsnix_vq_chain *c,
@@ -87,7 +113,7 @@ static int vq_add_seg(struct vsnix_virtqueue *vq, struct vsnix_vq_chain *c,
 		return vq_break(vq, -EINVAL, "readable after writable", addr);
 	if (c->nr_segs >= VSNIX_VQ_MAX_SEGS)
 		return vq_break(vq, -E2BIG, "chain too long", c->nr_segs);
-	if (!vsnix_guest_range_ok(vq->vdev->vm, addr, len))
+	if (!vq_seg_in_ram(vq, w, addr, len))
 		return vq_break(vq, -EFAULT, "buffer outside guest RAM", addr);
 	if (*total + len < *total)
 		return vq_break(vq, -EOVERFLOW, "chain length overflows", len);
@@ -116,6 +142,35 @@ static int vq_enter_indirect(struct vsnix_virtqueue *vq, struct vq_walk *w,
 	w->table = addr;
 	w->n = len / DESC_SIZE;
 	w->indirect = true;
+	w->nr = 0;		/* d[] held the other table's */
+	return 0;
+}
+
+/*
+ * Descriptor i of the current table, from d[] or read with up to
+ * DESC_AHEAD - 1 after it (drivers lay chains out in order, an indirect
+ * table always). Reading ahead is harmless: the device may read the
+ * whole table, and what was read is used only if the chain leads there.
+ */
+static int vq_desc_at(struct vsnix_virtqueue *vq, struct vq_walk *w, u32 i,
+		      struct vq_desc *d)
+{
+	struct vsnix_vm *vm = vq->vdev->vm;
+	u32 n = min_t(u32, DESC_AHEAD, w->n - i);
+
+	if (i - w->first >= w->nr) {
+		if (!vsnix_guest_read(vm, w->table + DESC_SIZE * i, w->d,
+				      n * DESC_SIZE)) {
+			w->first = i;
+			w->nr = n;
+		} else {
+			/* The one asked for decides whether this is an error. */
+			w->nr = 0;
+			return vsnix_guest_read(vm, w->table + DESC_SIZE * i, d,
+						sizeof(*d));
+		}
+	}
+	*d = w->d[i - w->first];
 	return 0;
 }
 
@@ -138,8 +193,7 @@ static int vq_walk_chain(struct vsnix_virtqueue *vq, u16 head,
 			return vq_break(vq, -EINVAL, "descriptor index out of range", i);
 		if (++count > w.n)
 			return vq_break(vq, -ELOOP, "loop in descriptor chain", head);
-		if (vsnix_guest_read(vq->vdev->vm, w.table + DESC_SIZE * i, &d,
-				     sizeof(d)))
+		if (vq_desc_at(vq, &w, i, &d))
 			return vq_break(vq, -EFAULT, "descriptor table outside guest RAM",
 					w.table);
 		flags = le16_to_cpu(d.flags);

@@ -24,7 +24,7 @@ case "$2" in
 "") ;;
 *) die "unknown option '$2'" ;;
 esac
-tests=${VSNIX_KUT_TESTS:-"xapic x2apic apic-split ioapic smptest smptest3 eventinj tsc_deadline_timer vmexit_cpuid vmexit_ipi vmexit_ipi_halt vmexit_tscdeadline vmexit_tscdeadline_immed vmexit_mov_from_cr8 vmexit_mov_to_cr8 vmexit_inl_pmtimer vmexit_vmcall vmexit_ple_round_robin vmexit_cr0_wp vmexit_cr4_pge"}
+tests=${VSNIX_KUT_TESTS:-"xapic x2apic ioapic smptest smptest3 eventinj vmexit_cpuid vmexit_ipi vmexit_ipi_halt vmexit_tscdeadline vmexit_tscdeadline_immed vmexit_mov_from_cr8 vmexit_mov_to_cr8 vmexit_inl_pmtimer vmexit_vmcall vmexit_ple_round_robin vmexit_cr0_wp vmexit_cr4_pge"}
 
 if [ -z "$kut" ]; then
 	echo "1..0 # SKIP no kvm-unit-tests checkout: make test-kut KUT=<path to kvm-unit-tests>"
@@ -60,6 +60,13 @@ awk -v want=" $tests " '
 	/^test_args *=/ { sub(/^test_args *= */, ""); gsub(/\047|"/, ""); args = $0 }
 	/^timeout *=/ { sub(/^timeout *= */, ""); tmo = $0 + 0 }
 	END { flush() }' "$cfg" >"$cases"
+# Names the cfg does not have run nothing; say so (apic-split left
+# kvm-unit-tests in 2025 with the split-irqchip entries; the TSC deadline
+# timer is a sub-test of apic.flat, run by x2apic and xapic).
+for t in $tests; do
+	cut -d'|' -f1 "$cases" | grep -qxF -- "$t" ||
+		echo "# $t: not an entry of $cfg, not run"
+done
 adds=(--add "$VSNIX_ROOT/scripts/kut/guest.sh")
 for f in $(cut -d'|' -f2 "$cases" | sort -u); do
 	adds+=(--add "$kut/x86/$f")

@@ -20,12 +20,42 @@ host_tag_present() {
 	return 1
 }
 
+# The Bochs machine's host root: a disc (scripts/rig/hostroot.sh) on its
+# second ATA drive. ata_piix finds the drives asynchronously: wait up to
+# 30 s for a /dev/sr* that mounts and carries the image's marker (the
+# first one is the boot ISO). Bochs showed both drives within the module
+# loads (scripts/rig/README.md).
+host_mount_disc() {
+	local mod try=0 dev
+
+	for mod in $(ls /lib/rig-modules-disk | sort); do
+		insmod "/lib/rig-modules-disk/$mod" 2>/dev/null
+	done
+	mkdir -p "$HOST_ROOT"
+	while [ $try -lt 300 ]; do
+		for dev in /dev/sr*; do
+			[ -b "$dev" ] || continue
+			mount -t iso9660 -o ro "$dev" "$HOST_ROOT" 2>/dev/null || continue
+			[ -e "$HOST_ROOT/.vsnix-hostroot" ] && return 0
+			umount "$HOST_ROOT"
+		done
+		usleep 100000
+		try=$((try + 1))
+	done
+	return 1
+}
+
 # Mount the host's root filesystem, exported read-only over virtio-9p by
-# QEMU. Returns 1 where there is none (Bochs, or QEMU without -virtfs).
+# QEMU, or the disc that stands for it on Bochs. Returns 1 where there is
+# neither (QEMU without -virtfs).
 host_mount() {
 	local mod
 
 	mountpoint -q "$HOST_ROOT" 2>/dev/null && return 0
+	if [ -d /lib/rig-modules-disk ]; then
+		host_mount_disc
+		return
+	fi
 	# The stock kernel has 9p and virtio as modules; the debug kernel has
 	# them built in and ships no /lib/rig-modules.
 	for mod in $(ls /lib/rig-modules 2>/dev/null | sort); do
@@ -43,11 +73,12 @@ host_prepare() {
 	local dir
 
 	[ -e /run/vsnix-host-ready ] && return 0
-	# A PC without any virtio device (Bochs) never gets one: say so once,
-	# or every later hostrun waits for the 9p tag again.
+	# A PC without the disc or any virtio device never gets one: say so
+	# once, or every later hostrun waits for it again.
 	[ -e /run/vsnix-host-none ] && return 1
 	if ! host_mount; then
-		if ! cat /sys/bus/pci/devices/*/vendor 2>/dev/null | grep -q 0x1af4; then
+		if [ -d /lib/rig-modules-disk ] ||
+		   ! cat /sys/bus/pci/devices/*/vendor 2>/dev/null | grep -q 0x1af4; then
 			mkdir -p /run
 			touch /run/vsnix-host-none
 		fi
@@ -57,7 +88,6 @@ host_prepare() {
 		mount --bind "/$dir" "$HOST_ROOT/$dir" || return 1
 	done
 	mount -t tmpfs -o mode=0755 run "$HOST_ROOT/run" || return 1
-	mkdir -p /run
 	touch /run/vsnix-host-ready
 }
 

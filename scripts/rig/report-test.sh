@@ -28,6 +28,12 @@ cat >"$t/console" <<'LOG'
 <3>[    3.900000] INFO: task a.out:12 blocked for more than 120 seconds.
 <4>[    3.950000] invalid opcode: 0000 [#1] PREEMPT SMP
 <0>[    4.000000] reboot: Power down
+<13>[    4.100000] @@VSNIX-TEST-BEGIN busy
+<4>[    4.200000] vsnix: svm: VM 3 vCPU 1: exit 0x7b saved the host's state in place of the guest's
+<13>[    4.300000] @@VSNIX-TEST-END busy
+<13>[    4.400000] @@VSNIX-TEST-BEGIN tap
+<4>[    4.500000] vsnix: svm: VM 4 vCPU 0: exit 0x7b saved the host's state in place of the guest's
+<13>[    4.600000] @@VSNIX-TEST-END tap
 LOG
 cat >"$t/rig" <<'LOG'
 @@VSNIX-RIG start machine=svm
@@ -42,9 +48,12 @@ TAP version 13
 1..6
 ok 1 listed skip # SKIP not here
 ok 2 printed '# SKIP' in the text
+# a passing result's note
 ok 3 vector \# SKIP is text
 ok 4 #UD delivered
 not ok 5 failed # SKIP but not ok
+# exit code 121 after 3.00 s
+# stderr: vsnixctl: VSNIX_RUN on vCPU 1: Bad address
 ok 6 other skip # skip why
 @@VSNIX-PAGES tap 6 4
 @@VSNIX-TEST tap 1
@@ -75,6 +84,8 @@ ok 1 second run
 @@VSNIX-CHECK kmemleak skip kernel has no kmemleak
 @@VSNIX-RIG end
 LOG
+# 42 diagnostic lines under a failure: the report shows 40.
+seq -f '# stdout: line %g' 42 | sed -i '/^not ok - no number$/r /dev/stdin' "$t/rig"
 printf 'busy 60\ntap 60\nquiet 60\nnonum 60\nstuck 60\nagain 60\n' >"$t/tests"
 : >"$t/skips"
 cat >"$t/expected" <<'LIST'
@@ -119,6 +130,14 @@ want "# svm: 1 more console lines not shown"
 want "ok 23 svm: machine: ran to the end and powered off"
 want "not ok 12 svm: nonum: no number"
 want "not ok 13 svm: stuck: still running 30 s after SIGKILL at its limit of 60 s: stuck in the kernel (the console has the blocked tasks)"
+want "# svm: tap: console: line 20: vsnix: svm: VM 4 vCPU 0: exit 0x7b saved the host's state in place of the guest's"
+grep -q "VM 3 vCPU 1" "$t/out" && { echo "a vsnix warning of a test that did not fail is shown"; fail=1; }
+want "# svm: tap: exit code 121 after 3.00 s"
+want "# svm: tap: stderr: vsnixctl: VSNIX_RUN on vCPU 1: Bad address"
+grep -q "passing result's note" "$t/out" && { echo "a passing result's diagnostic is shown"; fail=1; }
+want "# svm: nonum: stdout: line 40"
+want "# svm: nonum: 2 more diagnostic lines in build/rig/svm.rig.log"
+grep -q "nonum: stdout: line 41" "$t/out" && { echo "more than 40 diagnostic lines shown"; fail=1; }
 want "ok 14 svm: again: second run"
 want "# svm: again: ran a second time, its first run's results dropped: the exit saved the host's state (emulator fault)"
 [ "$(cat "$t/counts")" = "8 13 2 24" ] || { echo "counts: $(cat "$t/counts"), want 8 13 2 24"; fail=1; }

@@ -121,6 +121,7 @@ function console_trouble(text, lvl, fac) {
 
 function add_result(test, kind, desc, why) {
 	nres[test]++
+	ndiag[test, nres[test]] = 0
 	res_kind[test, nres[test]] = kind
 	res_desc[test, nres[test]] = desc
 	res_why[test, nres[test]] = why
@@ -128,11 +129,39 @@ function add_result(test, kind, desc, why) {
 		nbad[test]++
 }
 
+function add_diag(test, j, text,   n) {
+	n = ++ndiag[test, j]
+	sub(/^# ?/, "", text)
+	if (n <= DIAG_MAX)
+		res_diag[test, j, n] = substr(text, 1, DIAG_LEN)
+}
+
+# Under a failed result: its diagnostics, "# <machine>: <test>: <text>".
+function emit_diag(t, j,   k) {
+	for (k = 1; k <= ndiag[t, j] && k <= DIAG_MAX; k++)
+		print "# " machine ": " t ": " res_diag[t, j, k]
+	if (ndiag[t, j] > DIAG_MAX)
+		print "# " machine ": " t ": " (ndiag[t, j] - DIAG_MAX) \
+		      " more diagnostic lines in build/rig/" machine ".rig.log"
+}
+
+# A failed test's vsnix warnings on the console, "# <machine>: <test>:
+# console: ...", under its first failure.
+function emit_warnings(t,   k) {
+	for (k = 1; k <= nwarn[t] && k <= WARN_MAX; k++)
+		print "# " machine ": " t ": console: " warn_line[t, k]
+	if (nwarn[t] > WARN_MAX)
+		print "# " machine ": " t ": console: " (nwarn[t] - WARN_MAX) " more vsnix warnings"
+}
+
 function is_timeout(rc) {
 	return rc == 124 || rc == 137 || rc == 143
 }
 
 BEGIN {
+	DIAG_MAX = 40
+	DIAG_LEN = 400
+	WARN_MAX = 5
 	num = first + 0
 	nchecks = split(checks, want_check, " ")
 	ntests = 0
@@ -257,6 +286,15 @@ FILENAME == consolelog && in_kunit {
 	next
 }
 
+# vsnix's warnings while a test ran (not trouble by themselves): shown
+# under the test if it failed, e.g. the SVM backend's lost-state fault.
+FILENAME == consolelog && ctest != "" && fac == 0 && lvl >= 0 && lvl <= 4 &&
+    line ~ /^vsnix: / {
+	if (++nwarn[ctest] <= WARN_MAX)
+		warn_line[ctest, nwarn[ctest]] = "line " FNR ": " substr(line, 1, DIAG_LEN)
+	next
+}
+
 FILENAME == consolelog { next }
 
 # The rig channel.
@@ -304,6 +342,13 @@ cur != "" && /^(not )?ok( [0-9]+)?( |$)/ {
 	add_result(cur, tap_kind, tap_desc, tap_why)
 	next
 }
+# A failed result's diagnostics (rg_diag: exit code, vsnixctl's stderr,
+# its stdout): the report shows the first DIAG_MAX lines under it, so that
+# a log that keeps only the report still says why.
+cur != "" && nres[cur] && res_kind[cur, nres[cur]] == "fail" && /^#/ {
+	add_diag(cur, nres[cur], line)
+	next
+}
 
 function emit_check(c) {
 	if (c in check_kind && check_kind[c] == "skip")
@@ -315,7 +360,7 @@ function emit_check(c) {
 }
 
 # One test's lines: its results, then what the rig found wrong with it.
-function emit_test(t,   j, r, why) {
+function emit_test(t,   j, r, why, warned) {
 	if (!(t in begun)) {
 		emit("fail", t ": no result (the machine stopped before it ran)")
 		return
@@ -327,9 +372,15 @@ function emit_test(t,   j, r, why) {
 			emit_skip(t, res_desc[t, j], res_why[t, j])
 		else
 			emit(res_kind[t, j], t ": " res_desc[t, j])
+		if (res_kind[t, j] == "fail" && !warned++)
+			emit_warnings(t)
+		if (res_kind[t, j] == "fail")
+			emit_diag(t, j)
 	}
 	if (!(t in done)) {
 		emit("fail", t ": did not finish (machine stopped or hung)")
+		if (!warned)
+			emit_warnings(t)
 		return
 	}
 	r = rc[t] + 0
@@ -356,6 +407,8 @@ function emit_test(t,   j, r, why) {
 		if (r != 0 && r != 4 && !nbad[t])
 			emit("fail", t ": exited " r " though every result was ok")
 	}
+	if (!warned && r != 0 && r != 4)
+		emit_warnings(t)
 	if ((t in pages_after) && pages_after[t] != "-" && pages_base[t] != "-" &&
 	    pages_after[t] != pages_base[t])
 		emit("fail", t ": vsnix holds " pages_after[t] " page(s) after it, " \

@@ -22,10 +22,10 @@ rig_select_tests() {
 
 	all=$(cd "$SELFTESTS" 2>/dev/null && ls *.c 2>/dev/null | sed 's/\.c$//' | LC_ALL=C sort)
 	for name in $wanted; do
-		echo "$all" | grep -qx "$name" || die "no selftest '$name' (selftests/$name.c)"
+		grep -qx "$name" <<<"$all" || die "no selftest '$name' (selftests/$name.c)"
 	done
 	for name in $all; do
-		if [ -n "$wanted" ] && ! echo " $wanted " | grep -q " $name "; then
+		if [ -n "$wanted" ] && ! grep -q " $name " <<<" $wanted "; then
 			continue
 		fi
 		limit=$DEFAULT_TEST_TIMEOUT
@@ -118,10 +118,32 @@ rig_pack_built_modules() {
 	done
 }
 
+# rig_pack_insmod_list DIR "MODULES": the stock MODULES and their
+# dependencies, uncompressed, as DIR/NN-name.ko in load order (the guest
+# insmods them sorted: busybox modprobe needs a modules.dep).
+rig_pack_insmod_list() {
+	local dir=$1 mods=$2 mod path n=10
+
+	mkdir -p "$dir"
+	# --show-depends takes one module per call.
+	for path in $(for mod in $mods; do
+			      modprobe -S "$RIG_STOCK_KVER" --show-depends "$mod" ||
+				      die "stock module $mod not found"
+		      done | awk '$1 == "insmod" && !seen[$2]++ { print $2 }'); do
+		mod=$(basename "$path")
+		case "$path" in
+		*.xz) xz -dc "$path" >"$dir/$n-${mod%.xz}" ;;
+		*.zst) zstd -qdc "$path" >"$dir/$n-${mod%.zst}" ;;
+		*) cp "$path" "$dir/$n-$mod" ;;
+		esac
+		n=$((n + 1))
+	done
+}
+
 # rig_make_initramfs OUT_CPIO_GZ STAGE_DIR: pack busybox, the modules,
 # vsnixctl, the selftests and the guest scripts. Reads the RIG_* variables.
 rig_make_initramfs() {
-	local out=$1 stage=$2 mod path n=10
+	local out=$1 stage=$2 path
 
 	rm -rf "$stage"
 	mkdir -p "$stage"/{bin,sbin,etc/vsnix,lib/vsnix,proc,sys,dev,tmp,run,host,selftests}
@@ -147,20 +169,12 @@ rig_make_initramfs() {
 		 cpio -0pdm --quiet "$stage/selftests")
 	fi
 	if [ -n "$RIG_STOCK_KVER" ]; then
-		mkdir -p "$stage/lib/rig-modules"
-		# --show-depends takes one module per call.
-		for path in $(for mod in $STOCK_9P_MODULES; do
-				      modprobe -S "$RIG_STOCK_KVER" --show-depends "$mod" ||
-					      die "stock module $mod not found"
-			      done | awk '$1 == "insmod" && !seen[$2]++ { print $2 }'); do
-			mod=$(basename "$path")
-			case "$path" in
-			*.xz) xz -dc "$path" >"$stage/lib/rig-modules/$n-${mod%.xz}" ;;
-			*.zst) zstd -qdc "$path" >"$stage/lib/rig-modules/$n-${mod%.zst}" ;;
-			*) cp "$path" "$stage/lib/rig-modules/$n-$mod" ;;
-			esac
-			n=$((n + 1))
-		done
+		rig_pack_insmod_list "$stage/lib/rig-modules" "$STOCK_9P_MODULES"
+		# Bochs: the host root is a disc (scripts/rig/hostroot.sh).
+		if [ -n "$RIG_HOSTROOT_MODULES" ]; then
+			rig_pack_insmod_list "$stage/lib/rig-modules-disk" "$RIG_HOSTROOT_MODULES"
+			"$VSNIX_ROOT/scripts/rig/hostroot.sh" --tools >"$stage/etc/vsnix/hostroot.tools"
+		fi
 		rig_pack_stock_modules "$stage"
 	fi
 	[ -z "$RIG_MODULES_DIR" ] || rig_pack_built_modules "$stage" "$RIG_MODULES_DIR"
@@ -211,6 +225,56 @@ rig_report() {
 		-v expected="$SELFTESTS/EXPECTED_SKIPS" \
 		-v consoleok="$SELFTESTS/EXPECTED_CONSOLE" \
 		"$RIG_DIR/$machine.console.log" "$RIG_DIR/$machine.rig.log"
+}
+
+# rig_stamp_tests MACHINE: append "SECONDS BEGIN|END name" to
+# $RIG_DIR/MACHINE.times for each test start and end the rig log has
+# shown since the last call (complete lines only): the host's wall time
+# per test, which the guest's clock cannot give on Bochs (it counts
+# instructions). Called about once a second while the emulator runs.
+rig_stamp_tests() {
+	local times=$RIG_DIR/$1.times riglog=$RIG_DIR/$1.rig.log done_n
+
+	[ -f "$times" ] || : >"$times"
+	[ -s "$riglog" ] || return 0
+	done_n=$(wc -l <"$times")
+	# A last line without its newline is still being written.
+	if [ -z "$(tail -c1 "$riglog")" ]; then cat "$riglog"; else sed '$d' "$riglog"; fi |
+		tr -d '\r' | sed -n '/^@@VSNIX-TEST-BEGIN /{s/^@@VSNIX-TEST-BEGIN \([^ ]*\).*/BEGIN \1/p;}
+		/^@@VSNIX-TEST /{s/^@@VSNIX-TEST \([^ ]*\) .*/END \1/p;}' |
+		tail -n +"$((done_n + 1))" | sed "s/^/$SECONDS /" >>"$times"
+}
+
+# rig_time_report MACHINE: the slowest tests by the host's wall time, and
+# the one that was running when the machine stopped, as TAP comments.
+rig_time_report() {
+	local times=$RIG_DIR/$1.times
+
+	[ -s "$times" ] || return 0
+	awk -v m="$1" -v now="$SECONDS" '
+		$2 == "BEGIN" { start[$3] = $1; cur = $3; next }
+		$2 == "END" && ($3 in start) { took[$3] = $1 - start[$3]; cur = "" }
+		END {
+			if (cur != "")
+				printf "# %s: %s was running when the machine stopped (for %d s of wall time)\n",
+					m, cur, now - start[cur]
+			n = 0
+			for (t in took)
+				n++
+			if (!n)
+				exit
+			line = ""
+			for (i = 0; i < 10 && n > 0; i++) {
+				best = ""
+				for (t in took)
+					if (best == "" || took[t] > took[best])
+						best = t
+				line = line (line == "" ? "" : ", ") best " " took[best]
+				delete took[best]
+				n--
+			}
+			printf "# %s: slowest tests (wall s): %s\n", m, line
+		}' "$times"
 }
 
 # rig_summary: the final line, for a runner used on its own.

@@ -142,8 +142,13 @@ if [ "$RIG_QUIET" = 1 ] && [ "$RIG_MODE" = cmd ]; then
 	quiet=1
 	serial=(-serial "file:$log" -serial stdio)
 fi
+# VSNIX_QEMU_MONITOR=PATH: QEMU's human monitor on a unix socket, to look
+# at a machine that froze (info registers -a, info cpus) from the host.
+monitor=(-monitor none)
+[ -z "$VSNIX_QEMU_MONITOR" ] ||
+	monitor=(-monitor "unix:$VSNIX_QEMU_MONITOR,server=on,wait=off")
 qemu=("$qemu_bin" "${qemu_data[@]}" -M q35 -accel "tcg,thread=$tcg_thread" -cpu EPYC,+svm,+npt -m 2G -smp 2
-      -display none -monitor none -no-reboot
+      -display none "${monitor[@]}" -no-reboot
       "${serial[@]}"
       -kernel "$kernel" -initrd "$initrd"
       # no_timer_check: on a loaded host, TCG can miss the boot-time timer

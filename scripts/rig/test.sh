@@ -5,25 +5,25 @@
 #
 #   scripts/rig/test.sh                 svm, svm-panic, svm-6.12,
 #                                       svm-6.12-kvm (QEMU), vmx (Bochs),
-#                                       kunit+svm-debug
+#                                       kunit+svm-debug, svm-debug-kvm
 #   scripts/rig/test.sh --quick         svm and svm-panic only
 #   scripts/rig/test.sh --612           svm-6.12 and svm-6.12-kvm only
 #                                       (Debian's 6.12 kernel)
 #   scripts/rig/test.sh --vmx           vmx only
-#   scripts/rig/test.sh --debug         kunit + svm-debug only
+#   scripts/rig/test.sh --debug         kunit + svm-debug, svm-debug-kvm
 #   ... --tests "name1 name2"           a subset of the selftests; the name
 #                                       "panic" selects the svm-panic step
 set -o pipefail
 . "$(dirname "$0")/rig-lib.sh"
 
-machines="svm svm-panic svm-6.12 svm-6.12-kvm vmx svm-debug"
+machines="svm svm-panic svm-6.12 svm-6.12-kvm vmx svm-debug svm-debug-kvm"
 wanted=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) machines="svm svm-panic" ;;
 	--612) machines="svm-6.12 svm-6.12-kvm" ;;
 	--vmx) machines="vmx" ;;
-	--debug) machines="svm-debug" ;;
+	--debug) machines="svm-debug svm-debug-kvm" ;;
 	--tests) wanted=$2; shift ;;
 	-h|--help) sed -n '3,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 	*) die "unknown option '$1' (see --help)" ;;
@@ -32,10 +32,10 @@ while [ $# -gt 0 ]; do
 done
 
 # svm-panic (scripts/rig/panic-check.sh) kills its machine: it runs with
-# the whole set, or when "panic" is named. svm-6.12-kvm runs only the
-# tests that load KVM (scripts/rig/run-kvm.sh).
+# the whole set, or when "panic" is named. svm-6.12-kvm and svm-debug-kvm
+# run only the tests that load KVM (scripts/rig/run-kvm.sh).
 if [ -n "$wanted" ] && ! echo " $wanted " | grep -Eq " (ebusy_kvm|kvm_handoff) "; then
-	machines=$(echo " $machines " | sed 's/ svm-6.12-kvm / /')
+	machines=$(echo " $machines " | sed 's/ svm-6.12-kvm / /; s/ svm-debug-kvm / /')
 fi
 if [ -n "$wanted" ]; then
 	if echo " $wanted " | grep -q " panic "; then
@@ -55,6 +55,8 @@ postmortem() {
 		echo "# $machine: post-mortem: the machine stopped before the end" \
 			"($(cat "$RIG_DIR/$machine.status" 2>/dev/null)); its console's last lines:"
 		tr -d '\r' <"$con" | grep -v '^$' | tail -n 25 | sed "s/^/# $machine: | /"
+		# Where its wall time went (run-bochs.sh).
+		cat "$RIG_DIR/$machine.slowest" 2>/dev/null
 	fi
 	if grep -q '@@VSNIX-STUCK' "$con"; then
 		echo "# $machine: post-mortem: a stuck test; the console from its marker:"
@@ -86,10 +88,11 @@ for machine in $machines; do
 	svm-6.12-kvm) runner=(run-kvm.sh) ;;
 	vmx) runner=(run-bochs.sh) ;;
 	svm-debug) runner=(run-debug.sh) ;;
+	svm-debug-kvm) runner=(run-kvm.sh --debug) ;;
 	svm-panic) runner=(panic-check.sh) ;;
 	esac
 	rm -f "$RIG_DIR/$machine.counts" "$RIG_DIR/$machine.tap"
-	VSNIX_RIG_FIRST=$next "$VSNIX_ROOT/scripts/rig/${runner[0]}" --tests "$wanted" |
+	VSNIX_RIG_FIRST=$next "$VSNIX_ROOT/scripts/rig/${runner[0]}" "${runner[@]:1}" --tests "$wanted" |
 		tee "$RIG_DIR/$machine.tap"
 	rc=$?
 	if [ -s "$RIG_DIR/$machine.counts" ]; then
@@ -110,9 +113,13 @@ done
 for machine in $machines; do
 	postmortem "$machine"
 done
-# The failures again, just above the counts: CI keeps a log's end.
+# The failures again, just above the counts: CI keeps a log's end. With
+# the first lines of each one's diagnostics (report.awk prints them under
+# it: exit code, vsnixctl's stderr, console warnings).
 for machine in $machines; do
-	grep -h '^not ok' "$RIG_DIR/$machine.tap" 2>/dev/null | sed 's/^/# failed: /'
+	awk '/^not ok/ { print "# failed: " $0; n = 0; infail = 1; next }
+	     infail && /^# / { if (++n <= 25) print "#   " substr($0, 3); next }
+	     { infail = 0 }' "$RIG_DIR/$machine.tap" 2>/dev/null
 done
 
 if [ "$skip" -gt 0 ]; then

@@ -14,7 +14,9 @@ say() {
 
 setup() {
 	rm -f /tmp/storage*.img
+	rm -rf /tmp/cores
 	case "$1" in
+	core) mkdir /tmp/cores ;;
 	blk) dd if=/dev/zero of=/tmp/storage.img bs=4k count=1024 2>/dev/null ;;
 	misaligned) dd if=/dev/zero of=/tmp/storage.img bs=2k count=3 2>/dev/null ;;
 	odd) dd if=/dev/zero of=/tmp/storage.img bs=521 count=3 2>/dev/null ;;
@@ -99,6 +101,11 @@ check() {
 	if [ -z "$why" ] && [ -n "$mustnot" ] && grep -qF -- "$mustnot" "$out"; then
 		why="'$mustnot' in the output"
 	fi
+	# tests.bats' dumpcore: the file the tender named must exist.
+	if [ -z "$why" ] && [ "$setup" = core ]; then
+		core=$(grep -o '/tmp/cores/core\.vsnix\.[0-9]*$' "$out")
+		[ -n "$core" ] && [ -f "$core" ] || why="no core file '$core'"
+	fi
 	if [ -z "$why" ]; then
 		say "ok $name: exit $st${must:+, '$must'}"
 	else
@@ -141,4 +148,4 @@ grep -v '^#' /data/solo5-cases | while IFS='|' read -r name kernel setup opts ex
 	fi
 	check "$name" "$st" /tmp/solo5.out "$exp" "$must" "$mustnot"
 done
-rm -f /tmp/storage*.img /tmp/solo5.out
+rm -rf /tmp/storage*.img /tmp/solo5.out /tmp/cores

@@ -67,6 +67,8 @@ void puts_str(const char *s);
 void put_dec(const char *label, uint64_t v);
 void put_hex(const char *label, uint64_t v);
 __attribute__((noreturn)) void halt(int status);
+__attribute__((noreturn)) void halt_cookie(int status, void *cookie,
+					   uint64_t rbx);
 uint64_t walltime_ns(void);
 size_t str_len(const char *s);
 int str_ncmp(const char *a, const char *b, size_t n);

@@ -24,6 +24,24 @@ void halt(int status)
 		hvt_hypercall(HVT_HYPERCALL_HALT, &hc);
 }
 
+/*
+ * HALT with a cookie, RBX = rbx: a trap frame for a debugger (what Solo5's
+ * bindings pass on an exception), and a register the core must show.
+ */
+void halt_cookie(int status, void *cookie, uint64_t rbx)
+{
+	volatile struct hvt_hc_halt hc = {
+		.cookie = (uint64_t)(uintptr_t)cookie, .exit_status = status };
+
+	for (;;)
+		__asm__ volatile("outl %0, %1"
+				 : : "a"((uint32_t)(uintptr_t)&hc),
+				     "d"((uint16_t)(HVT_HYPERCALL_PIO_BASE +
+						    HVT_HYPERCALL_HALT)),
+				     "b"(rbx)
+				 : "memory");
+}
+
 size_t str_len(const char *s)
 {
 	size_t n = 0;

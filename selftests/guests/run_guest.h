@@ -90,12 +90,33 @@ RG_FN void rg_diag_lines(const char *what, const char *text)
 	}
 }
 
-/* Prints a result as TAP diagnostics (after a failure). */
+/* The last n lines of text (all of it when shorter). */
+RG_FN const char *rg_tail(const char *text, int n)
+{
+	const char *p = text + strlen(text);
+
+	if (p > text && p[-1] == '\n')
+		p--;
+	while (p > text && n) {
+		p--;
+		if (*p == '\n' && !--n)
+			return p + 1;
+	}
+	return text;
+}
+
+/*
+ * Prints a result as TAP diagnostics (after a failure): vsnixctl's stderr
+ * and the end of a guest's console first, then the whole console. The
+ * rig's report shows only the first lines under a failure
+ * (scripts/rig/report.awk); the rig log has them all.
+ */
 RG_FN void rg_diag(const struct rg_result *r)
 {
 	printf("# exit code %d after %.2f s\n", r->code, r->seconds);
-	rg_diag_lines("stdout", r->out);
 	rg_diag_lines("stderr", r->err);
+	rg_diag_lines("stdout, last lines", rg_tail(r->out, 15));
+	rg_diag_lines("stdout", r->out);
 	fflush(stdout);
 }
 

@@ -256,3 +256,14 @@ size_t net_udp_frame(uint8_t *f, const uint8_t dst[6], const uint8_t src[6],
 	strncpy((char *)udp + 8, tag, 14);
 	return 64;
 }
+
+long long net_steer_packets(const char *show, const char *mac)
+{
+	char key[64];
+	const char *p;
+
+	snprintf(key, sizeof(key), mac ? "mac %s " : "unknown ", mac);
+	p = strstr(show, key);
+	p = p ? strstr(p, "packets ") : NULL;
+	return p ? atoll(p + 8) : -1;
+}

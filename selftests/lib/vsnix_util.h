@@ -209,6 +209,8 @@ int net_read_frames(int fd, uint8_t (*frames)[2048], size_t *lens, int max,
 void net_frame(uint8_t *f, size_t len, const uint8_t dst[6],
 	       const uint8_t src[6], uint16_t type);
 uint16_t net_ip_csum(const uint8_t *ip);
+/* The packets counter in `vsnixctl net steer show` for mac ("unknown": NULL). */
+long long net_steer_packets(const char *show, const char *mac);
 size_t net_udp_frame(uint8_t *f, const uint8_t dst[6], const uint8_t src[6],
 		     uint32_t saddr, uint32_t daddr, uint16_t sport,
 		     uint16_t dport, const char *tag);

@@ -941,6 +941,8 @@ struct vsnix_run {
 		struct {
 			__s32 status;
 			__u32 source;	/* VSNIX_GUEST_EXIT_* */
+			/* HVT_HALT: GPA of the halt cookie (RAM), or 0 */
+			__u64 data;
 		} guest_exit;
 		/* VSNIX_EXIT_DEBUG */
 		struct {

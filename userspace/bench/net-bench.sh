@@ -4,7 +4,10 @@
 # against QEMU's virtio-net with vhost-net (-accel kvm, the same tap), the
 # same Debian guest and netbench in the same emulated PC
 # (Documentation/benchmarks.rst, "virtio-net").
-#   [NETBENCH_DIAG=1] userspace/bench/net-bench.sh [RUNS] [SECONDS]
+#   [NETBENCH_DIAG=1] [NETBENCH_BEFORE=vsnix.ko] userspace/bench/net-bench.sh [RUNS] [SECONDS]
+# NETBENCH_BEFORE: another build of vsnix.ko for the rig's kernel (an
+# earlier commit's kmod/vsnix.ko after `make rig-modules`), run as a third
+# side ("before") in each round, under the same load as the others.
 # The repo must not live under /tmp: the rig hides the host's /tmp.
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -13,6 +16,8 @@ make -C "$root" rig-modules userspace >/dev/null
 kver=$("$root/scripts/rig/stock-kernel.sh")
 out=$root/build/bench
 mkdir -p "$out"
+rm -f "$out/vsnix-before.ko"
+[ -z "${NETBENCH_BEFORE:-}" ] || cp "$NETBENCH_BEFORE" "$out/vsnix-before.ko"
 cp "/boot/vmlinuz-$kver" "$out/vmlinuz"
 gcc -O2 -static -Wall -Werror -o "$out/netbench" "$root/userspace/bench/netbench.c"
 mods=()

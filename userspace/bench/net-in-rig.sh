@@ -8,7 +8,10 @@
 # interleaved, ABBA order per round. Both are started through hostrun from
 # the guest's /tmp (QEMU and its libraries copied there first, as in
 # linux-boot-in-rig.sh); each run is killed after 300 s. Prints a
-# "bench:" line per run and "median:" lines at the end.
+# "bench:" line per run and "median:" lines at the end. With
+# build/bench/vsnix-before.ko (net-bench.sh's NETBENCH_BEFORE), each round
+# also runs vsnix with that module ("before"), the three in an order that
+# turns over from round to round.
 #   net-in-rig.sh REPO_IN_RIG REPO_ON_HOST [RUNS] [SECONDS]
 repo=$1
 runs=${3:-5}
@@ -74,8 +77,16 @@ diag_stop() {
 }
 
 vsnix() {
-	one vsnix "$1" /tmp/vsnixctl run --kernel /tmp/vmlinuz --initrd /tmp/net-initrd.cpio.gz \
+	one "${2:-vsnix}" "$1" /tmp/vsnixctl run --kernel /tmp/vmlinuz --initrd /tmp/net-initrd.cpio.gz \
 		--mem 256M --cpus 1 --net "tap=$tap,mac=$mac" --cmdline "$cmdline"
+}
+
+# vsnix on the "before" module, then the rig's own again.
+before() {
+	rmmod vsnix && insmod "$b/vsnix-before.ko" || { echo "bench: cannot load vsnix-before.ko"; return; }
+	vsnix "$1" before
+	rmmod vsnix
+	insmod /lib/vsnix/vsnix.ko || echo "bench: cannot load vsnix.ko again"
 }
 
 kvm() {
@@ -102,18 +113,30 @@ median() {
 	echo "bench: runs=$runs secs=$secs rig load $(cat /proc/loadavg)"
 	i=0
 	while [ $i -lt "$runs" ]; do
-		if [ $((i % 2)) = 0 ]; then
-			vsnix $i
-			kvm $i
+		if [ -f "$b/vsnix-before.ko" ]; then
+			# Each of the six orders of the three, round by round.
+			case $((i % 6)) in
+			0) order="vsnix before kvm" ;;
+			1) order="kvm before vsnix" ;;
+			2) order="before kvm vsnix" ;;
+			3) order="vsnix kvm before" ;;
+			4) order="kvm vsnix before" ;;
+			5) order="before vsnix kvm" ;;
+			esac
+		elif [ $((i % 2)) = 0 ]; then
+			order="vsnix kvm"
 		else
-			kvm $i
-			vsnix $i
+			order="kvm vsnix"
 		fi
+		for f in $order; do
+			$f $i
+		done
 		i=$((i + 1))
 	done
 	echo "bench: rig load $(cat /proc/loadavg)"
 } | tee /tmp/nb-all.txt
 for f in tx_mbit rx_mbit rr_per_s; do
+	[ -f "$b/vsnix-before.ko" ] && median before $f
 	median vsnix $f
 	median vhost $f
 done

@@ -384,7 +384,13 @@ static bool vsnix_x86_load_virq(struct vsnix_vcpu *vcpu)
 	if (vector < 0)
 		return false;
 	more = vsnix_x86_irq_behind(vcpu, src, vector);
-	if (more && !vsnix_ops->interrupt_allowed(vcpu))
+	/*
+	 * In a shadow, the window instead: it opens right after the next
+	 * instruction (SDM Vol 3, 6.8.3), and it does not rely on the CPU
+	 * loading the shadow at entry (svm_enable_irq_window).
+	 */
+	if ((more || vsnix_ops->get_interrupt_shadow(vcpu)) &&
+	    !vsnix_ops->interrupt_allowed(vcpu))
 		return true;
 	ev->virq = vector;
 	ev->virq_src = src;

@@ -719,8 +719,9 @@ static int svm_vcpu_run(struct vsnix_vcpu *vcpu)
 		return svm_fail_entry(vcpu, SVM_EXIT_ERR);
 	}
 	/* Events after IRQs are off: see vsnix_x86_inject_events(). */
-	svm_clear_events(sv);
+	svm_clear_events(vcpu);
 	vsnix_x86_inject_events(vcpu);
+	svm_shadow_entry(vcpu);
 	asm volatile("clgi" ::: "memory");
 	if (!vsnix_vcpu_enter_prepare(vcpu)) {
 		asm volatile("stgi" ::: "memory");
@@ -761,6 +762,7 @@ static int svm_vcpu_run(struct vsnix_vcpu *vcpu)
 	vcpu->gpr[VSNIX_RAX] = vmcb->save.rax;
 	vcpu->gpr[VSNIX_RSP] = vmcb->save.rsp;
 	vcpu->rip = vmcb->save.rip;
+	sv->exit_rip = vcpu->rip;
 	vcpu->rflags = vmcb->save.rflags;
 	if (svm_has_v_spec_ctrl)
 		sv->spec_ctrl = vmcb->save.spec_ctrl;

@@ -52,6 +52,13 @@ struct svm_vcpu {
 	u64 nmi_iret_rip;
 	bool nmi_singlestep;	/* TF set to trap right after that IRET */
 	bool nmi_singlestep_guest_tf;	/* the guest had TF itself */
+	/* This entry: TF set to exit right after the shadowed instruction. */
+	bool shadow_step;
+	bool shadow_step_guest_tf;	/* the guest had TF itself */
+	bool shadow_step_dr6_bs;	/* the guest's DR6.BS, cleared for the step */
+	bool shadow_step_trapped;	/* the exit is that #DB: not the guest's */
+	u64 shadow_step_rip;
+	u64 exit_rip;		/* where the shadow in int_state holds */
 	/* This entry: an interrupt in V_IRQ; IRET intercepted after it. */
 	bool virq_loaded;
 	bool irq_iret;
@@ -61,6 +68,7 @@ struct svm_vcpu {
 
 	u32 pkru;		/* guest PKRU while its CR4.PKE is set */
 	u64 tsc_aux;		/* loaded for each entry (RDPID, RDTSCP) */
+	bool lme_hidden;	/* EFER.LME kept out of the VMCB: svm_sync_lme */
 
 	/* Guest DR0-3: loaded once the guest touched them or DR7. */
 	bool dr_active;
@@ -102,11 +110,12 @@ int svm_handle_exit(struct vsnix_vcpu *vcpu);
 
 /* svm_events.c: the event hooks (struct vsnix_arch_ops) and their helpers. */
 struct vsnix_x86_event;
-void svm_clear_events(struct svm_vcpu *sv);
+void svm_clear_events(struct vsnix_vcpu *vcpu);
+void svm_shadow_entry(struct vsnix_vcpu *vcpu);
 void svm_load_cr8(struct vsnix_vcpu *vcpu, struct vmcb *vmcb);
 void svm_events_exited(struct vsnix_vcpu *vcpu);
 void svm_dr_activate(struct svm_vcpu *sv);
-bool svm_nmi_singlestep_done(struct vsnix_vcpu *vcpu);
+bool svm_singlestep_done(struct vsnix_vcpu *vcpu);
 void svm_inject_irq(struct vsnix_vcpu *vcpu, const struct vsnix_x86_event *e);
 void svm_inject_nmi(struct vsnix_vcpu *vcpu);
 void svm_inject_exception(struct vsnix_vcpu *vcpu,
@@ -133,6 +142,8 @@ void svm_get_regs(struct vsnix_vcpu *vcpu, struct vsnix_regs *regs);
 int svm_set_regs(struct vsnix_vcpu *vcpu, const struct vsnix_regs *regs);
 void svm_get_sregs(struct vsnix_vcpu *vcpu, struct vsnix_sregs *sregs);
 int svm_set_sregs(struct vsnix_vcpu *vcpu, const struct vsnix_sregs *sregs);
+u64 svm_guest_efer(struct svm_vcpu *sv);
+void svm_sync_lme(struct svm_vcpu *sv, bool lme);
 
 #endif /* __ASSEMBLY__ */
 #endif /* VSNIX_SVM_H */

@@ -23,10 +23,32 @@ static bool svm_nmi_wants_iret(struct svm_vcpu *sv)
 	return sv->nmi_masked && !sv->nmi_iret_pending;
 }
 
-/* Before the layer picks this entry's event: nothing loaded, no window. */
-void svm_clear_events(struct svm_vcpu *sv)
+static bool svm_shadowed(struct svm_vcpu *sv)
 {
+	return sv->vmcb->control.int_state & SVM_INTERRUPT_SHADOW_MASK;
+}
+
+/* This entry single-steps its shadow (svm_shadow_entry). */
+static bool svm_shadow_steps(struct svm_vcpu *sv)
+{
+	/* An event delivered at this entry runs its handler first. */
+	return svm_shadowed(sv) &&
+	       !(sv->vmcb->control.event_inj & SVM_EVTINJ_VALID);
+}
+
+/*
+ * Before the layer picks this entry's event: nothing loaded, no window,
+ * and a shadow only where the exit left it: an emulated instruction (RIP
+ * moved) ends it (SDM Vol 3, 6.8.3); svm_set_interrupt_shadow moves
+ * exit_rip with it.
+ */
+void svm_clear_events(struct vsnix_vcpu *vcpu)
+{
+	struct svm_vcpu *sv = to_svm(vcpu);
 	struct vmcb *vmcb = sv->vmcb;
+
+	if (vcpu->rip != sv->exit_rip)
+		vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
 
 	vmcb->control.event_inj = 0;
 	vmcb->control.event_inj_err = 0;
@@ -37,6 +59,7 @@ void svm_clear_events(struct svm_vcpu *sv)
 		svm_clr_intercept(vmcb, INTERCEPT_IRET);
 	sv->irq_iret = false;
 	sv->virq_loaded = false;
+	sv->shadow_step = false;
 }
 
 /*
@@ -61,10 +84,43 @@ void svm_load_cr8(struct vsnix_vcpu *vcpu, struct vmcb *vmcb)
 		svm_clr_intercept(vmcb, INTERCEPT_CR8_WRITE);
 }
 
+/*
+ * Whatever the exit, the step is over: TF is the guest's again, and so is
+ * DR6.BS, sticky (SDM Vol 3, 17.2.3), which svm_shadow_entry cleared: a
+ * #DB with BS and no breakpoint (B0-B3) is our trap. Any other exit at
+ * the same RIP came before the trap, which has priority over interrupts
+ * (SDM Vol 3, 6.9): the instruction has not run and its shadow still
+ * holds, whatever int_state says now (QEMU 7.2 saves 0).
+ */
+static void svm_shadow_step_exited(struct vsnix_vcpu *vcpu)
+{
+	struct svm_vcpu *sv = to_svm(vcpu);
+	struct vmcb *vmcb = sv->vmcb;
+	bool trap = sv->exit_code == SVM_EXIT_EXCP_BASE + DB_VECTOR &&
+		    (vmcb->save.dr6 & DR_STEP) &&
+		    !(vmcb->save.dr6 & DR_TRAP_BITS);
+
+	sv->shadow_step = false;
+	if (!sv->shadow_step_guest_tf) {
+		vcpu->rflags &= ~X86_EFLAGS_TF;
+		if (trap)
+			vmcb->save.dr6 &= ~DR_STEP;
+		sv->shadow_step_trapped = trap;
+	}
+	vmcb->save.dr6 |= sv->shadow_step_dr6_bs ? DR_STEP : 0;
+	if (!trap && vcpu->rip == sv->shadow_step_rip &&
+	    !(vmcb->control.exit_int_info & SVM_EXITINTINFO_VALID))
+		vmcb->control.int_state |= SVM_INTERRUPT_SHADOW_MASK;
+}
+
 /* Right after #VMEXIT, GIF clear. */
 void svm_events_exited(struct vsnix_vcpu *vcpu)
 {
 	struct svm_vcpu *sv = to_svm(vcpu);
+
+	sv->shadow_step_trapped = false;
+	if (sv->shadow_step && !sv->lost_state)
+		svm_shadow_step_exited(vcpu);
 
 	/* The guest's CR8 writes since the entry: into the TPR, PPR. */
 	if (vcpu->lapic && !sv->lost_state)
@@ -82,11 +138,6 @@ void svm_events_exited(struct vsnix_vcpu *vcpu)
 	}
 	sv->vmcb->control.event_inj = 0;
 	vsnix_x86_events_exited(vcpu);
-}
-
-static bool svm_shadowed(struct svm_vcpu *sv)
-{
-	return sv->vmcb->control.int_state & SVM_INTERRUPT_SHADOW_MASK;
 }
 
 void svm_inject_irq(struct vsnix_vcpu *vcpu,
@@ -181,6 +232,32 @@ static void svm_open_vintr_window(struct vsnix_vcpu *vcpu, struct vmcb *vmcb)
 }
 
 /*
+ * The shadow of STI or MOV SS holds interrupts and NMIs until the next
+ * instruction has run (APM Vol 2, 15.21.5; SDM Vol 3, 6.8.3). An entry in
+ * a shadow single-steps that instruction (TF, #DB intercepted) for an
+ * exit right after it, where the layer delivers what waits; windows and
+ * V_IRQ wait for that exit (svm_enable_irq_window, vsnix_x86_load_virq).
+ * They would rely on VMRUN loading the shadow from the VMCB, which QEMU
+ * 7.2's TCG does not: it delivered interrupts and NMIs inside it, and a
+ * VINTR window never exits with IF=0 (MOV SS) while an NMI waits. As
+ * with KVM's NMI single-step, a PUSHF in the shadow sees our TF.
+ */
+void svm_shadow_entry(struct vsnix_vcpu *vcpu)
+{
+	struct svm_vcpu *sv = to_svm(vcpu);
+	struct vmcb *vmcb = sv->vmcb;
+
+	if (!svm_shadow_steps(sv))
+		return;
+	sv->shadow_step = true;
+	sv->shadow_step_rip = vcpu->rip;
+	sv->shadow_step_guest_tf = vcpu->rflags & X86_EFLAGS_TF;
+	sv->shadow_step_dr6_bs = vmcb->save.dr6 & DR_STEP;
+	vmcb->save.dr6 &= ~DR_STEP;
+	vmcb->save.rflags |= X86_EFLAGS_TF;
+}
+
+/*
  * With an interrupt in V_IRQ (svm_set_virq) the guest takes it at once
  * (the layer made sure) and then runs its handler without exits: the
  * handler's IRET, intercepted before it runs (15.9), is where it may take
@@ -193,6 +270,8 @@ void svm_enable_irq_window(struct vsnix_vcpu *vcpu)
 	if (sv->virq_loaded) {
 		sv->irq_iret = true;
 		svm_set_intercept(sv->vmcb, INTERCEPT_IRET);
+	} else if (svm_shadow_steps(sv)) {
+		/* svm_shadow_entry exits right after the shadow. */
 	} else {
 		svm_open_vintr_window(vcpu, sv->vmcb);
 	}
@@ -216,22 +295,36 @@ void svm_enable_nmi_window(struct vsnix_vcpu *vcpu)
 						      X86_EFLAGS_TF;
 		}
 		sv->vmcb->save.rflags |= X86_EFLAGS_TF;
+	} else if (!sv->nmi_masked && svm_shadow_steps(sv)) {
+		/* svm_shadow_entry exits right after the shadow. */
 	} else if (!sv->nmi_masked) {
 		/* With a V_IRQ loaded, the VINTR exit comes before it. */
 		svm_open_vintr_window(vcpu, sv->vmcb);
 	}
 }
 
-/* A #DB exit: true when it is the single-step of svm_enable_nmi_window. */
-bool svm_nmi_singlestep_done(struct vsnix_vcpu *vcpu)
+/* The single-step of svm_enable_nmi_window, right after that IRET. */
+static bool svm_nmi_singlestep_done(struct svm_vcpu *sv)
 {
-	struct svm_vcpu *sv = to_svm(vcpu);
-
 	if (!sv->nmi_singlestep || sv->nmi_singlestep_guest_tf)
 		return false;
 	sv->nmi_singlestep = false;
-	sv->vmcb->save.dr6 &= ~DR_STEP;
 	return true;
+}
+
+/* A #DB exit: true when it is one of our single-steps, not the guest's. */
+bool svm_singlestep_done(struct vsnix_vcpu *vcpu)
+{
+	struct svm_vcpu *sv = to_svm(vcpu);
+	bool shadow = sv->shadow_step_trapped;
+
+	sv->shadow_step_trapped = false;
+	if (svm_nmi_singlestep_done(sv)) {
+		sv->vmcb->save.dr6 &= ~DR_STEP;
+		return true;
+	}
+	/* svm_shadow_step_exited put DR6 back. */
+	return shadow;
 }
 
 bool svm_interrupt_allowed(struct vsnix_vcpu *vcpu)
@@ -261,6 +354,8 @@ void svm_set_interrupt_shadow(struct vsnix_vcpu *vcpu, u8 shadow)
 		vmcb->control.int_state |= SVM_INTERRUPT_SHADOW_MASK;
 	else
 		vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+	/* It holds for the RIP userspace set (svm_clear_events). */
+	to_svm(vcpu)->exit_rip = vcpu->rip;
 }
 
 bool svm_get_nmi_mask(struct vsnix_vcpu *vcpu)

@@ -119,10 +119,41 @@ void svm_get_sregs(struct vsnix_vcpu *vcpu, struct vsnix_sregs *sregs)
 	sregs->cr3 = save->cr3;
 	sregs->cr4 = save->cr4;
 	sregs->cr8 = sv->vmcb->control.int_ctl & V_TPR_MASK;
-	sregs->efer = save->efer & ~EFER_SVME;
+	sregs->efer = svm_guest_efer(sv);
 	sregs->apic_base = vsnix_x86_apic_base(vcpu);
 	if (vsnix_lapic_in_kernel(vcpu))
 		sregs->cr8 = vsnix_lapic_get_cr8(vcpu);
+}
+
+/* The guest's EFER: the VMCB's, and LME where svm_sync_lme keeps it. */
+u64 svm_guest_efer(struct svm_vcpu *sv)
+{
+	return (sv->vmcb->save.efer & ~EFER_SVME) |
+	       (sv->lme_hidden ? EFER_LME : 0);
+}
+
+/*
+ * At #VMEXIT, QEMU's TCG (7.2 and later) loads the host's CR0 while the
+ * guest's CR4 and EFER are still in place, and its CR0 load refuses PG
+ * when EFER.LME is set and CR4.PAE clear (cpu_x86_update_cr0): the host
+ * runs on with paging off and GIF clear, deaf to interrupts and NMIs.
+ * With paging off LME does nothing until CR0.PG is set (APM Vol 2,
+ * 14.6.1), and PG with LME and no PAE is #GP: while PAE is clear, LME
+ * stays out of the VMCB and MOV to CR0 exits (svm_exit_write_cr0).
+ * Call after any change to the guest's EFER or CR4.
+ */
+void svm_sync_lme(struct svm_vcpu *sv, bool lme)
+{
+	struct vmcb *vmcb = sv->vmcb;
+
+	sv->lme_hidden = lme && !(vmcb->save.cr4 & X86_CR4_PAE);
+	vmcb->save.efer &= ~EFER_LME;
+	if (lme && !sv->lme_hidden)
+		vmcb->save.efer |= EFER_LME;
+	if (sv->lme_hidden)
+		svm_set_intercept(vmcb, INTERCEPT_CR0_WRITE);
+	else
+		svm_clr_intercept(vmcb, INTERCEPT_CR0_WRITE);
 }
 
 int svm_set_sregs(struct vsnix_vcpu *vcpu, const struct vsnix_sregs *sregs)
@@ -158,6 +189,7 @@ int svm_set_sregs(struct vsnix_vcpu *vcpu, const struct vsnix_sregs *sregs)
 	save->cr3 = sregs->cr3;
 	save->cr4 = sregs->cr4;
 	save->efer = sregs->efer | EFER_SVME;
+	svm_sync_lme(sv, sregs->efer & EFER_LME);
 	/* The CPL is the VMCB's own field: SS.DPL, 0 in real mode (15.5.1). */
 	save->cpl = (sregs->cr0 & X86_CR0_PE) ? sregs->ss.dpl & 3 : 0;
 	sv->vmcb->control.int_ctl &= ~V_TPR_MASK;
@@ -206,7 +238,7 @@ static int svm_vendor_get_msr(struct vsnix_vcpu *vcpu, u32 index, u64 *data)
 
 	switch (index) {
 	case MSR_EFER:
-		*data = save->efer & ~EFER_SVME;
+		*data = svm_guest_efer(sv);
 		return 0;
 	case MSR_IA32_CR_PAT:
 		*data = save->g_pat;
@@ -257,8 +289,9 @@ static int svm_vendor_get_msr(struct vsnix_vcpu *vcpu, u32 index, u64 *data)
 
 static int svm_set_efer(struct vsnix_vcpu *vcpu, u64 efer, bool host)
 {
-	struct vmcb_save_area *save = &to_svm(vcpu)->vmcb->save;
-	u64 old = save->efer;
+	struct svm_vcpu *sv = to_svm(vcpu);
+	struct vmcb_save_area *save = &sv->vmcb->save;
+	u64 old = svm_guest_efer(sv);
 	bool paging = save->cr0 & X86_CR0_PG;
 	u64 valid = EFER_SCE | EFER_LME | EFER_LMA;
 
@@ -281,6 +314,7 @@ static int svm_set_efer(struct vsnix_vcpu *vcpu, u64 efer, bool host)
 		return -EINVAL;
 	}
 	save->efer = efer | EFER_SVME;
+	svm_sync_lme(sv, efer & EFER_LME);
 	return 0;
 }
 
