@@ -229,6 +229,40 @@ int vsnix_guest_write(struct vsnix_vm *vm, u64 gpa, const void *buf,
 	return vsnix_guest_access(vm, gpa, (void *)buf, len, true);
 }
 
+int vsnix_guest_write_atomic(struct vsnix_vm *vm, u64 gpa, const void *buf,
+			     size_t len)
+{
+	struct vsnix_memslot *s;
+	int idx, ret = -EFAULT;
+	unsigned long hva;
+	void *va;
+
+	if (!len || offset_in_page(gpa) + len > PAGE_SIZE)
+		return -EINVAL;
+	idx = srcu_read_lock(&vm->srcu);
+	s = vsnix_memslot_find(vm, gpa);
+	if (!s || (s->flags & VSNIX_MEM_READONLY))
+		goto out;
+	if (s->pages) {
+		va = kmap_local_page(s->pages[(gpa - s->gpa) >> PAGE_SHIFT]);
+		memcpy(va + offset_in_page(gpa), buf, len);
+		kunmap_local(va);
+		ret = 0;
+	} else if (current->mm == s->mm) {
+		hva = vsnix_memslot_hva(s, gpa);
+		pagefault_disable();
+		if (access_ok((void __user *)hva, len) &&
+		    !__copy_to_user_inatomic((void __user *)hva, buf, len))
+			ret = 0;
+		pagefault_enable();
+	}
+	if (!ret)
+		vsnix_memslot_mark_dirty(s, gpa);
+out:
+	srcu_read_unlock(&vm->srcu, idx);
+	return ret;
+}
+
 bool vsnix_guest_slot_range(struct vsnix_vm *vm, u64 gpa, u64 len,
 			    u64 *lo, u64 *hi)
 {

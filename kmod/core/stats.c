@@ -83,6 +83,7 @@ static const struct {
 	{ "io_bytes_kernel", VSNIX_STATS_UNIT_BYTES },
 	{ "io_bytes_user", VSNIX_STATS_UNIT_BYTES },
 	{ "ioeventfd" },
+	{ "pv_eoi" },
 };
 
 struct stats_dev {

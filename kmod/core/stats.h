@@ -55,6 +55,7 @@ struct vsnix_vcpu_stat {
 	u64 io_bytes_kernel;
 	u64 io_bytes_user;
 	u64 ioeventfd;		/* writes an ioeventfd took */
+	u64 pv_eoi;		/* EOIs the guest made through the PV EOI flag */
 };
 
 /* Per device, per CPU. */

@@ -101,6 +101,13 @@ void vsnix_vm_flush_tlbs(struct vsnix_vm *vm);
 int vsnix_guest_read(struct vsnix_vm *vm, u64 gpa, void *buf, size_t len);
 int vsnix_guest_write(struct vsnix_vm *vm, u64 gpa, const void *buf,
 		      size_t len);
+/*
+ * A write within one guest page that never sleeps nor faults (IRQs may be
+ * off): -EFAULT also when the page is not in the owner's page tables now.
+ * The vCPU threads of the VMM only.
+ */
+int vsnix_guest_write_atomic(struct vsnix_vm *vm, u64 gpa, const void *buf,
+			     size_t len);
 /* True when [gpa, gpa + len) is entirely guest RAM. */
 bool vsnix_guest_range_ok(struct vsnix_vm *vm, u64 gpa, u64 len);
 /*

@@ -245,13 +245,16 @@ void vsnix_arch_vcpu_load(struct vsnix_vcpu *vcpu)
 	vsnix_x86_fpu_load(vcpu);
 }
 
+/* PV EOI: an entry that did not happen left the flag set; take it back. */
 void vsnix_arch_vcpu_put(struct vsnix_vcpu *vcpu)
 {
+	vsnix_lapic_pv_eoi_sync(vcpu);
 	vsnix_x86_fpu_put(vcpu);
 }
 
 int vsnix_arch_vcpu_ready(struct vsnix_vcpu *vcpu)
 {
+	vsnix_lapic_pv_eoi_sync(vcpu);
 	return vsnix_x86_vcpu_ready(vcpu);
 }
 
@@ -262,5 +265,7 @@ int vsnix_arch_vcpu_enter(struct vsnix_vcpu *vcpu)
 
 int vsnix_arch_handle_exit(struct vsnix_vcpu *vcpu)
 {
+	/* The guest's EOI through the flag comes before what made it exit. */
+	vsnix_lapic_pv_eoi_sync(vcpu);
 	return vsnix_ops->handle_exit(vcpu);
 }

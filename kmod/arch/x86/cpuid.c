@@ -480,13 +480,41 @@ static int add_tsc_leaves(struct vsnix_cpuid_entry *entries, u32 max,
 	return 0;
 }
 
-/* 0x40000000: the signature, max leaf 0x40000010 (TSC kHz, bus kHz). */
+/*
+ * 0x40000100: Linux's KVM paravirtual interface, at the next base a guest
+ * scans (Linux's Documentation/virt/kvm/x86/cpuid.rst): signature
+ * "KVMKVMKVM\0\0\0", then in 0x40000101 EAX only what vsnix implements.
+ * A Linux guest that finds it uses x2APIC without interrupt remapping
+ * (x86_init.hyper.x2apic_available) and the PV EOI flag (lapic_pv_eoi.c).
+ */
+static void add_kvm_pv_leaves(struct vsnix_cpuid_entry *entries, u32 *nent)
+{
+	struct vsnix_cpuid_entry *e = &entries[(*nent)++];
+
+	*e = (struct vsnix_cpuid_entry) {
+		.function = VSNIX_KVM_CPUID_SIGNATURE,
+		.eax = VSNIX_KVM_CPUID_FEATURES,
+	};
+	/* Field by field: one 12-byte copy would span fields (fortify). */
+	memcpy(&e->ebx, "KVMK", 4);
+	memcpy(&e->ecx, "VMKV", 4);
+	memcpy(&e->edx, "M\0\0\0", 4);
+	entries[(*nent)++] = (struct vsnix_cpuid_entry) {
+		.function = VSNIX_KVM_CPUID_FEATURES,
+		.eax = VSNIX_KVM_FEATURES,
+	};
+}
+
+/*
+ * 0x40000000: the signature, max leaf 0x40000010 (TSC kHz, bus kHz); the
+ * KVM range after it.
+ */
 static int add_hypervisor_leaves(struct vsnix_cpuid_entry *entries, u32 max,
 				 u32 *nent)
 {
 	struct vsnix_cpuid_entry *e;
 
-	if (*nent + 2 > max)
+	if (*nent + 4 > max)
 		return -E2BIG;
 	e = &entries[(*nent)++];
 	*e = (struct vsnix_cpuid_entry) {
@@ -499,6 +527,7 @@ static int add_hypervisor_leaves(struct vsnix_cpuid_entry *entries, u32 max,
 		.function = HYPERVISOR_TIMING_LEAF, .eax = tsc_khz,
 		.ebx = APIC_BUS_KHZ,
 	};
+	add_kvm_pv_leaves(entries, nent);
 	return 0;
 }
 

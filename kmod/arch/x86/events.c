@@ -448,7 +448,7 @@ static void vsnix_x86_virq_exited(struct vsnix_vcpu *vcpu)
  * a pending exception, an NMI, an external interrupt (SDM Vol 3, 6.9).
  * What stays queued gets a window so that the next entry comes soon.
  */
-void vsnix_x86_inject_events(struct vsnix_vcpu *vcpu)
+static void vsnix_x86_load_events(struct vsnix_vcpu *vcpu)
 {
 	struct vsnix_x86_events *ev = vcpu->events;
 	bool use_virq = vsnix_ops->set_virq && READ_ONCE(virq);
@@ -518,6 +518,24 @@ void vsnix_x86_inject_events(struct vsnix_vcpu *vcpu)
 		vsnix_ops->enable_nmi_window(vcpu);
 	if (vsnix_x86_irq_waiting(vcpu))
 		vsnix_ops->enable_irq_window(vcpu);
+}
+
+/*
+ * The events of this entry, then the PV EOI flag: only when every
+ * interrupt the guest may take comes from the LAPIC (not userspace's
+ * queue, not one cut short and handed over again).
+ */
+void vsnix_x86_inject_events(struct vsnix_vcpu *vcpu)
+{
+	struct vsnix_x86_events *ev = vcpu->events;
+	bool lapic_only = ev->requeued_irq < 0 && !READ_ONCE(ev->irq_count);
+
+	vsnix_x86_load_events(vcpu);
+	if (!lapic_only || ev->requeued_irq >= 0)
+		return;
+	if (ev->virq >= 0 && ev->virq_src != VSNIX_X86_VIRQ_LAPIC)
+		return;
+	vsnix_lapic_pv_eoi_arm(vcpu, ev->virq);
 }
 
 void vsnix_x86_events_exited(struct vsnix_vcpu *vcpu)

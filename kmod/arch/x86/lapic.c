@@ -828,6 +828,51 @@ int vsnix_lapic_wrmsr(struct vsnix_vcpu *vcpu, u32 index, u64 data)
 	return r;
 }
 
+/* ---------------------------------------------------------- PV EOI */
+
+/*
+ * May the guest's next EOI go through the PV EOI flag (lapic_pv_eoi.c)?
+ * Only where host and guest agree on the vector it retires, and no other
+ * interrupt waits for it, so that skipping the exit delays nothing: a
+ * LAPIC vector in V_IRQ (virq >= 0) with IRR otherwise empty and ISR
+ * empty, or nothing in V_IRQ, IRR empty and ISR not. Never for a
+ * level-triggered vector (the IOAPIC needs the EOI) nor an 8259 one.
+ */
+bool vsnix_lapic_pv_eoi_safe(struct vsnix_vcpu *vcpu, int virq)
+{
+	struct vsnix_lapic *apic = vcpu->lapic;
+	int irr, isr, eoi_vec, i;
+	unsigned long flags;
+	u32 others[8];
+	bool safe;
+
+	raw_spin_lock_irqsave(&apic->lock, flags);
+	for (i = 0; i < 8; i++)
+		others[i] = *reg(apic, APIC_R_IRR + i * 16);
+	if (virq >= 0)
+		others[virq / 32] &= ~BIT(virq % 32);
+	irr = vsnix_apic_highest_vector(others);
+	isr = highest(apic, APIC_R_ISR);
+	eoi_vec = virq >= 0 ? virq : isr;
+	safe = irr < 0 && apic->extint_vector < 0 && eoi_vec >= 0 &&
+	       (virq < 0 || isr < 0) && !vec_test(apic, APIC_R_TMR, eoi_vec);
+	raw_spin_unlock_irqrestore(&apic->lock, flags);
+	return safe;
+}
+
+/* The EOI the guest signalled through the PV EOI flag (SDM Vol 3, 10.8.5). */
+void vsnix_lapic_eoi(struct vsnix_vcpu *vcpu)
+{
+	struct vsnix_lapic *apic = vcpu->lapic;
+	struct lapic_after after = { .eoi_level = -1 };
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&apic->lock, flags);
+	lapic_eoi_locked(apic, &after);
+	raw_spin_unlock_irqrestore(&apic->lock, flags);
+	lapic_after(apic, &after);
+}
+
 /* ---------------------------------------------------------- CR8 */
 
 u64 vsnix_lapic_get_cr8(struct vsnix_vcpu *vcpu)

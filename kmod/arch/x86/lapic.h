@@ -60,6 +60,20 @@
 #define VAPIC_BASE_EN		BIT_ULL(11)
 #define VAPIC_BASE_DEFAULT	0xfee00000ULL
 
+/*
+ * Linux's KVM paravirtual interface, the part vsnix offers (Linux's
+ * Documentation/virt/kvm/x86/cpuid.rst and msr.rst): its CPUID range,
+ * KVM_FEATURE_NOP_IO_DELAY (bit 1: a hint, nothing to serve) and
+ * KVM_FEATURE_PV_EOI (bit 6) with its MSR.
+ */
+#define VSNIX_KVM_CPUID_SIGNATURE	0x40000100
+#define VSNIX_KVM_CPUID_FEATURES	0x40000101
+#define VSNIX_KVM_FEATURE_NOP_IO_DELAY	BIT(1)
+#define VSNIX_KVM_FEATURE_PV_EOI	BIT(6)
+#define VSNIX_KVM_FEATURES	(VSNIX_KVM_FEATURE_NOP_IO_DELAY | \
+				 VSNIX_KVM_FEATURE_PV_EOI)
+#define VSNIX_MSR_KVM_PV_EOI_EN		0x4b564d04
+
 #define VAPIC_X2APIC_FIRST	0x800
 #define VAPIC_X2APIC_LAST		0x8ff
 #define VAPIC_MSR_TSC_DEADLINE	0x6e0
@@ -91,6 +105,13 @@ struct vsnix_lapic {
 	 */
 	int virq_vector;
 	bool virq_again;
+
+	/*
+	 * PV EOI (lapic_pv_eoi.c), vCPU thread only: the MSR, and whether
+	 * the flag in guest memory was set for the entry just made.
+	 */
+	u64 pv_eoi_msr;
+	bool pv_eoi_pending;
 
 	struct hrtimer timer;
 	bool timer_armed;
@@ -177,6 +198,11 @@ int vsnix_lapic_set_sregs(struct vsnix_vcpu *vcpu, u64 apic_base, u64 cr8);
  */
 void vsnix_lapic_init_reset(struct vsnix_vcpu *vcpu);
 
+/* vsnix_lapic_pv_eoi_arm() may set the flag before this entry (lapic.c). */
+bool vsnix_lapic_pv_eoi_safe(struct vsnix_vcpu *vcpu, int virq);
+/* An EOI as the guest's write of the EOI register makes it. */
+void vsnix_lapic_eoi(struct vsnix_vcpu *vcpu);
+
 /* lapic.c internals shared with lapic_timer.c and lapic_state.c. */
 enum vsnix_apic_mode vsnix_lapic_mode(struct vsnix_lapic *apic);
 void vsnix_lapic_update_ppr_locked(struct vsnix_lapic *apic);
@@ -204,6 +230,24 @@ bool vsnix_lapic_deadline_locked(struct vsnix_lapic *apic, u64 deadline,
 				 u64 guest_tsc);
 /* IA32_TSC_DEADLINE write (ignored outside TSC-deadline mode, 10.5.4.1). */
 int vsnix_lapic_write_deadline(struct vsnix_vcpu *vcpu, u64 deadline);
+
+/* ------------------------------------------------ lapic_pv_eoi.c */
+
+/* MSR_KVM_PV_EOI_EN: -ENOENT without the CPUID feature, -EINVAL: #GP. */
+int vsnix_lapic_pv_eoi_rdmsr(struct vsnix_vcpu *vcpu, u64 *data);
+int vsnix_lapic_pv_eoi_wrmsr(struct vsnix_vcpu *vcpu, u64 data);
+/*
+ * Just before an entry, IRQs off: set the flag where the guest's next EOI
+ * may skip its exit. virq: the LAPIC vector loaded in V_IRQ, or -1.
+ */
+void vsnix_lapic_pv_eoi_arm(struct vsnix_vcpu *vcpu, int virq);
+/*
+ * After the exit (or an entry that did not happen), before anything
+ * looks at the LAPIC: a cleared flag is the guest's EOI. May sleep.
+ */
+void vsnix_lapic_pv_eoi_sync(struct vsnix_vcpu *vcpu);
+/* RESET and INIT: PV EOI off, as the guest's kernel expects at boot. */
+void vsnix_lapic_pv_eoi_reset(struct vsnix_vcpu *vcpu);
 
 /* ------------------------------------------------ lapic_state.c */
 

@@ -22,6 +22,7 @@
 #include <asm/processor.h>
 #include "x86.h"
 #include "intr.h"
+#include "lapic.h"
 
 #define MSR_MTRR_PHYS_BASE0	0x200	/* PHYSBASE0, PHYSMASK0, ... */
 
@@ -466,6 +467,8 @@ static int msr_get(struct vsnix_vcpu *vcpu, u32 index, u64 *data)
 {
 	const struct msr_desc *d;
 
+	if (index == VSNIX_MSR_KVM_PV_EOI_EN)
+		return vsnix_lapic_pv_eoi_rdmsr(vcpu, data);
 	if (lapic_owned_msr(index))
 		return vsnix_lapic_in_kernel(vcpu) ?
 		       vsnix_lapic_rdmsr(vcpu, index, data) : -ENOENT;
@@ -481,6 +484,8 @@ static int msr_set(struct vsnix_vcpu *vcpu, u32 index, u64 data, bool host)
 {
 	const struct msr_desc *d;
 
+	if (index == VSNIX_MSR_KVM_PV_EOI_EN)
+		return vsnix_lapic_pv_eoi_wrmsr(vcpu, data);
 	if (lapic_owned_msr(index))
 		return vsnix_lapic_in_kernel(vcpu) ?
 		       vsnix_lapic_wrmsr(vcpu, index, data) : -ENOENT;

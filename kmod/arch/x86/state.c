@@ -10,6 +10,7 @@
 #include <asm/processor.h>
 #include <asm/processor-flags.h>
 #include "x86.h"
+#include "lapic.h"
 
 #define RESET_CR0	(X86_CR0_CD | X86_CR0_NW | X86_CR0_ET)
 #define RESET_PAT	0x0007040600070406ULL
@@ -50,6 +51,19 @@ static u64 host_cr4_bits(void)
  * at any time): refreshed at each RUN, MSR ioctl and SET_SREGS, so that
  * exit handlers and the entry path read them without the CPUID lock.
  */
+/* Linux's KVM range at 0x40000100 with KVM_FEATURE_PV_EOI (lapic.h). */
+static bool cpuid_kvm_pv_eoi(struct vsnix_vcpu *vcpu)
+{
+	u32 a, b, c, d;
+
+	vsnix_cpuid_lookup(vcpu, VSNIX_KVM_CPUID_SIGNATURE, 0, &a, &b, &c, &d);
+	if (b != 0x4b4d564b || c != 0x564b4d56 || d != 0x4d ||
+	    a < VSNIX_KVM_CPUID_FEATURES)
+		return false;
+	vsnix_cpuid_lookup(vcpu, VSNIX_KVM_CPUID_FEATURES, 0, &a, &b, &c, &d);
+	return a & VSNIX_KVM_FEATURE_PV_EOI;
+}
+
 void vsnix_x86_refresh_features(struct vsnix_vcpu *vcpu)
 {
 	struct vsnix_x86_features *f = &to_x86(vcpu)->feat;
@@ -69,6 +83,7 @@ void vsnix_x86_refresh_features(struct vsnix_vcpu *vcpu)
 	f->rdtscp = e1d & BIT(27);
 	f->x2apic = l1c & BIT(21);
 	f->tsc_deadline = l1c & BIT(24);
+	f->pv_eoi = cpuid_kvm_pv_eoi(vcpu);
 	f->cr4_allowed = vsnix_cpuid_cr4_allowed(l1c, l1d, l7b, l7c) &
 			 host_cr4_bits();
 	f->maxphyaddr = vsnix_x86_maxphyaddr(vcpu);
@@ -180,6 +195,8 @@ int vsnix_x86_vcpu_reset(struct vsnix_vcpu *vcpu, bool init)
 	int r;
 
 	vsnix_x86_refresh_features(vcpu);
+	/* INIT too: a kexec'd kernel must not find its RAM written. */
+	vsnix_lapic_pv_eoi_reset(vcpu);
 	if (init) {
 		vsnix_ops->get_sregs(vcpu, &s);
 		s.cr0 = (s.cr0 & (X86_CR0_CD | X86_CR0_NW)) | X86_CR0_ET;

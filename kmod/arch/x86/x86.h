@@ -126,6 +126,7 @@ struct vsnix_x86_features {
 	bool mtrr, mce, mca, tsc_adjust;
 	bool rdtscp, invpcid, rdpid;
 	bool x2apic, tsc_deadline;	/* CPUID.1:ECX 21, 24 */
+	bool pv_eoi;		/* KVM signature at 0x40000100, PV_EOI bit */
 };
 
 struct vsnix_x86_vcpu {
