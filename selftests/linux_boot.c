@@ -17,7 +17,7 @@
 #define NR_ERR_TESTS	6
 #define MEM_MIB		256
 
-/* One boot with n vCPUs: three results. */
+/* One boot with n vCPUs: four results. */
 static void boot(unsigned int n)
 {
 	static struct rg_result r;
@@ -42,6 +42,11 @@ static void boot(unsigned int n)
 	 * calling the TSCs unsynchronized or letting a watchdog drop it; on
 	 * AMD, HWCR.TscFreqSel agrees (no "TSC doesn't count with P0").
 	 */
+	/* CPUID 0x40000100 (lapic_pv_eoi): the kernel takes x2APIC mode. */
+	if (!rg_ok(rg_has(r.out, "Hypervisor detected: KVM") &&
+		   rg_has(r.out, "x2apic enabled") && rg_has(r.out, "x2apic;"),
+		   "%u vCPU(s): Linux finds the KVM interface and runs its APIC in x2APIC mode", n))
+		rg_show_lines(r.out, "VSNIX-LINUX: apic");
 	rg_show_lines(r.out, "VSNIX-LINUX: clock");
 	if (!rg_ok(rg_has(r.out, "VSNIX-LINUX: clocksource=tsc") &&
 		   !rg_has(r.out, "Marking TSC unstable") &&
@@ -139,7 +144,7 @@ static uint8_t *read_file(const char *path, size_t *len)
 
 int main(void)
 {
-	int n = rg_on_vmx() ? 3 : 7 + NR_ERR_TESTS;
+	int n = rg_on_vmx() ? 4 : 9 + NR_ERR_TESTS;
 	uint8_t *img;
 	size_t len = 0;
 

@@ -30,6 +30,9 @@ say "up $(cut -d' ' -f1 /proc/uptime) s"
 # The clock the kernel kept, and why it dropped the TSC if it did (pr_info
 # lines, below the console's "quiet" level).
 say "clocksource=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+# The hypervisor the kernel found and its APIC mode (Linux's KVM interface
+# at CPUID 0x40000100: x2APIC without interrupt remapping).
+say "apic: $(dmesg | grep -oE 'Hypervisor detected: [A-Za-z]+|x2apic enabled|[Rr]outing to:? [a-z0-9 ]+' | tr '\n' ';')"
 dmesg | grep -E 'Marking TSC unstable|TSC synchronization|TSC ADJUST|TSC doesn.t count|calibrate_delay_direct' |
 	while read -r line; do say "clock: $line"; done
 
