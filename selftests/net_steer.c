@@ -161,9 +161,7 @@ int main(void)
 		rg_skip_rest(NR_TESTS, "vsnixctl not found");
 		return 4;
 	}
-	why = net_private_ns();
-	if (!why && net_veth("vsva", "vsvb"))
-		why = "cannot make a veth pair (ip, veth module)";
+	why = net_private_ns_veth("vsva", "vsvb");
 	if (why) {
 		rg_skip_rest(NR_TESTS, why);
 		return 4;

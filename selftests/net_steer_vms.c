@@ -228,9 +228,7 @@ int main(void)
 	if (access(rg_linux_guest("steer-initrd.cpio.gz"), R_OK))
 		why = "linux-guest/steer-initrd.cpio.gz not built";
 	if (!why)
-		why = net_private_ns();
-	if (!why && net_veth("vsva", "vsvb"))
-		why = "cannot make a veth pair (ip, veth module)";
+		why = net_private_ns_veth("vsva", "vsvb");
 	if (why) {
 		rg_skip_rest(NR_TESTS, why);
 		return 4;

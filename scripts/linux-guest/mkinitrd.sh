@@ -5,7 +5,8 @@
 #   mkinitrd.sh OUT.cpio.gz [--init SCRIPT] [--add HOSTPATH=GUESTPATH]...
 # /init is SCRIPT (default: init.sh here, the self-check of the test);
 # /bin has busybox (static, from busybox-static) and vsnix-exit, which
-# ends the run through the exit port at 0xf4.
+# ends the run through the exit port at 0xf4; /lib/guest-lib.sh the
+# inits' shared functions.
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
 out=$1
@@ -35,6 +36,8 @@ ${CC:-gcc} -Os -static -nostdlib -fno-stack-protector -fno-pie -no-pie \
 	-fcf-protection=none -Wall -Wextra -Werror \
 	-o "$stage/bin/vsnix-exit" "$here/vsnix-exit.c"
 cp "$init" "$stage/init"
+mkdir -p "$stage/lib"
+cp "$here/guest-lib.sh" "$stage/lib/guest-lib.sh"
 chmod 755 "$stage/init"
 for a in "${adds[@]}"; do
 	mkdir -p "$stage/$(dirname "${a#*=}")"

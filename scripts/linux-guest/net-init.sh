@@ -13,16 +13,8 @@ mount -t devtmpfs devtmpfs /dev 2>/dev/null
 
 say() { echo "<2>VSNIX-NET: $*" >/dev/kmsg; }
 fail=""
-for m in virtio_ring virtio failover net_failover virtio_net \
-	 virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci; do
-	insmod /lib/modules/$m.ko 2>/dev/null || say "insmod $m failed"
-done
-i=0
-while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 50 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-[ -e /sys/class/net/eth0 ] || fail="$fail no-eth0"
+. /lib/guest-lib.sh
+virtio_net_up 50 || fail="$fail no-eth0"
 say "eth0 $(cat /sys/class/net/eth0/address 2>/dev/null) queues $(ls /sys/class/net/eth0/queues 2>/dev/null | tr '\n' ' ')"
 ip link set lo up
 ip link set eth0 up

@@ -10,15 +10,8 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 
 say() { echo "<2>VSNIX-STEER: $*" >/dev/kmsg; }
-for m in virtio_ring virtio failover net_failover virtio_net \
-	 virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci; do
-	insmod /lib/modules/$m.ko 2>/dev/null || say "insmod $m failed"
-done
-i=0
-while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+. /lib/guest-lib.sh
+virtio_net_up 100 || say "no eth0"
 # The guest's own IPv6 frames (router solicitations) would go out to the
 # host's tap: nothing to do with what this guest receives, but quiet.
 echo 1 >/proc/sys/net/ipv6/conf/default/disable_ipv6

@@ -117,6 +117,16 @@ int net_veth(const char *a, const char *b)
 	return r;
 }
 
+/* A private namespace (net_private_ns) with a veth pair a <-> b in it. */
+const char *net_private_ns_veth(const char *a, const char *b)
+{
+	const char *why = net_private_ns();
+
+	if (!why && net_veth(a, b))
+		why = "cannot make a veth pair (ip, veth module)";
+	return why;
+}
+
 /* Sets interface name up (or down). */
 int net_link_up(const char *name, bool up)
 {

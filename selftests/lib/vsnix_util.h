@@ -200,6 +200,8 @@ int __attribute__((format(printf, 1, 2))) net_sh(const char *fmt, ...);
 const char *net_private_ns(void);
 int net_link_up(const char *name, bool up);
 int net_veth(const char *a, const char *b);
+/* net_private_ns, then net_veth(a, b): NULL, or why not */
+const char *net_private_ns_veth(const char *a, const char *b);
 /* One queue of tap name (IFF_TAP | IFF_NO_PI | flags), non-blocking. */
 int net_tap_queue(const char *name, short flags);
 int net_packet_socket(const char *name);

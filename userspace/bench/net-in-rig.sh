@@ -20,6 +20,7 @@ b=$repo/build/bench
 tap=vsb0
 mac=02:5e:00:00:0c:01
 cmdline="console=ttyS0 quiet panic=-1 vsnix.ip=10.98.0.2/24 vsnix.peer=10.98.0.1 vsnix.secs=$secs"
+[ -n "$NETBENCH_DIAG" ] && cmdline="$cmdline vsnix.diag=1"
 q=/tmp/q
 
 cp "$b/vmlinuz" "$b/net-initrd.cpio.gz" "$b/netbench" "$(command -v vsnixctl)" /tmp/ || exit 1
@@ -47,6 +48,7 @@ one() {
 	l=$(hostrun timeout -s KILL 300 "$@" 2>&1 | tee /tmp/nb-out.txt |
 		sed -n 's/.*netbench: \(tx_mbit=.*\)/\1/p' | tail -n 1)
 	[ -n "$NETBENCH_DIAG" ] && diag_stop "$label"
+	[ -n "$NETBENCH_DIAG" ] && sed -n "s/.*guest-diag: /diag: $label guest /p" /tmp/nb-out.txt
 	[ -n "$l" ] || { l=FAILED; tail -n 20 /tmp/nb-out.txt; }
 	echo "bench: $label run=$run $l"
 }

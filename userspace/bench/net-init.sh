@@ -10,12 +10,8 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 say() { echo "<2>$*" >/dev/kmsg; }
 arg() { tr ' ' '\n' </proc/cmdline | sed -n "s/^$1=//p" | tail -n 1; }
-for m in virtio_ring virtio failover net_failover virtio_net \
-	 virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci; do
-	insmod /lib/modules/$m.ko 2>/dev/null
-done
-i=0
-while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+. /lib/guest-lib.sh
+virtio_net_up 100 || say "netbench: no eth0"
 ip link set lo up
 ip link set eth0 up
 ip addr add "$(arg vsnix.ip)" dev eth0
@@ -23,6 +19,18 @@ peer=$(arg vsnix.peer)
 # The first ARP and the link's carrier: wait until the host answers.
 ping -c 1 -W 5 "$peer" >/dev/null 2>&1
 say "$(/bin/netbench client "$peer" 5201 "$(arg vsnix.secs)" 2>&1)"
+# vsnix.diag=1 (NETBENCH_DIAG): what the guest's kernel chose on each side.
+if [ "$(arg vsnix.diag)" = 1 ]; then
+	say "guest-diag: clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+	say "guest-diag: flags $(sed -n 's/^flags[^:]*: //p' /proc/cpuinfo | head -n 1)"
+	for v in /sys/devices/system/cpu/vulnerabilities/*; do
+		say "guest-diag: vuln ${v##*/}: $(cat "$v")"
+	done
+	grep -E 'virtio|LOC|CAL|RES|TLB' /proc/interrupts | tr -s ' ' |
+		while read -r line; do say "guest-diag: irq $line"; done
+	dmesg | grep -iE 'clocksource|tsc:|x2apic|Hypervisor' |
+		while read -r line; do say "guest-diag: dmesg $line"; done
+fi
 /bin/vsnix-exit 0
 # QEMU (-no-reboot) ends at the ACPI power-off where the exit port did not.
 poweroff -f
